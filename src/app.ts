@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { pointAccountsRepository } from './db/point-accounts.repository.ts';
+import type { Deps } from './deps.ts';
+import { adminAuth, tenantAuth } from './plugins/auth.ts';
+import { docsPlugin } from './plugins/docs.ts';
+import { problemsPlugin } from './plugins/problems.ts';
+import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
+import { balancesRoutes } from './routes/api/balances.routes.ts';
+import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+import { adminService } from './services/admin.service.ts';
+
+/** Builds the API. It never listens: server.ts does, tests use inject or their own port. */
+export async function buildApp(deps: Deps) {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimit,
+    trustProxy: config.http.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(problemsPlugin);
+  await app.register(docsPlugin);
+  await app.register(healthRoutes, { deps });
+
+  await app.register(
+    async (api) => {
+      api.decorateRequest('tenant', null as never);
+      api.addHook('onRequest', tenantAuth(deps.tenants));
+      await api.register(balancesRoutes, { deps });
+      await api.register(pointAccountsRoutes, { deps, accounts: pointAccountsRepository(deps.pool) });
+    },
+    { prefix: '/api/v2' },
+  );
+
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', adminAuth(config.adminToken));
+      await admin.register(adminTenantsRoutes, { admin: adminService(deps.tenants, deps.clock) });
+    },
+    { prefix: '/admin/v1' },
+  );
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

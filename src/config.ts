@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const int = (min: number) => z.coerce.number().int().min(min);
+
+/** The environment, parsed once at start-up. Nothing else reads process.env. */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0).max(65535).default(3000),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Prefix of every BullMQ key; lets several deployments (or test files) share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]+$/).default('pf'),
+  WORKER_CONCURRENCY: int(1).default(4),
+  /** How often the worker re-queues batches that Postgres says are unfinished. */
+  RECOVERY_INTERVAL_MS: int(100).default(5000),
+  /** A batch must be this old before the sweep re-queues it (the API enqueues it itself first). */
+  RECOVERY_GRACE_MS: int(0).default(2000),
+  JOB_ATTEMPTS: int(1).default(8),
+  MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
+  BODY_LIMIT_BYTES: int(1024).default(2 * 1024 * 1024),
+  DB_POOL_SIZE: int(1).default(10),
+  SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
+  TRUST_PROXY: bool.default(false),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    http: { host: e.HOST, port: e.PORT, bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    db: { poolSize: e.DB_POOL_SIZE },
+    queue: {
+      prefix: e.QUEUE_PREFIX,
+      concurrency: e.WORKER_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
+      recoveryGraceMs: e.RECOVERY_GRACE_MS,
+    },
+    limits: { maxBatchItems: e.MAX_BATCH_ITEMS },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The CLI only needs the database; it does not insist on Redis or the admin token. */
+export function loadDatabaseUrl(env: Record<string, string | undefined> = process.env): string {
+  const parsed = envSchema.shape.DATABASE_URL.safeParse(env.DATABASE_URL);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** For entry points: a bad environment stops the process with a message naming each bad variable. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}

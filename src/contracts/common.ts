@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** Engage ids are uuids in the 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples use 0000...0001). */
+export const contactId = z.guid().transform((id) => id.toLowerCase());
+export const definitionId = z.int().positive().max(2147483647);
+export const points = z.int().min(-2147483648).max(2147483647);
+export const isoDateTime = z.iso.datetime({ offset: true });
+
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+export const link = z.object({ rel: z.string(), href: z.string(), method: z.string() });
+export const links = z.array(link);
+
+export const paging = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  count: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** Numeric path id (point accounts, transactions); anything else is a 400 saying so. */
+export const numericId = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+
+export const definitionIdParam = z.object({ id: z.coerce.number().pipe(definitionId) });
+
+export const problemResponses = {
+  400: problem,
+  401: problem,
+  404: problem,
+};

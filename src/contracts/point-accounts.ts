@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { contactId, links, paging } from './common.ts';
+
+export const pointAccount = z
+  .object({
+    id: z.number().int(),
+    contactId: z.string(),
+    definitionId: z.number().int(),
+    balance: z.number().int(),
+    pendingPoints: z.number().int(),
+    balanceExpires: z.string().nullable(),
+    links,
+  })
+  .meta({ id: 'PointAccount' });
+
+export const pointAccountList = z
+  .object({
+    items: z.array(pointAccount),
+    totalCount: z.int(),
+    offset: z.int(),
+    count: z.int(),
+    links,
+  })
+  .meta({ id: 'PointAccountList' });
+
+export const pointAccountQuery = paging.extend({ contactId });
+
+export const pointDefinition = z
+  .object({ id: z.int(), name: z.string(), description: z.string().nullable(), links })
+  .meta({ id: 'PointDefinition' });

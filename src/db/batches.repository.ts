@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { BatchStatus } from '../contracts/balances.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+export type BatchKind = 'balances' | 'transactions';
+
+export const FINAL_STATUSES: ReadonlySet<BatchStatus> = new Set(['Completed', 'CompletedWithErrors', 'Failed']);
+
+export interface BatchStatusRecord {
+  id: string;
+  status: BatchStatus;
+  statusAt: Date;
+  itemCount: number;
+  appliedCount: number;
+  skippedCount: number;
+  messages: { message: string; createdAt: Date }[];
+}
+
+export interface UnfinishedBatch {
+  id: string;
+  kind: BatchKind;
+}
+
+export function batchesRepository(pool: Pool) {
+  return {
+    /** Stores a batch as accepted; when this resolves the batch is durable. */
+    async insert(tenantId: string, kind: BatchKind, items: unknown[], now: Date): Promise<string> {
+      const id = randomUUID();
+      await pool.query(
+        `INSERT INTO ingest_batch (id, tenant_id, kind, item_count, payload, created_at, status_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6)`,
+        [id, tenantId, kind, items.length, JSON.stringify(items), now],
+      );
+      return id;
+    },
+
+    async findStatus(tenantId: string, id: string): Promise<BatchStatusRecord | null> {
+      const { rows } = await pool.query(
+        `SELECT id, status, status_at, item_count, applied_count, skipped_count,
+                COALESCE((SELECT json_agg(json_build_object('message', m.message, 'createdAt', m.created_at) ORDER BY m.id)
+                            FROM batch_message m WHERE m.batch_id = b.id), '[]') AS messages
+           FROM ingest_batch b WHERE id = $1 AND tenant_id = $2`,
+        [id, tenantId],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        id: row.id,
+        status: row.status,
+        statusAt: row.status_at,
+        itemCount: row.item_count,
+        appliedCount: row.applied_count,
+        skippedCount: row.skipped_count,
+        messages: row.messages.map((m: { message: string; createdAt: string }) => ({ message: m.message, createdAt: new Date(m.createdAt) })),
+      };
+    },
+
+    /**
+     * Claims a batch for processing: Queued -> Processing, committed on its own so
+     * the status endpoint shows it. Null when the batch is missing or already final.
+     */
+    async markProcessing(id: string, now: Date): Promise<{ tenantId: string; kind: BatchKind } | null> {
+      const { rows } = await pool.query(
+        `UPDATE ingest_batch SET status = 'Processing', status_at = $2, attempts = attempts + 1
+          WHERE id = $1 AND status IN ('Queued', 'Processing')
+          RETURNING tenant_id, kind`,
+        [id, now],
+      );
+      return rows[0] ? { tenantId: rows[0].tenant_id, kind: rows[0].kind } : null;
+    },
+
+    /** Batches Postgres says are unfinished and that nobody touched for `graceMs`: the recovery sweep re-queues these. */
+    async listUnfinished(now: Date, graceMs: number, limit: number): Promise<UnfinishedBatch[]> {
+      const { rows } = await pool.query(
+        `SELECT id, kind FROM ingest_batch
+          WHERE status IN ('Queued', 'Processing') AND status_at < $1::timestamptz - make_interval(secs => $2)
+          ORDER BY created_at LIMIT $3`,
+        [now, graceMs / 1000, limit],
+      );
+      return rows;
+    },
+
+    async markFailed(id: string, message: string, now: Date): Promise<void> {
+      await pool.query(
+        `WITH failed AS (
+           UPDATE ingest_batch SET status = 'Failed', status_at = $3, finished_at = $3
+            WHERE id = $1 AND status IN ('Queued', 'Processing') RETURNING id)
+         INSERT INTO batch_message (batch_id, message, created_at) SELECT id, $2, $3 FROM failed`,
+        [id, message, now],
+      );
+    },
+  };
+}
+
+export type BatchesRepository = ReturnType<typeof batchesRepository>;
+
+/**
+ * Locks the batch row for the applying transaction. Null when it is already
+ * final: a job delivered twice finds the work done and changes nothing.
+ */
+export async function lockBatchForApply(client: PoolClient, id: string): Promise<{ tenantId: string; payload: unknown } | null> {
+  const { rows } = await client.query(
+    `SELECT tenant_id, payload FROM ingest_batch WHERE id = $1 AND status IN ('Queued', 'Processing') FOR UPDATE`,
+    [id],
+  );
+  return rows[0] ? { tenantId: rows[0].tenant_id, payload: rows[0].payload } : null;
+}
+
+/** Records the outcome of an applied batch in the applying transaction. */
+export async function finishBatch(
+  client: PoolClient,
+  id: string,
+  outcome: { appliedCount: number; skipped: { message: string }[] },
+  now: Date,
+): Promise<BatchStatus> {
+  const status: BatchStatus = outcome.skipped.length > 0 ? 'CompletedWithErrors' : 'Completed';
+  if (outcome.skipped.length > 0) {
+    await client.query(
+      `INSERT INTO batch_message (batch_id, message, created_at) SELECT $1, m, $3 FROM unnest($2::text[]) AS m`,
+      [id, outcome.skipped.map((s) => s.message), now],
+    );
+  }
+  await client.query(
+    `UPDATE ingest_batch SET status = $2, applied_count = $3, skipped_count = $4, status_at = $5, finished_at = $5 WHERE id = $1`,
+    [id, status, outcome.appliedCount, outcome.skipped.length, now],
+  );
+  return status;
+}

@@ -1,0 +1,49 @@
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { batchesRepository } from './db/batches.repository.ts';
+import { createPool, type Pool } from './db/pool.ts';
+import { createPrisma, type PrismaClient } from './db/prisma.ts';
+import { tenantsRepository } from './db/tenants.repository.ts';
+import { type Clock, systemClock } from './domain/clock.ts';
+import { createIngestQueue, type IngestJobData } from './jobs/queues.ts';
+import type { Logger } from './logger.ts';
+
+/** Everything the API and the worker talk to, built once per process and passed down. */
+export interface Deps {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  pool: Pool;
+  prisma: PrismaClient;
+  redis: Redis;
+  ingestQueue: Queue<IngestJobData>;
+  tenants: ReturnType<typeof tenantsRepository>;
+  batches: ReturnType<typeof batchesRepository>;
+}
+
+export function createDeps(config: Config, log: Logger, clock: Clock = systemClock): Deps {
+  const pool = createPool(config.databaseUrl, config.db.poolSize, log);
+  const prisma = createPrisma(pool);
+  // Producers fail fast when Redis is away: the batch is already durable and the sweep queues it later.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  return {
+    config,
+    log,
+    clock,
+    pool,
+    prisma,
+    redis,
+    ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
+    tenants: tenantsRepository(prisma),
+    batches: batchesRepository(pool),
+  };
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.ingestQueue.close();
+  deps.redis.disconnect();
+  await deps.prisma.$disconnect();
+  await deps.pool.end();
+}

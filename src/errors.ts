@@ -1,0 +1,47 @@
+/** Every failure the service reports on purpose, and the HTTP status each maps to. */
+const problems = {
+  validation: { status: 400, title: 'Invalid request' },
+  too_many_items: { status: 400, title: 'Too many items' },
+  point_system_inactive: { status: 400, title: 'New point system not active' },
+  wrong_mode: { status: 400, title: 'Wrong point mode' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  not_found: { status: 404, title: 'Not found' },
+  conflict: { status: 409, title: 'Conflict' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const;
+
+export type ErrorCode = keyof typeof problems;
+
+export interface FieldError {
+  /** Where the problem is: `[3].contactId` for the fourth item of a body array, `query.count`, ... */
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return problems[this.code].status;
+  }
+
+  get title(): string {
+    return problems[this.code].title;
+  }
+}
+
+export function problemFor(code: ErrorCode) {
+  return problems[code];
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);

@@ -1,0 +1,36 @@
+import type { FastifyRequest } from 'fastify';
+import type { TenantRecord, TenantsRepository } from '../db/tenants.repository.ts';
+import { hashApiKey, secretsEqual } from '../domain/api-keys.ts';
+import { AppError } from '../errors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tenant: TenantRecord;
+  }
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
+}
+
+/** Tenant API key, as Engage's `apikey` header or as `Authorization: Bearer`. */
+export function tenantAuth(tenants: TenantsRepository) {
+  return async (request: FastifyRequest) => {
+    const apikey = request.headers.apikey;
+    const key = (typeof apikey === 'string' ? apikey : undefined) ?? bearer(request);
+    if (!key) throw new AppError('unauthorized', 'Send the API key in the apikey header or as Authorization: Bearer <key>');
+    const tenant = await tenants.findByKeyHash(hashApiKey(key));
+    if (!tenant) throw new AppError('unauthorized', 'Unknown or revoked API key');
+    request.tenant = tenant;
+  };
+}
+
+export function adminAuth(adminToken: string) {
+  return async (request: FastifyRequest) => {
+    const token = bearer(request);
+    if (!token || !secretsEqual(token, adminToken)) {
+      throw new AppError('unauthorized', 'Send the admin token as Authorization: Bearer <ADMIN_TOKEN>');
+    }
+  };
+}

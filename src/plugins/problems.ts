@@ -1,0 +1,74 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, type ErrorCode, type FieldError, problemFor } from '../errors.ts';
+import { isDatabaseUnavailable } from '../db/pool.ts';
+
+const contextPrefix: Record<string, string> = { querystring: 'query', params: 'params', headers: 'headers' };
+
+/** `/3/contactId` in the body -> `[3].contactId`; `/count` in the query string -> `query.count`. */
+export function fieldPath(context: string | undefined, instancePath: string): string {
+  let path = contextPrefix[context ?? ''] ?? '';
+  for (const segment of instancePath.split('/').filter(Boolean)) {
+    path += /^\d+$/.test(segment) ? `[${segment}]` : path ? `.${segment}` : segment;
+  }
+  return path || 'body';
+}
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+}
+
+const problemOf = (code: ErrorCode): Problem => ({ type: `urn:point-follower:problem:${code}`, ...problemFor(code) });
+
+export function sendProblem(reply: FastifyReply, problem: Problem, detail: string, errors?: FieldError[]) {
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({ ...problem, detail, ...(errors ? { errors } : {}) });
+}
+
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+};
+
+/** Turns every error into RFC 9457 problem+json; a 5xx body never carries internals. */
+export const problemsPlugin = fp(async (app: FastifyInstance) => {
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problemOf('not_found'), `No route ${request.method} ${request.url.split('?')[0]}`),
+  );
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof AppError) {
+      request.log[err.status >= 500 ? 'error' : 'warn']({ code: err.code, detail: err.message }, 'request failed');
+      return sendProblem(reply, problemOf(err.code), err.message, err.errors);
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const errors = err.validation.map((issue) => ({
+        path: fieldPath(err.validationContext, issue.instancePath),
+        message: issue.message ?? 'is invalid',
+      }));
+      request.log.warn({ errors: errors.slice(0, 20) }, 'invalid request');
+      const where = err.validationContext === 'querystring' ? 'query string' : (err.validationContext ?? 'request');
+      return sendProblem(reply, problemOf('validation'), `The ${where} has ${errors.length} invalid field(s)`, errors);
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.error({ err }, 'database unavailable');
+      reply.header('retry-after', '5');
+      return sendProblem(reply, problemOf('unavailable'), 'The database is unavailable; nothing was stored. Retry later.');
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      request.log.warn({ code: err.code, detail: err.message }, 'request refused');
+      const known = fastifyCodes[err.code];
+      const problem = known ? problemOf(known) : status === 400 ? problemOf('validation') : { type: 'about:blank', title: STATUS_CODES[status] ?? 'Client error', status };
+      return sendProblem(reply, problem, err.message);
+    }
+    request.log.error({ err }, 'request failed');
+    return sendProblem(reply, problemOf('internal'), 'An unexpected error occurred; it has been logged.');
+  });
+});

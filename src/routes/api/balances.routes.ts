@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { balanceBatchBody, batchAccepted, batchStatusResponse } from '../../contracts/balances.ts';
+import { problemResponses } from '../../contracts/common.ts';
+import type { Deps } from '../../deps.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { acceptBalances } from '../../services/ingest.service.ts';
+import { API } from './links.ts';
+
+export function tooManyItemsGuard(max: number) {
+  // Runs before schema validation, so a 50,000-item body is refused without validating every item.
+  return async (request: { body: unknown }) => {
+    if (Array.isArray(request.body) && request.body.length > max) {
+      throw new AppError('too_many_items', `A batch holds at most ${max} items; this one has ${request.body.length}`);
+    }
+  };
+}
+
+export const balancesRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
+  app.post(
+    '/point-accounts/balances',
+    {
+      preValidation: tooManyItemsGuard(deps.config.limits.maxBatchItems),
+      schema: {
+        tags: ['point-accounts'],
+        summary: 'Set balances (balance-only mode)',
+        description:
+          'Validates the whole batch, stores it durably and queues BalanceAccountToAmountJob. ' +
+          'Per (contactId, definitionId) the newest timeStamp wins; balances older than the one applied are skipped as stale.',
+        body: balanceBatchBody,
+        response: { 202: batchAccepted, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const id = await acceptBalances(deps, request.tenant, request.body);
+      return reply.code(202).header('location', `${API}/point-accounts/balances/status/${id}`).send({ id, status: 'Queued' });
+    },
+  );
+
+  app.get(
+    '/point-accounts/balances/status/:id',
+    {
+      schema: {
+        tags: ['point-accounts'],
+        summary: 'Status of a balance batch',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: batchStatusResponse, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const batch = await deps.batches.findStatus(request.tenant.id, request.params.id);
+      if (!batch) throw notFound(`Batch ${request.params.id}`);
+      return {
+        id: batch.id,
+        status: batch.status,
+        timeStamp: batch.statusAt.toISOString(),
+        messages: batch.messages.map((m) => ({ message: m.message, timeStamp: m.createdAt.toISOString() })),
+        itemCount: batch.itemCount,
+        appliedCount: batch.appliedCount,
+        skippedCount: batch.skippedCount,
+      };
+    },
+  );
+};

@@ -1,0 +1,99 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { definitionIdParam, numericId, paging, problemResponses } from '../../contracts/common.ts';
+import { pointAccount, pointAccountList, pointAccountQuery, pointDefinition } from '../../contracts/point-accounts.ts';
+import type { PointAccountRecord, PointAccountsRepository } from '../../db/point-accounts.repository.ts';
+import type { Deps } from '../../deps.ts';
+import { notFound } from '../../errors.ts';
+import { API, link, pageLinks } from './links.ts';
+import { z } from 'zod';
+
+const toPointAccount = (account: PointAccountRecord) => ({
+  id: account.id,
+  contactId: account.contactId,
+  definitionId: account.definitionId,
+  balance: account.balance,
+  pendingPoints: account.pendingPoints,
+  balanceExpires: account.balanceExpires?.toISOString() ?? null,
+  links: [
+    link('self', `${API}/point-accounts/${account.id}`),
+    link('transactions', `${API}/point-accounts/transactions?accountId=${account.id}`),
+    link('definition', `${API}/point-accounts/definitions/${account.definitionId}`),
+  ],
+});
+
+const definitionLinks = (id: number) => [link('self', `${API}/point-accounts/definitions/${id}`)];
+
+export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: PointAccountsRepository }> = async (app, { deps, accounts }) => {
+  app.get(
+    '/point-accounts',
+    {
+      schema: {
+        tags: ['point-accounts'],
+        summary: "A contact's point accounts",
+        querystring: pointAccountQuery,
+        response: { 200: pointAccountList, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { contactId, offset, count } = request.query;
+      const page = await accounts.listByContact(request.tenant.id, contactId, { offset, count });
+      return {
+        items: page.items.map(toPointAccount),
+        totalCount: page.totalCount,
+        offset,
+        count,
+        links: pageLinks('/point-accounts', { contactId }, { offset, count }, page.totalCount),
+      };
+    },
+  );
+
+  app.get(
+    '/point-accounts/definitions',
+    {
+      schema: {
+        tags: ['point-accounts'],
+        summary: 'Point definitions',
+        querystring: paging,
+        response: { 200: z.array(pointDefinition), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const rows = await deps.tenants.listDefinitions(request.tenant.id, request.query);
+      return rows.map((row) => ({ id: row.id, name: row.name, description: row.description, links: definitionLinks(row.id) }));
+    },
+  );
+
+  app.get(
+    '/point-accounts/definitions/:id',
+    {
+      schema: {
+        tags: ['point-accounts'],
+        summary: 'A point definition',
+        params: definitionIdParam,
+        response: { 200: pointDefinition, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const row = await deps.tenants.findDefinition(request.tenant.id, request.params.id);
+      if (!row) throw notFound(`Point definition ${request.params.id}`);
+      return { id: row.id, name: row.name, description: row.description, links: definitionLinks(row.id) };
+    },
+  );
+
+  app.get(
+    '/point-accounts/:id',
+    {
+      schema: {
+        tags: ['point-accounts'],
+        summary: 'A point account',
+        params: numericId,
+        response: { 200: pointAccount, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const account = await accounts.find(request.tenant.id, request.params.id);
+      if (!account) throw notFound(`Point account ${request.params.id}`);
+      return toPointAccount(account);
+    },
+  );
+};

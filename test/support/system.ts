@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { expect } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { closeDeps, createDeps, type Deps } from '../../src/deps.ts';
+import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
+import { startRecoverySweep } from '../../src/jobs/recovery.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createTestDatabase } from './database.ts';
+import { TEST_REDIS_URL } from './env.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestSystem {
+  app: FastifyInstance;
+  deps: Deps;
+  /** Starts a worker (ingest consumer + recovery sweep) over the same database and queue prefix. */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Deletes every Redis key of this system's queue prefix: what FLUSHALL does to it, without touching other test files. */
+  loseRedisJobs(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The real API (and, on demand, the real worker) over a database and queue prefix of the test's own. */
+export async function startSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+  const database = await createTestDatabase();
+  const prefix = `pftest-${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    ADMIN_TOKEN,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RECOVERY_INTERVAL_MS: '200',
+    RECOVERY_GRACE_MS: '0',
+    DB_POOL_SIZE: '5',
+    ...env,
+  });
+  const log = createLogger(config.logLevel, 'test');
+  const deps = createDeps(config, log);
+  const app = await buildApp(deps);
+  await app.ready();
+
+  let worker: { close(): Promise<void> } | undefined;
+  const stopWorker = async () => {
+    await worker?.close();
+    worker = undefined;
+  };
+
+  return {
+    app,
+    deps,
+    async startWorker() {
+      if (worker) return;
+      const ingest = startIngestWorker(deps);
+      const sweep = startRecoverySweep(deps);
+      worker = {
+        async close() {
+          await sweep.stop();
+          await ingest.close();
+        },
+      };
+    },
+    stopWorker,
+    async loseRedisJobs() {
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const keys = await redis.keys(`${prefix}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
+    },
+    async close() {
+      await stopWorker();
+      await app.close();
+      await deps.ingestQueue.obliterate({ force: true }).catch(() => undefined);
+      await closeDeps(deps);
+      await database.drop();
+    },
+  };
+}
+
+const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+export async function adminPost(app: FastifyInstance, url: string, payload: unknown) {
+  const response = await app.inject({ method: 'POST', url: `/admin/v1${url}`, headers: adminHeaders, payload: payload as object });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json();
+}
+
+/** A tenant with the given definitions and an API key, made through the admin API. */
+export async function createTenant(
+  app: FastifyInstance,
+  options: { mode?: 'balance-only' | 'all-transaction'; definitions?: number[] } = {},
+): Promise<{ id: string; name: string; key: string; headers: { apikey: string } }> {
+  const tenant = await adminPost(app, '/tenants', { name: `t-${randomBytes(5).toString('hex')}`, mode: options.mode ?? 'balance-only' });
+  for (const id of options.definitions ?? [1]) {
+    await adminPost(app, `/tenants/${tenant.id}/definitions`, { id, name: `Definition ${id}` });
+  }
+  const { key } = await adminPost(app, `/tenants/${tenant.id}/api-keys`, { name: 'master' });
+  return { id: tenant.id, name: tenant.name, key, headers: { apikey: key } };
+}
+
+/** Polls a batch until it reaches a final status. */
+export async function waitForBatch(app: FastifyInstance, headers: Record<string, string>, id: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await app.inject({ method: 'GET', url: `/api/v2/point-accounts/balances/status/${id}`, headers });
+    const body = response.json();
+    if (['Completed', 'CompletedWithErrors', 'Failed'].includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`batch ${id} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const valid = {
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/pf',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  ADMIN_TOKEN: 'a-long-enough-admin-token',
+};
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const config = loadConfig(valid);
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
+    expect(config.limits.maxBatchItems).toBe(1000);
+  });
+
+  it('names every bad variable', () => {
+    const attempt = () => loadConfig({ ...valid, PORT: 'eighty', REDIS_URL: 'http://x', ADMIN_TOKEN: undefined });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/PORT/);
+    expect(attempt).toThrow(/REDIS_URL/);
+    expect(attempt).toThrow(/ADMIN_TOKEN/);
+  });
+
+  it('refuses a short admin token', () => {
+    expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN: must be at least 16 characters/);
+  });
+});
