@@ -1,0 +1,37 @@
+import type { Pool } from '../db/pool.ts';
+import type { PrismaClient } from '../db/prisma.ts';
+import type { Clock } from '../domain/clock.ts';
+
+/** What a CLI command gets: database access and the clock. */
+export interface CliContext {
+  pool: Pool;
+  prisma: PrismaClient;
+  clock: Clock;
+}
+
+/** `--flag value` and `--flag` options as parsed (strings, or true for bare flags); commands validate them with zod. */
+export type CliOptions = Record<string, string | boolean | undefined>;
+
+export interface CliCommand {
+  usage: string;
+  run(context: CliContext, options: CliOptions): Promise<unknown>;
+}
+
+/** `cmd --a 1 --b=2 --flag` -> positionals [cmd], options { a: '1', b: '2', flag: true }. */
+export function parseArgv(argv: readonly string[]): { positionals: string[]; values: CliOptions } {
+  const positionals: string[] = [];
+  const values: CliOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    const next = argv[i + 1];
+    if (inline !== undefined) values[name!] = inline;
+    else if (next !== undefined && !next.startsWith('--')) values[name!] = argv[++i];
+    else values[name!] = true;
+  }
+  return { positionals, values };
+}
