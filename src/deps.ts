@@ -8,6 +8,7 @@ import { tenantsRepository } from './db/tenants.repository.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { createIngestQueue, type IngestJobData } from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
+import { withTimeout } from './timeout.ts';
 
 /** Everything the API and the worker talk to, built once per process and passed down. */
 export interface Deps {
@@ -41,8 +42,13 @@ export function createDeps(config: Config, log: Logger, clock: Clock = systemClo
   };
 }
 
+const CLOSE_TIMEOUT_MS = 3000;
+
 export async function closeDeps(deps: Deps): Promise<void> {
-  await deps.ingestQueue.close();
+  // With Redis unreachable, closing the queue would wait for it forever; Postgres must still close.
+  await withTimeout(deps.ingestQueue.close(), CLOSE_TIMEOUT_MS, 'queue close timed out').catch((err: Error) =>
+    deps.log.warn({ err: err.message }, 'closing the queue failed'),
+  );
   deps.redis.disconnect();
   await deps.prisma.$disconnect();
   await deps.pool.end();

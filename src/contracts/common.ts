@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
 /** Engage ids are uuids in the 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples use 0000...0001). */
-export const contactId = z.guid().transform((id) => id.toLowerCase());
-export const definitionId = z.int().positive().max(2147483647);
-export const points = z.int().min(-2147483648).max(2147483647);
-export const isoDateTime = z.iso.datetime({ offset: true });
+export const contactId = z.guid({ error: 'must be a uuid' }).transform((id) => id.toLowerCase());
+export const definitionId = z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).max(2147483647);
+export const points = z.int({ error: 'must be an integer' }).min(-2147483648).max(2147483647);
+export const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z' });
 
 export const problem = z
   .object({

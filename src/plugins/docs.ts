@@ -22,6 +22,7 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
           bearer: { type: 'http', scheme: 'bearer' },
         },
       },
+      security: [{ apikey: [] }, { bearer: [] }],
       tags: [
         { name: 'point-accounts', description: 'Engage v2 point accounts (tenant API key)' },
         { name: 'admin', description: 'Operator API (Authorization: Bearer ADMIN_TOKEN)' },

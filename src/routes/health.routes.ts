@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import { withTimeout } from '../timeout.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
 
-async function check(probe: () => Promise<unknown>): Promise<'up' | 'down'> {
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref());
-  return Promise.race([probe(), timeout]).then(
+function check(probe: () => Promise<unknown>): Promise<'up' | 'down'> {
+  return withTimeout(probe(), CHECK_TIMEOUT_MS, 'timeout').then(
     () => 'up' as const,
     () => 'down' as const,
   );

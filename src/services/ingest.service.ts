@@ -3,6 +3,7 @@ import type { TenantRecord } from '../db/tenants.repository.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../errors.ts';
 import { enqueueBatch } from '../jobs/queues.ts';
+import { withTimeout } from '../timeout.ts';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 
@@ -17,8 +18,7 @@ export function ensurePointSystemActive(tenant: TenantRecord): void {
  */
 async function acceptBatch(deps: Deps, tenant: TenantRecord, kind: 'balances' | 'transactions', items: unknown[]): Promise<string> {
   const id = await deps.batches.insert(tenant.id, kind, items, deps.clock.now());
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS).unref());
-  await Promise.race([enqueueBatch(deps.ingestQueue, kind, id), timeout]).catch((err: Error) =>
+  await withTimeout(enqueueBatch(deps.ingestQueue, kind, id), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((err: Error) =>
     deps.log.warn({ batchId: id, err: err.message }, 'batch stored but not queued; the recovery sweep will queue it'),
   );
   return id;

@@ -8,6 +8,7 @@ import { closeDeps, createDeps, type Deps } from '../../src/deps.ts';
 import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
 import { startRecoverySweep } from '../../src/jobs/recovery.ts';
 import { createLogger } from '../../src/logger.ts';
+import { withTimeout } from '../../src/timeout.ts';
 import { createTestDatabase } from './database.ts';
 import { TEST_REDIS_URL } from './env.ts';
 
@@ -26,10 +27,11 @@ export interface TestSystem {
 
 /** The real API (and, on demand, the real worker) over a database and queue prefix of the test's own. */
 export async function startSystem(env: Record<string, string> = {}): Promise<TestSystem> {
-  const database = await createTestDatabase();
+  // Given a DATABASE_URL, the system shares that database (another system's) instead of making its own.
+  const database = env.DATABASE_URL ? undefined : await createTestDatabase();
   const prefix = `pftest-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: database?.url,
     REDIS_URL: TEST_REDIS_URL,
     ADMIN_TOKEN,
     QUEUE_PREFIX: prefix,
@@ -77,9 +79,9 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
     async close() {
       await stopWorker();
       await app.close();
-      await deps.ingestQueue.obliterate({ force: true }).catch(() => undefined);
+      await withTimeout(deps.ingestQueue.obliterate({ force: true }), 2000, 'obliterate timed out').catch(() => undefined);
       await closeDeps(deps);
-      await database.drop();
+      await database?.drop();
     },
   };
 }

@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../support/database.ts';
+import { TEST_REDIS_URL } from '../support/env.ts';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let env: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    ADMIN_TOKEN: 'process-test-admin-token',
+    QUEUE_PREFIX: `pfproc-${randomBytes(4).toString('hex')}`,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+  };
+});
+afterAll(() => database?.drop());
+
+function start(script: string): { child: ChildProcess; output: () => string; waitFor(pattern: RegExp): Promise<RegExpMatchArray> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return {
+    child,
+    output: () => output,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) {
+            listeners.delete(check);
+            resolve(match);
+          }
+        };
+        listeners.add(check);
+        child.once('exit', () => reject(new Error(`exited before ${pattern}: ${output}`)));
+        check();
+      }),
+  };
+}
+
+async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c));
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const [code] = await once(child, 'exit');
+  return { code, stdout, stderr };
+}
+
+describe('entry points', () => {
+  it('the API serves, then on SIGTERM stops cleanly', async () => {
+    const api = start('src/server.ts');
+    const [, url] = await api.waitFor(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    api.child.kill('SIGTERM');
+    const [code] = await once(api.child, 'exit');
+    expect(code).toBe(0);
+    expect(api.output()).toContain('stopped cleanly');
+  });
+
+  it('the worker starts, then on SIGTERM stops cleanly', async () => {
+    const worker = start('src/worker.ts');
+    await worker.waitFor(/worker started/);
+    worker.child.kill('SIGTERM');
+    const [code] = await once(worker.child, 'exit');
+    expect(code).toBe(0);
+    expect(worker.output()).toContain('stopped cleanly');
+  });
+
+  it('a bad environment stops start-up with a message naming the variable', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...env, PORT: 'http' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT:');
+  });
+});
+
+describe('CLI', () => {
+  it('creates a tenant, a definition and a key, and revokes the key, printing JSON', async () => {
+    const created = await cli('tenants:create', '--name', 'cli-shop', '--mode', 'all-transaction');
+    expect(created.code).toBe(0);
+    const tenant = JSON.parse(created.stdout);
+    expect(tenant).toEqual({ id: expect.any(String), name: 'cli-shop', mode: 'all-transaction', pointSystemActive: true });
+
+    const definition = await cli('definitions:create', '--tenant', tenant.id, '--id', '3', '--name', 'Bonus');
+    expect(JSON.parse(definition.stdout)).toEqual({ id: 3, name: 'Bonus', description: null });
+
+    const key = JSON.parse((await cli('api-keys:create', '--tenant', tenant.id, '--name', 'master')).stdout);
+    expect(key.key).toMatch(/^pf_/);
+    const revoked = await cli('api-keys:revoke', '--tenant', tenant.id, '--id', key.id);
+    expect(JSON.parse(revoked.stdout)).toEqual({ id: key.id, revoked: true });
+    const listed = JSON.parse((await cli('api-keys:list', '--tenant', tenant.id)).stdout);
+    expect(listed[0].revokedAt).not.toBeNull();
+  });
+
+  it('reports bad input as a JSON error and exit code 1', async () => {
+    const result = await cli('tenants:create', '--name', 'x', '--mode', 'points');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stderr).error).toContain('mode');
+    const duplicate = await cli('tenants:create', '--name', 'dup-shop', '--mode', 'balance-only');
+    expect(duplicate.code).toBe(0);
+    const again = await cli('tenants:create', '--name', 'dup-shop', '--mode', 'balance-only');
+    expect(JSON.parse(again.stderr)).toEqual({ error: 'A tenant named dup-shop already exists' });
+  });
+
+  it('prints usage for an unknown command', async () => {
+    const result = await cli('nonsense');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('tenants:create');
+  });
+});
