@@ -1,0 +1,194 @@
+// npm run bench [-- --scale 0.1]
+// Starts the API and the worker as deployed (separate processes, production
+// settings) against the local Postgres and Redis, and measures in one run:
+// end-to-end balance ingest, accept latency under an open-model load, and the
+// raw ceiling of the same SQL straight through pg. Prints a table and writes
+// bench/results/<time>.json.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { request } from 'undici';
+import { UPSERT_BALANCES_SQL, upsertBalancesParams } from '../src/db/balances.repository.ts';
+import { planBalanceBatch } from '../src/domain/balances.ts';
+import { parseArgv } from '../src/cli/context.ts';
+import { type BenchTarget, startTarget } from './target.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: flags } = parseArgv(process.argv.slice(2));
+const scale = Number(flags.scale ?? 1);
+if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be in (0, 10]');
+
+const BATCH = 1000;
+const sizes = {
+  balanceItems: Math.max(BATCH, Math.round((200_000 * scale) / BATCH) * BATCH),
+  acceptRate: 50, // batches per second, offered whatever the answers do
+  acceptSeconds: Math.max(2, Math.round(10 * scale)),
+  posters: 8,
+};
+
+type BalanceItem = { contactId: string; amount: number; definitionId: number; timeStamp: string };
+
+function balanceBatches(items: number): BalanceItem[][] {
+  const timeStamp = new Date().toISOString();
+  return Array.from({ length: items / BATCH }, () =>
+    Array.from({ length: BATCH }, (_, i) => ({ contactId: randomUUID(), amount: (i * 7919) % 5000, definitionId: 1, timeStamp })),
+  );
+}
+
+/** The ceiling: the worker's own statement, one transaction per batch, `concurrency` connections, no HTTP and no queue. */
+async function rawCeiling(target: BenchTarget, batches: BalanceItem[][], concurrency: number): Promise<number> {
+  const tenantId = (await target.createTenant()).id;
+  const pool = new pg.Pool({ connectionString: target.databaseUrl, max: concurrency });
+  const queue = [...batches];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const plan = planBalanceBatch(batch, new Set([1]));
+          await client.query(UPSERT_BALANCES_SQL, upsertBalancesParams(tenantId, randomUUID(), plan.winners));
+          await client.query('COMMIT');
+        } finally {
+          client.release();
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await pool.end();
+  return (batches.length * BATCH) / seconds;
+}
+
+async function post(target: BenchTarget, key: string, batch: BalanceItem[]): Promise<string> {
+  const response = await request(`${target.url}/api/v2/point-accounts/balances`, {
+    method: 'POST',
+    headers: { apikey: key, 'content-type': 'application/json' },
+    body: JSON.stringify(batch),
+  });
+  const body = (await response.body.json()) as { id: string };
+  if (response.statusCode !== 202) throw new Error(`POST answered ${response.statusCode}: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** Waits until every batch of the tenant is final; returns when the last one finished (Postgres' own clock). */
+async function lastFinish(target: BenchTarget, tenantId: string, expected: number): Promise<Date> {
+  for (;;) {
+    const { rows } = await target.db.query(
+      `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL) AS done, count(*) FILTER (WHERE status <> 'Completed' AND finished_at IS NOT NULL) AS bad, max(finished_at) AS last
+         FROM ingest_batch WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    const row = rows[0];
+    if (Number(row.bad) > 0) throw new Error(`${row.bad} batches did not complete cleanly`);
+    if (Number(row.done) >= expected) return row.last;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function balancesEndToEnd(target: BenchTarget, batches: BalanceItem[][]): Promise<number> {
+  const tenant = await target.createTenant();
+  const queue = [...batches];
+  const { rows } = await target.db.query('SELECT now() AS t');
+  const started: Date = rows[0].t;
+  await Promise.all(
+    Array.from({ length: sizes.posters }, async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) await post(target, tenant.key, batch);
+    }),
+  );
+  const finished = await lastFinish(target, tenant.id, batches.length);
+  return (batches.length * BATCH) / ((finished.getTime() - started.getTime()) / 1000);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+/**
+ * Open model: a request is sent every 1/rate seconds whether or not earlier ones
+ * answered, and latency counts from the moment it was due, so a stall shows up
+ * in the figures instead of slowing the offered load.
+ */
+async function acceptLatency(target: BenchTarget, batches: BalanceItem[][]) {
+  const tenant = await target.createTenant();
+  const interval = 1000 / sizes.acceptRate;
+  const start = performance.now();
+  const latencies: number[] = [];
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < batches.length; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inflight.push(post(target, tenant.key, batches[i]!).then(() => void latencies.push(performance.now() - due)));
+  }
+  await Promise.all(inflight);
+  await lastFinish(target, tenant.id, batches.length);
+  latencies.sort((a, b) => a - b);
+  return { offeredPerSecond: sizes.acceptRate, requests: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN };
+}
+
+async function redisMemory(url: string): Promise<number> {
+  const redis = new Redis(url);
+  const info = await redis.info('memory');
+  redis.disconnect();
+  return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+}
+
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+
+const target = await startTarget();
+try {
+  const redisBefore = await redisMemory(target.redisUrl);
+  const data = balanceBatches(sizes.balanceItems);
+  console.log(`balances: ${sizes.balanceItems} items in ${data.length} batches; accept: ${sizes.acceptRate} batches/s for ${sizes.acceptSeconds} s`);
+
+  const ceiling = await rawCeiling(target, data, target.workerConcurrency);
+  const endToEnd = await balancesEndToEnd(target, data);
+  const accept = await acceptLatency(target, balanceBatches(sizes.acceptRate * sizes.acceptSeconds * BATCH));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const redisAfter = await redisMemory(target.redisUrl);
+
+  const result = {
+    time: new Date().toISOString(),
+    commit,
+    cores: os.cpus().length,
+    node: process.version,
+    scale,
+    balances: { items: sizes.balanceItems, endToEndPerSecond: Math.round(endToEnd), ceilingPerSecond: Math.round(ceiling), ratio: +(endToEnd / ceiling).toFixed(3) },
+    acceptLatencyMs: { ...accept, p50: +accept.p50.toFixed(1), p99: +accept.p99.toFixed(1), max: +accept.max.toFixed(1) },
+    peakRssMb: { api: Math.round(target.peakRss().api / 1048576), worker: Math.round(target.peakRss().worker / 1048576) },
+    redisUsedMemoryMb: { before: +(redisBefore / 1048576).toFixed(2), after: +(redisAfter / 1048576).toFixed(2) },
+  };
+
+  const rows: [string, string][] = [
+    ['balances end to end', `${result.balances.endToEndPerSecond.toLocaleString('en')} items/s`],
+    ['balances raw ceiling (pg, same SQL)', `${result.balances.ceilingPerSecond.toLocaleString('en')} items/s`],
+    ['ratio end to end / ceiling', `${(result.balances.ratio * 100).toFixed(1)} %`],
+    [`accept latency at ${accept.offeredPerSecond} batches/s`, `p50 ${result.acceptLatencyMs.p50} ms, p99 ${result.acceptLatencyMs.p99} ms, max ${result.acceptLatencyMs.max} ms`],
+    ['peak RSS', `api ${result.peakRssMb.api} MB, worker ${result.peakRssMb.worker} MB`],
+    ['Redis used memory', `before ${result.redisUsedMemoryMb.before} MB, after ${result.redisUsedMemoryMb.after} MB`],
+    ['machine', `${result.cores} cores, node ${result.node}, commit ${commit}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
+
+  const dir = path.join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${result.time.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`written to ${path.relative(root, file)}`);
+} finally {
+  await target.stop();
+}

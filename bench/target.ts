@@ -1,0 +1,126 @@
+// The system under measurement: a fresh database, and the API and worker as
+// separate processes with production settings, sampled for memory.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { request } from 'undici';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ADMIN_TOKEN = randomBytes(24).toString('base64url');
+
+export interface BenchTarget {
+  url: string;
+  databaseUrl: string;
+  redisUrl: string;
+  workerConcurrency: number;
+  db: pg.Pool;
+  createTenant(): Promise<{ id: string; key: string }>;
+  peakRss(): { api: number; worker: number };
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function rss(pid: number | undefined): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function admin(url: string, pathname: string, body: unknown) {
+  const response = await request(`${url}/admin/v1${pathname}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.body.json()) as Record<string, string>;
+  if (response.statusCode !== 201) throw new Error(`admin ${pathname} answered ${response.statusCode}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+export async function startTarget(): Promise<BenchTarget> {
+  const server = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const databaseUrl = Object.assign(new URL(server), { pathname: '/pf_bench' }).toString();
+  const maintenance = new pg.Client({ connectionString: server });
+  await maintenance.connect();
+  await maintenance.query('DROP DATABASE IF EXISTS pf_bench WITH (FORCE)');
+  await maintenance.end();
+  execFileSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
+
+  const port = await freePort();
+  const workerConcurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 4);
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    ADMIN_TOKEN,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    QUEUE_PREFIX: `pfbench-${randomBytes(3).toString('hex')}`,
+    WORKER_CONCURRENCY: String(workerConcurrency),
+  };
+  // BENCH_PROFILE=1 writes V8 CPU profiles of both processes to bench/profiles (open them in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];
+  const start = (script: string): ChildProcess =>
+    spawn(process.execPath, [...profile, '--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const api = start('src/server.ts');
+  const worker = start('src/worker.ts');
+
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    const ready = await request(`${url}/ready`).then(
+      (r) => r.body.dump().then(() => r.statusCode === 200),
+      () => false,
+    );
+    if (ready) break;
+    if (tries > 200) throw new Error('the API did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const peak = { api: 0, worker: 0 };
+  const sampler = setInterval(() => {
+    peak.api = Math.max(peak.api, rss(api.pid));
+    peak.worker = Math.max(peak.worker, rss(worker.pid));
+  }, 100);
+
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  return {
+    url,
+    databaseUrl,
+    redisUrl,
+    workerConcurrency,
+    db,
+    async createTenant() {
+      const tenant = await admin(url, '/tenants', { name: `bench-${randomBytes(4).toString('hex')}`, mode: 'balance-only' });
+      await admin(url, `/tenants/${tenant.id}/definitions`, { id: 1, name: 'Points' });
+      const { key } = await admin(url, `/tenants/${tenant.id}/api-keys`, { name: 'bench' });
+      return { id: tenant.id!, key: key! };
+    },
+    peakRss: () => ({ ...peak }),
+    async stop() {
+      clearInterval(sampler);
+      await db.end();
+      const exited = [api, worker].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      api.kill('SIGTERM');
+      worker.kill('SIGTERM');
+      await Promise.all(exited);
+    },
+  };
+}
