@@ -11,10 +11,10 @@ const deps = createDeps(config, log);
 
 const ingest = startIngestWorker(deps);
 const sweep = startRecoverySweep(deps);
-log.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');
-
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await sweep.stop();
   await ingest.close(); // finishes in-flight jobs
   await closeDeps(deps);
 });
+// Announced only once the signal handlers are in place: a SIGTERM from here on is graceful.
+log.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');

@@ -4,7 +4,10 @@ import { z } from 'zod';
 export const contactId = z.guid({ error: 'must be a uuid' }).transform((id) => id.toLowerCase());
 export const definitionId = z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).max(2147483647);
 export const points = z.int({ error: 'must be an integer' }).min(-2147483648).max(2147483647);
-export const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z' });
+/** Any offset in, canonical UTC with milliseconds out: the precision Postgres stores and JS compares. */
+export const isoDateTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z' })
+  .transform((value) => new Date(value).toISOString());
 
 export const problem = z
   .object({

@@ -1,8 +1,7 @@
-import { balanceBatchBody } from '../contracts/balances.ts';
 import { type BalanceWinner, type SkippedItem, planBalanceBatch, staleSkip } from '../domain/balances.ts';
 import { finishBatch, lockBatchForApply } from './batches.repository.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
-import type { BatchStatus } from '../contracts/balances.ts';
+import type { BalanceItem, BatchStatus } from '../contracts/balances.ts';
 
 /**
  * Sets the balances of a batch's winning items in one statement. The
@@ -40,7 +39,7 @@ export function upsertBalancesParams(tenantId: string, batchId: string, winners:
     winners.map((w) => w.contactId),
     winners.map((w) => w.definitionId),
     winners.map((w) => w.amount),
-    winners.map((w) => new Date(w.timeStamp)), // millisecond precision, as stored and as JS compares
+    winners.map((w) => w.timeStamp),
     winners.map((w) => w.index),
   ];
 }
@@ -70,7 +69,8 @@ export function applyBalanceBatch(pool: Pool, batchId: string, now: Date): Promi
     const batch = await lockBatchForApply(client, batchId);
     if (!batch) return 'already-final';
 
-    const items = balanceBatchBody.parse(batch.payload);
+    // Written by the API after validation; not validated a second time.
+    const items = batch.payload as BalanceItem[];
     const definitions = await knownDefinitions(client, batch.tenantId, [...new Set(items.map((i) => i.definitionId))]);
     const plan = planBalanceBatch(items, definitions);
 

@@ -68,7 +68,7 @@ describe('entry points', () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
     api.child.kill('SIGTERM');
     const [code] = await once(api.child, 'exit');
-    expect(code).toBe(0);
+    expect(code, api.output()).toBe(0);
     expect(api.output()).toContain('stopped cleanly');
   });
 
@@ -77,7 +77,7 @@ describe('entry points', () => {
     await worker.waitFor(/worker started/);
     worker.child.kill('SIGTERM');
     const [code] = await once(worker.child, 'exit');
-    expect(code).toBe(0);
+    expect(code, worker.output()).toBe(0);
     expect(worker.output()).toContain('stopped cleanly');
   });
 

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ingest_batch" ALTER COLUMN "payload" SET DATA TYPE JSON;
