@@ -61,6 +61,7 @@ export async function startTarget(): Promise<BenchTarget> {
   await maintenance.query('DROP DATABASE IF EXISTS pf_bench WITH (FORCE)');
   await maintenance.end();
   execFileSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }); // the service as deployed: compiled JS
 
   const port = await freePort();
   const workerConcurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 4);
@@ -79,9 +80,9 @@ export async function startTarget(): Promise<BenchTarget> {
   // BENCH_PROFILE=1 writes V8 CPU profiles of both processes to bench/profiles (open them in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];
   const start = (script: string): ChildProcess =>
-    spawn(process.execPath, [...profile, '--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const api = start('src/server.ts');
-  const worker = start('src/worker.ts');
+    spawn(process.execPath, [...profile, script], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const api = start('dist/server.js');
+  const worker = start('dist/worker.js');
 
   const url = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries++) {

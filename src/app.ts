@@ -6,6 +6,7 @@ import type { Deps } from './deps.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { problemsPlugin } from './plugins/problems.ts';
+import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
@@ -37,6 +38,7 @@ export async function buildApp(deps: Deps) {
     async (api) => {
       api.decorateRequest('tenant', null as never);
       api.addHook('onRequest', tenantAuth(deps.tenants));
+      if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, deps.redis, config.limits.ratePerSecond, config.queue.prefix);
       await api.register(balancesRoutes, { deps });
       await api.register(pointAccountsRoutes, { deps, accounts: pointAccountsRepository(deps.pool) });
     },

@@ -21,6 +21,8 @@ const envSchema = z.object({
   RECOVERY_GRACE_MS: int(0).default(2000),
   JOB_ATTEMPTS: int(1).default(8),
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
+  /** Requests per second per API key on /api/v2; 0 switches the limit off. */
+  RATE_LIMIT_PER_SECOND: int(0).default(200),
   BODY_LIMIT_BYTES: int(1024).default(2 * 1024 * 1024),
   DB_POOL_SIZE: int(1).default(10),
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
@@ -51,7 +53,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
       recoveryGraceMs: e.RECOVERY_GRACE_MS,
     },
-    limits: { maxBatchItems: e.MAX_BATCH_ITEMS },
+    limits: { maxBatchItems: e.MAX_BATCH_ITEMS, ratePerSecond: e.RATE_LIMIT_PER_SECOND },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

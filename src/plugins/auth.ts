@@ -14,11 +14,15 @@ function bearer(request: FastifyRequest): string | undefined {
   return header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
 }
 
-/** Tenant API key, as Engage's `apikey` header or as `Authorization: Bearer`. */
+/** The tenant API key a request presents, as Engage's `apikey` header or as `Authorization: Bearer`. */
+export function presentedApiKey(request: FastifyRequest): string | undefined {
+  const apikey = request.headers.apikey;
+  return (typeof apikey === 'string' ? apikey : undefined) ?? bearer(request);
+}
+
 export function tenantAuth(tenants: TenantsRepository) {
   return async (request: FastifyRequest) => {
-    const apikey = request.headers.apikey;
-    const key = (typeof apikey === 'string' ? apikey : undefined) ?? bearer(request);
+    const key = presentedApiKey(request);
     if (!key) throw new AppError('unauthorized', 'Send the API key in the apikey header or as Authorization: Bearer <key>');
     const tenant = await tenants.findByKeyHash(hashApiKey(key));
     if (!tenant) throw new AppError('unauthorized', 'Unknown or revoked API key');
