@@ -76,6 +76,7 @@ export async function startTarget(): Promise<BenchTarget> {
     PORT: String(port),
     QUEUE_PREFIX: `pfbench-${randomBytes(3).toString('hex')}`,
     WORKER_CONCURRENCY: String(workerConcurrency),
+    WORKER_METRICS_PORT: '0',
   };
   // BENCH_PROFILE=1 writes V8 CPU profiles of both processes to bench/profiles (open them in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];

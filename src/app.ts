@@ -11,6 +11,8 @@ import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { metricsRoutes } from './routes/metrics.routes.ts';
+import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { adminService } from './services/admin.service.ts';
 
 /** Builds the API. It never listens: server.ts does, tests use inject or their own port. */
@@ -31,6 +33,8 @@ export async function buildApp(deps: Deps) {
   });
 
   await app.register(problemsPlugin);
+  await app.register(metricsRoutes, { metrics: deps.metrics });
+  registerQueueMetrics(deps.metrics, [deps.ingestQueue], () => deps.clock.now());
   await app.register(docsPlugin);
   await app.register(healthRoutes, { deps });
 

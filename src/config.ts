@@ -15,6 +15,8 @@ const envSchema = z.object({
   /** Prefix of every BullMQ key; lets several deployments (or test files) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]+$/).default('pf'),
   WORKER_CONCURRENCY: int(1).default(4),
+  /** Port of the worker's Prometheus endpoint (GET /metrics on HOST); 0 switches it off. */
+  WORKER_METRICS_PORT: int(0).max(65535).default(9464),
   /** How often the worker re-queues batches that Postgres says are unfinished. */
   RECOVERY_INTERVAL_MS: int(100).default(5000),
   /** A batch must be this old before the sweep re-queues it (the API enqueues it itself first). */
@@ -49,6 +51,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queue: {
       prefix: e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
+      metricsPort: e.WORKER_METRICS_PORT,
       attempts: e.JOB_ATTEMPTS,
       recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
       recoveryGraceMs: e.RECOVERY_GRACE_MS,

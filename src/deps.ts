@@ -8,6 +8,7 @@ import { tenantsRepository } from './db/tenants.repository.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { createIngestQueue, type IngestJobData } from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { withTimeout } from './timeout.ts';
 
 /** Everything the API and the worker talk to, built once per process and passed down. */
@@ -15,6 +16,7 @@ export interface Deps {
   config: Config;
   log: Logger;
   clock: Clock;
+  metrics: Metrics;
   pool: Pool;
   prisma: PrismaClient;
   redis: Redis;
@@ -33,6 +35,7 @@ export function createDeps(config: Config, log: Logger, clock: Clock = systemClo
     config,
     log,
     clock,
+    metrics: createMetrics(),
     pool,
     prisma,
     redis,

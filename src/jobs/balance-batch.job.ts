@@ -5,5 +5,10 @@ import type { Deps } from '../deps.ts';
 export async function balanceAccountToAmountJob(deps: Deps, batchId: string) {
   const result = await applyBalanceBatch(deps.pool, batchId, deps.clock.now());
   deps.log.info({ batchId, result }, 'balance batch applied');
+  if (result !== 'already-final') {
+    deps.metrics.itemsApplied.inc({ kind: 'balances' }, result.appliedCount);
+    deps.metrics.itemsSkipped.inc({ kind: 'balances' }, result.skippedCount);
+    deps.metrics.batchesFinished.inc({ kind: 'balances', status: result.status });
+  }
   return result;
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { BatchKind } from '../db/batches.repository.ts';
 import type { Deps } from '../deps.ts';
 import { balanceAccountToAmountJob } from './balance-batch.job.ts';
-import { INGEST_QUEUE, type IngestJobData, ingestJobData } from './queues.ts';
+import { INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from './queues.ts';
 
 const processors: Partial<Record<BatchKind, (deps: Deps, batchId: string) => Promise<unknown>>> = {
   balances: balanceAccountToAmountJob,
@@ -36,7 +36,10 @@ export function startIngestWorker(deps: Deps): { worker: Worker<IngestJobData>; 
     if (final) {
       const message = `Processing failed after ${job.attemptsMade} attempts: ${err.message}`;
       // If even this write fails, the batch stays unfinished and the recovery sweep tries again later.
-      deps.batches.markFailed(job.data.batchId, message, deps.clock.now()).catch((e: unknown) => log.error({ err: e }, 'could not mark batch failed'));
+      deps.batches.markFailed(job.data.batchId, message, deps.clock.now()).then(
+        () => deps.metrics.batchesFinished.inc({ kind: job.name === ingestJobName.balances ? 'balances' : 'transactions', status: 'Failed' }),
+        (e: unknown) => log.error({ err: e }, 'could not mark batch failed'),
+      );
     }
   });
   worker.on('error', (err) => log.error({ err }, 'ingest worker error'));

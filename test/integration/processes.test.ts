@@ -17,6 +17,7 @@ beforeAll(async () => {
     QUEUE_PREFIX: `pfproc-${randomBytes(4).toString('hex')}`,
     HOST: '127.0.0.1',
     PORT: '0',
+    WORKER_METRICS_PORT: '0',
     LOG_LEVEL: 'info',
   };
 });

@@ -1,0 +1,38 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of one process. A registry per process (not the library's
+ * global one) so tests can build several apps side by side.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'pf_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'pf_http_request_duration_seconds',
+      help: 'HTTP request latency by route',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+      registers,
+    }),
+    itemsApplied: new Counter({ name: 'pf_items_applied_total', help: 'Batch items applied by the worker', labelNames: ['kind'], registers }),
+    itemsSkipped: new Counter({ name: 'pf_items_skipped_total', help: 'Batch items skipped (stale, unknown definition, superseded)', labelNames: ['kind'], registers }),
+    batchesFinished: new Counter({ name: 'pf_batches_finished_total', help: 'Batches by final status', labelNames: ['kind', 'status'], registers }),
+    /** Registers a gauge whose value is read at scrape time. */
+    gauge(name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => Promise<void>) {
+      return new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          await collect(this);
+        },
+      });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
