@@ -89,7 +89,8 @@ async function runScenario(steps: Step[]) {
   /** Accepted rows per batch id: the ledger must hold exactly these, once each. */
   const applied = new Map<string, number>();
   let lastBody: unknown[] | null = null;
-  let lastKeyed: { key: string; body: unknown[]; id: string; at: number } | null = null;
+  type Keyed = { key: string; body: unknown[]; id: string; at: number };
+  let lastKeyed: Keyed | null = null;
   let maintained = false;
 
   // What the API answered for a body it stored; the model takes the accepted rows.
@@ -152,17 +153,18 @@ async function runScenario(steps: Step[]) {
         break;
       }
       case 'retry': {
-        if (!lastKeyed) break;
-        const response = await post(tenant, lastKeyed.body, lastKeyed.key);
+        const previous = lastKeyed as Keyed | null;
+        if (!previous) break;
+        const response = await post(tenant, previous.body, previous.key);
         expect(response.statusCode, response.body).toBe(202);
-        if (now < lastKeyed.at + DAY) {
-          expect(response.json().id).toBe(lastKeyed.id);
+        if (now < previous.at + DAY) {
+          expect(response.json().id).toBe(previous.id);
           expect(response.headers['idempotent-replayed']).toBe('true');
         } else {
           // The key is past its 24 h: the retry is a new request and its rows count again.
-          expect(response.json().id).not.toBe(lastKeyed.id);
-          await record(lastKeyed.body, response.json(), now);
-          lastKeyed = { ...lastKeyed, id: response.json().id, at: now };
+          expect(response.json().id).not.toBe(previous.id);
+          await record(previous.body, response.json(), now);
+          lastKeyed = { ...previous, id: response.json().id, at: now };
         }
         break;
       }
