@@ -588,6 +588,28 @@ describe('contact registry (admin API)', () => {
   });
 });
 
+describe('durability', () => {
+  it('applies a transactions batch whose job Redis lost after the 202, once', async () => {
+    const tenant = await allTransaction();
+    const contact = randomUUID();
+    await system.stopWorker();
+    const start = clock.now();
+    try {
+      const response = await post(tenant, [row(contact, 33), row(contact, -3)]);
+      expect(response.statusCode).toBe(202);
+      await system.loseRedisJobs();
+      clock.advance(1000); // the sweep re-queues batches untouched for RECOVERY_GRACE_MS (0 here) by the clock
+      await system.startWorker();
+      expect(await waitForBatch(system.app, tenant.headers, response.json().id)).toMatchObject({ status: 'Completed', appliedCount: 2 });
+      expect((await accountOf(tenant, contact)).balance).toBe(30);
+      expect(await entryCount(tenant)).toBe(2);
+    } finally {
+      await system.startWorker();
+      clock.set(start);
+    }
+  });
+});
+
 describe('ledger storage', () => {
   it('keeps tenant_id leading every index of the ledger, ready for partitioning by tenant', async () => {
     const { rows } = await system.deps.pool.query(
