@@ -17,7 +17,7 @@ export const createTenantBody = z.object({
 
 export const updateTenantBody = z
   .object({
-    mode: tenantMode.optional().describe('Switching mode carries balances over; see the README'),
+    mode: tenantMode.optional().describe('Switching carries each balance over: into the ledger as an OpeningBalance entry, or from the ledger as the new balance'),
     pointSystemActive: z.boolean().optional(),
     requireKnownContacts: z.boolean().optional().describe('Accept transactions only for contacts in the contact registry'),
   })

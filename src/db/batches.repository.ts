@@ -16,6 +16,9 @@ export interface BatchStatusRecord {
   messages: { message: string; createdAt: Date }[];
 }
 
+/** What applying a batch did; 'already-final' when a repeated job found it done. */
+export type ApplyResult = { status: BatchStatus; appliedCount: number; skippedCount: number } | 'already-final';
+
 export interface UnfinishedBatch {
   id: string;
   kind: BatchKind;

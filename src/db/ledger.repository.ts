@@ -1,7 +1,6 @@
-import type { BatchStatus } from '../contracts/balances.ts';
 import { type StoredTransaction, storedTransactionBatch, type TransactionFilter } from '../contracts/transactions.ts';
 import { accountKeys, type EntryType } from '../domain/ledger.ts';
-import { finishBatch, insertBatch, lockBatchForApply } from './batches.repository.ts';
+import { type ApplyResult, finishBatch, insertBatch, lockBatchForApply } from './batches.repository.ts';
 import { completeClaim } from './idempotency.repository.ts';
 import { type Pool, retryOnConflict, withTransaction } from './pool.ts';
 
@@ -74,8 +73,6 @@ function applyTransactionsParams(tenantId: string, batchId: string, items: reado
   ];
 }
 
-export type ApplyResult = { status: BatchStatus; appliedCount: number; skippedCount: number } | 'already-final';
-
 /** PointTransactionsJob's work: appends a whole batch to the ledger in one transaction, or nothing. */
 export function applyTransactionBatch(pool: Pool, batchId: string, now: Date): Promise<ApplyResult> {
   return retryOnConflict(() =>
@@ -109,6 +106,9 @@ export interface TransactionBatchToStore {
 
 export type StoreOutcome = 'stored' | 'tenant-changed' | 'claim-lost';
 
+/** Rolls the store back when the Idempotency-Key was taken over meanwhile. */
+class ClaimLostError extends Error {}
+
 /** Stores the batch (with the rows refused on arrival) and the answer under its Idempotency-Key in one transaction. */
 export function storeTransactionBatch(pool: Pool, batch: TransactionBatchToStore): Promise<StoreOutcome> {
   return withTransaction(pool, async (client) => {
@@ -131,8 +131,6 @@ export function storeTransactionBatch(pool: Pool, batch: TransactionBatchToStore
     throw err;
   });
 }
-
-class ClaimLostError extends Error {}
 
 export interface LedgerEntryRecord {
   id: number;

@@ -26,9 +26,6 @@ export interface AccountSummary {
   balanceExpires: Date | null;
 }
 
-/** Addition or Deduction by the sign of the amount (zero is refused earlier). */
-export const entryTypeFor = (amount: number): 'Addition' | 'Deduction' => (amount > 0 ? 'Addition' : 'Deduction');
-
 export function entryState(entry: Pick<LedgerFacts, 'validFrom' | 'validTo'>, at: Date): EntryState {
   if (at.getTime() < entry.validFrom.getTime()) return 'pending';
   if (entry.validTo !== null && at.getTime() >= entry.validTo.getTime()) return 'expired';
@@ -58,13 +55,6 @@ export function summarise(entries: Iterable<LedgerFacts>, at: Date): AccountSumm
   }
   return { balance, pendingPoints, balanceExpires };
 }
-
-/**
- * Amount of the opening entry that makes the ledger yield `balance` at the
- * switch to all-transaction mode (the ledger may already hold entries from an
- * earlier all-transaction period).
- */
-export const openingEntryAmount = (balance: number, ledgerBalance: number): number => balance - ledgerBalance;
 
 export type RowCheck = { index: number; row: unknown } & (
   | { ok: true; transaction: StoredTransaction }

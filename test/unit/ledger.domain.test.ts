@@ -4,9 +4,7 @@ import {
   checkTransactionRow,
   checkTransactionRows,
   entryState,
-  entryTypeFor,
   type LedgerFacts,
-  openingEntryAmount,
   planTransactions,
   referencedIds,
   summarise,
@@ -17,7 +15,7 @@ const B = '00000000-0000-0000-0000-00000000000b';
 const NOW = new Date('2030-01-10T12:00:00.000Z');
 const at = (iso: string) => new Date(iso);
 
-const entry = (amount: number, validFrom: string, validTo: string | null = null, type: LedgerFacts['type'] = entryTypeFor(amount)): LedgerFacts => ({
+const entry = (amount: number, validFrom: string, validTo: string | null = null, type: LedgerFacts['type'] = amount > 0 ? 'Addition' : 'Deduction'): LedgerFacts => ({
   type,
   amount,
   validFrom: at(validFrom),
@@ -43,13 +41,6 @@ describe('entryState', () => {
   });
   it('never expires without validTo', () => {
     expect(entryState({ validFrom: at('2000-01-01T00:00:00Z'), validTo: null }, at('2999-01-01T00:00:00Z'))).toBe('active');
-  });
-});
-
-describe('entryTypeFor', () => {
-  it('is Addition for positive amounts and Deduction for negative ones', () => {
-    expect(entryTypeFor(5)).toBe('Addition');
-    expect(entryTypeFor(-5)).toBe('Deduction');
   });
 });
 
@@ -83,14 +74,6 @@ describe('summarise', () => {
   it('never counts Expiry entries: the lapsed entry already stopped counting', () => {
     const entries = [entry(40, '2030-01-01T00:00:00Z', '2030-01-05T00:00:00Z'), entry(-40, '2030-01-05T00:00:00Z', null, 'Expiry'), entry(7, '2030-01-01T00:00:00Z')];
     expect(summarise(entries, NOW)).toEqual({ balance: 7, pendingPoints: 0, balanceExpires: null });
-  });
-});
-
-describe('openingEntryAmount', () => {
-  it('is the difference that makes the ledger yield the balance', () => {
-    expect(openingEntryAmount(120, 0)).toBe(120);
-    expect(openingEntryAmount(120, 150)).toBe(-30);
-    expect(openingEntryAmount(0, 0)).toBe(0);
   });
 });
 
