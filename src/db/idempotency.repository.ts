@@ -67,7 +67,7 @@ export async function completeClaim(
   answer: { response: unknown; batchId: string },
 ): Promise<boolean> {
   const { rowCount } = await client.query(
-    `UPDATE idempotency_key SET response = $4::jsonb, batch_id = $5 WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND response IS NULL`,
+    `UPDATE idempotency_key SET response = $4::json, batch_id = $5 WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND response IS NULL`,
     [claim.tenantId, claim.key, claim.token, JSON.stringify(answer.response), answer.batchId],
   );
   return rowCount === 1;

@@ -42,7 +42,7 @@ CREATE TABLE "idempotency_key" (
     "request_hash" TEXT NOT NULL,
     "claim_token" UUID NOT NULL,
     "claimed_at" TIMESTAMPTZ(3) NOT NULL,
-    "response" JSONB,
+    "response" JSON,
     "batch_id" UUID,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
 
