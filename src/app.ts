@@ -1,19 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { contactsRepository } from './db/contacts.repository.ts';
+import { ledgerRepository } from './db/ledger.repository.ts';
 import { pointAccountsRepository } from './db/point-accounts.repository.ts';
 import type { Deps } from './deps.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
+import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
+import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
+import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
+import { transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { adminService } from './services/admin.service.ts';
+import { contactsService } from './services/contacts.service.ts';
+import { tenantSettingsService } from './services/tenant-settings.service.ts';
+import { transactionsService } from './services/transactions.service.ts';
 
 /** Builds the API. It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(deps: Deps) {
@@ -44,6 +53,8 @@ export async function buildApp(deps: Deps) {
       api.addHook('onRequest', tenantAuth(deps.tenants));
       if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, deps.redis, config.limits.ratePerSecond, config.queue.prefix);
       await api.register(balancesRoutes, { deps });
+      await api.register(batchStatusRoutes, { deps });
+      await api.register(transactionsRoutes, { deps, transactions: transactionsService(deps), ledger: ledgerRepository(deps.pool) });
       await api.register(pointAccountsRoutes, { deps, accounts: pointAccountsRepository(deps.pool) });
     },
     { prefix: '/api/v2' },
@@ -53,6 +64,8 @@ export async function buildApp(deps: Deps) {
     async (admin) => {
       admin.addHook('onRequest', adminAuth(config.adminToken));
       await admin.register(adminTenantsRoutes, { admin: adminService(deps.tenants, deps.clock) });
+      await admin.register(adminTenantSettingsRoutes, { settings: tenantSettingsService(deps.pool, deps.clock, deps.log) });
+      await admin.register(adminContactsRoutes, { contacts: contactsService(deps.tenants, contactsRepository(deps.pool), deps.clock) });
     },
     { prefix: '/admin/v1' },
   );

@@ -22,6 +22,8 @@ const envSchema = z.object({
   /** A batch must be this old before the sweep re-queues it (the API enqueues it itself first). */
   RECOVERY_GRACE_MS: int(0).default(2000),
   JOB_ATTEMPTS: int(1).default(8),
+  /** How often the worker records Expiry entries and forgets Idempotency-Keys past their 24 h. Balances never wait for it. */
+  LEDGER_MAINTENANCE_INTERVAL_MS: int(100).default(60000),
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
   /** Requests per second per API key on /api/v2; 0 switches the limit off. */
   RATE_LIMIT_PER_SECOND: int(0).default(200),
@@ -55,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       attempts: e.JOB_ATTEMPTS,
       recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
       recoveryGraceMs: e.RECOVERY_GRACE_MS,
+      ledgerMaintenanceIntervalMs: e.LEDGER_MAINTENANCE_INTERVAL_MS,
     },
     limits: { maxBatchItems: e.MAX_BATCH_ITEMS, ratePerSecond: e.RATE_LIMIT_PER_SECOND },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ApplyResult } from './db/batches.repository.ts';
 
 /**
  * Prometheus metrics of one process. A registry per process (not the library's
@@ -20,6 +21,13 @@ export function createMetrics() {
     itemsApplied: new Counter({ name: 'pf_items_applied_total', help: 'Batch items applied by the worker', labelNames: ['kind'], registers }),
     itemsSkipped: new Counter({ name: 'pf_items_skipped_total', help: 'Batch items skipped (stale, unknown definition, superseded)', labelNames: ['kind'], registers }),
     batchesFinished: new Counter({ name: 'pf_batches_finished_total', help: 'Batches by final status', labelNames: ['kind', 'status'], registers }),
+    /** Counts the outcome of one applied batch. */
+    recordBatch(kind: 'balances' | 'transactions', result: ApplyResult) {
+      if (result === 'already-final') return;
+      this.itemsApplied.inc({ kind }, result.appliedCount);
+      this.itemsSkipped.inc({ kind }, result.skippedCount);
+      this.batchesFinished.inc({ kind, status: result.status });
+    },
     /** Registers a gauge whose value is read at scrape time. */
     gauge(name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => Promise<void>) {
       return new Gauge({

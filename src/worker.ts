@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { loadConfigOrExit } from './config.ts';
 import { closeDeps, createDeps } from './deps.ts';
 import { startIngestWorker } from './jobs/ingest.worker.ts';
+import { startLedgerMaintenance } from './jobs/ledger-maintenance.job.ts';
 import { startRecoverySweep } from './jobs/recovery.ts';
 import { createLogger } from './logger.ts';
 import { startMetricsServer } from './metrics-server.ts';
@@ -13,10 +14,12 @@ const deps = createDeps(config, log);
 
 const ingest = startIngestWorker(deps);
 const sweep = startRecoverySweep(deps);
+const maintenance = startLedgerMaintenance(deps);
 let metricsServer: Server | undefined;
 
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await sweep.stop();
+  await maintenance.stop();
   await ingest.close(); // finishes in-flight jobs
   await closeDeps(deps);
   metricsServer?.close();

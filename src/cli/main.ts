@@ -5,10 +5,11 @@ import { createPrisma } from '../db/prisma.ts';
 import { systemClock } from '../domain/clock.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
+import { contactCommands } from './contacts.commands.ts';
 import { type CliCommand, parseArgv } from './context.ts';
 import { tenantCommands } from './tenants.commands.ts';
 
-const commands: Record<string, CliCommand> = { ...tenantCommands };
+const commands: Record<string, CliCommand> = { ...tenantCommands, ...contactCommands };
 
 const usage = () =>
   [

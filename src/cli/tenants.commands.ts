@@ -1,19 +1,34 @@
 import { z } from 'zod';
-import { createApiKeyBody, createDefinitionBody, createTenantBody, tenantParams } from '../contracts/admin.ts';
+import { createApiKeyBody, createDefinitionBody, createTenantBody, tenantParams, updateTenantBody } from '../contracts/admin.ts';
 import { tenantsRepository } from '../db/tenants.repository.ts';
 import { adminService } from '../services/admin.service.ts';
+import { tenantSettingsService } from '../services/tenant-settings.service.ts';
 import type { CliCommand, CliContext, CliOptions } from './context.ts';
 
 const admin = (context: CliContext) => adminService(tenantsRepository(context.prisma), context.clock);
 const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).tenantId;
+const settings = (context: CliContext) => tenantSettingsService(context.pool, context.clock, { info: () => undefined });
+/** `--flag`, `--flag true` or `--flag false` for a boolean setting; undefined when absent. */
+const flag = (value: string | boolean | undefined) => (value === undefined ? undefined : z.enum(['true', 'false']).parse(String(value)) === 'true');
 
 export const tenantCommands: Record<string, CliCommand> = {
   'tenants:create': {
-    usage: '--name NAME --mode balance-only|all-transaction [--inactive]',
-    run: (c, o) => admin(c).createTenant(createTenantBody.parse({ name: o.name, mode: o.mode, pointSystemActive: !o.inactive })),
+    usage: '--name NAME --mode balance-only|all-transaction [--inactive] [--require-known-contacts]',
+    run: (c, o) =>
+      admin(c).createTenant(
+        createTenantBody.parse({ name: o.name, mode: o.mode, pointSystemActive: !o.inactive, requireKnownContacts: flag(o['require-known-contacts']) ?? false }),
+      ),
   },
   'tenants:list': { usage: '', run: (c) => admin(c).listTenants() },
   'tenants:show': { usage: '--tenant ID', run: (c, o) => admin(c).requireTenant(tenantOf(o)) },
+  'tenants:update': {
+    usage: '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false]',
+    run: (c, o) =>
+      settings(c).update(
+        tenantOf(o),
+        updateTenantBody.parse({ mode: o.mode, pointSystemActive: flag(o['point-system-active']), requireKnownContacts: flag(o['require-known-contacts']) }),
+      ),
+  },
   'definitions:create': {
     usage: '--tenant ID --id N --name NAME [--description TEXT]',
     run: (c, o) =>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definitionId } from './common.ts';
+import { contactId, definitionId } from './common.ts';
 
 export const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
@@ -12,10 +12,20 @@ export const createTenantBody = z.object({
   name: tenantName,
   mode: tenantMode,
   pointSystemActive: z.boolean().default(true),
+  requireKnownContacts: z.boolean().default(false),
 });
 
+export const updateTenantBody = z
+  .object({
+    mode: tenantMode.optional().describe('Switching carries each balance over: into the ledger as an OpeningBalance entry, or from the ledger as the new balance'),
+    pointSystemActive: z.boolean().optional(),
+    requireKnownContacts: z.boolean().optional().describe('Accept transactions only for contacts in the contact registry'),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), { message: 'give at least one of mode, pointSystemActive, requireKnownContacts', path: [] });
+export type TenantUpdate = z.output<typeof updateTenantBody>;
+
 export const tenant = z
-  .object({ id: z.uuid(), name: z.string(), mode: tenantMode, pointSystemActive: z.boolean() })
+  .object({ id: z.uuid(), name: z.string(), mode: tenantMode, pointSystemActive: z.boolean(), requireKnownContacts: z.boolean() })
   .meta({ id: 'Tenant' });
 
 export const tenantParams = z.object({ tenantId: z.uuid() });
@@ -47,3 +57,18 @@ export const apiKeySummary = z
   .meta({ id: 'ApiKey' });
 
 export const apiKeyParams = tenantParams.extend({ id: z.uuid() });
+
+/** Engage contact ids, as in every payload; up to 10,000 per call. */
+export const addContactsBody = z.object({ contactIds: z.array(contactId).min(1).max(10_000) });
+
+export const addedContacts = z
+  .object({ added: z.int().describe('Contacts new to the registry'), alreadyKnown: z.int() })
+  .meta({ id: 'AddedContacts' });
+
+export const knownContact = z.object({ contactId: z.string(), createdAt: z.string() }).meta({ id: 'KnownContact' });
+
+export const knownContactList = z
+  .object({ items: z.array(knownContact), totalCount: z.int(), offset: z.int(), count: z.int() })
+  .meta({ id: 'KnownContactList' });
+
+export const contactParams = tenantParams.extend({ contactId });

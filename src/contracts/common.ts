@@ -1,12 +1,21 @@
 import { z } from 'zod';
 
+// Every contract words a missing field the same way; field schemas word the rest.
+z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : undefined) });
+
+/** The message for a present but wrong value; a missing one falls through to "is required". */
+export const unlessMissing = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message);
+
 /** Engage ids are uuids in the 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples use 0000...0001). */
-export const contactId = z.guid({ error: 'must be a uuid' }).transform((id) => id.toLowerCase());
-export const definitionId = z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).max(2147483647);
-export const points = z.int({ error: 'must be an integer' }).min(-2147483648).max(2147483647);
+export const contactId = z.guid({ error: unlessMissing('must be a uuid') }).transform((id) => id.toLowerCase());
+export const definitionId = z
+  .int({ error: unlessMissing('must be a positive integer') })
+  .positive({ error: 'must be a positive integer' })
+  .max(2147483647);
+export const points = z.int({ error: unlessMissing('must be an integer') }).min(-2147483648).max(2147483647);
 /** Any offset in, canonical UTC with milliseconds out: the precision Postgres stores and JS compares. */
 export const isoDateTime = z.iso
-  .datetime({ offset: true, error: 'must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z' })
+  .datetime({ offset: true, error: unlessMissing('must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z') })
   .transform((value) => new Date(value).toISOString());
 
 export const problem = z

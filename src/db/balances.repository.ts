@@ -1,7 +1,7 @@
 import { type BalanceWinner, type SkippedItem, planBalanceBatch, staleSkip } from '../domain/balances.ts';
-import { finishBatch, lockBatchForApply } from './batches.repository.ts';
+import { type ApplyResult, finishBatch, lockBatchForApply } from './batches.repository.ts';
 import { type Pool, type PoolClient, withTransaction } from './pool.ts';
-import type { BalanceItem, BatchStatus } from '../contracts/balances.ts';
+import type { BalanceItem } from '../contracts/balances.ts';
 
 /**
  * Sets the balances of a batch's winning items in one statement. The
@@ -60,8 +60,6 @@ async function describeStale(client: PoolClient, tenantId: string, stale: Balanc
   const appliedAt = new Map<number, Date>(rows.map((r: { item_index: number; balance_time: Date }) => [r.item_index, r.balance_time]));
   return stale.map((w) => staleSkip(w, appliedAt.get(w.index) ?? null));
 }
-
-export type ApplyResult = { status: BatchStatus; appliedCount: number; skippedCount: number } | 'already-final';
 
 /** BalanceAccountToAmountJob's work: applies a whole batch in one transaction, or nothing. */
 export function applyBalanceBatch(pool: Pool, batchId: string, now: Date): Promise<ApplyResult> {

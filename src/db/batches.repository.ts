@@ -16,6 +16,9 @@ export interface BatchStatusRecord {
   messages: { message: string; createdAt: Date }[];
 }
 
+/** What applying a batch did; 'already-final' when a repeated job found it done. */
+export type ApplyResult = { status: BatchStatus; appliedCount: number; skippedCount: number } | 'already-final';
+
 export interface UnfinishedBatch {
   id: string;
   kind: BatchKind;
@@ -23,15 +26,15 @@ export interface UnfinishedBatch {
 
 export function batchesRepository(pool: Pool) {
   return {
-    /** Stores a batch as accepted; when this resolves the batch is durable. */
-    async insert(tenantId: string, kind: BatchKind, items: unknown[], now: Date): Promise<string> {
+    /**
+     * Stores a batch as accepted; when this resolves the batch is durable. Null
+     * when the tenant's mode or point system changed while the request was
+     * handled (see insertBatch).
+     */
+    async insert(tenantId: string, kind: BatchKind, items: unknown[], now: Date): Promise<string | null> {
       const id = randomUUID();
-      await pool.query(
-        `INSERT INTO ingest_batch (id, tenant_id, kind, item_count, payload, created_at, status_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6)`,
-        [id, tenantId, kind, items.length, JSON.stringify(items), now],
-      );
-      return id;
+      const stored = await insertBatch(pool, { id, tenantId, kind, itemCount: items.length, payload: items, now });
+      return stored ? id : null;
     },
 
     async findStatus(tenantId: string, id: string): Promise<BatchStatusRecord | null> {
@@ -94,6 +97,61 @@ export function batchesRepository(pool: Pool) {
 
 export type BatchesRepository = ReturnType<typeof batchesRepository>;
 
+/** The tenant mode each kind of batch belongs to. */
+const modeOfKind: Record<BatchKind, string> = { balances: 'balance-only', transactions: 'all-transaction' };
+
+export interface NewBatch {
+  id: string;
+  tenantId: string;
+  kind: BatchKind;
+  /** Rows the client sent, accepted or not (the status endpoint's itemCount). */
+  itemCount: number;
+  /** The rows the worker will apply. */
+  payload: unknown[];
+  /** Rows refused on arrival, with why; a batch with nothing left to apply is stored already final. */
+  refused?: { messages: string[]; count: number };
+  now: Date;
+}
+
+/**
+ * Inserts a batch only while its tenant is in the batch's mode with the point
+ * system on, reading the tenant row FOR SHARE: a mode switch (which holds that
+ * row while it checks for unfinished batches) either waits for this insert to
+ * commit and then sees the batch, or finishes first and this insert stores
+ * nothing. False in that second case.
+ */
+export async function insertBatch(db: Pool | PoolClient, batch: NewBatch): Promise<boolean> {
+  const refusedCount = batch.refused?.count ?? 0;
+  const final = batch.payload.length === 0;
+  const { rowCount } = await db.query(
+    `INSERT INTO ingest_batch (id, tenant_id, kind, status, item_count, skipped_count, payload, created_at, status_at, finished_at)
+     SELECT $1::uuid, t.id, $3::batch_kind, $4::batch_status, $5::int, $6::int, $7::jsonb, $8::timestamptz, $8::timestamptz, $9::timestamptz
+       FROM tenant t WHERE t.id = $2 AND t.mode = $10::tenant_mode AND t.point_system_active
+        FOR SHARE`,
+    [
+      batch.id,
+      batch.tenantId,
+      batch.kind,
+      final ? (refusedCount > 0 ? 'CompletedWithErrors' : 'Completed') : 'Queued',
+      batch.itemCount,
+      refusedCount,
+      JSON.stringify(batch.payload),
+      batch.now,
+      final ? batch.now : null,
+      modeOfKind[batch.kind],
+    ],
+  );
+  if (rowCount === 0) return false;
+  if (batch.refused && batch.refused.messages.length > 0) {
+    await db.query(`INSERT INTO batch_message (batch_id, message, created_at) SELECT $1, m, $3 FROM unnest($2::text[]) AS m`, [
+      batch.id,
+      batch.refused.messages,
+      batch.now,
+    ]);
+  }
+  return true;
+}
+
 /**
  * Locks the batch row for the applying transaction. Null when it is already
  * final: a job delivered twice finds the work done and changes nothing.
@@ -106,23 +164,29 @@ export async function lockBatchForApply(client: PoolClient, id: string): Promise
   return rows[0] ? { tenantId: rows[0].tenant_id, payload: rows[0].payload } : null;
 }
 
-/** Records the outcome of an applied batch in the applying transaction. */
+/**
+ * Records the outcome of an applied batch in the applying transaction. Skips add
+ * to those recorded on arrival (rows refused by the API).
+ */
 export async function finishBatch(
   client: PoolClient,
   id: string,
   outcome: { appliedCount: number; skipped: { message: string }[] },
   now: Date,
 ): Promise<BatchStatus> {
-  const status: BatchStatus = outcome.skipped.length > 0 ? 'CompletedWithErrors' : 'Completed';
   if (outcome.skipped.length > 0) {
     await client.query(
       `INSERT INTO batch_message (batch_id, message, created_at) SELECT $1, m, $3 FROM unnest($2::text[]) AS m`,
       [id, outcome.skipped.map((s) => s.message), now],
     );
   }
-  await client.query(
-    `UPDATE ingest_batch SET status = $2, applied_count = $3, skipped_count = $4, status_at = $5, finished_at = $5 WHERE id = $1`,
-    [id, status, outcome.appliedCount, outcome.skipped.length, now],
+  const { rows } = await client.query(
+    `UPDATE ingest_batch
+        SET status = CASE WHEN skipped_count + $3 > 0 THEN 'CompletedWithErrors' ELSE 'Completed' END::batch_status,
+            applied_count = $2, skipped_count = skipped_count + $3, status_at = $4, finished_at = $4
+      WHERE id = $1
+      RETURNING status`,
+    [id, outcome.appliedCount, outcome.skipped.length, now],
   );
-  return status;
+  return rows[0].status;
 }

@@ -29,6 +29,26 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
   }
 }
 
+// Deadlock detected, serialization failure.
+const RETRYABLE_CODES = new Set(['40P01', '40001']);
+
+/**
+ * Runs a whole transaction again when Postgres aborted it as a deadlock victim
+ * (or a serialization failure): nothing of the failed attempt was committed, so
+ * trying again is safe, and cheaper than a job retry with backoff.
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt >= attempts || typeof code !== 'string' || !RETRYABLE_CODES.has(code)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt * Math.random()));
+    }
+  }
+}
+
 // Node socket errors, Postgres "admin shutdown / cannot connect now / too many connections", and Prisma's "can't reach / pool timeout".
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', 'P1001', 'P1002', 'P1017', 'P2024']);
 

@@ -7,16 +7,24 @@ export interface TenantRecord {
   name: string;
   mode: TenantMode;
   pointSystemActive: boolean;
+  requireKnownContacts: boolean;
 }
 
 const toMode = (mode: 'balance_only' | 'all_transaction'): TenantMode => (mode === 'balance_only' ? 'balance-only' : 'all-transaction');
 const fromMode = (mode: TenantMode): 'balance_only' | 'all_transaction' => (mode === 'balance-only' ? 'balance_only' : 'all_transaction');
 
-const toTenant = (row: { id: string; name: string; mode: 'balance_only' | 'all_transaction'; pointSystemActive: boolean }): TenantRecord => ({
+const toTenant = (row: {
+  id: string;
+  name: string;
+  mode: 'balance_only' | 'all_transaction';
+  pointSystemActive: boolean;
+  requireKnownContacts: boolean;
+}): TenantRecord => ({
   id: row.id,
   name: row.name,
   mode: toMode(row.mode),
   pointSystemActive: row.pointSystemActive,
+  requireKnownContacts: row.requireKnownContacts,
 });
 
 /** True when a write failed on a unique constraint (Prisma's P2002). */
@@ -24,7 +32,7 @@ export const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaC
 
 export function tenantsRepository(prisma: PrismaClient) {
   return {
-    async create(input: { name: string; mode: TenantMode; pointSystemActive: boolean }): Promise<TenantRecord> {
+    async create(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }): Promise<TenantRecord> {
       return toTenant(await prisma.tenant.create({ data: { ...input, mode: fromMode(input.mode) } }));
     },
 

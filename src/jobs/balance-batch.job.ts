@@ -5,10 +5,6 @@ import type { Deps } from '../deps.ts';
 export async function balanceAccountToAmountJob(deps: Deps, batchId: string) {
   const result = await applyBalanceBatch(deps.pool, batchId, deps.clock.now());
   deps.log.info({ batchId, result }, 'balance batch applied');
-  if (result !== 'already-final') {
-    deps.metrics.itemsApplied.inc({ kind: 'balances' }, result.appliedCount);
-    deps.metrics.itemsSkipped.inc({ kind: 'balances' }, result.skippedCount);
-    deps.metrics.batchesFinished.inc({ kind: 'balances', status: result.status });
-  }
+  deps.metrics.recordBatch('balances', result);
   return result;
 }

@@ -4,18 +4,18 @@ import type { BatchKind } from '../db/batches.repository.ts';
 import type { Deps } from '../deps.ts';
 import { balanceAccountToAmountJob } from './balance-batch.job.ts';
 import { INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from './queues.ts';
+import { pointTransactionsJob } from './transactions-batch.job.ts';
 
-const processors: Partial<Record<BatchKind, (deps: Deps, batchId: string) => Promise<unknown>>> = {
+const processors: Record<BatchKind, (deps: Deps, batchId: string) => Promise<unknown>> = {
   balances: balanceAccountToAmountJob,
+  transactions: pointTransactionsJob,
 };
 
 async function processIngestJob(deps: Deps, job: Job<IngestJobData>) {
   const { batchId } = ingestJobData.parse(job.data);
   const claimed = await deps.batches.markProcessing(batchId, deps.clock.now());
   if (!claimed) return 'already-final'; // delivered twice, or re-queued by the sweep after it finished
-  const process = processors[claimed.kind];
-  if (!process) throw new Error(`No processor for ${claimed.kind} batches`);
-  return process(deps, batchId);
+  return processors[claimed.kind](deps, batchId);
 }
 
 /** Consumes the ingest queue. Each batch is applied in one transaction, so a retry after any failure is safe. */

@@ -25,7 +25,7 @@ export function adminService(tenants: TenantsRepository, clock: Clock) {
     requireTenant,
     listTenants: () => tenants.list(),
 
-    createTenant(input: { name: string; mode: TenantMode; pointSystemActive: boolean }) {
+    createTenant(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }) {
       return uniquely(() => tenants.create(input), `A tenant named ${input.name} already exists`);
     },
 

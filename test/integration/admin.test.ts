@@ -28,7 +28,7 @@ describe('admin API', () => {
     const name = `shop-${randomUUID().slice(0, 8)}`;
     const created = await admin('POST', '/tenants', { name, mode: 'balance-only' });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toEqual({ id: expect.any(String), name, mode: 'balance-only', pointSystemActive: true });
+    expect(created.json()).toEqual({ id: expect.any(String), name, mode: 'balance-only', pointSystemActive: true, requireKnownContacts: false });
 
     const again = await admin('POST', '/tenants', { name, mode: 'balance-only' });
     expect(again.statusCode).toBe(409);
@@ -98,7 +98,7 @@ describe('point account reads', () => {
     const tenant = await createTenant(system.app);
     const missing = await system.app.inject({ url: '/api/v2/point-accounts', headers: tenant.headers });
     expect(missing.statusCode).toBe(400);
-    expect(missing.json().errors).toEqual([{ path: 'query.contactId', message: 'must be a uuid' }]);
+    expect(missing.json().errors).toEqual([{ path: 'query.contactId', message: 'is required' }]);
     const count = await system.app.inject({ url: `/api/v2/point-accounts?contactId=${randomUUID()}&count=5000`, headers: tenant.headers });
     expect(count.json().errors[0].path).toBe('query.count');
     expect((await system.app.inject({ url: '/api/v2/point-accounts/0', headers: tenant.headers })).statusCode).toBe(400);

@@ -5,7 +5,9 @@ import { expect } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { closeDeps, createDeps, type Deps } from '../../src/deps.ts';
+import type { Clock } from '../../src/domain/clock.ts';
 import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
+import { startLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
 import { startRecoverySweep } from '../../src/jobs/recovery.ts';
 import { createLogger } from '../../src/logger.ts';
 import { withTimeout } from '../../src/timeout.ts';
@@ -17,7 +19,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export interface TestSystem {
   app: FastifyInstance;
   deps: Deps;
-  /** Starts a worker (ingest consumer + recovery sweep) over the same database and queue prefix. */
+  /** Starts a worker (ingest consumer, recovery sweep, ledger maintenance) over the same database and queue prefix. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Deletes every Redis key of this system's queue prefix: what FLUSHALL does to it, without touching other test files. */
@@ -25,9 +27,13 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
-/** The real API (and, on demand, the real worker) over a database and queue prefix of the test's own. */
-export async function startSystem(env: Record<string, string> = {}): Promise<TestSystem> {
-  // Given a DATABASE_URL, the system shares that database (another system's) instead of making its own.
+/**
+ * The real API (and, on demand, the real worker) over a database and queue
+ * prefix of the test's own. API and worker share `clock` (the system clock
+ * unless given), so a test can move time for both. Given a DATABASE_URL, the
+ * system shares that database (another system's) instead of making its own.
+ */
+export async function startSystem(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestSystem> {
   const database = env.DATABASE_URL ? undefined : await createTestDatabase();
   const prefix = `pftest-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -42,7 +48,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
     ...env,
   });
   const log = createLogger(config.logLevel, 'test');
-  const deps = createDeps(config, log);
+  const deps = createDeps(config, log, options.clock);
   const app = await buildApp(deps);
   await app.ready();
 
@@ -59,9 +65,11 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
       if (worker) return;
       const ingest = startIngestWorker(deps);
       const sweep = startRecoverySweep(deps);
+      const maintenance = startLedgerMaintenance(deps);
       worker = {
         async close() {
           await sweep.stop();
+          await maintenance.stop();
           await ingest.close();
         },
       };
@@ -97,9 +105,13 @@ export async function adminPost(app: FastifyInstance, url: string, payload: unkn
 /** A tenant with the given definitions and an API key, made through the admin API. */
 export async function createTenant(
   app: FastifyInstance,
-  options: { mode?: 'balance-only' | 'all-transaction'; definitions?: number[] } = {},
+  options: { mode?: 'balance-only' | 'all-transaction'; definitions?: number[]; requireKnownContacts?: boolean } = {},
 ): Promise<{ id: string; name: string; key: string; headers: { apikey: string } }> {
-  const tenant = await adminPost(app, '/tenants', { name: `t-${randomBytes(5).toString('hex')}`, mode: options.mode ?? 'balance-only' });
+  const tenant = await adminPost(app, '/tenants', {
+    name: `t-${randomBytes(5).toString('hex')}`,
+    mode: options.mode ?? 'balance-only',
+    requireKnownContacts: options.requireKnownContacts ?? false,
+  });
   for (const id of options.definitions ?? [1]) {
     await adminPost(app, `/tenants/${tenant.id}/definitions`, { id, name: `Definition ${id}` });
   }

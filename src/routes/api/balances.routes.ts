@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { balanceBatchBody, batchAccepted, batchStatusResponse } from '../../contracts/balances.ts';
-import { problemResponses } from '../../contracts/common.ts';
+import { balanceBatchBody, batchAccepted } from '../../contracts/balances.ts';
+import { problem, problemResponses } from '../../contracts/common.ts';
 import type { Deps } from '../../deps.ts';
-import { AppError, notFound } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
 import { acceptBalances } from '../../services/ingest.service.ts';
 import { API } from './links.ts';
 
@@ -28,37 +27,12 @@ export const balancesRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app,
           'Validates the whole batch, stores it durably and queues BalanceAccountToAmountJob. ' +
           'Per (contactId, definitionId) the newest timeStamp wins; balances older than the one applied are skipped as stale.',
         body: balanceBatchBody,
-        response: { 202: batchAccepted, ...problemResponses },
+        response: { 202: batchAccepted, ...problemResponses, 409: problem },
       },
     },
     async (request, reply) => {
       const id = await acceptBalances(deps, request.tenant, request.body);
       return reply.code(202).header('location', `${API}/point-accounts/balances/status/${id}`).send({ id, status: 'Queued' });
-    },
-  );
-
-  app.get(
-    '/point-accounts/balances/status/:id',
-    {
-      schema: {
-        tags: ['point-accounts'],
-        summary: 'Status of a balance batch',
-        params: z.object({ id: z.uuid() }),
-        response: { 200: batchStatusResponse, ...problemResponses },
-      },
-    },
-    async (request) => {
-      const batch = await deps.batches.findStatus(request.tenant.id, request.params.id);
-      if (!batch) throw notFound(`Batch ${request.params.id}`);
-      return {
-        id: batch.id,
-        status: batch.status,
-        timeStamp: batch.statusAt.toISOString(),
-        messages: batch.messages.map((m) => ({ message: m.message, timeStamp: m.createdAt.toISOString() })),
-        itemCount: batch.itemCount,
-        appliedCount: batch.appliedCount,
-        skippedCount: batch.skippedCount,
-      };
     },
   );
 };

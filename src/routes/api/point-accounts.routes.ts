@@ -36,7 +36,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: 
     },
     async (request) => {
       const { contactId, offset, count } = request.query;
-      const page = await accounts.listByContact(request.tenant.id, contactId, { offset, count });
+      const page = await accounts.listByContact(request.tenant, contactId, { offset, count }, deps.clock.now());
       return {
         items: page.items.map(toPointAccount),
         totalCount: page.totalCount,
@@ -91,7 +91,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: 
       },
     },
     async (request) => {
-      const account = await accounts.find(request.tenant.id, request.params.id);
+      const account = await accounts.find(request.tenant, request.params.id, deps.clock.now());
       if (!account) throw notFound(`Point account ${request.params.id}`);
       return toPointAccount(account);
     },

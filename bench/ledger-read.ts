@@ -1,0 +1,97 @@
+// Usage: npx tsx bench/ledger-read.ts [entries=10000] [iterations=300]
+// Measures the all-transaction account read (balance, pendingPoints and
+// balanceExpires derived from the ledger at read time) and the first page of
+// history, for one account with `entries` entries among 100,000 entries of
+// other accounts, in a scratch database created from the migrations and
+// dropped afterwards. DATABASE_URL names the server (its database is not touched).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { databaseUrl } from '../prisma.config.ts';
+import { dropDatabase, withDatabase } from '../prisma/scripts/engine.ts';
+import { migrateDatabase } from '../prisma/scripts/migrate.ts';
+import { ledgerRepository } from '../src/db/ledger.repository.ts';
+import { pointAccountsRepository } from '../src/db/point-accounts.repository.ts';
+import { createPool } from '../src/db/pool.ts';
+import { createLogger } from '../src/logger.ts';
+
+const entries = Number(process.argv[2] ?? 10_000);
+const iterations = Number(process.argv[3] ?? 300);
+const OTHER_ACCOUNTS = 2000;
+const ENTRIES_PER_OTHER = 50;
+
+const url = withDatabase(databaseUrl, `pf_bench_${randomBytes(4).toString('hex')}`);
+await migrateDatabase(url);
+const pool = createPool(url, 4, createLogger('warn', 'bench'));
+const now = new Date('2030-06-01T12:00:00Z');
+
+// Entry i of an account: one in five a deduction, a mix of endless, expired, active-expiring and pending windows.
+const ENTRY_SQL = `
+INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, created_at, modified_at)
+SELECT $1, a.id, CASE WHEN i % 5 = 0 THEN 'Deduction' ELSE 'Addition' END::ledger_entry_type,
+       CASE WHEN i % 5 = 0 THEN -(i % 40 + 1) ELSE i % 90 + 1 END, 'Purchase', 'bench', $2::timestamptz - make_interval(hours => i),
+       CASE WHEN i % 10 = 1 THEN $2::timestamptz + make_interval(days => i % 30 + 1) ELSE $2::timestamptz - make_interval(hours => i) END,
+       CASE i % 10 WHEN 2 THEN $2::timestamptz - make_interval(hours => 1) WHEN 3 THEN $2::timestamptz + make_interval(days => i % 365 + 1)
+                  WHEN 1 THEN $2::timestamptz + make_interval(days => 400) ELSE NULL END,
+       $2, $2
+  FROM point_account a, generate_series(1, $4::int) AS i
+ WHERE a.tenant_id = $1 AND a.id = ANY($3::bigint[])`;
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(2);
+  return `p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms (${samples.length} reads)`;
+}
+
+async function time(label: string, read: () => Promise<unknown>) {
+  for (let i = 0; i < 20; i++) await read(); // warm the cache and the plan
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = performance.now();
+    await read();
+    samples.push(performance.now() - start);
+  }
+  console.log(`  ${label.padEnd(44)} ${stats(samples)}`);
+}
+
+try {
+  const tenantId = randomUUID();
+  await pool.query(`INSERT INTO tenant (id, name, mode, updated_at) VALUES ($1, 'bench', 'all-transaction', now())`, [tenantId]);
+  await pool.query(`INSERT INTO point_definition (tenant_id, id, name) VALUES ($1, 1, 'Points')`, [tenantId]);
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO point_account (tenant_id, contact_id, definition_id) SELECT $1, gen_random_uuid(), 1 FROM generate_series(0, $2::int) RETURNING id`,
+    [tenantId, OTHER_ACCOUNTS],
+  );
+  const [target, ...others] = rows.map((r) => r.id);
+  await pool.query(ENTRY_SQL, [tenantId, now, [target], entries]);
+  await pool.query(ENTRY_SQL, [tenantId, now, others, ENTRIES_PER_OTHER]);
+
+  const tenant = { id: tenantId, mode: 'all-transaction' as const };
+  const accounts = pointAccountsRepository(pool);
+  const ledger = ledgerRepository(pool);
+  const account = await accounts.find(tenant, target!, now);
+  console.log(`Account with ${entries} entries among ${(OTHER_ACCOUNTS * ENTRIES_PER_OTHER).toLocaleString('en')} others:`, account);
+
+  const reads = async (when: string) => {
+    console.log(when);
+    await time('GET /point-accounts/{id} (derived summary)', () => accounts.find(tenant, target!, now));
+    await time('transactions?accountId, first 100, All', () => ledger.listEntries(tenantId, target!, 'All', { offset: 0, count: 100 }, now));
+    await time('transactions?accountId, first 100, Active', () => ledger.listEntries(tenantId, target!, 'Active', { offset: 0, count: 100 }, now));
+  };
+  await reads('Freshly written (visibility map not yet set):');
+  await pool.query('VACUUM ANALYZE ledger_entry');
+  await reads('After VACUUM ANALYZE (what autovacuum keeps a settled table at):');
+
+  const { rows: plan } = await pool.query(
+    `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
+     SELECT s.* FROM point_account a
+       LEFT JOIN LATERAL (SELECT sum(e.amount) FILTER (WHERE e.valid_from <= $3 AND (e.valid_to IS NULL OR e.valid_to > $3)) AS balance
+                            FROM ledger_entry e WHERE e.tenant_id = a.tenant_id AND e.account_id = a.id AND e.type <> 'Expiry') s ON true
+      WHERE a.tenant_id = $1 AND a.id = $2`,
+    [tenantId, target, now],
+  );
+  console.log('Plan of the summary (shape):');
+  for (const line of plan) console.log(`  ${line['QUERY PLAN']}`);
+} finally {
+  await pool.end();
+  await dropDatabase(url);
+}

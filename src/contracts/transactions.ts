@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { contactId, definitionId, isoDateTime, links, paging, unlessMissing } from './common.ts';
+
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => value.trim().length > 0, 'must not be empty');
+
+/**
+ * One row of POST /point-accounts/transactions. The request body is not
+ * validated against this as a whole: each row is checked on its own, as Engage
+ * does, so one bad row does not fail the others (see domain/ledger.ts).
+ */
+export const transactionRow = z
+  .object({
+    contactId,
+    amount: z
+      .int({ error: unlessMissing('must be a non-zero integer') })
+      .min(-2147483648)
+      .max(2147483647)
+      .refine((amount) => amount !== 0, 'must be a non-zero integer'),
+    definitionId,
+    timeStamp: isoDateTime.optional().describe('When the transaction happened; defaults to the time of the request'),
+    source: text(100).describe('Purchase, Adjustment, Return, Automation, Manual, ...'),
+    description: text(1000),
+    validFrom: isoDateTime.optional().describe('Points are pending until then; defaults to the time of the request'),
+    validTo: isoDateTime.nullish().describe('Points expire then; must be after validFrom; absent or null: never'),
+  })
+  .meta({ id: 'PointTransactionRow' });
+
+export const transactionsBody = z
+  .array(z.unknown().describe('A PointTransactionRow; rows are checked one by one'))
+  .min(1, 'must contain at least one item')
+  .describe('Point transactions (PointTransactionRow), at most 1000');
+
+/** An accepted row as stored in the batch: defaults filled in, dates normalised, its index in the request kept. */
+export const storedTransaction = z.object({
+  index: z.int().min(0),
+  contactId: z.string(),
+  definitionId: z.int(),
+  amount: z.int(),
+  source: z.string(),
+  description: z.string(),
+  transactionDate: z.string(),
+  validFrom: z.string(),
+  validTo: z.string().nullable(),
+});
+export type StoredTransaction = z.output<typeof storedTransaction>;
+
+export const storedTransactionBatch = z.array(storedTransaction);
+
+export const transactionsAccepted = z
+  .object({
+    id: z.uuid().describe('The batch id; its status is at the Location URL'),
+    notAccepted: z.array(z.unknown()).describe('The rejected rows, as sent'),
+    errorMessages: z.array(z.string()).describe('Why each row was rejected, naming its index and field'),
+    missingDefinitionIds: z.array(z.int()),
+    missingContactIds: z.array(z.string()).describe('Only when the tenant requires known contacts'),
+  })
+  .meta({ id: 'PointTransactionsAccepted' });
+export type TransactionsAccepted = z.output<typeof transactionsAccepted>;
+
+export const idempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters')
+    .optional()
+    .describe('Kept 24 h: a retry with the same key and body gets the first answer and applies nothing twice'),
+});
+
+export const ledgerEntryType = z.enum(['Addition', 'Deduction', 'Expiry']);
+
+export const pointTransaction = z
+  .object({
+    id: z.int(),
+    accountId: z.int(),
+    amount: z.int(),
+    type: ledgerEntryType,
+    source: z.string(),
+    description: z.string(),
+    transactionDate: z.string(),
+    validFrom: z.string(),
+    validTo: z.string().nullable(),
+    createdOn: z.string(),
+    modifiedOn: z.string(),
+    retailTransactionLineItemId: z.string().nullable(),
+  })
+  .meta({ id: 'PointTransaction' });
+
+export const pointTransactionList = z
+  .object({ items: z.array(pointTransaction), totalCount: z.int(), offset: z.int(), count: z.int(), links })
+  .meta({ id: 'PointTransactionList' });
+
+export const transactionFilter = z.enum(['All', 'Active', 'Pending']);
+export type TransactionFilter = z.output<typeof transactionFilter>;
+
+export const transactionListQuery = paging
+  .extend({
+    accountId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    contactId: contactId.optional(),
+    definitionId: z.coerce.number().pipe(definitionId).optional(),
+    filter: transactionFilter.default('All'),
+  })
+  .refine(
+    (q) => (q.accountId !== undefined) !== (q.contactId !== undefined && q.definitionId !== undefined) && (q.contactId === undefined) === (q.definitionId === undefined),
+    { message: 'give either accountId, or contactId and definitionId', path: ['accountId'] },
+  );

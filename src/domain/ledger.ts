@@ -1,0 +1,181 @@
+import type { z } from 'zod';
+import { type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
+
+/**
+ * The ledger rules of all-transaction mode, without I/O. The SQL in
+ * db/ledger.repository.ts and db/point-accounts.repository.ts computes the same
+ * things in the database; the property test holds both to an independent model.
+ *
+ * An entry's window is [validFrom, validTo): it is pending before validFrom,
+ * active from validFrom up to (not including) validTo, expired from validTo on.
+ * A null validTo never expires.
+ */
+export type EntryType = 'Addition' | 'Deduction' | 'Expiry';
+export type EntryState = 'pending' | 'active' | 'expired';
+
+export interface LedgerFacts {
+  type: EntryType;
+  amount: number;
+  validFrom: Date;
+  validTo: Date | null;
+}
+
+export interface AccountSummary {
+  balance: number;
+  pendingPoints: number;
+  balanceExpires: Date | null;
+}
+
+export function entryState(entry: Pick<LedgerFacts, 'validFrom' | 'validTo'>, at: Date): EntryState {
+  if (at.getTime() < entry.validFrom.getTime()) return 'pending';
+  if (entry.validTo !== null && at.getTime() >= entry.validTo.getTime()) return 'expired';
+  return 'active';
+}
+
+/**
+ * balance = sum of active Addition/Deduction entries; pendingPoints = sum of
+ * pending ones; balanceExpires = earliest validTo among active positive entries.
+ * Expiry entries are history only: the lapsed entry already stopped counting
+ * when its window closed, so counting its Expiry entry too would take the
+ * points off twice.
+ */
+export function summarise(entries: Iterable<LedgerFacts>, at: Date): AccountSummary {
+  let balance = 0;
+  let pendingPoints = 0;
+  let balanceExpires: Date | null = null;
+  for (const entry of entries) {
+    if (entry.type === 'Expiry') continue;
+    const state = entryState(entry, at);
+    if (state === 'pending') pendingPoints += entry.amount;
+    if (state !== 'active') continue;
+    balance += entry.amount;
+    if (entry.amount > 0 && entry.validTo !== null && (balanceExpires === null || entry.validTo < balanceExpires)) {
+      balanceExpires = entry.validTo;
+    }
+  }
+  return { balance, pendingPoints, balanceExpires };
+}
+
+export type RowCheck = { index: number; row: unknown } & (
+  | { ok: true; transaction: StoredTransaction }
+  | { ok: false; messages: string[] }
+);
+
+const fieldLabel = (index: number, path: readonly PropertyKey[]) =>
+  `Row [${index}]${path.length > 0 ? `.${path.map(String).join('.')}` : ''}`;
+
+// A row that is not an object at all, worded as a rule of the contract.
+const friendlyError = (issue: z.core.$ZodRawIssue): string | undefined =>
+  issue.code === 'invalid_type' && issue.expected === 'object' && issue.input !== undefined ? 'must be an object' : undefined;
+
+/**
+ * Checks one row on its own. timeStamp and validFrom default to the time of
+ * the request; validTo must be after validFrom.
+ */
+export function checkTransactionRow(row: unknown, index: number, requestTime: Date): RowCheck {
+  const parsed = transactionRow.safeParse(row, { error: friendlyError });
+  if (!parsed.success) {
+    return { index, row, ok: false, messages: parsed.error.issues.map((issue) => `${fieldLabel(index, issue.path)}: ${issue.message}`) };
+  }
+  const input = parsed.data;
+  const validFrom = input.validFrom ? new Date(input.validFrom) : requestTime;
+  const validTo = input.validTo ? new Date(input.validTo) : null;
+  if (validTo !== null && validTo.getTime() <= validFrom.getTime()) {
+    return { index, row, ok: false, messages: [`${fieldLabel(index, ['validTo'])}: must be after validFrom (${validFrom.toISOString()})`] };
+  }
+  return {
+    index,
+    row,
+    ok: true,
+    transaction: {
+      index,
+      contactId: input.contactId,
+      definitionId: input.definitionId,
+      amount: input.amount,
+      source: input.source,
+      description: input.description,
+      transactionDate: (input.timeStamp ? new Date(input.timeStamp) : requestTime).toISOString(),
+      validFrom: validFrom.toISOString(),
+      validTo: validTo?.toISOString() ?? null,
+    },
+  };
+}
+
+export const checkTransactionRows = (rows: readonly unknown[], requestTime: Date): RowCheck[] =>
+  rows.map((row, index) => checkTransactionRow(row, index, requestTime));
+
+/** The ids the well-formed rows refer to, for one look-up each. */
+export function referencedIds(checks: readonly RowCheck[]): { definitionIds: number[]; contactIds: string[] } {
+  const definitionIds = new Set<number>();
+  const contactIds = new Set<string>();
+  for (const check of checks) {
+    if (!check.ok) continue;
+    definitionIds.add(check.transaction.definitionId);
+    contactIds.add(check.transaction.contactId);
+  }
+  return { definitionIds: [...definitionIds], contactIds: [...contactIds] };
+}
+
+export interface TransactionsPlan {
+  accepted: StoredTransaction[];
+  notAccepted: unknown[];
+  errorMessages: string[];
+  missingDefinitionIds: number[];
+  missingContactIds: string[];
+}
+
+/**
+ * Engage's answer to a transactions request: rows with an unknown definition,
+ * or (when the tenant requires known contacts, `knownContacts` not null) an
+ * unknown contact, are not accepted either, and their ids are listed once each
+ * in order of first appearance.
+ */
+export function planTransactions(
+  checks: readonly RowCheck[],
+  knownDefinitions: ReadonlySet<number>,
+  knownContacts: ReadonlySet<string> | null,
+): TransactionsPlan {
+  const plan: TransactionsPlan = { accepted: [], notAccepted: [], errorMessages: [], missingDefinitionIds: [], missingContactIds: [] };
+  const missingDefinitions = new Set<number>();
+  const missingContacts = new Set<string>();
+  for (const check of checks) {
+    if (!check.ok) {
+      plan.notAccepted.push(check.row);
+      plan.errorMessages.push(...check.messages);
+      continue;
+    }
+    const { transaction, index } = check;
+    const messages: string[] = [];
+    if (!knownDefinitions.has(transaction.definitionId)) {
+      missingDefinitions.add(transaction.definitionId);
+      messages.push(`${fieldLabel(index, ['definitionId'])}: unknown definitionId ${transaction.definitionId}`);
+    }
+    if (knownContacts !== null && !knownContacts.has(transaction.contactId)) {
+      missingContacts.add(transaction.contactId);
+      messages.push(`${fieldLabel(index, ['contactId'])}: unknown contact ${transaction.contactId}`);
+    }
+    if (messages.length === 0) {
+      plan.accepted.push(transaction);
+      continue;
+    }
+    plan.notAccepted.push(check.row);
+    plan.errorMessages.push(...messages);
+  }
+  plan.missingDefinitionIds = [...missingDefinitions];
+  plan.missingContactIds = [...missingContacts];
+  return plan;
+}
+
+const accountOrder = (a: { contactId: string; definitionId: number }, b: { contactId: string; definitionId: number }) =>
+  a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : a.definitionId - b.definitionId;
+
+/**
+ * The distinct accounts a batch touches, sorted by (contact, definition): every
+ * writer locks accounts in this one order, so concurrent batches cannot deadlock.
+ * Lower-case uuid strings sort as Postgres sorts uuids.
+ */
+export function accountKeys(transactions: readonly StoredTransaction[]): { contactId: string; definitionId: number }[] {
+  const seen = new Map<string, { contactId: string; definitionId: number }>();
+  for (const t of transactions) seen.set(`${t.contactId}|${t.definitionId}`, { contactId: t.contactId, definitionId: t.definitionId });
+  return [...seen.values()].sort(accountOrder);
+}

@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { numericId, problem, problemResponses } from '../../contracts/common.ts';
+import {
+  idempotencyHeaders,
+  pointTransaction,
+  pointTransactionList,
+  transactionListQuery,
+  transactionsAccepted,
+  transactionsBody,
+} from '../../contracts/transactions.ts';
+import type { LedgerEntryRecord, LedgerRepository } from '../../db/ledger.repository.ts';
+import type { Deps } from '../../deps.ts';
+import { notFound } from '../../errors.ts';
+import type { TransactionsService } from '../../services/transactions.service.ts';
+import { tooManyItemsGuard } from './balances.routes.ts';
+import { API, pageLinks } from './links.ts';
+
+const tags = ['point-accounts'];
+
+const toPointTransaction = (entry: LedgerEntryRecord) => ({
+  id: entry.id,
+  accountId: entry.accountId,
+  amount: entry.amount,
+  type: entry.type,
+  source: entry.source,
+  description: entry.description,
+  transactionDate: entry.transactionDate.toISOString(),
+  validFrom: entry.validFrom.toISOString(),
+  validTo: entry.validTo?.toISOString() ?? null,
+  createdOn: entry.createdOn.toISOString(),
+  modifiedOn: entry.modifiedOn.toISOString(),
+  // Engage links purchase-generated points to a receipt line; the follower never generates points from purchases.
+  retailTransactionLineItemId: null,
+});
+
+export const transactionsRoutes: FastifyPluginAsyncZod<{ deps: Deps; transactions: TransactionsService; ledger: LedgerRepository }> = async (
+  app,
+  { deps, transactions, ledger },
+) => {
+  app.post(
+    '/point-accounts/transactions',
+    {
+      preValidation: tooManyItemsGuard(deps.config.limits.maxBatchItems),
+      schema: {
+        tags,
+        summary: 'Add point transactions (all-transaction mode)',
+        description:
+          'Rows are checked one by one: bad rows, rows with an unknown definitionId and (when the tenant requires known contacts) ' +
+          'rows for unknown contacts come back in notAccepted with a message each; the rest are stored durably and applied to the ' +
+          'ledger by the worker. Rows: {contactId, amount (non-zero integer), definitionId, timeStamp?, source, description, validFrom?, validTo?}.',
+        headers: idempotencyHeaders,
+        body: transactionsBody,
+        response: { 202: transactionsAccepted, ...problemResponses, 409: problem, 422: problem },
+      },
+    },
+    async (request, reply) => {
+      const { answer, replayed } = await transactions.accept(request.tenant, request.body, request.headers['idempotency-key']);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(202).header('location', `${API}/point-accounts/transactions/status/${answer.id}`).send(answer);
+    },
+  );
+
+  app.get(
+    '/point-accounts/transactions',
+    {
+      schema: {
+        tags,
+        summary: "An account's transactions, newest first",
+        description: 'Active and Pending are as at the time of the request; All also lists expired transactions and Expiry entries.',
+        querystring: transactionListQuery,
+        response: { 200: pointTransactionList, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { accountId, contactId, definitionId, filter, offset, count } = request.query;
+      const account =
+        accountId !== undefined ? { accountId } : contactId !== undefined && definitionId !== undefined ? { contactId, definitionId } : null;
+      const id = account && (await ledger.findAccountId(request.tenant.id, account));
+      if (!id) throw notFound('Point account');
+      const page = await ledger.listEntries(request.tenant.id, id, filter, { offset, count }, deps.clock.now());
+      const filters: Record<string, string> = Object.fromEntries(
+        Object.entries({ accountId, contactId, definitionId, filter }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
+      );
+      return {
+        items: page.items.map(toPointTransaction),
+        totalCount: page.totalCount,
+        offset,
+        count,
+        links: pageLinks('/point-accounts/transactions', filters, { offset, count }, page.totalCount),
+      };
+    },
+  );
+
+  app.get(
+    '/point-accounts/transactions/:id',
+    { schema: { tags, summary: 'A point transaction', params: numericId, response: { 200: pointTransaction, ...problemResponses } } },
+    async (request) => {
+      const entry = await ledger.findEntry(request.tenant.id, request.params.id);
+      if (!entry) throw notFound(`Point transaction ${request.params.id}`);
+      return toPointTransaction(entry);
+    },
+  );
+};

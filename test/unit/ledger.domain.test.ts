@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import {
+  accountKeys,
+  checkTransactionRow,
+  checkTransactionRows,
+  entryState,
+  type LedgerFacts,
+  planTransactions,
+  referencedIds,
+  summarise,
+} from '../../src/domain/ledger.ts';
+
+const A = '00000000-0000-0000-0000-00000000000a';
+const B = '00000000-0000-0000-0000-00000000000b';
+const NOW = new Date('2030-01-10T12:00:00.000Z');
+const at = (iso: string) => new Date(iso);
+
+const entry = (amount: number, validFrom: string, validTo: string | null = null, type: LedgerFacts['type'] = amount > 0 ? 'Addition' : 'Deduction'): LedgerFacts => ({
+  type,
+  amount,
+  validFrom: at(validFrom),
+  validTo: validTo === null ? null : at(validTo),
+});
+
+const row = (overrides: Record<string, unknown> = {}) => ({
+  contactId: A,
+  amount: 10,
+  definitionId: 1,
+  source: 'Purchase',
+  description: 'Gilded gauntlets',
+  ...overrides,
+});
+
+describe('entryState', () => {
+  const window = { validFrom: at('2030-01-10T00:00:00Z'), validTo: at('2030-01-20T00:00:00Z') };
+  it('is pending before validFrom, active from validFrom, expired from validTo', () => {
+    expect(entryState(window, at('2030-01-09T23:59:59.999Z'))).toBe('pending');
+    expect(entryState(window, at('2030-01-10T00:00:00Z'))).toBe('active');
+    expect(entryState(window, at('2030-01-19T23:59:59.999Z'))).toBe('active');
+    expect(entryState(window, at('2030-01-20T00:00:00Z'))).toBe('expired');
+  });
+  it('never expires without validTo', () => {
+    expect(entryState({ validFrom: at('2000-01-01T00:00:00Z'), validTo: null }, at('2999-01-01T00:00:00Z'))).toBe('active');
+  });
+});
+
+describe('summarise', () => {
+  it('is all zero for no entries', () => {
+    expect(summarise([], NOW)).toEqual({ balance: 0, pendingPoints: 0, balanceExpires: null });
+  });
+
+  it('sums active entries into the balance and pending ones into pendingPoints, ignoring expired ones', () => {
+    const entries = [
+      entry(100, '2030-01-01T00:00:00Z'),
+      entry(-30, '2030-01-05T00:00:00Z'),
+      entry(50, '2030-01-15T00:00:00Z', '2030-02-01T00:00:00Z'),
+      entry(-5, '2030-01-11T00:00:00Z'),
+      entry(70, '2029-12-01T00:00:00Z', '2030-01-10T12:00:00Z'),
+    ];
+    expect(summarise(entries, NOW)).toEqual({ balance: 70, pendingPoints: 45, balanceExpires: null });
+  });
+
+  it('takes the earliest validTo among active positive entries as balanceExpires', () => {
+    const entries = [
+      entry(10, '2030-01-01T00:00:00Z', '2030-03-01T00:00:00Z'),
+      entry(10, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z'),
+      entry(-10, '2030-01-01T00:00:00Z', '2030-01-15T00:00:00Z'), // a deduction: not "points that expire"
+      entry(10, '2030-01-11T00:00:00Z', '2030-01-12T00:00:00Z'), // pending
+      entry(10, '2029-01-01T00:00:00Z', '2030-01-01T00:00:00Z'), // already expired
+    ];
+    expect(summarise(entries, NOW).balanceExpires).toEqual(at('2030-02-01T00:00:00Z'));
+  });
+
+  it('never counts Expiry entries: the lapsed entry already stopped counting', () => {
+    const entries = [entry(40, '2030-01-01T00:00:00Z', '2030-01-05T00:00:00Z'), entry(-40, '2030-01-05T00:00:00Z', null, 'Expiry'), entry(7, '2030-01-01T00:00:00Z')];
+    expect(summarise(entries, NOW)).toEqual({ balance: 7, pendingPoints: 0, balanceExpires: null });
+  });
+});
+
+describe('checkTransactionRow', () => {
+  it('fills timeStamp and validFrom with the request time and normalises dates', () => {
+    const check = checkTransactionRow(row({ validTo: '2030-06-01T00:00:00+02:00' }), 3, NOW);
+    expect(check).toEqual({
+      index: 3,
+      row: expect.any(Object),
+      ok: true,
+      transaction: {
+        index: 3,
+        contactId: A,
+        definitionId: 1,
+        amount: 10,
+        source: 'Purchase',
+        description: 'Gilded gauntlets',
+        transactionDate: NOW.toISOString(),
+        validFrom: NOW.toISOString(),
+        validTo: '2030-05-31T22:00:00.000Z',
+      },
+    });
+  });
+
+  it('keeps given dates, lower-cases the contact id and treats a null validTo as never expiring', () => {
+    const check = checkTransactionRow(
+      row({ contactId: A.toUpperCase(), timeStamp: '2023-06-01T08:40:51.658Z', validFrom: '2023-06-16T08:40:51.658Z', validTo: null }),
+      0,
+      NOW,
+    );
+    expect(check.ok && check.transaction).toMatchObject({
+      contactId: A,
+      transactionDate: '2023-06-01T08:40:51.658Z',
+      validFrom: '2023-06-16T08:40:51.658Z',
+      validTo: null,
+    });
+  });
+
+  it('accepts negative amounts', () => {
+    expect(checkTransactionRow(row({ amount: -25 }), 0, NOW).ok).toBe(true);
+  });
+
+  const refused = (input: unknown) => {
+    const check = checkTransactionRow(input, 2, NOW);
+    if (check.ok) throw new Error('expected the row to be refused');
+    return check.messages;
+  };
+
+  it('names the row and field of every problem', () => {
+    expect(refused(row({ contactId: 'nope', amount: 0, source: '  ', description: undefined }))).toEqual([
+      'Row [2].contactId: must be a uuid',
+      'Row [2].amount: must be a non-zero integer',
+      'Row [2].source: must not be empty',
+      'Row [2].description: is required',
+    ]);
+  });
+
+  it('refuses fractional and missing amounts and non-integer definitions', () => {
+    expect(refused(row({ amount: 1.5 }))).toEqual(['Row [2].amount: must be a non-zero integer']);
+    expect(refused(row({ amount: undefined }))).toEqual(['Row [2].amount: is required']);
+    expect(refused(row({ amount: '10' }))).toEqual(['Row [2].amount: must be a non-zero integer']);
+    expect(refused(row({ definitionId: 0 }))[0]).toMatch(/^Row \[2\]\.definitionId: /);
+  });
+
+  it('refuses dates without an offset', () => {
+    expect(refused(row({ validFrom: '2030-01-01 00:00' }))).toEqual(['Row [2].validFrom: must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z']);
+  });
+
+  it('refuses a validTo that is not after validFrom, given or defaulted', () => {
+    expect(refused(row({ validFrom: '2030-02-01T00:00:00Z', validTo: '2030-02-01T00:00:00Z' }))).toEqual([
+      'Row [2].validTo: must be after validFrom (2030-02-01T00:00:00.000Z)',
+    ]);
+    expect(refused(row({ validTo: '2030-01-10T11:00:00Z' }))).toEqual([`Row [2].validTo: must be after validFrom (${NOW.toISOString()})`]);
+  });
+
+  it('refuses rows that are not objects', () => {
+    expect(refused(null)).toEqual(['Row [2]: must be an object']);
+    expect(refused(42)).toEqual(['Row [2]: must be an object']);
+  });
+});
+
+describe('planTransactions', () => {
+  const checks = checkTransactionRows(
+    [
+      row({ contactId: A, definitionId: 1 }),
+      row({ amount: 0 }),
+      row({ contactId: B, definitionId: 9 }),
+      row({ contactId: B, definitionId: 9, amount: 3 }),
+      row({ contactId: B, definitionId: 1 }),
+    ],
+    NOW,
+  );
+
+  it('lists the ids the well-formed rows need looked up', () => {
+    expect(referencedIds(checks)).toEqual({ definitionIds: [1, 9], contactIds: [A, B] });
+  });
+
+  it('refuses rows with unknown definitions, listing each id once', () => {
+    const plan = planTransactions(checks, new Set([1]), null);
+    expect(plan.accepted.map((t) => t.index)).toEqual([0, 4]);
+    expect(plan.notAccepted).toEqual([checks[1]!.row, checks[2]!.row, checks[3]!.row]);
+    expect(plan.errorMessages).toEqual([
+      'Row [1].amount: must be a non-zero integer',
+      'Row [2].definitionId: unknown definitionId 9',
+      'Row [3].definitionId: unknown definitionId 9',
+    ]);
+    expect(plan.missingDefinitionIds).toEqual([9]);
+    expect(plan.missingContactIds).toEqual([]);
+  });
+
+  it('refuses unknown contacts only when the tenant requires known contacts', () => {
+    const plan = planTransactions(checks, new Set([1, 9]), new Set([A]));
+    expect(plan.accepted.map((t) => t.index)).toEqual([0]);
+    expect(plan.missingContactIds).toEqual([B]);
+    expect(plan.errorMessages).toContain(`Row [4].contactId: unknown contact ${B}`);
+  });
+
+  it('reports both problems of a row with an unknown definition and an unknown contact, and the row once', () => {
+    const plan = planTransactions(checkTransactionRows([row({ contactId: B, definitionId: 9 })], NOW), new Set([1]), new Set());
+    expect(plan.notAccepted).toHaveLength(1);
+    expect(plan.errorMessages).toEqual(['Row [0].definitionId: unknown definitionId 9', `Row [0].contactId: unknown contact ${B}`]);
+  });
+});
+
+describe('accountKeys', () => {
+  it('lists each account once, sorted by contact then definition', () => {
+    const checks = checkTransactionRows([row({ contactId: B, definitionId: 2 }), row({ contactId: A, definitionId: 2 }), row({ contactId: B, definitionId: 1 }), row({ contactId: A, definitionId: 2 })], NOW);
+    const transactions = checks.flatMap((c) => (c.ok ? [c.transaction] : []));
+    expect(accountKeys(transactions)).toEqual([
+      { contactId: A, definitionId: 2 },
+      { contactId: B, definitionId: 1 },
+      { contactId: B, definitionId: 2 },
+    ]);
+  });
+});
