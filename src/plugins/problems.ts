@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode, type FieldError, problemFor } from '../errors.ts';
@@ -35,6 +35,17 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
 };
+
+/**
+ * Errors Fastify raises before routing (a path whose percent-encoding does not
+ * decode), which never reach the error handler: the same problem+json shape.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  request.log.warn({ code: err.code, detail: err.message }, 'request refused');
+  const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const problem = status === 400 ? problemOf('validation') : { type: 'about:blank', title: STATUS_CODES[status] ?? 'Client error', status };
+  return sendProblem(reply, problem, err.message);
+}
 
 /** Turns every error into RFC 9457 problem+json; a 5xx body never carries internals. */
 export const problemsPlugin = fp(async (app: FastifyInstance) => {
