@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactId, definitionId } from './common.ts';
+import { contactId, definitionId, storableText } from './common.ts';
 
 export const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
@@ -32,15 +32,15 @@ export const tenantParams = z.object({ tenantId: z.uuid() });
 
 export const createDefinitionBody = z.object({
   id: definitionId,
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).optional(),
+  name: storableText.trim().min(1).max(200),
+  description: storableText.max(2000).optional(),
 });
 
 export const adminDefinition = z
   .object({ id: z.int(), name: z.string(), description: z.string().nullable() })
   .meta({ id: 'AdminPointDefinition' });
 
-export const createApiKeyBody = z.object({ name: z.string().trim().min(1).max(200) });
+export const createApiKeyBody = z.object({ name: storableText.trim().min(1).max(200) });
 
 export const createdApiKey = z
   .object({ id: z.uuid(), name: z.string(), key: z.string().describe('Shown only in this answer; store it now') })

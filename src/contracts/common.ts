@@ -13,10 +13,25 @@ export const definitionId = z
   .positive({ error: 'must be a positive integer' })
   .max(2147483647);
 export const points = z.int({ error: unlessMissing('must be an integer') }).min(-2147483648).max(2147483647);
-/** Any offset in, canonical UTC with milliseconds out: the precision Postgres stores and JS compares. */
+/**
+ * Any offset in, canonical UTC with milliseconds out: the precision Postgres
+ * stores and JS compares. Years 0001-9999 in UTC only: Postgres has no year 0,
+ * and a later year would come out of toISOString as `+010000-...`, which it
+ * cannot read; either would be accepted here and then fail in the worker.
+ */
 export const isoDateTime = z.iso
   .datetime({ offset: true, error: unlessMissing('must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z') })
+  .refine((value) => {
+    const year = new Date(value).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  }, 'must be between years 0001 and 9999 in UTC')
   .transform((value) => new Date(value).toISOString());
+
+// Postgres text refuses NUL, and jsonb (where batches are kept) also refuses a lone UTF-16 surrogate.
+const unstorable = /\u0000|\p{Cs}/u;
+
+/** Free text: anything Postgres can store, so a request it cannot keep is refused here rather than failing with a 500. */
+export const storableText = z.string().refine((value) => !unstorable.test(value), 'must not contain NUL or unpaired surrogate characters');
 
 export const problem = z
   .object({

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { contactId, definitionId, isoDateTime, links, paging, unlessMissing } from './common.ts';
+import { contactId, definitionId, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
 
 const text = (max: number) =>
-  z
-    .string()
+  storableText
     .max(max, `must be at most ${max} characters`)
     .refine((value) => value.trim().length > 0, 'must not be empty');
 

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { randomUUID } from 'node:crypto';
+import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
 /** One focused case for each 5xx or unusable 202 that the generated bad input found. */
 let system: TestSystem;
 let balanceTenant: Awaited<ReturnType<typeof createTenant>>;
+let ledgerTenant: Awaited<ReturnType<typeof createTenant>>;
 beforeAll(async () => {
   system = await startSystem({ RATE_LIMIT_PER_SECOND: '0' });
   balanceTenant = await createTenant(system.app);
+  ledgerTenant = await createTenant(system.app, { mode: 'all-transaction' });
 });
+
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const batchCount = async () => (await system.deps.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch`)).rows[0]!.n;
 afterAll(() => system?.close());
 
 describe('input the generated requests found mishandled', () => {
@@ -18,5 +24,70 @@ describe('input the generated requests found mishandled', () => {
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(response.json()).toMatchObject({ type: 'urn:point-follower:problem:validation', title: 'Invalid request', status: 400, detail: expect.stringContaining('not a valid url') });
     }
+  });
+
+  // Postgres has no year 0 and cannot read toISOString's `+010000-...`: these used to be accepted and then fail in the worker.
+  it.each(['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-23:59'])('a balance at %s answers 400 and stores nothing', async (timeStamp) => {
+    const before = await batchCount();
+    const response = await system.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/balances',
+      headers: balanceTenant.headers,
+      payload: [{ contactId: randomUUID(), amount: 1, definitionId: 1, timeStamp }],
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toEqual([{ path: '[0].timeStamp', message: 'must be between years 0001 and 9999 in UTC' }]);
+    expect(await batchCount()).toBe(before);
+  });
+
+  it('the first and last storable instants are accepted', async () => {
+    const response = await system.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/balances',
+      headers: balanceTenant.headers,
+      payload: [
+        { contactId: randomUUID(), amount: 1, definitionId: 1, timeStamp: '0001-01-01T00:00:00Z' },
+        { contactId: randomUUID(), amount: 1, definitionId: 1, timeStamp: '9999-12-31T23:59:59.999Z' },
+      ],
+    });
+    expect(response.statusCode).toBe(202);
+  });
+
+  it('a transaction row with an unstorable date is refused on its own', async () => {
+    const contactId = randomUUID();
+    const response = await system.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/transactions',
+      headers: ledgerTenant.headers,
+      payload: [
+        { contactId, amount: 5, definitionId: 1, source: 'Purchase', description: 'ok' },
+        { contactId, amount: 5, definitionId: 1, source: 'Purchase', description: 'bad', validFrom: '0000-06-01T00:00:00Z' },
+      ],
+    });
+    expect(response.statusCode).toBe(202);
+    expect(response.json().errorMessages).toEqual(['Row [1].validFrom: must be between years 0001 and 9999 in UTC']);
+  });
+
+  // Postgres text refuses NUL and jsonb a lone surrogate: these used to answer 500.
+  it.each(['a\u0000b', 'x\ud800'])('text %j is refused as a bad field, never a 500', async (text) => {
+    const row = await system.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/transactions',
+      headers: ledgerTenant.headers,
+      payload: [{ contactId: randomUUID(), amount: 5, definitionId: 1, source: text, description: text }],
+    });
+    expect(row.statusCode).toBe(202);
+    expect(row.json().errorMessages).toEqual([
+      'Row [0].source: must not contain NUL or unpaired surrogate characters',
+      'Row [0].description: must not contain NUL or unpaired surrogate characters',
+    ]);
+
+    const definition = await system.app.inject({ method: 'POST', url: `/admin/v1/tenants/${balanceTenant.id}/definitions`, headers: admin, payload: { id: 9, name: text } });
+    expect(definition.statusCode).toBe(400);
+    expect(definition.json().errors).toEqual([{ path: 'name', message: 'must not contain NUL or unpaired surrogate characters' }]);
+
+    const key = await system.app.inject({ method: 'POST', url: `/admin/v1/tenants/${balanceTenant.id}/api-keys`, headers: admin, payload: { name: text } });
+    expect(key.statusCode).toBe(400);
+    expect(key.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });
