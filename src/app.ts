@@ -7,6 +7,7 @@ import { pointAccountsRepository } from './db/point-accounts.repository.ts';
 import type { Deps } from './deps.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { docsPlugin } from './plugins/docs.ts';
+import { jsonBodyPlugin } from './plugins/json-body.ts';
 import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
@@ -43,6 +44,7 @@ export async function buildApp(deps: Deps) {
   });
 
   await app.register(problemsPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(metricsRoutes, { metrics: deps.metrics });
   registerQueueMetrics(deps.metrics, [deps.ingestQueue], () => deps.clock.now());
   await app.register(docsPlugin);

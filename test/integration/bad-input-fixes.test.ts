@@ -91,3 +91,34 @@ describe('input the generated requests found mishandled', () => {
     expect(key.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });
+
+describe('deeply nested JSON', () => {
+  // Thousands of nested brackets fit in the body limit but overflowed the stack of the Idempotency-Key hash: 500.
+  it.each([['no key', {}], ['an Idempotency-Key', { 'idempotency-key': 'deep-1' }]])('with %s answers 400 and stores nothing', async (_, extra) => {
+    const before = await batchCount();
+    for (const depth of [65, 5000, 200_000]) {
+      const response = await system.app.inject({
+        method: 'POST',
+        url: '/api/v2/point-accounts/transactions',
+        headers: { ...ledgerTenant.headers, ...extra, 'content-type': 'application/json' },
+        payload: `${'['.repeat(depth)}${']'.repeat(depth)}`,
+      });
+      expect(response.statusCode, String(depth)).toBe(400);
+      expect(response.json()).toMatchObject({ title: 'Invalid request', detail: 'The JSON body nests deeper than 64 levels' });
+    }
+    expect(await batchCount()).toBe(before);
+  });
+
+  it('brackets inside strings do not count, and 64 levels are still parsed', async () => {
+    const response = await system.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/transactions',
+      headers: { ...ledgerTenant.headers, 'content-type': 'application/json' },
+      payload: JSON.stringify([{ contactId: randomUUID(), amount: 1, definitionId: 1, source: '[[[[\\"{{{{', description: '['.repeat(500) }, '['.repeat(62)]),
+    });
+    expect(response.statusCode, response.body).toBe(202);
+    const nested = `${'['.repeat(64)}${']'.repeat(64)}`;
+    const deepest = await system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/transactions', headers: { ...ledgerTenant.headers, 'content-type': 'application/json' }, payload: nested });
+    expect(deepest.statusCode).toBe(202);
+  });
+});
