@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fillRoute, listRoutes, openApiPath, routeParams } from '../support/routes.ts';
+import { ADMIN_TOKEN, adminPost, createTenant, startSystem } from '../support/system.ts';
+import { tableFingerprints } from '../support/tables.ts';
+
+/**
+ * Generated malformed input against every route the app registers, with valid
+ * credentials so it reaches validation: the answer is never a 5xx, every
+ * refusal is problem+json, a refused request changes nothing in the database,
+ * and everything the API accepts can be applied by the worker.
+ */
+
+// No rate limit, so every generated request reaches validation; one job attempt, so a batch that cannot be applied fails at once.
+const system = await startSystem({ RATE_LIMIT_PER_SECOND: '0', JOB_ATTEMPTS: '1' });
+afterAll(() => system.close());
+const { app } = system;
+
+const routes = listRoutes(app);
+const doc = (await app.inject({ url: '/documentation/json' })).json() as OpenApiDoc;
+
+const balanceTenant = await createTenant(app, { mode: 'balance-only', definitions: [1, 2] });
+const ledgerTenant = await createTenant(app, { mode: 'all-transaction', definitions: [1, 2] });
+// Admin routes get a tenant of their own: a generated PATCH may switch its point system off.
+const adminTenant = await createTenant(app);
+await adminPost(app, `/tenants/${adminTenant.id}/contacts`, { contactIds: [randomUUID()] }).catch(() => undefined);
+
+const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const NUM_RUNS = Number(process.env.BAD_INPUT_RUNS ?? 60);
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+interface JsonSchema {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  enum?: unknown[];
+  const?: unknown;
+  format?: string;
+  pattern?: string;
+  minimum?: number;
+  minItems?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+}
+
+interface OpenApiDoc {
+  paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>>;
+  components: { schemas: Record<string, JsonSchema> };
+}
+
+// Values that break careless code: control characters, lone surrogates, huge and
+// fractional numbers, dates Postgres cannot store, injection-looking text.
+const NASTY_STRINGS = [
+  '', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '𝒳', 'x'.repeat(5000), '<script>alert(1)</script>', "' OR 1=1 --",
+  '../../etc/passwd', '%00', 'NaN', 'Infinity', '-1', '0', '1e309', '0x10', ' 1', '00000000-0000-0000-0000-000000000000',
+  '00000000-0000-0000-0000-00000000000G', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59-23:59', '2024-02-30T00:00:00Z',
+  '2024-01-01T00:00:00', '2024-01-01', '+275760-09-13T00:00:00Z', 'true', 'null', '{}', '[]', '__proto__',
+];
+const NASTY_NUMBERS = [0, -0, -1, 1.5, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e308, -1e308, Number.MIN_VALUE];
+const BOUNDARY_DATES = [
+  '0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59.999Z',
+  '9999-12-31T23:59:59-23:59', '1970-01-01T00:00:00Z', '2024-02-29T12:00:00+14:00',
+];
+
+const nasty: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom<unknown>(...NASTY_STRINGS, ...NASTY_NUMBERS, null, true, false, [], {}, [null]),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.integer(),
+  fc.double(),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+
+const knownIds = [balanceTenant.id, ledgerTenant.id, adminTenant.id, '00000000-0000-0000-0000-000000000001'];
+const inputSchemas = Object.entries(doc.components.schemas)
+  .filter(([name]) => name.endsWith('Input'))
+  .map(([, schema]) => schema);
+
+function resolve(ref: string): JsonSchema {
+  const schema = doc.components.schemas[ref.replace('#/components/schemas/', '')];
+  if (!schema) throw new Error(`unknown schema ${ref}`);
+  return schema;
+}
+
+/** A value the schema allows, boundary values of each type included (empty and control-character text, extreme integers and dates). */
+function validFor(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
+  if (schema.$ref) return validFor(resolve(schema.$ref), depth);
+  const options = schema.anyOf ?? schema.oneOf;
+  if (options) return fc.oneof(...options.map((option) => validFor(option, depth)));
+  if (schema.enum) return fc.constantFrom(...schema.enum);
+  if ('const' in schema) return fc.constant(schema.const);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'object': {
+      const model = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([key, value]) => [key, validFor(value, depth + 1)]));
+      return fc.record(model, { requiredKeys: schema.required?.filter((key) => key in model) ?? [] });
+    }
+    case 'array':
+      return fc.array(validFor(schema.items ?? {}, depth + 1), { minLength: schema.minItems ?? 0, maxLength: Math.max(schema.minItems ?? 0, 4) });
+    case 'string':
+      if (schema.format === 'uuid') return fc.oneof(fc.uuid(), fc.constantFrom(...knownIds));
+      if (schema.format === 'date-time') {
+        return fc.oneof(fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), fc.constantFrom(...BOUNDARY_DATES));
+      }
+      if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern), { maxLength: 30 });
+      return fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), fc.constantFrom('Purchase', 'x', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', ' '));
+    case 'integer': {
+      const min = Math.max(schema.minimum ?? (schema.exclusiveMinimum ?? Number.MIN_SAFE_INTEGER - 1) + 1, Number.MIN_SAFE_INTEGER);
+      const max = Math.min(schema.maximum ?? (schema.exclusiveMaximum ?? Number.MAX_SAFE_INTEGER + 1) - 1, Number.MAX_SAFE_INTEGER);
+      return fc.oneof(fc.integer({ min: Math.max(min, -3), max: Math.max(Math.min(max, 3), Math.max(min, -3)) }), fc.constantFrom(min, max), fc.integer({ min, max }));
+    }
+    case 'number':
+      return fc.oneof(fc.integer({ min: 1, max: 3 }), fc.double());
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
+    default:
+      // No schema (rows checked one by one): any input shape the API knows, or any JSON.
+      return depth < 2 && inputSchemas.length > 0 ? fc.oneof(...inputSchemas.map((s) => validFor(s, depth + 1)), fc.jsonValue({ maxDepth: 2 })) : fc.jsonValue({ maxDepth: 1 });
+  }
+}
+
+type Mutation = { at: number; how: 'replace' | 'delete' | 'add'; value: unknown; key: string };
+
+const mutations = fc.array(
+  fc.record({ at: fc.nat(), how: fc.constantFrom<Mutation['how']>('replace', 'delete', 'add'), value: nasty, key: fc.constantFrom('extra', '__proto__', 'constructor', 'id', '') }),
+  { minLength: 1, maxLength: 2 },
+);
+
+/** Every container in a value (objects and arrays), parents first. */
+function containers(value: unknown, found: (object | unknown[])[] = []): (object | unknown[])[] {
+  if (value !== null && typeof value === 'object') {
+    found.push(value);
+    for (const child of Object.values(value)) containers(child, found);
+  }
+  return found;
+}
+
+/** A valid value with one or two of its fields replaced by nasty values, deleted, or joined by an unexpected one. */
+function mutate(value: unknown, changes: Mutation[]): unknown {
+  const copy: unknown = structuredClone(value);
+  for (const change of changes) {
+    const targets = containers(copy);
+    if (targets.length === 0) return change.value;
+    const target = targets[change.at % targets.length] as Record<string, unknown>;
+    const keys = Object.keys(target);
+    const key = keys.length > 0 ? keys[change.at % keys.length]! : change.key;
+    if (change.how === 'delete') delete target[key];
+    else if (change.how === 'add') Object.defineProperty(target, change.key, { value: change.value, enumerable: true, configurable: true, writable: true });
+    else target[key] = change.value;
+  }
+  return copy;
+}
+
+/** Mostly valid, often valid but for a field or two, sometimes anything at all. */
+function almostValid(schema: JsonSchema): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 2, arbitrary: validFor(schema) },
+    { weight: 5, arbitrary: fc.tuple(validFor(schema), mutations).map(([value, changes]) => mutate(value, changes)) },
+    { weight: 1, arbitrary: nasty },
+  );
+}
+
+type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; text: string };
+
+const RAW_BODIES = [
+  '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}', `${'['.repeat(3000)}${']'.repeat(3000)}`, '{"a":1,"a":2}',
+  '[1,]', 'null', '"x"', '1e999', '[{"contactId":"\\u0000"}]', '\uFEFF[]', '',
+];
+
+function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<Body> {
+  return fc.oneof(
+    { weight: 6, arbitrary: almostValid(schema ?? {}).map((value): Body => ({ kind: 'json', value })) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value): Body => ({ kind: 'json', value })) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }).map((text): Body => ({ kind: 'raw', text })) },
+    { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES).map((text): Body => ({ kind: 'raw', text })) },
+    { weight: 1, arbitrary: fc.constant<Body>({ kind: 'none' }) },
+  );
+}
+
+const CONTENT_TYPES = [
+  'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'text/plain',
+  'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/problem+json', 'application/jsonx', ';;;', 'application/json; x',
+];
+const printable = fc.string({ unit: 'grapheme-ascii', maxLength: 40 });
+
+const extraHeaders = fc.record(
+  {
+    'idempotency-key': fc.oneof(fc.stringMatching(/^[\x21-\x7e]{1,20}$/), printable, fc.constant('k'.repeat(300))),
+    'x-request-id': printable,
+    accept: fc.constantFrom('*/*', 'application/xml', 'text/html', 'application/json'),
+    'content-encoding': fc.constantFrom('gzip', 'identity', 'br'),
+    origin: fc.constantFrom('https://evil.example', 'null'),
+  },
+  { requiredKeys: [] },
+);
+
+type Parameter = { in: string; name: string; schema?: JsonSchema };
+
+const asText = (value: unknown) => (typeof value === 'string' ? value : String(JSON.stringify(value)));
+const queryValue: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('0', '1', '2', '100', '1000', '1001', 'All', 'Active', 'Pending', ...knownIds),
+  fc.uuid(),
+  nasty.map(asText),
+);
+
+/** A query string: the operation's own parameters with valid values, then a parameter or two changed, dropped or added. */
+function queryFor(parameters: Parameter[]): fc.Arbitrary<string> {
+  const own = parameters.filter((p) => p.in === 'query');
+  const model = Object.fromEntries(own.map((p) => [p.name, validFor(p.schema ?? {}).map(String)]));
+  const valid = fc.record(model, { requiredKeys: [] });
+  const extra = fc.array(fc.tuple(fc.constantFrom(...own.map((p) => p.name), 'offset', '__proto__', 'a[b]', ''), queryValue), { maxLength: 3 });
+  return fc.tuple(valid, extra, fc.boolean()).map(([values, added, replace]) => {
+    const params = new URLSearchParams(values as Record<string, string>);
+    for (const [name, value] of added) (replace ? params.set(name, value) : params.append(name, value));
+    return params.toString();
+  });
+}
+
+/** A path parameter: valid for its schema, or something else. */
+const paramValue = (parameter: Parameter | undefined) =>
+  fc.oneof(
+    { weight: 4, arbitrary: validFor(parameter?.schema ?? { type: 'string' }).map(String) },
+    { weight: 1, arbitrary: fc.constantFrom('1', '0', '-1', '2147483648', '9007199254740993', '1e3', ' 1', '1.5') },
+    { weight: 2, arbitrary: nasty.map(asText) },
+  );
+// Percent-encoding that does not decode: sent as is.
+const brokenPathSegment = fc.constantFrom('%', '%E0%A4%A', '%zz', '%C0%AF', '..', '%2e%2e');
+
+function credentialsFor(url: string, tenantPick: boolean): Record<string, string> {
+  if (url.startsWith('/admin/')) return adminHeaders;
+  if (url.startsWith('/api/')) return tenantPick ? balanceTenant.headers : ledgerTenant.headers;
+  return {};
+}
+
+function expectProblem(response: LightMyRequestResponse, context: string) {
+  expect(response.statusCode, context).toBeLessThan(500);
+  if (response.statusCode < 400) return;
+  expect(response.headers['content-type'], context).toMatch(/^application\/problem\+json/);
+  const body = response.json();
+  expect(body, context).toMatchObject({ type: expect.any(String), title: expect.any(String), status: response.statusCode, detail: expect.any(String) });
+}
+
+describe('generated bad input against every route', () => {
+  it('finds the tenant and admin routes, so the properties below cover them', () => {
+    expect(routes.filter((r) => r.url.startsWith('/api/v2')).length).toBeGreaterThanOrEqual(9);
+    expect(routes.filter((r) => r.url.startsWith('/admin/v1')).length).toBeGreaterThanOrEqual(11);
+  });
+
+  for (const route of routes) {
+    it(`${route.method} ${route.url}: 4xx problem+json or success, never 5xx; a refusal changes nothing`, async () => {
+      const operation = doc.paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
+      const bodySchema = operation?.requestBody?.content?.['application/json']?.schema;
+      const names = routeParams(route.url);
+      const parameters: Parameter[] = operation?.parameters ?? [];
+      const request = fc.record({
+        params: fc.record(Object.fromEntries(names.map((name) => [name, paramValue(parameters.find((p) => p.in === 'path' && p.name === name))]))),
+        brokenPath: fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: brokenPathSegment }),
+        query: queryFor(parameters),
+        body: WRITE_METHODS.has(route.method) ? bodyFor(bodySchema) : fc.oneof(fc.constant<Body>({ kind: 'none' }), bodyFor(undefined)),
+        contentType: fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom(...CONTENT_TYPES) }),
+        headers: extraHeaders,
+        balanceTenant: fc.boolean(),
+      });
+
+      await fc.assert(
+        fc.asyncProperty(request, async (input) => {
+          const params = Object.fromEntries(names.map((name) => [name, name === 'tenantId' && input.params[name] !== undefined && knownIds.includes(String(input.params[name])) ? adminTenant.id : String(input.params[name])]));
+          let url = fillRoute(route.url, params);
+          if (input.brokenPath && names.length > 0) url = fillRoute(route.url, Object.fromEntries(names.map((n) => [n, input.brokenPath!])), true);
+          if (input.query) url += `?${input.query}`;
+          const headers: Record<string, string> = { ...input.headers, ...credentialsFor(route.url, input.balanceTenant) };
+          let payload: string | undefined;
+          if (input.body.kind !== 'none') {
+            headers['content-type'] = input.contentType;
+            payload = input.body.kind === 'json' ? (JSON.stringify(input.body.value) ?? 'null') : input.body.text;
+          }
+
+          const before = await tableFingerprints(system.deps.pool);
+          const response = await app.inject({ method: route.method as 'GET', url, headers, payload });
+          const context = `${route.method} ${url} ${JSON.stringify(headers)} ${payload?.slice(0, 300)} -> ${response.statusCode} ${response.body.slice(0, 300)}`;
+          expectProblem(response, context);
+          const accepted = response.statusCode < 300 && WRITE_METHODS.has(route.method);
+          if (!accepted) expect(await tableFingerprints(system.deps.pool), context).toEqual(before);
+        }),
+        { numRuns: NUM_RUNS },
+      );
+    });
+  }
+
+  it('every batch the API accepted above is applied by the worker, none fails', async () => {
+    await system.startWorker();
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { rows } = await system.deps.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE status IN ('Queued', 'Processing')`);
+      if (rows[0]!.n === 0) break;
+      if (Date.now() > deadline) throw new Error(`${rows[0]!.n} batches still unfinished`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { rows } = await system.deps.pool.query(
+      `SELECT b.id, b.kind, b.payload, m.message FROM ingest_batch b LEFT JOIN batch_message m ON m.batch_id = b.id WHERE b.status = 'Failed'`,
+    );
+    expect(rows).toEqual([]);
+  });
+});
+
+describe('limits', () => {
+  const writeRoutes = routes.filter((route) => WRITE_METHODS.has(route.method));
+  const urlOf = (url: string) => fillRoute(url, Object.fromEntries(routeParams(url).map((name) => [name, name === 'tenantId' ? adminTenant.id : randomUUID()])));
+
+  it('finds the write routes', () => {
+    expect(writeRoutes.length).toBeGreaterThanOrEqual(8);
+  });
+
+  for (const route of writeRoutes) {
+    it(`${route.method} ${route.url}: a body over the limit answers 413, invalid JSON 400, both problem+json`, async () => {
+      const headers = { ...credentialsFor(route.url, route.url.includes('/balances')), 'content-type': 'application/json' };
+      const before = await tableFingerprints(system.deps.pool);
+      const tooLarge = await app.inject({
+        method: route.method as 'POST',
+        url: urlOf(route.url),
+        headers,
+        payload: `"${'x'.repeat(system.deps.config.http.bodyLimit)}"`,
+      });
+      expectProblem(tooLarge, `${route.url} too large`);
+      expect(tooLarge.statusCode).toBe(413);
+      expect(tooLarge.json().title).toBe('Payload too large');
+
+      const invalid = await app.inject({ method: route.method as 'POST', url: urlOf(route.url), headers, payload: '[{"contactId": ' });
+      expectProblem(invalid, `${route.url} invalid JSON`);
+      expect(invalid.statusCode).toBe(400);
+      expect(await tableFingerprints(system.deps.pool)).toEqual(before);
+    });
+  }
+});
