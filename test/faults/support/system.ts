@@ -1,0 +1,167 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { freePort, type PrivatePostgres, type PrivateRedis, sleep, startPrivatePostgres, startPrivateRedis } from './services.ts';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const ADMIN_TOKEN = randomBytes(24).toString('base64url');
+
+/** One API or worker process, started as operators start it (the TypeScript sources through tsx). */
+export interface ServiceProcess {
+  child: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+}
+
+function startProcess(script: string, env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    // Keep the start and the end: enough to explain a failure without holding every log line.
+    output = output.length > 400_000 ? output.slice(0, 100_000) + output.slice(-200_000) + chunk : output + chunk;
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${script}: no ${pattern} within ${timeoutMs} ms:\n${output.slice(-5000)}`)), timeoutMs);
+        const check = () => {
+          const match = output.match(pattern);
+          if (!match) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(match);
+        };
+        listeners.add(check);
+        void exited.then(() => {
+          if (!output.match(pattern)) {
+            clearTimeout(timer);
+            reject(new Error(`${script} exited before ${pattern}:\n${output.slice(-5000)}`));
+          }
+        });
+        check();
+      }),
+  };
+}
+
+export interface Tenant {
+  id: string;
+  key: string;
+}
+
+export interface FaultSystem {
+  postgres: PrivatePostgres;
+  redis: PrivateRedis;
+  apiUrl: string;
+  /** A pool on the private database, for checking what Postgres holds. */
+  db: pg.Pool;
+  api: ServiceProcess;
+  workers: ServiceProcess[];
+  startApi(): Promise<ServiceProcess>;
+  startWorker(): Promise<ServiceProcess>;
+  /** SIGKILLs a worker (no shutdown at all) and waits until it is gone. */
+  killWorker(worker: ServiceProcess): Promise<void>;
+  createTenant(mode: 'balance-only' | 'all-transaction'): Promise<Tenant>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A private Postgres and Redis, the database migrated with the operators'
+ * command, the real API and `workers` real worker processes over them.
+ */
+export async function startFaultSystem(options: { workers?: number; concurrency?: number } = {}): Promise<FaultSystem> {
+  const [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
+  const databaseUrl = postgres.url('point_follower');
+  execFileSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis.url,
+    ADMIN_TOKEN,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    QUEUE_PREFIX: 'pf',
+    WORKER_CONCURRENCY: String(options.concurrency ?? 2),
+    WORKER_METRICS_PORT: '0',
+    RECOVERY_INTERVAL_MS: '300',
+    RECOVERY_GRACE_MS: '200',
+    // The drivers send as fast as they can; the per-key limit is tested elsewhere.
+    RATE_LIMIT_PER_SECOND: '0',
+    SHUTDOWN_TIMEOUT_MS: '20000',
+    LOG_LEVEL: 'info',
+  };
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  db.on('error', () => undefined); // idle clients die with a restarted Postgres; the next query reconnects
+
+  const system: FaultSystem = {
+    postgres,
+    redis,
+    apiUrl: `http://127.0.0.1:${port}`,
+    db,
+    api: undefined as unknown as ServiceProcess,
+    workers: [],
+    async startApi() {
+      const api = startProcess('src/server.ts', env);
+      await api.waitFor(/Server listening at/);
+      system.api = api;
+      return api;
+    },
+    async startWorker() {
+      const worker = startProcess('src/worker.ts', env);
+      await worker.waitFor(/worker started/);
+      system.workers.push(worker);
+      return worker;
+    },
+    async killWorker(worker) {
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      system.workers = system.workers.filter((w) => w !== worker);
+    },
+    async createTenant(mode) {
+      const admin = async (path: string, body: unknown) => {
+        const response = await fetch(`${system.apiUrl}/admin/v1${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const json = (await response.json()) as Record<string, string>;
+        if (response.status !== 201) throw new Error(`admin ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+        return json;
+      };
+      const tenant = await admin('/tenants', { name: `faults-${randomBytes(4).toString('hex')}`, mode });
+      await admin(`/tenants/${tenant.id}/definitions`, { id: 1, name: 'Points' });
+      const { key } = await admin(`/tenants/${tenant.id}/api-keys`, { name: 'master' });
+      return { id: tenant.id!, key: key! };
+    },
+    async destroy() {
+      for (const child of [system.api, ...system.workers].filter(Boolean)) {
+        if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+        await child.exited;
+      }
+      await db.end().catch(() => undefined);
+      await Promise.all([postgres.destroy(), redis.destroy()]);
+    },
+  };
+  try {
+    await system.startApi();
+    for (let i = 0; i < (options.workers ?? 1); i++) await system.startWorker();
+  } catch (err) {
+    await system.destroy();
+    throw err;
+  }
+  return system;
+}
+
+export { sleep };
