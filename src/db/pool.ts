@@ -27,6 +27,15 @@ export async function withTransaction<T>(
   options: { asyncCommit?: boolean } = {},
 ): Promise<T> {
   const client = await pool.connect();
+  // The pool listens for errors only on idle clients. A connection lost while
+  // this one is checked out (Postgres restarted between two of its queries)
+  // is an 'error' event that, unheard, would kill the process; the next query
+  // fails anyway, and releasing with the error drops the dead connection.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on('error', onError);
   try {
     await client.query(options.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
     const result = await work(client);
@@ -36,7 +45,8 @@ export async function withTransaction<T>(
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }
 
