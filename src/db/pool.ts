@@ -76,8 +76,11 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 /** True for errors that mean "Postgres cannot be reached right now", as opposed to a bug or bad data. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  const unavailable = (code: unknown) => typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'));
+  if (unavailable((err as { code?: unknown }).code)) return true;
+  // Prisma over the pg adapter reports Postgres errors as its own code (P2039 and others), with Postgres's code inside.
+  const meta = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta;
+  if (unavailable(meta?.driverAdapterError?.cause?.originalCode)) return true;
   if (err.name === 'PrismaClientInitializationError') return true;
   return /Connection terminated|connection timeout|connection error|ECONNREFUSED|DatabaseNotReachable|Can't reach database/i.test(err.message);
 }
