@@ -65,7 +65,7 @@ export interface SendLog {
   refusals: Record<number, number>;
   /** Requests that got no HTTP answer, by error code. */
   failures: Record<string, number>;
-  /** Answers seen while `watch` said so (for example: while Postgres was down). */
+  /** Answers to requests sent and answered while `watch` said so (for example: while Postgres was down). */
   watched: number[];
 }
 
@@ -76,7 +76,7 @@ export interface SendOptions {
   inFlight?: number;
   /** Pause between two requests of one sender, so faults land mid-ingest. */
   pauseMs?: number;
-  /** While it returns true, the status of every answer is also kept in `watched`. */
+  /** While it returns true, the status of every request sent and answered meanwhile is also kept in `watched`. */
   watch?: () => boolean;
   deadlineMs?: number;
 }
@@ -98,6 +98,7 @@ export async function sendBatches(apiUrl: string, batches: unknown[][], options:
         if (Date.now() > deadline) throw new Error(`batch ${index} not accepted before the deadline: ${JSON.stringify(log)}`);
         const headers: Record<string, string> = { apikey: options.key, 'content-type': 'application/json' };
         if (options.kind === 'transactions') headers['idempotency-key'] = `${runId}-${index}`;
+        const watching = options.watch?.() ?? false;
         try {
           const response = await request(`${apiUrl}/api/v2/point-accounts/${options.kind}`, {
             method: 'POST',
@@ -108,7 +109,7 @@ export async function sendBatches(apiUrl: string, batches: unknown[][], options:
             bodyTimeout: 30_000,
           });
           const body = (await response.body.json()) as { id?: string };
-          if (options.watch?.()) log.watched.push(response.statusCode);
+          if (watching && options.watch?.()) log.watched.push(response.statusCode);
           if (response.statusCode === 202 && body.id) {
             log.accepted[index] = body.id;
             break;
