@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, pino, type Logger } from 'pino';
 
 /** Secrets that may pass through a log line, censored wherever they appear. */
 const REDACT = [
@@ -13,8 +13,10 @@ const REDACT = [
   '*.adminToken',
 ];
 
-export function createLogger(level: string, name: string): Logger {
-  return pino({ level, name, redact: { paths: REDACT, censor: '[redacted]' } });
+/** JSON lines to stdout; `destination` lets tests read exactly what would be written. */
+export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
+  const options = { level, name, redact: { paths: REDACT, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { closeDeps, createDeps } from '../../src/deps.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { TEST_REDIS_URL } from '../support/env.ts';
+import { fillRoute, listRoutes, routeParams } from '../support/routes.ts';
+import { ADMIN_TOKEN, adminPost, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+
+let system: TestSystem;
+beforeAll(async () => {
+  system = await startSystem({ RATE_LIMIT_PER_SECOND: '0' });
+  await system.startWorker();
+});
+afterAll(() => system?.close());
+
+type Tenant = Awaited<ReturnType<typeof createTenant>>;
+
+describe('tenant isolation', () => {
+  it("every tenant route answers another tenant's ids with 404 or an empty list, never its data", async () => {
+    const { app } = system;
+    const owner = await createTenant(app, { mode: 'all-transaction', definitions: [1, 7] });
+    const owner2 = await createTenant(app, { mode: 'balance-only', definitions: [1, 7] });
+    // The intruder's own definition id is one no id of the owner's can equal.
+    const intruder = await createTenant(app, { mode: 'all-transaction', definitions: [5000] });
+    const contactId = randomUUID();
+    const secretAmount = 987_654_321;
+
+    const tx = await app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/transactions',
+      headers: owner.headers,
+      payload: [{ contactId, amount: secretAmount, definitionId: 7, source: 'Purchase', description: 'secret description' }],
+    });
+    expect(tx.statusCode).toBe(202);
+    await waitForBatch(app, owner.headers, tx.json().id);
+    const balance = await app.inject({ method: 'POST', url: '/api/v2/point-accounts/balances', headers: owner2.headers, payload: [{ contactId, amount: secretAmount, definitionId: 7, timeStamp: '2024-01-01T00:00:00Z' }] });
+    expect(balance.statusCode).toBe(202);
+    await waitForBatch(app, owner2.headers, balance.json().id);
+
+    const accounts = (await app.inject({ url: `/api/v2/point-accounts?contactId=${contactId}`, headers: owner.headers })).json();
+    const accountId = accounts.items[0].id as number;
+    const balanceAccountId = (await app.inject({ url: `/api/v2/point-accounts?contactId=${contactId}`, headers: owner2.headers })).json().items[0].id as number;
+    const entries = (await app.inject({ url: `/api/v2/point-accounts/transactions?accountId=${accountId}`, headers: owner.headers })).json();
+    const ids: Record<string, [Tenant, string]> = {
+      'transactions batch id': [owner, tx.json().id],
+      'balances batch id': [owner2, balance.json().id],
+      'account id (ledger)': [owner, String(accountId)],
+      'account id (balance-only)': [owner2, String(balanceAccountId)],
+      'transaction id': [owner, String(entries.items[0].id)],
+      'definition id': [owner, '7'],
+      'contact id': [owner, contactId],
+    };
+    const secrets = [contactId, String(secretAmount), 'secret description', tx.json().id, balance.json().id];
+
+    const tenantGets = listRoutes(app).filter((r) => r.method === 'GET' && r.url.startsWith('/api/v2'));
+    let refused = 0;
+    for (const route of tenantGets) {
+      const params = routeParams(route.url);
+      for (const [kind, [ownerTenant, id]] of Object.entries(ids)) {
+        const queries = ['', `?contactId=${id}`, `?accountId=${id}`, `?contactId=${id}&definitionId=7`, `?contactId=${contactId}&definitionId=${id}`];
+        for (const query of params.length > 0 ? [''] : queries) {
+          const url = fillRoute(route.url, Object.fromEntries(params.map((p) => [p, id]))) + query;
+          const asOwner = await app.inject({ url, headers: ownerTenant.headers });
+          const asIntruder = await app.inject({ url, headers: intruder.headers });
+          const context = `${kind} ${url}: ${asIntruder.statusCode} ${asIntruder.body.slice(0, 300)}`;
+          // Links echo the request's own query; anything else of the owner's must not show.
+          for (const secret of secrets.filter((value) => !url.includes(value))) expect(asIntruder.body, context).not.toContain(secret);
+          if (asIntruder.statusCode === 200) {
+            // Lists answer empty; only data that is not the owner's (the definitions list: the intruder's own) may show.
+            const body = asIntruder.json();
+            if (Array.isArray(body.items)) expect(body.totalCount, context).toBe(0);
+          } else {
+            expect([400, 404], context).toContain(asIntruder.statusCode);
+          }
+          // Where the id names something of the owner's, the owner sees it and the intruder gets 404, never 403.
+          if (asOwner.statusCode === 200 && params.length > 0) {
+            expect(asIntruder.statusCode, context).toBe(404);
+            refused++;
+          }
+        }
+      }
+    }
+    // batch ids on both status routes, both account ids, the transaction id, the definition id
+    expect(refused).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('admin routes', () => {
+  it('every /admin route refuses without the admin token, with a wrong one and with a tenant key', async () => {
+    const tenant = await createTenant(system.app);
+    const adminRoutes = listRoutes(system.app).filter((r) => r.url.startsWith('/admin/'));
+    expect(adminRoutes.length).toBeGreaterThanOrEqual(11);
+    for (const route of adminRoutes) {
+      const url = fillRoute(route.url, Object.fromEntries(routeParams(route.url).map((p) => [p, p === 'tenantId' ? tenant.id : randomUUID()])));
+      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${tenant.key}` }, { apikey: tenant.key }, { authorization: ADMIN_TOKEN }]) {
+        const response = await system.app.inject({ method: route.method as 'GET', url, headers: { ...headers, 'content-type': 'application/json' }, payload: route.method === 'GET' ? undefined : '{}' });
+        expect(response.statusCode, `${route.method} ${url} ${JSON.stringify(headers)}`).toBe(401);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+    }
+  });
+});
+
+describe('CORS', () => {
+  it('is closed: no Access-Control-Allow-Origin on any answer, and preflight is not allowed', async () => {
+    const tenant = await createTenant(system.app);
+    const origin = 'https://evil.example';
+    for (const route of listRoutes(system.app)) {
+      const url = fillRoute(route.url, Object.fromEntries(routeParams(route.url).map((p) => [p, randomUUID()])));
+      const response = await system.app.inject({ method: route.method as 'GET', url, headers: { ...tenant.headers, origin } });
+      expect(response.headers['access-control-allow-origin'], url).toBeUndefined();
+      const preflight = await system.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: { origin, 'access-control-request-method': route.method, 'access-control-request-headers': 'apikey, content-type' },
+      });
+      expect(preflight.statusCode, `OPTIONS ${url}`).toBeGreaterThanOrEqual(400);
+      expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+      expect(preflight.headers['access-control-allow-methods']).toBeUndefined();
+    }
+  });
+});
+
+describe('log redaction', () => {
+  let app: FastifyInstance;
+  let lines: string[];
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    lines = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, ADMIN_TOKEN, QUEUE_PREFIX: `pfsec-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'trace', RATE_LIMIT_PER_SECOND: '0' });
+    const deps = createDeps(config, createLogger(config.logLevel, 'api', sink));
+    app = await buildApp(deps);
+    await app.ready();
+    close = async () => {
+      await app.close();
+      await closeDeps(deps);
+      await database.drop();
+    };
+  });
+  afterAll(() => close?.());
+
+  it('no API key, admin token or other secret appears in any log line', async () => {
+    const tenant = await createTenant(app);
+    const second = await adminPost(app, `/tenants/${tenant.id}/api-keys`, { name: 'second' });
+    const wrongKey = `pf_${randomUUID()}`;
+    const requests = [
+      { url: '/api/v2/point-accounts/definitions', headers: { apikey: tenant.key } },
+      { url: '/api/v2/point-accounts/definitions', headers: { authorization: `Bearer ${second.key}` } },
+      { url: '/api/v2/point-accounts/definitions', headers: { authorization: `bearer ${wrongKey}` } },
+      { url: '/api/v2/point-accounts/definitions', headers: { apikey: wrongKey, cookie: `session=${wrongKey}` } },
+      { url: '/api/v2/point-accounts/nope/x', headers: { apikey: tenant.key } },
+      { url: '/admin/v1/tenants', headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } },
+      { url: `/admin/v1/tenants/${tenant.id}/api-keys`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+      { method: 'POST' as const, url: '/api/v2/point-accounts/balances', headers: { apikey: tenant.key, 'content-type': 'application/json' }, payload: '{bad json' },
+    ];
+    for (const request of requests) await app.inject(request);
+    expect(lines.length).toBeGreaterThan(20);
+    const log = lines.join('\n');
+    for (const secret of [tenant.key, second.key, wrongKey, ADMIN_TOKEN]) expect(log).not.toContain(secret);
+    expect(log).toContain('incoming request');
+  });
+});
