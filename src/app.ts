@@ -4,6 +4,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { contactsRepository } from './db/contacts.repository.ts';
 import { ledgerRepository } from './db/ledger.repository.ts';
 import { pointAccountsRepository } from './db/point-accounts.repository.ts';
+import { uiSessionsRepository } from './db/ui-sessions.repository.ts';
+import { uiUsersRepository } from './db/ui-users.repository.ts';
 import type { Deps } from './deps.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { docsPlugin } from './plugins/docs.ts';
@@ -12,6 +14,7 @@ import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
+import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
@@ -23,10 +26,13 @@ import { adminService } from './services/admin.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
 import { transactionsService } from './services/transactions.service.ts';
+import { uiUsersService } from './services/ui-users.service.ts';
 
 /** Builds the API. It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(deps: Deps) {
   const { config } = deps;
+  const uiUsers = uiUsersRepository(deps.prisma);
+  const uiSessions = uiSessionsRepository(deps.pool);
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimit,
@@ -66,6 +72,7 @@ export async function buildApp(deps: Deps) {
       await admin.register(adminTenantsRoutes, { admin: adminService(deps.tenants, deps.clock) });
       await admin.register(adminTenantSettingsRoutes, { settings: tenantSettingsService(deps.pool, deps.clock, deps.log) });
       await admin.register(adminContactsRoutes, { contacts: contactsService(deps.tenants, contactsRepository(deps.pool), deps.clock) });
+      await admin.register(adminUiUsersRoutes, { users: uiUsersService({ tenants: deps.tenants, users: uiUsers, sessions: uiSessions, clock: deps.clock }) });
     },
     { prefix: '/admin/v1' },
   );

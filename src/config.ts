@@ -31,6 +31,10 @@ const envSchema = z.object({
   DB_POOL_SIZE: int(1).default(10),
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
   TRUST_PROXY: bool.default(false),
+  /** A contact card session ends after this long without a request... */
+  UI_SESSION_IDLE_MINUTES: int(1).default(60),
+  /** ...and this long after sign-in in any case. */
+  UI_SESSION_MAX_HOURS: int(1).default(12),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,6 +65,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     limits: { maxBatchItems: e.MAX_BATCH_ITEMS, ratePerSecond: e.RATE_LIMIT_PER_SECOND },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ui: { sessionIdleMs: e.UI_SESSION_IDLE_MINUTES * 60_000, sessionMaxAgeMs: e.UI_SESSION_MAX_HOURS * 3_600_000 },
   };
 }
 

@@ -8,8 +8,9 @@ import { createLogger } from '../logger.ts';
 import { contactCommands } from './contacts.commands.ts';
 import { type CliCommand, parseArgv } from './context.ts';
 import { tenantCommands } from './tenants.commands.ts';
+import { userCommands } from './users.commands.ts';
 
-const commands: Record<string, CliCommand> = { ...tenantCommands, ...contactCommands };
+const commands: Record<string, CliCommand> = { ...tenantCommands, ...contactCommands, ...userCommands };
 
 const usage = () =>
   [
