@@ -21,11 +21,14 @@ import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
+import { uiRoutes } from './routes/ui/ui.routes.ts';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { adminService } from './services/admin.service.ts';
+import { contactCardService } from './services/contact-card.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
 import { transactionsService } from './services/transactions.service.ts';
+import { uiAuthService } from './services/ui-auth.service.ts';
 import { uiUsersService } from './services/ui-users.service.ts';
 
 /** Builds the API. It never listens: server.ts does, tests use inject or their own port. */
@@ -76,6 +79,17 @@ export async function buildApp(deps: Deps) {
     },
     { prefix: '/admin/v1' },
   );
+
+  const auth = uiAuthService({
+    tenants: deps.tenants,
+    users: uiUsers,
+    sessions: uiSessions,
+    clock: deps.clock,
+    policy: { idleMs: config.ui.sessionIdleMs, maxAgeMs: config.ui.sessionMaxAgeMs },
+    adminToken: config.adminToken,
+  });
+  const cards = contactCardService({ accounts: pointAccountsRepository(deps.pool), ledger: ledgerRepository(deps.pool), tenants: deps.tenants, clock: deps.clock });
+  await app.register(uiRoutes, { prefix: '/ui', auth, cards, tenants: deps.tenants, queues: [deps.ingestQueue], sessionMaxAgeMs: config.ui.sessionMaxAgeMs });
 
   return app;
 }

@@ -80,10 +80,10 @@ export function uiSessionsRepository(pool: Pool) {
 
     /** Forgets sessions past their end or idle limit, and sign-in counters whose window and lock are over. */
     async deleteStale(now: Date, idleMs: number, throttleWindowMs: number): Promise<void> {
-      await pool.query(`DELETE FROM ui_session WHERE expires_at <= $1 OR last_seen_at <= $1 - $2 * interval '1 millisecond'`, [now, idleMs]);
+      await pool.query(`DELETE FROM ui_session WHERE expires_at <= $1 OR last_seen_at <= $1::timestamptz - $2 * interval '1 millisecond'`, [now, idleMs]);
       await pool.query(
         `DELETE FROM ui_login_throttle
-          WHERE window_started_at <= $1 - $2 * interval '1 millisecond' AND (locked_until IS NULL OR locked_until <= $1)`,
+          WHERE window_started_at <= $1::timestamptz - $2 * interval '1 millisecond' AND (locked_until IS NULL OR locked_until <= $1)`,
         [now, throttleWindowMs],
       );
     },
