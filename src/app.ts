@@ -6,15 +6,23 @@ import type { Deps } from './deps.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { problemsPlugin } from './plugins/problems.ts';
+import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
+import { adjustmentsRoutes } from './routes/api/adjustments.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
+import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';
+import { queueDeliveriesBestEffort } from './services/delivery-queue.ts';
+import { integrationsService } from './services/integrations.service.ts';
+import { pointsLogService } from './services/points-log.service.ts';
 
 /** Builds the API. It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(deps: Deps) {
   const { config } = deps;
+  const queueDeliveries = queueDeliveriesBestEffort(deps.webhookQueue, deps.log);
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimit,
@@ -39,6 +47,8 @@ export async function buildApp(deps: Deps) {
       api.addHook('onRequest', tenantAuth(deps.tenants));
       await api.register(balancesRoutes, { deps });
       await api.register(pointAccountsRoutes, { deps, accounts: pointAccountsRepository(deps.pool) });
+      await api.register(adjustmentsRoutes, { adjustments: adjustmentsService({ ...deps, queueDeliveries }) });
+      await api.register(pointsLogRoutes, { pointsLog: pointsLogService({ ...deps, timeoutMs: config.pointsLog.timeoutMs }) });
     },
     { prefix: '/api/v2' },
   );
@@ -47,6 +57,7 @@ export async function buildApp(deps: Deps) {
     async (admin) => {
       admin.addHook('onRequest', adminAuth(config.adminToken));
       await admin.register(adminTenantsRoutes, { admin: adminService(deps.tenants, deps.clock) });
+      await admin.register(adminIntegrationsRoutes, { integrations: integrationsService({ ...deps, queueDeliveries }) });
     },
     { prefix: '/admin/v1' },
   );

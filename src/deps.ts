@@ -1,12 +1,17 @@
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
+import { adjustmentsRepository } from './db/adjustments.repository.ts';
 import { batchesRepository } from './db/batches.repository.ts';
+import { deliveriesRepository } from './db/deliveries.repository.ts';
+import { integrationsRepository } from './db/integrations.repository.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createPrisma, type PrismaClient } from './db/prisma.ts';
 import { tenantsRepository } from './db/tenants.repository.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
-import { createIngestQueue, type IngestJobData } from './jobs/queues.ts';
+import { createOutboundAgent } from './integrations/outbound.ts';
+import { createIngestQueue, createWebhookQueue, type IngestJobData, type WebhookJobData } from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
 
 /** Everything the API and the worker talk to, built once per process and passed down. */
@@ -20,6 +25,12 @@ export interface Deps {
   ingestQueue: Queue<IngestJobData>;
   tenants: ReturnType<typeof tenantsRepository>;
   batches: ReturnType<typeof batchesRepository>;
+  webhookQueue: Queue<WebhookJobData>;
+  /** Every call to a point master goes through this: it enforces the outbound address rules. */
+  outbound: Dispatcher;
+  integrations: ReturnType<typeof integrationsRepository>;
+  adjustments: ReturnType<typeof adjustmentsRepository>;
+  deliveries: ReturnType<typeof deliveriesRepository>;
 }
 
 export function createDeps(config: Config, log: Logger, clock: Clock = systemClock): Deps {
@@ -38,11 +49,18 @@ export function createDeps(config: Config, log: Logger, clock: Clock = systemClo
     ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
     tenants: tenantsRepository(prisma),
     batches: batchesRepository(pool),
+    webhookQueue: createWebhookQueue(redis, config.queue.prefix),
+    outbound: createOutboundAgent({ allowPrivate: config.outbound.allowPrivate }),
+    integrations: integrationsRepository(pool),
+    adjustments: adjustmentsRepository(pool),
+    deliveries: deliveriesRepository(pool),
   };
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.ingestQueue.close();
+  await deps.webhookQueue.close();
+  await deps.outbound.close();
   deps.redis.disconnect();
   await deps.prisma.$disconnect();
   await deps.pool.end();

@@ -1,7 +1,9 @@
 import { loadConfigOrExit } from './config.ts';
 import { closeDeps, createDeps } from './deps.ts';
+import { startDeliverySweep } from './jobs/delivery-recovery.ts';
 import { startIngestWorker } from './jobs/ingest.worker.ts';
 import { startRecoverySweep } from './jobs/recovery.ts';
+import { startWebhookWorker } from './jobs/webhook.worker.ts';
 import { createLogger } from './logger.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
@@ -11,10 +13,14 @@ const deps = createDeps(config, log);
 
 const ingest = startIngestWorker(deps);
 const sweep = startRecoverySweep(deps);
+const webhooks = startWebhookWorker(deps);
+const deliverySweep = startDeliverySweep(deps);
 log.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');
 
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await sweep.stop();
+  await deliverySweep.stop();
   await ingest.close(); // finishes in-flight jobs
+  await webhooks.close();
   await closeDeps(deps);
 });

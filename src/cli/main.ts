@@ -5,10 +5,11 @@ import { createPrisma } from '../db/prisma.ts';
 import { systemClock } from '../domain/clock.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { type CliCommand, parseArgv } from './context.ts';
+import { type CliCommand, type OfflineCliCommand, parseArgv } from './context.ts';
+import { integrationCommands, webhookToolCommands } from './integrations.commands.ts';
 import { tenantCommands } from './tenants.commands.ts';
 
-const commands: Record<string, CliCommand> = { ...tenantCommands };
+const commands: Record<string, CliCommand | OfflineCliCommand> = { ...tenantCommands, ...integrationCommands, ...webhookToolCommands };
 
 const usage = () =>
   [
@@ -16,7 +17,7 @@ const usage = () =>
     '',
     ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(22)} ${command.usage}`),
     '',
-    'Reads DATABASE_URL from the environment.',
+    'Reads DATABASE_URL from the environment (webhook:decrypt and webhook:verify do not need it).',
   ].join('\n');
 
 function describe(err: unknown): string {
@@ -31,6 +32,10 @@ async function main(): Promise<number> {
   if (values.help || !command) {
     console.error(usage());
     return values.help ? 0 : 2;
+  }
+  if ('offline' in command) {
+    process.stdout.write(`${JSON.stringify(await command.run(values), null, 2)}\n`);
+    return 0;
   }
   const pool = createPool(loadDatabaseUrl(), 2, createLogger('warn', 'cli'));
   const prisma = createPrisma(pool);

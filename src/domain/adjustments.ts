@@ -1,4 +1,5 @@
 import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import { encryptPayload, signWebhook } from './webhook-crypto.ts';
 
 export const ADD_POINTS_EVENT = 'loyalty.addPoints';
 
@@ -36,4 +37,30 @@ export interface WebhookEnvelope {
 
 export function webhookEnvelope(eventId: string, encryptedPayload: string, tenantName: string): WebhookEnvelope {
   return { eventType: ADD_POINTS_EVENT, id: eventId, payload: encryptedPayload, tenant: tenantName };
+}
+
+/**
+ * The HTTP request of one delivery attempt: the encrypted envelope and its
+ * Standard Webhooks headers. Encrypted and signed per attempt, so a retry
+ * after a key rotation uses the new keys and carries a fresh timestamp.
+ */
+export function webhookRequest(attempt: {
+  eventId: string;
+  adjustment: AdjustmentInput;
+  tenantName: string;
+  encryptionKey: string;
+  signingSecret: string;
+  sentAt: Date;
+}): { body: string; headers: Record<string, string> } {
+  const payload = encryptPayload(JSON.stringify(webhookPayload(attempt.adjustment)), attempt.encryptionKey);
+  const body = JSON.stringify(webhookEnvelope(attempt.eventId, payload, attempt.tenantName));
+  const timestamp = Math.floor(attempt.sentAt.getTime() / 1000);
+  return {
+    body,
+    headers: {
+      'webhook-id': attempt.eventId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(attempt.signingSecret, { id: attempt.eventId, timestamp, body }),
+    },
+  };
 }

@@ -5,8 +5,10 @@ import { expect } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { closeDeps, createDeps, type Deps } from '../../src/deps.ts';
+import { startDeliverySweep } from '../../src/jobs/delivery-recovery.ts';
 import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
 import { startRecoverySweep } from '../../src/jobs/recovery.ts';
+import { startWebhookWorker } from '../../src/jobs/webhook.worker.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTestDatabase } from './database.ts';
 import { TEST_REDIS_URL } from './env.ts';
@@ -16,7 +18,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export interface TestSystem {
   app: FastifyInstance;
   deps: Deps;
-  /** Starts a worker (ingest consumer + recovery sweep) over the same database and queue prefix. */
+  /** Starts a worker (ingest and webhook consumers, both recovery sweeps) over the same database and queue prefix. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Deletes every Redis key of this system's queue prefix: what FLUSHALL does to it, without touching other test files. */
@@ -57,10 +59,14 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
       if (worker) return;
       const ingest = startIngestWorker(deps);
       const sweep = startRecoverySweep(deps);
+      const webhooks = startWebhookWorker(deps);
+      const deliverySweep = startDeliverySweep(deps);
       worker = {
         async close() {
           await sweep.stop();
+          await deliverySweep.stop();
           await ingest.close();
+          await webhooks.close();
         },
       };
     },
@@ -78,6 +84,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
       await stopWorker();
       await app.close();
       await deps.ingestQueue.obliterate({ force: true }).catch(() => undefined);
+      await deps.webhookQueue.obliterate({ force: true }).catch(() => undefined);
       await closeDeps(deps);
       await database.drop();
     },
