@@ -136,8 +136,8 @@ export function deliveriesRepository(pool: Pool) {
     async recordAttempt(claim: ClaimedDelivery, outcome: AttemptOutcome, attemptedAt: Date, now: Date): Promise<QueuedDelivery | null> {
       const { rows } = await pool.query(
         `UPDATE webhook_delivery
-            SET state = $3, attempts = attempts + 1, failures = $4, next_attempt_at = $5, last_attempt_at = $6,
-                last_status = $7, last_error = $8, delivered_at = CASE WHEN $3 = 'Delivered' THEN $9 ELSE delivered_at END,
+            SET state = $3::delivery_state, attempts = attempts + 1, failures = $4, next_attempt_at = $5, last_attempt_at = $6,
+                last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
                 lease_token = NULL, lease_until = NULL, updated_at = $9
           WHERE id = $1 AND lease_token = $2
          RETURNING id, attempts`,
