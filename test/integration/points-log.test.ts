@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { webhookDeliveryJob } from '../../src/jobs/webhook-delivery.job.ts';
 import { json, type RecordedRequest, type ScriptedServer, startScriptedServer } from '../support/http-server.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 import type { ServerResponse } from 'node:http';
@@ -171,6 +172,28 @@ describe('outbound address rules (OUTBOUND_ALLOW_PRIVATE off)', () => {
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ title: 'Point master address refused', detail: expect.stringContaining(reason) });
     expect(response.json().detail).toContain('OUTBOUND_ALLOW_PRIVATE is off');
+    expect(master.requests).toHaveLength(0);
+  });
+
+  it('refuses a webhook to a loopback address the same way: the attempt fails and nothing reaches the server', async () => {
+    const tenant = await createTenant(strict.app);
+    const put = await strict.app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${tenant.id}/webhook`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { url: `${master.url}/hook` },
+    });
+    expect(put.statusCode).toBe(200);
+    const created = await strict.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/adjustments',
+      headers: tenant.headers,
+      payload: { contactId: randomUUID(), definitionId: 1, amount: 5, description: 'x', source: 'Manual', userId: randomUUID(), userName: 'Op' },
+    });
+    const { id, eventId } = created.json();
+    expect(await webhookDeliveryJob(strict.deps, eventId)).toBe('Retrying');
+    const after = await strict.app.inject({ url: `/api/v2/point-accounts/adjustments/${id}`, headers: tenant.headers });
+    expect(after.json()).toMatchObject({ deliveryState: 'Retrying', attempts: 1, lastError: expect.stringContaining('is a loopback (127.0.0.0/8) address') });
     expect(master.requests).toHaveLength(0);
   });
 });

@@ -61,6 +61,8 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Tes
       const sweep = startRecoverySweep(deps);
       const webhooks = startWebhookWorker(deps);
       const deliverySweep = startDeliverySweep(deps);
+      // A worker closed while BullMQ still initialises its connection leaves an unhandled rejection behind.
+      await Promise.all([ingest.worker.waitUntilReady(), webhooks.worker.waitUntilReady()]);
       worker = {
         async close() {
           await sweep.stop();
