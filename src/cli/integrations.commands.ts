@@ -5,7 +5,7 @@ import { deliveriesQuery, pointsLogBody, webhookBody } from '../contracts/integr
 import { deliveriesRepository } from '../db/deliveries.repository.ts';
 import { integrationsRepository } from '../db/integrations.repository.ts';
 import { tenantsRepository } from '../db/tenants.repository.ts';
-import { decryptPayload, verifyWebhook } from '../domain/webhook-crypto.ts';
+import { DEFAULT_TOLERANCE_SECONDS, decryptPayload, verifyWebhook } from '../domain/webhook-crypto.ts';
 import { integrationsService } from '../services/integrations.service.ts';
 import type { CliCommand, CliContext, CliOptions, OfflineCliCommand } from './context.ts';
 
@@ -68,7 +68,7 @@ export const webhookToolCommands: Record<string, OfflineCliCommand> = {
       // The signature covers the body byte for byte: a file must hold exactly what was received, without an added newline.
       const body = typeof o['body-file'] === 'string' ? await readFile(o['body-file'], 'utf8') : text('body').parse(o.body);
       const received = { id: text('id').parse(o.id), timestamp: text('timestamp').parse(o.timestamp), signature: text('signature').parse(o.signature), body };
-      const tolerance = z.coerce.number().int().min(0).default(300).parse(o.tolerance);
+      const tolerance = z.coerce.number().int().min(0).default(DEFAULT_TOLERANCE_SECONDS).parse(o.tolerance);
       const result = verifyWebhook(text('secret').parse(o.secret), received, new Date(), tolerance);
       if (!result.valid) throw new Error(`Not a valid webhook: ${result.reason}`);
       return { valid: true, id: received.id, timestamp: Number(received.timestamp) };

@@ -15,7 +15,7 @@ const usage = () =>
   [
     'Usage: npm run -s cli -- <command> [options]   (JSON on stdout, errors as JSON on stderr)',
     '',
-    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(22)} ${command.usage}`),
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(26)} ${command.usage}`),
     '',
     'Reads DATABASE_URL from the environment (webhook:decrypt and webhook:verify do not need it).',
   ].join('\n');

@@ -98,9 +98,10 @@ export function integrationsService(deps: IntegrationsServiceDeps) {
       if (!canReplay(current.state)) throw new AppError('conflict', `Delivery ${id} is ${current.state}; only Failed or Retrying deliveries can be replayed`);
       const replayed = await deliveries.replay(tenantId, id, clock.now());
       if (!replayed) throw new AppError('conflict', `Delivery ${id} is being sent right now; look again in a moment`);
-      await queue([replayed]);
+      // Read before queuing: once queued, a worker may deliver it before this answer is built.
       const after = await deliveries.find(tenantId, id);
       if (!after) throw notFound(`Delivery ${id}`);
+      await queue([replayed]);
       return toDelivery(after);
     },
 
