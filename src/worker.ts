@@ -20,7 +20,7 @@ log.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix },
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await sweep.stop();
   await deliverySweep.stop();
-  await ingest.close(); // finishes in-flight jobs
-  await webhooks.close();
+  // Both finish their in-flight jobs; a webhook attempt may take up to WEBHOOK_TIMEOUT_MS, so they close side by side.
+  await Promise.all([ingest.close(), webhooks.close()]);
   await closeDeps(deps);
 });
