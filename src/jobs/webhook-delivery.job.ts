@@ -40,6 +40,7 @@ export async function webhookDeliveryJob(deps: Deps, deliveryId: string): Promis
     log.warn({ deliveryId }, 'webhook lease expired before the attempt was recorded; the delivery will be sent again');
     return 'lease-lost';
   }
+  deps.metrics.webhookAttempts.inc({ outcome: outcome.state });
   const level = outcome.state === 'Delivered' ? 'info' : outcome.state === 'Retrying' ? 'warn' : 'error';
   log[level]({ deliveryId, attempt: recorded.attempts, state: outcome.state, status: outcome.lastStatus, error: outcome.lastError }, 'webhook attempt');
 

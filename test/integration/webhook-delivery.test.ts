@@ -114,6 +114,7 @@ describe('end to end against the reference point master', () => {
     const delivered = await untilState(tenant, created.id, 'Delivered');
     expect(delivered).toMatchObject({ attempts: 1, lastError: null, nextAttemptAt: null, deliveredAt: expect.any(String) });
     expect(master.webhookIds).toEqual([created.eventId]);
+    expect((await system.app.inject({ url: '/metrics' })).body).toMatch(/pf_webhook_attempts_total\{outcome="Delivered"\} [1-9]/);
     expect(master.store.applied).toEqual([
       {
         eventId: created.eventId,
