@@ -24,8 +24,10 @@ const scale = Number(flags.scale ?? 1);
 if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be in (0, 10]');
 
 const BATCH = 1000;
+const roundToBatches = (n: number) => Math.max(BATCH, Math.round((n * scale) / BATCH) * BATCH);
 const sizes = {
-  balanceItems: Math.max(BATCH, Math.round((200_000 * scale) / BATCH) * BATCH),
+  balanceItems: roundToBatches(200_000),
+  transactionRows: roundToBatches(100_000),
   acceptRate: 50, // batches per second, offered whatever the answers do
   acceptSeconds: Math.max(2, Math.round(10 * scale)),
   posters: 8,
@@ -38,6 +40,37 @@ function balanceBatches(items: number): BalanceItem[][] {
   return Array.from({ length: items / BATCH }, () =>
     Array.from({ length: BATCH }, (_, i) => ({ contactId: randomUUID(), amount: (i * 7919) % 5000, definitionId: 1, timeStamp })),
   );
+}
+
+type TransactionRow = { contactId: string; amount: number; definitionId: number; source: string; description: string; validFrom?: string; validTo?: string };
+
+/**
+ * A day of a store's traffic: purchases that count at once, purchases pending
+ * for two weeks, campaign points that expire (some already lapsed), and
+ * returns; about five rows per contact.
+ */
+function transactionBatches(rows: number): TransactionRow[][] {
+  const contacts = Array.from({ length: Math.max(1, rows / 5) }, () => randomUUID());
+  const day = 86_400_000;
+  const at = (offsetDays: number) => new Date(Date.now() + offsetDays * day).toISOString();
+  const row = (i: number): TransactionRow => {
+    const contactId = contacts[i % contacts.length]!;
+    switch (i % 20) {
+      case 0:
+      case 1:
+      case 2:
+        return { contactId, amount: 40, definitionId: 1, source: 'Purchase', description: 'Pending purchase', validFrom: at(14) };
+      case 3:
+        return { contactId, amount: 25, definitionId: 1, source: 'Automation', description: 'Campaign', validFrom: at(-60), validTo: at(-1) };
+      case 4:
+        return { contactId, amount: 25, definitionId: 1, source: 'Automation', description: 'Campaign', validTo: at(365) };
+      case 5:
+        return { contactId, amount: -15, definitionId: 1, source: 'Return', description: 'Returned item' };
+      default:
+        return { contactId, amount: 10 + (i % 90), definitionId: 1, source: 'Purchase', description: `Receipt ${i}` };
+    }
+  };
+  return Array.from({ length: rows / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, i) => row(b * BATCH + i)));
 }
 
 /** The ceiling: the worker's own statement, one transaction per batch, `concurrency` connections, no HTTP and no queue. */
@@ -66,8 +99,8 @@ async function rawCeiling(target: BenchTarget, batches: BalanceItem[][], concurr
   return (batches.length * BATCH) / seconds;
 }
 
-async function post(target: BenchTarget, key: string, batch: BalanceItem[]): Promise<string> {
-  const response = await request(`${target.url}/api/v2/point-accounts/balances`, {
+async function post(target: BenchTarget, key: string, batch: unknown[], endpoint: 'balances' | 'transactions' = 'balances'): Promise<string> {
+  const response = await request(`${target.url}/api/v2/point-accounts/${endpoint}`, {
     method: 'POST',
     headers: { apikey: key, 'content-type': 'application/json' },
     body: JSON.stringify(batch),
@@ -92,14 +125,15 @@ async function lastFinish(target: BenchTarget, tenantId: string, expected: numbe
   }
 }
 
-async function balancesEndToEnd(target: BenchTarget, batches: BalanceItem[][]): Promise<number> {
-  const tenant = await target.createTenant();
+/** Items per second from the first POST until the last batch is final, with `posters` concurrent clients. */
+async function endToEnd(target: BenchTarget, batches: unknown[][], endpoint: 'balances' | 'transactions'): Promise<number> {
+  const tenant = await target.createTenant(endpoint === 'balances' ? 'balance-only' : 'all-transaction');
   const queue = [...batches];
   const { rows } = await target.db.query('SELECT now() AS t');
   const started: Date = rows[0].t;
   await Promise.all(
     Array.from({ length: sizes.posters }, async () => {
-      for (let batch = queue.shift(); batch; batch = queue.shift()) await post(target, tenant.key, batch);
+      for (let batch = queue.shift(); batch; batch = queue.shift()) await post(target, tenant.key, batch, endpoint);
     }),
   );
   const finished = await lastFinish(target, tenant.id, batches.length);
@@ -152,10 +186,13 @@ const target = await startTarget();
 try {
   const redisBefore = await redisMemory(target.redisUrl);
   const data = balanceBatches(sizes.balanceItems);
-  console.log(`balances: ${sizes.balanceItems} items in ${data.length} batches; accept: ${sizes.acceptRate} batches/s for ${sizes.acceptSeconds} s`);
+  console.log(
+    `balances: ${sizes.balanceItems} items; transactions: ${sizes.transactionRows} rows; accept: ${sizes.acceptRate} batches/s for ${sizes.acceptSeconds} s`,
+  );
 
   const ceiling = await rawCeiling(target, data, target.workerConcurrency);
-  const endToEnd = await balancesEndToEnd(target, data);
+  const balancesPerSecond = await endToEnd(target, data, 'balances');
+  const transactionsPerSecond = await endToEnd(target, transactionBatches(sizes.transactionRows), 'transactions');
   const accept = await acceptLatency(target, balanceBatches(sizes.acceptRate * sizes.acceptSeconds * BATCH));
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const redisAfter = await redisMemory(target.redisUrl);
@@ -166,7 +203,13 @@ try {
     cores: os.cpus().length,
     node: process.version,
     scale,
-    balances: { items: sizes.balanceItems, endToEndPerSecond: Math.round(endToEnd), ceilingPerSecond: Math.round(ceiling), ratio: +(endToEnd / ceiling).toFixed(3) },
+    balances: {
+      items: sizes.balanceItems,
+      endToEndPerSecond: Math.round(balancesPerSecond),
+      ceilingPerSecond: Math.round(ceiling),
+      ratio: +(balancesPerSecond / ceiling).toFixed(3),
+    },
+    transactions: { rows: sizes.transactionRows, endToEndPerSecond: Math.round(transactionsPerSecond) },
     acceptLatencyMs: { ...accept, p50: +accept.p50.toFixed(1), p99: +accept.p99.toFixed(1), max: +accept.max.toFixed(1) },
     peakRssMb: { api: Math.round(target.peakRss().api / 1048576), worker: Math.round(target.peakRss().worker / 1048576) },
     redisUsedMemoryMb: { before: +(redisBefore / 1048576).toFixed(2), after: +(redisAfter / 1048576).toFixed(2) },
@@ -176,6 +219,7 @@ try {
     ['balances end to end', `${result.balances.endToEndPerSecond.toLocaleString('en')} items/s`],
     ['balances raw ceiling (pg, same SQL)', `${result.balances.ceilingPerSecond.toLocaleString('en')} items/s`],
     ['ratio end to end / ceiling', `${(result.balances.ratio * 100).toFixed(1)} %`],
+    ['transactions end to end', `${result.transactions.endToEndPerSecond.toLocaleString('en')} rows/s`],
     [`accept latency at ${accept.offeredPerSecond} batches/s`, `p50 ${result.acceptLatencyMs.p50} ms, p99 ${result.acceptLatencyMs.p99} ms, max ${result.acceptLatencyMs.max} ms`],
     ['peak RSS', `api ${result.peakRssMb.api} MB, worker ${result.peakRssMb.worker} MB`],
     ['Redis used memory', `before ${result.redisUsedMemoryMb.before} MB, after ${result.redisUsedMemoryMb.after} MB`],

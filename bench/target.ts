@@ -3,6 +3,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -17,7 +18,7 @@ export interface BenchTarget {
   redisUrl: string;
   workerConcurrency: number;
   db: pg.Pool;
-  createTenant(): Promise<{ id: string; key: string }>;
+  createTenant(mode?: 'balance-only' | 'all-transaction'): Promise<{ id: string; key: string }>;
   peakRss(): { api: number; worker: number };
   stop(): Promise<void>;
 }
@@ -64,7 +65,7 @@ export async function startTarget(): Promise<BenchTarget> {
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }); // the service as deployed: compiled JS
 
   const port = await freePort();
-  const workerConcurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 4);
+  const workerConcurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? os.cpus().length);
   const env = {
     ...process.env,
     NODE_ENV: 'production',
@@ -109,8 +110,8 @@ export async function startTarget(): Promise<BenchTarget> {
     redisUrl,
     workerConcurrency,
     db,
-    async createTenant() {
-      const tenant = await admin(url, '/tenants', { name: `bench-${randomBytes(4).toString('hex')}`, mode: 'balance-only' });
+    async createTenant(mode = 'balance-only') {
+      const tenant = await admin(url, '/tenants', { name: `bench-${randomBytes(4).toString('hex')}`, mode });
       await admin(url, `/tenants/${tenant.id}/definitions`, { id: 1, name: 'Points' });
       const { key } = await admin(url, `/tenants/${tenant.id}/api-keys`, { name: 'bench' });
       return { id: tenant.id!, key: key! };

@@ -13,8 +13,10 @@ import { problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
+import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
+import { adjustmentsRoutes } from './routes/api/adjustments.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
@@ -28,12 +30,18 @@ import { contactCardService } from './services/contact-card.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
 import { transactionsService } from './services/transactions.service.ts';
+import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
+import { adjustmentsService } from './services/adjustments.service.ts';
+import { queueDeliveriesBestEffort } from './services/delivery-queue.ts';
+import { integrationsService } from './services/integrations.service.ts';
+import { pointsLogService } from './services/points-log.service.ts';
 import { uiAuthService } from './services/ui-auth.service.ts';
 import { uiUsersService } from './services/ui-users.service.ts';
 
 /** Builds the API. It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(deps: Deps) {
   const { config } = deps;
+  const queueDeliveries = queueDeliveriesBestEffort(deps.webhookQueue, deps.log);
   const uiUsers = uiUsersRepository(deps.prisma);
   const uiSessions = uiSessionsRepository(deps.pool);
   const app = Fastify({
@@ -52,7 +60,7 @@ export async function buildApp(deps: Deps) {
 
   await app.register(problemsPlugin);
   await app.register(metricsRoutes, { metrics: deps.metrics });
-  registerQueueMetrics(deps.metrics, [deps.ingestQueue], () => deps.clock.now());
+  registerQueueMetrics(deps.metrics, [deps.ingestQueue, deps.webhookQueue], () => deps.clock.now());
   await app.register(docsPlugin);
   await app.register(healthRoutes, { deps });
 
@@ -65,6 +73,8 @@ export async function buildApp(deps: Deps) {
       await api.register(batchStatusRoutes, { deps });
       await api.register(transactionsRoutes, { deps, transactions: transactionsService(deps), ledger: ledgerRepository(deps.pool) });
       await api.register(pointAccountsRoutes, { deps, accounts: pointAccountsRepository(deps.pool) });
+      await api.register(adjustmentsRoutes, { adjustments: adjustmentsService({ ...deps, queueDeliveries }) });
+      await api.register(pointsLogRoutes, { pointsLog: pointsLogService({ ...deps, timeoutMs: config.pointsLog.timeoutMs }) });
     },
     { prefix: '/api/v2' },
   );
@@ -75,6 +85,7 @@ export async function buildApp(deps: Deps) {
       await admin.register(adminTenantsRoutes, { admin: adminService(deps.tenants, deps.clock) });
       await admin.register(adminTenantSettingsRoutes, { settings: tenantSettingsService(deps.pool, deps.clock, deps.log) });
       await admin.register(adminContactsRoutes, { contacts: contactsService(deps.tenants, contactsRepository(deps.pool), deps.clock) });
+      await admin.register(adminIntegrationsRoutes, { integrations: integrationsService({ ...deps, queueDeliveries }) });
       await admin.register(adminUiUsersRoutes, { users: uiUsersService({ tenants: deps.tenants, users: uiUsers, sessions: uiSessions, clock: deps.clock }) });
     },
     { prefix: '/admin/v1' },

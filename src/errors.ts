@@ -7,6 +7,7 @@ const problems = {
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
+  not_configured: { status: 404, title: 'Not configured' },
   conflict: { status: 409, title: 'Conflict' },
   request_in_progress: { status: 409, title: 'Request in progress' },
   payload_too_large: { status: 413, title: 'Payload too large' },
@@ -14,7 +15,10 @@ const problems = {
   locked_out: { status: 429, title: 'Too many failed sign-ins' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused' },
+  bad_gateway: { status: 502, title: 'Bad gateway' },
+  outbound_refused: { status: 502, title: 'Point master address refused' },
   unavailable: { status: 503, title: 'Service unavailable' },
+  gateway_timeout: { status: 504, title: 'Gateway timeout' },
   internal: { status: 500, title: 'Internal server error' },
 } as const;
 

@@ -1,6 +1,6 @@
 import { type BalanceWinner, type SkippedItem, planBalanceBatch, staleSkip } from '../domain/balances.ts';
 import { type ApplyResult, finishBatch, lockBatchForApply } from './batches.repository.ts';
-import { type Pool, type PoolClient, withTransaction } from './pool.ts';
+import { type Pool, type PoolClient, retryOnConflict, withTransaction } from './pool.ts';
 import type { BalanceItem } from '../contracts/balances.ts';
 
 /**
@@ -63,21 +63,27 @@ async function describeStale(client: PoolClient, tenantId: string, stale: Balanc
 
 /** BalanceAccountToAmountJob's work: applies a whole batch in one transaction, or nothing. */
 export function applyBalanceBatch(pool: Pool, batchId: string, now: Date): Promise<ApplyResult> {
-  return withTransaction(pool, async (client) => {
-    const batch = await lockBatchForApply(client, batchId);
-    if (!batch) return 'already-final';
+  return retryOnConflict(() =>
+    withTransaction(
+      pool,
+      async (client) => {
+        const batch = await lockBatchForApply(client, batchId);
+        if (!batch) return 'already-final';
 
-    // Written by the API after validation; not validated a second time.
-    const items = batch.payload as BalanceItem[];
-    const definitions = await knownDefinitions(client, batch.tenantId, [...new Set(items.map((i) => i.definitionId))]);
-    const plan = planBalanceBatch(items, definitions);
+        // Written by the API after validation; not validated a second time.
+        const items = batch.payload as BalanceItem[];
+        const definitions = await knownDefinitions(client, batch.tenantId, [...new Set(items.map((i) => i.definitionId))]);
+        const plan = planBalanceBatch(items, definitions);
 
-    const { rows } = await client.query(UPSERT_BALANCES_SQL, upsertBalancesParams(batch.tenantId, batchId, plan.winners));
-    const applied = new Set(rows.map((r: { item_index: number }) => r.item_index));
-    const stale = await describeStale(client, batch.tenantId, plan.winners.filter((w) => !applied.has(w.index)));
+        const { rows } = await client.query(UPSERT_BALANCES_SQL, upsertBalancesParams(batch.tenantId, batchId, plan.winners));
+        const applied = new Set(rows.map((r: { item_index: number }) => r.item_index));
+        const stale = await describeStale(client, batch.tenantId, plan.winners.filter((w) => !applied.has(w.index)));
 
-    const skipped = [...plan.skipped, ...stale].sort((a, b) => a.index - b.index);
-    const status = await finishBatch(client, batchId, { appliedCount: applied.size, skipped }, now);
-    return { status, appliedCount: applied.size, skippedCount: skipped.length };
-  });
+        const skipped = [...plan.skipped, ...stale].sort((a, b) => a.index - b.index);
+        const status = await finishBatch(client, batchId, { appliedCount: applied.size, skipped }, now);
+        return { status, appliedCount: applied.size, skippedCount: skipped.length };
+      },
+      { asyncCommit: true },
+    ),
+  );
 }

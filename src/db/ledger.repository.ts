@@ -88,7 +88,7 @@ export function applyTransactionBatch(pool: Pool, batchId: string, now: Date): P
         .map((item) => ({ message: `Row [${item.index}] skipped: already in the ledger` }));
       const status = await finishBatch(client, batchId, { appliedCount: applied.size, skipped }, now);
       return { status, appliedCount: applied.size, skippedCount: skipped.length };
-    }),
+    }, { asyncCommit: true }),
   );
 }
 

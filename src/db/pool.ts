@@ -14,10 +14,21 @@ export function createPool(connectionString: string, max: number, log: Logger): 
   return pool;
 }
 
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction. `asyncCommit` lets COMMIT return before its
+ * WAL is flushed: only for work whose loss in a Postgres crash is redone by
+ * itself (the batch applies, whose finished status is in the same transaction,
+ * so a lost apply leaves the batch unfinished and the recovery sweep runs it
+ * again). Never for anything acknowledged to a client.
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  options: { asyncCommit?: boolean } = {},
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(options.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -25,4 +25,16 @@ describe('loadConfig', () => {
   it('refuses a short admin token', () => {
     expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN: must be at least 16 characters/);
   });
+
+  it('defaults outbound calls to public addresses only, with the documented webhook schedule', () => {
+    const config = loadConfig(valid);
+    expect(config.outbound.allowPrivate).toBe(false);
+    expect(config.webhooks).toMatchObject({ timeoutMs: 15000, retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000] });
+    expect(config.pointsLog.timeoutMs).toBe(5000);
+  });
+
+  it('reads a compressed retry schedule and names a bad one', () => {
+    expect(loadConfig({ ...valid, WEBHOOK_RETRY_SCHEDULE: '100ms,200ms' }).webhooks.retryScheduleMs).toEqual([100, 200]);
+    expect(() => loadConfig({ ...valid, WEBHOOK_RETRY_SCHEDULE: '5s,soon' })).toThrow(/WEBHOOK_RETRY_SCHEDULE: "soon" is not a duration/);
+  });
 });
