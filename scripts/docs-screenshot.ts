@@ -3,6 +3,7 @@
 // through the real API and worker on a scratch database, signed in to with
 // headless Chromium. The clock is fixed, so the picture only changes when the page does.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -12,6 +13,7 @@ import { loadConfig } from '../src/config.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import { startIngestWorker } from '../src/jobs/ingest.worker.ts';
 import { runLedgerMaintenance } from '../src/jobs/ledger-maintenance.job.ts';
+import { startWebhookWorker } from '../src/jobs/webhook.worker.ts';
 import { createLogger } from '../src/logger.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 
@@ -47,18 +49,25 @@ const config = loadConfig({
   LOG_LEVEL: 'warn',
   QUEUE_PREFIX: `pfdocs-${randomBytes(3).toString('hex')}`,
   RATE_LIMIT_PER_SECOND: '0',
+  // The demo's point master listens on loopback.
+  OUTBOUND_ALLOW_PRIVATE: 'true',
 });
 const deps = createDeps(config, createLogger(config.logLevel, 'docs'), { now: () => new Date(NOW) });
 const app = await buildApp(deps);
 const worker = startIngestWorker(deps);
-const browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+const webhooks = startWebhookWorker(deps);
+// The demo point master: accepts every adjustment webhook.
+const master = createServer((request, response) => request.resume().on('end', () => response.writeHead(204).end()));
+await new Promise<void>((resolve) => master.listen(0, '127.0.0.1', resolve));
+const browser = await launchBrowser({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
 
-async function call(method: 'POST' | 'GET', url: string, headers: Record<string, string>, payload?: unknown) {
+async function call(method: 'POST' | 'GET' | 'PUT', url: string, headers: Record<string, string>, payload?: unknown) {
   const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
   if (response.statusCode >= 300) throw new Error(`${method} ${url} answered ${response.statusCode}: ${response.body}`);
   return response.json();
 }
-const admin = (url: string, payload: unknown) => call('POST', `/admin/v1${url}`, { authorization: `Bearer ${ADMIN_TOKEN}` }, payload);
+const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const admin = (url: string, payload: unknown) => call('POST', `/admin/v1${url}`, adminHeaders, payload);
 
 try {
   const tenant = await admin('/tenants', { name: 'nordic-outdoor', mode: 'all-transaction' });
@@ -89,8 +98,7 @@ try {
     row(75, 'Purchase: Wool socks, 3-pack', 'Purchase', -3.1, { validTo: 362 }),
     row(200, 'Spring campaign bonus', 'Automation', -1.15, { validFrom: 6, validTo: 186 }),
     row(120, 'Purchase: Headlamp 400', 'Purchase', -0.05, { validFrom: 14, validTo: 379 }),
-    row(500, 'Birthday gift', 'Manual', -25.3, { definitionId: 2, validTo: 340 }),
-    row(100, 'Apology for late delivery', 'Manual', -6.2, { definitionId: 2 }),
+    row(500, 'Welcome to the member club', 'Manual', -25.3, { definitionId: 2, validTo: 340 }),
   ];
   const accepted = await call('POST', '/api/v2/point-accounts/transactions', { apikey: key }, rows);
   for (;;) {
@@ -99,6 +107,17 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await runLedgerMaintenance(deps);
+
+  await call('PUT', `/admin/v1/tenants/${tenant.id}/webhook`, adminHeaders, { url: `http://127.0.0.1:${(master.address() as AddressInfo).port}/webhooks/engage` });
+  await call('POST', '/api/v2/point-accounts/adjustments', { apikey: key }, {
+    contactId: CONTACT,
+    definitionId: 2,
+    amount: 100,
+    description: 'Apology for late delivery (case 4411)',
+    source: 'Manual',
+    userId: '5b0c7a2e-1f4d-4c9b-9a61-3e2f8d7c6b5a',
+    userName: 'Jonas Ek',
+  });
 
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -110,13 +129,21 @@ try {
   await page.getByLabel('Contact id').fill(CONTACT);
   await page.getByRole('button', { name: 'Open card' }).click();
   await page.getByRole('heading', { name: /History/ }).waitFor();
+  await page.getByLabel('Amount').fill('500');
+  await page.getByLabel('Reason').fill('Birthday gift');
+  await page.getByRole('button', { name: 'Send to point master' }).click();
+  await page.locator('[data-adjustments-list][data-settled="true"] li').nth(1).waitFor();
+  await page.locator('#contactId').focus();
+  await page.locator('#contactId').blur();
   await page.screenshot({ path: OUTPUT, fullPage: true });
   console.log(`Wrote ${OUTPUT}`);
 } finally {
   await browser.close();
   await worker.close();
+  await webhooks.close();
+  master.close();
   await app.close();
-  await deps.ingestQueue.obliterate({ force: true }).catch(() => undefined);
+  for (const queue of [deps.ingestQueue, deps.webhookQueue]) await queue.obliterate({ force: true }).catch(() => undefined);
   await closeDeps(deps);
   await maintenance(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
 }

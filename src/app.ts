@@ -44,6 +44,10 @@ export async function buildApp(deps: Deps) {
   const queueDeliveries = queueDeliveriesBestEffort(deps.webhookQueue, deps.log);
   const uiUsers = uiUsersRepository(deps.prisma);
   const uiSessions = uiSessionsRepository(deps.pool);
+  // One instance each for the API and the contact card, which call them in-process.
+  const adjustments = adjustmentsService({ ...deps, queueDeliveries });
+  const pointsLog = pointsLogService({ ...deps, timeoutMs: config.pointsLog.timeoutMs });
+  const integrations = integrationsService({ ...deps, queueDeliveries });
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimit,
@@ -73,8 +77,8 @@ export async function buildApp(deps: Deps) {
       await api.register(batchStatusRoutes, { deps });
       await api.register(transactionsRoutes, { deps, transactions: transactionsService(deps), ledger: ledgerRepository(deps.pool) });
       await api.register(pointAccountsRoutes, { deps, accounts: pointAccountsRepository(deps.pool) });
-      await api.register(adjustmentsRoutes, { adjustments: adjustmentsService({ ...deps, queueDeliveries }) });
-      await api.register(pointsLogRoutes, { pointsLog: pointsLogService({ ...deps, timeoutMs: config.pointsLog.timeoutMs }) });
+      await api.register(adjustmentsRoutes, { adjustments });
+      await api.register(pointsLogRoutes, { pointsLog });
     },
     { prefix: '/api/v2' },
   );
@@ -85,7 +89,7 @@ export async function buildApp(deps: Deps) {
       await admin.register(adminTenantsRoutes, { admin: adminService(deps.tenants, deps.clock) });
       await admin.register(adminTenantSettingsRoutes, { settings: tenantSettingsService(deps.pool, deps.clock, deps.log) });
       await admin.register(adminContactsRoutes, { contacts: contactsService(deps.tenants, contactsRepository(deps.pool), deps.clock) });
-      await admin.register(adminIntegrationsRoutes, { integrations: integrationsService({ ...deps, queueDeliveries }) });
+      await admin.register(adminIntegrationsRoutes, { integrations });
       await admin.register(adminUiUsersRoutes, { users: uiUsersService({ tenants: deps.tenants, users: uiUsers, sessions: uiSessions, clock: deps.clock }) });
     },
     { prefix: '/admin/v1' },
@@ -99,8 +103,25 @@ export async function buildApp(deps: Deps) {
     policy: { idleMs: config.ui.sessionIdleMs, maxAgeMs: config.ui.sessionMaxAgeMs },
     adminToken: config.adminToken,
   });
-  const cards = contactCardService({ accounts: pointAccountsRepository(deps.pool), ledger: ledgerRepository(deps.pool), tenants: deps.tenants, clock: deps.clock });
-  await app.register(uiRoutes, { prefix: '/ui', auth, cards, tenants: deps.tenants, queues: [deps.ingestQueue], sessionMaxAgeMs: config.ui.sessionMaxAgeMs });
+  const cards = contactCardService({
+    accounts: pointAccountsRepository(deps.pool),
+    ledger: ledgerRepository(deps.pool),
+    tenants: deps.tenants,
+    adjustments,
+    pointsLog,
+    clock: deps.clock,
+  });
+  await app.register(uiRoutes, {
+    prefix: '/ui',
+    auth,
+    cards,
+    adjustments,
+    integrations,
+    tenants: deps.tenants,
+    queues: [deps.ingestQueue, deps.webhookQueue],
+    sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
+    clock: deps.clock,
+  });
 
   return app;
 }

@@ -3,9 +3,12 @@ import fastifyStatic from '@fastify/static';
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TenantsRepository } from '../../db/tenants.repository.ts';
+import type { Clock } from '../../domain/clock.ts';
 import { formBodies, PAGE_CSP, uiSecurityHeaders } from '../../plugins/ui-security.ts';
 import { registerCookies } from '../../plugins/ui-session.ts';
+import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
+import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
@@ -21,9 +24,12 @@ const ASSETS_DIR = fileURLToPath(new URL('../../../src/ui/assets/', import.meta.
 export interface UiOptions {
   auth: UiAuthService;
   cards: ContactCardService;
+  adjustments: AdjustmentsService;
+  integrations: IntegrationsService;
   tenants: TenantsRepository;
   queues: Queue[];
   sessionMaxAgeMs: number;
+  clock: Clock;
 }
 
 /** Everything under /ui: the contact card, its sign-in, the operator pages and their assets. */
@@ -35,6 +41,6 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
 
   await ui.register(fastifyStatic, { root: ASSETS_DIR, prefix: '/assets/', decorateReply: false, index: false, maxAge: '1h', schemaHide: true });
   await ui.register(uiAuthRoutes, { auth: options.auth, sessionMaxAgeMs: options.sessionMaxAgeMs });
-  await ui.register(uiCardRoutes, { auth: options.auth, cards: options.cards });
-  await ui.register(uiAdminRoutes, { auth: options.auth, tenants: options.tenants, queues: options.queues, prefix: '/admin' });
+  await ui.register(uiCardRoutes, { auth: options.auth, cards: options.cards, adjustments: options.adjustments });
+  await ui.register(uiAdminRoutes, { auth: options.auth, tenants: options.tenants, integrations: options.integrations, queues: options.queues, clock: options.clock, prefix: '/admin' });
 };
