@@ -38,3 +38,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, WEBHOOK_RETRY_SCHEDULE: '5s,soon' })).toThrow(/WEBHOOK_RETRY_SCHEDULE: "soon" is not a duration/);
   });
 });
+
+describe('contact card sessions', () => {
+  it('default to one idle hour and twelve hours at most', () => {
+    expect(loadConfig(valid).ui).toEqual({ sessionIdleMs: 3_600_000, sessionMaxAgeMs: 43_200_000 });
+  });
+
+  it('take other limits from the environment', () => {
+    expect(loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '15', UI_SESSION_MAX_HOURS: '8' }).ui).toEqual({ sessionIdleMs: 900_000, sessionMaxAgeMs: 28_800_000 });
+    expect(() => loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '0' })).toThrow(/UI_SESSION_IDLE_MINUTES/);
+  });
+});
