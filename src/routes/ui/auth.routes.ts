@@ -48,13 +48,17 @@ export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; sessionM
 
   /** Refusals are shown on the form itself, with the status an API client would get. */
   async function signInOrShow(kind: UiSessionKind, request: FastifyRequest, reply: FastifyReply, next: string, values: { tenant?: string; username?: string }, open: () => Promise<{ token: string }>) {
+    // Who tried is logged (never the password or token), so failed and locked-out sign-ins can be looked into.
+    const who = { kind, tenant: values.tenant, username: values.username };
     try {
       await requireLoginCsrf(request);
       const { token } = await open();
       setSessionCookie(request, reply, kind, token, sessionMaxAgeMs);
+      request.log.info(who, 'signed in');
       return reply.redirect(safeNext(next, HOME[kind]), 303);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
+      request.log.warn({ ...who, code: err.code }, 'sign-in refused');
       if (err instanceof LockedOut) reply.header('retry-after', String(err.retryAfterSeconds));
       return renderLogin(kind, request, reply, err.status, { next, ...values, problem: problemOf(err) });
     }

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { manualAdjustment } from '../../contracts/adjustments.ts';
 import { contactId } from '../../contracts/common.ts';
@@ -64,7 +64,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
    * redirect that confirms the sending); the page script gets JSON or
    * problem details.
    */
-  app.post('/contacts/:contactId/adjustments', { schema: { hide, params: cardParams }, preHandler: requireCsrf }, async (request: FastifyRequest<{ Params: { contactId: string } }>, reply) => {
+  app.post('/contacts/:contactId/adjustments', { schema: { hide, params: cardParams }, preHandler: requireCsrf }, async (request, reply) => {
     const { user, csrfToken } = signedIn(request.uiSession);
     const contact = request.params.contactId;
     const values = stringFields(request.body);

@@ -93,7 +93,8 @@ function validity(entry: LedgerEntryRecord, at: Date): SafeHtml {
   if (entry.type === 'Expiry') return html`<span class="muted">—</span>`;
   const from = entry.validFrom > at ? html`from ${time(entry.validFrom, formatDate(entry.validFrom), 'date')}` : null;
   const to = entry.validTo ? html`until ${time(entry.validTo, formatDate(entry.validTo), 'date')}` : html`<span class="muted">no expiry</span>`;
-  return from ? html`${from}<br />${to}` : to;
+  // One element, so the phone layout (label left, value right) keeps "until" next to its date.
+  return html`<span>${from ? html`${from}<br />` : ''}${to}</span>`;
 }
 
 /** "Showing 21–40 of 57" with newer/older links; `at(offset)` is the address of another page. */
