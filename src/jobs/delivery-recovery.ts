@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import { runPeriodically } from './periodic.ts';
 import { enqueueDelivery } from './queues.ts';
 
 const SWEEP_LIMIT = 1000;
@@ -16,21 +17,8 @@ export async function requeueSendableDeliveries(deps: Deps): Promise<number> {
  * every RECOVERY_INTERVAL_MS, so a lost retry is sent at most one interval late.
  */
 export function startDeliverySweep(deps: Deps): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  const sweep = () => {
-    running = requeueSendableDeliveries(deps).then(
-      (count) => {
-        if (count > 0) deps.log.debug({ count }, 'delivery sweep queued due webhooks');
-      },
-      (err: unknown) => deps.log.warn({ err }, 'delivery sweep failed; retrying next interval'),
-    );
-  };
-  sweep();
-  const timer = setInterval(sweep, deps.config.queue.recoveryIntervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runPeriodically('delivery sweep', deps.config.queue.recoveryIntervalMs, deps.log, async () => {
+    const count = await requeueSendableDeliveries(deps);
+    if (count > 0) deps.log.debug({ count }, 'delivery sweep queued due webhooks');
+  });
 }
