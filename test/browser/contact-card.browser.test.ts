@@ -64,6 +64,12 @@ async function apiAccount(tenant: { headers: Record<string, string> }, contact: 
   return response.json().items.find((item: { definitionId: number }) => item.definitionId === 1);
 }
 
+/** A fresh tab with no cookies left by another test. */
+async function newPage(): Promise<Page> {
+  await browser.context.clearCookies();
+  return browser.context.newPage();
+}
+
 /**
  * Collects what the browser reports as errors (script errors, CSP violations),
  * leaving out its notes on 4xx answers, which these tests cause on purpose.
@@ -88,7 +94,7 @@ async function signIn(page: Page, tenantName: string, username: string, password
 describe('contact card in a browser', () => {
   it('signs in, shows the balance the API holds, pages through history, gives points and follows the delivery, signs out', async () => {
     const { tenant, contact, user } = await seededTenant();
-    const page = await browser.context.newPage();
+    const page = await newPage();
     const errors = watchConsole(page);
 
     // A wrong password is refused on the form itself.
@@ -148,7 +154,7 @@ describe('contact card in a browser', () => {
     // Give 250 points: sent as a Manual adjustment signed by the user, and its state is followed live.
     await page.getByLabel('Amount').fill('250');
     await page.getByRole('button', { name: 'Send to point master' }).click();
-    await page.getByText('Sent to the point master').waitFor();
+    await page.locator('#adjustment-sent').waitFor();
     const item = page.locator('.adjustment').first();
     await expect.poll(() => item.getByTestId('adjustment-state').textContent(), { timeout: 15_000 }).toBe('Sent · awaiting master sync');
     expect(await item.locator('.adjustment-amount').textContent()).toBe('+250');
@@ -173,7 +179,7 @@ describe('contact card in a browser', () => {
 
   it('removes points with the keyboard alone and fits a phone screen', async () => {
     const { tenant, contact, user } = await seededTenant();
-    const page = await browser.context.newPage();
+    const page = await newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     const errors = watchConsole(page);
     await signIn(page, tenant.name, user.username, user.password);
@@ -194,7 +200,7 @@ describe('contact card in a browser', () => {
     await page.getByRole('radio', { name: 'Remove points' }).check();
     await page.getByLabel('Amount').fill('30');
     await page.getByLabel('Amount').press('Enter');
-    await page.getByText('Sent to the point master').waitFor();
+    await page.locator('#adjustment-sent').waitFor();
     await expect.poll(() => page.locator('.adjustment').first().locator('.adjustment-amount').textContent()).toBe('-30');
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     expect(errors).toEqual([]);
@@ -202,7 +208,7 @@ describe('contact card in a browser', () => {
   }, 60_000);
 
   it('lets an operator sign in with the admin token and open the queue dashboard, served whole by the service', async () => {
-    const page = await browser.context.newPage();
+    const page = await newPage();
     const errors = watchConsole(page);
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));

@@ -28,13 +28,19 @@ const COUNTS_TIMEOUT_MS = 1500;
 async function adminOnly(request: FastifyRequest, reply: FastifyReply) {
   if (!request.uiSession) {
     if (request.method === 'GET' && wantsHtml(request)) return reply.redirect(`${LOGIN_PAGES.admin}?next=${encodeURIComponent(request.url)}`, 303);
-    return reply.code(401).type('application/problem+json').send({ type: 'urn:point-follower:problem:unauthorized', title: 'Unauthorized', status: 401, detail: 'Sign in as an operator first' });
+    return reply
+      .code(401)
+      .type('application/problem+json')
+      .send({ type: 'urn:point-follower:problem:unauthorized', title: 'Unauthorized', status: 401, detail: 'Sign in as an operator first' });
   }
   try {
     refuseCrossSite(request);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
-    return reply.code(403).type('application/problem+json').send({ type: 'urn:point-follower:problem:forbidden', title: err.title, status: 403, detail: err.message });
+    return reply
+      .code(403)
+      .type('application/problem+json')
+      .send({ type: 'urn:point-follower:problem:forbidden', title: err.title, status: 403, detail: err.message });
   }
 }
 
@@ -67,7 +73,9 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; tenants
     const summaries: QueueSummary[] = await Promise.all(
       queues.map(async (queue) => ({
         name: queue.name,
-        counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(() => null),
+        counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(
+          () => null,
+        ),
       })),
     );
     const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants: await tenants.list() });
@@ -83,7 +91,16 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; tenants
     const all = await tenants.list();
     const tenant = all.find((t) => t.id === view.tenantId) ?? null;
     const list = tenant ? await integrations.listDeliveries(tenant.id, { state: view.state, offset: view.offset, count: DELIVERIES_PAGE_SIZE }) : null;
-    const body = deliveriesPage({ csrfToken: request.uiSession!.csrfToken, now: clock.now(), tenants: all, tenant, state: view.state, list, notice: view.notice, problem: view.problem });
+    const body = deliveriesPage({
+      csrfToken: request.uiSession!.csrfToken,
+      now: clock.now(),
+      tenants: all,
+      tenant,
+      state: view.state,
+      list,
+      notice: view.notice,
+      problem: view.problem,
+    });
     return reply.code(status).type('text/html; charset=utf-8').send(body);
   }
 

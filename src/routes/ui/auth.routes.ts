@@ -36,18 +36,32 @@ const problemOf = (err: AppError): ShownProblem => ({ title: err.title, detail: 
 
 const sendPage = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
 
+interface LoginFormState {
+  next: string;
+  tenant?: string;
+  username?: string;
+  problem?: ShownProblem | null;
+}
+
 /** Sign-in and sign-out of the contact card (/ui/login) and of the operator pages (/ui/admin/login). */
 export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; sessionMaxAgeMs: number }> = async (app, { auth, sessionMaxAgeMs }) => {
   const hide = true;
 
-  function renderLogin(kind: UiSessionKind, request: FastifyRequest, reply: FastifyReply, status: number, form: { next: string; tenant?: string; username?: string; problem?: ShownProblem | null }) {
+  function renderLogin(kind: UiSessionKind, request: FastifyRequest, reply: FastifyReply, status: number, form: LoginFormState) {
     const common = { action: LOGIN_PAGES[kind], csrfToken: loginCsrfToken(request, reply), next: form.next, problem: form.problem ?? null };
     const body = kind === 'user' ? loginPage({ ...common, values: { tenant: form.tenant, username: form.username } }) : adminLoginPage(common);
     return sendPage(reply, status, body);
   }
 
   /** Refusals are shown on the form itself, with the status an API client would get. */
-  async function signInOrShow(kind: UiSessionKind, request: FastifyRequest, reply: FastifyReply, next: string, values: { tenant?: string; username?: string }, open: () => Promise<{ token: string }>) {
+  async function signInOrShow(
+    kind: UiSessionKind,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: string,
+    values: { tenant?: string; username?: string },
+    open: () => Promise<{ token: string }>,
+  ) {
     // Who tried is logged (never the password or token), so failed and locked-out sign-ins can be looked into.
     const who = { kind, tenant: values.tenant, username: values.username };
     try {

@@ -42,5 +42,12 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
   await ui.register(fastifyStatic, { root: ASSETS_DIR, prefix: '/assets/', decorateReply: false, index: false, maxAge: '1h', schemaHide: true });
   await ui.register(uiAuthRoutes, { auth: options.auth, sessionMaxAgeMs: options.sessionMaxAgeMs });
   await ui.register(uiCardRoutes, { auth: options.auth, cards: options.cards, adjustments: options.adjustments });
-  await ui.register(uiAdminRoutes, { auth: options.auth, tenants: options.tenants, integrations: options.integrations, queues: options.queues, clock: options.clock, prefix: '/admin' });
+  await ui.register(uiAdminRoutes, {
+    auth: options.auth,
+    tenants: options.tenants,
+    integrations: options.integrations,
+    queues: options.queues,
+    clock: options.clock,
+    prefix: '/admin',
+  });
 };

@@ -48,6 +48,7 @@ function successAlert() {
   const box = element('div', 'alert alert-success');
   box.setAttribute('role', 'status');
   box.tabIndex = -1;
+  box.id = 'adjustment-sent';
   box.append(element('p', 'alert-title', 'Sent to the point master'), element('p', '', 'The balance changes when the master next syncs. Follow its state below.'));
   return box;
 }

@@ -178,7 +178,16 @@ export function deliveriesPage(view: DeliveriesView): string {
               : html`<div class="table-wrap">
                   <table class="history">
                     <thead>
-                      <tr><th scope="col">Created</th><th scope="col">Contact</th><th scope="col" class="num">Points</th><th scope="col">Source</th><th scope="col">State</th><th scope="col" class="num">Attempts</th><th scope="col">Last answer</th><th scope="col"><span class="visually-hidden">Action</span></th></tr>
+                      <tr>
+                        <th scope="col">Created</th>
+                        <th scope="col">Contact</th>
+                        <th scope="col" class="num">Points</th>
+                        <th scope="col">Source</th>
+                        <th scope="col">State</th>
+                        <th scope="col" class="num">Attempts</th>
+                        <th scope="col">Last answer</th>
+                        <th scope="col"><span class="visually-hidden">Action</span></th>
+                      </tr>
                     </thead>
                     <tbody>
                       ${list.items.map((row) => {

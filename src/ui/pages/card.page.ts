@@ -138,7 +138,14 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
           <table class="history">
             <caption class="visually-hidden">Point transactions of ${account.definitionName}, newest first</caption>
             <thead>
-              <tr><th scope="col">Date</th><th scope="col">Description</th><th scope="col">Source</th><th scope="col">Valid</th><th scope="col">Status</th><th scope="col" class="num">Points</th></tr>
+              <tr>
+                <th scope="col">Date</th>
+                <th scope="col">Description</th>
+                <th scope="col">Source</th>
+                <th scope="col">Valid</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">Points</th>
+              </tr>
             </thead>
             <tbody>
               ${history.items.map(
