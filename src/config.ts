@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRetrySchedule } from './domain/retry-schedule.ts';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -31,6 +32,28 @@ const envSchema = z.object({
   DB_POOL_SIZE: int(1).default(10),
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
   TRUST_PROXY: bool.default(false),
+  /** Lets calls to point masters reach loopback and private addresses: for tests and local demos only. */
+  OUTBOUND_ALLOW_PRIVATE: bool.default(false),
+  /** Waits before each webhook retry; after the last one the delivery is Failed. */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,5m,30m,2h,5h,10h,10h')
+    .transform((text, ctx) => {
+      try {
+        return parseRetrySchedule(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  WEBHOOK_TIMEOUT_MS: int(1).default(15000),
+  /** Webhook deliveries wait on the network, so they run more at once than CPU-bound batches. */
+  WEBHOOK_CONCURRENCY: int(1).default(16),
+  POINTS_LOG_TIMEOUT_MS: int(1).default(5000),
+  /** A contact card session ends after this long without a request... */
+  UI_SESSION_IDLE_MINUTES: int(1).default(60),
+  /** ...and this long after sign-in in any case. */
+  UI_SESSION_MAX_HOURS: int(1).default(12),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,6 +84,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     limits: { maxBatchItems: e.MAX_BATCH_ITEMS, ratePerSecond: e.RATE_LIMIT_PER_SECOND },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE },
+    webhooks: { retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrency: e.WEBHOOK_CONCURRENCY },
+    pointsLog: { timeoutMs: e.POINTS_LOG_TIMEOUT_MS },
+    ui: { sessionIdleMs: e.UI_SESSION_IDLE_MINUTES * 60_000, sessionMaxAgeMs: e.UI_SESSION_MAX_HOURS * 3_600_000 },
   };
 }
 

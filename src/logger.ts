@@ -11,6 +11,15 @@ const REDACT = [
   '*.password',
   'adminToken',
   '*.adminToken',
+  // Webhook encryption keys, signing secrets and the points-log auth header, under every name they travel by.
+  'encryptionKey',
+  '*.encryptionKey',
+  'signingSecret',
+  '*.signingSecret',
+  'authHeader',
+  '*.authHeader',
+  '*.webhook.encryptionKey',
+  '*.webhook.signingSecret',
 ];
 
 /** JSON lines to stdout; `destination` lets tests read exactly what would be written. */

@@ -20,6 +20,12 @@ export function createMetrics() {
     }),
     itemsApplied: new Counter({ name: 'pf_items_applied_total', help: 'Batch items applied by the worker', labelNames: ['kind'], registers }),
     itemsSkipped: new Counter({ name: 'pf_items_skipped_total', help: 'Batch items skipped (stale, unknown definition, superseded)', labelNames: ['kind'], registers }),
+    webhookAttempts: new Counter({
+      name: 'pf_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome (Delivered, Retrying, Failed)',
+      labelNames: ['outcome'],
+      registers,
+    }),
     batchesFinished: new Counter({ name: 'pf_batches_finished_total', help: 'Batches by final status', labelNames: ['kind', 'status'], registers }),
     /** Counts the outcome of one applied batch. */
     recordBatch(kind: 'balances' | 'transactions', result: ApplyResult) {

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import { loadConfigOrExit } from './config.ts';
 import { closeDeps, createDeps } from './deps.ts';
+import { startDeliverySweep } from './jobs/delivery-recovery.ts';
 import { startIngestWorker } from './jobs/ingest.worker.ts';
 import { startLedgerMaintenance } from './jobs/ledger-maintenance.job.ts';
 import { startRecoverySweep } from './jobs/recovery.ts';
+import { startWebhookWorker } from './jobs/webhook.worker.ts';
 import { createLogger } from './logger.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { onShutdownSignal } from './shutdown.ts';
@@ -15,12 +17,14 @@ const deps = createDeps(config, log);
 const ingest = startIngestWorker(deps);
 const sweep = startRecoverySweep(deps);
 const maintenance = startLedgerMaintenance(deps);
+const webhooks = startWebhookWorker(deps);
+const deliverySweep = startDeliverySweep(deps);
 let metricsServer: Server | undefined;
 
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
-  await sweep.stop();
-  await maintenance.stop();
-  await ingest.close(); // finishes in-flight jobs
+  await Promise.all([sweep.stop(), deliverySweep.stop(), maintenance.stop()]);
+  // Both finish their in-flight jobs; a webhook attempt may take up to WEBHOOK_TIMEOUT_MS, so they close side by side.
+  await Promise.all([ingest.close(), webhooks.close()]);
   await closeDeps(deps);
   metricsServer?.close();
 });

@@ -17,6 +17,13 @@ export interface CliCommand {
   run(context: CliContext, options: CliOptions): Promise<unknown>;
 }
 
+/** A command that needs no database (tools for the point master's side); runs without DATABASE_URL. */
+export interface OfflineCliCommand {
+  usage: string;
+  offline: true;
+  run(options: CliOptions): Promise<unknown>;
+}
+
 /** `cmd --a 1 --b=2 --flag` -> positionals [cmd], options { a: '1', b: '2', flag: true }. */
 export function parseArgv(argv: readonly string[]): { positionals: string[]; values: CliOptions } {
   const positionals: string[] = [];

@@ -6,18 +6,26 @@ import { systemClock } from '../domain/clock.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { contactCommands } from './contacts.commands.ts';
-import { type CliCommand, parseArgv } from './context.ts';
+import { type CliCommand, type OfflineCliCommand, parseArgv } from './context.ts';
+import { integrationCommands, webhookToolCommands } from './integrations.commands.ts';
 import { tenantCommands } from './tenants.commands.ts';
+import { userCommands } from './users.commands.ts';
 
-const commands: Record<string, CliCommand> = { ...tenantCommands, ...contactCommands };
+const commands: Record<string, CliCommand | OfflineCliCommand> = {
+  ...tenantCommands,
+  ...contactCommands,
+  ...integrationCommands,
+  ...webhookToolCommands,
+  ...userCommands,
+};
 
 const usage = () =>
   [
     'Usage: npm run -s cli -- <command> [options]   (JSON on stdout, errors as JSON on stderr)',
     '',
-    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(22)} ${command.usage}`),
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(26)} ${command.usage}`),
     '',
-    'Reads DATABASE_URL from the environment.',
+    'Reads DATABASE_URL from the environment (webhook:decrypt and webhook:verify do not need it).',
   ].join('\n');
 
 function describe(err: unknown): string {
@@ -32,6 +40,10 @@ async function main(): Promise<number> {
   if (values.help || !command) {
     console.error(usage());
     return values.help ? 0 : 2;
+  }
+  if ('offline' in command) {
+    process.stdout.write(`${JSON.stringify(await command.run(values), null, 2)}\n`);
+    return 0;
   }
   const pool = createPool(loadDatabaseUrl(), 2, createLogger('warn', 'cli'));
   const prisma = createPrisma(pool);

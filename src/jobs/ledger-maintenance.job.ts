@@ -1,6 +1,7 @@
 import { idempotencyRepository } from '../db/idempotency.repository.ts';
 import { ledgerRepository } from '../db/ledger.repository.ts';
 import type { Deps } from '../deps.ts';
+import { runPeriodically } from './periodic.ts';
 
 /**
  * One pass: records an Expiry entry for every ledger entry whose points lapsed
@@ -19,21 +20,8 @@ export async function runLedgerMaintenance(deps: Deps): Promise<{ expiryEntries:
 
 /** Runs the maintenance at start and then every LEDGER_MAINTENANCE_INTERVAL_MS. */
 export function startLedgerMaintenance(deps: Deps): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  const pass = () => {
-    running = runLedgerMaintenance(deps).then(
-      (done) => {
-        if (done.expiryEntries > 0 || done.expiredKeys > 0) deps.log.info(done, 'ledger maintenance');
-      },
-      (err: unknown) => deps.log.warn({ err }, 'ledger maintenance failed; retrying next interval'),
-    );
-  };
-  pass();
-  const timer = setInterval(pass, deps.config.queue.ledgerMaintenanceIntervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runPeriodically('ledger maintenance', deps.config.queue.ledgerMaintenanceIntervalMs, deps.log, async () => {
+    const done = await runLedgerMaintenance(deps);
+    if (done.expiryEntries > 0 || done.expiredKeys > 0) deps.log.info(done, 'ledger maintenance');
+  });
 }

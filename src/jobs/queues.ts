@@ -34,3 +34,29 @@ export function createIngestQueue(connection: ConnectionOptions, prefix: string,
 export async function enqueueBatch(queue: Queue<IngestJobData>, kind: BatchKind, batchId: string): Promise<void> {
   await queue.add(ingestJobName[kind], { batchId }, { jobId: batchId });
 }
+
+/** Webhook deliveries to point masters. The outbox row in Postgres holds the state; a job only says "try this one now". */
+export const WEBHOOK_QUEUE = 'webhooks';
+export const WEBHOOK_JOB = 'WebhookDeliveryJob';
+
+export const webhookJobData = z.object({ deliveryId: z.uuid() });
+export type WebhookJobData = z.output<typeof webhookJobData>;
+
+export function createWebhookQueue(connection: ConnectionOptions, prefix: string): Queue<WebhookJobData> {
+  return new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
+    connection,
+    prefix,
+    // One BullMQ attempt per job: retries follow WEBHOOK_RETRY_SCHEDULE from Postgres, not BullMQ's backoff.
+    defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true },
+  });
+}
+
+/**
+ * Queues one attempt of a delivery, delayed until it is due. The job id names
+ * the delivery and its attempt count: queuing the same attempt again (the
+ * recovery sweep, a replay) is a no-op, while the next attempt can be queued
+ * even before the job of the current one has finished.
+ */
+export async function enqueueDelivery(queue: Queue<WebhookJobData>, delivery: { id: string; attempts: number }, delayMs = 0): Promise<void> {
+  await queue.add(WEBHOOK_JOB, { deliveryId: delivery.id }, { jobId: `${delivery.id}_${delivery.attempts}`, delay: Math.max(0, delayMs) });
+}

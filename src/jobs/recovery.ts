@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import { runPeriodically } from './periodic.ts';
 import { enqueueBatch } from './queues.ts';
 
 const SWEEP_LIMIT = 1000;
@@ -16,21 +17,8 @@ export async function requeueUnfinishedBatches(deps: Deps): Promise<number> {
  * does not. The sweep runs at start and then every RECOVERY_INTERVAL_MS.
  */
 export function startRecoverySweep(deps: Deps): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  const sweep = () => {
-    running = requeueUnfinishedBatches(deps).then(
-      (count) => {
-        if (count > 0) deps.log.info({ count }, 'recovery sweep queued unfinished batches');
-      },
-      (err: unknown) => deps.log.warn({ err }, 'recovery sweep failed; retrying next interval'),
-    );
-  };
-  sweep();
-  const timer = setInterval(sweep, deps.config.queue.recoveryIntervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runPeriodically('recovery sweep', deps.config.queue.recoveryIntervalMs, deps.log, async () => {
+    const count = await requeueUnfinishedBatches(deps);
+    if (count > 0) deps.log.info({ count }, 'recovery sweep queued unfinished batches');
+  });
 }

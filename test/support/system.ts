@@ -6,9 +6,11 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { closeDeps, createDeps, type Deps } from '../../src/deps.ts';
 import type { Clock } from '../../src/domain/clock.ts';
+import { startDeliverySweep } from '../../src/jobs/delivery-recovery.ts';
 import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
 import { startLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
 import { startRecoverySweep } from '../../src/jobs/recovery.ts';
+import { startWebhookWorker } from '../../src/jobs/webhook.worker.ts';
 import { createLogger } from '../../src/logger.ts';
 import { withTimeout } from '../../src/timeout.ts';
 import { createTestDatabase } from './database.ts';
@@ -19,7 +21,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export interface TestSystem {
   app: FastifyInstance;
   deps: Deps;
-  /** Starts a worker (ingest consumer, recovery sweep, ledger maintenance) over the same database and queue prefix. */
+  /** Starts a worker (ingest and webhook consumers, both recovery sweeps, ledger maintenance) over the same database and queue prefix. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Deletes every Redis key of this system's queue prefix: what FLUSHALL does to it, without touching other test files. */
@@ -66,11 +68,15 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
       const ingest = startIngestWorker(deps);
       const sweep = startRecoverySweep(deps);
       const maintenance = startLedgerMaintenance(deps);
+      const webhooks = startWebhookWorker(deps);
+      const deliverySweep = startDeliverySweep(deps);
+      // A worker closed while BullMQ still initialises its connection leaves an unhandled rejection behind.
+      await Promise.all([ingest.worker.waitUntilReady(), webhooks.worker.waitUntilReady()]);
       worker = {
         async close() {
-          await sweep.stop();
-          await maintenance.stop();
+          await Promise.all([sweep.stop(), deliverySweep.stop(), maintenance.stop()]);
           await ingest.close();
+          await webhooks.close();
         },
       };
     },
@@ -87,7 +93,9 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
     async close() {
       await stopWorker();
       await app.close();
-      await withTimeout(deps.ingestQueue.obliterate({ force: true }), 2000, 'obliterate timed out').catch(() => undefined);
+      for (const queue of [deps.ingestQueue, deps.webhookQueue]) {
+        await withTimeout(queue.obliterate({ force: true }), 2000, 'obliterate timed out').catch(() => undefined);
+      }
       await closeDeps(deps);
       await database?.drop();
     },

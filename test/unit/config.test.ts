@@ -25,4 +25,27 @@ describe('loadConfig', () => {
   it('refuses a short admin token', () => {
     expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN: must be at least 16 characters/);
   });
+
+  it('defaults outbound calls to public addresses only, with the documented webhook schedule', () => {
+    const config = loadConfig(valid);
+    expect(config.outbound.allowPrivate).toBe(false);
+    expect(config.webhooks).toMatchObject({ timeoutMs: 15000, retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000] });
+    expect(config.pointsLog.timeoutMs).toBe(5000);
+  });
+
+  it('reads a compressed retry schedule and names a bad one', () => {
+    expect(loadConfig({ ...valid, WEBHOOK_RETRY_SCHEDULE: '100ms,200ms' }).webhooks.retryScheduleMs).toEqual([100, 200]);
+    expect(() => loadConfig({ ...valid, WEBHOOK_RETRY_SCHEDULE: '5s,soon' })).toThrow(/WEBHOOK_RETRY_SCHEDULE: "soon" is not a duration/);
+  });
+});
+
+describe('contact card sessions', () => {
+  it('default to one idle hour and twelve hours at most', () => {
+    expect(loadConfig(valid).ui).toEqual({ sessionIdleMs: 3_600_000, sessionMaxAgeMs: 43_200_000 });
+  });
+
+  it('take other limits from the environment', () => {
+    expect(loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '15', UI_SESSION_MAX_HOURS: '8' }).ui).toEqual({ sessionIdleMs: 900_000, sessionMaxAgeMs: 28_800_000 });
+    expect(() => loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '0' })).toThrow(/UI_SESSION_IDLE_MINUTES/);
+  });
 });

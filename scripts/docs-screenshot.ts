@@ -1,0 +1,149 @@
+// npm run docs:screenshot
+// Regenerates docs/contact-card.png: a demo tenant with realistic points, seeded
+// through the real API and worker on a scratch database, signed in to with
+// headless Chromium. The clock is fixed, so the picture only changes when the page does.
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { migrateDatabase } from '../prisma/scripts/migrate.ts';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { closeDeps, createDeps } from '../src/deps.ts';
+import { startIngestWorker } from '../src/jobs/ingest.worker.ts';
+import { runLedgerMaintenance } from '../src/jobs/ledger-maintenance.job.ts';
+import { startWebhookWorker } from '../src/jobs/webhook.worker.ts';
+import { createLogger } from '../src/logger.ts';
+import { launchBrowser } from '../test/support/browser.ts';
+
+const OUTPUT = fileURLToPath(new URL('../docs/contact-card.png', import.meta.url));
+const POSTGRES = process.env.DOCS_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const REDIS = process.env.DOCS_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE = 'pf_docs_screenshot';
+const NOW = new Date('2026-03-14T10:30:00.000Z');
+const CONTACT = '7c1e4b52-9d3a-4f0e-a6b8-2f5d91c3e874';
+const ADMIN_TOKEN = randomBytes(24).toString('base64url');
+
+/** `n` days from NOW, whole minutes, so history times look like real ones. */
+const day = (n: number) => new Date(NOW.getTime() + Math.round(n * 1440) * 60_000).toISOString();
+
+async function maintenance(sql: string) {
+  const client = new pg.Client({ connectionString: POSTGRES });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+await maintenance(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+const databaseUrl = Object.assign(new URL(POSTGRES), { pathname: `/${DATABASE}` }).toString();
+await migrateDatabase(databaseUrl);
+
+const config = loadConfig({
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: REDIS,
+  ADMIN_TOKEN,
+  LOG_LEVEL: 'warn',
+  QUEUE_PREFIX: `pfdocs-${randomBytes(3).toString('hex')}`,
+  RATE_LIMIT_PER_SECOND: '0',
+  // The demo's point master listens on loopback.
+  OUTBOUND_ALLOW_PRIVATE: 'true',
+});
+const deps = createDeps(config, createLogger(config.logLevel, 'docs'), { now: () => new Date(NOW) });
+const app = await buildApp(deps);
+const worker = startIngestWorker(deps);
+const webhooks = startWebhookWorker(deps);
+// The demo point master: accepts every adjustment webhook.
+const master = createServer((request, response) => request.resume().on('end', () => response.writeHead(204).end()));
+await new Promise<void>((resolve) => master.listen(0, '127.0.0.1', resolve));
+const browser = await launchBrowser({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+
+async function call(method: 'POST' | 'GET' | 'PUT', url: string, headers: Record<string, string>, payload?: unknown) {
+  const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+  if (response.statusCode >= 300) throw new Error(`${method} ${url} answered ${response.statusCode}: ${response.body}`);
+  return response.json();
+}
+const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const admin = (url: string, payload: unknown) => call('POST', `/admin/v1${url}`, adminHeaders, payload);
+
+try {
+  const tenant = await admin('/tenants', { name: 'nordic-outdoor', mode: 'all-transaction' });
+  await admin(`/tenants/${tenant.id}/definitions`, { id: 1, name: 'Bonus points', description: 'Earned on purchases' });
+  await admin(`/tenants/${tenant.id}/definitions`, { id: 2, name: 'Member credits', description: 'Birthday and service gestures' });
+  const { key } = await admin(`/tenants/${tenant.id}/api-keys`, { name: 'point master' });
+  await admin(`/tenants/${tenant.id}/users`, { username: 'maria.lindqvist', displayName: 'Maria Lindqvist', password: 'demo-password-2026' });
+
+  const row = (amount: number, description: string, source: string, at: number, extra: { validFrom?: number; validTo?: number; definitionId?: number } = {}) => ({
+    contactId: CONTACT,
+    definitionId: extra.definitionId ?? 1,
+    amount,
+    source,
+    description,
+    timeStamp: day(at),
+    validFrom: day(extra.validFrom ?? at),
+    ...(extra.validTo === undefined ? {} : { validTo: day(extra.validTo) }),
+  });
+  const rows = [
+    row(600, 'Welcome bonus', 'Automation', -400.2, { validTo: -35 }),
+    row(1240, 'Purchase: Trail 40L backpack', 'Purchase', -120.07, { validTo: 245 }),
+    row(-300, 'Return: Merino base layer', 'Return', -96.3),
+    row(480, 'Purchase: Alpine down jacket', 'Purchase', -61.12, { validTo: 304 }),
+    row(250, 'Double points weekend', 'Automation', -40.25, { validTo: 12 }),
+    row(-500, 'Redeemed: 50 SEK voucher', 'Adjustment', -33.02),
+    row(320, 'Purchase: Hiking boots GTX', 'Purchase', -18.21, { validTo: 347 }),
+    row(150, 'Product review', 'Automation', -9.36, { validTo: 356 }),
+    row(75, 'Purchase: Wool socks, 3-pack', 'Purchase', -3.1, { validTo: 362 }),
+    row(200, 'Spring campaign bonus', 'Automation', -1.15, { validFrom: 6, validTo: 186 }),
+    row(120, 'Purchase: Headlamp 400', 'Purchase', -0.05, { validFrom: 14, validTo: 379 }),
+    row(500, 'Welcome to the member club', 'Manual', -25.3, { definitionId: 2, validTo: 340 }),
+  ];
+  const accepted = await call('POST', '/api/v2/point-accounts/transactions', { apikey: key }, rows);
+  for (;;) {
+    const status = await call('GET', `/api/v2/point-accounts/transactions/status/${accepted.id}`, { apikey: key });
+    if (status.status !== 'Queued' && status.status !== 'Processing') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await runLedgerMaintenance(deps);
+
+  await call('PUT', `/admin/v1/tenants/${tenant.id}/webhook`, adminHeaders, { url: `http://127.0.0.1:${(master.address() as AddressInfo).port}/webhooks/engage` });
+  await call('POST', '/api/v2/point-accounts/adjustments', { apikey: key }, {
+    contactId: CONTACT,
+    definitionId: 2,
+    amount: 100,
+    description: 'Apology for late delivery (case 4411)',
+    source: 'Manual',
+    userId: '5b0c7a2e-1f4d-4c9b-9a61-3e2f8d7c6b5a',
+    userName: 'Jonas Ek',
+  });
+
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/ui/login?tenant=nordic-outdoor`);
+  await page.getByLabel('Username').fill('maria.lindqvist');
+  await page.getByLabel('Password').fill('demo-password-2026');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Contact id').fill(CONTACT);
+  await page.getByRole('button', { name: 'Open card' }).click();
+  await page.getByRole('heading', { name: /History/ }).waitFor();
+  await page.getByLabel('Amount').fill('500');
+  await page.getByLabel('Reason').fill('Birthday gift');
+  await page.getByRole('button', { name: 'Send to point master' }).click();
+  await page.locator('[data-adjustments-list][data-settled="true"] li').nth(1).waitFor();
+  await page.locator('#contactId').focus();
+  await page.locator('#contactId').blur();
+  await page.screenshot({ path: OUTPUT, fullPage: true });
+  console.log(`Wrote ${OUTPUT}`);
+} finally {
+  await browser.close();
+  await worker.close();
+  await webhooks.close();
+  master.close();
+  await app.close();
+  for (const queue of [deps.ingestQueue, deps.webhookQueue]) await queue.obliterate({ force: true }).catch(() => undefined);
+  await closeDeps(deps);
+  await maintenance(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+}

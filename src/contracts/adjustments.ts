@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { DELIVERY_STATES } from '../domain/deliveries.ts';
+import { contactId, definitionId, links, paging, points } from './common.ts';
+
+const guid = z.guid().transform((id) => id.toLowerCase());
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const adjustmentBase = {
+  contactId,
+  definitionId,
+  amount: points.refine((amount) => amount !== 0, 'must not be zero'),
+  description: text(1000),
+};
+
+/** Given or removed by a person in the Engage UI. */
+export const manualAdjustment = z.object({
+  ...adjustmentBase,
+  source: z.literal('Manual'),
+  userId: guid.describe('The Engage user who made the change'),
+  userName: text(200),
+});
+
+/** Awarded by an automation (birthday, review, ...). */
+export const automationAdjustment = z.object({
+  ...adjustmentBase,
+  source: z.literal('Automation'),
+  reason: text(200),
+  processId: guid,
+  workflowId: guid,
+  workflowName: z.string().trim().max(200).default('').describe('May be empty, as Engage sends it'),
+});
+
+export const adjustmentBody = z
+  .discriminatedUnion('source', [manualAdjustment, automationAdjustment])
+  .meta({ id: 'AdjustmentRequest', description: 'A point adjustment; sent to the point master, never applied to the balance here' });
+
+export type AdjustmentInput = z.output<typeof adjustmentBody>;
+
+export const deliveryState = z.enum(DELIVERY_STATES);
+
+const deliveryFields = {
+  eventId: z.uuid().describe('The webhook event id: the same on every retry, so the master can de-duplicate'),
+  deliveryState,
+  attempts: z.int(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+};
+
+export const adjustment = z
+  .object({
+    id: z.uuid(),
+    contactId: z.string(),
+    definitionId: z.int(),
+    amount: z.int(),
+    description: z.string(),
+    source: z.enum(['Manual', 'Automation']),
+    userId: z.string().optional(),
+    userName: z.string().optional(),
+    reason: z.string().optional(),
+    processId: z.string().optional(),
+    workflowId: z.string().optional(),
+    workflowName: z.string().optional(),
+    createdOn: z.string(),
+    ...deliveryFields,
+    links,
+  })
+  .meta({ id: 'Adjustment' });
+
+export const adjustmentList = z
+  .object({ items: z.array(adjustment), totalCount: z.int(), offset: z.int(), count: z.int(), links })
+  .meta({ id: 'AdjustmentList' });
+
+export const adjustmentQuery = paging.extend({ contactId });
+export const adjustmentParams = z.object({ id: z.uuid() });

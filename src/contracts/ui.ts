@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { contactId } from './common.ts';
+import { deliveryState } from './adjustments.ts';
+import { transactionFilter } from './transactions.ts';
+
+/** The contact card's forms and addresses. Field names are those of the HTML forms. */
+
+export const loginForm = z.object({
+  tenant: z.string().trim().min(1, 'is required').max(100),
+  username: z.string().trim().min(1, 'is required').max(100),
+  password: z.string().min(1, 'is required').max(1024),
+  next: z.string().max(2000).optional(),
+});
+
+export const adminLoginForm = z.object({
+  token: z.string().min(1, 'is required').max(1024),
+  next: z.string().max(2000).optional(),
+});
+
+export const loginPageQuery = z.object({
+  tenant: z.string().max(100).optional(),
+  next: z.string().max(2000).optional(),
+});
+
+export const contactSearchQuery = z.object({ contactId: z.string().max(200).default('') });
+
+export const cardParams = z.object({ contactId });
+
+/** A history page: which account (by definition), which entries, and where in them. */
+export const cardQuery = z.object({
+  definition: z.coerce.number().int().positive().max(2147483647).optional(),
+  filter: transactionFilter.default('All'),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+/** Rows per history page. */
+export const HISTORY_PAGE_SIZE = 20;
+
+/**
+ * The give-or-remove-points form. The amount is typed as a positive number and
+ * the direction chosen apart, so nobody removes points by forgetting a minus
+ * sign; it becomes a Manual adjustment signed by the direction.
+ */
+export const adjustmentForm = z.object({
+  definitionId: z.coerce.number({ error: 'choose a point definition' }).int().positive('choose a point definition').max(2147483647),
+  direction: z.enum(['give', 'remove'], { error: 'choose whether to give or remove points' }),
+  amount: z
+    .string({ error: 'is required' })
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of points, like 250')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(2147483647, 'is too large')),
+  description: z.string({ error: 'is required' }).trim().min(1, 'is required: say why, e.g. "Complaint 4411: late delivery"').max(1000),
+});
+export type AdjustmentForm = z.output<typeof adjustmentForm>;
+
+/** After a form post without script: which adjustment was just sent, to confirm it on the card. */
+export const cardQueryAfterSend = cardQuery.extend({ sent: z.uuid().optional() });
+
+/** The operator's deliveries page: one tenant's webhook deliveries, by state. */
+export const deliveriesPageQuery = z.object({
+  tenant: z.union([z.uuid(), z.literal('')]).optional(),
+  state: deliveryState.optional(),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  replayed: z.uuid().optional(),
+  replayedAll: z.coerce.number().int().min(0).optional(),
+});
+
+export const replayForm = z.object({ tenantId: z.uuid(), id: z.uuid() });
+export const replayAllForm = z.object({ tenantId: z.uuid() });
+
+/** Rows per deliveries page. */
+export const DELIVERIES_PAGE_SIZE = 50;

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import type { AttemptOutcome, DeliveryState } from '../domain/deliveries.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+/** Enough to queue a delivery's next attempt: the job id is derived from both. */
+export interface QueuedDelivery {
+  id: string;
+  attempts: number;
+}
+
+/** A delivery this worker holds the lease of, with everything needed to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  leaseToken: string;
+  attempts: number;
+  failures: number;
+  tenantName: string;
+  webhook: { url: string; encryptionKey: string; signingSecret: string } | null;
+  adjustment: AdjustmentInput;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  adjustmentId: string;
+  contactId: string;
+  definitionId: number;
+  amount: number;
+  source: 'Manual' | 'Automation';
+  state: DeliveryState;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+  deliveredAt: Date | null;
+  createdAt: Date;
+}
+
+/** Row -> adjustment in the contract's shape, as stored by adjustments.repository. */
+export function toAdjustmentInput(row: Record<string, unknown>): AdjustmentInput {
+  const common = {
+    contactId: row.contact_id as string,
+    definitionId: row.definition_id as number,
+    amount: row.amount as number,
+    description: row.description as string,
+  };
+  if (row.source === 'Manual') return { ...common, source: 'Manual', userId: row.user_id as string, userName: row.user_name as string };
+  return {
+    ...common,
+    source: 'Automation',
+    reason: row.reason as string,
+    processId: row.process_id as string,
+    workflowId: row.workflow_id as string,
+    workflowName: (row.workflow_name as string | null) ?? '',
+  };
+}
+
+// A delivery may be sent when it is due and nobody holds an unexpired lease on
+// it. AwaitingConfiguration counts as due once the tenant has a webhook URL:
+// that closes the gap where an adjustment committed just as the URL was set.
+const sendableAt = (now: string) => `
+  (d.lease_until IS NULL OR d.lease_until <= ${now})
+  AND (   (d.state IN ('Pending', 'Retrying') AND d.next_attempt_at <= ${now})
+       OR (d.state = 'AwaitingConfiguration'
+           AND EXISTS (SELECT 1 FROM tenant_integration i WHERE i.tenant_id = d.tenant_id AND i.webhook_url IS NOT NULL)))`;
+
+/** The adjustment columns toAdjustmentInput reads. */
+export const ADJUSTMENT_INPUT_COLUMNS = `a.contact_id, a.definition_id, a.amount, a.description, a.source, a.user_id, a.user_name,
+  a.reason, a.process_id, a.workflow_id, a.workflow_name`;
+
+const RECORD_COLUMNS = `
+  d.id, d.adjustment_id, a.contact_id, a.definition_id, a.amount, a.source, d.state, d.attempts, d.last_status,
+  d.last_error, d.next_attempt_at, d.last_attempt_at, d.delivered_at, d.created_at`;
+
+const toRecord = (row: Record<string, unknown>): DeliveryRecord => ({
+  id: row.id as string,
+  adjustmentId: row.adjustment_id as string,
+  contactId: row.contact_id as string,
+  definitionId: row.definition_id as number,
+  amount: row.amount as number,
+  source: row.source as DeliveryRecord['source'],
+  state: row.state as DeliveryState,
+  attempts: row.attempts as number,
+  lastStatus: row.last_status as number | null,
+  lastError: row.last_error as string | null,
+  nextAttemptAt: row.next_attempt_at as Date | null,
+  lastAttemptAt: row.last_attempt_at as Date | null,
+  deliveredAt: row.delivered_at as Date | null,
+  createdAt: row.created_at as Date,
+});
+
+export function deliveriesRepository(pool: Pool) {
+  return {
+    /**
+     * Takes the lease on a delivery that may be sent now. The conditional
+     * UPDATE is the lock: a second worker's UPDATE waits for the first to
+     * commit, re-reads the row, finds the lease and claims nothing. The lease
+     * outlives the HTTP call, so a worker that dies mid-send only delays the
+     * delivery until the lease runs out and the recovery sweep re-queues it.
+     */
+    async claim(id: string, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
+      const leaseToken = randomUUID();
+      const { rows } = await pool.query(
+        `WITH claimed AS (
+           UPDATE webhook_delivery d
+              SET state = CASE WHEN d.state = 'AwaitingConfiguration' THEN 'Pending'::delivery_state ELSE d.state END,
+                  lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $4), updated_at = $2
+            WHERE d.id = $1 AND ${sendableAt('$2')}
+           RETURNING d.id, d.tenant_id, d.adjustment_id, d.attempts, d.failures)
+         SELECT c.id, c.attempts, c.failures, t.name AS tenant_name,
+                i.webhook_url, i.webhook_encryption_key, i.webhook_signing_secret, ${ADJUSTMENT_INPUT_COLUMNS}
+           FROM claimed c
+           JOIN tenant t ON t.id = c.tenant_id
+           JOIN point_adjustment a ON a.id = c.adjustment_id
+           LEFT JOIN tenant_integration i ON i.tenant_id = c.tenant_id`,
+        [id, now, leaseToken, leaseMs / 1000],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      const webhook = row.webhook_url
+        ? { url: row.webhook_url, encryptionKey: row.webhook_encryption_key, signingSecret: row.webhook_signing_secret }
+        : null;
+      return {
+        id,
+        leaseToken,
+        attempts: row.attempts,
+        failures: row.failures,
+        tenantName: row.tenant_name,
+        webhook,
+        adjustment: toAdjustmentInput(row),
+      };
+    },
+
+    /** Stores the outcome of an attempt and gives up the lease; null when the lease was lost meanwhile. */
+    async recordAttempt(claim: ClaimedDelivery, outcome: AttemptOutcome, attemptedAt: Date, now: Date): Promise<QueuedDelivery | null> {
+      const { rows } = await pool.query(
+        `UPDATE webhook_delivery
+            SET state = $3::delivery_state, attempts = attempts + 1, failures = $4, next_attempt_at = $5, last_attempt_at = $6,
+                last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
+                lease_token = NULL, lease_until = NULL, updated_at = $9
+          WHERE id = $1 AND lease_token = $2
+         RETURNING id, attempts`,
+        [claim.id, claim.leaseToken, outcome.state, outcome.failures, outcome.nextAttemptAt, attemptedAt, outcome.lastStatus, outcome.lastError, now],
+      );
+      return rows[0] ?? null;
+    },
+
+    /** Back to waiting: the webhook URL vanished between claim and send. */
+    async park(claim: ClaimedDelivery, now: Date): Promise<void> {
+      await pool.query(
+        `UPDATE webhook_delivery SET state = 'AwaitingConfiguration', next_attempt_at = NULL, lease_token = NULL, lease_until = NULL, updated_at = $3
+          WHERE id = $1 AND lease_token = $2`,
+        [claim.id, claim.leaseToken, now],
+      );
+    },
+
+    /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. */
+    async listSendable(now: Date, limit: number): Promise<QueuedDelivery[]> {
+      const { rows } = await pool.query(
+        `SELECT d.id, d.attempts FROM webhook_delivery d WHERE ${sendableAt('$1')}
+          ORDER BY d.next_attempt_at NULLS FIRST LIMIT $2`,
+        [now, limit],
+      );
+      return rows;
+    },
+
+    async list(tenantId: string, filter: { state?: DeliveryState | undefined; offset: number; count: number }) {
+      const [items, total] = await Promise.all([
+        pool.query(
+          `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id
+            WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)
+            ORDER BY a.seq DESC OFFSET $3 LIMIT $4`,
+          [tenantId, filter.state ?? null, filter.offset, filter.count],
+        ),
+        pool.query<{ n: number }>(
+          `SELECT count(*) AS n FROM webhook_delivery WHERE tenant_id = $1 AND ($2::delivery_state IS NULL OR state = $2)`,
+          [tenantId, filter.state ?? null],
+        ),
+      ]);
+      return { items: items.rows.map(toRecord), totalCount: total.rows[0]?.n ?? 0 };
+    },
+
+    async find(tenantId: string, id: string): Promise<DeliveryRecord | null> {
+      const { rows } = await pool.query(
+        `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id WHERE d.tenant_id = $1 AND d.id = $2`,
+        [tenantId, id],
+      );
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
+
+    /**
+     * Sends a dead letter (or a delivery waiting for its next retry) again now,
+     * with a fresh retry schedule. Null when it is not in such a state or a
+     * worker holds it at this moment.
+     */
+    async replay(tenantId: string, id: string, now: Date): Promise<QueuedDelivery | null> {
+      const { rows } = await pool.query(
+        `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
+          WHERE tenant_id = $1 AND id = $2 AND state IN ('Failed', 'Retrying') AND (lease_until IS NULL OR lease_until <= $3)
+         RETURNING id, attempts`,
+        [tenantId, id, now],
+      );
+      return rows[0] ?? null;
+    },
+
+    async replayAllFailed(tenantId: string, now: Date): Promise<QueuedDelivery[]> {
+      const { rows } = await pool.query(
+        `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $2, updated_at = $2
+          WHERE tenant_id = $1 AND state = 'Failed'
+         RETURNING id, attempts`,
+        [tenantId, now],
+      );
+      return rows;
+    },
+  };
+}
+
+export type DeliveriesRepository = ReturnType<typeof deliveriesRepository>;
+
+/** Makes the tenant's waiting deliveries Pending, inside the transaction that gives it a webhook URL. */
+export async function releaseAwaitingDeliveries(client: PoolClient, tenantId: string, now: Date): Promise<QueuedDelivery[]> {
+  const { rows } = await client.query(
+    `UPDATE webhook_delivery SET state = 'Pending', next_attempt_at = $2, updated_at = $2
+      WHERE tenant_id = $1 AND state = 'AwaitingConfiguration'
+     RETURNING id, attempts`,
+    [tenantId, now],
+  );
+  return rows;
+}

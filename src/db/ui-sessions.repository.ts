@@ -1,0 +1,127 @@
+import type { ThrottlePolicy, ThrottleState } from '../domain/login-throttle.ts';
+import type { SessionTimes } from '../domain/ui-sessions.ts';
+import type { Pool } from './pool.ts';
+
+export type UiSessionKind = 'user' | 'admin';
+
+export interface UiSessionRecord extends SessionTimes {
+  kind: UiSessionKind;
+  csrfToken: string;
+  credentialStamp: string | null;
+  /** The signed-in user of a user session, with its tenant; null for admin sessions. */
+  user: { id: string; username: string; displayName: string; tenantId: string; tenantName: string; disabled: boolean } | null;
+}
+
+interface SessionRow extends SessionTimes {
+  kind: UiSessionKind;
+  csrfToken: string;
+  credentialStamp: string | null;
+  userId: string | null;
+  username: string | null;
+  displayName: string | null;
+  disabledAt: Date | null;
+  tenantId: string | null;
+  tenantName: string | null;
+}
+
+/** Server-side sessions of the contact card and the operator pages, and the failed sign-in counters. */
+export function uiSessionsRepository(pool: Pool) {
+  return {
+    async create(
+      session: { tokenHash: string; kind: UiSessionKind; userId: string | null; csrfToken: string; credentialStamp: string | null } & SessionTimes,
+    ): Promise<void> {
+      await pool.query(
+        `INSERT INTO ui_session (token_hash, kind, user_id, csrf_token, credential_stamp, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [session.tokenHash, session.kind, session.userId, session.csrfToken, session.credentialStamp, session.createdAt, session.lastSeenAt, session.expiresAt],
+      );
+    },
+
+    async find(tokenHash: string): Promise<UiSessionRecord | null> {
+      const { rows } = await pool.query<SessionRow>(
+        `SELECT s.kind, s.csrf_token AS "csrfToken", s.credential_stamp AS "credentialStamp", s.created_at AS "createdAt",
+                s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username, u.display_name AS "displayName",
+                u.disabled_at AS "disabledAt", t.id AS "tenantId", t.name AS "tenantName"
+           FROM ui_session s LEFT JOIN ui_user u ON u.id = s.user_id LEFT JOIN tenant t ON t.id = u.tenant_id
+          WHERE s.token_hash = $1`,
+        [tokenHash],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      const user =
+        row.userId && row.tenantId
+          ? {
+              id: row.userId,
+              username: row.username ?? '',
+              displayName: row.displayName ?? '',
+              tenantId: row.tenantId,
+              tenantName: row.tenantName ?? '',
+              disabled: row.disabledAt !== null,
+            }
+          : null;
+      return {
+        kind: row.kind,
+        csrfToken: row.csrfToken,
+        credentialStamp: row.credentialStamp,
+        createdAt: row.createdAt,
+        lastSeenAt: row.lastSeenAt,
+        expiresAt: row.expiresAt,
+        user,
+      };
+    },
+
+    async touch(tokenHash: string, now: Date): Promise<void> {
+      await pool.query(`UPDATE ui_session SET last_seen_at = $2 WHERE token_hash = $1`, [tokenHash, now]);
+    },
+
+    async delete(tokenHash: string): Promise<void> {
+      await pool.query(`DELETE FROM ui_session WHERE token_hash = $1`, [tokenHash]);
+    },
+
+    /** Forgets sessions past their end or idle limit, and sign-in counters whose window and lock are over. */
+    async deleteStale(now: Date, idleMs: number, throttleWindowMs: number): Promise<void> {
+      await pool.query(`DELETE FROM ui_session WHERE expires_at <= $1 OR last_seen_at <= $1::timestamptz - $2 * interval '1 millisecond'`, [now, idleMs]);
+      await pool.query(
+        `DELETE FROM ui_login_throttle
+          WHERE window_started_at <= $1::timestamptz - $2 * interval '1 millisecond' AND (locked_until IS NULL OR locked_until <= $1)`,
+        [now, throttleWindowMs],
+      );
+    },
+
+    /** The locks of these keys that still hold at `now`. */
+    async locks(keys: readonly string[], now: Date): Promise<Date[]> {
+      const { rows } = await pool.query<{ lockedUntil: Date }>(
+        `SELECT locked_until AS "lockedUntil" FROM ui_login_throttle WHERE key = ANY($1::text[]) AND locked_until > $2`,
+        [keys, now],
+      );
+      return rows.map((row) => row.lockedUntil);
+    },
+
+    /**
+     * One more failure for `key`, as afterFailure() in domain/login-throttle.ts
+     * describes, in one statement so concurrent failures are all counted.
+     */
+    async recordFailure(key: string, now: Date, policy: ThrottlePolicy): Promise<ThrottleState> {
+      const open = `t.window_started_at > $2::timestamptz - $4 * interval '1 millisecond'`;
+      const failures = `CASE WHEN ${open} THEN t.failures + 1 ELSE 1 END`;
+      const { rows } = await pool.query<ThrottleState>(
+        `INSERT INTO ui_login_throttle AS t (key, failures, window_started_at, locked_until)
+         VALUES ($1, 1, $2, CASE WHEN 1 >= $3 THEN $2::timestamptz + $5 * interval '1 millisecond' END)
+         ON CONFLICT (key) DO UPDATE SET
+           failures = ${failures},
+           window_started_at = CASE WHEN ${open} THEN t.window_started_at ELSE $2 END,
+           locked_until = CASE WHEN ${failures} >= $3 THEN $2::timestamptz + $5 * interval '1 millisecond'
+                               WHEN ${open} THEN t.locked_until END
+         RETURNING failures, window_started_at AS "windowStartedAt", locked_until AS "lockedUntil"`,
+        [key, now, policy.maxFailures, policy.windowMs, policy.lockMs],
+      );
+      return rows[0]!;
+    },
+
+    async clearFailures(key: string): Promise<void> {
+      await pool.query(`DELETE FROM ui_login_throttle WHERE key = $1`, [key]);
+    },
+  };
+}
+
+export type UiSessionsRepository = ReturnType<typeof uiSessionsRepository>;

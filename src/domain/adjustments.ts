@@ -1,0 +1,66 @@
+import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import { encryptPayload, signWebhook } from './webhook-crypto.ts';
+
+export const ADD_POINTS_EVENT = 'loyalty.addPoints';
+
+/**
+ * The decrypted webhook payload, in the PascalCase fields and order Engage
+ * documents, so a master written against Engage reads it unchanged.
+ */
+export function webhookPayload(adjustment: AdjustmentInput): Record<string, string | number> {
+  const common = {
+    ContactId: adjustment.contactId,
+    Amount: adjustment.amount,
+    Description: adjustment.description,
+    Source: adjustment.source,
+    PointDefinitionId: adjustment.definitionId,
+  };
+  if (adjustment.source === 'Manual') return { ...common, UserId: adjustment.userId, UserName: adjustment.userName };
+  return {
+    ...common,
+    Reason: adjustment.reason,
+    ProcessId: adjustment.processId,
+    WorkflowId: adjustment.workflowId,
+    WorkflowName: adjustment.workflowName,
+  };
+}
+
+export interface WebhookEnvelope {
+  eventType: typeof ADD_POINTS_EVENT;
+  /** Fixed per delivery: the same on every retry. */
+  id: string;
+  /** `base64(IV || ciphertext)` of the JSON payload. */
+  payload: string;
+  /** The tenant's name. */
+  tenant: string;
+}
+
+export function webhookEnvelope(eventId: string, encryptedPayload: string, tenantName: string): WebhookEnvelope {
+  return { eventType: ADD_POINTS_EVENT, id: eventId, payload: encryptedPayload, tenant: tenantName };
+}
+
+/**
+ * The HTTP request of one delivery attempt: the encrypted envelope and its
+ * Standard Webhooks headers. Encrypted and signed per attempt, so a retry
+ * after a key rotation uses the new keys and carries a fresh timestamp.
+ */
+export function webhookRequest(attempt: {
+  eventId: string;
+  adjustment: AdjustmentInput;
+  tenantName: string;
+  encryptionKey: string;
+  signingSecret: string;
+  sentAt: Date;
+}): { body: string; headers: Record<string, string> } {
+  const payload = encryptPayload(JSON.stringify(webhookPayload(attempt.adjustment)), attempt.encryptionKey);
+  const body = JSON.stringify(webhookEnvelope(attempt.eventId, payload, attempt.tenantName));
+  const timestamp = Math.floor(attempt.sentAt.getTime() / 1000);
+  return {
+    body,
+    headers: {
+      'webhook-id': attempt.eventId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(attempt.signingSecret, { id: attempt.eventId, timestamp, body }),
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Deps } from '../deps.ts';
+import { WEBHOOK_QUEUE, type WebhookJobData, webhookJobData } from './queues.ts';
+import { webhookDeliveryJob } from './webhook-delivery.job.ts';
+
+/** Consumes the webhook queue. A job that throws is not retried by BullMQ: the outbox row is still due, so the sweep queues it again. */
+export function startWebhookWorker(deps: Deps): { worker: Worker<WebhookJobData>; close(): Promise<void> } {
+  const { config, log } = deps;
+  // Blocking reads need a connection of their own that retries forever.
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job: Job<WebhookJobData>) => webhookDeliveryJob(deps, webhookJobData.parse(job.data).deliveryId), {
+    connection,
+    prefix: config.queue.prefix,
+    concurrency: config.webhooks.concurrency,
+  });
+  worker.on('failed', (job, err) => log.warn({ deliveryId: job?.data.deliveryId, err }, 'webhook job failed; the recovery sweep will queue it again'));
+  worker.on('error', (err) => log.error({ err }, 'webhook worker error'));
+  return {
+    worker,
+    async close() {
+      await worker.close(); // waits for attempts in flight
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { adminLoginForm, loginForm, loginPageQuery } from '../../contracts/ui.ts';
+import type { UiSessionKind } from '../../db/ui-sessions.repository.ts';
+import { AppError } from '../../errors.ts';
+import {
+  clearSessionCookie,
+  loadSession,
+  LOGIN_PAGES,
+  loginCsrfToken,
+  requireCsrf,
+  requireLoginCsrf,
+  safeNext,
+  sessionToken,
+  setSessionCookie,
+} from '../../plugins/ui-session.ts';
+import { LockedOut, type UiAuthService } from '../../services/ui-auth.service.ts';
+import type { ShownProblem } from '../../ui/pages/layout.ts';
+import { adminLoginPage, loginPage } from '../../ui/pages/login.page.ts';
+
+const HOME: Record<UiSessionKind, string> = { user: '/ui', admin: '/ui/admin' };
+/** Route paths under the /ui prefix. */
+const ROUTES: Record<UiSessionKind, { login: string; logout: string }> = {
+  user: { login: '/login', logout: '/logout' },
+  admin: { login: '/admin/login', logout: '/admin/logout' },
+};
+
+const fieldProblem = (error: z.ZodError): ShownProblem => ({
+  title: 'Invalid request',
+  detail: 'Fill in every field.',
+  errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+});
+
+const problemOf = (err: AppError): ShownProblem => ({ title: err.title, detail: err.message, errors: err.errors });
+
+const sendPage = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
+
+interface LoginFormState {
+  next: string;
+  tenant?: string;
+  username?: string;
+  problem?: ShownProblem | null;
+}
+
+/** Sign-in and sign-out of the contact card (/ui/login) and of the operator pages (/ui/admin/login). */
+export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; sessionMaxAgeMs: number }> = async (app, { auth, sessionMaxAgeMs }) => {
+  const hide = true;
+
+  function renderLogin(kind: UiSessionKind, request: FastifyRequest, reply: FastifyReply, status: number, form: LoginFormState) {
+    const common = { action: LOGIN_PAGES[kind], csrfToken: loginCsrfToken(request, reply), next: form.next, problem: form.problem ?? null };
+    const body = kind === 'user' ? loginPage({ ...common, values: { tenant: form.tenant, username: form.username } }) : adminLoginPage(common);
+    return sendPage(reply, status, body);
+  }
+
+  /** Refusals are shown on the form itself, with the status an API client would get. */
+  async function signInOrShow(
+    kind: UiSessionKind,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: string,
+    values: { tenant?: string; username?: string },
+    open: () => Promise<{ token: string }>,
+  ) {
+    // Who tried is logged (never the password or token), so failed and locked-out sign-ins can be looked into.
+    const who = { kind, tenant: values.tenant, username: values.username };
+    try {
+      await requireLoginCsrf(request);
+      const { token } = await open();
+      setSessionCookie(request, reply, kind, token, sessionMaxAgeMs);
+      request.log.info(who, 'signed in');
+      return reply.redirect(safeNext(next, HOME[kind]), 303);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      request.log.warn({ ...who, code: err.code }, 'sign-in refused');
+      if (err instanceof LockedOut) reply.header('retry-after', String(err.retryAfterSeconds));
+      return renderLogin(kind, request, reply, err.status, { next, ...values, problem: problemOf(err) });
+    }
+  }
+
+  for (const kind of ['user', 'admin'] as const) {
+    app.get(ROUTES[kind].login, { schema: { hide, querystring: loginPageQuery }, onRequest: loadSession(auth, kind) }, async (request, reply) => {
+      const next = safeNext(request.query.next, HOME[kind]);
+      if (request.uiSession) return reply.redirect(next, 303);
+      return renderLogin(kind, request, reply, 200, { next, tenant: request.query.tenant });
+    });
+
+    app.post(ROUTES[kind].logout, { schema: { hide }, onRequest: loadSession(auth, kind) }, async (request, reply) => {
+      // Without a session there is nothing to end; the cookie is cleared either way.
+      if (request.uiSession) {
+        await requireCsrf(request);
+        await auth.signOut(sessionToken(request, kind));
+      }
+      clearSessionCookie(reply, kind);
+      return reply.redirect(LOGIN_PAGES[kind], 303);
+    });
+  }
+
+  app.post(ROUTES.user.login, { schema: { hide } }, async (request, reply) => {
+    const raw = (request.body ?? {}) as Record<string, unknown>;
+    const next = typeof raw.next === 'string' ? raw.next : HOME.user;
+    const values = { tenant: typeof raw.tenant === 'string' ? raw.tenant : '', username: typeof raw.username === 'string' ? raw.username : '' };
+    const form = loginForm.safeParse(raw);
+    if (!form.success) return renderLogin('user', request, reply, 400, { next, ...values, problem: fieldProblem(form.error) });
+    const { tenant, username, password } = form.data;
+    return signInOrShow('user', request, reply, next, values, () => auth.signIn({ tenantName: tenant, username, password }, request.ip));
+  });
+
+  app.post(ROUTES.admin.login, { schema: { hide } }, async (request, reply) => {
+    const raw = (request.body ?? {}) as Record<string, unknown>;
+    const next = typeof raw.next === 'string' ? raw.next : HOME.admin;
+    const form = adminLoginForm.safeParse(raw);
+    if (!form.success) return renderLogin('admin', request, reply, 400, { next, problem: fieldProblem(form.error) });
+    return signInOrShow('admin', request, reply, next, {}, () => auth.signInAdmin(form.data.token, request.ip));
+  });
+};

@@ -1,0 +1,93 @@
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { manualAdjustment } from '../../contracts/adjustments.ts';
+import { contactId } from '../../contracts/common.ts';
+import { adjustmentForm, cardParams, cardQueryAfterSend, contactSearchQuery, HISTORY_PAGE_SIZE } from '../../contracts/ui.ts';
+import { AppError } from '../../errors.ts';
+import { loadSession, requireCsrf, requireSession } from '../../plugins/ui-session.ts';
+import type { AdjustmentsService } from '../../services/adjustments.service.ts';
+import type { ContactCardService } from '../../services/contact-card.service.ts';
+import type { ActiveSession, SignedInUser, UiAuthService } from '../../services/ui-auth.service.ts';
+import { adjustmentsList, cardPage, cardUrl, searchPage } from '../../ui/pages/card.page.ts';
+import { parseForm, stringFields } from './forms.ts';
+import { wantsHtml } from './ui-errors.ts';
+
+/** requireSession('user') has run: the session and its user are there. */
+const signedIn = (session: ActiveSession | null): { user: SignedInUser; csrfToken: string } => ({ user: session!.user!, csrfToken: session!.csrfToken });
+
+const sendHtml = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
+
+
+/**
+ * The contact card: find a contact, see its accounts, history and the
+ * adjustments sent for it, and give or remove points. Everything is read and
+ * written within the signed-in user's tenant.
+ */
+export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: ContactCardService; adjustments: AdjustmentsService }> = async (
+  app,
+  { auth, cards, adjustments },
+) => {
+  app.addHook('onRequest', loadSession(auth, 'user'));
+  app.addHook('preHandler', requireSession('user'));
+  const hide = true;
+
+  app.get('/', { schema: { hide } }, async (request, reply) => sendHtml(reply, searchPage(signedIn(request.uiSession))));
+
+  app.get('/contacts', { schema: { hide, querystring: contactSearchQuery } }, async (request, reply) => {
+    const value = request.query.contactId.trim();
+    const parsed = contactId.safeParse(value);
+    if (parsed.success) return reply.redirect(cardUrl(parsed.data), 303);
+    const problem = {
+      title: 'Invalid request',
+      detail: value === '' ? 'Enter a contact id.' : 'A contact id is a uuid, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.',
+      errors: [{ path: 'contactId', message: value === '' ? 'is required' : 'must be a uuid' }],
+    };
+    return sendHtml(reply, searchPage({ ...signedIn(request.uiSession), value, problem }), 400);
+  });
+
+  app.get('/contacts/:contactId', { schema: { hide, params: cardParams, querystring: cardQueryAfterSend } }, async (request, reply) => {
+    const { user, csrfToken } = signedIn(request.uiSession);
+    const { definition, filter, offset, sent } = request.query;
+    const card = await cards.card(user.tenant, request.params.contactId, { definitionId: definition, filter, offset, count: HISTORY_PAGE_SIZE });
+    return sendHtml(reply, cardPage({ user, csrfToken, card, form: { sentId: sent } }));
+  });
+
+  app.get('/contacts/:contactId/adjustments', { schema: { hide, params: cardParams } }, async (request, reply) => {
+    const { user } = signedIn(request.uiSession);
+    const list = await cards.adjustments(user.tenant, request.params.contactId);
+    return sendHtml(reply, adjustmentsList({ contactId: request.params.contactId, readAt: list.readAt, adjustments: list }).toString());
+  });
+
+  /**
+   * Sends a Manual adjustment signed by the signed-in user. A form post
+   * without script is answered with the card (errors shown in the form, or a
+   * redirect that confirms the sending); the page script gets JSON or
+   * problem details.
+   */
+  app.post('/contacts/:contactId/adjustments', { schema: { hide, params: cardParams }, preHandler: requireCsrf }, async (request, reply) => {
+    const { user, csrfToken } = signedIn(request.uiSession);
+    const contact = request.params.contactId;
+    const values = stringFields(request.body);
+    try {
+      const { definitionId, direction, amount, description } = parseForm(adjustmentForm, values, 'adjustment');
+      const input = manualAdjustment.parse({
+        contactId: contact,
+        definitionId,
+        amount: direction === 'remove' ? -amount : amount,
+        description,
+        source: 'Manual',
+        userId: user.id,
+        userName: user.displayName,
+      });
+      const record = await adjustments.create(user.tenant, input);
+      request.log.info({ adjustmentId: record.id, userId: user.id, amount: input.amount }, 'adjustment sent from the contact card');
+      if (wantsHtml(request)) return reply.redirect(`${cardUrl(contact)}?sent=${record.id}#adjust`, 303);
+      return reply.code(202).send({ id: record.id, deliveryState: record.deliveryState });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500 || !wantsHtml(request)) throw err;
+      const card = await cards.card(user.tenant, contact, { filter: 'All', offset: 0, count: HISTORY_PAGE_SIZE });
+      const problem = { title: err.title, detail: err.message, errors: err.errors };
+      return sendHtml(reply, cardPage({ user, csrfToken, card, form: { values, problem } }), err.status);
+    }
+  });
+};

@@ -1,0 +1,134 @@
+import type { PointsLogEntry } from '../contracts/points-log.ts';
+import type { TransactionFilter } from '../contracts/transactions.ts';
+import type { AdjustmentRecord } from '../db/adjustments.repository.ts';
+import type { LedgerEntryRecord, LedgerRepository } from '../db/ledger.repository.ts';
+import type { PointAccountRecord, PointAccountsRepository } from '../db/point-accounts.repository.ts';
+import type { TenantRecord, TenantsRepository } from '../db/tenants.repository.ts';
+import type { Clock } from '../domain/clock.ts';
+import { AppError } from '../errors.ts';
+import type { AdjustmentsService } from './adjustments.service.ts';
+import type { PointsLogService } from './points-log.service.ts';
+
+export interface CardAccount extends PointAccountRecord {
+  definitionName: string;
+}
+
+interface Page {
+  offset: number;
+  count: number;
+  totalCount: number;
+}
+
+/** All-transaction mode: the follower's own ledger of one account. */
+export interface LedgerHistory extends Page {
+  kind: 'ledger';
+  definitionId: number;
+  filter: TransactionFilter;
+  items: LedgerEntryRecord[];
+}
+
+/** Balance-only mode: the master's points log of the contact, or why it could not be read. */
+export type PointsLogHistory =
+  | (Page & { kind: 'points-log'; items: PointsLogEntry[] })
+  | { kind: 'points-log-unavailable'; status: number; title: string; detail: string };
+
+export type CardAdjustment = AdjustmentRecord & { definitionName: string };
+
+export interface ContactCard {
+  contactId: string;
+  mode: TenantRecord['mode'];
+  pointSystemActive: boolean;
+  /** The moment balances, pending points and entry states were read at. */
+  readAt: Date;
+  accounts: CardAccount[];
+  definitions: { id: number; name: string }[];
+  history: LedgerHistory | PointsLogHistory | null;
+  adjustments: { items: CardAdjustment[]; totalCount: number };
+}
+
+/** A contact has one account per point definition; tenants have a handful of definitions, so one page holds them all. */
+const ALL = { offset: 0, count: 1000 };
+/** The newest adjustments are the ones anyone asks about ("did my points go out?"). */
+export const ADJUSTMENTS_SHOWN = 20;
+
+export interface CardView {
+  definitionId?: number | undefined;
+  filter: TransactionFilter;
+  offset: number;
+  count: number;
+}
+
+/**
+ * What the contact card shows, read with the same repositories and services
+ * that serve the v2 API (point accounts, transactions, adjustments, points
+ * log), so the card and the API can never disagree.
+ */
+export function contactCardService(deps: {
+  accounts: PointAccountsRepository;
+  ledger: LedgerRepository;
+  tenants: TenantsRepository;
+  adjustments: AdjustmentsService;
+  pointsLog: PointsLogService;
+  clock: Clock;
+}) {
+  const { accounts, ledger, tenants, adjustments, pointsLog, clock } = deps;
+
+  async function definitionNames(tenant: TenantRecord) {
+    const rows = await tenants.listDefinitions(tenant.id, ALL);
+    return { rows, name: (id: number) => rows.find((row) => row.id === id)?.name ?? `Definition ${id}` };
+  }
+
+  async function readPointsLog(tenant: TenantRecord, contactId: string, view: CardView): Promise<PointsLogHistory> {
+    try {
+      const entries = await pointsLog.get(tenant, contactId);
+      return { kind: 'points-log', offset: view.offset, count: view.count, totalCount: entries.length, items: entries.slice(view.offset, view.offset + view.count) };
+    } catch (err) {
+      // The card still shows balances and adjustments when the master is away; the history panel says why it is empty.
+      if (!(err instanceof AppError)) throw err;
+      return { kind: 'points-log-unavailable', status: err.status, title: err.title, detail: err.message };
+    }
+  }
+
+  async function recentAdjustments(tenant: TenantRecord, contactId: string, name: (id: number) => string) {
+    const page = await adjustments.list(tenant, contactId, { offset: 0, count: ADJUSTMENTS_SHOWN });
+    return { items: page.items.map((item) => ({ ...item, definitionName: name(item.definitionId) })), totalCount: page.totalCount };
+  }
+
+  return {
+    async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
+      const readAt = clock.now();
+      const [page, definitions, log] = await Promise.all([
+        accounts.listByContact(tenant, contactId, ALL, readAt),
+        definitionNames(tenant),
+        tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
+      ]);
+      const cardAccounts = page.items.map((account) => ({ ...account, definitionName: definitions.name(account.definitionId) }));
+
+      // The account whose ledger is shown: the one asked for, else the first.
+      const selected = cardAccounts.find((account) => account.definitionId === view.definitionId) ?? cardAccounts[0];
+      let history: ContactCard['history'] = log;
+      if (selected && tenant.mode === 'all-transaction') {
+        const entries = await ledger.listEntries(tenant.id, selected.id, view.filter, { offset: view.offset, count: view.count }, readAt);
+        history = { kind: 'ledger', definitionId: selected.definitionId, filter: view.filter, offset: view.offset, count: view.count, ...entries };
+      }
+      return {
+        contactId,
+        mode: tenant.mode,
+        pointSystemActive: tenant.pointSystemActive,
+        readAt,
+        accounts: cardAccounts,
+        definitions: definitions.rows.map((row) => ({ id: row.id, name: row.name })),
+        history,
+        adjustments: await recentAdjustments(tenant, contactId, definitions.name),
+      };
+    },
+
+    /** The adjustments list alone, which the page polls until every delivery has settled. */
+    async adjustments(tenant: TenantRecord, contactId: string) {
+      const { name } = await definitionNames(tenant);
+      return { readAt: clock.now(), ...(await recentAdjustments(tenant, contactId, name)) };
+    },
+  };
+}
+
+export type ContactCardService = ReturnType<typeof contactCardService>;

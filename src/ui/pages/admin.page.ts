@@ -1,0 +1,219 @@
+import type { TenantRecord } from '../../db/tenants.repository.ts';
+import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
+import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { page, problemBox, type ShownProblem } from './layout.ts';
+
+export interface QueueSummary {
+  name: string;
+  counts: Record<string, number> | null;
+}
+
+const COUNT_LABELS: [string, string][] = [
+  ['waiting', 'Waiting'],
+  ['active', 'Running'],
+  ['delayed', 'Retrying later'],
+  ['failed', 'Failed'],
+];
+
+export const adminNav = (current: 'home' | 'deliveries') => [
+  { href: '/ui/admin', label: 'Overview', current: current === 'home' },
+  { href: '/ui/admin/deliveries', label: 'Webhook deliveries', current: current === 'deliveries' },
+  { href: '/ui/admin/queues', label: 'Queues', current: false },
+];
+
+const adminAccount = (csrfToken: string) => ({ name: 'Operator', detail: 'signed in with the admin token', logoutAction: '/ui/admin/logout', csrfToken });
+
+export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]; tenants: TenantRecord[] }): string {
+  return page(
+    {
+      title: 'Operations',
+      nav: adminNav('home'),
+      account: adminAccount(input.csrfToken),
+    },
+    html`<section class="card-head">
+        <div>
+          <p class="eyebrow">Operations</p>
+          <h1>Overview</h1>
+        </div>
+        <p class="card-meta"><a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a></p>
+      </section>
+      <section class="panel" aria-labelledby="queues-title">
+        <h2 id="queues-title">Queues</h2>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr><th scope="col">Queue</th>${COUNT_LABELS.map(([, label]) => html`<th scope="col" class="num">${label}</th>`)}</tr>
+            </thead>
+            <tbody>
+              ${input.queues.map(
+                (queue) => html`<tr>
+                  <td data-label="Queue"><a href="/ui/admin/queues/queue/${encodeURIComponent(queue.name)}">${queue.name}</a></td>
+                  ${queue.counts
+                    ? COUNT_LABELS.map(([key, label]) => html`<td data-label="${label}" class="num">${formatPoints(queue.counts?.[key] ?? 0)}</td>`)
+                    : html`<td colspan="${COUNT_LABELS.length}"><span class="pill pill-failed">Redis unreachable</span></td>`}
+                </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>
+        <p class="hint">Postgres holds every batch; a job lost with Redis is queued again by the worker's recovery sweep.</p>
+      </section>
+      <section class="panel" aria-labelledby="tenants-title">
+        <h2 id="tenants-title">Tenants</h2>
+        ${input.tenants.length === 0
+          ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead><tr><th scope="col">Name</th><th scope="col">Mode</th><th scope="col">Point system</th><th scope="col">Id</th></tr></thead>
+                <tbody>
+                  ${input.tenants.map(
+                    (tenant) => html`<tr>
+                      <td data-label="Name">${tenant.name}</td>
+                      <td data-label="Mode">${tenant.mode}</td>
+                      <td data-label="Point system">${tenant.pointSystemActive ? html`<span class="pill pill-active">On</span>` : html`<span class="pill pill-neutral">Off</span>`}</td>
+                      <td data-label="Id"><code>${tenant.id}</code></td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`}
+      </section>`,
+  );
+}
+
+/** A delivery as the admin API lists it (dates as ISO strings). */
+export interface DeliveryRow {
+  id: string;
+  adjustmentId: string;
+  contactId: string;
+  definitionId: number;
+  amount: number;
+  source: 'Manual' | 'Automation';
+  state: DeliveryState;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+
+const STATE_TONE: Record<DeliveryState, string> = {
+  AwaitingConfiguration: 'waiting',
+  Pending: 'waiting',
+  Retrying: 'waiting',
+  Delivered: 'delivered',
+  Failed: 'failed',
+};
+
+export function deliveriesUrl(view: { tenantId?: string | undefined; state?: DeliveryState | undefined; offset?: number }): string {
+  const query = new URLSearchParams();
+  if (view.tenantId) query.set('tenant', view.tenantId);
+  if (view.state) query.set('state', view.state);
+  if (view.offset) query.set('offset', String(view.offset));
+  const qs = query.toString();
+  return `/ui/admin/deliveries${qs ? `?${qs}` : ''}`;
+}
+
+export interface DeliveriesView {
+  csrfToken: string;
+  now: Date;
+  tenants: TenantRecord[];
+  tenant: TenantRecord | null;
+  state: DeliveryState | undefined;
+  list: { items: DeliveryRow[]; totalCount: number; offset: number; count: number } | null;
+  notice?: string | null;
+  problem?: ShownProblem | null;
+}
+
+function replayForm(view: DeliveriesView, action: string, fields: Record<string, string>, label: string, quiet: boolean): SafeHtml {
+  return html`<form method="post" action="${action}" class="inline-form">
+    <input type="hidden" name="_csrf" value="${view.csrfToken}" />
+    ${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
+    <button type="submit" class="${quiet ? 'button button-quiet' : 'button button-primary'}">${label}</button>
+  </form>`;
+}
+
+export function deliveriesPage(view: DeliveriesView): string {
+  const { tenant, list } = view;
+  const states: (DeliveryState | undefined)[] = [undefined, ...DELIVERY_STATES];
+  return page(
+    { title: 'Webhook deliveries', nav: adminNav('deliveries'), account: adminAccount(view.csrfToken) },
+    html`<section class="card-head">
+        <div>
+          <p class="eyebrow">Operations</p>
+          <h1>Webhook deliveries</h1>
+        </div>
+      </section>
+      <section class="panel">
+        <form method="get" action="/ui/admin/deliveries" class="search">
+          <div class="field">
+            <label for="tenant">Tenant</label>
+            <div class="search-row">
+              <select id="tenant" name="tenant">
+                <option value="">Choose a tenant</option>
+                ${view.tenants.map((t) => html`<option value="${t.id}" ${t.id === tenant?.id ? html`selected` : ''}>${t.name}</option>`)}
+              </select>
+              <button type="submit" class="button button-primary">Show deliveries</button>
+            </div>
+          </div>
+        </form>
+        ${view.notice ? html`<div class="alert alert-success" role="status"><p>${view.notice}</p></div>` : ''}
+        ${problemBox(view.problem)}
+      </section>
+      ${tenant && list
+        ? html`<section class="panel" aria-labelledby="deliveries-title" id="history">
+            <div class="panel-head">
+              <h2 id="deliveries-title">${tenant.name}</h2>
+              <nav class="segmented" aria-label="Delivery state">
+                ${states.map(
+                  (state) =>
+                    html`<a href="${deliveriesUrl({ tenantId: tenant.id, state })}" ${state === view.state ? html`aria-current="true"` : ''}>${state ?? 'All'}</a>`,
+                )}
+              </nav>
+              ${replayForm(view, '/ui/admin/deliveries/replay-failed', { tenantId: tenant.id }, 'Replay all failed', false)}
+            </div>
+            ${list.items.length === 0
+              ? html`<p class="empty">No deliveries${view.state ? ` in state ${view.state}` : ''}.</p>`
+              : html`<div class="table-wrap">
+                  <table class="history">
+                    <thead>
+                      <tr>
+                        <th scope="col">Created</th>
+                        <th scope="col">Contact</th>
+                        <th scope="col" class="num">Points</th>
+                        <th scope="col">Source</th>
+                        <th scope="col">State</th>
+                        <th scope="col" class="num">Attempts</th>
+                        <th scope="col">Last answer</th>
+                        <th scope="col"><span class="visually-hidden">Action</span></th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${list.items.map((row) => {
+                        const next = row.nextAttemptAt ? new Date(row.nextAttemptAt) : null;
+                        return html`<tr data-delivery-id="${row.id}">
+                          <td data-label="Created">${formatDateTime(new Date(row.createdAt))}</td>
+                          <td data-label="Contact"><code>${row.contactId}</code></td>
+                          <td data-label="Points" class="num">${formatSignedPoints(row.amount)}</td>
+                          <td data-label="Source">${row.source}</td>
+                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${row.state}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted">next ${relativeTime(next, view.now)}</span>` : ''}</td>
+                          <td data-label="Attempts" class="num">${row.attempts}</td>
+                          <td data-label="Last answer" class="description">${row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : '—')}</td>
+                          <td data-label="Action">${canReplay(row.state) ? replayForm(view, '/ui/admin/deliveries/replay', { tenantId: tenant.id, id: row.id }, 'Replay', true) : ''}</td>
+                        </tr>`;
+                      })}
+                    </tbody>
+                  </table>
+                </div>`}
+            <nav class="pager" aria-label="Delivery pages">
+              <p class="pager-status">${list.totalCount === 0 ? '' : `Showing ${list.offset + 1}–${list.offset + list.items.length} of ${formatPoints(list.totalCount)}`}</p>
+              <div class="pager-links">
+                ${list.offset > 0 ? html`<a class="button" rel="prev" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: Math.max(0, list.offset - list.count) })}">← Newer</a>` : ''}
+                ${list.offset + list.count < list.totalCount ? html`<a class="button" rel="next" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: list.offset + list.count })}">Older →</a>` : ''}
+              </div>
+            </nav>
+          </section>`
+        : html`<p class="empty">Choose a tenant to see its deliveries.</p>`}`,
+  );
+}

@@ -1,0 +1,391 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uiSessionsRepository } from '../../src/db/ui-sessions.repository.ts';
+import { ADDRESS_THROTTLE, afterFailure, type ThrottleState, USER_THROTTLE } from '../../src/domain/login-throttle.ts';
+import { manualClock } from '../support/clock.ts';
+import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { cookieOf, createUiUser, csrfOf, FORM, form, HTML, postLogin, setCookieLine, signIn, signInAdmin } from '../support/ui.ts';
+
+const clock = manualClock('2030-05-01T08:00:00.000Z');
+let system: TestSystem;
+beforeAll(async () => {
+  system = await startSystem({}, { clock });
+});
+afterAll(() => system?.close());
+
+const MINUTE = 60_000;
+const admin = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+  system.app.inject({ method, url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload ? { payload: payload as object } : {}) });
+const page = (url: string, cookie?: string) => system.app.inject({ url, headers: { ...HTML, ...(cookie ? { cookie } : {}) } });
+
+async function tenantWithUser() {
+  const tenant = await createTenant(system.app);
+  const user = await createUiUser(system.app, tenant.id);
+  return { tenant, user, credentials: { tenant: tenant.name, username: user.username, password: user.password } };
+}
+
+describe('UI users through the admin API', () => {
+  it('creates a user (201) and never answers the password or its hash', async () => {
+    const tenant = await createTenant(system.app);
+    const response = await admin('POST', `/tenants/${tenant.id}/users`, { username: 'Anna.Berg', password: 'a long enough password', displayName: ' Anna Berg ' });
+    expect(response.statusCode, response.body).toBe(201);
+    expect(response.json()).toEqual({
+      id: expect.any(String),
+      tenantId: tenant.id,
+      username: 'anna.berg',
+      displayName: 'Anna Berg',
+      disabled: false,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    expect(response.body).not.toMatch(/password|scrypt/i);
+    const { rows } = await system.deps.pool.query(`SELECT password_hash FROM ui_user WHERE id = $1`, [response.json().id]);
+    expect(rows[0].password_hash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$/);
+    expect((await admin('GET', `/tenants/${tenant.id}/users`)).json()).toEqual([response.json()]);
+  });
+
+  it('refuses a second user of the same name in the tenant (409), whatever the case, but allows it in another tenant', async () => {
+    const [a, b] = [await createTenant(system.app), await createTenant(system.app)];
+    await createUiUser(system.app, a.id, { username: 'sam' });
+    const again = await admin('POST', `/tenants/${a.id}/users`, { username: 'SAM', password: 'another long password', displayName: 'Sam' });
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect((await admin('POST', `/tenants/${b.id}/users`, { username: 'sam', password: 'another long password', displayName: 'Sam' })).statusCode).toBe(201);
+  });
+
+  it('refuses a short password and a bad username with problem details naming the fields', async () => {
+    const tenant = await createTenant(system.app);
+    const response = await admin('POST', `/tenants/${tenant.id}/users`, { username: 'no spaces', password: 'short', displayName: '' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors.map((e: { path: string }) => e.path).sort()).toEqual(['displayName', 'password', 'username']);
+  });
+
+  it('answers 404 for an unknown tenant or a user of another tenant', async () => {
+    const [a, b] = [await createTenant(system.app), await createTenant(system.app)];
+    const user = await createUiUser(system.app, a.id);
+    expect((await admin('POST', `/tenants/00000000-0000-4000-8000-000000000000/users`, { username: 'x', password: 'long enough password', displayName: 'X' })).statusCode).toBe(404);
+    expect((await admin('POST', `/tenants/${b.id}/users/${user.id}/disable`)).statusCode).toBe(404);
+    expect((await admin('GET', `/tenants/${b.id}/users/${user.id}`)).statusCode).toBe(404);
+  });
+
+  it('needs the admin token', async () => {
+    const tenant = await createTenant(system.app);
+    const response = await system.app.inject({ method: 'GET', url: `/admin/v1/tenants/${tenant.id}/users` });
+    expect(response.statusCode).toBe(401);
+  });
+
+  it('disabling a user ends its sessions at once and refuses its sign-ins; enabling lets it back in', async () => {
+    const { tenant, user, credentials } = await tenantWithUser();
+    const session = await signIn(system.app, credentials);
+    const disabled = await admin('POST', `/tenants/${tenant.id}/users/${user.id}/disable`);
+    expect(disabled.json()).toMatchObject({ id: user.id, disabled: true });
+    expect((await page('/ui', session.cookie)).statusCode).toBe(303);
+    expect((await postLogin(system.app, '/ui/login', credentials)).statusCode).toBe(401);
+    await admin('POST', `/tenants/${tenant.id}/users/${user.id}/enable`);
+    await signIn(system.app, credentials);
+  });
+
+  it('resetting a password ends the old sessions, refuses the old password, accepts the new one', async () => {
+    const { tenant, user, credentials } = await tenantWithUser();
+    const session = await signIn(system.app, credentials);
+    const reset = await admin('POST', `/tenants/${tenant.id}/users/${user.id}/password`, { password: 'a brand new password' });
+    expect(reset.statusCode, reset.body).toBe(200);
+    expect(reset.body).not.toMatch(/password"/);
+    expect((await page('/ui', session.cookie)).statusCode).toBe(303);
+    expect((await postLogin(system.app, '/ui/login', credentials)).statusCode).toBe(401);
+    await signIn(system.app, { ...credentials, password: 'a brand new password' });
+  });
+});
+
+describe('signing in', () => {
+  it('refuses a wrong password, an unknown user and an unknown tenant with the same words, and sets no session', async () => {
+    const { credentials } = await tenantWithUser();
+    for (const attempt of [
+      { ...credentials, password: 'wrong password!' },
+      { ...credentials, username: 'nobody' },
+      { ...credentials, tenant: 'no-such-tenant' },
+    ]) {
+      const response = await postLogin(system.app, '/ui/login', attempt);
+      expect(response.statusCode).toBe(401);
+      expect(response.body).toContain('Wrong organisation, username or password');
+      expect(cookieOf(response, 'pf_session')).toBeUndefined();
+      // The form keeps what was typed, except the password.
+      expect(response.body).toContain(`value="${attempt.username}"`);
+      expect(response.body).not.toContain(attempt.password);
+    }
+  });
+
+  it('is case-insensitive in the username and sends the browser where it was going', async () => {
+    const { credentials } = await tenantWithUser();
+    const response = await postLogin(system.app, '/ui/login', { ...credentials, username: credentials.username.toUpperCase(), next: '/ui/contacts?contactId=x' });
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/ui/contacts?contactId=x');
+  });
+
+  it('never redirects to another site after signing in', async () => {
+    const { credentials } = await tenantWithUser();
+    for (const next of ['https://evil.example/', '//evil.example/ui', '/\\evil.example', '/uix']) {
+      const response = await postLogin(system.app, '/ui/login', { ...credentials, next });
+      expect(response.headers.location, next).toBe('/ui');
+    }
+  });
+
+  it('sends a browser without a session to the sign-in page and answers 401 to scripts', async () => {
+    const response = await page('/ui/contacts/3fa85f64-5717-4562-b3fc-2c963f66afa6?filter=Active');
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/ui/login?next=%2Fui%2Fcontacts%2F3fa85f64-5717-4562-b3fc-2c963f66afa6%3Ffilter%3DActive');
+    const script = await system.app.inject({ url: '/ui/contacts/3fa85f64-5717-4562-b3fc-2c963f66afa6', headers: { accept: 'application/json' } });
+    expect(script.statusCode).toBe(401);
+    expect(script.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('sets the session cookie HttpOnly, SameSite=Lax, scoped to /ui, and not Secure over plain HTTP', async () => {
+    const { credentials } = await tenantWithUser();
+    const response = await postLogin(system.app, '/ui/login', credentials);
+    const line = setCookieLine(response, 'pf_session')!;
+    expect(line).toMatch(/; HttpOnly/);
+    expect(line).toMatch(/; SameSite=Lax/);
+    expect(line).toMatch(/; Path=\/ui(;|$)/);
+    expect(line).toMatch(/; Max-Age=43200/);
+    expect(line).not.toMatch(/Secure/);
+    // Only a hash of the token is stored.
+    const token = cookieOf(response, 'pf_session')!.split('=')[1]!;
+    const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM ui_session WHERE token_hash = $1`, [token]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('sets the cookie Secure when the request came over TLS through a trusted proxy', async () => {
+    const proxied = await startSystem({ DATABASE_URL: system.deps.config.databaseUrl, TRUST_PROXY: 'true' }, { clock });
+    try {
+      const tenant = await createTenant(proxied.app);
+      const user = await createUiUser(proxied.app, tenant.id);
+      const response = await postLogin(proxied.app, '/ui/login', { tenant: tenant.name, username: user.username, password: user.password }, { 'x-forwarded-proto': 'https' });
+      expect(setCookieLine(response, 'pf_session')).toMatch(/; Secure/);
+      expect(response.headers['strict-transport-security']).toBe('max-age=31536000');
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('ends a session after an hour without use, and after 12 hours in any case', async () => {
+    const { credentials } = await tenantWithUser();
+    const idle = await signIn(system.app, credentials);
+    clock.advance(59 * MINUTE);
+    expect((await page('/ui', idle.cookie)).statusCode).toBe(200);
+    clock.advance(59 * MINUTE);
+    expect((await page('/ui', idle.cookie)).statusCode).toBe(200);
+    clock.advance(61 * MINUTE);
+    expect((await page('/ui', idle.cookie)).statusCode).toBe(303);
+
+    const busy = await signIn(system.app, credentials);
+    for (let hour = 0; hour < 12; hour++) {
+      expect((await page('/ui', busy.cookie)).statusCode).toBe(200);
+      clock.advance(50 * MINUTE);
+      expect((await page('/ui', busy.cookie)).statusCode).toBe(200);
+      clock.advance(10 * MINUTE);
+    }
+    expect((await page('/ui', busy.cookie)).statusCode).toBe(303);
+  });
+
+  it('signs out: the session ends on the server, the cookie is cleared', async () => {
+    const { credentials } = await tenantWithUser();
+    const session = await signIn(system.app, credentials);
+    const response = await system.app.inject({ method: 'POST', url: '/ui/logout', headers: { ...HTML, ...FORM, cookie: session.cookie }, payload: form({ _csrf: session.csrf }) });
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/ui/login');
+    expect(setCookieLine(response, 'pf_session')).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect((await page('/ui', session.cookie)).statusCode).toBe(303);
+  });
+});
+
+describe('lock-out after failed sign-ins', () => {
+  it('locks a username after 5 failures in 15 minutes, refusing even the right password, for 15 minutes', async () => {
+    const { credentials } = await tenantWithUser();
+    for (let i = 0; i < 5; i++) {
+      expect((await postLogin(system.app, '/ui/login', { ...credentials, password: `wrong-${i}` })).statusCode).toBe(401);
+    }
+    const locked = await postLogin(system.app, '/ui/login', credentials);
+    expect(locked.statusCode).toBe(429);
+    expect(locked.headers['retry-after']).toBe('900');
+    expect(locked.body).toContain('Too many failed sign-ins. Try again in 15 minutes.');
+    // Another person of the same tenant is not affected.
+    clock.advance(14 * MINUTE);
+    expect((await postLogin(system.app, '/ui/login', credentials)).statusCode).toBe(429);
+    clock.advance(MINUTE + 1000);
+    expect((await postLogin(system.app, '/ui/login', credentials)).statusCode).toBe(303);
+  });
+
+  it('locks a client address after 20 failures across usernames, leaving other addresses alone', async () => {
+    const { credentials } = await tenantWithUser();
+    const from = (remoteAddress: string, fields: Record<string, string>) => postLoginFrom(remoteAddress, fields);
+    for (let i = 0; i < 20; i++) {
+      expect((await from('10.9.8.7', { ...credentials, username: `guess-${i}` })).statusCode).toBe(401);
+    }
+    expect((await from('10.9.8.7', credentials)).statusCode).toBe(429);
+    expect((await from('10.9.8.8', credentials)).statusCode).toBe(303);
+    clock.advance(16 * MINUTE);
+  });
+
+  it('a password reset lifts the lock-out of that user', async () => {
+    const { tenant, user, credentials } = await tenantWithUser();
+    for (let i = 0; i < 5; i++) await postLogin(system.app, '/ui/login', { ...credentials, password: `wrong-${i}` });
+    expect((await postLogin(system.app, '/ui/login', credentials)).statusCode).toBe(429);
+    await admin('POST', `/tenants/${tenant.id}/users/${user.id}/password`, { password: 'the reset password' });
+    expect((await postLogin(system.app, '/ui/login', { ...credentials, password: 'the reset password' })).statusCode).toBe(303);
+  });
+
+  it('counts failures in SQL exactly as the domain rule says, concurrent failures included', async () => {
+    const sessions = uiSessionsRepository(system.deps.pool);
+    const key = `test:${Math.random()}`;
+    let model: ThrottleState | null = null;
+    const start = clock.now().getTime();
+    for (const minutes of [0, 1, 2, 16, 17, 18, 19, 20, 21, 40, 41]) {
+      const at = new Date(start + minutes * MINUTE);
+      model = afterFailure(model, at, USER_THROTTLE);
+      expect(await sessions.recordFailure(key, at, USER_THROTTLE), `minute ${minutes}`).toEqual(model);
+    }
+    const burst = `test:${Math.random()}`;
+    await Promise.all(Array.from({ length: 25 }, () => sessions.recordFailure(burst, clock.now(), ADDRESS_THROTTLE)));
+    const { rows } = await system.deps.pool.query(`SELECT failures, locked_until FROM ui_login_throttle WHERE key = $1`, [burst]);
+    expect(rows[0].failures).toBe(25);
+    expect(rows[0].locked_until).not.toBeNull();
+  });
+});
+
+async function postLoginFrom(remoteAddress: string, fields: Record<string, string>) {
+  const form0 = await system.app.inject({ url: '/ui/login', headers: HTML, remoteAddress });
+  return system.app.inject({
+    method: 'POST',
+    url: '/ui/login',
+    remoteAddress,
+    headers: { ...HTML, ...FORM, cookie: cookieOf(form0, 'pf_login_csrf')! },
+    payload: form({ _csrf: csrfOf(form0.body), ...fields }),
+  });
+}
+
+describe('CSRF', () => {
+  it('refuses a state-changing request without the session token, with another token, or from another site', async () => {
+    const { credentials } = await tenantWithUser();
+    const session = await signIn(system.app, credentials);
+    const logout = (payload: Record<string, string>, headers: Record<string, string> = {}) =>
+      system.app.inject({ method: 'POST', url: '/ui/logout', headers: { ...HTML, ...FORM, cookie: session.cookie, ...headers }, payload: form(payload) });
+    const other = await signIn(system.app, credentials);
+
+    for (const [payload, headers] of [
+      [{}, {}],
+      [{ _csrf: 'x' }, {}],
+      [{ _csrf: other.csrf }, {}],
+      [{ _csrf: session.csrf }, { origin: 'https://evil.example' }],
+      [{ _csrf: session.csrf }, { 'sec-fetch-site': 'cross-site' }],
+    ] as [Record<string, string>, Record<string, string>][]) {
+      const response = await logout(payload, headers);
+      expect(response.statusCode, JSON.stringify([payload, headers])).toBe(403);
+      expect(response.body).toMatch(/did not come from this site|Requests from other sites are refused/);
+    }
+    // Still signed in: nothing happened.
+    expect((await page('/ui', session.cookie)).statusCode).toBe(200);
+    const ok = await logout({ _csrf: session.csrf }, { origin: 'http://localhost:8080', host: 'localhost:8080' });
+    expect(ok.statusCode).toBe(303);
+  });
+
+  it('takes the token from the x-csrf-token header for scripts', async () => {
+    const { credentials } = await tenantWithUser();
+    const session = await signIn(system.app, credentials);
+    const response = await system.app.inject({ method: 'POST', url: '/ui/logout', headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } });
+    expect(response.statusCode).toBe(303);
+  });
+
+  it('refuses a sign-in form that was not served to this browser', async () => {
+    const { credentials } = await tenantWithUser();
+    const noCookie = await system.app.inject({ method: 'POST', url: '/ui/login', headers: { ...HTML, ...FORM }, payload: form({ ...credentials, _csrf: 'forged' }) });
+    expect(noCookie.statusCode).toBe(403);
+    expect(noCookie.body).toContain('The sign-in form expired or did not come from this site');
+    expect(cookieOf(noCookie, 'pf_session')).toBeUndefined();
+    const loginPage = await page('/ui/login');
+    const mismatch = await system.app.inject({
+      method: 'POST',
+      url: '/ui/login',
+      headers: { ...HTML, ...FORM, cookie: cookieOf(loginPage, 'pf_login_csrf')! },
+      payload: form({ ...credentials, _csrf: 'forged' }),
+    });
+    expect(mismatch.statusCode).toBe(403);
+  });
+});
+
+describe('security headers', () => {
+  it('sends a strict CSP (no inline script), frame and sniffing protection and no caching on every UI page', async () => {
+    const { credentials } = await tenantWithUser();
+    const session = await signIn(system.app, credentials);
+    for (const response of [await page('/ui/login'), await page('/ui', session.cookie), await page('/ui/nope', session.cookie), await page('/ui/admin/login')]) {
+      const csp = String(response.headers['content-security-policy']);
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("default-src 'none'");
+      expect(response.headers['x-frame-options']).toBe('DENY');
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['referrer-policy']).toBe('same-origin');
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers['strict-transport-security']).toBeUndefined();
+    }
+  });
+
+  it('serves its own assets (no other origin) and answers 404 pages as HTML to browsers', async () => {
+    const css = await page('/ui/assets/card.css');
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['content-type']).toMatch(/text\/css/);
+    expect((await page('/ui/assets/card.js')).headers['content-type']).toMatch(/javascript/);
+    const login = await page('/ui/login');
+    expect(login.body).not.toMatch(/(src|href)="https?:/);
+    const missing = await page('/ui/assets/nope.js');
+    expect(missing.statusCode).toBe(404);
+  });
+});
+
+describe('operator pages', () => {
+  it('keep the queue dashboard and overview behind the admin sign-in', async () => {
+    const anonymous = await page('/ui/admin/queues');
+    expect(anonymous.statusCode).toBe(303);
+    expect(anonymous.headers.location).toBe('/ui/admin/login?next=%2Fui%2Fadmin%2Fqueues');
+    expect((await system.app.inject({ url: '/ui/admin/queues/api/queues' })).statusCode).toBe(401);
+    expect((await page('/ui/admin')).statusCode).toBe(303);
+
+    // A contact card session is not an operator session.
+    const { credentials } = await tenantWithUser();
+    const user = await signIn(system.app, credentials);
+    expect((await system.app.inject({ url: '/ui/admin/queues/api/queues', headers: { cookie: user.cookie } })).statusCode).toBe(401);
+
+    const wrong = await postLogin(system.app, '/ui/admin/login', { token: 'not-the-admin-token' });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toContain('Wrong admin token');
+
+    const operator = await signInAdmin(system.app, ADMIN_TOKEN);
+    const dashboard = await page('/ui/admin/queues', operator.cookie);
+    expect(dashboard.statusCode).toBe(200);
+    expect(dashboard.body).not.toContain('fonts.googleapis.com');
+    expect(dashboard.headers['content-security-policy']).toMatch(/script-src 'self';/);
+    const api = await system.app.inject({ url: '/ui/admin/queues/api/queues', headers: { cookie: operator.cookie } });
+    expect(api.statusCode).toBe(200);
+    expect(api.json().queues.map((q: { name: string }) => q.name)).toContain('ingest');
+    // The dashboard's own state-changing calls are refused from other sites.
+    const crossSite = await system.app.inject({ method: 'PUT', url: '/ui/admin/queues/api/queues/ingest/pause', headers: { cookie: operator.cookie, origin: 'https://evil.example' } });
+    expect(crossSite.statusCode).toBe(403);
+  });
+
+  it('sets the admin cookie SameSite=Strict and scoped to /ui/admin', async () => {
+    const response = await postLogin(system.app, '/ui/admin/login', { token: ADMIN_TOKEN });
+    const line = setCookieLine(response, 'pf_admin')!;
+    expect(line).toMatch(/; HttpOnly/);
+    expect(line).toMatch(/; SameSite=Strict/);
+    expect(line).toMatch(/; Path=\/ui\/admin(;|$)/);
+  });
+
+  it('ends operator sessions when the admin token changes', async () => {
+    const operator = await signInAdmin(system.app, ADMIN_TOKEN);
+    const rotated = await startSystem({ DATABASE_URL: system.deps.config.databaseUrl, ADMIN_TOKEN: 'a-new-admin-token-after-rotation' }, { clock });
+    try {
+      expect((await rotated.app.inject({ url: '/ui/admin', headers: { ...HTML, cookie: operator.cookie } })).statusCode).toBe(303);
+    } finally {
+      await rotated.close();
+    }
+  });
+});
