@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
-import { contactId, definitionId, links, paging, points } from './common.ts';
+import { contactId, definitionId, links, paging, points, storableText } from './common.ts';
 
 const guid = z.guid().transform((id) => id.toLowerCase());
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => storableText.trim().min(1).max(max);
 
 const adjustmentBase = {
   contactId,
@@ -27,7 +27,7 @@ export const automationAdjustment = z.object({
   reason: text(200),
   processId: guid,
   workflowId: guid,
-  workflowName: z.string().trim().max(200).default('').describe('May be empty, as Engage sends it'),
+  workflowName: storableText.trim().max(200).default('').describe('May be empty, as Engage sends it'),
 });
 
 export const adjustmentBody = z

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONTACT_ID_PLACEHOLDER, pointsLogUrl } from '../domain/points-log.ts';
 import { deliveryState } from './adjustments.ts';
-import { paging } from './common.ts';
+import { paging, storableText } from './common.ts';
 import { tenantParams } from './admin.ts';
 
 /**
@@ -33,8 +33,7 @@ const urlTemplate = z
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer']);
 
 /** `Authorization: Bearer abc` -> { name: 'Authorization', value: 'Bearer abc' }, the form curl's -H takes. */
-export const authHeader = z
-  .string()
+export const authHeader = storableText
   .max(4000)
   .transform((line, ctx) => {
     const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*[^\s])[ \t]*$/.exec(line);

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { contactId } from './common.ts';
+import { contactId, storableText } from './common.ts';
 import { deliveryState } from './adjustments.ts';
 import { transactionFilter } from './transactions.ts';
 
 /** The contact card's forms and addresses. Field names are those of the HTML forms. */
 
 export const loginForm = z.object({
-  tenant: z.string().trim().min(1, 'is required').max(100),
-  username: z.string().trim().min(1, 'is required').max(100),
+  tenant: storableText.trim().min(1, 'is required').max(100),
+  username: storableText.trim().min(1, 'is required').max(100),
   password: z.string().min(1, 'is required').max(1024),
   next: z.string().max(2000).optional(),
 });
