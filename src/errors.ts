@@ -44,6 +44,11 @@ export class AppError extends Error {
     return problems[this.code].status;
   }
 
+  /** The name Fastify and plugins with error handlers of their own (the queue dashboard) read the status from. */
+  get statusCode(): number {
+    return this.status;
+  }
+
   get title(): string {
     return problems[this.code].title;
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { cookieOf, csrfOf, FORM, form, HTML, signInAdmin } from '../support/ui.ts';
 
 /** One focused case for each 5xx or unusable 202 that the generated bad input found. */
 let system: TestSystem;
@@ -120,5 +121,70 @@ describe('deeply nested JSON', () => {
     const nested = `${'['.repeat(64)}${']'.repeat(64)}`;
     const deepest = await system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/transactions', headers: { ...ledgerTenant.headers, 'content-type': 'application/json' }, payload: nested });
     expect(deepest.statusCode).toBe(202);
+  });
+});
+
+describe('text Postgres cannot store, in the point master integration and the UI', () => {
+  const nul = 'a\u0000b';
+
+  it('adjustment fields answer 400 naming the field', async () => {
+    const base = { contactId: randomUUID(), definitionId: 1, amount: 5, description: 'ok' };
+    const cases = [
+      [{ ...base, description: nul, source: 'Manual', userId: randomUUID(), userName: 'Ann' }, 'description'],
+      [{ ...base, source: 'Manual', userId: randomUUID(), userName: nul }, 'userName'],
+      [{ ...base, source: 'Automation', reason: nul, processId: randomUUID(), workflowId: randomUUID() }, 'reason'],
+      [{ ...base, source: 'Automation', reason: 'x', processId: randomUUID(), workflowId: randomUUID(), workflowName: 'x\ud800' }, 'workflowName'],
+    ] as const;
+    for (const [payload, field] of cases) {
+      const response = await system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/adjustments', headers: balanceTenant.headers, payload });
+      expect(response.statusCode, field).toBe(400);
+      expect(response.json().errors).toEqual([{ path: field, message: 'must not contain NUL or unpaired surrogate characters' }]);
+    }
+  });
+
+  it('a contact card user display name and a points-log auth header answer 400', async () => {
+    const user = await system.app.inject({
+      method: 'POST',
+      url: `/admin/v1/tenants/${balanceTenant.id}/users`,
+      headers: admin,
+      payload: { username: 'ann', displayName: nul, password: 'a-long-enough-password' },
+    });
+    expect(user.statusCode).toBe(400);
+    expect(user.json().errors).toEqual([{ path: 'displayName', message: 'must not contain NUL or unpaired surrogate characters' }]);
+
+    const pointsLog = await system.app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${balanceTenant.id}/points-log`,
+      headers: admin,
+      payload: { urlTemplate: 'https://master.example/points/{contactId}', authHeader: `X-Key: ${nul}` },
+    });
+    expect(pointsLog.statusCode).toBe(400);
+    expect(pointsLog.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('a sign-in with NUL in the tenant or user name is refused with the form, not a 500 page', async () => {
+    const page = await system.app.inject({ url: '/ui/login', headers: HTML });
+    const response = await system.app.inject({
+      method: 'POST',
+      url: '/ui/login',
+      headers: { ...HTML, ...FORM, cookie: cookieOf(page, 'pf_login_csrf')! },
+      payload: form({ _csrf: csrfOf(page.body), tenant: nul, username: nul, password: 'x' }),
+    });
+    expect(response.statusCode).toBeGreaterThanOrEqual(400);
+    expect(response.statusCode).toBeLessThan(500);
+  });
+});
+
+describe('errors inside the queue dashboard', () => {
+  // The dashboard answers errors with its own handler, which read only `statusCode`: a too deeply nested body answered 500.
+  it('a refused JSON body keeps its 400 there too', async () => {
+    const session = await signInAdmin(system.app, ADMIN_TOKEN);
+    const response = await system.app.inject({
+      method: 'PUT',
+      url: '/ui/admin/queues/api/queues/pause',
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' },
+      payload: `${'['.repeat(100)}${']'.repeat(100)}`,
+    });
+    expect(response.statusCode).toBe(400);
   });
 });
