@@ -5,12 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fillRoute, listRoutes, openApiPath, routeParams } from '../support/routes.ts';
 import { ADMIN_TOKEN, adminPost, createTenant, startSystem } from '../support/system.ts';
 import { tableFingerprints } from '../support/tables.ts';
+import { createUiUser, signIn, signInAdmin } from '../support/ui.ts';
 
 /**
  * Generated malformed input against every route the app registers, with valid
  * credentials so it reaches validation: the answer is never a 5xx, every
- * refusal is problem+json, a refused request changes nothing in the database,
- * and everything the API accepts can be applied by the worker.
+ * refusal of the JSON APIs is problem+json, a refused request changes nothing
+ * in the database, and everything the API accepts can be applied by the worker.
+ * Browser pages under /ui (signed in, with the CSRF token) may refuse with an
+ * HTML page instead, and the queue dashboard's own API with its JSON.
  */
 
 // No rate limit, so every generated request reaches validation; one job attempt, so a batch that cannot be applied fails at once.
@@ -28,7 +31,21 @@ const adminTenant = await createTenant(app);
 await adminPost(app, `/tenants/${adminTenant.id}/contacts`, { contactIds: [randomUUID()] }).catch(() => undefined);
 
 const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const uiUser = await createUiUser(app, ledgerTenant.id);
+
+/** A fresh browser session (cookie and CSRF header) for a /ui route: the operator's under /ui/admin, a contact card user's elsewhere. */
+async function uiHeaders(url: string): Promise<Record<string, string>> {
+  const session = url.startsWith('/ui/admin')
+    ? await signInAdmin(app, ADMIN_TOKEN)
+    : await signIn(app, { tenant: ledgerTenant.name, username: uiUser.username, password: uiUser.password });
+  return { cookie: session.cookie, 'x-csrf-token': session.csrf };
+}
+
+// A refused sign-in is recorded on purpose (login throttling): these routes write even when they refuse.
+const writesWhenRefused = (url: string) => /\/login$/.test(url);
+// Fewer runs for the browser pages and the third-party queue dashboard, so the whole file stays well under a minute.
 const NUM_RUNS = Number(process.env.BAD_INPUT_RUNS ?? 60);
+const runsFor = (url: string) => (url.startsWith('/ui') ? Math.ceil(NUM_RUNS / 3) : NUM_RUNS);
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 interface JsonSchema {
@@ -234,15 +251,23 @@ const paramValue = (parameter: Parameter | undefined) =>
 // Percent-encoding that does not decode: sent as is.
 const brokenPathSegment = fc.constantFrom('%', '%E0%A4%A', '%zz', '%C0%AF', '..', '%2e%2e');
 
-function credentialsFor(url: string, tenantPick: boolean): Record<string, string> {
+function credentialsFor(url: string, tenantPick: boolean, ui: Record<string, string> = {}): Record<string, string> {
+  if (url.startsWith('/ui')) return ui;
   if (url.startsWith('/admin/')) return adminHeaders;
   if (url.startsWith('/api/')) return tenantPick ? balanceTenant.headers : ledgerTenant.headers;
   return {};
 }
 
-function expectProblem(response: LightMyRequestResponse, context: string) {
+function expectProblem(response: LightMyRequestResponse, context: string, url = '') {
   expect(response.statusCode, context).toBeLessThan(500);
   if (response.statusCode < 400) return;
+  if (url.startsWith('/ui')) {
+    const contentType = String(response.headers['content-type']);
+    if (!contentType.startsWith('application/problem+json')) {
+      expect(contentType, context).toMatch(url.startsWith('/ui/admin/queues') ? /^(text\/html|application\/json)/ : /^text\/html/);
+      return;
+    }
+  }
   expect(response.headers['content-type'], context).toMatch(/^application\/problem\+json/);
   const body = response.json();
   expect(body, context).toMatchObject({ type: expect.any(String), title: expect.any(String), status: response.statusCode, detail: expect.any(String) });
@@ -270,13 +295,14 @@ describe('generated bad input against every route', () => {
         balanceTenant: fc.boolean(),
       });
 
+      const ui = route.url.startsWith('/ui') ? await uiHeaders(route.url) : undefined;
       await fc.assert(
         fc.asyncProperty(request, async (input) => {
           const params = Object.fromEntries(names.map((name) => [name, name === 'tenantId' && input.params[name] !== undefined && knownIds.includes(String(input.params[name])) ? adminTenant.id : String(input.params[name])]));
           let url = fillRoute(route.url, params);
           if (input.brokenPath && names.length > 0) url = fillRoute(route.url, Object.fromEntries(names.map((n) => [n, input.brokenPath!])), true);
           if (input.query) url += `?${input.query}`;
-          const headers: Record<string, string> = { ...input.headers, ...credentialsFor(route.url, input.balanceTenant) };
+          const headers: Record<string, string> = { ...input.headers, ...credentialsFor(route.url, input.balanceTenant, ui) };
           let payload: string | undefined;
           if (input.body.kind !== 'none') {
             headers['content-type'] = input.contentType;
@@ -286,11 +312,11 @@ describe('generated bad input against every route', () => {
           const before = await tableFingerprints(system.deps.pool);
           const response = await app.inject({ method: route.method as 'GET', url, headers, payload });
           const context = `${route.method} ${url} ${JSON.stringify(headers)} ${payload?.slice(0, 300)} -> ${response.statusCode} ${response.body.slice(0, 300)}`;
-          expectProblem(response, context);
-          const accepted = response.statusCode < 300 && WRITE_METHODS.has(route.method);
+          expectProblem(response, context, route.url);
+          const accepted = (response.statusCode < 400 && WRITE_METHODS.has(route.method)) || writesWhenRefused(route.url);
           if (!accepted) expect(await tableFingerprints(system.deps.pool), context).toEqual(before);
         }),
-        { numRuns: NUM_RUNS },
+        { numRuns: runsFor(route.url) },
       );
     });
   }
@@ -321,7 +347,8 @@ describe('limits', () => {
 
   for (const route of writeRoutes) {
     it(`${route.method} ${route.url}: a body over the limit answers 413, invalid JSON 400, both problem+json`, async () => {
-      const headers = { ...credentialsFor(route.url, route.url.includes('/balances')), 'content-type': 'application/json' };
+      const ui = route.url.startsWith('/ui') ? await uiHeaders(route.url) : undefined;
+      const headers = { ...credentialsFor(route.url, route.url.includes('/balances'), ui), 'content-type': 'application/json' };
       const before = await tableFingerprints(system.deps.pool);
       const tooLarge = await app.inject({
         method: route.method as 'POST',
@@ -329,12 +356,12 @@ describe('limits', () => {
         headers,
         payload: `"${'x'.repeat(system.deps.config.http.bodyLimit)}"`,
       });
-      expectProblem(tooLarge, `${route.url} too large`);
+      expectProblem(tooLarge, `${route.url} too large`, route.url);
       expect(tooLarge.statusCode).toBe(413);
-      expect(tooLarge.json().title).toBe('Payload too large');
+      if (String(tooLarge.headers['content-type']).startsWith('application/problem+json')) expect(tooLarge.json().title).toBe('Payload too large');
 
       const invalid = await app.inject({ method: route.method as 'POST', url: urlOf(route.url), headers, payload: '[{"contactId": ' });
-      expectProblem(invalid, `${route.url} invalid JSON`);
+      expectProblem(invalid, `${route.url} invalid JSON`, route.url);
       expect(invalid.statusCode).toBe(400);
       expect(await tableFingerprints(system.deps.pool)).toEqual(before);
     });
