@@ -10,6 +10,7 @@ import { createTestDatabase } from '../support/database.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 import { fillRoute, listRoutes, routeParams } from '../support/routes.ts';
 import { ADMIN_TOKEN, adminPost, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import { createUiUser, signIn, signInAdmin } from '../support/ui.ts';
 
 let system: TestSystem;
 beforeAll(async () => {
@@ -42,6 +43,14 @@ describe('tenant isolation', () => {
     expect(balance.statusCode).toBe(202);
     await waitForBatch(app, owner2.headers, balance.json().id);
 
+    const adjustment = await app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/adjustments',
+      headers: owner.headers,
+      payload: { contactId, definitionId: 7, amount: secretAmount, description: 'secret adjustment', source: 'Manual', userId: randomUUID(), userName: 'Secret Agent' },
+    });
+    expect(adjustment.statusCode, adjustment.body).toBe(202);
+
     const accounts = (await app.inject({ url: `/api/v2/point-accounts?contactId=${contactId}`, headers: owner.headers })).json();
     const accountId = accounts.items[0].id as number;
     const balanceAccountId = (await app.inject({ url: `/api/v2/point-accounts?contactId=${contactId}`, headers: owner2.headers })).json().items[0].id as number;
@@ -54,8 +63,10 @@ describe('tenant isolation', () => {
       'transaction id': [owner, String(entries.items[0].id)],
       'definition id': [owner, '7'],
       'contact id': [owner, contactId],
+      'adjustment id': [owner, adjustment.json().id],
+      'adjustment event id': [owner, adjustment.json().eventId],
     };
-    const secrets = [contactId, String(secretAmount), 'secret description', tx.json().id, balance.json().id];
+    const secrets = [contactId, String(secretAmount), 'secret description', 'secret adjustment', 'Secret Agent', tx.json().id, balance.json().id, adjustment.json().id, adjustment.json().eventId];
 
     const tenantGets = listRoutes(app).filter((r) => r.method === 'GET' && r.url.startsWith('/api/v2'));
     let refused = 0;
@@ -85,8 +96,8 @@ describe('tenant isolation', () => {
         }
       }
     }
-    // batch ids on both status routes, both account ids, the transaction id, the definition id
-    expect(refused).toBeGreaterThanOrEqual(6);
+    // batch ids on both status routes, both account ids, the transaction id, the definition id, the adjustment id
+    expect(refused).toBeGreaterThanOrEqual(7);
   });
 });
 
@@ -166,9 +177,26 @@ describe('log redaction', () => {
       { method: 'POST' as const, url: '/api/v2/point-accounts/balances', headers: { apikey: tenant.key, 'content-type': 'application/json' }, payload: '{bad json' },
     ];
     for (const request of requests) await app.inject(request);
+
+    // The point master integration's secrets, and the contact card's passwords and sessions.
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const webhook = (await app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/webhook`, headers: admin, payload: { url: 'https://master.example/hook' } })).json();
+    const rotated = (await app.inject({ method: 'POST', url: `/admin/v1/tenants/${tenant.id}/webhook/rotate`, headers: admin, payload: {} })).json();
+    const headerSecret = `hdr-${randomUUID()}`;
+    await app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/points-log`, headers: admin, payload: { urlTemplate: 'https://master.example/points/{contactId}', authHeader: `X-Api-Key: ${headerSecret}` } });
+    const user = await createUiUser(app, tenant.id);
+    const session = await signIn(app, { tenant: tenant.name, username: user.username, password: user.password });
+    await app.inject({ url: '/ui', headers: { cookie: session.cookie } });
+    await app.inject({ method: 'POST', url: '/ui/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `tenant=${tenant.name}&username=${user.username}&password=wrong-${user.password}` });
+    const adminSession = await signInAdmin(app, ADMIN_TOKEN);
+    await app.inject({ url: '/ui/admin', headers: { cookie: adminSession.cookie } });
+
     expect(lines.length).toBeGreaterThan(20);
     const log = lines.join('\n');
-    for (const secret of [tenant.key, second.key, wrongKey, ADMIN_TOKEN]) expect(log).not.toContain(secret);
+    const secrets = [tenant.key, second.key, wrongKey, ADMIN_TOKEN, headerSecret, user.password, session.cookie.split('=')[1]!, session.csrf, adminSession.cookie.split('=')[1]!];
+    secrets.push(webhook.encryptionKey, webhook.signingSecret, rotated.encryptionKey, rotated.signingSecret);
+    expect(secrets.every((secret) => typeof secret === 'string' && secret.length >= 16)).toBe(true);
+    for (const secret of secrets) expect(log).not.toContain(secret);
     expect(log).toContain('incoming request');
   });
 });
