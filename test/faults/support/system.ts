@@ -71,6 +71,8 @@ export interface FaultSystem {
   startWorker(): Promise<ServiceProcess>;
   /** SIGKILLs a worker (no shutdown at all) and waits until it is gone. */
   killWorker(worker: ServiceProcess): Promise<void>;
+  /** An admin API call with the admin token; throws unless the answer is 2xx. */
+  admin(method: 'POST' | 'PUT', path: string, body: unknown): Promise<Record<string, string>>;
   createTenant(mode: 'balance-only' | 'all-transaction'): Promise<Tenant>;
   destroy(): Promise<void>;
 }
@@ -79,7 +81,7 @@ export interface FaultSystem {
  * A private Postgres and Redis, the database migrated with the operators'
  * command, the real API and `workers` real worker processes over them.
  */
-export async function startFaultSystem(options: { workers?: number; concurrency?: number } = {}): Promise<FaultSystem> {
+export async function startFaultSystem(options: { workers?: number; concurrency?: number; env?: Record<string, string> } = {}): Promise<FaultSystem> {
   const [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
   const databaseUrl = postgres.url('point_follower');
   execFileSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -101,6 +103,7 @@ export async function startFaultSystem(options: { workers?: number; concurrency?
     RATE_LIMIT_PER_SECOND: '0',
     SHUTDOWN_TIMEOUT_MS: '20000',
     LOG_LEVEL: 'info',
+    ...options.env,
   };
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   db.on('error', () => undefined); // idle clients die with a restarted Postgres; the next query reconnects
@@ -129,20 +132,20 @@ export async function startFaultSystem(options: { workers?: number; concurrency?
       await worker.exited;
       system.workers = system.workers.filter((w) => w !== worker);
     },
+    async admin(method, path, body) {
+      const response = await fetch(`${system.apiUrl}/admin/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const json = (await response.json()) as Record<string, string>;
+      if (response.status >= 300) throw new Error(`admin ${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+      return json;
+    },
     async createTenant(mode) {
-      const admin = async (path: string, body: unknown) => {
-        const response = await fetch(`${system.apiUrl}/admin/v1${path}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        const json = (await response.json()) as Record<string, string>;
-        if (response.status !== 201) throw new Error(`admin ${path} answered ${response.status}: ${JSON.stringify(json)}`);
-        return json;
-      };
-      const tenant = await admin('/tenants', { name: `faults-${randomBytes(4).toString('hex')}`, mode });
-      await admin(`/tenants/${tenant.id}/definitions`, { id: 1, name: 'Points' });
-      const { key } = await admin(`/tenants/${tenant.id}/api-keys`, { name: 'master' });
+      const tenant = await system.admin('POST', '/tenants', { name: `faults-${randomBytes(4).toString('hex')}`, mode });
+      await system.admin('POST', `/tenants/${tenant.id}/definitions`, { id: 1, name: 'Points' });
+      const { key } = await system.admin('POST', `/tenants/${tenant.id}/api-keys`, { name: 'master' });
       return { id: tenant.id!, key: key! };
     },
     async destroy() {
