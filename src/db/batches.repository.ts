@@ -125,7 +125,7 @@ export async function insertBatch(db: Pool | PoolClient, batch: NewBatch): Promi
   const final = batch.payload.length === 0;
   const { rowCount } = await db.query(
     `INSERT INTO ingest_batch (id, tenant_id, kind, status, item_count, skipped_count, payload, created_at, status_at, finished_at)
-     SELECT $1::uuid, t.id, $3::batch_kind, $4::batch_status, $5::int, $6::int, $7::jsonb, $8::timestamptz, $8::timestamptz, $9::timestamptz
+     SELECT $1::uuid, t.id, $3::batch_kind, $4::batch_status, $5::int, $6::int, $7::json, $8::timestamptz, $8::timestamptz, $9::timestamptz
        FROM tenant t WHERE t.id = $2 AND t.mode = $10::tenant_mode AND t.point_system_active
         FOR SHARE`,
     [
