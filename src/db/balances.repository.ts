@@ -21,7 +21,7 @@ WITH item AS (
   ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE
      SET balance = EXCLUDED.balance,
          balance_time = EXCLUDED.balance_time,
-         last_change = EXCLUDED.balance - a.balance,
+         last_change = EXCLUDED.balance::bigint - a.balance,
          updated_at = now()
    WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
   RETURNING a.id, a.contact_id, a.definition_id, a.balance, a.balance_time, a.last_change

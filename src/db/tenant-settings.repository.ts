@@ -33,7 +33,7 @@ WITH derived AS (
    WHERE a.tenant_id = $1
    GROUP BY a.id
 ), updated AS (
-  UPDATE point_account a SET balance = d.balance, last_change = d.balance - a.balance, updated_at = $2
+  UPDATE point_account a SET balance = d.balance, last_change = d.balance::bigint - a.balance, updated_at = $2
     FROM derived d WHERE a.id = d.id AND a.balance <> d.balance
   RETURNING a.id, a.balance, a.last_change
 )

@@ -135,6 +135,19 @@ describe('POST /api/v2/point-accounts/balances', () => {
     ]);
   });
 
+  it('records the change between the extreme balances without overflowing', async () => {
+    const tenant = await createTenant(system.app);
+    const contact = randomUUID();
+    await postAndWait(tenant, [balance(contact, -2147483648, '2024-01-01T00:00:00Z')]);
+    const done = await postAndWait(tenant, [balance(contact, 2147483647, '2024-01-02T00:00:00Z')]);
+    expect(done.status).toBe('Completed');
+    const { rows } = await system.deps.pool.query(
+      `SELECT h.amount FROM balance_history h JOIN point_account a ON a.id = h.account_id WHERE a.tenant_id = $1 ORDER BY h.id`,
+      [tenant.id],
+    );
+    expect(rows).toEqual([{ amount: -2147483648 }, { amount: 4294967295 }]);
+  });
+
   it('answers 400 Too many items above 1000 and stores nothing', async () => {
     const tenant = await createTenant(system.app);
     const items = Array.from({ length: 1001 }, () => balance(randomUUID(), 1, '2024-01-01T00:00:00Z'));
