@@ -16,6 +16,7 @@ export interface BenchTarget {
   url: string;
   databaseUrl: string;
   redisUrl: string;
+  queuePrefix: string;
   workerConcurrency: number;
   db: pg.Pool;
   createTenant(mode?: 'balance-only' | 'all-transaction'): Promise<{ id: string; key: string }>;
@@ -65,6 +66,7 @@ export async function startTarget(): Promise<BenchTarget> {
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }); // the service as deployed: compiled JS
 
   const port = await freePort();
+  const queuePrefix = `pfbench-${randomBytes(3).toString('hex')}`;
   const workerConcurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? os.cpus().length);
   const env = {
     ...process.env,
@@ -75,15 +77,15 @@ export async function startTarget(): Promise<BenchTarget> {
     ADMIN_TOKEN,
     HOST: '127.0.0.1',
     PORT: String(port),
-    QUEUE_PREFIX: `pfbench-${randomBytes(3).toString('hex')}`,
+    QUEUE_PREFIX: queuePrefix,
     WORKER_CONCURRENCY: String(workerConcurrency),
     WORKER_METRICS_PORT: '0',
   };
   // BENCH_PROFILE=1 writes V8 CPU profiles of both processes to bench/profiles (open them in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];
-  const start = (script: string): ChildProcess =>
-    spawn(process.execPath, [...profile, script], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const api = start('dist/server.js');
+  const start = (...args: string[]): ChildProcess =>
+    spawn(process.execPath, [...profile, ...args], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const api = start(...(process.env.BENCH_API_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server.js');
   const worker = start('dist/worker.js');
 
   const url = `http://127.0.0.1:${port}`;
@@ -108,6 +110,7 @@ export async function startTarget(): Promise<BenchTarget> {
     url,
     databaseUrl,
     redisUrl,
+    queuePrefix,
     workerConcurrency,
     db,
     async createTenant(mode = 'balance-only') {

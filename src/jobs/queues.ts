@@ -13,6 +13,9 @@ export const ingestJobName: Record<BatchKind, string> = {
   transactions: 'PointTransactionsJob',
 };
 
+/** BullMQ's event stream is only for dashboards; a short one keeps Redis memory small (the default keeps 10,000 events). */
+const EVENTS_MAX_LEN = 1000;
+
 export const ingestJobData = z.object({ batchId: z.uuid() });
 export type IngestJobData = z.output<typeof ingestJobData>;
 
@@ -20,6 +23,7 @@ export function createIngestQueue(connection: ConnectionOptions, prefix: string,
   return new Queue<IngestJobData>(INGEST_QUEUE, {
     connection,
     prefix,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
     defaultJobOptions: {
       attempts,
       backoff: { type: 'exponential', delay: 1000 },
@@ -46,6 +50,7 @@ export function createWebhookQueue(connection: ConnectionOptions, prefix: string
   return new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
     connection,
     prefix,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
     // One BullMQ attempt per job: retries follow WEBHOOK_RETRY_SCHEDULE from Postgres, not BullMQ's backoff.
     defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true },
   });
