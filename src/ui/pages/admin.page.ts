@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { delivery } from '../../contracts/integrations.ts';
 import type { TenantRecord } from '../../db/tenants.repository.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
 import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
@@ -83,20 +85,7 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
 }
 
 /** A delivery as the admin API lists it (dates as ISO strings). */
-export interface DeliveryRow {
-  id: string;
-  adjustmentId: string;
-  contactId: string;
-  definitionId: number;
-  amount: number;
-  source: 'Manual' | 'Automation';
-  state: DeliveryState;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-}
+export type DeliveryRow = z.output<typeof delivery>;
 
 const STATE_TONE: Record<DeliveryState, string> = {
   AwaitingConfiguration: 'waiting',
