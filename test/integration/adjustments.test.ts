@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { automation, manual } from '../support/adjustments.ts';
 import { ADMIN_TOKEN, adminPost, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
@@ -9,28 +10,6 @@ beforeAll(async () => {
   system = await startSystem(); // no worker: these tests look at what the API records, not at delivery
 });
 afterAll(() => system?.close());
-
-const automation = (contactId: string, amount = 40) => ({
-  contactId,
-  definitionId: 1,
-  amount,
-  description: 'Points awarded',
-  source: 'Automation',
-  reason: 'Voyado',
-  processId: 'd6342090-7410-4c00-aa4b-dbd394dac7e6',
-  workflowId: '44931e65-e188-46c4-92bd-50e4818fece2',
-  workflowName: 'Birthday',
-});
-
-const manual = (contactId: string, amount = 15) => ({
-  contactId,
-  definitionId: 1,
-  amount,
-  description: 'Give points from Engage',
-  source: 'Manual',
-  userId: 'c23f28cb-d62d-42cf-9d11-b919198409ea',
-  userName: 'Jimmy User',
-});
 
 const post = (tenant: Tenant, payload: object) =>
   system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/adjustments', headers: tenant.headers, payload });

@@ -6,6 +6,7 @@ import { buildPointMaster, type PointMaster } from '../../examples/point-master/
 import { webhookDeliveryJob } from '../../src/jobs/webhook-delivery.job.ts';
 import { json, startScriptedServer } from '../support/http-server.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { automation } from '../support/adjustments.ts';
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
@@ -60,18 +61,6 @@ async function connectMaster(tenant: Tenant, prepare?: (app: FastifyInstance) =>
   await admin('PUT', `/tenants/${tenant.id}/points-log`, { urlTemplate: `${url}/points/{contactId}` });
   return { ...master, webhookIds };
 }
-
-const automation = (contactId: string, amount = 40) => ({
-  contactId,
-  definitionId: 1,
-  amount,
-  description: 'Points awarded',
-  source: 'Automation',
-  reason: 'Voyado',
-  processId: 'd6342090-7410-4c00-aa4b-dbd394dac7e6',
-  workflowId: '44931e65-e188-46c4-92bd-50e4818fece2',
-  workflowName: '',
-});
 
 async function adjust(tenant: Tenant, body: object) {
   const response = await system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/adjustments', headers: tenant.headers, payload: body });
@@ -129,7 +118,7 @@ describe('end to end against the reference point master', () => {
           Reason: 'Voyado',
           ProcessId: 'd6342090-7410-4c00-aa4b-dbd394dac7e6',
           WorkflowId: '44931e65-e188-46c4-92bd-50e4818fece2',
-          WorkflowName: '',
+          WorkflowName: 'Birthday',
         },
       },
     ]);
