@@ -51,7 +51,7 @@ export function createDeps(config: Config, log: Logger, clock: Clock = systemClo
     prisma,
     redis,
     ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
-    tenants: tenantsRepository(prisma),
+    tenants: tenantsRepository(prisma, pool),
     batches: batchesRepository(pool),
     webhookQueue: createWebhookQueue(redis, config.queue.prefix),
     outbound: createOutboundAgent({ allowPrivate: config.outbound.allowPrivate }),

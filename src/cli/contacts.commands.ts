@@ -7,7 +7,7 @@ import { tenantsRepository } from '../db/tenants.repository.ts';
 import { contactsService } from '../services/contacts.service.ts';
 import type { CliCommand, CliContext, CliOptions } from './context.ts';
 
-const contacts = (context: CliContext) => contactsService(tenantsRepository(context.prisma), contactsRepository(context.pool), context.clock);
+const contacts = (context: CliContext) => contactsService(tenantsRepository(context.prisma, context.pool), contactsRepository(context.pool), context.clock);
 const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).tenantId;
 
 /** As many as one admin API call takes; a file of any length goes in such chunks (re-running an import is harmless). */

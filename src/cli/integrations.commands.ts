@@ -12,7 +12,7 @@ import type { CliCommand, CliContext, CliOptions, OfflineCliCommand } from './co
 // No queue here: deliveries made sendable from the CLI are queued by the worker's recovery sweep within seconds.
 const integrations = (context: CliContext) =>
   integrationsService({
-    tenants: tenantsRepository(context.prisma),
+    tenants: tenantsRepository(context.prisma, context.pool),
     integrations: integrationsRepository(context.pool),
     deliveries: deliveriesRepository(context.pool),
     clock: context.clock,

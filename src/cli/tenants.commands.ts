@@ -5,7 +5,7 @@ import { adminService } from '../services/admin.service.ts';
 import { tenantSettingsService } from '../services/tenant-settings.service.ts';
 import type { CliCommand, CliContext, CliOptions } from './context.ts';
 
-const admin = (context: CliContext) => adminService(tenantsRepository(context.prisma), context.clock);
+const admin = (context: CliContext) => adminService(tenantsRepository(context.prisma, context.pool), context.clock);
 const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).tenantId;
 const settings = (context: CliContext) => tenantSettingsService(context.pool, context.clock, { info: () => undefined });
 /** `--flag`, `--flag true` or `--flag false` for a boolean setting; undefined when absent. */

@@ -8,7 +8,7 @@ import { uiUsersService } from '../services/ui-users.service.ts';
 import type { CliCommand, CliContext, CliOptions } from './context.ts';
 
 const users = (c: CliContext) =>
-  uiUsersService({ tenants: tenantsRepository(c.prisma), users: uiUsersRepository(c.prisma), sessions: uiSessionsRepository(c.pool), clock: c.clock });
+  uiUsersService({ tenants: tenantsRepository(c.prisma, c.pool), users: uiUsersRepository(c.prisma), sessions: uiSessionsRepository(c.pool), clock: c.clock });
 const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).tenantId;
 const userOf = (o: CliOptions) => uiUserParams.parse({ tenantId: o.tenant, id: o.id });
 

@@ -1,4 +1,5 @@
 import type { TenantMode } from '../contracts/admin.ts';
+import type { Pool } from './pool.ts';
 import type { PrismaClient } from './prisma.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 
@@ -30,7 +31,7 @@ const toTenant = (row: {
 /** True when a write failed on a unique constraint (Prisma's P2002). */
 export const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 
-export function tenantsRepository(prisma: PrismaClient) {
+export function tenantsRepository(prisma: PrismaClient, pool: Pool) {
   return {
     async create(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }): Promise<TenantRecord> {
       return toTenant(await prisma.tenant.create({ data: { ...input, mode: fromMode(input.mode) } }));
@@ -45,10 +46,21 @@ export function tenantsRepository(prisma: PrismaClient) {
       return (await prisma.tenant.findMany({ orderBy: { createdAt: 'asc' } })).map(toTenant);
     },
 
-    /** The tenant owning an unrevoked key with this hash. */
+    /**
+     * The tenant owning an unrevoked key with this hash. Every API request asks
+     * this, so it is one prepared statement over pg: through Prisma the lookup
+     * cost ten times the CPU.
+     */
     async findByKeyHash(keyHash: string): Promise<TenantRecord | null> {
-      const key = await prisma.apiKey.findUnique({ where: { keyHash }, include: { tenant: true } });
-      return key && key.revokedAt === null ? toTenant(key.tenant) : null;
+      const { rows } = await pool.query<TenantRecord>({
+        name: 'tenant-by-key-hash',
+        // The mode column holds the enum's mapped names, which are TenantMode's own.
+        text: `SELECT t.id, t.name, t.mode::text AS mode, t.point_system_active AS "pointSystemActive", t.require_known_contacts AS "requireKnownContacts"
+                 FROM api_key k JOIN tenant t ON t.id = k.tenant_id
+                WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+        values: [keyHash],
+      });
+      return rows[0] ?? null;
     },
 
     createApiKey(tenantId: string, name: string, keyHash: string, keyPrefix: string) {
