@@ -371,6 +371,18 @@ describe('operator pages', () => {
     expect(crossSite.statusCode).toBe(403);
   });
 
+  it("refuses a NUL character in the dashboard's input with a 400 problem, which its own validation answered with a 500", async () => {
+    const operator = await signInAdmin(system.app, ADMIN_TOKEN);
+    const headers = { cookie: operator.cookie, 'x-csrf-token': operator.csrf, 'content-type': 'application/json' };
+    const body = await system.app.inject({ method: 'POST', url: '/ui/admin/queues/api/queues/ingest/add', headers, payload: JSON.stringify('a\u0000b') });
+    expect(body.statusCode).toBe(400);
+    expect(body.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(body.json()).toMatchObject({ status: 400, detail: 'The request holds a NUL character' });
+    const query = await system.app.inject({ url: '/ui/admin/queues/api/queues?activeQueue=a%00b', headers: { cookie: operator.cookie } });
+    expect(query.statusCode).toBe(400);
+    expect(await system.deps.ingestQueue.getJobCounts()).toMatchObject({ waiting: 0 });
+  });
+
   it('sets the admin cookie SameSite=Strict and scoped to /ui/admin', async () => {
     const response = await postLogin(system.app, '/ui/admin/login', { token: ADMIN_TOKEN });
     const line = setCookieLine(response, 'pf_admin')!;

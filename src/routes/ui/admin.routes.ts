@@ -44,9 +44,30 @@ async function adminOnly(request: FastifyRequest, reply: FastifyReply) {
   }
 }
 
+/** True when a NUL character is anywhere in a parsed body or query, keys included. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || holdsNul(inner));
+}
+
+/**
+ * The dashboard's request validation joins its messages with NUL characters and
+ * quotes the refused value in them, so a NUL in a bad value made it answer 500.
+ * Such input is refused here first.
+ */
+async function refuseNul(request: FastifyRequest, reply: FastifyReply) {
+  if (!holdsNul(request.query) && !holdsNul(request.body)) return;
+  return reply
+    .code(400)
+    .type('application/problem+json')
+    .send({ type: 'urn:point-follower:problem:validation', title: 'Invalid request', status: 400, detail: 'The request holds a NUL character' });
+}
+
 /** The queue dashboard (bull-board) for operators, its font link removed: every asset must come from this service. */
 async function queueDashboard(scope: FastifyInstance, queues: Queue[]) {
   uiSecurityHeaders(scope, DASHBOARD_CSP);
+  scope.addHook('preHandler', refuseNul);
   scope.addHook('onSend', async (_request, reply, payload) => {
     if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('text/html')) return payload;
     return payload.replace(/<link[^>]+href="https:\/\/[^"]*"[^>]*>/g, '');
