@@ -16,6 +16,12 @@ const envSchema = z.object({
   /** Prefix of every BullMQ key; lets several deployments (or test files) share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]+$/).default('pf'),
   WORKER_CONCURRENCY: int(1).default(4),
+  /**
+   * Niceness the worker process gives itself (0-19). Where API and worker share
+   * cores, accepting a batch then goes before applying one: applies slow down
+   * while requests arrive and catch up when they stop.
+   */
+  WORKER_NICE: int(0).max(19).default(10),
   /** Port of the worker's Prometheus endpoint (GET /metrics on HOST); 0 switches it off. */
   WORKER_METRICS_PORT: int(0).max(65535).default(9464),
   /** How often the worker re-queues batches that Postgres says are unfinished. */
@@ -76,6 +82,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queue: {
       prefix: e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
+      nice: e.WORKER_NICE,
       metricsPort: e.WORKER_METRICS_PORT,
       attempts: e.JOB_ATTEMPTS,
       recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import os from 'node:os';
 import { loadConfigOrExit } from './config.ts';
 import { closeDeps, createDeps } from './deps.ts';
 import { startDeliverySweep } from './jobs/delivery-recovery.ts';
@@ -13,6 +14,8 @@ import { onShutdownSignal } from './shutdown.ts';
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'worker');
 const deps = createDeps(config, log);
+// Only ever lowers the priority, which needs no privileges.
+if (os.getPriority() < config.queue.nice) os.setPriority(config.queue.nice);
 
 const ingest = startIngestWorker(deps);
 const sweep = startRecoverySweep(deps);
@@ -33,4 +36,4 @@ if (config.queue.metricsPort > 0) {
   metricsServer = await startMetricsServer(deps.metrics, config.http.host, config.queue.metricsPort, log);
 }
 // Announced only once the signal handlers are in place: a SIGTERM from here on is graceful.
-log.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');
+log.info({ concurrency: config.queue.concurrency, nice: os.getPriority(), prefix: config.queue.prefix }, 'worker started');
