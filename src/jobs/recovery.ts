@@ -4,12 +4,22 @@ import { enqueueBatch } from './queues.ts';
 
 const SWEEP_LIMIT = 1000;
 
-/** One pass: queues every batch Postgres holds as unfinished. Jobs still in Redis are left as they are (same job id). */
+/**
+ * One pass: queues every batch Postgres holds as unfinished whose job Redis no
+ * longer has. While a backlog waits, every batch in it is unfinished; asking
+ * Redis about all of them in one round trip, rather than adding each again,
+ * keeps the sweep from loading Redis every few seconds while it is busiest.
+ */
 export async function requeueUnfinishedBatches(deps: Deps): Promise<number> {
-  const { config, clock } = deps;
+  const { config, clock, ingestQueue } = deps;
   const batches = await deps.batches.listUnfinished(clock.now(), config.queue.recoveryGraceMs, SWEEP_LIMIT);
-  for (const batch of batches) await enqueueBatch(deps.ingestQueue, batch.kind, batch.id);
-  return batches.length;
+  if (batches.length === 0) return 0;
+  const pipeline = deps.redis.pipeline();
+  for (const batch of batches) pipeline.exists(ingestQueue.toKey(batch.id));
+  const known = (await pipeline.exec()) ?? [];
+  const lost = batches.filter((_, i) => known[i]?.[1] !== 1);
+  for (const batch of lost) await enqueueBatch(ingestQueue, batch.kind, batch.id);
+  return lost.length;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBalanceBatch } from '../../src/db/balances.repository.ts';
+import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
 import { createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 
 let system: TestSystem;
@@ -247,6 +248,22 @@ describe('durability', () => {
     const done = await waitForBatch(system.app, tenant.headers, response.json().id);
     expect(done.status).toBe('Completed');
     expect((await accountsOf(tenant, contact)).items[0].balance).toBe(321);
+  });
+
+  it('the recovery sweep adds only jobs Redis lost, not those still waiting', async () => {
+    await system.stopWorker();
+    const tenant = await createTenant(system.app);
+    const contact = randomUUID();
+    const response = await post(tenant, [balance(contact, 654, '2024-01-01T00:00:00Z')]);
+    expect(response.statusCode).toBe(202);
+    expect(await requeueUnfinishedBatches(system.deps)).toBe(0);
+    await system.loseRedisJobs();
+    expect(await requeueUnfinishedBatches(system.deps)).toBe(1);
+    expect(await system.deps.ingestQueue.count()).toBe(1);
+
+    await system.startWorker();
+    expect((await waitForBatch(system.app, tenant.headers, response.json().id)).status).toBe('Completed');
+    expect((await accountsOf(tenant, contact)).items[0].balance).toBe(654);
   });
 
   it('processing the same batch twice changes nothing', async () => {
