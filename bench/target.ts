@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { request } from 'undici';
 
@@ -52,6 +53,21 @@ async function admin(url: string, pathname: string, body: unknown) {
   const json = (await response.body.json()) as Record<string, string>;
   if (response.statusCode !== 201) throw new Error(`admin ${pathname} answered ${response.statusCode}: ${JSON.stringify(json)}`);
   return json;
+}
+
+/** Deletes every key the run left under its queue prefix, so runs do not pile up in Redis. */
+async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export async function startTarget(): Promise<BenchTarget> {
@@ -127,6 +143,7 @@ export async function startTarget(): Promise<BenchTarget> {
       api.kill('SIGTERM');
       worker.kill('SIGTERM');
       await Promise.all(exited);
+      await removeQueueKeys(redisUrl, queuePrefix);
     },
   };
 }
