@@ -12,10 +12,11 @@ import { startMetricsServer } from './metrics-server.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 const config = loadConfigOrExit();
+// Lowers the priority of the JavaScript thread, which does the worker's work
+// (Linux keeps niceness per thread); only ever lowering needs no privileges.
+if (os.getPriority() < config.queue.nice) os.setPriority(config.queue.nice);
 const log = createLogger(config.logLevel, 'worker');
 const deps = createDeps(config, log);
-// Only ever lowers the priority, which needs no privileges.
-if (os.getPriority() < config.queue.nice) os.setPriority(config.queue.nice);
 
 const ingest = startIngestWorker(deps);
 const sweep = startRecoverySweep(deps);
