@@ -128,19 +128,29 @@ async function lastFinish(target: BenchTarget, tenantId: string, expected: numbe
   }
 }
 
-/** Items per second from the first POST until the last batch is final, with `posters` concurrent clients. */
-async function endToEnd(target: BenchTarget, batches: unknown[][], endpoint: 'balances' | 'transactions'): Promise<number> {
+/**
+ * Items per second from the first POST until the last batch is final, with
+ * `posters` concurrent clients, and the CPU the API and the worker spent on
+ * each batch meanwhile (accepting it, applying it).
+ */
+async function endToEnd(target: BenchTarget, batches: unknown[][], endpoint: 'balances' | 'transactions') {
   const tenant = await target.createTenant(endpoint === 'balances' ? 'balance-only' : 'all-transaction');
   const queue = batches.map((batch) => JSON.stringify(batch));
   const { rows } = await target.db.query('SELECT now() AS t');
   const started: Date = rows[0].t;
+  const cpuBefore = target.cpuSeconds();
   await Promise.all(
     Array.from({ length: sizes.posters }, async () => {
       for (let batch = queue.shift(); batch; batch = queue.shift()) await post(target, tenant.key, batch, endpoint);
     }),
   );
   const finished = await lastFinish(target, tenant.id, batches.length);
-  return (batches.length * BATCH) / ((finished.getTime() - started.getTime()) / 1000);
+  const cpuAfter = target.cpuSeconds();
+  const msPerBatch = (seconds: number) => +((seconds * 1000) / batches.length).toFixed(1);
+  return {
+    perSecond: (batches.length * BATCH) / ((finished.getTime() - started.getTime()) / 1000),
+    cpuMsPerBatch: { api: msPerBatch(cpuAfter.api - cpuBefore.api), worker: msPerBatch(cpuAfter.worker - cpuBefore.worker) },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -204,8 +214,8 @@ try {
   );
 
   const ceiling = await rawCeiling(target, data, target.workerConcurrency);
-  const balancesPerSecond = await endToEnd(target, data, 'balances');
-  const transactionsPerSecond = await endToEnd(target, transactionBatches(sizes.transactionRows), 'transactions');
+  const balances = await endToEnd(target, data, 'balances');
+  const transactions = await endToEnd(target, transactionBatches(sizes.transactionRows), 'transactions');
   const acceptBatches = () => balanceBatches(sizes.acceptRate * sizes.acceptSeconds * BATCH);
   const accept = await acceptLatency(target, acceptBatches(), false);
   const acceptAlone = await acceptLatency(target, acceptBatches(), true);
@@ -220,11 +230,12 @@ try {
     scale,
     balances: {
       items: sizes.balanceItems,
-      endToEndPerSecond: Math.round(balancesPerSecond),
+      endToEndPerSecond: Math.round(balances.perSecond),
       ceilingPerSecond: Math.round(ceiling),
-      ratio: +(balancesPerSecond / ceiling).toFixed(3),
+      ratio: +(balances.perSecond / ceiling).toFixed(3),
+      cpuMsPerBatch: balances.cpuMsPerBatch,
     },
-    transactions: { rows: sizes.transactionRows, endToEndPerSecond: Math.round(transactionsPerSecond) },
+    transactions: { rows: sizes.transactionRows, endToEndPerSecond: Math.round(transactions.perSecond), cpuMsPerBatch: transactions.cpuMsPerBatch },
     acceptLatencyMs: { offeredBatchesPerSecond: sizes.acceptRate, whileApplying: accept, workerPaused: acceptAlone },
     peakRssMb: { api: Math.round(target.peakRss().api / 1048576), worker: Math.round(target.peakRss().worker / 1048576) },
     redisUsedMemoryMb: { before: +(redisBefore / 1048576).toFixed(2), after: +(redisAfter / 1048576).toFixed(2) },
@@ -234,7 +245,9 @@ try {
     ['balances end to end', `${result.balances.endToEndPerSecond.toLocaleString('en')} items/s`],
     ['balances raw ceiling (pg, same SQL)', `${result.balances.ceilingPerSecond.toLocaleString('en')} items/s`],
     ['ratio end to end / ceiling', `${(result.balances.ratio * 100).toFixed(1)} %`],
+    ['  CPU per 1000-item batch', `api ${balances.cpuMsPerBatch.api} ms, worker ${balances.cpuMsPerBatch.worker} ms`],
     ['transactions end to end', `${result.transactions.endToEndPerSecond.toLocaleString('en')} rows/s`],
+    ['  CPU per 1000-row batch', `api ${transactions.cpuMsPerBatch.api} ms, worker ${transactions.cpuMsPerBatch.worker} ms`],
     [`accept latency at ${sizes.acceptRate} batches/s`, `p50 ${accept.p50} ms, p99 ${accept.p99} ms, max ${accept.max} ms`],
     ['  the same, worker paused', `p50 ${acceptAlone.p50} ms, p99 ${acceptAlone.p99} ms, max ${acceptAlone.max} ms`],
     ['peak RSS', `api ${result.peakRssMb.api} MB, worker ${result.peakRssMb.worker} MB`],

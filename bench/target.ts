@@ -22,6 +22,7 @@ export interface BenchTarget {
   db: pg.Pool;
   createTenant(mode?: 'balance-only' | 'all-transaction'): Promise<{ id: string; key: string }>;
   peakRss(): { api: number; worker: number };
+  cpuSeconds(): { api: number; worker: number };
   stop(): Promise<void>;
 }
 
@@ -39,6 +40,16 @@ function rss(pid: number | undefined): number {
   try {
     const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user and system) a process has used so far; /proc counts them in USER_HZ, 100 a second on Linux. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
   }
@@ -136,6 +147,7 @@ export async function startTarget(): Promise<BenchTarget> {
       return { id: tenant.id!, key: key! };
     },
     peakRss: () => ({ ...peak }),
+    cpuSeconds: () => ({ api: cpuSeconds(api.pid), worker: cpuSeconds(worker.pid) }),
     async stop() {
       clearInterval(sampler);
       await db.end();
