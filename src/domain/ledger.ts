@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
 
 /**
@@ -64,16 +63,18 @@ export type RowCheck = { index: number; row: unknown } & (
 const fieldLabel = (index: number, path: readonly PropertyKey[]) =>
   `Row [${index}]${path.length > 0 ? `.${path.map(String).join('.')}` : ''}`;
 
-// A row that is not an object at all, worded as a rule of the contract.
-const friendlyError = (issue: z.core.$ZodRawIssue): string | undefined =>
-  issue.code === 'invalid_type' && issue.expected === 'object' && issue.input !== undefined ? 'must be an object' : undefined;
-
 /**
  * Checks one row on its own. timeStamp and validFrom default to the time of
  * the request; validTo must be after validFrom.
  */
 export function checkTransactionRow(row: unknown, index: number, requestTime: Date): RowCheck {
-  const parsed = transactionRow.safeParse(row, { error: friendlyError });
+  // A row that is not an object at all, worded as a rule of the contract. Checked
+  // here rather than by an error map passed to safeParse, which made checking a
+  // 1000-row batch three times slower.
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+    return { index, row, ok: false, messages: [`${fieldLabel(index, [])}: must be an object`] };
+  }
+  const parsed = transactionRow.safeParse(row);
   if (!parsed.success) {
     return { index, row, ok: false, messages: parsed.error.issues.map((issue) => `${fieldLabel(index, issue.path)}: ${issue.message}`) };
   }

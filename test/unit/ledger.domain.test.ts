@@ -152,6 +152,8 @@ describe('checkTransactionRow', () => {
   it('refuses rows that are not objects', () => {
     expect(refused(null)).toEqual(['Row [2]: must be an object']);
     expect(refused(42)).toEqual(['Row [2]: must be an object']);
+    expect(refused([row({})])).toEqual(['Row [2]: must be an object']);
+    expect(refused('a row')).toEqual(['Row [2]: must be an object']);
   });
 });
 
