@@ -31,6 +31,9 @@ export function sendProblem(reply: FastifyReply, problem: Problem, detail: strin
     .send({ ...problem, detail, ...(errors ? { errors } : {}) });
 }
 
+/** An AppError as problem+json, for scopes whose own error handler must not see it thrown. */
+export const sendAppError = (reply: FastifyReply, err: AppError) => sendProblem(reply, problemOf(err.code), err.message, err.errors);
+
 const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
@@ -56,7 +59,7 @@ export const problemsPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
       request.log[err.status >= 500 ? 'error' : 'warn']({ code: err.code, detail: err.message }, 'request failed');
-      return sendProblem(reply, problemOf(err.code), err.message, err.errors);
+      return sendAppError(reply, err);
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const errors = err.validation.map((issue) => ({

@@ -9,6 +9,7 @@ import type { TenantsRepository } from '../../db/tenants.repository.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { DeliveryState } from '../../domain/deliveries.ts';
 import { AppError } from '../../errors.ts';
+import { sendAppError } from '../../plugins/problems.ts';
 import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins/ui-security.ts';
 import { LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
@@ -28,19 +29,13 @@ const COUNTS_TIMEOUT_MS = 1500;
 async function adminOnly(request: FastifyRequest, reply: FastifyReply) {
   if (!request.uiSession) {
     if (request.method === 'GET' && wantsHtml(request)) return reply.redirect(`${LOGIN_PAGES.admin}?next=${encodeURIComponent(request.url)}`, 303);
-    return reply
-      .code(401)
-      .type('application/problem+json')
-      .send({ type: 'urn:point-follower:problem:unauthorized', title: 'Unauthorized', status: 401, detail: 'Sign in as an operator first' });
+    return sendAppError(reply, new AppError('unauthorized', 'Sign in as an operator first'));
   }
   try {
     refuseCrossSite(request);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
-    return reply
-      .code(403)
-      .type('application/problem+json')
-      .send({ type: 'urn:point-follower:problem:forbidden', title: err.title, status: 403, detail: err.message });
+    return sendAppError(reply, err);
   }
 }
 
@@ -58,10 +53,7 @@ function holdsNul(value: unknown): boolean {
  */
 async function refuseNul(request: FastifyRequest, reply: FastifyReply) {
   if (!holdsNul(request.query) && !holdsNul(request.body)) return;
-  return reply
-    .code(400)
-    .type('application/problem+json')
-    .send({ type: 'urn:point-follower:problem:validation', title: 'Invalid request', status: 400, detail: 'The request holds a NUL character' });
+  return sendAppError(reply, new AppError('validation', 'The request holds a NUL character'));
 }
 
 /** The queue dashboard (bull-board) for operators, its font link removed: every asset must come from this service. */
