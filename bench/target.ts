@@ -46,7 +46,7 @@ function rss(pid: number | undefined): number {
 }
 
 /** CPU seconds (user and system) a process has used so far; /proc counts them in USER_HZ, 100 a second on Linux. */
-function cpuSeconds(pid: number | undefined): number {
+function cpuSecondsOf(pid: number | undefined): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -147,7 +147,7 @@ export async function startTarget(): Promise<BenchTarget> {
       return { id: tenant.id!, key: key! };
     },
     peakRss: () => ({ ...peak }),
-    cpuSeconds: () => ({ api: cpuSeconds(api.pid), worker: cpuSeconds(worker.pid) }),
+    cpuSeconds: () => ({ api: cpuSecondsOf(api.pid), worker: cpuSecondsOf(worker.pid) }),
     async stop() {
       clearInterval(sampler);
       await db.end();
