@@ -117,6 +117,17 @@ describe('POST /api/v2/point-accounts/balances', () => {
     expect((await accountsOf(tenant, contact)).totalCount).toBe(1);
   });
 
+  it('keeps the definition of every account: Postgres refuses to delete or renumber it', async () => {
+    const tenant = await createTenant(system.app);
+    const contact = randomUUID();
+    await postAndWait(tenant, [balance(contact, 5, '2024-01-01T00:00:00Z')]);
+    const refused = { code: '23001', message: expect.stringContaining('cannot be deleted or renumbered') };
+    await expect(system.deps.pool.query(`DELETE FROM point_definition WHERE tenant_id = $1`, [tenant.id])).rejects.toMatchObject(refused);
+    await expect(system.deps.pool.query(`UPDATE point_definition SET id = 7 WHERE tenant_id = $1`, [tenant.id])).rejects.toMatchObject(refused);
+    await system.deps.pool.query(`UPDATE point_definition SET name = 'Renamed' WHERE tenant_id = $1`, [tenant.id]);
+    expect((await accountsOf(tenant, contact)).items[0]).toMatchObject({ definitionId: 1, balance: 5 });
+  });
+
   it('records each change as UpdateBalance history with the delta', async () => {
     const tenant = await createTenant(system.app);
     const contact = randomUUID();
