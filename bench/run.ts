@@ -18,6 +18,7 @@ import { UPSERT_BALANCES_SQL, upsertBalancesParams } from '../src/db/balances.re
 import { planBalanceBatch } from '../src/domain/balances.ts';
 import { INGEST_QUEUE } from '../src/jobs/queues.ts';
 import { parseArgv } from '../src/cli/context.ts';
+import { machineCpu, sampleAcceptWaits } from './observe.ts';
 import { type BenchTarget, startTarget } from './target.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -171,6 +172,8 @@ async function acceptLatency(target: BenchTarget, batches: BalanceItem[][], work
   if (workerPaused) await queue.pause();
   const bodies = batches.map((batch) => JSON.stringify(batch));
   const interval = 1000 / sizes.acceptRate;
+  const cpuBusy = machineCpu();
+  const waits = sampleAcceptWaits(target.db);
   const start = performance.now();
   const latencies: number[] = [];
   const inflight: Promise<void>[] = [];
@@ -181,13 +184,21 @@ async function acceptLatency(target: BenchTarget, batches: BalanceItem[][], work
     inflight.push(post(target, tenant.key, bodies[i]!).then(() => void latencies.push(performance.now() - due)));
   }
   await Promise.all(inflight);
+  const machineCpuPercent = cpuBusy();
+  const insertWaits = await waits();
   await queue.resume();
   await queue.close();
   connection.disconnect();
   await lastFinish(target, tenant.id, batches.length);
   latencies.sort((a, b) => a - b);
   const ms = (value: number) => +value.toFixed(1);
-  return { p50: ms(percentile(latencies, 50)), p99: ms(percentile(latencies, 99)), max: ms(latencies.at(-1) ?? NaN) };
+  return {
+    p50: ms(percentile(latencies, 50)),
+    p99: ms(percentile(latencies, 99)),
+    max: ms(latencies.at(-1) ?? NaN),
+    machineCpuPercent,
+    insertWaits,
+  };
 }
 
 async function redisMemory(url: string): Promise<number> {
@@ -241,6 +252,10 @@ try {
     redisUsedMemoryMb: { before: +(redisBefore / 1048576).toFixed(2), after: +(redisAfter / 1048576).toFixed(2) },
   };
 
+  const acceptContext = (phase: typeof accept): [string, string][] => [
+    ['    machine CPU busy', phase.machineCpuPercent === null ? 'unknown' : `${phase.machineCpuPercent} %`],
+    ['    accept INSERT in Postgres', `CPU ${phase.insertWaits.cpu} %, WAL flush ${phase.insertWaits.walFlush} %, other ${phase.insertWaits.other} %`],
+  ];
   const rows: [string, string][] = [
     ['balances end to end', `${result.balances.endToEndPerSecond.toLocaleString('en')} items/s`],
     ['balances raw ceiling (pg, same SQL)', `${result.balances.ceilingPerSecond.toLocaleString('en')} items/s`],
@@ -249,7 +264,9 @@ try {
     ['transactions end to end', `${result.transactions.endToEndPerSecond.toLocaleString('en')} rows/s`],
     ['  CPU per 1000-row batch', `api ${transactions.cpuMsPerBatch.api} ms, worker ${transactions.cpuMsPerBatch.worker} ms`],
     [`accept latency at ${sizes.acceptRate} batches/s`, `p50 ${accept.p50} ms, p99 ${accept.p99} ms, max ${accept.max} ms`],
+    ...acceptContext(accept),
     ['  the same, worker paused', `p50 ${acceptAlone.p50} ms, p99 ${acceptAlone.p99} ms, max ${acceptAlone.max} ms`],
+    ...acceptContext(acceptAlone),
     ['peak RSS', `api ${result.peakRssMb.api} MB, worker ${result.peakRssMb.worker} MB`],
     ['Redis used memory', `before ${result.redisUsedMemoryMb.before} MB, after ${result.redisUsedMemoryMb.after} MB`],
     ['machine', `${result.cores} cores, node ${result.node}, commit ${commit}`],
