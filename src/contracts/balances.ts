@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactId, definitionId, isoDateTime, points } from './common.ts';
+import { canonicalInstant, contactId, definitionId, isoDateTime, points } from './common.ts';
 
 export const balanceItem = z
   .object({
@@ -13,6 +13,32 @@ export const balanceItem = z
 export type BalanceItem = z.output<typeof balanceItem>;
 
 export const balanceBatchBody = z.array(balanceItem).min(1, 'must contain at least one item');
+
+const LOWERCASE_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const isInt32 = (value: unknown, min: number): value is number => Number.isInteger(value) && (value as number) >= min && (value as number) <= 2147483647;
+
+/**
+ * A balance batch in the form masters usually send (lowercase ids, canonical
+ * UTC times, every value in range), checked by hand and rebuilt with only the
+ * schema's fields: exactly what balanceBatchBody answers for it, at a fraction
+ * of the cost (validating a 1000-item batch was a quarter of the API's CPU per
+ * request). Null for anything else, which then goes through the schema and
+ * gets its messages. A property test holds the two together.
+ */
+export function canonicalBalanceBatch(body: unknown): BalanceItem[] | null {
+  if (!Array.isArray(body) || body.length === 0) return null;
+  const items = new Array<BalanceItem>(body.length);
+  for (let i = 0; i < body.length; i++) {
+    const item: unknown = body[i];
+    if (typeof item !== 'object' || item === null) return null;
+    const { contactId, amount, definitionId, timeStamp } = item as Record<string, unknown>;
+    if (typeof contactId !== 'string' || !LOWERCASE_GUID.test(contactId)) return null;
+    if (!isInt32(amount, -2147483648) || !isInt32(definitionId, 1)) return null;
+    if (typeof timeStamp !== 'string' || canonicalInstant(timeStamp) !== timeStamp) return null;
+    items[i] = { contactId, amount, definitionId, timeStamp };
+  }
+  return items;
+}
 
 export const batchStatus = z.enum(['Queued', 'Processing', 'Completed', 'CompletedWithErrors', 'Failed']);
 export type BatchStatus = z.output<typeof batchStatus>;

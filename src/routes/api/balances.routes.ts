@@ -1,5 +1,5 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { balanceBatchBody, batchAccepted } from '../../contracts/balances.ts';
+import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-provider-zod';
+import { balanceBatchBody, batchAccepted, canonicalBalanceBatch } from '../../contracts/balances.ts';
 import { problem, problemResponses } from '../../contracts/common.ts';
 import type { Deps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
@@ -20,6 +20,15 @@ export const balancesRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app,
     '/point-accounts/balances',
     {
       preValidation: tooManyItemsGuard(deps.config.limits.maxBatchItems),
+      // The usual batch skips the schema's item-by-item walk; any other body gets
+      // the schema and its messages. The route's only schema is its body's.
+      validatorCompiler: ({ method, url, httpPart }) => {
+        const validate = validatorCompiler({ schema: balanceBatchBody, method, url, httpPart });
+        return (body) => {
+          const items = canonicalBalanceBatch(body);
+          return items ? { value: items } : validate(body);
+        };
+      },
       schema: {
         tags: ['point-accounts'],
         summary: 'Set balances (balance-only mode)',
