@@ -78,8 +78,10 @@ describe('summarise', () => {
 });
 
 describe('checkTransactionRow', () => {
+  const requestTime = NOW.toISOString();
+
   it('fills timeStamp and validFrom with the request time and normalises dates', () => {
-    const check = checkTransactionRow(row({ validTo: '2030-06-01T00:00:00+02:00' }), 3, NOW);
+    const check = checkTransactionRow(row({ validTo: '2030-06-01T00:00:00+02:00' }), 3, requestTime);
     expect(check).toEqual({
       index: 3,
       row: expect.any(Object),
@@ -102,7 +104,7 @@ describe('checkTransactionRow', () => {
     const check = checkTransactionRow(
       row({ contactId: A.toUpperCase(), timeStamp: '2023-06-01T08:40:51.658Z', validFrom: '2023-06-16T08:40:51.658Z', validTo: null }),
       0,
-      NOW,
+      requestTime,
     );
     expect(check.ok && check.transaction).toMatchObject({
       contactId: A,
@@ -113,11 +115,11 @@ describe('checkTransactionRow', () => {
   });
 
   it('accepts negative amounts', () => {
-    expect(checkTransactionRow(row({ amount: -25 }), 0, NOW).ok).toBe(true);
+    expect(checkTransactionRow(row({ amount: -25 }), 0, requestTime).ok).toBe(true);
   });
 
   const refused = (input: unknown) => {
-    const check = checkTransactionRow(input, 2, NOW);
+    const check = checkTransactionRow(input, 2, requestTime);
     if (check.ok) throw new Error('expected the row to be refused');
     return check.messages;
   };
@@ -147,6 +149,15 @@ describe('checkTransactionRow', () => {
       'Row [2].validTo: must be after validFrom (2030-02-01T00:00:00.000Z)',
     ]);
     expect(refused(row({ validTo: '2030-01-10T11:00:00Z' }))).toEqual([`Row [2].validTo: must be after validFrom (${NOW.toISOString()})`]);
+  });
+
+  it('compares validFrom and validTo as instants whatever offsets they were written with', () => {
+    const validFrom = '2030-02-01T02:00:00+02:00'; // 00:00 UTC
+    expect(checkTransactionRow(row({ validFrom, validTo: '2030-02-01T01:00:00+00:00' }), 0, requestTime).ok).toBe(true);
+    expect(refused(row({ validFrom, validTo: '2030-02-01T01:00:00+02:00' }))).toEqual([
+      'Row [2].validTo: must be after validFrom (2030-02-01T00:00:00.000Z)',
+    ]);
+    expect(checkTransactionRow(row({ validFrom: '0999-12-31T23:00:00-02:00', validTo: '1000-01-01T01:30:00Z' }), 0, requestTime).ok).toBe(true);
   });
 
   it('refuses rows that are not objects', () => {
