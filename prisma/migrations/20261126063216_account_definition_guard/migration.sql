@@ -1,8 +1,9 @@
--- point_account loses its foreign key to point_definition: the per-row check
--- cost about a fifth of applying a balance batch. What the key guaranteed is
--- kept by the writers, which check the definition in the same transaction,
--- and by the trigger below, which refuses to delete or renumber a definition
--- (the API offers neither).
+-- point_account loses its foreign key to point_definition: Postgres checked it
+-- row by row for every account the apply writes. What the key guaranteed is
+-- kept by the writers, which check the definition first (the worker for
+-- balances, in the applying transaction; the API for transactions, when it
+-- accepts them), and by the trigger below, which refuses to delete or renumber
+-- a definition (the API offers neither), so that check cannot go stale.
 
 -- DropForeignKey
 ALTER TABLE "point_account" DROP CONSTRAINT "point_account_tenant_id_definition_id_fkey";
