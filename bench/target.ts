@@ -12,6 +12,8 @@ import { request } from 'undici';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_TOKEN = randomBytes(24).toString('base64url');
+/** Advisory lock key that one bench run holds on its Postgres server. */
+const BENCH_LOCK = 7_310_412;
 
 export interface BenchTarget {
   url: string;
@@ -85,10 +87,15 @@ export async function startTarget(): Promise<BenchTarget> {
   const server = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const databaseUrl = Object.assign(new URL(server), { pathname: '/pf_bench' }).toString();
+  // Held for the whole run: a second run would drop pf_bench under this one.
   const maintenance = new pg.Client({ connectionString: server });
   await maintenance.connect();
+  const { rows } = await maintenance.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [BENCH_LOCK]);
+  if (!rows[0]!.locked) {
+    await maintenance.end();
+    throw new Error('another bench run is using pf_bench on this Postgres; wait for it to finish');
+  }
   await maintenance.query('DROP DATABASE IF EXISTS pf_bench WITH (FORCE)');
-  await maintenance.end();
   execFileSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }); // the service as deployed: compiled JS
 
@@ -114,6 +121,9 @@ export async function startTarget(): Promise<BenchTarget> {
     spawn(process.execPath, [...profile, ...args], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const api = start(...(process.env.BENCH_API_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server.js');
   const worker = start('dist/worker.js');
+  // If the bench dies before stop(), its API and worker must not live on.
+  const killChildren = () => [api, worker].forEach((child) => child.kill('SIGTERM'));
+  process.once('exit', killChildren);
 
   const url = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries++) {
@@ -155,7 +165,9 @@ export async function startTarget(): Promise<BenchTarget> {
       api.kill('SIGTERM');
       worker.kill('SIGTERM');
       await Promise.all(exited);
+      process.off('exit', killChildren);
       await removeQueueKeys(redisUrl, queuePrefix);
+      await maintenance.end();
     },
   };
 }
