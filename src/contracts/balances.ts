@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalInstant, contactId, definitionId, isoDateTime, points } from './common.ts';
+import { canonicalInstant, contactId, definitionId, INT32, isoDateTime, points } from './common.ts';
 
 export const balanceItem = z
   .object({
@@ -15,7 +15,7 @@ export type BalanceItem = z.output<typeof balanceItem>;
 export const balanceBatchBody = z.array(balanceItem).min(1, 'must contain at least one item');
 
 const LOWERCASE_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const isInt32 = (value: unknown, min: number): value is number => Number.isInteger(value) && (value as number) >= min && (value as number) <= 2147483647;
+const isInt32 = (value: unknown, min: number): value is number => Number.isInteger(value) && (value as number) >= min && (value as number) <= INT32.max;
 
 /**
  * A balance batch in the form masters usually send (lowercase ids, canonical
@@ -33,7 +33,7 @@ export function canonicalBalanceBatch(body: unknown): BalanceItem[] | null {
     if (typeof item !== 'object' || item === null) return null;
     const { contactId, amount, definitionId, timeStamp } = item as Record<string, unknown>;
     if (typeof contactId !== 'string' || !LOWERCASE_GUID.test(contactId)) return null;
-    if (!isInt32(amount, -2147483648) || !isInt32(definitionId, 1)) return null;
+    if (!isInt32(amount, INT32.min) || !isInt32(definitionId, 1)) return null;
     if (typeof timeStamp !== 'string' || canonicalInstant(timeStamp) !== timeStamp) return null;
     items[i] = { contactId, amount, definitionId, timeStamp };
   }

@@ -6,13 +6,16 @@ z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : 
 /** The message for a present but wrong value; a missing one falls through to "is required". */
 export const unlessMissing = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message);
 
+/** The range of Postgres `integer`, in which balances, amounts and definition ids are kept. */
+export const INT32 = { min: -2147483648, max: 2147483647 } as const;
+
 /** Engage ids are uuids in the 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples use 0000...0001). */
 export const contactId = z.guid({ error: unlessMissing('must be a uuid') }).overwrite((id) => id.toLowerCase());
 export const definitionId = z
   .int({ error: unlessMissing('must be a positive integer') })
   .positive({ error: 'must be a positive integer' })
-  .max(2147483647);
-export const points = z.int({ error: unlessMissing('must be an integer') }).min(-2147483648).max(2147483647);
+  .max(INT32.max);
+export const points = z.int({ error: unlessMissing('must be an integer') }).min(INT32.min).max(INT32.max);
 /**
  * The canonical UTC form (milliseconds, `Z`) of a valid ISO date-time, or null
  * for years outside 0001-9999 in UTC: Postgres has no year 0, and a later year

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactId, definitionId, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
+import { contactId, definitionId, INT32, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
 
 const text = (max: number) =>
   storableText
@@ -16,8 +16,8 @@ export const transactionRow = z
     contactId,
     amount: z
       .int({ error: unlessMissing('must be a non-zero integer') })
-      .min(-2147483648)
-      .max(2147483647)
+      .min(INT32.min)
+      .max(INT32.max)
       .refine((amount) => amount !== 0, 'must be a non-zero integer'),
     definitionId,
     timeStamp: isoDateTime.optional().describe('When the transaction happened; defaults to the time of the request'),

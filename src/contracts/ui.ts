@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactId, storableText } from './common.ts';
+import { contactId, INT32, storableText } from './common.ts';
 import { deliveryState } from './adjustments.ts';
 import { transactionFilter } from './transactions.ts';
 
@@ -28,7 +28,7 @@ export const cardParams = z.object({ contactId });
 
 /** A history page: which account (by definition), which entries, and where in them. */
 export const cardQuery = z.object({
-  definition: z.coerce.number().int().positive().max(2147483647).optional(),
+  definition: z.coerce.number().int().positive().max(INT32.max).optional(),
   filter: transactionFilter.default('All'),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
@@ -42,14 +42,14 @@ export const HISTORY_PAGE_SIZE = 20;
  * sign; it becomes a Manual adjustment signed by the direction.
  */
 export const adjustmentForm = z.object({
-  definitionId: z.coerce.number({ error: 'choose a point definition' }).int().positive('choose a point definition').max(2147483647),
+  definitionId: z.coerce.number({ error: 'choose a point definition' }).int().positive('choose a point definition').max(INT32.max),
   direction: z.enum(['give', 'remove'], { error: 'choose whether to give or remove points' }),
   amount: z
     .string({ error: 'is required' })
     .trim()
     .regex(/^\d+$/, 'must be a whole number of points, like 250')
     .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(2147483647, 'is too large')),
+    .pipe(z.number().int().min(1, 'must be at least 1').max(INT32.max, 'is too large')),
   description: z.string({ error: 'is required' }).trim().min(1, 'is required: say why, e.g. "Complaint 4411: late delivery"').max(1000),
 });
 export type AdjustmentForm = z.output<typeof adjustmentForm>;

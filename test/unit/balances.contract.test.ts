@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { balanceBatchBody, canonicalBalanceBatch } from '../../src/contracts/balances.ts';
+import { INT32 } from '../../src/contracts/common.ts';
 
-const INT32 = { min: -2147483648, max: 2147483647 };
 const canonicalTime = fc
   .date({ min: new Date('0001-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true })
   .map((date) => date.toISOString());
