@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { request } from 'undici';
-import { UPSERT_BALANCES_SQL, upsertBalancesParams } from '../src/db/balances.repository.ts';
+import { UPSERT_BALANCES_SQL, upsertBalancesParams } from '../src/db/point-accounts.repository.ts';
 import { planBalanceBatch } from '../src/domain/balances.ts';
 import { INGEST_QUEUE } from '../src/jobs/queues.ts';
 import { parseArgv } from '../src/cli/context.ts';

@@ -10,11 +10,10 @@ import pg from 'pg';
 import { migrateDatabase } from '../prisma/scripts/migrate.ts';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
-import { startIngestWorker } from '../src/jobs/ingest.worker.ts';
 import { runLedgerMaintenance } from '../src/jobs/ledger-maintenance.job.ts';
-import { startWebhookWorker } from '../src/jobs/webhook.worker.ts';
+import { startWorker } from '../src/jobs/start-worker.ts';
 import { createLogger } from '../src/logger.ts';
+import { closeRuntime, createRuntime } from '../src/runtime.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 
 const OUTPUT = fileURLToPath(new URL('../docs/contact-card.png', import.meta.url));
@@ -52,10 +51,9 @@ const config = loadConfig({
   // The demo's point master listens on loopback.
   OUTBOUND_ALLOW_PRIVATE: 'true',
 });
-const deps = createDeps(config, createLogger(config.logLevel, 'docs'), { now: () => new Date(NOW) });
-const app = await buildApp(deps);
-const worker = startIngestWorker(deps);
-const webhooks = startWebhookWorker(deps);
+const runtime = createRuntime(config, createLogger(config.logLevel, 'docs'), { now: () => new Date(NOW) });
+const app = await buildApp(runtime);
+const worker = await startWorker(runtime);
 // The demo point master: accepts every adjustment webhook.
 const master = createServer((request, response) => request.resume().on('end', () => response.writeHead(204).end()));
 await new Promise<void>((resolve) => master.listen(0, '127.0.0.1', resolve));
@@ -106,7 +104,7 @@ try {
     if (status.status !== 'Queued' && status.status !== 'Processing') break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await runLedgerMaintenance(deps);
+  await runLedgerMaintenance(runtime);
 
   await call('PUT', `/admin/v1/tenants/${tenant.id}/webhook`, adminHeaders, { url: `http://127.0.0.1:${(master.address() as AddressInfo).port}/webhooks/engage` });
   await call('POST', '/api/v2/point-accounts/adjustments', { apikey: key }, {
@@ -140,10 +138,9 @@ try {
 } finally {
   await browser.close();
   await worker.close();
-  await webhooks.close();
   master.close();
   await app.close();
-  for (const queue of [deps.ingestQueue, deps.webhookQueue]) await queue.obliterate({ force: true }).catch(() => undefined);
-  await closeDeps(deps);
+  for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) await queue.obliterate({ force: true }).catch(() => undefined);
+  await closeRuntime(runtime);
   await maintenance(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
 }

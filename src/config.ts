@@ -104,13 +104,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** The CLI only needs the database; it does not insist on Redis or the admin token. */
-export function loadDatabaseUrl(env: Record<string, string | undefined> = process.env): string {
-  const parsed = envSchema.shape.DATABASE_URL.safeParse(env.DATABASE_URL);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
-
 /** For entry points: a bad environment stops the process with a message naming each bad variable. */
 export function loadConfigOrExit(): Config {
   try {

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ApplyResult } from './db/batches.repository.ts';
+import type { ApplyResult } from './domain/batches.ts';
 
 /**
  * Prometheus metrics of one process. A registry per process (not the library's

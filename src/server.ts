@@ -1,8 +1,8 @@
 import v8 from 'node:v8';
 import { buildApp } from './app.ts';
 import { loadConfigOrExit } from './config.ts';
-import { closeDeps, createDeps } from './deps.ts';
 import { createLogger } from './logger.ts';
+import { closeRuntime, createRuntime } from './runtime.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 // Each accepted batch leaves about 2 MB of short-lived garbage. By default V8
@@ -13,12 +13,12 @@ v8.setFlagsFromString('--heap-growing-percent=50');
 
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'api');
-const deps = createDeps(config, log);
-const app = await buildApp(deps);
+const runtime = createRuntime(config, log);
+const app = await buildApp(runtime);
 
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await app.close(); // stops accepting, answers in-flight requests
-  await closeDeps(deps);
+  await closeRuntime(runtime);
 });
 
 await app.listen({ host: config.http.host, port: config.http.port });

@@ -1,20 +1,11 @@
-import type { Pool } from '../db/pool.ts';
-import type { PrismaClient } from '../db/prisma.ts';
-import type { Clock } from '../domain/clock.ts';
-
-/** What a CLI command gets: database access and the clock. */
-export interface CliContext {
-  pool: Pool;
-  prisma: PrismaClient;
-  clock: Clock;
-}
+import type { Services } from '../runtime.ts';
 
 /** `--flag value` and `--flag` options as parsed (strings, or true for bare flags); commands validate them with zod. */
 export type CliOptions = Record<string, string | boolean | undefined>;
 
 export interface CliCommand {
   usage: string;
-  run(context: CliContext, options: CliOptions): Promise<unknown>;
+  run(services: Services, options: CliOptions): Promise<unknown>;
 }
 
 /** A command that needs no database (tools for the point master's side); runs without DATABASE_URL. */

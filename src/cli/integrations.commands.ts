@@ -2,47 +2,35 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { tenantParams } from '../contracts/admin.ts';
 import { deliveriesQuery, pointsLogBody, webhookBody } from '../contracts/integrations.ts';
-import { deliveriesRepository } from '../db/deliveries.repository.ts';
-import { integrationsRepository } from '../db/integrations.repository.ts';
-import { tenantsRepository } from '../db/tenants.repository.ts';
 import { DEFAULT_TOLERANCE_SECONDS, decryptPayload, verifyWebhook } from '../domain/webhook-crypto.ts';
-import { integrationsService } from '../services/integrations.service.ts';
-import type { CliCommand, CliContext, CliOptions, OfflineCliCommand } from './context.ts';
+import type { CliCommand, CliOptions, OfflineCliCommand } from './context.ts';
 
-// No queue here: deliveries made sendable from the CLI are queued by the worker's recovery sweep within seconds.
-const integrations = (context: CliContext) =>
-  integrationsService({
-    tenants: tenantsRepository(context.prisma, context.pool),
-    integrations: integrationsRepository(context.pool),
-    deliveries: deliveriesRepository(context.pool),
-    clock: context.clock,
-  });
 const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).tenantId;
 
 export const integrationCommands: Record<string, CliCommand> = {
   'webhook:set': {
     usage: '--tenant ID --url URL   (the first time, prints the encryption key and signing secret, once)',
-    run: (c, o) => integrations(c).setWebhook(tenantOf(o), webhookBody.parse({ url: o.url }).url),
+    run: (s, o) => s.integrations.setWebhook(tenantOf(o), webhookBody.parse({ url: o.url }).url),
   },
-  'webhook:show': { usage: '--tenant ID', run: (c, o) => integrations(c).getWebhook(tenantOf(o)) },
+  'webhook:show': { usage: '--tenant ID', run: (s, o) => s.integrations.getWebhook(tenantOf(o)) },
   'webhook:rotate': {
     usage: '--tenant ID   (prints the new encryption key and signing secret, once)',
-    run: (c, o) => integrations(c).rotateWebhookSecrets(tenantOf(o)),
+    run: (s, o) => s.integrations.rotateWebhookSecrets(tenantOf(o)),
   },
   'points-log:set': {
     usage: '--tenant ID --url-template URL_WITH_{contactId} [--auth-header "Name: value"]',
-    run: (c, o) => integrations(c).setPointsLog(tenantOf(o), pointsLogBody.parse({ urlTemplate: o['url-template'], authHeader: o['auth-header'] })),
+    run: (s, o) => s.integrations.setPointsLog(tenantOf(o), pointsLogBody.parse({ urlTemplate: o['url-template'], authHeader: o['auth-header'] })),
   },
-  'points-log:show': { usage: '--tenant ID', run: (c, o) => integrations(c).getPointsLog(tenantOf(o)) },
+  'points-log:show': { usage: '--tenant ID', run: (s, o) => s.integrations.getPointsLog(tenantOf(o)) },
   'deliveries:list': {
     usage: '--tenant ID [--state AwaitingConfiguration|Pending|Retrying|Delivered|Failed] [--offset N] [--count N]',
-    run: (c, o) => integrations(c).listDeliveries(tenantOf(o), deliveriesQuery.parse({ state: o.state, offset: o.offset, count: o.count })),
+    run: (s, o) => s.integrations.listDeliveries(tenantOf(o), deliveriesQuery.parse({ state: o.state, offset: o.offset, count: o.count })),
   },
   'deliveries:replay': {
     usage: '--tenant ID --id DELIVERY_ID   (a Failed or Retrying delivery; the worker sends it within seconds)',
-    run: (c, o) => integrations(c).replayDelivery(tenantOf(o), z.uuid().parse(o.id)),
+    run: (s, o) => s.integrations.replayDelivery(tenantOf(o), z.uuid().parse(o.id)),
   },
-  'deliveries:replay-failed': { usage: '--tenant ID', run: (c, o) => integrations(c).replayFailed(tenantOf(o)) },
+  'deliveries:replay-failed': { usage: '--tenant ID', run: (s, o) => s.integrations.replayFailed(tenantOf(o)) },
 };
 
 const text = (name: string) => z.string({ error: `--${name} is required` }).min(1, `--${name} is required`);

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { ConfigError, loadDatabaseUrl } from '../config.ts';
-import { createPool } from '../db/pool.ts';
-import { createPrisma } from '../db/prisma.ts';
-import { systemClock } from '../domain/clock.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
+import { closeRuntime, createRuntime } from '../runtime.ts';
 import { contactCommands } from './contacts.commands.ts';
 import { type CliCommand, type OfflineCliCommand, parseArgv } from './context.ts';
 import { integrationCommands, webhookToolCommands } from './integrations.commands.ts';
@@ -25,7 +23,7 @@ const usage = () =>
     '',
     ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(26)} ${command.usage}`),
     '',
-    'Reads DATABASE_URL from the environment (webhook:decrypt and webhook:verify do not need it).',
+    'Reads the same environment as the API (DATABASE_URL, REDIS_URL, ADMIN_TOKEN, ...); webhook:decrypt and webhook:verify need none of it.',
   ].join('\n');
 
 function describe(err: unknown): string {
@@ -45,15 +43,13 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(await command.run(values), null, 2)}\n`);
     return 0;
   }
-  const pool = createPool(loadDatabaseUrl(), 2, createLogger('warn', 'cli'));
-  const prisma = createPrisma(pool);
+  const runtime = createRuntime(loadConfig(), createLogger('warn', 'cli'));
   try {
-    const result = await command.run({ pool, prisma, clock: systemClock }, values);
+    const result = await command.run(runtime.services, values);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } finally {
-    await prisma.$disconnect();
-    await pool.end();
+    await closeRuntime(runtime);
   }
 }
 

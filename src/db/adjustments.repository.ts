@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import type { AdjustmentRecord } from '../domain/adjustments.ts';
 import type { DeliveryState } from '../domain/deliveries.ts';
 import { ADJUSTMENT_INPUT_COLUMNS, toAdjustmentInput } from './deliveries.repository.ts';
-import { type Pool, type PoolClient, withTransaction } from './pool.ts';
-
-export type AdjustmentRecord = AdjustmentInput & {
-  id: string;
-  createdAt: Date;
-  eventId: string;
-  deliveryState: DeliveryState;
-  attempts: number;
-  lastError: string | null;
-  nextAttemptAt: Date | null;
-  deliveredAt: Date | null;
-};
+import type { Db } from './pool.ts';
 
 const SELECT_RECORD = `
   SELECT a.id, a.created_at, ${ADJUSTMENT_INPUT_COLUMNS},
@@ -32,72 +22,51 @@ const toRecord = (row: Record<string, unknown>): AdjustmentRecord => ({
   deliveredAt: row.delivered_at as Date | null,
 });
 
-async function findWith(db: Pool | PoolClient, tenantId: string, id: string): Promise<AdjustmentRecord | null> {
-  const { rows } = await db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
-  return rows[0] ? toRecord(rows[0]) : null;
-}
-
-export function adjustmentsRepository(pool: Pool) {
+export function adjustmentsRepository(db: Db) {
   return {
-    /**
-     * Records the adjustment and its outbox row in one transaction: once this
-     * resolves, the webhook will be sent however Redis or the worker fare.
-     * Pending when the tenant has a webhook URL, else AwaitingConfiguration.
-     * 'unknown-definition' when the tenant has no such point definition.
-     */
-    create(tenantId: string, input: AdjustmentInput, now: Date): Promise<AdjustmentRecord | 'unknown-definition'> {
-      return withTransaction(pool, async (client) => {
-        const definition = await client.query(`SELECT 1 FROM point_definition WHERE tenant_id = $1 AND id = $2`, [tenantId, input.definitionId]);
-        if (definition.rowCount === 0) return 'unknown-definition';
-        const webhook = await client.query(`SELECT 1 FROM tenant_integration WHERE tenant_id = $1 AND webhook_url IS NOT NULL`, [tenantId]);
-        const state: DeliveryState = webhook.rowCount === 1 ? 'Pending' : 'AwaitingConfiguration';
-
-        const id = randomUUID();
-        const manual = input.source === 'Manual' ? input : null;
-        const automation = input.source === 'Automation' ? input : null;
-        await client.query(
-          `INSERT INTO point_adjustment (id, tenant_id, contact_id, definition_id, amount, description, source,
-                                         user_id, user_name, reason, process_id, workflow_id, workflow_name, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-          [
-            id,
-            tenantId,
-            input.contactId,
-            input.definitionId,
-            input.amount,
-            input.description,
-            input.source,
-            manual?.userId ?? null,
-            manual?.userName ?? null,
-            automation?.reason ?? null,
-            automation?.processId ?? null,
-            automation?.workflowId ?? null,
-            automation?.workflowName ?? null,
-            now,
-          ],
-        );
-        await client.query(
-          `INSERT INTO webhook_delivery (id, tenant_id, adjustment_id, state, next_attempt_at, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $6)`,
-          [randomUUID(), tenantId, id, state, state === 'Pending' ? now : null, now],
-        );
-        const record = await findWith(client, tenantId, id);
-        if (!record) throw new Error(`Adjustment ${id} vanished inside its own transaction`);
-        return record;
-      });
+    /** Records the adjustment; its outbox row goes in the same transaction (deliveries.insert). */
+    async insert(tenantId: string, input: AdjustmentInput, now: Date): Promise<string> {
+      const id = randomUUID();
+      const manual = input.source === 'Manual' ? input : null;
+      const automation = input.source === 'Automation' ? input : null;
+      await db.query(
+        `INSERT INTO point_adjustment (id, tenant_id, contact_id, definition_id, amount, description, source,
+                                       user_id, user_name, reason, process_id, workflow_id, workflow_name, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [
+          id,
+          tenantId,
+          input.contactId,
+          input.definitionId,
+          input.amount,
+          input.description,
+          input.source,
+          manual?.userId ?? null,
+          manual?.userName ?? null,
+          automation?.reason ?? null,
+          automation?.processId ?? null,
+          automation?.workflowId ?? null,
+          automation?.workflowName ?? null,
+          now,
+        ],
+      );
+      return id;
     },
 
-    find: (tenantId: string, id: string) => findWith(pool, tenantId, id),
+    async find(tenantId: string, id: string): Promise<AdjustmentRecord | null> {
+      const { rows } = await db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
 
     async listByContact(tenantId: string, contactId: string, page: { offset: number; count: number }) {
       const [items, total] = await Promise.all([
-        pool.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.seq DESC OFFSET $3 LIMIT $4`, [
+        db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.seq DESC OFFSET $3 LIMIT $4`, [
           tenantId,
           contactId,
           page.offset,
           page.count,
         ]),
-        pool.query<{ n: number }>(`SELECT count(*) AS n FROM point_adjustment WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]),
+        db.query<{ n: number }>(`SELECT count(*) AS n FROM point_adjustment WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]),
       ]);
       return { items: items.rows.map(toRecord), totalCount: total.rows[0]?.n ?? 0 };
     },

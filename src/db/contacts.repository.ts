@@ -1,4 +1,4 @@
-import type { Pool } from './pool.ts';
+import type { Db } from './pool.ts';
 
 export interface KnownContactRecord {
   contactId: string;
@@ -6,12 +6,12 @@ export interface KnownContactRecord {
 }
 
 /** The contact registry: which contacts a tenant that requires known contacts accepts transactions for. */
-export function contactsRepository(pool: Pool) {
+export function contactsRepository(db: Db) {
   return {
     /** Adds contacts in one statement; re-adding a known one is harmless. */
     async add(tenantId: string, contactIds: readonly string[], now: Date): Promise<{ added: number; alreadyKnown: number }> {
       const unique = [...new Set(contactIds)].sort();
-      const { rowCount } = await pool.query(
+      const { rowCount } = await db.query(
         `INSERT INTO contact (tenant_id, contact_id, created_at) SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id
          ON CONFLICT (tenant_id, contact_id) DO NOTHING`,
         [tenantId, unique, now],
@@ -22,24 +22,24 @@ export function contactsRepository(pool: Pool) {
 
     async list(tenantId: string, page: { offset: number; count: number }): Promise<{ items: KnownContactRecord[]; totalCount: number }> {
       const [items, total] = await Promise.all([
-        pool.query<KnownContactRecord>(
+        db.query<KnownContactRecord>(
           `SELECT contact_id AS "contactId", created_at AS "createdAt" FROM contact WHERE tenant_id = $1 ORDER BY contact_id OFFSET $2 LIMIT $3`,
           [tenantId, page.offset, page.count],
         ),
-        pool.query<{ n: number }>(`SELECT count(*) AS n FROM contact WHERE tenant_id = $1`, [tenantId]),
+        db.query<{ n: number }>(`SELECT count(*) AS n FROM contact WHERE tenant_id = $1`, [tenantId]),
       ]);
       return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
     },
 
     /** False when the tenant had no such contact. */
     async remove(tenantId: string, contactId: string): Promise<boolean> {
-      const { rowCount } = await pool.query(`DELETE FROM contact WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]);
+      const { rowCount } = await db.query(`DELETE FROM contact WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]);
       return rowCount === 1;
     },
 
     /** Which of these contacts the tenant knows. */
     async known(tenantId: string, contactIds: readonly string[]): Promise<Set<string>> {
-      const { rows } = await pool.query<{ contact_id: string }>(
+      const { rows } = await db.query<{ contact_id: string }>(
         `SELECT contact_id FROM contact WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[])`,
         [tenantId, contactIds],
       );

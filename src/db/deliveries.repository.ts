@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AdjustmentInput } from '../contracts/adjustments.ts';
-import type { AttemptOutcome, DeliveryState } from '../domain/deliveries.ts';
-import type { Pool, PoolClient } from './pool.ts';
-
-/** Enough to queue a delivery's next attempt: the job id is derived from both. */
-export interface QueuedDelivery {
-  id: string;
-  attempts: number;
-}
+import type { AttemptOutcome, DeliveryState, QueuedDelivery } from '../domain/deliveries.ts';
+import type { Db } from './pool.ts';
 
 /** A delivery this worker holds the lease of, with everything needed to send it. */
 export interface ClaimedDelivery {
@@ -90,8 +84,17 @@ const toRecord = (row: Record<string, unknown>): DeliveryRecord => ({
   createdAt: row.created_at as Date,
 });
 
-export function deliveriesRepository(pool: Pool) {
+export function deliveriesRepository(db: Db) {
   return {
+    /** The outbox row of a new adjustment. */
+    async insert(delivery: { tenantId: string; adjustmentId: string; state: DeliveryState }, now: Date): Promise<void> {
+      await db.query(
+        `INSERT INTO webhook_delivery (id, tenant_id, adjustment_id, state, next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)`,
+        [randomUUID(), delivery.tenantId, delivery.adjustmentId, delivery.state, delivery.state === 'Pending' ? now : null, now],
+      );
+    },
+
     /**
      * Takes the lease on a delivery that may be sent now. The conditional
      * UPDATE is the lock: a second worker's UPDATE waits for the first to
@@ -101,7 +104,7 @@ export function deliveriesRepository(pool: Pool) {
      */
     async claim(id: string, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
       const leaseToken = randomUUID();
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `WITH claimed AS (
            UPDATE webhook_delivery d
               SET state = CASE WHEN d.state = 'AwaitingConfiguration' THEN 'Pending'::delivery_state ELSE d.state END,
@@ -134,7 +137,7 @@ export function deliveriesRepository(pool: Pool) {
 
     /** Stores the outcome of an attempt and gives up the lease; null when the lease was lost meanwhile. */
     async recordAttempt(claim: ClaimedDelivery, outcome: AttemptOutcome, attemptedAt: Date, now: Date): Promise<QueuedDelivery | null> {
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `UPDATE webhook_delivery
             SET state = $3::delivery_state, attempts = attempts + 1, failures = $4, next_attempt_at = $5, last_attempt_at = $6,
                 last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
@@ -148,7 +151,7 @@ export function deliveriesRepository(pool: Pool) {
 
     /** Back to waiting: the webhook URL vanished between claim and send. */
     async park(claim: ClaimedDelivery, now: Date): Promise<void> {
-      await pool.query(
+      await db.query(
         `UPDATE webhook_delivery SET state = 'AwaitingConfiguration', next_attempt_at = NULL, lease_token = NULL, lease_until = NULL, updated_at = $3
           WHERE id = $1 AND lease_token = $2`,
         [claim.id, claim.leaseToken, now],
@@ -157,7 +160,7 @@ export function deliveriesRepository(pool: Pool) {
 
     /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. */
     async listSendable(now: Date, limit: number): Promise<QueuedDelivery[]> {
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `SELECT d.id, d.attempts FROM webhook_delivery d WHERE ${sendableAt('$1')}
           ORDER BY d.next_attempt_at NULLS FIRST LIMIT $2`,
         [now, limit],
@@ -167,13 +170,13 @@ export function deliveriesRepository(pool: Pool) {
 
     async list(tenantId: string, filter: { state?: DeliveryState | undefined; offset: number; count: number }) {
       const [items, total] = await Promise.all([
-        pool.query(
+        db.query(
           `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id
             WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)
             ORDER BY a.seq DESC OFFSET $3 LIMIT $4`,
           [tenantId, filter.state ?? null, filter.offset, filter.count],
         ),
-        pool.query<{ n: number }>(
+        db.query<{ n: number }>(
           `SELECT count(*) AS n FROM webhook_delivery WHERE tenant_id = $1 AND ($2::delivery_state IS NULL OR state = $2)`,
           [tenantId, filter.state ?? null],
         ),
@@ -182,7 +185,7 @@ export function deliveriesRepository(pool: Pool) {
     },
 
     async find(tenantId: string, id: string): Promise<DeliveryRecord | null> {
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id WHERE d.tenant_id = $1 AND d.id = $2`,
         [tenantId, id],
       );
@@ -195,7 +198,7 @@ export function deliveriesRepository(pool: Pool) {
      * worker holds it at this moment.
      */
     async replay(tenantId: string, id: string, now: Date): Promise<QueuedDelivery | null> {
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
           WHERE tenant_id = $1 AND id = $2 AND state IN ('Failed', 'Retrying') AND (lease_until IS NULL OR lease_until <= $3)
          RETURNING id, attempts`,
@@ -204,8 +207,19 @@ export function deliveriesRepository(pool: Pool) {
       return rows[0] ?? null;
     },
 
+    /** Makes the tenant's waiting deliveries Pending: it has just been given a webhook URL. */
+    async releaseAwaiting(tenantId: string, now: Date): Promise<QueuedDelivery[]> {
+      const { rows } = await db.query<QueuedDelivery>(
+        `UPDATE webhook_delivery SET state = 'Pending', next_attempt_at = $2, updated_at = $2
+          WHERE tenant_id = $1 AND state = 'AwaitingConfiguration'
+         RETURNING id, attempts`,
+        [tenantId, now],
+      );
+      return rows;
+    },
+
     async replayAllFailed(tenantId: string, now: Date): Promise<QueuedDelivery[]> {
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'Failed'
          RETURNING id, attempts`,
@@ -217,14 +231,3 @@ export function deliveriesRepository(pool: Pool) {
 }
 
 export type DeliveriesRepository = ReturnType<typeof deliveriesRepository>;
-
-/** Makes the tenant's waiting deliveries Pending, inside the transaction that gives it a webhook URL. */
-export async function releaseAwaitingDeliveries(client: PoolClient, tenantId: string, now: Date): Promise<QueuedDelivery[]> {
-  const { rows } = await client.query(
-    `UPDATE webhook_delivery SET state = 'Pending', next_attempt_at = $2, updated_at = $2
-      WHERE tenant_id = $1 AND state = 'AwaitingConfiguration'
-     RETURNING id, attempts`,
-    [tenantId, now],
-  );
-  return rows;
-}

@@ -1,5 +1,4 @@
-import { releaseAwaitingDeliveries, type QueuedDelivery } from './deliveries.repository.ts';
-import { type Pool, withTransaction } from './pool.ts';
+import type { Db } from './pool.ts';
 
 export interface WebhookSecrets {
   encryptionKey: string;
@@ -11,37 +10,38 @@ export interface PointsLogSettings {
   authHeader: { name: string; value: string } | null;
 }
 
-export function integrationsRepository(pool: Pool) {
+export function integrationsRepository(db: Db) {
   return {
     /**
      * Sets the webhook URL. The secrets offered are stored only when the tenant
-     * has none yet (`secretsCreated`), decided by the row itself so two
-     * concurrent first calls cannot both hand out secrets. Adjustments waiting
-     * for a webhook become Pending in the same transaction.
+     * has none yet (true then), decided by the row itself so two concurrent
+     * first calls cannot both hand out secrets.
      */
-    setWebhookUrl(tenantId: string, url: string, offered: WebhookSecrets, now: Date): Promise<{ secretsCreated: boolean; released: QueuedDelivery[] }> {
-      return withTransaction(pool, async (client) => {
-        const { rows } = await client.query(
-          `INSERT INTO tenant_integration AS i
-                  (tenant_id, webhook_url, webhook_encryption_key, webhook_signing_secret, webhook_secrets_created_at, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $5, $5)
-           ON CONFLICT (tenant_id) DO UPDATE SET
-                  webhook_url = EXCLUDED.webhook_url,
-                  webhook_encryption_key = COALESCE(i.webhook_encryption_key, EXCLUDED.webhook_encryption_key),
-                  webhook_signing_secret = COALESCE(i.webhook_signing_secret, EXCLUDED.webhook_signing_secret),
-                  webhook_secrets_created_at = COALESCE(i.webhook_secrets_created_at, EXCLUDED.webhook_secrets_created_at),
-                  updated_at = EXCLUDED.updated_at
-           RETURNING webhook_encryption_key = $3 AS secrets_created`,
-          [tenantId, url, offered.encryptionKey, offered.signingSecret, now],
-        );
-        const released = await releaseAwaitingDeliveries(client, tenantId, now);
-        return { secretsCreated: rows[0].secrets_created === true, released };
-      });
+    async setWebhookUrl(tenantId: string, url: string, offered: WebhookSecrets, now: Date): Promise<boolean> {
+      const { rows } = await db.query<{ secrets_created: boolean }>(
+        `INSERT INTO tenant_integration AS i
+                (tenant_id, webhook_url, webhook_encryption_key, webhook_signing_secret, webhook_secrets_created_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $5)
+         ON CONFLICT (tenant_id) DO UPDATE SET
+                webhook_url = EXCLUDED.webhook_url,
+                webhook_encryption_key = COALESCE(i.webhook_encryption_key, EXCLUDED.webhook_encryption_key),
+                webhook_signing_secret = COALESCE(i.webhook_signing_secret, EXCLUDED.webhook_signing_secret),
+                webhook_secrets_created_at = COALESCE(i.webhook_secrets_created_at, EXCLUDED.webhook_secrets_created_at),
+                updated_at = EXCLUDED.updated_at
+         RETURNING webhook_encryption_key = $3 AS secrets_created`,
+        [tenantId, url, offered.encryptionKey, offered.signingSecret, now],
+      );
+      return rows[0]?.secrets_created === true;
+    },
+
+    async hasWebhook(tenantId: string): Promise<boolean> {
+      const { rowCount } = await db.query(`SELECT 1 FROM tenant_integration WHERE tenant_id = $1 AND webhook_url IS NOT NULL`, [tenantId]);
+      return rowCount === 1;
     },
 
     /** Replaces both secrets; false when the tenant has no webhook yet. */
     async rotateWebhookSecrets(tenantId: string, secrets: WebhookSecrets, now: Date): Promise<boolean> {
-      const { rowCount } = await pool.query(
+      const { rowCount } = await db.query(
         `UPDATE tenant_integration
             SET webhook_encryption_key = $2, webhook_signing_secret = $3, webhook_secrets_created_at = $4, updated_at = $4
           WHERE tenant_id = $1 AND webhook_url IS NOT NULL`,
@@ -51,7 +51,7 @@ export function integrationsRepository(pool: Pool) {
     },
 
     async findWebhook(tenantId: string): Promise<{ url: string; secretsCreatedAt: Date } | null> {
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `SELECT webhook_url, webhook_secrets_created_at FROM tenant_integration WHERE tenant_id = $1 AND webhook_url IS NOT NULL`,
         [tenantId],
       );
@@ -59,7 +59,7 @@ export function integrationsRepository(pool: Pool) {
     },
 
     async setPointsLog(tenantId: string, settings: PointsLogSettings, now: Date): Promise<void> {
-      await pool.query(
+      await db.query(
         `INSERT INTO tenant_integration (tenant_id, points_log_url_template, points_log_auth_header_name, points_log_auth_header_value, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)
          ON CONFLICT (tenant_id) DO UPDATE SET
@@ -72,7 +72,7 @@ export function integrationsRepository(pool: Pool) {
     },
 
     async findPointsLog(tenantId: string): Promise<PointsLogSettings | null> {
-      const { rows } = await pool.query(
+      const { rows } = await db.query(
         `SELECT points_log_url_template, points_log_auth_header_name, points_log_auth_header_value
            FROM tenant_integration WHERE tenant_id = $1 AND points_log_url_template IS NOT NULL`,
         [tenantId],

@@ -1,8 +1,6 @@
-import { type StoredTransaction, storedTransactionBatch, type TransactionFilter } from '../contracts/transactions.ts';
-import { accountKeys, type EntryType } from '../domain/ledger.ts';
-import { type ApplyResult, finishBatch, insertBatch, lockBatchForApply } from './batches.repository.ts';
-import { completeClaim } from './idempotency.repository.ts';
-import { type Pool, retryOnConflict, withTransaction } from './pool.ts';
+import type { StoredTransaction, TransactionFilter } from '../contracts/transactions.ts';
+import type { LedgerEntryRecord } from '../domain/ledger.ts';
+import type { Db } from './pool.ts';
 
 /**
  * SQL forms of the rules in domain/ledger.ts, over ledger_entry aliased `e`,
@@ -29,122 +27,41 @@ export const accountSummaryJoin = (at: string) => `
   ) s ON true`;
 
 /**
- * Applies a batch's rows in one statement: upserts the accounts (keys sorted,
- * so concurrent batches lock them in one order and cannot deadlock each
- * other), then appends one entry per row. (tenant, batch, row) is unique, so a
- * row already in the ledger is not added again.
+ * Appends one entry per row to the account of its (contact, definition),
+ * which pointAccounts.ensure made sure of in the same transaction. (tenant,
+ * batch, row) is unique, so a row already in the ledger is not added again.
  */
-const APPLY_TRANSACTIONS_SQL = `
-WITH account AS (
-  INSERT INTO point_account AS a (tenant_id, contact_id, definition_id, created_at, updated_at)
-  SELECT $1, k.contact_id, k.definition_id, $3, $3 FROM unnest($4::uuid[], $5::int[]) AS k(contact_id, definition_id)
-  ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
-  RETURNING a.id, a.contact_id, a.definition_id
-), item AS (
-  SELECT * FROM unnest($6::int[], $7::uuid[], $8::int[], $9::int[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[])
+const APPEND_ENTRIES_SQL = `
+WITH item AS (
+  SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
     AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to)
 )
 INSERT INTO ledger_entry
   (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at)
-SELECT $1, account.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
+SELECT $1, a.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
        item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3
-  FROM item JOIN account USING (contact_id, definition_id)
+  FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
  ORDER BY item.item_index
 ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING
 RETURNING item_index`;
 
-function applyTransactionsParams(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date) {
-  const keys = accountKeys(items);
-  return [
-    tenantId,
-    batchId,
-    now,
-    keys.map((k) => k.contactId),
-    keys.map((k) => k.definitionId),
-    items.map((i) => i.index),
-    items.map((i) => i.contactId),
-    items.map((i) => i.definitionId),
-    items.map((i) => i.amount),
-    items.map((i) => i.source),
-    items.map((i) => i.description),
-    items.map((i) => i.transactionDate),
-    items.map((i) => i.validFrom),
-    items.map((i) => i.validTo),
-  ];
-}
-
-/** PointTransactionsJob's work: appends a whole batch to the ledger in one transaction, or nothing. */
-export function applyTransactionBatch(pool: Pool, batchId: string, now: Date): Promise<ApplyResult> {
-  return retryOnConflict(() =>
-    withTransaction(pool, async (client) => {
-      const batch = await lockBatchForApply(client, batchId);
-      if (!batch) return 'already-final';
-      const items = storedTransactionBatch.parse(batch.payload);
-      const { rows } = await client.query<{ item_index: number }>(APPLY_TRANSACTIONS_SQL, applyTransactionsParams(batch.tenantId, batchId, items, now));
-      const applied = new Set(rows.map((row) => row.item_index));
-      // Only reachable if the batch row was reset by hand after it was applied.
-      const skipped = items
-        .filter((item) => !applied.has(item.index))
-        .map((item) => ({ message: `Row [${item.index}] skipped: already in the ledger` }));
-      const status = await finishBatch(client, batchId, { appliedCount: applied.size, skipped }, now);
-      return { status, appliedCount: applied.size, skippedCount: skipped.length };
-    }, { asyncCommit: true }),
-  );
-}
-
-export interface TransactionBatchToStore {
-  id: string;
-  tenantId: string;
-  itemCount: number;
-  accepted: StoredTransaction[];
-  refused: { messages: string[]; count: number };
-  /** The 202 answer, kept under the Idempotency-Key when there is one. */
-  answer: unknown;
-  claim: { key: string; token: string } | null;
-  now: Date;
-}
-
-export type StoreOutcome = 'stored' | 'tenant-changed' | 'claim-lost';
-
-/** Rolls the store back when the Idempotency-Key was taken over meanwhile. */
-class ClaimLostError extends Error {}
-
-/** Stores the batch (with the rows refused on arrival) and the answer under its Idempotency-Key in one transaction. */
-export function storeTransactionBatch(pool: Pool, batch: TransactionBatchToStore): Promise<StoreOutcome> {
-  return withTransaction(pool, async (client) => {
-    const inserted = await insertBatch(client, {
-      id: batch.id,
-      tenantId: batch.tenantId,
-      kind: 'transactions',
-      itemCount: batch.itemCount,
-      payload: batch.accepted,
-      refused: batch.refused,
-      now: batch.now,
-    });
-    if (!inserted) return 'tenant-changed';
-    if (batch.claim && !(await completeClaim(client, { tenantId: batch.tenantId, ...batch.claim }, { response: batch.answer, batchId: batch.id }))) {
-      throw new ClaimLostError();
-    }
-    return 'stored';
-  }).catch((err: unknown) => {
-    if (err instanceof ClaimLostError) return 'claim-lost' as const;
-    throw err;
-  });
-}
-
-export interface LedgerEntryRecord {
-  id: number;
-  accountId: number;
-  amount: number;
-  type: EntryType;
-  source: string;
-  description: string;
-  transactionDate: Date;
-  validFrom: Date;
-  validTo: Date | null;
-  createdOn: Date;
-  modifiedOn: Date;
-}
+/**
+ * Balance-only -> all-transaction: every account gets one OpeningBalance entry,
+ * active from the switch and never expiring, for the difference between its
+ * balance and what its ledger (from an earlier all-transaction period, if any)
+ * yields now, so the derived balance equals the balance the account had.
+ */
+const CARRY_BALANCES_INTO_LEDGER_SQL = `
+WITH carry AS (
+  SELECT a.id, a.balance - COALESCE(sum(e.amount) FILTER (WHERE ${ledgerSql.active('$2::timestamptz')}), 0) AS amount
+    FROM point_account a LEFT JOIN ledger_entry e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
+   WHERE a.tenant_id = $1
+   GROUP BY a.id, a.balance
+)
+INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, created_at, modified_at)
+SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, amount::int, 'OpeningBalance',
+       'Balance carried over from balance-only mode', $2, $2, NULL, $2, $2
+  FROM carry WHERE amount <> 0 ORDER BY id`;
 
 const ENTRY_COLUMNS = `e.id, e.account_id AS "accountId", e.amount, e.type, e.source, e.description, e.transaction_date AS "transactionDate",
   e.valid_from AS "validFrom", e.valid_to AS "validTo", e.created_at AS "createdOn", e.modified_at AS "modifiedOn"`;
@@ -156,24 +73,26 @@ const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => strin
 
 const EXPIRY_CHUNK = 5000;
 
-export function ledgerRepository(pool: Pool) {
+/** The ledger of all-transaction mode: its entries. */
+export function ledgerRepository(db: Db) {
   return {
-    async knownDefinitions(tenantId: string, ids: readonly number[]): Promise<Set<number>> {
-      const { rows } = await pool.query<{ id: number }>(`SELECT id FROM point_definition WHERE tenant_id = $1 AND id = ANY($2::int[])`, [tenantId, ids]);
-      return new Set(rows.map((row) => row.id));
-    },
-
-    /** The account id for an accountId or a (contact, definition) pair, within the tenant. */
-    async findAccountId(tenantId: string, by: { accountId: number } | { contactId: string; definitionId: number }): Promise<number | null> {
-      const { rows } =
-        'accountId' in by
-          ? await pool.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND id = $2`, [tenantId, by.accountId])
-          : await pool.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND contact_id = $2 AND definition_id = $3`, [
-              tenantId,
-              by.contactId,
-              by.definitionId,
-            ]);
-      return rows[0]?.id ?? null;
+    /** Appends a batch's rows (APPEND_ENTRIES_SQL); answers the indexes of the rows it added. */
+    async append(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date): Promise<Set<number>> {
+      const { rows } = await db.query<{ item_index: number }>(APPEND_ENTRIES_SQL, [
+        tenantId,
+        batchId,
+        now,
+        items.map((i) => i.index),
+        items.map((i) => i.contactId),
+        items.map((i) => i.definitionId),
+        items.map((i) => i.amount),
+        items.map((i) => i.source),
+        items.map((i) => i.description),
+        items.map((i) => i.transactionDate),
+        items.map((i) => i.validFrom),
+        items.map((i) => i.validTo),
+      ]);
+      return new Set(rows.map((row) => row.item_index));
     },
 
     /** An account's entries, newest first; Active and Pending as at `now`, All includes expired and Expiry entries. */
@@ -191,24 +110,19 @@ export function ledgerRepository(pool: Pool) {
         where += ` AND ${filterSql[filter]('$3::timestamptz')}`;
       }
       const [items, total] = await Promise.all([
-        pool.query<LedgerEntryRecord>(
+        db.query<LedgerEntryRecord>(
           `SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE ${where}
             ORDER BY e.transaction_date DESC, e.id DESC OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
           [...params, page.offset, page.count],
         ),
-        pool.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry e WHERE ${where}`, params),
+        db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry e WHERE ${where}`, params),
       ]);
       return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
     },
 
     async findEntry(tenantId: string, id: number): Promise<LedgerEntryRecord | null> {
-      const { rows } = await pool.query<LedgerEntryRecord>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE e.tenant_id = $1 AND e.id = $2`, [tenantId, id]);
+      const { rows } = await db.query<LedgerEntryRecord>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE e.tenant_id = $1 AND e.id = $2`, [tenantId, id]);
       return rows[0] ?? null;
-    },
-
-    async tenantIds(): Promise<string[]> {
-      const { rows } = await pool.query<{ id: string }>(`SELECT id FROM tenant ORDER BY id`);
-      return rows.map((row) => row.id);
     },
 
     /**
@@ -221,7 +135,7 @@ export function ledgerRepository(pool: Pool) {
     async recordExpiries(tenantId: string, now: Date): Promise<number> {
       let total = 0;
       for (;;) {
-        const { rowCount } = await pool.query(
+        const { rowCount } = await db.query(
           `WITH due AS (
              SELECT e.id, e.account_id, e.amount, e.valid_to FROM ledger_entry e
               WHERE e.tenant_id = $1 AND NOT e.lapse_recorded AND e.valid_to <= $2 AND ${ledgerSql.counts}
@@ -242,6 +156,11 @@ export function ledgerRepository(pool: Pool) {
         total += rowCount ?? 0;
         if ((rowCount ?? 0) < EXPIRY_CHUNK) return total;
       }
+    },
+
+    /** See CARRY_BALANCES_INTO_LEDGER_SQL; answers how many accounts got an entry. */
+    async carryBalancesIn(tenantId: string, now: Date): Promise<number> {
+      return (await db.query(CARRY_BALANCES_INTO_LEDGER_SQL, [tenantId, now])).rowCount ?? 0;
     },
   };
 }

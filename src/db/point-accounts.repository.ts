@@ -1,15 +1,80 @@
 import type { TenantMode } from '../contracts/admin.ts';
-import { accountSummaryJoin } from './ledger.repository.ts';
-import type { Pool } from './pool.ts';
+import type { BalanceWinner } from '../domain/balances.ts';
+import type { PointAccountRecord } from '../domain/ledger.ts';
+import { accountSummaryJoin, ledgerSql } from './ledger.repository.ts';
+import type { Db } from './pool.ts';
 
-export interface PointAccountRecord {
-  id: number;
-  contactId: string;
-  definitionId: number;
-  balance: number;
-  pendingPoints: number;
-  balanceExpires: Date | null;
+/**
+ * Sets the balances of a batch's winning items in one statement. The
+ * ON CONFLICT ... WHERE applies the ordering rule against the locked, latest row
+ * (a concurrent batch cannot slip between read and write), and `last_change`
+ * captures old-vs-new inside the same statement so history is exact.
+ * Rows arrive sorted by (contact, definition), so concurrent batches lock
+ * accounts in one order and cannot deadlock each other. Answers the indexes
+ * of the items the ordering rule refused (usually none), not of the applied
+ * ones: reading back a thousand rows per batch cost the worker more than the
+ * rest of its bookkeeping.
+ */
+export const UPSERT_BALANCES_SQL = `
+WITH item AS (
+  SELECT * FROM unnest($3::uuid[], $4::int[], $5::int[], $6::timestamptz[], $7::int[])
+    AS t(contact_id, definition_id, amount, master_time, item_index)
+), upserted AS (
+  INSERT INTO point_account AS a (tenant_id, contact_id, definition_id, balance, balance_time, last_change)
+  SELECT $1, contact_id, definition_id, amount, master_time, amount FROM item
+  ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE
+     SET balance = EXCLUDED.balance,
+         balance_time = EXCLUDED.balance_time,
+         last_change = EXCLUDED.balance::bigint - a.balance,
+         updated_at = now()
+   WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
+  RETURNING a.id, a.contact_id, a.definition_id, a.balance, a.balance_time, a.last_change
+), history AS (
+  INSERT INTO balance_history (account_id, batch_id, source, amount, balance, master_time)
+  SELECT id, $2, 'UpdateBalance', last_change, balance, balance_time FROM upserted WHERE last_change <> 0
+)
+SELECT i.item_index FROM item i
+ WHERE NOT EXISTS (SELECT FROM upserted u WHERE u.contact_id = i.contact_id AND u.definition_id = i.definition_id)`;
+
+/**
+ * A Postgres array literal of values that never need quoting: numbers, and
+ * strings the API validated as UUIDs or ISO instants. Joining them costs a
+ * sixth of pg's element-by-element escaping (1.2 ms for a batch's five
+ * arrays, measured with 2000 rounds).
+ */
+const plainArray = (values: readonly (number | string)[]) => `{${values.join(',')}}`;
+
+/** The parameters of UPSERT_BALANCES_SQL, column by column. */
+export function upsertBalancesParams(tenantId: string, batchId: string, winners: readonly BalanceWinner[]) {
+  return [
+    tenantId,
+    batchId,
+    plainArray(winners.map((w) => w.contactId)),
+    plainArray(winners.map((w) => w.definitionId)),
+    plainArray(winners.map((w) => w.amount)),
+    plainArray(winners.map((w) => w.timeStamp)),
+    plainArray(winners.map((w) => w.index)),
+  ];
 }
+
+/**
+ * All-transaction -> balance-only: each account's balance becomes what its
+ * ledger yields at the switch (recorded as ModeSwitch history when it moves),
+ * and keeps it until the master's next balance. The ledger stays as history.
+ */
+const SNAPSHOT_LEDGER_BALANCES_SQL = `
+WITH derived AS (
+  SELECT a.id, COALESCE(sum(e.amount) FILTER (WHERE ${ledgerSql.active('$2::timestamptz')}), 0)::int AS balance
+    FROM point_account a LEFT JOIN ledger_entry e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
+   WHERE a.tenant_id = $1
+   GROUP BY a.id
+), updated AS (
+  UPDATE point_account a SET balance = d.balance, last_change = d.balance::bigint - a.balance, updated_at = $2
+    FROM derived d WHERE a.id = d.id AND a.balance <> d.balance
+  RETURNING a.id, a.balance, a.last_change
+)
+INSERT INTO balance_history (account_id, source, amount, balance, master_time, created_at)
+SELECT id, 'ModeSwitch', last_change, balance, $2, $2 FROM updated ORDER BY id`;
 
 /**
  * Per mode: balance-only accounts hold the master's balance (nothing pending,
@@ -32,28 +97,82 @@ const columns: Record<TenantMode, { select: string; join: (at: string) => string
   },
 };
 
-export function pointAccountsRepository(pool: Pool) {
+/** Point accounts and their balance history. */
+export function pointAccountsRepository(db: Db) {
   return {
     async listByContact(tenant: { id: string; mode: TenantMode }, contactId: string, page: { offset: number; count: number }, now: Date) {
       const { select, join, readsClock } = columns[tenant.mode];
       const [items, total] = await Promise.all([
-        pool.query<PointAccountRecord>(
+        db.query<PointAccountRecord>(
           `SELECT ${select} FROM point_account a ${join('$5::timestamptz')}
             WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.definition_id OFFSET $3 LIMIT $4`,
           [tenant.id, contactId, page.offset, page.count, ...(readsClock ? [now] : [])],
         ),
-        pool.query<{ n: number }>(`SELECT count(*) AS n FROM point_account WHERE tenant_id = $1 AND contact_id = $2`, [tenant.id, contactId]),
+        db.query<{ n: number }>(`SELECT count(*) AS n FROM point_account WHERE tenant_id = $1 AND contact_id = $2`, [tenant.id, contactId]),
       ]);
       return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
     },
 
     async find(tenant: { id: string; mode: TenantMode }, id: number, now: Date): Promise<PointAccountRecord | null> {
       const { select, join, readsClock } = columns[tenant.mode];
-      const { rows } = await pool.query<PointAccountRecord>(
+      const { rows } = await db.query<PointAccountRecord>(
         `SELECT ${select} FROM point_account a ${join('$3::timestamptz')} WHERE a.tenant_id = $1 AND a.id = $2`,
         [tenant.id, id, ...(readsClock ? [now] : [])],
       );
       return rows[0] ?? null;
+    },
+
+    /** The account id for an accountId or a (contact, definition) pair, within the tenant. */
+    async findId(tenantId: string, by: { accountId: number } | { contactId: string; definitionId: number }): Promise<number | null> {
+      const { rows } =
+        'accountId' in by
+          ? await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND id = $2`, [tenantId, by.accountId])
+          : await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND contact_id = $2 AND definition_id = $3`, [
+              tenantId,
+              by.contactId,
+              by.definitionId,
+            ]);
+      return rows[0]?.id ?? null;
+    },
+
+    /**
+     * Balance-only: sets the winners' balances (UPSERT_BALANCES_SQL) and
+     * answers the indexes of those the ordering rule refused as stale.
+     */
+    async setBalances(tenantId: string, batchId: string, winners: readonly BalanceWinner[]): Promise<Set<number>> {
+      const { rows } = await db.query<{ item_index: number }>(UPSERT_BALANCES_SQL, upsertBalancesParams(tenantId, batchId, winners));
+      return new Set(rows.map((row) => row.item_index));
+    },
+
+    /** The time of the balance each item's account holds now, by item index. */
+    async balanceTimes(tenantId: string, items: readonly { contactId: string; definitionId: number; index: number }[]): Promise<Map<number, Date>> {
+      if (items.length === 0) return new Map();
+      const { rows } = await db.query<{ item_index: number; balance_time: Date }>(
+        `SELECT a.balance_time, t.item_index FROM point_account a
+           JOIN unnest($2::uuid[], $3::int[], $4::int[]) AS t(contact_id, definition_id, item_index)
+             ON a.tenant_id = $1 AND a.contact_id = t.contact_id AND a.definition_id = t.definition_id`,
+        [tenantId, items.map((i) => i.contactId), items.map((i) => i.definitionId), items.map((i) => i.index)],
+      );
+      return new Map(rows.map((row) => [row.item_index, row.balance_time]));
+    },
+
+    /**
+     * All-transaction: makes sure these accounts exist, locking each. Keys
+     * come sorted, so concurrent batches lock accounts in one order and cannot
+     * deadlock each other.
+     */
+    async ensure(tenantId: string, keys: readonly { contactId: string; definitionId: number }[], now: Date): Promise<void> {
+      await db.query(
+        `INSERT INTO point_account AS a (tenant_id, contact_id, definition_id, created_at, updated_at)
+         SELECT $1, k.contact_id, k.definition_id, $2, $2 FROM unnest($3::uuid[], $4::int[]) AS k(contact_id, definition_id)
+         ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE SET updated_at = EXCLUDED.updated_at`,
+        [tenantId, now, keys.map((k) => k.contactId), keys.map((k) => k.definitionId)],
+      );
+    },
+
+    /** See SNAPSHOT_LEDGER_BALANCES_SQL; answers how many accounts it changed. */
+    async snapshotLedgerBalances(tenantId: string, now: Date): Promise<number> {
+      return (await db.query(SNAPSHOT_LEDGER_BALANCES_SQL, [tenantId, now])).rowCount ?? 0;
     },
   };
 }

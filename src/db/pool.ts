@@ -6,6 +6,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
+/** What a repository runs its statements on: the pool, or one client inside a transaction. */
+export type Db = pg.Pool | pg.PoolClient;
+
+export interface TransactionOptions {
+  /** See withTransaction. */
+  asyncCommit?: boolean;
+}
 
 export function createPool(connectionString: string, max: number, log: Logger): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, application_name: 'point-follower' });
@@ -24,7 +31,7 @@ export function createPool(connectionString: string, max: number, log: Logger): 
 export async function withTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
-  options: { asyncCommit?: boolean } = {},
+  options: TransactionOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
   // The pool listens for errors only on idle clients. A connection lost while
@@ -50,6 +57,8 @@ export async function withTransaction<T>(
   }
 }
 
+const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code;
+
 // Deadlock detected, serialization failure.
 const RETRYABLE_CODES = new Set(['40P01', '40001']);
 
@@ -63,24 +72,23 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 5): 
     try {
       return await work();
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
+      const code = codeOf(err);
       if (attempt >= attempts || typeof code !== 'string' || !RETRYABLE_CODES.has(code)) throw err;
       await new Promise((resolve) => setTimeout(resolve, 10 * attempt * Math.random()));
     }
   }
 }
 
-// Node socket errors, Postgres "admin shutdown / cannot connect now / too many connections", and Prisma's "can't reach / pool timeout".
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', 'P1001', 'P1002', 'P1017', 'P2024']);
+// Node socket errors, and Postgres "admin shutdown / cannot connect now / too many connections".
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
 
 /** True for errors that mean "Postgres cannot be reached right now", as opposed to a bug or bad data. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const unavailable = (code: unknown) => typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'));
-  if (unavailable((err as { code?: unknown }).code)) return true;
-  // Prisma over the pg adapter reports Postgres errors as its own code (P2039 and others), with Postgres's code inside.
-  const meta = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta;
-  if (unavailable(meta?.driverAdapterError?.cause?.originalCode)) return true;
-  if (err.name === 'PrismaClientInitializationError') return true;
-  return /Connection terminated|connection timeout|connection error|ECONNREFUSED|DatabaseNotReachable|Can't reach database/i.test(err.message);
+  const code = codeOf(err);
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|connection timeout|connection error|ECONNREFUSED/i.test(err.message);
 }
+
+/** True when a write failed on a unique constraint (SQLSTATE 23505). */
+export const isUniqueViolation = (err: unknown) => codeOf(err) === '23505';

@@ -1,8 +1,6 @@
 import type { ThrottlePolicy, ThrottleState } from '../domain/login-throttle.ts';
-import type { SessionTimes } from '../domain/ui-sessions.ts';
-import type { Pool } from './pool.ts';
-
-export type UiSessionKind = 'user' | 'admin';
+import type { SessionTimes, UiSessionKind } from '../domain/ui-sessions.ts';
+import type { Db } from './pool.ts';
 
 export interface UiSessionRecord extends SessionTimes {
   kind: UiSessionKind;
@@ -25,12 +23,12 @@ interface SessionRow extends SessionTimes {
 }
 
 /** Server-side sessions of the contact card and the operator pages, and the failed sign-in counters. */
-export function uiSessionsRepository(pool: Pool) {
+export function uiSessionsRepository(db: Db) {
   return {
     async create(
       session: { tokenHash: string; kind: UiSessionKind; userId: string | null; csrfToken: string; credentialStamp: string | null } & SessionTimes,
     ): Promise<void> {
-      await pool.query(
+      await db.query(
         `INSERT INTO ui_session (token_hash, kind, user_id, csrf_token, credential_stamp, created_at, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [session.tokenHash, session.kind, session.userId, session.csrfToken, session.credentialStamp, session.createdAt, session.lastSeenAt, session.expiresAt],
@@ -38,7 +36,7 @@ export function uiSessionsRepository(pool: Pool) {
     },
 
     async find(tokenHash: string): Promise<UiSessionRecord | null> {
-      const { rows } = await pool.query<SessionRow>(
+      const { rows } = await db.query<SessionRow>(
         `SELECT s.kind, s.csrf_token AS "csrfToken", s.credential_stamp AS "credentialStamp", s.created_at AS "createdAt",
                 s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username, u.display_name AS "displayName",
                 u.disabled_at AS "disabledAt", t.id AS "tenantId", t.name AS "tenantName"
@@ -71,17 +69,22 @@ export function uiSessionsRepository(pool: Pool) {
     },
 
     async touch(tokenHash: string, now: Date): Promise<void> {
-      await pool.query(`UPDATE ui_session SET last_seen_at = $2 WHERE token_hash = $1`, [tokenHash, now]);
+      await db.query(`UPDATE ui_session SET last_seen_at = $2 WHERE token_hash = $1`, [tokenHash, now]);
     },
 
     async delete(tokenHash: string): Promise<void> {
-      await pool.query(`DELETE FROM ui_session WHERE token_hash = $1`, [tokenHash]);
+      await db.query(`DELETE FROM ui_session WHERE token_hash = $1`, [tokenHash]);
+    },
+
+    /** Ends every session of the user: its next request must sign in again. */
+    async deleteForUser(userId: string): Promise<void> {
+      await db.query(`DELETE FROM ui_session WHERE user_id = $1`, [userId]);
     },
 
     /** Forgets sessions past their end or idle limit, and sign-in counters whose window and lock are over. */
     async deleteStale(now: Date, idleMs: number, throttleWindowMs: number): Promise<void> {
-      await pool.query(`DELETE FROM ui_session WHERE expires_at <= $1 OR last_seen_at <= $1::timestamptz - $2 * interval '1 millisecond'`, [now, idleMs]);
-      await pool.query(
+      await db.query(`DELETE FROM ui_session WHERE expires_at <= $1 OR last_seen_at <= $1::timestamptz - $2 * interval '1 millisecond'`, [now, idleMs]);
+      await db.query(
         `DELETE FROM ui_login_throttle
           WHERE window_started_at <= $1::timestamptz - $2 * interval '1 millisecond' AND (locked_until IS NULL OR locked_until <= $1)`,
         [now, throttleWindowMs],
@@ -90,7 +93,7 @@ export function uiSessionsRepository(pool: Pool) {
 
     /** The locks of these keys that still hold at `now`. */
     async locks(keys: readonly string[], now: Date): Promise<Date[]> {
-      const { rows } = await pool.query<{ lockedUntil: Date }>(
+      const { rows } = await db.query<{ lockedUntil: Date }>(
         `SELECT locked_until AS "lockedUntil" FROM ui_login_throttle WHERE key = ANY($1::text[]) AND locked_until > $2`,
         [keys, now],
       );
@@ -104,7 +107,7 @@ export function uiSessionsRepository(pool: Pool) {
     async recordFailure(key: string, now: Date, policy: ThrottlePolicy): Promise<ThrottleState> {
       const open = `t.window_started_at > $2::timestamptz - $4 * interval '1 millisecond'`;
       const failures = `CASE WHEN ${open} THEN t.failures + 1 ELSE 1 END`;
-      const { rows } = await pool.query<ThrottleState>(
+      const { rows } = await db.query<ThrottleState>(
         `INSERT INTO ui_login_throttle AS t (key, failures, window_started_at, locked_until)
          VALUES ($1, 1, $2, CASE WHEN 1 >= $3 THEN $2::timestamptz + $5 * interval '1 millisecond' END)
          ON CONFLICT (key) DO UPDATE SET
@@ -119,7 +122,7 @@ export function uiSessionsRepository(pool: Pool) {
     },
 
     async clearFailures(key: string): Promise<void> {
-      await pool.query(`DELETE FROM ui_login_throttle WHERE key = $1`, [key]);
+      await db.query(`DELETE FROM ui_login_throttle WHERE key = $1`, [key]);
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { PrismaClient } from './prisma.ts';
+import { randomUUID } from 'node:crypto';
+import type { Db } from './pool.ts';
 
 export interface UiUserRecord {
   id: string;
@@ -15,44 +16,55 @@ export interface UiUserCredentials extends UiUserRecord {
   passwordHash: string;
 }
 
-const publicFields = { id: true, tenantId: true, username: true, displayName: true, disabledAt: true, createdAt: true, updatedAt: true } as const;
+const USER_COLUMNS = `u.id, u.tenant_id AS "tenantId", u.username, u.display_name AS "displayName", u.disabled_at AS "disabledAt",
+  u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
 
-export function uiUsersRepository(prisma: PrismaClient) {
+export function uiUsersRepository(db: Db) {
   return {
-    create(input: { tenantId: string; username: string; displayName: string; passwordHash: string }, now: Date): Promise<UiUserRecord> {
-      return prisma.uiUser.create({ data: { ...input, createdAt: now, updatedAt: now }, select: publicFields });
+    async create(input: { tenantId: string; username: string; displayName: string; passwordHash: string }, now: Date): Promise<UiUserRecord> {
+      const { rows } = await db.query<UiUserRecord>(
+        `INSERT INTO ui_user AS u (id, tenant_id, username, display_name, password_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ${USER_COLUMNS}`,
+        [randomUUID(), input.tenantId, input.username, input.displayName, input.passwordHash, now],
+      );
+      return rows[0]!;
     },
 
-    list(tenantId: string): Promise<UiUserRecord[]> {
-      return prisma.uiUser.findMany({ where: { tenantId }, orderBy: { username: 'asc' }, select: publicFields });
+    async list(tenantId: string): Promise<UiUserRecord[]> {
+      return (await db.query<UiUserRecord>(`SELECT ${USER_COLUMNS} FROM ui_user u WHERE u.tenant_id = $1 ORDER BY u.username`, [tenantId])).rows;
     },
 
-    find(tenantId: string, id: string): Promise<UiUserRecord | null> {
-      return prisma.uiUser.findFirst({ where: { tenantId, id }, select: publicFields });
+    async find(tenantId: string, id: string): Promise<UiUserRecord | null> {
+      const { rows } = await db.query<UiUserRecord>(`SELECT ${USER_COLUMNS} FROM ui_user u WHERE u.tenant_id = $1 AND u.id = $2`, [tenantId, id]);
+      return rows[0] ?? null;
     },
 
     /** The user signing in, found by tenant name and username. */
-    findCredentials(tenantName: string, username: string): Promise<UiUserCredentials | null> {
-      return prisma.uiUser.findFirst({ where: { username, tenant: { name: tenantName } }, select: { ...publicFields, passwordHash: true } });
+    async findCredentials(tenantName: string, username: string): Promise<UiUserCredentials | null> {
+      const { rows } = await db.query<UiUserCredentials>(
+        `SELECT ${USER_COLUMNS}, u.password_hash AS "passwordHash" FROM ui_user u JOIN tenant t ON t.id = u.tenant_id
+          WHERE t.name = $1 AND u.username = $2`,
+        [tenantName, username],
+      );
+      return rows[0] ?? null;
     },
 
-    /**
-     * Changes a user and ends its sessions in one transaction, so a disabled
-     * user or a reset password takes effect on the very next request.
-     */
+    /** Changes the fields given; null when the tenant has no such user. */
     async update(
       tenantId: string,
       id: string,
-      change: { disabledAt?: Date | null; passwordHash?: string; displayName?: string },
+      change: { disabledAt?: Date | null; passwordHash?: string },
       now: Date,
-      endSessions: boolean,
     ): Promise<UiUserRecord | null> {
-      return prisma.$transaction(async (tx) => {
-        const { count } = await tx.uiUser.updateMany({ where: { tenantId, id }, data: { ...change, updatedAt: now } });
-        if (count === 0) return null;
-        if (endSessions) await tx.uiSession.deleteMany({ where: { userId: id } });
-        return tx.uiUser.findUniqueOrThrow({ where: { id }, select: publicFields });
-      });
+      const { rows } = await db.query<UiUserRecord>(
+        `UPDATE ui_user AS u
+            SET disabled_at = CASE WHEN $3 THEN $4::timestamptz ELSE disabled_at END,
+                password_hash = COALESCE($5, password_hash), updated_at = $6
+          WHERE u.tenant_id = $1 AND u.id = $2
+          RETURNING ${USER_COLUMNS}`,
+        [tenantId, id, change.disabledAt !== undefined, change.disabledAt ?? null, change.passwordHash ?? null, now],
+      );
+      return rows[0] ?? null;
     },
   };
 }

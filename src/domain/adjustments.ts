@@ -1,5 +1,18 @@
 import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import type { DeliveryState } from './deliveries.ts';
 import { encryptPayload, signWebhook } from './webhook-crypto.ts';
+
+/** A recorded adjustment with the state of its webhook. */
+export type AdjustmentRecord = AdjustmentInput & {
+  id: string;
+  createdAt: Date;
+  eventId: string;
+  deliveryState: DeliveryState;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  deliveredAt: Date | null;
+};
 
 export const ADD_POINTS_EVENT = 'loyalty.addPoints';
 

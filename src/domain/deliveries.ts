@@ -9,6 +9,12 @@ import { nextRetryAt } from './retry-schedule.ts';
 export const DELIVERY_STATES = ['AwaitingConfiguration', 'Pending', 'Retrying', 'Delivered', 'Failed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
+/** Enough to queue a delivery's next attempt: the job id is derived from both. */
+export interface QueuedDelivery {
+  id: string;
+  attempts: number;
+}
+
 /** What one HTTP attempt gave: an answer with a status, or no answer at all (timeout, refused, network). */
 export type AttemptResult = { answered: true; status: number; body: string } | { answered: false; error: string };
 

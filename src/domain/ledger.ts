@@ -25,6 +25,27 @@ export interface AccountSummary {
   balanceExpires: Date | null;
 }
 
+/** A point account as read, in either mode. */
+export interface PointAccountRecord extends AccountSummary {
+  id: number;
+  contactId: string;
+  definitionId: number;
+}
+
+export interface LedgerEntryRecord {
+  id: number;
+  accountId: number;
+  amount: number;
+  type: EntryType;
+  source: string;
+  description: string;
+  transactionDate: Date;
+  validFrom: Date;
+  validTo: Date | null;
+  createdOn: Date;
+  modifiedOn: Date;
+}
+
 export function entryState(entry: Pick<LedgerFacts, 'validFrom' | 'validTo'>, at: Date): EntryState {
   if (at.getTime() < entry.validFrom.getTime()) return 'pending';
   if (entry.validTo !== null && at.getTime() >= entry.validTo.getTime()) return 'expired';

@@ -10,6 +10,8 @@ export const hashToken = (token: string) => createHash('sha256').update(token).d
 /** What an admin session remembers of the admin token, so a changed token ends every admin session. */
 export const credentialStamp = (adminToken: string) => createHash('sha256').update(`admin-session:${adminToken}`).digest('hex');
 
+export type UiSessionKind = 'user' | 'admin';
+
 export interface SessionTimes {
   createdAt: Date;
   lastSeenAt: Date;

@@ -1,6 +1,4 @@
-import { idempotencyRepository } from '../db/idempotency.repository.ts';
-import { ledgerRepository } from '../db/ledger.repository.ts';
-import type { Deps } from '../deps.ts';
+import type { Runtime } from '../runtime.ts';
 import { runPeriodically } from './periodic.ts';
 
 /**
@@ -8,20 +6,20 @@ import { runPeriodically } from './periodic.ts';
  * (so history explains the drop), then forgets Idempotency-Keys past their
  * 24 h. Idempotent, so several workers may run it side by side.
  */
-export async function runLedgerMaintenance(deps: Deps): Promise<{ expiryEntries: number; expiredKeys: number }> {
-  const ledger = ledgerRepository(deps.pool);
-  const now = deps.clock.now();
+export async function runLedgerMaintenance(runtime: Runtime): Promise<{ expiryEntries: number; expiredKeys: number }> {
+  const { db } = runtime;
+  const now = runtime.clock.now();
   let expiryEntries = 0;
   // Tenant by tenant, so each pass stays on one tenant's slice of the ledger's indexes.
-  for (const tenantId of await ledger.tenantIds()) expiryEntries += await ledger.recordExpiries(tenantId, now);
-  const expiredKeys = await idempotencyRepository(deps.pool).deleteExpired(now);
+  for (const tenantId of await db.tenants.ids()) expiryEntries += await db.ledger.recordExpiries(tenantId, now);
+  const expiredKeys = await db.idempotency.deleteExpired(now);
   return { expiryEntries, expiredKeys };
 }
 
 /** Runs the maintenance at start and then every LEDGER_MAINTENANCE_INTERVAL_MS. */
-export function startLedgerMaintenance(deps: Deps): { stop(): Promise<void> } {
-  return runPeriodically('ledger maintenance', deps.config.queue.ledgerMaintenanceIntervalMs, deps.log, async () => {
-    const done = await runLedgerMaintenance(deps);
-    if (done.expiryEntries > 0 || done.expiredKeys > 0) deps.log.info(done, 'ledger maintenance');
+export function startLedgerMaintenance(runtime: Runtime): { stop(): Promise<void> } {
+  return runPeriodically('ledger maintenance', runtime.config.queue.ledgerMaintenanceIntervalMs, runtime.log, async () => {
+    const done = await runLedgerMaintenance(runtime);
+    if (done.expiryEntries > 0 || done.expiredKeys > 0) runtime.log.info(done, 'ledger maintenance');
   });
 }

@@ -1,6 +1,6 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { z } from 'zod';
-import type { BatchKind } from '../db/batches.repository.ts';
+import type { BatchKind } from '../domain/batches.ts';
 
 /**
  * The contract between producers (API, recovery sweep) and the worker: queue

@@ -1,4 +1,4 @@
-import type { Deps } from '../deps.ts';
+import type { Runtime } from '../runtime.ts';
 import { runPeriodically } from './periodic.ts';
 import { enqueueBatch } from './queues.ts';
 
@@ -10,11 +10,11 @@ const SWEEP_LIMIT = 1000;
  * Redis about all of them in one round trip, rather than adding each again,
  * keeps the sweep from loading Redis every few seconds while it is busiest.
  */
-export async function requeueUnfinishedBatches(deps: Deps): Promise<number> {
-  const { config, clock, ingestQueue } = deps;
-  const batches = await deps.batches.listUnfinished(clock.now(), config.queue.recoveryGraceMs, SWEEP_LIMIT);
+export async function requeueUnfinishedBatches(runtime: Runtime): Promise<number> {
+  const { config, clock, ingestQueue } = runtime;
+  const batches = await runtime.db.batches.listUnfinished(clock.now(), config.queue.recoveryGraceMs, SWEEP_LIMIT);
   if (batches.length === 0) return 0;
-  const pipeline = deps.redis.pipeline();
+  const pipeline = runtime.redis.pipeline();
   for (const batch of batches) pipeline.exists(ingestQueue.toKey(batch.id));
   const known = (await pipeline.exec()) ?? [];
   const lost = batches.filter((_, i) => known[i]?.[1] !== 1);
@@ -26,9 +26,9 @@ export async function requeueUnfinishedBatches(deps: Deps): Promise<number> {
  * Redis may lose every job (restart without persistence, FLUSHALL); Postgres
  * does not. The sweep runs at start and then every RECOVERY_INTERVAL_MS.
  */
-export function startRecoverySweep(deps: Deps): { stop(): Promise<void> } {
-  return runPeriodically('recovery sweep', deps.config.queue.recoveryIntervalMs, deps.log, async () => {
-    const count = await requeueUnfinishedBatches(deps);
-    if (count > 0) deps.log.info({ count }, 'recovery sweep queued unfinished batches');
+export function startRecoverySweep(runtime: Runtime): { stop(): Promise<void> } {
+  return runPeriodically('recovery sweep', runtime.config.queue.recoveryIntervalMs, runtime.log, async () => {
+    const count = await requeueUnfinishedBatches(runtime);
+    if (count > 0) runtime.log.info({ count }, 'recovery sweep queued unfinished batches');
   });
 }

@@ -1,4 +1,4 @@
-import type { Deps } from '../deps.ts';
+import type { Runtime } from '../runtime.ts';
 import { webhookRequest } from '../domain/adjustments.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
@@ -14,12 +14,12 @@ export type DeliveryJobResult = 'not-sendable' | 'parked' | 'lease-lost' | 'Deli
  * other worker sends it at the same time), sends it, records the outcome and
  * queues the next attempt when one is due later.
  */
-export async function webhookDeliveryJob(deps: Deps, deliveryId: string): Promise<DeliveryJobResult> {
-  const { config, clock, log } = deps;
-  const claim = await deps.deliveries.claim(deliveryId, clock.now(), config.webhooks.timeoutMs + LEASE_MARGIN_MS);
+export async function webhookDeliveryJob(runtime: Runtime, deliveryId: string): Promise<DeliveryJobResult> {
+  const { config, clock, log } = runtime;
+  const claim = await runtime.db.deliveries.claim(deliveryId, clock.now(), config.webhooks.timeoutMs + LEASE_MARGIN_MS);
   if (!claim) return 'not-sendable'; // not due, already done, or another worker has it
   if (!claim.webhook) {
-    await deps.deliveries.park(claim, clock.now());
+    await runtime.db.deliveries.park(claim, clock.now());
     return 'parked';
   }
 
@@ -32,22 +32,22 @@ export async function webhookDeliveryJob(deps: Deps, deliveryId: string): Promis
     signingSecret: claim.webhook.signingSecret,
     sentAt: attemptedAt,
   });
-  const result = await postWebhook(deps.outbound, { url: claim.webhook.url, ...request }, config.webhooks.timeoutMs);
+  const result = await postWebhook(runtime.outbound, { url: claim.webhook.url, ...request }, config.webhooks.timeoutMs);
   const outcome = outcomeOfAttempt(result, claim.failures, config.webhooks.retryScheduleMs, clock.now());
 
-  const recorded = await deps.deliveries.recordAttempt(claim, outcome, attemptedAt, clock.now());
+  const recorded = await runtime.db.deliveries.recordAttempt(claim, outcome, attemptedAt, clock.now());
   if (!recorded) {
     log.warn({ deliveryId }, 'webhook lease expired before the attempt was recorded; the delivery will be sent again');
     return 'lease-lost';
   }
-  deps.metrics.webhookAttempts.inc({ outcome: outcome.state });
+  runtime.metrics.webhookAttempts.inc({ outcome: outcome.state });
   const level = outcome.state === 'Delivered' ? 'info' : outcome.state === 'Retrying' ? 'warn' : 'error';
   log[level]({ deliveryId, attempt: recorded.attempts, state: outcome.state, status: outcome.lastStatus, error: outcome.lastError }, 'webhook attempt');
 
   if (outcome.nextAttemptAt) {
     const delayMs = outcome.nextAttemptAt.getTime() - clock.now().getTime();
     // Postgres already holds the next attempt time; if Redis is away now, the recovery sweep queues it when due.
-    await enqueueDelivery(deps.webhookQueue, recorded, delayMs).catch((err: unknown) =>
+    await enqueueDelivery(runtime.webhookQueue, recorded, delayMs).catch((err: unknown) =>
       log.warn({ deliveryId, err }, 'next webhook attempt not queued; the recovery sweep will queue it'),
     );
   }

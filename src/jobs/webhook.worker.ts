@@ -1,15 +1,15 @@
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Deps } from '../deps.ts';
+import type { Runtime } from '../runtime.ts';
 import { WEBHOOK_QUEUE, type WebhookJobData, webhookJobData } from './queues.ts';
 import { webhookDeliveryJob } from './webhook-delivery.job.ts';
 
 /** Consumes the webhook queue. A job that throws is not retried by BullMQ: the outbox row is still due, so the sweep queues it again. */
-export function startWebhookWorker(deps: Deps): { worker: Worker<WebhookJobData>; close(): Promise<void> } {
-  const { config, log } = deps;
+export function startWebhookWorker(runtime: Runtime): { worker: Worker<WebhookJobData>; close(): Promise<void> } {
+  const { config, log } = runtime;
   // Blocking reads need a connection of their own that retries forever.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job: Job<WebhookJobData>) => webhookDeliveryJob(deps, webhookJobData.parse(job.data).deliveryId), {
+  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job: Job<WebhookJobData>) => webhookDeliveryJob(runtime, webhookJobData.parse(job.data).deliveryId), {
     connection,
     prefix: config.queue.prefix,
     concurrency: config.webhooks.concurrency,

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { TenantRecord, TenantsRepository } from '../db/tenants.repository.ts';
-import { hashApiKey, secretsEqual } from '../domain/api-keys.ts';
+import { secretsEqual } from '../domain/api-keys.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 
 declare module 'fastify' {
@@ -20,11 +20,11 @@ export function presentedApiKey(request: FastifyRequest): string | undefined {
   return (typeof apikey === 'string' ? apikey : undefined) ?? bearer(request);
 }
 
-export function tenantAuth(tenants: TenantsRepository) {
+export function tenantAuth(tenantForApiKey: (key: string) => Promise<TenantRecord | null>) {
   return async (request: FastifyRequest) => {
     const key = presentedApiKey(request);
     if (!key) throw new AppError('unauthorized', 'Send the API key in the apikey header or as Authorization: Bearer <key>');
-    const tenant = await tenants.findByKeyHash(hashApiKey(key));
+    const tenant = await tenantForApiKey(key);
     if (!tenant) throw new AppError('unauthorized', 'Unknown or revoked API key');
     request.tenant = tenant;
   };

@@ -50,6 +50,54 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   return sendProblem(reply, problem, err.message);
 }
 
+/** What an error means for the client, and how it is logged: 4xx at warn without a stack, 5xx at error with it. */
+export interface ClassifiedError {
+  problem: Problem;
+  detail: string;
+  errors?: FieldError[] | undefined;
+  retryAfterSeconds?: number;
+  log: { level: 'warn' | 'error'; fields: Record<string, unknown>; message: string };
+}
+
+/** The one place that decides what every error becomes; the problem+json handler and the HTML error pages both use it. */
+export function classifyError(err: FastifyError): ClassifiedError {
+  if (err instanceof AppError) {
+    const level = err.status >= 500 ? 'error' : 'warn';
+    return { problem: problemOf(err.code), detail: err.message, errors: err.errors, log: { level, fields: { code: err.code, detail: err.message }, message: 'request failed' } };
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const errors = err.validation.map((issue) => ({ path: fieldPath(err.validationContext, issue.instancePath), message: issue.message ?? 'is invalid' }));
+    const where = err.validationContext === 'querystring' ? 'query string' : (err.validationContext ?? 'request');
+    return {
+      problem: problemOf('validation'),
+      detail: `The ${where} has ${errors.length} invalid field(s)`,
+      errors,
+      log: { level: 'warn', fields: { errors: errors.slice(0, 20) }, message: 'invalid request' },
+    };
+  }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      problem: problemOf('unavailable'),
+      detail: 'The database is unavailable; nothing was stored. Retry later.',
+      retryAfterSeconds: 5,
+      log: { level: 'error', fields: { err }, message: 'database unavailable' },
+    };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const known = fastifyCodes[err.code];
+    const problem = known ? problemOf(known) : status === 400 ? problemOf('validation') : { type: 'about:blank', title: STATUS_CODES[status] ?? 'Client error', status };
+    return { problem, detail: err.message, log: { level: 'warn', fields: { code: err.code, detail: err.message }, message: 'request refused' } };
+  }
+  return { problem: problemOf('internal'), detail: 'An unexpected error occurred; it has been logged.', log: { level: 'error', fields: { err }, message: 'request failed' } };
+}
+
+/** Logs a classified error on the request's logger, and sets Retry-After when the error asks for one. */
+export function reportError(request: FastifyRequest, reply: FastifyReply, classified: ClassifiedError): void {
+  request.log[classified.log.level](classified.log.fields, classified.log.message);
+  if (classified.retryAfterSeconds !== undefined) reply.header('retry-after', String(classified.retryAfterSeconds));
+}
+
 /** Turns every error into RFC 9457 problem+json; a 5xx body never carries internals. */
 export const problemsPlugin = fp(async (app: FastifyInstance) => {
   app.setNotFoundHandler((request, reply) =>
@@ -57,32 +105,8 @@ export const problemsPlugin = fp(async (app: FastifyInstance) => {
   );
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof AppError) {
-      request.log[err.status >= 500 ? 'error' : 'warn']({ code: err.code, detail: err.message }, 'request failed');
-      return sendAppError(reply, err);
-    }
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const errors = err.validation.map((issue) => ({
-        path: fieldPath(err.validationContext, issue.instancePath),
-        message: issue.message ?? 'is invalid',
-      }));
-      request.log.warn({ errors: errors.slice(0, 20) }, 'invalid request');
-      const where = err.validationContext === 'querystring' ? 'query string' : (err.validationContext ?? 'request');
-      return sendProblem(reply, problemOf('validation'), `The ${where} has ${errors.length} invalid field(s)`, errors);
-    }
-    if (isDatabaseUnavailable(err)) {
-      request.log.error({ err }, 'database unavailable');
-      reply.header('retry-after', '5');
-      return sendProblem(reply, problemOf('unavailable'), 'The database is unavailable; nothing was stored. Retry later.');
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      request.log.warn({ code: err.code, detail: err.message }, 'request refused');
-      const known = fastifyCodes[err.code];
-      const problem = known ? problemOf(known) : status === 400 ? problemOf('validation') : { type: 'about:blank', title: STATUS_CODES[status] ?? 'Client error', status };
-      return sendProblem(reply, problem, err.message);
-    }
-    request.log.error({ err }, 'request failed');
-    return sendProblem(reply, problemOf('internal'), 'An unexpected error occurred; it has been logged.');
+    const classified = classifyError(err);
+    reportError(request, reply, classified);
+    return sendProblem(reply, classified.problem, classified.detail, classified.errors);
   });
 });

@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { UiSessionKind } from '../db/ui-sessions.repository.ts';
+import type { UiSessionKind } from '../domain/ui-sessions.ts';
 import { csrfTokenValid, newToken } from '../domain/ui-sessions.ts';
 import { AppError } from '../errors.ts';
 import type { ActiveSession, UiAuthService } from '../services/ui-auth.service.ts';

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Deps } from '../deps.ts';
 import { withTimeout } from '../timeout.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -14,7 +13,13 @@ function check(probe: () => Promise<unknown>): Promise<'up' | 'down'> {
 
 const readiness = z.object({ status: z.enum(['ready', 'not ready']), postgres: z.enum(['up', 'down']), redis: z.enum(['up', 'down']) });
 
-export const healthRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
+/** Each answers when its server does. */
+export interface HealthProbes {
+  postgres(): Promise<unknown>;
+  redis(): Promise<unknown>;
+}
+
+export const healthRoutes: FastifyPluginAsyncZod<{ probes: HealthProbes }> = async (app, { probes }) => {
   app.get(
     '/health',
     { schema: { tags: ['ops'], summary: 'The process is alive', response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -31,7 +36,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, {
       },
     },
     async (_request, reply) => {
-      const [postgres, redis] = await Promise.all([check(() => deps.pool.query('SELECT 1')), check(() => deps.redis.ping())]);
+      const [postgres, redis] = await Promise.all([check(probes.postgres), check(probes.redis)]);
       const ready = postgres === 'up' && redis === 'up';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', postgres, redis });
     },

@@ -1,37 +1,54 @@
 import type { AdjustmentInput } from '../contracts/adjustments.ts';
-import type { AdjustmentsRepository } from '../db/adjustments.repository.ts';
-import type { TenantRecord } from '../db/tenants.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { AdjustmentRecord } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
-import type { QueueDeliveries } from './delivery-queue.ts';
-import { ensurePointSystemActive } from './ingest.service.ts';
+import { ensurePointSystemActive } from './guards.ts';
+import type { QueueDeliveries } from './queueing.ts';
 
 /**
  * Point adjustments made in Engage. They never change a balance here: each
  * is recorded with its webhook in one transaction and sent to the master,
  * whose next sync brings the new balance back.
  */
-export function adjustmentsService(deps: { adjustments: AdjustmentsRepository; clock: Clock; queueDeliveries: QueueDeliveries }) {
-  const { adjustments, clock, queueDeliveries } = deps;
-  return {
-    async create(tenant: TenantRecord, input: AdjustmentInput) {
-      ensurePointSystemActive(tenant);
-      const record = await adjustments.create(tenant.id, input, clock.now());
-      if (record === 'unknown-definition') {
+export function adjustmentsService(deps: { db: Database; clock: Clock; queueDeliveries: QueueDeliveries }) {
+  const { db, clock, queueDeliveries } = deps;
+
+  /**
+   * The adjustment and its outbox row, committed together: once this
+   * resolves, the webhook will be sent however Redis or the worker fare.
+   * Pending when the tenant has a webhook URL, else AwaitingConfiguration.
+   */
+  const record = (tenant: TenantRecord, input: AdjustmentInput, now: Date) =>
+    db.transaction(async (tx): Promise<AdjustmentRecord> => {
+      if ((await tx.definitions.known(tenant.id, [input.definitionId])).size === 0) {
         const message = `point definition ${input.definitionId} does not exist for this tenant`;
         throw new AppError('validation', `Unknown definitionId: ${message}`, [{ path: 'definitionId', message }]);
       }
-      if (record.deliveryState === 'Pending') await queueDeliveries([{ id: record.eventId, attempts: record.attempts }]);
-      return record;
+      const state = (await tx.integrations.hasWebhook(tenant.id)) ? 'Pending' : 'AwaitingConfiguration';
+      const id = await tx.adjustments.insert(tenant.id, input, now);
+      await tx.deliveries.insert({ tenantId: tenant.id, adjustmentId: id, state }, now);
+      const created = await tx.adjustments.find(tenant.id, id);
+      if (!created) throw new Error(`Adjustment ${id} vanished inside its own transaction`);
+      return created;
+    });
+
+  return {
+    async create(tenant: TenantRecord, input: AdjustmentInput) {
+      ensurePointSystemActive(tenant);
+      const created = await record(tenant, input, clock.now());
+      if (created.deliveryState === 'Pending') await queueDeliveries([{ id: created.eventId, attempts: created.attempts }]);
+      return created;
     },
 
     async find(tenant: TenantRecord, id: string) {
-      const record = await adjustments.find(tenant.id, id);
-      if (!record) throw notFound(`Adjustment ${id}`);
-      return record;
+      const found = await db.adjustments.find(tenant.id, id);
+      if (!found) throw notFound(`Adjustment ${id}`);
+      return found;
     },
 
-    list: (tenant: TenantRecord, contactId: string, page: { offset: number; count: number }) => adjustments.listByContact(tenant.id, contactId, page),
+    list: (tenant: TenantRecord, contactId: string, page: { offset: number; count: number }) => db.adjustments.listByContact(tenant.id, contactId, page),
   };
 }
 

@@ -1,57 +1,48 @@
 import type { TenantMode } from '../contracts/admin.ts';
-import { isUniqueViolation, type TenantRecord, type TenantsRepository } from '../db/tenants.repository.ts';
+import type { Database } from '../db/database.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from '../domain/api-keys.ts';
 import type { Clock } from '../domain/clock.ts';
-import { AppError, notFound } from '../errors.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
+import { notFound } from '../errors.ts';
+import { requireTenant, uniquely } from './guards.ts';
 
-/** What operators do to tenants, shared by the admin API and the CLI. */
-export function adminService(tenants: TenantsRepository, clock: Clock) {
-  async function requireTenant(tenantId: string): Promise<TenantRecord> {
-    const tenant = await tenants.find(tenantId);
-    if (!tenant) throw notFound(`Tenant ${tenantId}`);
-    return tenant;
-  }
-
-  async function uniquely<T>(write: () => Promise<T>, conflict: string): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('conflict', conflict);
-      throw err;
-    }
-  }
+/** What operators do to tenants, shared by the admin API and the CLI; and the tenant an API key belongs to. */
+export function adminService(deps: { db: Database; clock: Clock }) {
+  const { db, clock } = deps;
+  const tenantOf = (tenantId: string) => requireTenant(db.tenants, tenantId);
 
   return {
-    requireTenant,
-    listTenants: () => tenants.list(),
+    requireTenant: tenantOf,
+    listTenants: () => db.tenants.list(),
+
+    /** The tenant owning this unrevoked API key, or null. */
+    tenantForApiKey: (key: string): Promise<TenantRecord | null> => db.apiKeys.findTenant(hashApiKey(key)),
 
     createTenant(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }) {
-      return uniquely(() => tenants.create(input), `A tenant named ${input.name} already exists`);
+      return uniquely(() => db.tenants.create(input, clock.now()), `A tenant named ${input.name} already exists`);
     },
 
     async createDefinition(tenantId: string, input: { id: number; name: string; description?: string | undefined }) {
-      await requireTenant(tenantId);
-      const row = await uniquely(() => tenants.createDefinition(tenantId, input), `Definition ${input.id} already exists for this tenant`);
-      return { id: row.id, name: row.name, description: row.description };
+      await tenantOf(tenantId);
+      return uniquely(() => db.definitions.create(tenantId, input), `Definition ${input.id} already exists for this tenant`);
     },
 
     async listDefinitions(tenantId: string) {
-      await requireTenant(tenantId);
-      const rows = await tenants.listDefinitions(tenantId, { offset: 0, count: 10_000 });
-      return rows.map((row) => ({ id: row.id, name: row.name, description: row.description }));
+      await tenantOf(tenantId);
+      return db.definitions.list(tenantId, { offset: 0, count: 10_000 });
     },
 
     /** Creates a key and returns it in clear: the only time anyone sees it. */
     async createApiKey(tenantId: string, name: string) {
-      await requireTenant(tenantId);
+      await tenantOf(tenantId);
       const key = generateApiKey();
-      const row = await tenants.createApiKey(tenantId, name, hashApiKey(key), displayPrefix(key));
+      const row = await db.apiKeys.create(tenantId, { name, keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
       return { id: row.id, name: row.name, key };
     },
 
     async listApiKeys(tenantId: string) {
-      await requireTenant(tenantId);
-      const rows = await tenants.listApiKeys(tenantId);
+      await tenantOf(tenantId);
+      const rows = await db.apiKeys.list(tenantId);
       return rows.map((row) => ({
         id: row.id,
         name: row.name,
@@ -62,8 +53,8 @@ export function adminService(tenants: TenantsRepository, clock: Clock) {
     },
 
     async revokeApiKey(tenantId: string, keyId: string): Promise<void> {
-      await requireTenant(tenantId);
-      if (!(await tenants.revokeApiKey(tenantId, keyId, clock.now()))) throw notFound(`API key ${keyId}`);
+      await tenantOf(tenantId);
+      if (!(await db.apiKeys.revoke(tenantId, keyId, clock.now()))) throw notFound(`API key ${keyId}`);
     },
   };
 }

@@ -1,10 +1,10 @@
 import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
-import type { AdjustmentRecord } from '../db/adjustments.repository.ts';
-import type { LedgerEntryRecord, LedgerRepository } from '../db/ledger.repository.ts';
-import type { PointAccountRecord, PointAccountsRepository } from '../db/point-accounts.repository.ts';
-import type { TenantRecord, TenantsRepository } from '../db/tenants.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { AdjustmentRecord } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
+import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 import type { AdjustmentsService } from './adjustments.service.ts';
 import type { PointsLogService } from './points-log.service.ts';
@@ -63,18 +63,11 @@ export interface CardView {
  * that serve the v2 API (point accounts, transactions, adjustments, points
  * log), so the card and the API can never disagree.
  */
-export function contactCardService(deps: {
-  accounts: PointAccountsRepository;
-  ledger: LedgerRepository;
-  tenants: TenantsRepository;
-  adjustments: AdjustmentsService;
-  pointsLog: PointsLogService;
-  clock: Clock;
-}) {
-  const { accounts, ledger, tenants, adjustments, pointsLog, clock } = deps;
+export function contactCardService(deps: { db: Database; clock: Clock; adjustments: AdjustmentsService; pointsLog: PointsLogService }) {
+  const { db, clock, adjustments, pointsLog } = deps;
 
   async function definitionNames(tenant: TenantRecord) {
-    const rows = await tenants.listDefinitions(tenant.id, ALL);
+    const rows = await db.definitions.list(tenant.id, ALL);
     return { rows, name: (id: number) => rows.find((row) => row.id === id)?.name ?? `Definition ${id}` };
   }
 
@@ -98,7 +91,7 @@ export function contactCardService(deps: {
     async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
       const readAt = clock.now();
       const [page, definitions, log] = await Promise.all([
-        accounts.listByContact(tenant, contactId, ALL, readAt),
+        db.pointAccounts.listByContact(tenant, contactId, ALL, readAt),
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
       ]);
@@ -108,7 +101,7 @@ export function contactCardService(deps: {
       const selected = cardAccounts.find((account) => account.definitionId === view.definitionId) ?? cardAccounts[0];
       let history: ContactCard['history'] = log;
       if (selected && tenant.mode === 'all-transaction') {
-        const entries = await ledger.listEntries(tenant.id, selected.id, view.filter, { offset: view.offset, count: view.count }, readAt);
+        const entries = await db.ledger.listEntries(tenant.id, selected.id, view.filter, { offset: view.offset, count: view.count }, readAt);
         history = { kind: 'ledger', definitionId: selected.definitionId, filter: view.filter, offset: view.offset, count: view.count, ...entries };
       }
       return {

@@ -1,22 +1,21 @@
-import type { ContactsRepository } from '../db/contacts.repository.ts';
-import type { TenantsRepository } from '../db/tenants.repository.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { notFound } from '../errors.ts';
+import { requireTenant } from './guards.ts';
 
 /** The contact registry as operators manage it, through the admin API and the CLI. */
-export function contactsService(tenants: TenantsRepository, contacts: ContactsRepository, clock: Clock) {
-  async function requireTenant(tenantId: string): Promise<void> {
-    if (!(await tenants.find(tenantId))) throw notFound(`Tenant ${tenantId}`);
-  }
+export function contactsService(deps: { db: Database; clock: Clock }) {
+  const { db, clock } = deps;
+  const { contacts } = db;
 
   return {
     async add(tenantId: string, contactIds: readonly string[]) {
-      await requireTenant(tenantId);
+      await requireTenant(db.tenants, tenantId);
       return contacts.add(tenantId, contactIds, clock.now());
     },
 
     async list(tenantId: string, page: { offset: number; count: number }) {
-      await requireTenant(tenantId);
+      await requireTenant(db.tenants, tenantId);
       const { items, totalCount } = await contacts.list(tenantId, page);
       return {
         items: items.map((item) => ({ contactId: item.contactId, createdAt: item.createdAt.toISOString() })),
@@ -27,7 +26,7 @@ export function contactsService(tenants: TenantsRepository, contacts: ContactsRe
     },
 
     async remove(tenantId: string, contactId: string): Promise<void> {
-      await requireTenant(tenantId);
+      await requireTenant(db.tenants, tenantId);
       if (!(await contacts.remove(tenantId, contactId))) throw notFound(`Contact ${contactId}`);
     },
   };

@@ -1,21 +1,12 @@
-import type { DeliveryState } from '../domain/deliveries.ts';
-import type { DeliveriesRepository, DeliveryRecord } from '../db/deliveries.repository.ts';
-import type { IntegrationsRepository, PointsLogSettings } from '../db/integrations.repository.ts';
-import type { TenantsRepository } from '../db/tenants.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { DeliveryRecord } from '../db/deliveries.repository.ts';
+import type { PointsLogSettings } from '../db/integrations.repository.ts';
 import type { Clock } from '../domain/clock.ts';
-import { canReplay } from '../domain/deliveries.ts';
+import { canReplay, type DeliveryState } from '../domain/deliveries.ts';
 import { generateEncryptionKey, generateSigningSecret } from '../domain/webhook-crypto.ts';
 import { AppError, notFound } from '../errors.ts';
-import type { QueueDeliveries } from './delivery-queue.ts';
-
-export interface IntegrationsServiceDeps {
-  tenants: TenantsRepository;
-  integrations: IntegrationsRepository;
-  deliveries: DeliveriesRepository;
-  clock: Clock;
-  /** Queues deliveries that became sendable. Without it (the CLI) the worker's recovery sweep sends them within seconds. */
-  queueDeliveries?: QueueDeliveries | undefined;
-}
+import { requireTenant } from './guards.ts';
+import type { QueueDeliveries } from './queueing.ts';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -28,15 +19,10 @@ const toDelivery = (record: DeliveryRecord) => ({
 });
 
 /** How operators connect a tenant to its point master, shared by the admin API and the CLI. */
-export function integrationsService(deps: IntegrationsServiceDeps) {
-  const { tenants, integrations, deliveries, clock } = deps;
-  const queue: QueueDeliveries = deps.queueDeliveries ?? (async () => undefined);
-
-  async function requireTenant(tenantId: string) {
-    const tenant = await tenants.find(tenantId);
-    if (!tenant) throw notFound(`Tenant ${tenantId}`);
-    return tenant;
-  }
+export function integrationsService(deps: { db: Database; clock: Clock; queueDeliveries: QueueDeliveries }) {
+  const { db, clock, queueDeliveries: queue } = deps;
+  const { integrations, deliveries } = db;
+  const tenantOf = (tenantId: string) => requireTenant(db.tenants, tenantId);
 
   const webhookNotConfigured = (name: string) =>
     new AppError('not_configured', `Tenant ${name} has no webhook yet; set its URL first (PUT .../webhook)`);
@@ -48,15 +34,20 @@ export function integrationsService(deps: IntegrationsServiceDeps) {
      * that waited for a webhook are sent now.
      */
     async setWebhook(tenantId: string, url: string) {
-      await requireTenant(tenantId);
+      await tenantOf(tenantId);
       const offered = { encryptionKey: generateEncryptionKey(), signingSecret: generateSigningSecret() };
-      const { secretsCreated, released } = await integrations.setWebhookUrl(tenantId, url, offered, clock.now());
+      const now = clock.now();
+      // Adjustments waiting for a webhook become Pending in the transaction that gives the tenant one.
+      const { secretsCreated, released } = await db.transaction(async (tx) => ({
+        secretsCreated: await tx.integrations.setWebhookUrl(tenantId, url, offered, now),
+        released: await tx.deliveries.releaseAwaiting(tenantId, now),
+      }));
       await queue(released);
       return { url, ...(secretsCreated ? offered : {}), releasedDeliveries: released.length };
     },
 
     async getWebhook(tenantId: string) {
-      const tenant = await requireTenant(tenantId);
+      const tenant = await tenantOf(tenantId);
       const webhook = await integrations.findWebhook(tenantId);
       if (!webhook) throw webhookNotConfigured(tenant.name);
       return { url: webhook.url, secretsCreatedAt: webhook.secretsCreatedAt.toISOString() };
@@ -64,35 +55,35 @@ export function integrationsService(deps: IntegrationsServiceDeps) {
 
     /** New key and secret, shown once. Deliveries not yet delivered are sent with the new ones from their next attempt on. */
     async rotateWebhookSecrets(tenantId: string) {
-      const tenant = await requireTenant(tenantId);
+      const tenant = await tenantOf(tenantId);
       const secrets = { encryptionKey: generateEncryptionKey(), signingSecret: generateSigningSecret() };
       if (!(await integrations.rotateWebhookSecrets(tenantId, secrets, clock.now()))) throw webhookNotConfigured(tenant.name);
       return secrets;
     },
 
     async setPointsLog(tenantId: string, settings: { urlTemplate: string; authHeader?: PointsLogSettings['authHeader'] | undefined }) {
-      await requireTenant(tenantId);
+      await tenantOf(tenantId);
       const authHeader = settings.authHeader ?? null;
       await integrations.setPointsLog(tenantId, { urlTemplate: settings.urlTemplate, authHeader }, clock.now());
       return { urlTemplate: settings.urlTemplate, authHeaderName: authHeader?.name ?? null };
     },
 
     async getPointsLog(tenantId: string) {
-      const tenant = await requireTenant(tenantId);
+      const tenant = await tenantOf(tenantId);
       const settings = await integrations.findPointsLog(tenantId);
       if (!settings) throw new AppError('not_configured', `Tenant ${tenant.name} has no points-log URL yet`);
       return { urlTemplate: settings.urlTemplate, authHeaderName: settings.authHeader?.name ?? null };
     },
 
     async listDeliveries(tenantId: string, query: { state?: DeliveryState | undefined; offset: number; count: number }) {
-      await requireTenant(tenantId);
+      await tenantOf(tenantId);
       const page = await deliveries.list(tenantId, query);
       return { items: page.items.map(toDelivery), totalCount: page.totalCount, offset: query.offset, count: query.count };
     },
 
     /** Sends one dead letter (or a delivery waiting for a retry) again now, with a fresh retry schedule. */
     async replayDelivery(tenantId: string, id: string) {
-      await requireTenant(tenantId);
+      await tenantOf(tenantId);
       const current = await deliveries.find(tenantId, id);
       if (!current) throw notFound(`Delivery ${id}`);
       if (!canReplay(current.state)) throw new AppError('conflict', `Delivery ${id} is ${current.state}; only Failed or Retrying deliveries can be replayed`);
@@ -106,7 +97,7 @@ export function integrationsService(deps: IntegrationsServiceDeps) {
     },
 
     async replayFailed(tenantId: string) {
-      await requireTenant(tenantId);
+      await tenantOf(tenantId);
       const replayed = await deliveries.replayAllFailed(tenantId, clock.now());
       await queue(replayed);
       return { replayed: replayed.length };

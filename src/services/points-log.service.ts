@@ -1,15 +1,15 @@
 import type { Dispatcher } from 'undici';
-import type { IntegrationsRepository } from '../db/integrations.repository.ts';
-import type { TenantRecord } from '../db/tenants.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
 import { pointsLogUrl } from '../domain/points-log.ts';
 import { AppError } from '../errors.ts';
 import { fetchPointsLog } from '../integrations/points-log.client.ts';
 
 /** A contact's points log, read from the tenant's master at request time (the follower keeps no copy). */
-export function pointsLogService(deps: { integrations: IntegrationsRepository; outbound: Dispatcher; timeoutMs: number }) {
+export function pointsLogService(deps: { db: Database; outbound: Dispatcher; timeoutMs: number }) {
   return {
     async get(tenant: TenantRecord, contactId: string) {
-      const settings = await deps.integrations.findPointsLog(tenant.id);
+      const settings = await deps.db.integrations.findPointsLog(tenant.id);
       if (!settings) throw new AppError('not_configured', `No points-log URL is configured for tenant ${tenant.name}`);
       const url = pointsLogUrl(settings.urlTemplate, contactId);
       return fetchPointsLog(deps.outbound, { url, authHeader: settings.authHeader }, deps.timeoutMs);

@@ -1,25 +1,46 @@
-import type { TenantUpdate } from '../contracts/admin.ts';
-import type { Pool } from '../db/pool.ts';
-import { updateTenantSettings } from '../db/tenant-settings.repository.ts';
-import type { TenantRecord } from '../db/tenants.repository.ts';
+import type { TenantMode, TenantUpdate } from '../contracts/admin.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { Logger } from '../logger.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * How each account's points follow a mode switch: into the ledger as one
+ * OpeningBalance entry, or from the ledger as the new balance. Answers how
+ * many accounts it carried over.
+ */
+const carryOver: Record<TenantMode, (tx: Database, tenantId: string, now: Date) => Promise<number>> = {
+  'all-transaction': (tx, tenantId, now) => tx.ledger.carryBalancesIn(tenantId, now),
+  'balance-only': (tx, tenantId, now) => tx.pointAccounts.snapshotLedgerBalances(tenantId, now),
+};
 
 /** Changing a tenant's mode, point system switch and contact rule; shared by the admin API and the CLI. */
-export function tenantSettingsService(pool: Pool, clock: Clock, log: Pick<Logger, 'info'>) {
+export function tenantSettingsService(deps: { db: Database; clock: Clock; log: Logger }) {
+  const { db, clock, log } = deps;
   return {
+    /**
+     * One transaction that holds the tenant row from the start, so no batch
+     * can be stored meanwhile; a mode switch is refused while a batch is
+     * unfinished, because it was accepted under the old mode's rules.
+     */
     async update(tenantId: string, update: TenantUpdate): Promise<TenantRecord> {
-      const result = await updateTenantSettings(pool, tenantId, update, clock.now());
-      if (result.outcome === 'not-found') throw notFound(`Tenant ${tenantId}`);
-      if (result.outcome === 'batches-unfinished') {
-        throw new AppError(
-          'conflict',
-          `${result.count} batch(es) of this tenant are still being applied under the current mode; switch once they are finished`,
-        );
-      }
-      log.info({ tenantId, update, accountsCarriedOver: result.accountsCarriedOver }, 'tenant settings updated');
-      return result.tenant;
+      const now = clock.now();
+      const { tenant, accountsCarriedOver } = await db.transaction(async (tx) => {
+        const current = await tx.tenants.lockSettings(tenantId);
+        if (!current) throw notFound(`Tenant ${tenantId}`);
+        let carried = 0;
+        if (update.mode !== undefined && update.mode !== current.mode) {
+          const unfinished = await tx.batches.countUnfinished(tenantId);
+          if (unfinished > 0) {
+            throw new AppError('conflict', `${unfinished} batch(es) of this tenant are still being applied under the current mode; switch once they are finished`);
+          }
+          carried = await carryOver[update.mode](tx, tenantId, now);
+        }
+        return { tenant: await tx.tenants.updateSettings(tenantId, update, now), accountsCarriedOver: carried };
+      });
+      log.info({ tenantId, update, accountsCarriedOver }, 'tenant settings updated');
+      return tenant;
     },
   };
 }

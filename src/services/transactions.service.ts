@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { TransactionsAccepted } from '../contracts/transactions.ts';
-import { contactsRepository } from '../db/contacts.repository.ts';
-import { idempotencyRepository } from '../db/idempotency.repository.ts';
-import { ledgerRepository, storeTransactionBatch } from '../db/ledger.repository.ts';
-import type { TenantRecord } from '../db/tenants.repository.ts';
-import type { Deps } from '../deps.ts';
-import { requestFingerprint } from '../domain/idempotency.ts';
+import type { TransactionFilter, TransactionsAccepted } from '../contracts/transactions.ts';
+import type { Database } from '../db/database.ts';
+import type { Clock } from '../domain/clock.ts';
+import { CLAIM_LEASE_MS, existingKeyOutcome, IDEMPOTENCY_TTL_MS, requestFingerprint } from '../domain/idempotency.ts';
 import { checkTransactionRows, planTransactions, referencedIds } from '../domain/ledger.ts';
-import { AppError } from '../errors.ts';
-import { enqueueStoredBatch, tenantChangedMeanwhile } from './ingest.service.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { tenantChangedMeanwhile } from './guards.ts';
+import type { QueueBatch } from './queueing.ts';
 
 /** Engage answers both cases with the same title. */
 function ensureNewPointSystem(tenant: TenantRecord): void {
@@ -24,63 +24,99 @@ export interface AcceptedTransactions {
   replayed: boolean;
 }
 
-/** POST /point-accounts/transactions: row-by-row checks, a durable batch, and the Idempotency-Key contract. */
-export function transactionsService(deps: Deps) {
-  const ledger = ledgerRepository(deps.pool);
-  const contacts = contactsRepository(deps.pool);
-  const idempotency = idempotencyRepository(deps.pool);
+export type AccountSelector = { accountId: number } | { contactId: string; definitionId: number };
+
+/** Rolls the store back when the Idempotency-Key was taken over meanwhile. */
+class ClaimLostError extends AppError {
+  constructor() {
+    super('request_in_progress', 'Another request took over this Idempotency-Key; retry to get its answer');
+  }
+}
+
+/**
+ * Point transactions (all-transaction mode): POST's row-by-row checks, a
+ * durable batch and the Idempotency-Key contract; and the ledger's reads.
+ */
+export function transactionsService(deps: { db: Database; clock: Clock; log: Logger; queueBatch: QueueBatch }) {
+  const { db, clock, log, queueBatch } = deps;
 
   async function store(tenant: TenantRecord, rows: unknown[], now: Date, claim: { key: string; token: string } | null): Promise<TransactionsAccepted> {
     const checks = checkTransactionRows(rows, now);
     const ids = referencedIds(checks);
     const [definitions, knownContacts] = await Promise.all([
-      ledger.knownDefinitions(tenant.id, ids.definitionIds),
-      tenant.requireKnownContacts ? contacts.known(tenant.id, ids.contactIds) : null,
+      db.definitions.known(tenant.id, ids.definitionIds),
+      tenant.requireKnownContacts ? db.contacts.known(tenant.id, ids.contactIds) : null,
     ]);
     const { accepted, ...refusals } = planTransactions(checks, definitions, knownContacts);
     const answer: TransactionsAccepted = { id: randomUUID(), ...refusals };
 
     // Every request leaves a batch, even one whose rows were all refused (stored
     // already final), so the id and the status URL always work and say why.
-    const outcome = await storeTransactionBatch(deps.pool, {
-      id: answer.id,
-      tenantId: tenant.id,
-      itemCount: rows.length,
-      accepted,
-      refused: { messages: refusals.errorMessages, count: refusals.notAccepted.length },
-      answer,
-      claim,
-      now,
+    // The batch and the answer under its Idempotency-Key are stored together or not at all.
+    await db.transaction(async (tx) => {
+      const stored = await tx.batches.insert({
+        id: answer.id,
+        tenantId: tenant.id,
+        kind: 'transactions',
+        itemCount: rows.length,
+        payload: accepted,
+        refused: { messages: refusals.errorMessages, count: refusals.notAccepted.length },
+        now,
+      });
+      if (!stored) throw tenantChangedMeanwhile();
+      if (claim && !(await tx.idempotency.complete({ tenantId: tenant.id, ...claim }, { response: answer, batchId: answer.id }))) {
+        throw new ClaimLostError();
+      }
     });
-    if (outcome === 'tenant-changed') throw tenantChangedMeanwhile();
-    if (outcome === 'claim-lost') throw new AppError('request_in_progress', 'Another request took over this Idempotency-Key; retry to get its answer');
-    if (accepted.length > 0) await enqueueStoredBatch(deps, 'transactions', answer.id);
+    if (accepted.length > 0) await queueBatch('transactions', answer.id);
     return answer;
   }
 
   return {
     async accept(tenant: TenantRecord, rows: unknown[], idempotencyKey: string | undefined): Promise<AcceptedTransactions> {
       ensureNewPointSystem(tenant);
-      const now = deps.clock.now();
+      const now = clock.now();
       if (idempotencyKey === undefined) return { answer: await store(tenant, rows, now, null), replayed: false };
 
-      const claim = await idempotency.claim(tenant.id, idempotencyKey, requestFingerprint(rows), now);
-      switch (claim.outcome) {
-        case 'replay':
-          return { answer: claim.response as TransactionsAccepted, replayed: true };
-        case 'different-body':
-          throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with a different body in the last 24 hours');
-        case 'in-flight':
-          throw new AppError('request_in_progress', 'A request with this Idempotency-Key is still being handled; retry in a moment');
-        case 'claimed':
-          try {
-            return { answer: await store(tenant, rows, now, { key: idempotencyKey, token: claim.token }), replayed: false };
-          } catch (err) {
-            // Nothing was stored under the key, so a retry may go ahead at once.
-            await idempotency.release(tenant.id, idempotencyKey, claim.token).catch((e: unknown) => deps.log.warn({ err: e }, 'could not release idempotency key'));
-            throw err;
-          }
+      const requestHash = requestFingerprint(rows);
+      const claim = await db.idempotency.claim({
+        tenantId: tenant.id,
+        key: idempotencyKey,
+        requestHash,
+        now,
+        expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+        staleBefore: new Date(now.getTime() - CLAIM_LEASE_MS),
+      });
+      if (!claim.claimed) {
+        switch (existingKeyOutcome(claim, requestHash)) {
+          case 'replay':
+            return { answer: claim.response as TransactionsAccepted, replayed: true };
+          case 'different-body':
+            throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with a different body in the last 24 hours');
+          case 'in-flight':
+            throw new AppError('request_in_progress', 'A request with this Idempotency-Key is still being handled; retry in a moment');
+        }
       }
+      try {
+        return { answer: await store(tenant, rows, now, { key: idempotencyKey, token: claim.token }), replayed: false };
+      } catch (err) {
+        // Nothing was stored under the key, so a retry may go ahead at once.
+        await db.idempotency.release(tenant.id, idempotencyKey, claim.token).catch((e: unknown) => log.warn({ err: e }, 'could not release idempotency key'));
+        throw err;
+      }
+    },
+
+    /** An account's entries, newest first; Active and Pending as at the time of the request. */
+    async list(tenant: TenantRecord, account: AccountSelector | null, filter: TransactionFilter, page: { offset: number; count: number }) {
+      const id = account && (await db.pointAccounts.findId(tenant.id, account));
+      if (!id) throw notFound('Point account');
+      return db.ledger.listEntries(tenant.id, id, filter, page, clock.now());
+    },
+
+    async find(tenant: TenantRecord, id: number) {
+      const entry = await db.ledger.findEntry(tenant.id, id);
+      if (!entry) throw notFound(`Point transaction ${id}`);
+      return entry;
     },
   };
 }

@@ -1,7 +1,6 @@
-import type { TenantRecord, TenantsRepository } from '../db/tenants.repository.ts';
-import type { UiSessionKind, UiSessionsRepository } from '../db/ui-sessions.repository.ts';
-import type { UiUsersRepository } from '../db/ui-users.repository.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
 import { secretsEqual } from '../domain/api-keys.ts';
 import {
   ADDRESS_THROTTLE,
@@ -12,7 +11,16 @@ import {
   userThrottleKey,
 } from '../domain/login-throttle.ts';
 import { decoyHash, verifyPassword } from '../domain/passwords.ts';
-import { credentialStamp, hashToken, needsTouch, newSessionTimes, newToken, type SessionPolicy, sessionAlive } from '../domain/ui-sessions.ts';
+import {
+  credentialStamp,
+  hashToken,
+  needsTouch,
+  newSessionTimes,
+  newToken,
+  type SessionPolicy,
+  sessionAlive,
+  type UiSessionKind,
+} from '../domain/ui-sessions.ts';
 import { AppError } from '../errors.ts';
 
 export interface SignedInUser {
@@ -40,15 +48,9 @@ export class LockedOut extends AppError {
 }
 
 /** Signing in and out of the contact card and the operator pages; sessions live in Postgres. */
-export function uiAuthService(deps: {
-  tenants: TenantsRepository;
-  users: UiUsersRepository;
-  sessions: UiSessionsRepository;
-  clock: Clock;
-  policy: SessionPolicy;
-  adminToken: string;
-}) {
-  const { tenants, users, sessions, clock, policy, adminToken } = deps;
+export function uiAuthService(deps: { db: Database; clock: Clock; policy: SessionPolicy; adminToken: string }) {
+  const { db, clock, policy, adminToken } = deps;
+  const { tenants, uiUsers: users, uiSessions: sessions } = db;
 
   async function refuseWhileLocked(keys: string[]): Promise<void> {
     const now = clock.now();

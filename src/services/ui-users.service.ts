@@ -1,11 +1,11 @@
 import type { CreateUiUser } from '../contracts/ui-users.ts';
-import { isUniqueViolation, type TenantRecord, type TenantsRepository } from '../db/tenants.repository.ts';
-import type { UiSessionsRepository } from '../db/ui-sessions.repository.ts';
-import type { UiUserRecord, UiUsersRepository } from '../db/ui-users.repository.ts';
+import type { Database } from '../db/database.ts';
+import type { UiUserRecord } from '../db/ui-users.repository.ts';
 import type { Clock } from '../domain/clock.ts';
 import { userThrottleKey } from '../domain/login-throttle.ts';
 import { hashPassword } from '../domain/passwords.ts';
-import { AppError, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
+import { requireTenant, uniquely } from './guards.ts';
 
 const toUiUser = (user: UiUserRecord) => ({
   id: user.id,
@@ -18,42 +18,44 @@ const toUiUser = (user: UiUserRecord) => ({
 });
 
 /** Contact card users as operators manage them, through the admin API and the CLI. */
-export function uiUsersService(deps: { tenants: TenantsRepository; users: UiUsersRepository; sessions: UiSessionsRepository; clock: Clock }) {
-  const { tenants, users, sessions, clock } = deps;
+export function uiUsersService(deps: { db: Database; clock: Clock }) {
+  const { db, clock } = deps;
+  const tenantOf = (tenantId: string) => requireTenant(db.tenants, tenantId);
 
-  async function requireTenant(tenantId: string): Promise<TenantRecord> {
-    const tenant = await tenants.find(tenantId);
-    if (!tenant) throw notFound(`Tenant ${tenantId}`);
-    return tenant;
-  }
-
+  /**
+   * Changes a user and, when asked, ends its sessions in the same transaction,
+   * so a disabled user or a reset password takes effect on the very next request.
+   */
   async function change(tenantId: string, id: string, update: { disabledAt?: Date | null; passwordHash?: string }, endSessions: boolean) {
-    await requireTenant(tenantId);
-    const user = await users.update(tenantId, id, update, clock.now(), endSessions);
+    await tenantOf(tenantId);
+    const user = await db.transaction(async (tx) => {
+      const changed = await tx.uiUsers.update(tenantId, id, update, clock.now());
+      if (changed && endSessions) await tx.uiSessions.deleteForUser(id);
+      return changed;
+    });
     if (!user) throw notFound(`User ${id}`);
     return user;
   }
 
   return {
     async create(tenantId: string, input: CreateUiUser) {
-      await requireTenant(tenantId);
+      await tenantOf(tenantId);
       const passwordHash = await hashPassword(input.password);
-      try {
-        return toUiUser(await users.create({ tenantId, username: input.username, displayName: input.displayName, passwordHash }, clock.now()));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('conflict', `A user named ${input.username} already exists in this tenant`);
-        throw err;
-      }
+      const user = await uniquely(
+        () => db.uiUsers.create({ tenantId, username: input.username, displayName: input.displayName, passwordHash }, clock.now()),
+        `A user named ${input.username} already exists in this tenant`,
+      );
+      return toUiUser(user);
     },
 
     async list(tenantId: string) {
-      await requireTenant(tenantId);
-      return (await users.list(tenantId)).map(toUiUser);
+      await tenantOf(tenantId);
+      return (await db.uiUsers.list(tenantId)).map(toUiUser);
     },
 
     async get(tenantId: string, id: string) {
-      await requireTenant(tenantId);
-      const user = await users.find(tenantId, id);
+      await tenantOf(tenantId);
+      const user = await db.uiUsers.find(tenantId, id);
       if (!user) throw notFound(`User ${id}`);
       return toUiUser(user);
     },
@@ -65,9 +67,9 @@ export function uiUsersService(deps: { tenants: TenantsRepository; users: UiUser
 
     /** Ends the user's sessions and lifts a lock-out, so the person can sign in with the new password at once. */
     async resetPassword(tenantId: string, id: string, password: string) {
-      const tenant = await requireTenant(tenantId);
+      const tenant = await tenantOf(tenantId);
       const user = await change(tenantId, id, { passwordHash: await hashPassword(password) }, true);
-      await sessions.clearFailures(userThrottleKey(tenant.name, user.username));
+      await db.uiSessions.clearFailures(userThrottleKey(tenant.name, user.username));
       return toUiUser(user);
     },
   };

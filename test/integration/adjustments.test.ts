@@ -63,12 +63,12 @@ describe('POST /api/v2/point-accounts/adjustments', () => {
     const body = (await post(tenant, automation(randomUUID()))).json();
     expect(body).toMatchObject({ deliveryState: 'Pending', attempts: 0, nextAttemptAt: body.createdOn });
 
-    const { rows } = await system.deps.pool.query(
+    const { rows } = await system.runtime.pool.query(
       `SELECT d.id, d.state FROM point_adjustment a JOIN webhook_delivery d ON d.adjustment_id = a.id WHERE a.tenant_id = $1`,
       [tenant.id],
     );
     expect(rows).toEqual([{ id: body.eventId, state: 'Pending' }]);
-    expect(await system.deps.webhookQueue.getJob(`${body.eventId}_0`)).toBeTruthy();
+    expect(await system.runtime.webhookQueue.getJob(`${body.eventId}_0`)).toBeTruthy();
   });
 
   it('answers 400 naming an unknown definition, and stores nothing', async () => {
@@ -80,7 +80,7 @@ describe('POST /api/v2/point-accounts/adjustments', () => {
       detail: 'Unknown definitionId: point definition 7 does not exist for this tenant',
       errors: [{ path: 'definitionId', message: 'point definition 7 does not exist for this tenant' }],
     });
-    const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM point_adjustment WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM point_adjustment WHERE tenant_id = $1`, [tenant.id]);
     expect(rows[0].n).toBe(0);
   });
 

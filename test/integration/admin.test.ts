@@ -63,7 +63,7 @@ describe('admin API', () => {
     const listed = (await admin('GET', `/tenants/${tenant.id}/api-keys`)).json();
     expect(listed).toEqual([{ id, name: 'master', prefix: key.slice(0, 9), createdAt: expect.any(String), revokedAt: null }]);
     expect(JSON.stringify(listed)).not.toContain(key);
-    const { rows } = await system.deps.pool.query(`SELECT key_hash FROM api_key WHERE id = $1`, [id]);
+    const { rows } = await system.runtime.pool.query(`SELECT key_hash FROM api_key WHERE id = $1`, [id]);
     expect(rows[0].key_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0].key_hash).not.toContain(key);
 

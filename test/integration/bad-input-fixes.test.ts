@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const batchCount = async () => (await system.deps.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch`)).rows[0]!.n;
+const batchCount = async () => (await system.runtime.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch`)).rows[0]!.n;
 afterAll(() => system?.close());
 
 describe('input the generated requests found mishandled', () => {

@@ -309,12 +309,12 @@ describe('generated bad input against every route', () => {
             payload = input.body.kind === 'json' ? (JSON.stringify(input.body.value) ?? 'null') : input.body.text;
           }
 
-          const before = await tableFingerprints(system.deps.pool);
+          const before = await tableFingerprints(system.runtime.pool);
           const response = await app.inject({ method: route.method as 'GET', url, headers, payload });
           const context = `${route.method} ${url} ${JSON.stringify(headers)} ${payload?.slice(0, 300)} -> ${response.statusCode} ${response.body.slice(0, 300)}`;
           expectProblem(response, context, route.url);
           const accepted = (response.statusCode < 400 && WRITE_METHODS.has(route.method)) || writesWhenRefused(route.url);
-          if (!accepted) expect(await tableFingerprints(system.deps.pool), context).toEqual(before);
+          if (!accepted) expect(await tableFingerprints(system.runtime.pool), context).toEqual(before);
         }),
         { numRuns: runsFor(route.url) },
       );
@@ -324,7 +324,7 @@ describe('generated bad input against every route', () => {
   it('every batch the API accepted above is applied by the worker, none fails', async () => {
     // The queue dashboard's routes take operator actions that are accepted, not refused: a generated
     // request may have paused every queue or limited them. Undo that, as an operator would.
-    for (const queue of [system.deps.ingestQueue, system.deps.webhookQueue]) {
+    for (const queue of [system.runtime.ingestQueue, system.runtime.webhookQueue]) {
       await queue.resume();
       await queue.removeGlobalConcurrency();
       await queue.removeGlobalRateLimit();
@@ -333,12 +333,12 @@ describe('generated bad input against every route', () => {
     await system.startWorker();
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const { rows } = await system.deps.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE status IN ('Queued', 'Processing')`);
+      const { rows } = await system.runtime.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE status IN ('Queued', 'Processing')`);
       if (rows[0]!.n === 0) break;
       if (Date.now() > deadline) throw new Error(`${rows[0]!.n} batches still unfinished`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const { rows } = await system.deps.pool.query(
+    const { rows } = await system.runtime.pool.query(
       `SELECT b.id, b.kind, b.payload, m.message FROM ingest_batch b LEFT JOIN batch_message m ON m.batch_id = b.id WHERE b.status = 'Failed'`,
     );
     expect(rows).toEqual([]);
@@ -357,12 +357,12 @@ describe('limits', () => {
     it(`${route.method} ${route.url}: a body over the limit answers 413, invalid JSON 400, both problem+json`, async () => {
       const ui = route.url.startsWith('/ui') ? await uiHeaders(route.url) : undefined;
       const headers = { ...credentialsFor(route.url, route.url.includes('/balances'), ui), 'content-type': 'application/json' };
-      const before = await tableFingerprints(system.deps.pool);
+      const before = await tableFingerprints(system.runtime.pool);
       const tooLarge = await app.inject({
         method: route.method as 'POST',
         url: urlOf(route.url),
         headers,
-        payload: `"${'x'.repeat(system.deps.config.http.bodyLimit)}"`,
+        payload: `"${'x'.repeat(system.runtime.config.http.bodyLimit)}"`,
       });
       expectProblem(tooLarge, `${route.url} too large`, route.url);
       expect(tooLarge.statusCode).toBe(413);
@@ -371,7 +371,7 @@ describe('limits', () => {
       const invalid = await app.inject({ method: route.method as 'POST', url: urlOf(route.url), headers, payload: '[{"contactId": ' });
       expectProblem(invalid, `${route.url} invalid JSON`, route.url);
       expect(invalid.statusCode).toBe(400);
-      expect(await tableFingerprints(system.deps.pool)).toEqual(before);
+      expect(await tableFingerprints(system.runtime.pool)).toEqual(before);
     });
   }
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBalanceBatch } from '../../src/db/balances.repository.ts';
+import { balanceAccountToAmountJob } from '../../src/jobs/balance-batch.job.ts';
 import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
 import { createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 
@@ -65,7 +65,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     const single = await system.app.inject({ url: `/api/v2/point-accounts/${account.id}`, headers: tenant.headers });
     expect(single.json()).toEqual(account);
 
-    const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM point_account WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM point_account WHERE tenant_id = $1`, [tenant.id]);
     expect(rows[0].n).toBe(1000);
   });
 
@@ -122,9 +122,9 @@ describe('POST /api/v2/point-accounts/balances', () => {
     const contact = randomUUID();
     await postAndWait(tenant, [balance(contact, 5, '2024-01-01T00:00:00Z')]);
     const refused = { code: '23001', message: expect.stringContaining('cannot be deleted or renumbered') };
-    await expect(system.deps.pool.query(`DELETE FROM point_definition WHERE tenant_id = $1`, [tenant.id])).rejects.toMatchObject(refused);
-    await expect(system.deps.pool.query(`UPDATE point_definition SET id = 7 WHERE tenant_id = $1`, [tenant.id])).rejects.toMatchObject(refused);
-    await system.deps.pool.query(`UPDATE point_definition SET name = 'Renamed' WHERE tenant_id = $1`, [tenant.id]);
+    await expect(system.runtime.pool.query(`DELETE FROM point_definition WHERE tenant_id = $1`, [tenant.id])).rejects.toMatchObject(refused);
+    await expect(system.runtime.pool.query(`UPDATE point_definition SET id = 7 WHERE tenant_id = $1`, [tenant.id])).rejects.toMatchObject(refused);
+    await system.runtime.pool.query(`UPDATE point_definition SET name = 'Renamed' WHERE tenant_id = $1`, [tenant.id]);
     expect((await accountsOf(tenant, contact)).items[0]).toMatchObject({ definitionId: 1, balance: 5 });
   });
 
@@ -135,7 +135,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     await postAndWait(tenant, [balance(contact, 130, '2024-01-02T00:00:00Z')]);
     await postAndWait(tenant, [balance(contact, 130, '2024-01-03T00:00:00Z')]); // no change, no history
     await postAndWait(tenant, [balance(contact, 90, '2024-01-04T00:00:00Z')]);
-    const { rows } = await system.deps.pool.query(
+    const { rows } = await system.runtime.pool.query(
       `SELECT h.source, h.amount, h.balance FROM balance_history h JOIN point_account a ON a.id = h.account_id
         WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY h.id`,
       [tenant.id, contact],
@@ -153,7 +153,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     await postAndWait(tenant, [balance(contact, -2147483648, '2024-01-01T00:00:00Z')]);
     const done = await postAndWait(tenant, [balance(contact, 2147483647, '2024-01-02T00:00:00Z')]);
     expect(done.status).toBe('Completed');
-    const { rows } = await system.deps.pool.query(
+    const { rows } = await system.runtime.pool.query(
       `SELECT h.amount FROM balance_history h JOIN point_account a ON a.id = h.account_id WHERE a.tenant_id = $1 ORDER BY h.id`,
       [tenant.id],
     );
@@ -167,7 +167,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.json()).toMatchObject({ title: 'Too many items', status: 400, detail: 'A batch holds at most 1000 items; this one has 1001' });
-    const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
     expect(rows[0].n).toBe(0);
   });
 
@@ -183,7 +183,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     const body = response.json();
     expect(body.title).toBe('Invalid request');
     expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['[1].amount', '[1].contactId', '[2].definitionId', '[2].timeStamp', '[3].definitionId']);
-    const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
     expect(rows[0].n).toBe(0);
   });
 
@@ -252,9 +252,9 @@ describe('durability', () => {
     const contact = randomUUID();
     const response = await post(tenant, [balance(contact, 321, '2024-01-01T00:00:00Z')]);
     expect(response.statusCode).toBe(202);
-    expect(await requeueUnfinishedBatches(system.deps)).toBe(0); // its job still waits in Redis: nothing to add
+    expect(await requeueUnfinishedBatches(system.runtime)).toBe(0); // its job still waits in Redis: nothing to add
     await system.loseRedisJobs();
-    expect(await system.deps.ingestQueue.count()).toBe(0);
+    expect(await system.runtime.ingestQueue.count()).toBe(0);
 
     await system.startWorker(); // its recovery sweep finds the batch in Postgres
     const done = await waitForBatch(system.app, tenant.headers, response.json().id);
@@ -268,7 +268,7 @@ describe('durability', () => {
     const done = await postAndWait(tenant, [balance(contact, 10, '2024-01-01T00:00:00Z'), balance(randomUUID(), 20, '2024-01-01T00:00:00Z')]);
     const snapshot = async () =>
       (
-        await system.deps.pool.query(
+        await system.runtime.pool.query(
           `SELECT a.contact_id, a.balance, a.balance_time, (SELECT count(*) FROM balance_history h WHERE h.account_id = a.id) AS history
              FROM point_account a WHERE a.tenant_id = $1 ORDER BY a.contact_id`,
           [tenant.id],
@@ -276,8 +276,8 @@ describe('durability', () => {
       ).rows;
     const before = await snapshot();
 
-    expect(await applyBalanceBatch(system.deps.pool, done.id, new Date())).toBe('already-final');
-    await system.deps.ingestQueue.add('BalanceAccountToAmountJob', { batchId: done.id });
+    expect(await balanceAccountToAmountJob(system.runtime, done.id)).toBe('already-final');
+    await system.runtime.ingestQueue.add('BalanceAccountToAmountJob', { batchId: done.id });
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     expect(await snapshot()).toEqual(before);
@@ -292,7 +292,7 @@ describe('durability', () => {
     );
     const responses = await Promise.all(batches.map((items) => post(tenant, items)));
     await Promise.all(responses.map((r) => waitForBatch(system.app, tenant.headers, r.json().id)));
-    const { rows } = await system.deps.pool.query(`SELECT DISTINCT balance FROM point_account WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT DISTINCT balance FROM point_account WHERE tenant_id = $1`, [tenant.id]);
     expect(rows).toEqual([{ balance: 5 }]);
   });
 });

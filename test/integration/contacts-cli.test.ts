@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseContactFile } from '../../src/cli/contacts.commands.ts';
-import { createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { createTenant, processEnv, startSystem, type TestSystem } from '../support/system.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let system: TestSystem;
@@ -25,7 +25,7 @@ afterAll(async () => {
 async function cli(...args: string[]) {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: system.deps.config.databaseUrl },
+    env: processEnv(system),
   });
   return JSON.parse(stdout);
 }

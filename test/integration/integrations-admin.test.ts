@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli/context.ts';
 import { integrationCommands, webhookToolCommands } from '../../src/cli/integrations.commands.ts';
-import { systemClock } from '../../src/domain/clock.ts';
 import { encryptPayload, signWebhook } from '../../src/domain/webhook-crypto.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
@@ -35,7 +33,7 @@ describe('webhook settings', () => {
     expect(shown.json()).toEqual({ url: 'https://master.example/v2/hooks', secretsCreatedAt: expect.any(String) });
     expect(shown.body).not.toContain(created.encryptionKey);
 
-    const { rows } = await system.deps.pool.query(`SELECT webhook_encryption_key, webhook_signing_secret FROM tenant_integration WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT webhook_encryption_key, webhook_signing_secret FROM tenant_integration WHERE tenant_id = $1`, [tenant.id]);
     expect(rows[0]).toEqual({ webhook_encryption_key: created.encryptionKey, webhook_signing_secret: created.signingSecret });
   });
 
@@ -44,7 +42,7 @@ describe('webhook settings', () => {
     const answers = await Promise.all([1, 2, 3].map((n) => admin('PUT', `/tenants/${tenant.id}/webhook`, { url: `https://master.example/${n}` })));
     const withSecrets = answers.map((a) => a.json()).filter((body) => body.encryptionKey);
     expect(withSecrets).toHaveLength(1);
-    const { rows } = await system.deps.pool.query(`SELECT webhook_encryption_key FROM tenant_integration WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT webhook_encryption_key FROM tenant_integration WHERE tenant_id = $1`, [tenant.id]);
     expect(rows[0].webhook_encryption_key).toBe(withSecrets[0].encryptionKey);
   });
 
@@ -119,8 +117,7 @@ describe('points-log settings', () => {
 });
 
 describe('CLI twins', () => {
-  const context = (): CliContext => ({ pool: system.deps.pool, prisma: system.deps.prisma, clock: systemClock });
-  const run = async (name: string, options: Record<string, string>) => integrationCommands[name]!.run(context(), options);
+  const run = async (name: string, options: Record<string, string>) => integrationCommands[name]!.run(system.runtime.services, options);
 
   it('sets, shows and rotates the webhook and points-log settings', async () => {
     const tenant = await createTenant(system.app);

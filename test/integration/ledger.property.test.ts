@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDeps, createDeps } from '../../src/deps.ts';
+import { closeRuntime, createRuntime } from '../../src/runtime.ts';
 import { summarise } from '../../src/domain/ledger.ts';
 import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
 import { runLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
@@ -182,7 +182,7 @@ async function runScenario(steps: Step[]) {
         clock.advance(s.hours * HOUR);
         break;
       case 'maintain':
-        await runLedgerMaintenance(system.deps);
+        await runLedgerMaintenance(system.runtime);
         maintained = true;
         break;
     }
@@ -211,14 +211,14 @@ async function runScenario(steps: Step[]) {
     }
 
     // Nothing applied twice: each batch put exactly its accepted rows into the ledger, once.
-    const { rows } = await system.deps.pool.query<{ batch_id: string; n: number }>(
+    const { rows } = await system.runtime.pool.query<{ batch_id: string; n: number }>(
       `SELECT batch_id, count(*) AS n FROM ledger_entry WHERE tenant_id = $1 AND type <> 'Expiry' GROUP BY batch_id`,
       [tenant.id],
     );
     expect(new Map(rows.map((r) => [r.batch_id, r.n]))).toEqual(new Map([...applied].filter(([, n]) => n > 0)));
 
     const lapsed = model.filter((e) => e.validTo !== null && e.validTo <= t).length;
-    const { rows: expiries } = await system.deps.pool.query<{ n: number }>(
+    const { rows: expiries } = await system.runtime.pool.query<{ n: number }>(
       `SELECT count(*) AS n FROM ledger_entry WHERE tenant_id = $1 AND type = 'Expiry'`,
       [tenant.id],
     );
@@ -240,8 +240,8 @@ describe('two workers', () => {
     const tenant = await createTenant(system.app, { mode: 'all-transaction', definitions: [1, 2] });
     const contacts = Array.from({ length: 40 }, () => randomUUID());
     // A second worker process in all but name: its own pool, Redis connection and job loop, on the same queue.
-    const secondDeps = createDeps(system.deps.config, createLogger('silent', 'worker-2'), clock);
-    const second = startIngestWorker(secondDeps);
+    const secondRuntime = createRuntime(system.runtime.config, createLogger('silent', 'worker-2'), clock);
+    const second = startIngestWorker(secondRuntime);
     const handled = { first: 0, second: 0 };
     second.worker.on('completed', () => handled.second++);
     try {
@@ -264,7 +264,7 @@ describe('two workers', () => {
       expect(statuses.map((s) => s.status)).toEqual(Array(16).fill('Completed'));
       handled.first = 16 - handled.second;
 
-      const { rows } = await system.deps.pool.query<{ contact_id: string; definition_id: number; balance: number; n: number }>(
+      const { rows } = await system.runtime.pool.query<{ contact_id: string; definition_id: number; balance: number; n: number }>(
         `SELECT a.contact_id, a.definition_id, sum(e.amount) AS balance, count(*) AS n
            FROM point_account a JOIN ledger_entry e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
           WHERE a.tenant_id = $1 GROUP BY a.contact_id, a.definition_id`,
@@ -282,7 +282,7 @@ describe('two workers', () => {
       expect(handled.first, 'the first worker took part').toBeGreaterThan(0);
     } finally {
       await second.close();
-      await closeDeps(secondDeps);
+      await closeRuntime(secondRuntime);
     }
   });
 });

@@ -40,7 +40,7 @@ it('reports request latency by route, queue depth and age, items applied and bat
 });
 
 it('the worker process exposes the same registry on its own port', async () => {
-  const server = await startMetricsServer(system.deps.metrics, '127.0.0.1', 0, system.deps.log);
+  const server = await startMetricsServer(system.runtime.metrics, '127.0.0.1', 0, system.runtime.log);
   try {
     const { port } = server.address() as { port: number };
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);

@@ -85,9 +85,9 @@ describe('with Redis unreachable', () => {
     expect(response.statusCode).toBe(202);
 
     // A second system over the same database, with Redis reachable, plays the recovered worker.
-    const { rows } = await system.deps.pool.query(`SELECT status FROM ingest_batch WHERE id = $1`, [response.json().id]);
+    const { rows } = await system.runtime.pool.query(`SELECT status FROM ingest_batch WHERE id = $1`, [response.json().id]);
     expect(rows[0].status).toBe('Queued');
-    const recovered = await startSystem({ DATABASE_URL: system.deps.config.databaseUrl });
+    const recovered = await startSystem({ DATABASE_URL: system.runtime.config.databaseUrl });
     try {
       await recovered.startWorker();
       const done = await waitForBatch(recovered.app, tenant.headers, response.json().id);

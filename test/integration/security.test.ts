@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { closeDeps, createDeps } from '../../src/deps.ts';
+import { closeRuntime, createRuntime } from '../../src/runtime.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
@@ -151,12 +151,12 @@ describe('log redaction', () => {
       },
     });
     const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, ADMIN_TOKEN, QUEUE_PREFIX: `pfsec-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'trace', RATE_LIMIT_PER_SECOND: '0' });
-    const deps = createDeps(config, createLogger(config.logLevel, 'api', sink));
-    app = await buildApp(deps);
+    const runtime = createRuntime(config, createLogger(config.logLevel, 'api', sink));
+    app = await buildApp(runtime);
     await app.ready();
     close = async () => {
       await app.close();
-      await closeDeps(deps);
+      await closeRuntime(runtime);
       await database.drop();
     };
   });

@@ -48,12 +48,12 @@ const admin = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload
   system.app.inject({ method, url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload ? { payload: payload as object } : {}) });
 
 async function batchCount(tenant: Tenant): Promise<number> {
-  const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
+  const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
   return rows[0].n;
 }
 
 async function entryCount(tenant: Tenant, type?: string): Promise<number> {
-  const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM ledger_entry WHERE tenant_id = $1 AND ($2::text IS NULL OR type::text = $2)`, [
+  const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM ledger_entry WHERE tenant_id = $1 AND ($2::text IS NULL OR type::text = $2)`, [
     tenant.id,
     type ?? null,
   ]);
@@ -174,7 +174,7 @@ describe('POST /api/v2/point-accounts/transactions', () => {
     const status = (await get(tenant, response.headers.location as string)).json();
     expect(status).toMatchObject({ id: body.id, status: 'CompletedWithErrors', itemCount: 2, appliedCount: 0, skippedCount: 2 });
     expect(status.messages.map((m: { message: string }) => m.message)).toEqual(body.errorMessages);
-    expect(await system.deps.ingestQueue.getJob(body.id)).toBeUndefined();
+    expect(await system.runtime.ingestQueue.getJob(body.id)).toBeUndefined();
     expect(await entryCount(tenant)).toBe(0);
   });
 
@@ -240,12 +240,12 @@ describe('balances derived from the ledger as time passes', () => {
 
       clock.advance(1 * DAY); // the 30 lapse exactly now
       expect(await accountOf(tenant, contact)).toMatchObject({ balance: 30, pendingPoints: 0, balanceExpires: new Date(start.getTime() + 3 * DAY).toISOString() });
-      expect(await runLedgerMaintenance(system.deps)).toMatchObject({ expiryEntries: 1 });
-      expect(await runLedgerMaintenance(system.deps)).toMatchObject({ expiryEntries: 0 });
+      expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ expiryEntries: 1 });
+      expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ expiryEntries: 0 });
       expect(await accountOf(tenant, contact)).toMatchObject({ balance: 30 });
 
       clock.advance(1 * DAY);
-      await runLedgerMaintenance(system.deps);
+      await runLedgerMaintenance(system.runtime);
       expect(await accountOf(tenant, contact)).toMatchObject({ balance: 10, pendingPoints: 0, balanceExpires: null });
 
       const account = await accountOf(tenant, contact);
@@ -396,13 +396,13 @@ describe('Idempotency-Key', () => {
     const rows = [row(randomUUID(), 5)];
     // Hold the tenant row the way a mode switch does: the first request claims
     // the key, then waits to store its batch until the lock goes.
-    const blocker = new pg.Client({ connectionString: system.deps.config.databaseUrl });
+    const blocker = new pg.Client({ connectionString: system.runtime.config.databaseUrl });
     await blocker.connect();
     try {
       await blocker.query('BEGIN');
       await blocker.query('SELECT 1 FROM tenant WHERE id = $1 FOR NO KEY UPDATE', [tenant.id]);
       const first = post(tenant, rows, { 'idempotency-key': 'slow' });
-      await expect.poll(async () => (await system.deps.pool.query(`SELECT 1 FROM idempotency_key WHERE tenant_id = $1`, [tenant.id])).rowCount).toBe(1);
+      await expect.poll(async () => (await system.runtime.pool.query(`SELECT 1 FROM idempotency_key WHERE tenant_id = $1`, [tenant.id])).rowCount).toBe(1);
 
       const retry = await post(tenant, rows, { 'idempotency-key': 'slow' });
       expect(retry.statusCode).toBe(409);
@@ -425,12 +425,12 @@ describe('Idempotency-Key', () => {
     try {
       const first = await postAndWait(tenant, rows, { 'idempotency-key': 'daily' });
       clock.advance(DAY - 1);
-      expect((await runLedgerMaintenance(system.deps)).expiredKeys).toBe(0);
+      expect((await runLedgerMaintenance(system.runtime)).expiredKeys).toBe(0);
       expect((await post(tenant, rows, { 'idempotency-key': 'daily' })).json().id).toBe(first.id);
 
       clock.advance(1);
-      expect((await runLedgerMaintenance(system.deps)).expiredKeys).toBeGreaterThanOrEqual(1);
-      const { rowCount } = await system.deps.pool.query(`SELECT 1 FROM idempotency_key WHERE tenant_id = $1`, [tenant.id]);
+      expect((await runLedgerMaintenance(system.runtime)).expiredKeys).toBeGreaterThanOrEqual(1);
+      const { rowCount } = await system.runtime.pool.query(`SELECT 1 FROM idempotency_key WHERE tenant_id = $1`, [tenant.id]);
       expect(rowCount).toBe(0);
       const again = await postAndWait(tenant, rows, { 'idempotency-key': 'daily' });
       expect(again.id).not.toBe(first.id);
@@ -441,7 +441,7 @@ describe('Idempotency-Key', () => {
 
   it('lets a retry take over a key whose request died without answering', async () => {
     const tenant = await allTransaction();
-    await system.deps.pool.query(
+    await system.runtime.pool.query(
       `INSERT INTO idempotency_key (tenant_id, key, request_hash, claim_token, claimed_at, expires_at) VALUES ($1, 'orphan', 'x', $2, $3, $4)`,
       [tenant.id, randomUUID(), new Date(clock.now().getTime() - 2 * 60 * 1000), new Date(clock.now().getTime() + DAY)],
     );
@@ -498,7 +498,7 @@ describe('PATCH /admin/v1/tenants/{tenantId}', () => {
     const patched = await admin('PATCH', `/tenants/${tenant.id}`, { mode: 'balance-only' });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(await accountOf(tenant, contact)).toMatchObject({ balance: 70, pendingPoints: 0, balanceExpires: null });
-    const { rows } = await system.deps.pool.query(
+    const { rows } = await system.runtime.pool.query(
       `SELECT h.source, h.amount, h.balance FROM balance_history h JOIN point_account a ON a.id = h.account_id WHERE a.tenant_id = $1`,
       [tenant.id],
     );
@@ -612,7 +612,7 @@ describe('durability', () => {
 
 describe('ledger storage', () => {
   it('keeps tenant_id leading every index of the ledger, ready for partitioning by tenant', async () => {
-    const { rows } = await system.deps.pool.query(
+    const { rows } = await system.runtime.pool.query(
       `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ledger_entry' ORDER BY indexname`,
     );
     expect(rows.length).toBeGreaterThanOrEqual(5);

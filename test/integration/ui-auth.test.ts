@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uiSessionsRepository } from '../../src/db/ui-sessions.repository.ts';
 import { ADDRESS_THROTTLE, afterFailure, type ThrottleState, USER_THROTTLE } from '../../src/domain/login-throttle.ts';
 import { manualClock } from '../support/clock.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
@@ -38,7 +37,7 @@ describe('UI users through the admin API', () => {
       updatedAt: expect.any(String),
     });
     expect(response.body).not.toMatch(/password|scrypt/i);
-    const { rows } = await system.deps.pool.query(`SELECT password_hash FROM ui_user WHERE id = $1`, [response.json().id]);
+    const { rows } = await system.runtime.pool.query(`SELECT password_hash FROM ui_user WHERE id = $1`, [response.json().id]);
     expect(rows[0].password_hash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$/);
     expect((await admin('GET', `/tenants/${tenant.id}/users`)).json()).toEqual([response.json()]);
   });
@@ -149,12 +148,12 @@ describe('signing in', () => {
     expect(line).not.toMatch(/Secure/);
     // Only a hash of the token is stored.
     const token = cookieOf(response, 'pf_session')!.split('=')[1]!;
-    const { rows } = await system.deps.pool.query(`SELECT count(*) AS n FROM ui_session WHERE token_hash = $1`, [token]);
+    const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM ui_session WHERE token_hash = $1`, [token]);
     expect(rows[0].n).toBe(0);
   });
 
   it('sets the cookie Secure when the request came over TLS through a trusted proxy', async () => {
-    const proxied = await startSystem({ DATABASE_URL: system.deps.config.databaseUrl, TRUST_PROXY: 'true' }, { clock });
+    const proxied = await startSystem({ DATABASE_URL: system.runtime.config.databaseUrl, TRUST_PROXY: 'true' }, { clock });
     try {
       const tenant = await createTenant(proxied.app);
       const user = await createUiUser(proxied.app, tenant.id);
@@ -234,7 +233,7 @@ describe('lock-out after failed sign-ins', () => {
   });
 
   it('counts failures in SQL exactly as the domain rule says, concurrent failures included', async () => {
-    const sessions = uiSessionsRepository(system.deps.pool);
+    const sessions = system.runtime.db.uiSessions;
     const key = `test:${Math.random()}`;
     let model: ThrottleState | null = null;
     const start = clock.now().getTime();
@@ -245,7 +244,7 @@ describe('lock-out after failed sign-ins', () => {
     }
     const burst = `test:${Math.random()}`;
     await Promise.all(Array.from({ length: 25 }, () => sessions.recordFailure(burst, clock.now(), ADDRESS_THROTTLE)));
-    const { rows } = await system.deps.pool.query(`SELECT failures, locked_until FROM ui_login_throttle WHERE key = $1`, [burst]);
+    const { rows } = await system.runtime.pool.query(`SELECT failures, locked_until FROM ui_login_throttle WHERE key = $1`, [burst]);
     expect(rows[0].failures).toBe(25);
     expect(rows[0].locked_until).not.toBeNull();
   });
@@ -380,7 +379,7 @@ describe('operator pages', () => {
     expect(body.json()).toMatchObject({ status: 400, detail: 'The request holds a NUL character' });
     const query = await system.app.inject({ url: '/ui/admin/queues/api/queues?activeQueue=a%00b', headers: { cookie: operator.cookie } });
     expect(query.statusCode).toBe(400);
-    expect(await system.deps.ingestQueue.getJobCounts()).toMatchObject({ waiting: 0 });
+    expect(await system.runtime.ingestQueue.getJobCounts()).toMatchObject({ waiting: 0 });
   });
 
   it('sets the admin cookie SameSite=Strict and scoped to /ui/admin', async () => {
@@ -393,7 +392,7 @@ describe('operator pages', () => {
 
   it('ends operator sessions when the admin token changes', async () => {
     const operator = await signInAdmin(system.app, ADMIN_TOKEN);
-    const rotated = await startSystem({ DATABASE_URL: system.deps.config.databaseUrl, ADMIN_TOKEN: 'a-new-admin-token-after-rotation' }, { clock });
+    const rotated = await startSystem({ DATABASE_URL: system.runtime.config.databaseUrl, ADMIN_TOKEN: 'a-new-admin-token-after-rotation' }, { clock });
     try {
       expect((await rotated.app.inject({ url: '/ui/admin', headers: { ...HTML, cookie: operator.cookie } })).statusCode).toBe(303);
     } finally {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { createTenant, processEnv, startSystem, type TestSystem } from '../support/system.ts';
 import { postLogin } from '../support/ui.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,7 +17,7 @@ function cli(args: string[], stdin = ''): Promise<{ code: number; out: unknown; 
     const child = execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: root, env: { ...process.env, DATABASE_URL: system.deps.config.databaseUrl } },
+      { cwd: root, env: processEnv(system) },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout ? JSON.parse(stdout) : null, err: stderr }),
     );
     child.stdin?.end(stdin);

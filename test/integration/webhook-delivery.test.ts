@@ -292,7 +292,7 @@ describe('faults', () => {
     const created = [];
     for (const amount of [1, 2, 3]) created.push(await adjust(tenant, automation(randomUUID(), amount)));
     await system.loseRedisJobs();
-    expect(await system.deps.webhookQueue.count()).toBe(0);
+    expect(await system.runtime.webhookQueue.count()).toBe(0);
 
     await system.startWorker(); // its recovery sweep finds them in Postgres
     for (const a of created) await untilState(tenant, a.id, 'Delivered');
@@ -306,10 +306,10 @@ describe('faults', () => {
     await system.stopWorker();
     try {
       const created = await adjust(tenant, automation(randomUUID()));
-      const results = await Promise.all([1, 2, 3, 4].map(() => webhookDeliveryJob(system.deps, created.eventId)));
+      const results = await Promise.all([1, 2, 3, 4].map(() => webhookDeliveryJob(system.runtime, created.eventId)));
       expect(results.sort()).toEqual(['Delivered', 'not-sendable', 'not-sendable', 'not-sendable']);
       expect(master.webhookIds).toEqual([created.eventId]);
-      expect(await webhookDeliveryJob(system.deps, created.eventId)).toBe('not-sendable'); // delivered stays delivered
+      expect(await webhookDeliveryJob(system.runtime, created.eventId)).toBe('not-sendable'); // delivered stays delivered
     } finally {
       await system.startWorker();
     }

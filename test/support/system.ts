@@ -4,14 +4,10 @@ import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { closeDeps, createDeps, type Deps } from '../../src/deps.ts';
 import type { Clock } from '../../src/domain/clock.ts';
-import { startDeliverySweep } from '../../src/jobs/delivery-recovery.ts';
-import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
-import { startLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
-import { startRecoverySweep } from '../../src/jobs/recovery.ts';
-import { startWebhookWorker } from '../../src/jobs/webhook.worker.ts';
+import { type RunningWorker, startWorker } from '../../src/jobs/start-worker.ts';
 import { createLogger } from '../../src/logger.ts';
+import { closeRuntime, createRuntime, type Runtime } from '../../src/runtime.ts';
 import { withTimeout } from '../../src/timeout.ts';
 import { createTestDatabase } from './database.ts';
 import { TEST_REDIS_URL } from './env.ts';
@@ -20,7 +16,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface TestSystem {
   app: FastifyInstance;
-  deps: Deps;
+  runtime: Runtime;
   /** Starts a worker (ingest and webhook consumers, both recovery sweeps, ledger maintenance) over the same database and queue prefix. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -50,11 +46,11 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
     ...env,
   });
   const log = createLogger(config.logLevel, 'test');
-  const deps = createDeps(config, log, options.clock);
-  const app = await buildApp(deps);
+  const runtime = createRuntime(config, log, options.clock);
+  const app = await buildApp(runtime);
   await app.ready();
 
-  let worker: { close(): Promise<void> } | undefined;
+  let worker: RunningWorker | undefined;
   const stopWorker = async () => {
     await worker?.close();
     worker = undefined;
@@ -62,23 +58,9 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
 
   return {
     app,
-    deps,
+    runtime,
     async startWorker() {
-      if (worker) return;
-      const ingest = startIngestWorker(deps);
-      const sweep = startRecoverySweep(deps);
-      const maintenance = startLedgerMaintenance(deps);
-      const webhooks = startWebhookWorker(deps);
-      const deliverySweep = startDeliverySweep(deps);
-      // A worker closed while BullMQ still initialises its connection leaves an unhandled rejection behind.
-      await Promise.all([ingest.worker.waitUntilReady(), webhooks.worker.waitUntilReady()]);
-      worker = {
-        async close() {
-          await Promise.all([sweep.stop(), deliverySweep.stop(), maintenance.stop()]);
-          await ingest.close();
-          await webhooks.close();
-        },
-      };
+      worker ??= await startWorker(runtime);
     },
     stopWorker,
     async loseRedisJobs() {
@@ -93,10 +75,10 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
     async close() {
       await stopWorker();
       await app.close();
-      for (const queue of [deps.ingestQueue, deps.webhookQueue]) {
+      for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) {
         await withTimeout(queue.obliterate({ force: true }), 2000, 'obliterate timed out').catch(() => undefined);
       }
-      await closeDeps(deps);
+      await closeRuntime(runtime);
       await database?.drop();
     },
   };
@@ -137,4 +119,10 @@ export async function waitForBatch(app: FastifyInstance, headers: Record<string,
     if (Date.now() > deadline) throw new Error(`batch ${id} still ${body.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The environment a CLI or server process needs to work on this system's database and queues. */
+export function processEnv(system: TestSystem): NodeJS.ProcessEnv {
+  const { config } = system.runtime;
+  return { ...process.env, DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, ADMIN_TOKEN: config.adminToken, QUEUE_PREFIX: config.queue.prefix };
 }

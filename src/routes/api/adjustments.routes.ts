@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { adjustment, adjustmentBody, adjustmentList, adjustmentParams, adjustmentQuery } from '../../contracts/adjustments.ts';
 import { problemResponses } from '../../contracts/common.ts';
-import type { AdjustmentRecord } from '../../db/adjustments.repository.ts';
+import type { AdjustmentRecord } from '../../domain/adjustments.ts';
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import { API, link, pageLinks } from './links.ts';
 

@@ -1,9 +1,8 @@
 import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-provider-zod';
 import { balanceBatchBody, batchAccepted, canonicalBalanceBatch } from '../../contracts/balances.ts';
 import { problem, problemResponses } from '../../contracts/common.ts';
-import type { Deps } from '../../deps.ts';
 import { AppError } from '../../errors.ts';
-import { acceptBalances } from '../../services/ingest.service.ts';
+import type { BalancesService } from '../../services/balances.service.ts';
 import { API } from './links.ts';
 
 export function tooManyItemsGuard(max: number) {
@@ -15,11 +14,11 @@ export function tooManyItemsGuard(max: number) {
   };
 }
 
-export const balancesRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
+export const balancesRoutes: FastifyPluginAsyncZod<{ balances: BalancesService; maxBatchItems: number }> = async (app, { balances, maxBatchItems }) => {
   app.post(
     '/point-accounts/balances',
     {
-      preValidation: tooManyItemsGuard(deps.config.limits.maxBatchItems),
+      preValidation: tooManyItemsGuard(maxBatchItems),
       // The usual batch skips the schema's item-by-item walk; any other body gets
       // the schema and its messages. The route's only schema is its body's.
       validatorCompiler: ({ method, url, httpPart }) => {
@@ -40,7 +39,7 @@ export const balancesRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app,
       },
     },
     async (request, reply) => {
-      const id = await acceptBalances(deps, request.tenant, request.body);
+      const id = await balances.accept(request.tenant, request.body);
       return reply.code(202).header('location', `${API}/point-accounts/balances/status/${id}`).send({ id, status: 'Queued' });
     },
   );

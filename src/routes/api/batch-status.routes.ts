@@ -2,15 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { batchStatusResponse } from '../../contracts/balances.ts';
 import { problemResponses } from '../../contracts/common.ts';
-import type { Deps } from '../../deps.ts';
-import { notFound } from '../../errors.ts';
+import type { BalancesService } from '../../services/balances.service.ts';
 
 /**
  * The status of a stored batch. Engage documents the balances URL; the
  * transactions URL is where POST /transactions points. Both answer for any
  * batch of the tenant: the id alone names it.
  */
-export const batchStatusRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
+export const batchStatusRoutes: FastifyPluginAsyncZod<{ balances: BalancesService }> = async (app, { balances }) => {
   const urls = [
     ['/point-accounts/balances/status/:id', 'Status of a balance batch'],
     ['/point-accounts/transactions/status/:id', 'Status of a transactions batch'],
@@ -28,8 +27,7 @@ export const batchStatusRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (a
         },
       },
       async (request) => {
-        const batch = await deps.batches.findStatus(request.tenant.id, request.params.id);
-        if (!batch) throw notFound(`Batch ${request.params.id}`);
+        const batch = await balances.status(request.tenant, request.params.id);
         return {
           id: batch.id,
           status: batch.status,

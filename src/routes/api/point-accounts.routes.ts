@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { definitionIdParam, numericId, paging, problemResponses } from '../../contracts/common.ts';
 import { pointAccount, pointAccountList, pointAccountQuery, pointDefinition } from '../../contracts/point-accounts.ts';
-import type { PointAccountRecord, PointAccountsRepository } from '../../db/point-accounts.repository.ts';
-import type { Deps } from '../../deps.ts';
-import { notFound } from '../../errors.ts';
+import type { PointAccountRecord } from '../../domain/ledger.ts';
+import type { PointAccountsService } from '../../services/point-accounts.service.ts';
 import { API, link, pageLinks } from './links.ts';
 import { z } from 'zod';
 
@@ -23,7 +22,7 @@ const toPointAccount = (account: PointAccountRecord) => ({
 
 const definitionLinks = (id: number) => [link('self', `${API}/point-accounts/definitions/${id}`)];
 
-export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: PointAccountsRepository }> = async (app, { deps, accounts }) => {
+export const pointAccountsRoutes: FastifyPluginAsyncZod<{ accounts: PointAccountsService }> = async (app, { accounts }) => {
   app.get(
     '/point-accounts',
     {
@@ -36,7 +35,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: 
     },
     async (request) => {
       const { contactId, offset, count } = request.query;
-      const page = await accounts.listByContact(request.tenant, contactId, { offset, count }, deps.clock.now());
+      const page = await accounts.listByContact(request.tenant, contactId, { offset, count });
       return {
         items: page.items.map(toPointAccount),
         totalCount: page.totalCount,
@@ -58,7 +57,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: 
       },
     },
     async (request) => {
-      const rows = await deps.tenants.listDefinitions(request.tenant.id, request.query);
+      const rows = await accounts.listDefinitions(request.tenant, request.query);
       return rows.map((row) => ({ id: row.id, name: row.name, description: row.description, links: definitionLinks(row.id) }));
     },
   );
@@ -74,8 +73,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: 
       },
     },
     async (request) => {
-      const row = await deps.tenants.findDefinition(request.tenant.id, request.params.id);
-      if (!row) throw notFound(`Point definition ${request.params.id}`);
+      const row = await accounts.findDefinition(request.tenant, request.params.id);
       return { id: row.id, name: row.name, description: row.description, links: definitionLinks(row.id) };
     },
   );
@@ -91,9 +89,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ deps: Deps; accounts: 
       },
     },
     async (request) => {
-      const account = await accounts.find(request.tenant, request.params.id, deps.clock.now());
-      if (!account) throw notFound(`Point account ${request.params.id}`);
-      return toPointAccount(account);
+      return toPointAccount(await accounts.find(request.tenant, request.params.id));
     },
   );
 };

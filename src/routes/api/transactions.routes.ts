@@ -8,9 +8,7 @@ import {
   transactionsAccepted,
   transactionsBody,
 } from '../../contracts/transactions.ts';
-import type { LedgerEntryRecord, LedgerRepository } from '../../db/ledger.repository.ts';
-import type { Deps } from '../../deps.ts';
-import { notFound } from '../../errors.ts';
+import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import type { TransactionsService } from '../../services/transactions.service.ts';
 import { tooManyItemsGuard } from './balances.routes.ts';
 import { API, pageLinks } from './links.ts';
@@ -33,14 +31,14 @@ const toPointTransaction = (entry: LedgerEntryRecord) => ({
   retailTransactionLineItemId: null,
 });
 
-export const transactionsRoutes: FastifyPluginAsyncZod<{ deps: Deps; transactions: TransactionsService; ledger: LedgerRepository }> = async (
+export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService; maxBatchItems: number }> = async (
   app,
-  { deps, transactions, ledger },
+  { transactions, maxBatchItems },
 ) => {
   app.post(
     '/point-accounts/transactions',
     {
-      preValidation: tooManyItemsGuard(deps.config.limits.maxBatchItems),
+      preValidation: tooManyItemsGuard(maxBatchItems),
       schema: {
         tags,
         summary: 'Add point transactions (all-transaction mode)',
@@ -75,9 +73,7 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ deps: Deps; transaction
       const { accountId, contactId, definitionId, filter, offset, count } = request.query;
       const account =
         accountId !== undefined ? { accountId } : contactId !== undefined && definitionId !== undefined ? { contactId, definitionId } : null;
-      const id = account && (await ledger.findAccountId(request.tenant.id, account));
-      if (!id) throw notFound('Point account');
-      const page = await ledger.listEntries(request.tenant.id, id, filter, { offset, count }, deps.clock.now());
+      const page = await transactions.list(request.tenant, account, filter, { offset, count });
       const filters: Record<string, string> = Object.fromEntries(
         Object.entries({ accountId, contactId, definitionId, filter }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
       );
@@ -94,10 +90,6 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ deps: Deps; transaction
   app.get(
     '/point-accounts/transactions/:id',
     { schema: { tags, summary: 'A point transaction', params: numericId, response: { 200: pointTransaction, ...problemResponses } } },
-    async (request) => {
-      const entry = await ledger.findEntry(request.tenant.id, request.params.id);
-      if (!entry) throw notFound(`Point transaction ${request.params.id}`);
-      return toPointTransaction(entry);
-    },
+    async (request) => toPointTransaction(await transactions.find(request.tenant, request.params.id)),
   );
 };

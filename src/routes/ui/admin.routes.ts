@@ -5,13 +5,13 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DELIVERIES_PAGE_SIZE, deliveriesPageQuery, replayAllForm, replayForm } from '../../contracts/ui.ts';
-import type { TenantsRepository } from '../../db/tenants.repository.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { DeliveryState } from '../../domain/deliveries.ts';
 import { AppError } from '../../errors.ts';
 import { sendAppError } from '../../plugins/problems.ts';
 import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins/ui-security.ts';
 import { LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
+import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { withTimeout } from '../../timeout.ts';
@@ -75,9 +75,9 @@ async function queueDashboard(scope: FastifyInstance, queues: Queue[]) {
 }
 
 /** Operator pages under /ui/admin, for sessions opened with the admin token. */
-export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; tenants: TenantsRepository; integrations: IntegrationsService; queues: Queue[]; clock: Clock }> = async (
+export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; admin: AdminService; integrations: IntegrationsService; queues: Queue[]; clock: Clock }> = async (
   app,
-  { auth, tenants, integrations, queues, clock },
+  { auth, admin, integrations, queues, clock },
 ) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
@@ -91,7 +91,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; tenants
         ),
       })),
     );
-    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants: await tenants.list() });
+    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants: await admin.listTenants() });
     return reply.type('text/html; charset=utf-8').send(body);
   });
 
@@ -101,7 +101,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; tenants
     view: { tenantId?: string | undefined; state?: DeliveryState | undefined; offset: number; notice?: string | null; problem?: ShownProblem | null },
     status = 200,
   ) {
-    const all = await tenants.list();
+    const all = await admin.listTenants();
     const tenant = all.find((t) => t.id === view.tenantId) ?? null;
     const list = tenant ? await integrations.listDeliveries(tenant.id, { state: view.state, offset: view.offset, count: DELIVERIES_PAGE_SIZE }) : null;
     const body = deliveriesPage({

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { adminLoginForm, loginForm, loginPageQuery } from '../../contracts/ui.ts';
-import type { UiSessionKind } from '../../db/ui-sessions.repository.ts';
+import type { UiSessionKind } from '../../domain/ui-sessions.ts';
 import { AppError } from '../../errors.ts';
 import {
   clearSessionCookie,

@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
-import type { TenantsRepository } from '../../db/tenants.repository.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { formBodies, PAGE_CSP, uiSecurityHeaders } from '../../plugins/ui-security.ts';
 import { registerCookies } from '../../plugins/ui-session.ts';
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
+import type { AdminService } from '../../services/admin.service.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
@@ -26,7 +26,7 @@ export interface UiOptions {
   cards: ContactCardService;
   adjustments: AdjustmentsService;
   integrations: IntegrationsService;
-  tenants: TenantsRepository;
+  admin: AdminService;
   queues: Queue[];
   sessionMaxAgeMs: number;
   clock: Clock;
@@ -44,7 +44,7 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
   await ui.register(uiCardRoutes, { auth: options.auth, cards: options.cards, adjustments: options.adjustments });
   await ui.register(uiAdminRoutes, {
     auth: options.auth,
-    tenants: options.tenants,
+    admin: options.admin,
     integrations: options.integrations,
     queues: options.queues,
     clock: options.clock,

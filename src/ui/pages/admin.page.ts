@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { delivery } from '../../contracts/integrations.ts';
-import type { TenantRecord } from '../../db/tenants.repository.ts';
+import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
 import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';

@@ -1,5 +1,5 @@
 import type { TransactionFilter } from '../../contracts/transactions.ts';
-import type { LedgerEntryRecord } from '../../db/ledger.repository.ts';
+import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import { entryState } from '../../domain/ledger.ts';
 import type { CardAccount, CardAdjustment, ContactCard, LedgerHistory, PointsLogHistory } from '../../services/contact-card.service.ts';
 import type { SignedInUser } from '../../services/ui-auth.service.ts';

@@ -1,0 +1,10 @@
+import type { TenantMode } from '../contracts/admin.ts';
+
+/** A tenant as every layer sees it; the API key a request presents resolves to one. */
+export interface TenantRecord {
+  id: string;
+  name: string;
+  mode: TenantMode;
+  pointSystemActive: boolean;
+  requireKnownContacts: boolean;
+}

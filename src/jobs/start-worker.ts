@@ -1,0 +1,31 @@
+import type { Runtime } from '../runtime.ts';
+import { startDeliverySweep } from './delivery-recovery.ts';
+import { startIngestWorker } from './ingest.worker.ts';
+import { startLedgerMaintenance } from './ledger-maintenance.job.ts';
+import { startRecoverySweep } from './recovery.ts';
+import { startWebhookWorker } from './webhook.worker.ts';
+
+export interface RunningWorker {
+  /** Stops the sweeps, then lets both consumers finish their jobs in flight. */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything the worker process runs: the ingest and webhook consumers, both
+ * recovery sweeps and the ledger maintenance. Resolves once both consumers
+ * are connected: a worker closed while BullMQ still initialises its
+ * connection leaves an unhandled rejection behind.
+ */
+export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
+  const ingest = startIngestWorker(runtime);
+  const webhooks = startWebhookWorker(runtime);
+  const sweeps = [startRecoverySweep(runtime), startDeliverySweep(runtime), startLedgerMaintenance(runtime)];
+  await Promise.all([ingest.worker.waitUntilReady(), webhooks.worker.waitUntilReady()]);
+  return {
+    async close() {
+      await Promise.all(sweeps.map((sweep) => sweep.stop()));
+      // Both finish their in-flight jobs; a webhook attempt may take up to WEBHOOK_TIMEOUT_MS, so they close side by side.
+      await Promise.all([ingest.close(), webhooks.close()]);
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Dispatcher } from 'undici';
+import type { Config } from './config.ts';
+import { createDatabase, type Database } from './db/database.ts';
+import { createPool, type Pool } from './db/pool.ts';
+import { type Clock, systemClock } from './domain/clock.ts';
+import { createOutboundAgent } from './integrations/outbound.ts';
+import { createIngestQueue, createWebhookQueue, type IngestJobData, type WebhookJobData } from './jobs/queues.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { adjustmentsService } from './services/adjustments.service.ts';
+import { adminService } from './services/admin.service.ts';
+import { balancesService } from './services/balances.service.ts';
+import { contactCardService } from './services/contact-card.service.ts';
+import { contactsService } from './services/contacts.service.ts';
+import { integrationsService } from './services/integrations.service.ts';
+import { pointAccountsService } from './services/point-accounts.service.ts';
+import { pointsLogService } from './services/points-log.service.ts';
+import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
+import { tenantSettingsService } from './services/tenant-settings.service.ts';
+import { transactionsService } from './services/transactions.service.ts';
+import { uiAuthService } from './services/ui-auth.service.ts';
+import { uiUsersService } from './services/ui-users.service.ts';
+import { withTimeout } from './timeout.ts';
+
+/** The clients a process talks through, made once per process: Postgres, Redis and its queues, outbound HTTP. */
+export interface Clients {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  pool: Pool;
+  redis: Redis;
+  ingestQueue: Queue<IngestJobData>;
+  webhookQueue: Queue<WebhookJobData>;
+  /** Every call to a point master goes through this: it enforces the outbound address rules. */
+  outbound: Dispatcher;
+}
+
+function createClients(config: Config, log: Logger, clock: Clock): Clients {
+  const pool = createPool(config.databaseUrl, config.db.poolSize, log);
+  // Producers fail fast when Redis is away: the batch is already durable and the sweep queues it later.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
+  return {
+    config,
+    log,
+    clock,
+    metrics: createMetrics(),
+    pool,
+    redis,
+    ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
+    webhookQueue: createWebhookQueue(redis, config.queue.prefix),
+    outbound: createOutboundAgent({ allowPrivate: config.outbound.allowPrivate }),
+  };
+}
+
+/** Every service, each built once; routes, the CLI and the worker reach the database only through these and `db`. */
+function createServices(clients: Clients, db: Database) {
+  const { config, clock, log } = clients;
+  const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
+  const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
+  const adjustments = adjustmentsService({ db, clock, queueDeliveries });
+  const pointsLog = pointsLogService({ db, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
+  return {
+    admin: adminService({ db, clock }),
+    settings: tenantSettingsService({ db, clock, log }),
+    contacts: contactsService({ db, clock }),
+    integrations: integrationsService({ db, clock, queueDeliveries }),
+    uiUsers: uiUsersService({ db, clock }),
+    uiAuth: uiAuthService({
+      db,
+      clock,
+      policy: { idleMs: config.ui.sessionIdleMs, maxAgeMs: config.ui.sessionMaxAgeMs },
+      adminToken: config.adminToken,
+    }),
+    balances: balancesService({ db, clock, queueBatch }),
+    transactions: transactionsService({ db, clock, log, queueBatch }),
+    pointAccounts: pointAccountsService({ db, clock }),
+    adjustments,
+    pointsLog,
+    cards: contactCardService({ db, clock, adjustments, pointsLog }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** A process's whole graph: its clients, the repositories over its pool, and the services. */
+export interface Runtime extends Clients {
+  db: Database;
+  services: Services;
+}
+
+/** The composition root: the API, the worker, the CLI and the tests all build their objects here. */
+export function createRuntime(config: Config, log: Logger, clock: Clock = systemClock): Runtime {
+  const clients = createClients(config, log, clock);
+  const db = createDatabase(clients.pool);
+  return { ...clients, db, services: createServices(clients, db) };
+}
+
+const CLOSE_TIMEOUT_MS = 3000;
+
+export async function closeRuntime(runtime: Runtime): Promise<void> {
+  // With Redis unreachable, closing a queue would wait for it forever; Postgres must still close.
+  for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) {
+    await withTimeout(queue.close(), CLOSE_TIMEOUT_MS, 'queue close timed out').catch((err: unknown) =>
+      runtime.log.warn({ err, queue: queue.name }, 'closing the queue failed'),
+    );
+  }
+  await runtime.outbound.close();
+  runtime.redis.disconnect();
+  await runtime.pool.end();
+}

@@ -1,0 +1,29 @@
+import { isUniqueViolation } from '../db/pool.ts';
+import type { TenantsRepository } from '../db/tenants.repository.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
+import { AppError, notFound } from '../errors.ts';
+
+/** The tenant an operator names, or 404. */
+export async function requireTenant(tenants: TenantsRepository, tenantId: string): Promise<TenantRecord> {
+  const tenant = await tenants.find(tenantId);
+  if (!tenant) throw notFound(`Tenant ${tenantId}`);
+  return tenant;
+}
+
+export function ensurePointSystemActive(tenant: TenantRecord): void {
+  if (!tenant.pointSystemActive) throw new AppError('point_system_inactive', `The point system of tenant ${tenant.name} is switched off`);
+}
+
+/** The tenant's mode or point system changed between authentication and storing the batch. */
+export const tenantChangedMeanwhile = () =>
+  new AppError('conflict', "The tenant's point settings changed while this request was handled; nothing was stored. Send it again.");
+
+/** A write that may hit a unique constraint, answered as a conflict with this message. */
+export async function uniquely<T>(write: () => Promise<T>, conflict: string): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('conflict', conflict);
+    throw err;
+  }
+}

@@ -1,0 +1,29 @@
+import type { Database } from '../db/database.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
+import { notFound } from '../errors.ts';
+
+/** Point accounts and definitions as Engage reads them; all-transaction balances are derived at the time of reading. */
+export function pointAccountsService(deps: { db: Database; clock: Clock }) {
+  const { db, clock } = deps;
+  return {
+    listByContact: (tenant: TenantRecord, contactId: string, page: { offset: number; count: number }) =>
+      db.pointAccounts.listByContact(tenant, contactId, page, clock.now()),
+
+    async find(tenant: TenantRecord, id: number) {
+      const account = await db.pointAccounts.find(tenant, id, clock.now());
+      if (!account) throw notFound(`Point account ${id}`);
+      return account;
+    },
+
+    listDefinitions: (tenant: TenantRecord, page: { offset: number; count: number }) => db.definitions.list(tenant.id, page),
+
+    async findDefinition(tenant: TenantRecord, id: number) {
+      const definition = await db.definitions.find(tenant.id, id);
+      if (!definition) throw notFound(`Point definition ${id}`);
+      return definition;
+    },
+  };
+}
+
+export type PointAccountsService = ReturnType<typeof pointAccountsService>;

@@ -1,0 +1,33 @@
+import type { Queue } from 'bullmq';
+import type { BatchKind } from '../domain/batches.ts';
+import type { QueuedDelivery } from '../domain/deliveries.ts';
+import { enqueueBatch, enqueueDelivery, type IngestJobData, type WebhookJobData } from '../jobs/queues.ts';
+import type { Logger } from '../logger.ts';
+import { withTimeout } from '../timeout.ts';
+
+const ENQUEUE_TIMEOUT_MS = 1000;
+
+export type QueueBatch = (kind: BatchKind, batchId: string) => Promise<void>;
+export type QueueDeliveries = (deliveries: readonly QueuedDelivery[]) => Promise<void>;
+
+/**
+ * Queues a batch Postgres already holds. Best effort: when Redis is slow or
+ * away the batch is still accepted, and the worker's recovery sweep queues it
+ * from Postgres.
+ */
+export function queueBatchBestEffort(queue: Queue<IngestJobData>, log: Logger): QueueBatch {
+  return (kind, batchId) =>
+    withTimeout(enqueueBatch(queue, kind, batchId), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((err: unknown) =>
+      log.warn({ batchId, err }, 'batch stored but not queued; the recovery sweep will queue it'),
+    );
+}
+
+/** Queues deliveries that Postgres already holds as sendable; best effort as above, the delivery sweep being the fallback. */
+export function queueDeliveriesBestEffort(queue: Queue<WebhookJobData>, log: Logger): QueueDeliveries {
+  return async (deliveries) => {
+    if (deliveries.length === 0) return;
+    await withTimeout(Promise.all(deliveries.map((delivery) => enqueueDelivery(queue, delivery))), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch(
+      (err: unknown) => log.warn({ count: deliveries.length, err }, 'deliveries stored but not queued; the recovery sweep will queue them'),
+    );
+  };
+}
