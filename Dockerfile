@@ -4,8 +4,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
-# Dependency install scripts are not needed: the Prisma client is generated here, offline.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm run -s db:generate
+# Dependency install scripts are not needed.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
 RUN npm run -s build
 
@@ -17,7 +17,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json ./
 COPY --from=build /app/dist ./dist
-# src (with the generated client) serves the CLI and the migrations, which run through tsx.
+# src serves the CLI and the migrations, which run through tsx.
 COPY --from=build /app/src ./src
 USER node
 EXPOSE 3000

@@ -1,0 +1,34 @@
+// @ts-check
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  { ignores: ['dist/', 'coverage/', 'bench/results/', 'bench/profiles/'] },
+  js.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // Fastify plugins and handlers are async by convention (FastifyPluginAsync), with or without an await.
+      '@typescript-eslint/require-await': 'off',
+      // `const { secret: _, ...rest } = row` is how the code drops a key.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+    },
+  },
+  {
+    files: ['test/**'],
+    rules: {
+      // inject().json() is `any` by design; the assertions are what check the body's shape.
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  // Plain JS (this file, the browser script in src/ui/assets) is outside tsconfig: lint it without types.
+  { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  { files: ['src/ui/assets/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
+);
