@@ -81,7 +81,7 @@ try {
   await pool.query('VACUUM ANALYZE ledger_entry');
   await reads('After VACUUM ANALYZE (what autovacuum keeps a settled table at):');
 
-  const { rows: plan } = await pool.query(
+  const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(
     `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
      SELECT s.* FROM point_account a
        LEFT JOIN LATERAL (SELECT sum(e.amount) FILTER (WHERE e.valid_from <= $3 AND (e.valid_to IS NULL OR e.valid_to > $3)) AS balance

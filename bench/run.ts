@@ -117,12 +117,12 @@ async function post(target: BenchTarget, key: string, body: string, endpoint: 'b
 /** Waits until every batch of the tenant is final; returns when the last one finished (Postgres' own clock). */
 async function lastFinish(target: BenchTarget, tenantId: string, expected: number): Promise<Date> {
   for (;;) {
-    const { rows } = await target.db.query(
+    const { rows } = await target.db.query<{ done: number; bad: number; last: Date }>(
       `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL) AS done, count(*) FILTER (WHERE status <> 'Completed' AND finished_at IS NOT NULL) AS bad, max(finished_at) AS last
          FROM ingest_batch WHERE tenant_id = $1`,
       [tenantId],
     );
-    const row = rows[0];
+    const row = rows[0]!;
     if (Number(row.bad) > 0) throw new Error(`${row.bad} batches did not complete cleanly`);
     if (Number(row.done) >= expected) return row.last;
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -137,8 +137,8 @@ async function lastFinish(target: BenchTarget, tenantId: string, expected: numbe
 async function endToEnd(target: BenchTarget, batches: unknown[][], endpoint: 'balances' | 'transactions') {
   const tenant = await target.createTenant(endpoint === 'balances' ? 'balance-only' : 'all-transaction');
   const queue = batches.map((batch) => JSON.stringify(batch));
-  const { rows } = await target.db.query('SELECT now() AS t');
-  const started: Date = rows[0].t;
+  const { rows } = await target.db.query<{ t: Date }>('SELECT now() AS t');
+  const started = rows[0]!.t;
   const cpuBefore = target.cpuSeconds();
   await Promise.all(
     Array.from({ length: sizes.posters }, async () => {

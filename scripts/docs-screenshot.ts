@@ -59,10 +59,17 @@ const master = createServer((request, response) => request.resume().on('end', ()
 await new Promise<void>((resolve) => master.listen(0, '127.0.0.1', resolve));
 const browser = await launchBrowser({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
 
+/** The fields this script reads from the service's answers. */
+interface Answer {
+  id: string;
+  key: string;
+  status: string;
+}
+
 async function call(method: 'POST' | 'GET' | 'PUT', url: string, headers: Record<string, string>, payload?: unknown) {
   const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
   if (response.statusCode >= 300) throw new Error(`${method} ${url} answered ${response.statusCode}: ${response.body}`);
-  return response.json();
+  return response.json<Answer>();
 }
 const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const admin = (url: string, payload: unknown) => call('POST', `/admin/v1${url}`, adminHeaders, payload);

@@ -27,8 +27,10 @@ import type { Runtime } from './runtime.ts';
 export async function buildApp(runtime: Runtime) {
   const { config, services } = runtime;
   const queues = [runtime.ingestQueue, runtime.webhookQueue];
+  // Typed as Fastify's logger so the app keeps Fastify's default logger type parameter.
+  const loggerInstance: FastifyBaseLogger = runtime.log;
   const app = Fastify({
-    loggerInstance: runtime.log as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy,
     requestIdHeader: 'x-request-id',
@@ -92,4 +94,3 @@ export async function buildApp(runtime: Runtime) {
   return app;
 }
 
-export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -62,8 +62,6 @@ const envSchema = z.object({
   UI_SESSION_MAX_HOURS: int(1).default(12),
 });
 
-export type Env = z.input<typeof envSchema>;
-
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

@@ -25,7 +25,7 @@ import { uiUsersService } from './services/ui-users.service.ts';
 import { withTimeout } from './timeout.ts';
 
 /** The clients a process talks through, made once per process: Postgres, Redis and its queues, outbound HTTP. */
-export interface Clients {
+interface Clients {
   config: Config;
   log: Logger;
   clock: Clock;

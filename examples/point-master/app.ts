@@ -77,7 +77,7 @@ export function buildPointMaster(options: PointMasterOptions): PointMaster {
 
       let envelope: { eventType?: string; id?: string; payload?: string; tenant?: string };
       try {
-        envelope = JSON.parse(body);
+        envelope = JSON.parse(body) as typeof envelope;
       } catch {
         return reply.code(400).send({ error: 'the body is not JSON' });
       }

@@ -40,7 +40,7 @@ const master = buildPointMaster({
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    master.app.close().then(() => process.exit(0));
+    void master.app.close().then(() => process.exit(0));
   });
 }
 

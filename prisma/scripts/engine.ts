@@ -83,7 +83,7 @@ function loadWasm(): Promise<void> {
     // which would hold the process open long after the work is done. Unref'd
     // timers are safe: the engine's open connection keeps Node alive meanwhile.
     const imports = Object.fromEntries(
-      Object.entries(bindings).map(([name, value]) =>
+      Object.entries(bindings as Record<string, unknown>).map(([name, value]) =>
         name.startsWith("__wbg_setTimeout_")
           ? [name, (callback: () => void, ms: number) => setTimeout(callback, ms >>> 0).unref()]
           : [name, value],

@@ -43,7 +43,7 @@ export const webhookToolCommands: Record<string, OfflineCliCommand> = {
     async run(o) {
       const plaintext = decryptPayload(text('payload').parse(o.payload), text('key').parse(o.key));
       try {
-        return JSON.parse(plaintext);
+        return JSON.parse(plaintext) as unknown;
       } catch {
         return plaintext;
       }

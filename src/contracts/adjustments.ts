@@ -21,7 +21,7 @@ export const manualAdjustment = z.object({
 });
 
 /** Awarded by an automation (birthday, review, ...). */
-export const automationAdjustment = z.object({
+const automationAdjustment = z.object({
   ...adjustmentBase,
   source: z.literal('Automation'),
   reason: text(200),

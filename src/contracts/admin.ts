@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { contactId, definitionId, storableText } from './common.ts';
 
-export const tenantMode = z.enum(['balance-only', 'all-transaction']);
+const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
 
-export const tenantName = z
+const tenantName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
@@ -65,7 +65,7 @@ export const addedContacts = z
   .object({ added: z.int().describe('Contacts new to the registry'), alreadyKnown: z.int() })
   .meta({ id: 'AddedContacts' });
 
-export const knownContact = z.object({ contactId: z.string(), createdAt: z.string() }).meta({ id: 'KnownContact' });
+const knownContact = z.object({ contactId: z.string(), createdAt: z.string() }).meta({ id: 'KnownContact' });
 
 export const knownContactList = z
   .object({ items: z.array(knownContact), totalCount: z.int(), offset: z.int(), count: z.int() })

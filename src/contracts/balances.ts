@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canonicalInstant, contactId, definitionId, INT32, isoDateTime, points } from './common.ts';
 
-export const balanceItem = z
+const balanceItem = z
   .object({
     contactId,
     amount: points,
@@ -40,7 +40,7 @@ export function canonicalBalanceBatch(body: unknown): BalanceItem[] | null {
   return items;
 }
 
-export const batchStatus = z.enum(['Queued', 'Processing', 'Completed', 'CompletedWithErrors', 'Failed']);
+const batchStatus = z.enum(['Queued', 'Processing', 'Completed', 'CompletedWithErrors', 'Failed']);
 export type BatchStatus = z.output<typeof batchStatus>;
 
 export const batchAccepted = z.object({ id: z.uuid(), status: batchStatus }).meta({ id: 'BatchAccepted' });

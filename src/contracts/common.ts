@@ -44,6 +44,7 @@ export const isoDateTime = z.iso
   .overwrite((value) => canonicalInstant(value)!);
 
 // Postgres text refuses NUL, and jsonb (where batches are kept) also refuses a lone UTF-16 surrogate.
+// eslint-disable-next-line no-control-regex -- NUL is the character this looks for.
 const unstorable = /\u0000|\p{Cs}/u;
 
 /** Free text: anything Postgres can store, so a request it cannot keep is refused here rather than failing with a 500. */
@@ -60,7 +61,7 @@ export const problem = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
-export const link = z.object({ rel: z.string(), href: z.string(), method: z.string() });
+const link = z.object({ rel: z.string(), href: z.string(), method: z.string() });
 export const links = z.array(link);
 
 export const paging = z.object({

@@ -33,7 +33,7 @@ const urlTemplate = z
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer']);
 
 /** `Authorization: Bearer abc` -> { name: 'Authorization', value: 'Bearer abc' }, the form curl's -H takes. */
-export const authHeader = storableText
+const authHeader = storableText
   .max(4000)
   .transform((line, ctx) => {
     const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*[^\s])[ \t]*$/.exec(line);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { contactId } from './common.ts';
 
 /** One line of a contact's points log, as the master must serve it and as the follower passes it on. */
-export const pointsLogEntry = z
+const pointsLogEntry = z
   .object({
     transactionDate: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset, e.g. 2023-05-08T12:06:58Z' }),
     amount: z.int(),

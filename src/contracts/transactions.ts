@@ -33,21 +33,22 @@ export const transactionsBody = z
   .min(1, 'must contain at least one item')
   .describe('Point transactions (PointTransactionRow), at most 1000');
 
-/** An accepted row as stored in the batch: defaults filled in, dates normalised, its index in the request kept. */
-export const storedTransaction = z.object({
-  index: z.int().min(0),
-  contactId: z.string(),
-  definitionId: z.int(),
-  amount: z.int(),
-  source: z.string(),
-  description: z.string(),
-  transactionDate: z.string(),
-  validFrom: z.string(),
-  validTo: z.string().nullable(),
-});
-export type StoredTransaction = z.output<typeof storedTransaction>;
-
-export const storedTransactionBatch = z.array(storedTransaction);
+/**
+ * An accepted row as stored in the batch: defaults filled in, times in
+ * canonical ISO form, its index in the request kept. Built by the API from a
+ * row transactionRow accepted, and applied by the worker as stored.
+ */
+export interface StoredTransaction {
+  index: number;
+  contactId: string;
+  definitionId: number;
+  amount: number;
+  source: string;
+  description: string;
+  transactionDate: string;
+  validFrom: string;
+  validTo: string | null;
+}
 
 export const transactionsAccepted = z
   .object({
@@ -68,7 +69,7 @@ export const idempotencyHeaders = z.looseObject({
     .describe('Kept 24 h: a retry with the same key and body gets the first answer and applies nothing twice'),
 });
 
-export const ledgerEntryType = z.enum(['Addition', 'Deduction', 'Expiry']);
+const ledgerEntryType = z.enum(['Addition', 'Deduction', 'Expiry']);
 
 export const pointTransaction = z
   .object({

@@ -3,20 +3,20 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../domain/passwords.ts
 import { tenantParams } from './admin.ts';
 import { storableText } from './common.ts';
 
-export const username = z
+const username = z
   .string()
   .trim()
   .toLowerCase()
   .regex(/^[a-z0-9][a-z0-9._@+-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_", "@", "+" or "-", starting with a letter or digit')
   .describe('Unique within the tenant; case does not matter (stored lower-case)');
 
-export const password = z
+const password = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`)
   .describe(`${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters; stored only as a scrypt hash`);
 
-export const displayName = storableText.trim().min(1, 'must not be empty').max(200).describe('Shown on the card and sent to the master as UserName');
+const displayName = storableText.trim().min(1, 'must not be empty').max(200).describe('Shown on the card and sent to the master as UserName');
 
 export const createUiUserBody = z.object({ username, password, displayName });
 export type CreateUiUser = z.output<typeof createUiUserBody>;

@@ -27,7 +27,7 @@ export const contactSearchQuery = z.object({ contactId: z.string().max(200).defa
 export const cardParams = z.object({ contactId });
 
 /** A history page: which account (by definition), which entries, and where in them. */
-export const cardQuery = z.object({
+const cardQuery = z.object({
   definition: z.coerce.number().int().positive().max(INT32.max).optional(),
   filter: transactionFilter.default('All'),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
@@ -52,8 +52,6 @@ export const adjustmentForm = z.object({
     .pipe(z.number().int().min(1, 'must be at least 1').max(INT32.max, 'is too large')),
   description: z.string({ error: 'is required' }).trim().min(1, 'is required: say why, e.g. "Complaint 4411: late delivery"').max(1000),
 });
-export type AdjustmentForm = z.output<typeof adjustmentForm>;
-
 /** After a form post without script: which adjustment was just sent, to confirm it on the card. */
 export const cardQueryAfterSend = cardQuery.extend({ sent: z.uuid().optional() });
 

@@ -10,7 +10,9 @@ const SELECT_RECORD = `
          d.id AS event_id, d.state, d.attempts, d.last_error, d.next_attempt_at, d.delivered_at
     FROM point_adjustment a JOIN webhook_delivery d ON d.adjustment_id = a.id`;
 
-const toRecord = (row: Record<string, unknown>): AdjustmentRecord => ({
+type Row = Record<string, unknown>;
+
+const toRecord = (row: Row): AdjustmentRecord => ({
   ...toAdjustmentInput(row),
   id: row.id as string,
   createdAt: row.created_at as Date,
@@ -54,13 +56,13 @@ export function adjustmentsRepository(db: Db) {
     },
 
     async find(tenantId: string, id: string): Promise<AdjustmentRecord | null> {
-      const { rows } = await db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
+      const { rows } = await db.query<Row>(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
       return rows[0] ? toRecord(rows[0]) : null;
     },
 
     async listByContact(tenantId: string, contactId: string, page: { offset: number; count: number }) {
       const [items, total] = await Promise.all([
-        db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.seq DESC OFFSET $3 LIMIT $4`, [
+        db.query<Row>(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.seq DESC OFFSET $3 LIMIT $4`, [
           tenantId,
           contactId,
           page.offset,
@@ -73,4 +75,3 @@ export function adjustmentsRepository(db: Db) {
   };
 }
 
-export type AdjustmentsRepository = ReturnType<typeof adjustmentsRepository>;

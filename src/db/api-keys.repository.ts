@@ -46,4 +46,3 @@ export function apiKeysRepository(db: Db) {
   };
 }
 
-export type ApiKeysRepository = ReturnType<typeof apiKeysRepository>;

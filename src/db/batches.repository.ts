@@ -74,8 +74,8 @@ export function batchesRepository(db: Db) {
     },
 
     async findStatus(tenantId: string, id: string): Promise<BatchStatusRecord | null> {
-      const { rows } = await db.query(
-        `SELECT id, status, status_at, item_count, applied_count, skipped_count,
+      const { rows } = await db.query<Omit<BatchStatusRecord, 'messages'> & { messages: { message: string; createdAt: string }[] }>(
+        `SELECT id, status, status_at AS "statusAt", item_count AS "itemCount", applied_count AS "appliedCount", skipped_count AS "skippedCount",
                 COALESCE((SELECT json_agg(json_build_object('message', m.message, 'createdAt', m.created_at) ORDER BY m.id)
                             FROM batch_message m WHERE m.batch_id = b.id), '[]') AS messages
            FROM ingest_batch b WHERE id = $1 AND tenant_id = $2`,
@@ -83,15 +83,7 @@ export function batchesRepository(db: Db) {
       );
       const row = rows[0];
       if (!row) return null;
-      return {
-        id: row.id,
-        status: row.status,
-        statusAt: row.status_at,
-        itemCount: row.item_count,
-        appliedCount: row.applied_count,
-        skippedCount: row.skipped_count,
-        messages: row.messages.map((m: { message: string; createdAt: string }) => ({ message: m.message, createdAt: new Date(m.createdAt) })),
-      };
+      return { ...row, messages: row.messages.map((m) => ({ message: m.message, createdAt: new Date(m.createdAt) })) };
     },
 
     /**
@@ -111,7 +103,7 @@ export function batchesRepository(db: Db) {
 
     /** Batches Postgres says are unfinished and that nobody touched for `graceMs`: the recovery sweep re-queues these. */
     async listUnfinished(now: Date, graceMs: number, limit: number): Promise<UnfinishedBatch[]> {
-      const { rows } = await db.query(
+      const { rows } = await db.query<UnfinishedBatch>(
         `SELECT id, kind FROM ingest_batch
           WHERE status IN ('Queued', 'Processing') AND status_at < $1::timestamptz - make_interval(secs => $2)
           ORDER BY created_at LIMIT $3`,
@@ -167,6 +159,4 @@ export function batchesRepository(db: Db) {
     },
   };
 }
-
-export type BatchesRepository = ReturnType<typeof batchesRepository>;
 

@@ -48,4 +48,3 @@ export function contactsRepository(db: Db) {
   };
 }
 
-export type ContactsRepository = ReturnType<typeof contactsRepository>;

@@ -36,7 +36,9 @@ function repositories(db: Db) {
  * The repositories over the pool, and transactions over them. Inside
  * `transaction`, `tx` is the same Database over the transaction's client;
  * calling `tx.transaction` again joins that transaction, so a service built
- * over `tx` takes part in its caller's transaction.
+ * over `tx` takes part in its caller's transaction. Joining opens no
+ * savepoint: what the inner work wrote commits or rolls back with the outer
+ * transaction, as a whole.
  */
 export interface Database extends ReturnType<typeof repositories> {
   transaction<T>(work: (tx: Database) => Promise<T>, options?: TransactionOptions): Promise<T>;

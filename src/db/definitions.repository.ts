@@ -43,4 +43,3 @@ export function definitionsRepository(db: Db) {
   };
 }
 
-export type DefinitionsRepository = ReturnType<typeof definitionsRepository>;

@@ -31,8 +31,10 @@ export interface DeliveryRecord {
   createdAt: Date;
 }
 
+type Row = Record<string, unknown>;
+
 /** Row -> adjustment in the contract's shape, as stored by adjustments.repository. */
-export function toAdjustmentInput(row: Record<string, unknown>): AdjustmentInput {
+export function toAdjustmentInput(row: Row): AdjustmentInput {
   const common = {
     contactId: row.contact_id as string,
     definitionId: row.definition_id as number,
@@ -67,7 +69,7 @@ const RECORD_COLUMNS = `
   d.id, d.adjustment_id, a.contact_id, a.definition_id, a.amount, a.source, d.state, d.attempts, d.last_status,
   d.last_error, d.next_attempt_at, d.last_attempt_at, d.delivered_at, d.created_at`;
 
-const toRecord = (row: Record<string, unknown>): DeliveryRecord => ({
+const toRecord = (row: Row): DeliveryRecord => ({
   id: row.id as string,
   adjustmentId: row.adjustment_id as string,
   contactId: row.contact_id as string,
@@ -104,7 +106,7 @@ export function deliveriesRepository(db: Db) {
      */
     async claim(id: string, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
       const leaseToken = randomUUID();
-      const { rows } = await db.query(
+      const { rows } = await db.query<Row & { attempts: number; failures: number; tenant_name: string; webhook_url: string | null; webhook_encryption_key: string; webhook_signing_secret: string }>(
         `WITH claimed AS (
            UPDATE webhook_delivery d
               SET state = CASE WHEN d.state = 'AwaitingConfiguration' THEN 'Pending'::delivery_state ELSE d.state END,
@@ -137,7 +139,7 @@ export function deliveriesRepository(db: Db) {
 
     /** Stores the outcome of an attempt and gives up the lease; null when the lease was lost meanwhile. */
     async recordAttempt(claim: ClaimedDelivery, outcome: AttemptOutcome, attemptedAt: Date, now: Date): Promise<QueuedDelivery | null> {
-      const { rows } = await db.query(
+      const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery
             SET state = $3::delivery_state, attempts = attempts + 1, failures = $4, next_attempt_at = $5, last_attempt_at = $6,
                 last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
@@ -160,7 +162,7 @@ export function deliveriesRepository(db: Db) {
 
     /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. */
     async listSendable(now: Date, limit: number): Promise<QueuedDelivery[]> {
-      const { rows } = await db.query(
+      const { rows } = await db.query<QueuedDelivery>(
         `SELECT d.id, d.attempts FROM webhook_delivery d WHERE ${sendableAt('$1')}
           ORDER BY d.next_attempt_at NULLS FIRST LIMIT $2`,
         [now, limit],
@@ -170,7 +172,7 @@ export function deliveriesRepository(db: Db) {
 
     async list(tenantId: string, filter: { state?: DeliveryState | undefined; offset: number; count: number }) {
       const [items, total] = await Promise.all([
-        db.query(
+        db.query<Row>(
           `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id
             WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)
             ORDER BY a.seq DESC OFFSET $3 LIMIT $4`,
@@ -185,7 +187,7 @@ export function deliveriesRepository(db: Db) {
     },
 
     async find(tenantId: string, id: string): Promise<DeliveryRecord | null> {
-      const { rows } = await db.query(
+      const { rows } = await db.query<Row>(
         `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id WHERE d.tenant_id = $1 AND d.id = $2`,
         [tenantId, id],
       );
@@ -198,7 +200,7 @@ export function deliveriesRepository(db: Db) {
      * worker holds it at this moment.
      */
     async replay(tenantId: string, id: string, now: Date): Promise<QueuedDelivery | null> {
-      const { rows } = await db.query(
+      const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
           WHERE tenant_id = $1 AND id = $2 AND state IN ('Failed', 'Retrying') AND (lease_until IS NULL OR lease_until <= $3)
          RETURNING id, attempts`,
@@ -219,7 +221,7 @@ export function deliveriesRepository(db: Db) {
     },
 
     async replayAllFailed(tenantId: string, now: Date): Promise<QueuedDelivery[]> {
-      const { rows } = await db.query(
+      const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'Failed'
          RETURNING id, attempts`,
@@ -230,4 +232,3 @@ export function deliveriesRepository(db: Db) {
   };
 }
 
-export type DeliveriesRepository = ReturnType<typeof deliveriesRepository>;

@@ -69,4 +69,3 @@ export function idempotencyRepository(db: Db) {
   };
 }
 
-export type IdempotencyRepository = ReturnType<typeof idempotencyRepository>;

@@ -51,11 +51,11 @@ export function integrationsRepository(db: Db) {
     },
 
     async findWebhook(tenantId: string): Promise<{ url: string; secretsCreatedAt: Date } | null> {
-      const { rows } = await db.query(
-        `SELECT webhook_url, webhook_secrets_created_at FROM tenant_integration WHERE tenant_id = $1 AND webhook_url IS NOT NULL`,
+      const { rows } = await db.query<{ url: string; secretsCreatedAt: Date }>(
+        `SELECT webhook_url AS url, webhook_secrets_created_at AS "secretsCreatedAt" FROM tenant_integration WHERE tenant_id = $1 AND webhook_url IS NOT NULL`,
         [tenantId],
       );
-      return rows[0] ? { url: rows[0].webhook_url, secretsCreatedAt: rows[0].webhook_secrets_created_at } : null;
+      return rows[0] ?? null;
     },
 
     async setPointsLog(tenantId: string, settings: PointsLogSettings, now: Date): Promise<void> {
@@ -72,17 +72,16 @@ export function integrationsRepository(db: Db) {
     },
 
     async findPointsLog(tenantId: string): Promise<PointsLogSettings | null> {
-      const { rows } = await db.query(
-        `SELECT points_log_url_template, points_log_auth_header_name, points_log_auth_header_value
+      const { rows } = await db.query<{ urlTemplate: string; headerName: string | null; headerValue: string | null }>(
+        `SELECT points_log_url_template AS "urlTemplate", points_log_auth_header_name AS "headerName", points_log_auth_header_value AS "headerValue"
            FROM tenant_integration WHERE tenant_id = $1 AND points_log_url_template IS NOT NULL`,
         [tenantId],
       );
       const row = rows[0];
       if (!row) return null;
-      const authHeader = row.points_log_auth_header_name ? { name: row.points_log_auth_header_name, value: row.points_log_auth_header_value } : null;
-      return { urlTemplate: row.points_log_url_template, authHeader };
+      const authHeader = row.headerName ? { name: row.headerName, value: row.headerValue ?? '' } : null;
+      return { urlTemplate: row.urlTemplate, authHeader };
     },
   };
 }
 
-export type IntegrationsRepository = ReturnType<typeof integrationsRepository>;

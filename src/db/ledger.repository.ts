@@ -165,4 +165,3 @@ export function ledgerRepository(db: Db) {
   };
 }
 
-export type LedgerRepository = ReturnType<typeof ledgerRepository>;

@@ -177,4 +177,3 @@ export function pointAccountsRepository(db: Db) {
   };
 }
 
-export type PointAccountsRepository = ReturnType<typeof pointAccountsRepository>;

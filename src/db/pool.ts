@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export type Pool = pg.Pool;
-export type PoolClient = pg.PoolClient;
+type PoolClient = pg.PoolClient;
 /** What a repository runs its statements on: the pool, or one client inside a transaction. */
 export type Db = pg.Pool | pg.PoolClient;
 

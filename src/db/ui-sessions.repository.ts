@@ -127,4 +127,3 @@ export function uiSessionsRepository(db: Db) {
   };
 }
 
-export type UiSessionsRepository = ReturnType<typeof uiSessionsRepository>;

@@ -69,4 +69,3 @@ export function uiUsersRepository(db: Db) {
   };
 }
 
-export type UiUsersRepository = ReturnType<typeof uiUsersRepository>;

@@ -14,7 +14,7 @@ export type AdjustmentRecord = AdjustmentInput & {
   deliveredAt: Date | null;
 };
 
-export const ADD_POINTS_EVENT = 'loyalty.addPoints';
+const ADD_POINTS_EVENT = 'loyalty.addPoints';
 
 /**
  * The decrypted webhook payload, in the PascalCase fields and order Engage

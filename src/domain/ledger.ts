@@ -9,7 +9,7 @@ import { type StoredTransaction, transactionRow } from '../contracts/transaction
  * active from validFrom up to (not including) validTo, expired from validTo on.
  * A null validTo never expires.
  */
-export type EntryType = 'Addition' | 'Deduction' | 'Expiry';
+type EntryType = 'Addition' | 'Deduction' | 'Expiry';
 export type EntryState = 'pending' | 'active' | 'expired';
 
 export interface LedgerFacts {

@@ -5,7 +5,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
  * per guess, which makes offline guessing of a stolen hash expensive. Every hash
  * carries its own parameters, so raising them later leaves old hashes readable.
  */
-export const SCRYPT_PARAMS = { logN: 15, r: 8, p: 1 } as const;
+const SCRYPT_PARAMS = { logN: 15, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 const SALT_BYTES = 16;
 

@@ -33,7 +33,7 @@ export function sessionAlive(session: SessionTimes, now: Date, policy: SessionPo
 }
 
 /** Recording every request would write on every page view; once a minute is precise enough for an idle limit of minutes. */
-export const TOUCH_AFTER_MS = 60_000;
+const TOUCH_AFTER_MS = 60_000;
 export const needsTouch = (session: SessionTimes, now: Date) => now.getTime() - session.lastSeenAt.getTime() >= TOUCH_AFTER_MS;
 
 /** The CSRF token a request presents must be the session's own. */

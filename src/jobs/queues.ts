@@ -41,7 +41,7 @@ export async function enqueueBatch(queue: Queue<IngestJobData>, kind: BatchKind,
 
 /** Webhook deliveries to point masters. The outbox row in Postgres holds the state; a job only says "try this one now". */
 export const WEBHOOK_QUEUE = 'webhooks';
-export const WEBHOOK_JOB = 'WebhookDeliveryJob';
+const WEBHOOK_JOB = 'WebhookDeliveryJob';
 
 export const webhookJobData = z.object({ deliveryId: z.uuid() });
 export type WebhookJobData = z.output<typeof webhookJobData>;

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { AppError } from '../errors.ts';
 
 /** Deeper than any request body of the API (an array of flat objects is 2 levels). */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /**
  * True when the JSON text nests arrays and objects deeper than `max`; scans
@@ -50,6 +50,6 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
       done(new AppError('validation', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 });

@@ -24,7 +24,7 @@ interface Problem {
 
 const problemOf = (code: ErrorCode): Problem => ({ type: `urn:point-follower:problem:${code}`, ...problemFor(code) });
 
-export function sendProblem(reply: FastifyReply, problem: Problem, detail: string, errors?: FieldError[]) {
+function sendProblem(reply: FastifyReply, problem: Problem, detail: string, errors?: FieldError[]) {
   return reply
     .code(problem.status)
     .type('application/problem+json')
@@ -43,11 +43,11 @@ const fastifyCodes: Record<string, ErrorCode> = {
  * Errors Fastify raises before routing (a path whose percent-encoding does not
  * decode), which never reach the error handler: the same problem+json shape.
  */
-export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   request.log.warn({ code: err.code, detail: err.message }, 'request refused');
   const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
   const problem = status === 400 ? problemOf('validation') : { type: 'about:blank', title: STATUS_CODES[status] ?? 'Client error', status };
-  return sendProblem(reply, problem, err.message);
+  void sendProblem(reply, problem, err.message);
 }
 
 /** What an error means for the client, and how it is logged: 4xx at warn without a stack, 5xx at error with it. */

@@ -67,7 +67,7 @@ export function refuseCrossSite(request: FastifyRequest): void {
   if (site === 'cross-site' || site === 'same-site') throw new AppError('forbidden', 'Requests from other sites are refused');
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  let host: string | null = null;
+  let host: string | null;
   try {
     host = origin === 'null' ? null : new URL(origin).host;
   } catch {

@@ -29,8 +29,8 @@ export const LOGIN_PAGES: Record<UiSessionKind, string> = { user: '/ui/login', a
 /** Double-submit token of the sign-in forms, which are posted before any session exists. */
 const LOGIN_CSRF_COOKIE = 'pf_login_csrf';
 
-export const CSRF_FIELD = '_csrf';
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_FIELD = '_csrf';
+const CSRF_HEADER = 'x-csrf-token';
 
 /** Secure whenever the browser reached us over TLS, directly or (with TRUST_PROXY) through a proxy. */
 const secure = (request: FastifyRequest) => request.protocol === 'https';

@@ -15,8 +15,8 @@ const readiness = z.object({ status: z.enum(['ready', 'not ready']), postgres: z
 
 /** Each answers when its server does. */
 export interface HealthProbes {
-  postgres(): Promise<unknown>;
-  redis(): Promise<unknown>;
+  postgres: () => Promise<unknown>;
+  redis: () => Promise<unknown>;
 }
 
 export const healthRoutes: FastifyPluginAsyncZod<{ probes: HealthProbes }> = async (app, { probes }) => {

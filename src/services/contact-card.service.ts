@@ -49,7 +49,7 @@ export interface ContactCard {
 /** A contact has one account per point definition; tenants have a handful of definitions, so one page holds them all. */
 const ALL = { offset: 0, count: 1000 };
 /** The newest adjustments are the ones anyone asks about ("did my points go out?"). */
-export const ADJUSTMENTS_SHOWN = 20;
+const ADJUSTMENTS_SHOWN = 20;
 
 export interface CardView {
   definitionId?: number | undefined;

@@ -1,7 +1,7 @@
 import type { DeliveryState } from '../domain/deliveries.ts';
 import { relativeTime } from './format.ts';
 
-export type StatusTone = 'waiting' | 'delivered' | 'failed';
+type StatusTone = 'waiting' | 'delivered' | 'failed';
 
 export interface AdjustmentStatus {
   label: string;

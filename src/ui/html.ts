@@ -21,6 +21,7 @@ function render(value: unknown): string {
   if (value instanceof SafeHtml) return value.value;
   if (Array.isArray(value)) return value.map(render).join('');
   if (value === null || value === undefined || value === false) return '';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- values are the pages' own strings, numbers and dates, as in a template literal.
   return escapeHtml(String(value));
 }
 

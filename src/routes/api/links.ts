@@ -8,7 +8,7 @@ export function pageLinks(path: string, filters: Record<string, string>, page: {
     const query = new URLSearchParams(filters);
     query.set('offset', String(offset));
     query.set('count', String(page.count));
-    return `${API}${path}?${query}`;
+    return `${API}${path}?${query.toString()}`;
   };
   const links = [link('self', href(page.offset))];
   if (page.offset + page.count < total) links.push(link('next', href(page.offset + page.count)));

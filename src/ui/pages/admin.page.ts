@@ -18,7 +18,7 @@ const COUNT_LABELS: [string, string][] = [
   ['failed', 'Failed'],
 ];
 
-export const adminNav = (current: 'home' | 'deliveries') => [
+const adminNav = (current: 'home' | 'deliveries') => [
   { href: '/ui/admin', label: 'Overview', current: current === 'home' },
   { href: '/ui/admin/deliveries', label: 'Webhook deliveries', current: current === 'deliveries' },
   { href: '/ui/admin/queues', label: 'Queues', current: false },
@@ -85,7 +85,7 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
 }
 
 /** A delivery as the admin API lists it (dates as ISO strings). */
-export type DeliveryRow = z.output<typeof delivery>;
+type DeliveryRow = z.output<typeof delivery>;
 
 const STATE_TONE: Record<DeliveryState, string> = {
   AwaitingConfiguration: 'waiting',

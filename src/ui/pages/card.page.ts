@@ -8,7 +8,7 @@ import { formatDate, formatDateTime, formatPoints, formatSignedPoints, relativeT
 import { html, type SafeHtml } from '../html.ts';
 import { page, problemBox, type ShownProblem } from './layout.ts';
 
-export const FILTERS: TransactionFilter[] = ['All', 'Active', 'Pending'];
+const FILTERS: TransactionFilter[] = ['All', 'Active', 'Pending'];
 
 export interface CardView {
   definition?: number | undefined;

@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from '../html.ts';
 
-export const ASSETS = '/ui/assets';
+const ASSETS = '/ui/assets';
 
 export interface PageChrome {
   title: string;
