@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const ADMIN_TOKEN = randomBytes(24).toString('base64url');
 
 /** One API or worker process, started as operators start it (the TypeScript sources through tsx). */
-export interface ServiceProcess {
+interface ServiceProcess {
   child: ChildProcess;
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
@@ -54,7 +54,7 @@ function startProcess(script: string, env: NodeJS.ProcessEnv): ServiceProcess {
   };
 }
 
-export interface Tenant {
+interface Tenant {
   id: string;
   key: string;
 }

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdjustmentInput } from '../../../src/contracts/adjustments.ts';
+import type { AttemptOutcome, DeliveryState } from '../../../src/domain/deliveries.ts';
+import type { TenantRecord } from '../../../src/domain/tenants.ts';
+import { at, HOUR, newTenant, openScratchDatabase, type ScratchDatabase, T0 } from './scratch-database.ts';
+
+let scratch: ScratchDatabase;
+beforeAll(async () => {
+  scratch = await openScratchDatabase();
+});
+afterAll(() => scratch?.close());
+
+const LEASE_MS = 30_000;
+const SECRETS = { encryptionKey: 'encryption-key', signingSecret: 'signing-secret' };
+
+const adjustment = (): AdjustmentInput => ({
+  contactId: randomUUID(),
+  definitionId: 1,
+  amount: 25,
+  description: 'Goodwill',
+  source: 'Manual',
+  userId: randomUUID(),
+  userName: 'Ada',
+});
+
+/** An adjustment and its outbox row, in one transaction as adjustmentsService records them; answers the delivery id. */
+const newDelivery = (tenant: TenantRecord, state: DeliveryState, now = T0, input = adjustment()) =>
+  scratch.db.transaction(async (tx) => {
+    const adjustmentId = await tx.adjustments.insert(tenant.id, input, now);
+    await tx.deliveries.insert({ tenantId: tenant.id, adjustmentId, state }, now);
+    return (await tx.adjustments.find(tenant.id, adjustmentId))!.eventId;
+  });
+
+const withWebhook = async (tenant: TenantRecord) => {
+  await scratch.db.integrations.setWebhookUrl(tenant.id, 'https://master.example/webhook', SECRETS, T0);
+  return tenant;
+};
+
+const newTenantWithWebhook = async () => withWebhook(await newTenant(scratch.db, 'balance-only'));
+
+const claim = (id: string, now: Date) => scratch.db.deliveries.claim(id, now, LEASE_MS);
+
+const retrying = (failures: number, nextAttemptAt: Date): AttemptOutcome => ({
+  state: 'Retrying',
+  failures,
+  nextAttemptAt,
+  lastStatus: 503,
+  lastError: 'busy',
+});
+const delivered: AttemptOutcome = { state: 'Delivered', failures: 0, nextAttemptAt: null, lastStatus: 200, lastError: null };
+
+describe('deliveries.claim', () => {
+  it('takes the lease on a due Pending delivery and answers everything needed to send it', async () => {
+    const tenant = await newTenantWithWebhook();
+    const input = adjustment();
+    const id = await newDelivery(tenant, 'Pending', T0, input);
+    expect(await claim(id, T0)).toEqual({
+      id,
+      leaseToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      attempts: 0,
+      failures: 0,
+      tenantName: tenant.name,
+      webhook: { url: 'https://master.example/webhook', ...SECRETS },
+      adjustment: input,
+    });
+  });
+
+  it('claims nothing before the delivery is due', async () => {
+    const tenant = await newTenantWithWebhook();
+    const id = await newDelivery(tenant, 'Pending', T0);
+    expect(await claim(id, at(-1))).toBeNull();
+    expect(await claim(id, T0)).not.toBeNull();
+  });
+
+  it('claims nothing while another lease holds, and again once that lease has run out', async () => {
+    const tenant = await newTenantWithWebhook();
+    const id = await newDelivery(tenant, 'Pending', T0);
+    const first = await claim(id, T0);
+    expect(await claim(id, at(LEASE_MS - 1))).toBeNull();
+    const second = await claim(id, at(LEASE_MS));
+    expect(second).not.toBeNull();
+    expect(second?.leaseToken).not.toBe(first?.leaseToken);
+  });
+
+  it('claims an AwaitingConfiguration delivery only once the tenant has a webhook URL, making it Pending', async () => {
+    const tenant = await newTenant(scratch.db, 'balance-only');
+    const id = await newDelivery(tenant, 'AwaitingConfiguration');
+    expect(await claim(id, T0)).toBeNull();
+    await withWebhook(tenant);
+    expect(await claim(id, T0)).toMatchObject({ id, webhook: { url: 'https://master.example/webhook' } });
+    expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({ state: 'Pending' });
+  });
+});
+
+describe('deliveries.recordAttempt', () => {
+  it('stores the outcome only for the holder of the lease', async () => {
+    const tenant = await newTenantWithWebhook();
+    const id = await newDelivery(tenant, 'Pending');
+    const held = (await claim(id, T0))!;
+    expect(await scratch.db.deliveries.recordAttempt({ ...held, leaseToken: randomUUID() }, delivered, at(1000), at(2000))).toBeNull();
+    expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({ state: 'Pending', attempts: 0 });
+    expect(await scratch.db.deliveries.recordAttempt(held, delivered, at(1000), at(2000))).toEqual({ id, attempts: 1 });
+    expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({
+      state: 'Delivered',
+      attempts: 1,
+      lastStatus: 200,
+      lastAttemptAt: at(1000),
+      deliveredAt: at(2000),
+    });
+    expect(await scratch.db.deliveries.recordAttempt(held, delivered, at(3000), at(3000))).toBeNull();
+  });
+
+  it('gives up the lease: a Retrying delivery is claimable as soon as its next attempt is due', async () => {
+    const tenant = await newTenantWithWebhook();
+    const id = await newDelivery(tenant, 'Pending');
+    await scratch.db.deliveries.recordAttempt((await claim(id, T0))!, retrying(1, at(1000)), T0, T0);
+    expect(await claim(id, at(999))).toBeNull();
+    expect(await claim(id, at(1000))).toMatchObject({ attempts: 1, failures: 1 });
+  });
+});
+
+describe('deliveries.releaseAwaiting', () => {
+  it('makes the tenant’s AwaitingConfiguration deliveries Pending and due now, and nothing else', async () => {
+    const [tenant, other] = [await newTenant(scratch.db, 'balance-only'), await newTenant(scratch.db, 'balance-only')];
+    const waiting = [await newDelivery(tenant, 'AwaitingConfiguration'), await newDelivery(tenant, 'AwaitingConfiguration')];
+    const failed = await newDelivery(tenant, 'Failed');
+    const elsewhere = await newDelivery(other, 'AwaitingConfiguration');
+    const released = await scratch.db.deliveries.releaseAwaiting(tenant.id, at(HOUR));
+    expect(released.sort((a, b) => a.id.localeCompare(b.id))).toEqual(waiting.sort().map((id) => ({ id, attempts: 0 })));
+    expect(await scratch.db.deliveries.find(tenant.id, waiting[0]!)).toMatchObject({ state: 'Pending', nextAttemptAt: at(HOUR) });
+    expect(await scratch.db.deliveries.find(tenant.id, failed)).toMatchObject({ state: 'Failed' });
+    expect(await scratch.db.deliveries.find(other.id, elsewhere)).toMatchObject({ state: 'AwaitingConfiguration' });
+  });
+});
+
+describe('deliveries.listSendable', () => {
+  it('lists deliveries that are due and unleased, those waiting for no time first', async () => {
+    const [tenant, unconfigured] = [await newTenantWithWebhook(), await newTenant(scratch.db, 'balance-only')];
+    const later = await newDelivery(tenant, 'Pending', at(2 * HOUR));
+    const earlier = await newDelivery(tenant, 'Pending', at(HOUR));
+    const awaiting = await newDelivery(tenant, 'AwaitingConfiguration');
+    const leased = await newDelivery(tenant, 'Pending', at(HOUR));
+    await claim(leased, at(3 * HOUR));
+    const notDue = await newDelivery(tenant, 'Pending', at(4 * HOUR));
+    const failed = await newDelivery(tenant, 'Failed');
+    const stillWaiting = await newDelivery(unconfigured, 'AwaitingConfiguration');
+    const mine = new Set([later, earlier, awaiting, leased, notDue, failed, stillWaiting]);
+    const sendable = (await scratch.db.deliveries.listSendable(at(3 * HOUR), 1000)).filter((d) => mine.has(d.id));
+    expect(sendable.map((d) => d.id)).toEqual([awaiting, earlier, later]);
+  });
+});
+
+describe('deliveries.replay', () => {
+  it('sends a Failed delivery again now', async () => {
+    const tenant = await newTenantWithWebhook();
+    const id = await newDelivery(tenant, 'Failed');
+    expect(await scratch.db.deliveries.replay(tenant.id, id, at(HOUR))).toEqual({ id, attempts: 0 });
+    expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({ state: 'Pending', nextAttemptAt: at(HOUR) });
+  });
+
+  it('sends a Retrying delivery again now, with its failures reset', async () => {
+    const tenant = await newTenantWithWebhook();
+    const id = await newDelivery(tenant, 'Pending');
+    await scratch.db.deliveries.recordAttempt((await claim(id, T0))!, retrying(3, at(HOUR)), T0, T0);
+    expect(await scratch.db.deliveries.replay(tenant.id, id, at(1000))).toEqual({ id, attempts: 1 });
+    expect(await claim(id, at(1000))).toMatchObject({ attempts: 1, failures: 0 });
+  });
+
+  it('refuses deliveries in any other state, of another tenant, or leased by a worker', async () => {
+    const [tenant, other] = [await newTenantWithWebhook(), await newTenantWithWebhook()];
+    const replay = (id: string, tenantId = tenant.id) => scratch.db.deliveries.replay(tenantId, id, T0);
+    for (const state of ['Pending', 'AwaitingConfiguration', 'Delivered'] as const) {
+      expect(await replay(await newDelivery(tenant, state)), state).toBeNull();
+    }
+    expect(await replay(await newDelivery(tenant, 'Failed'), other.id)).toBeNull();
+    const leased = await newDelivery(tenant, 'Pending', at(-HOUR));
+    await scratch.db.deliveries.recordAttempt((await claim(leased, at(-HOUR)))!, retrying(1, at(-1000)), at(-HOUR), at(-HOUR));
+    expect(await claim(leased, at(-1000))).not.toBeNull();
+    expect(await replay(leased)).toBeNull();
+  });
+});
