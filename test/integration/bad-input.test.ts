@@ -331,13 +331,9 @@ describe('generated bad input against every route', () => {
       await queue.removeRateLimitKey();
     }
     await system.startWorker();
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const { rows } = await system.runtime.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE status IN ('Queued', 'Processing')`);
-      if (rows[0]!.n === 0) break;
-      if (Date.now() > deadline) throw new Error(`${rows[0]!.n} batches still unfinished`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const unfinished = async () =>
+      (await system.runtime.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE status IN ('Queued', 'Processing')`)).rows[0]!.n;
+    await expect.poll(unfinished, { timeout: 20_000, message: 'unfinished batches' }).toBe(0);
     const { rows } = await system.runtime.pool.query(
       `SELECT b.id, b.kind, b.payload, m.message FROM ingest_batch b LEFT JOIN batch_message m ON m.batch_id = b.id WHERE b.status = 'Failed'`,
     );

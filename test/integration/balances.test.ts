@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceAccountToAmountJob } from '../../src/jobs/balance-batch.job.ts';
+import { INGEST_QUEUE, ingestJobName } from '../../src/jobs/queues.ts';
 import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
 import { createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 
@@ -277,8 +279,17 @@ describe('durability', () => {
     const before = await snapshot();
 
     expect(await balanceAccountToAmountJob(system.runtime, done.id)).toBe('already-final');
-    await system.runtime.ingestQueue.add('BalanceAccountToAmountJob', { batchId: done.id });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The worker gets the batch again: compare only once that very job has finished.
+    const { config, ingestQueue } = system.runtime;
+    const events = new QueueEvents(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.queue.prefix });
+    try {
+      await events.waitUntilReady();
+      // Kept once done, so its result is still there if it finishes before the wait starts.
+      const job = await ingestQueue.add(ingestJobName.balances, { batchId: done.id }, { removeOnComplete: false });
+      expect(await job.waitUntilFinished(events, 10_000)).toBe('already-final');
+    } finally {
+      await events.close();
+    }
 
     expect(await snapshot()).toEqual(before);
     expect(await waitForBatch(system.app, tenant.headers, done.id)).toEqual(done);

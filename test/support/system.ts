@@ -109,16 +109,16 @@ export async function createTenant(
   return { id: tenant.id, name: tenant.name, key, headers: { apikey: key } };
 }
 
-/** Polls a batch until it reaches a final status. */
+/**
+ * Polls a batch until it reaches a final status, and answers it. A final
+ * status never changes, so reading the batch once more after the poll is safe.
+ */
 export async function waitForBatch(app: FastifyInstance, headers: Record<string, string>, id: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await app.inject({ method: 'GET', url: `/api/v2/point-accounts/balances/status/${id}`, headers });
-    const body = response.json();
-    if (['Completed', 'CompletedWithErrors', 'Failed'].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`batch ${id} still ${body.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const read = async () => (await app.inject({ url: `/api/v2/point-accounts/balances/status/${id}`, headers })).json();
+  await expect
+    .poll(async () => (await read()).status, { timeout: timeoutMs, message: `batch ${id} to finish` })
+    .toBeOneOf(['Completed', 'CompletedWithErrors', 'Failed']);
+  return read();
 }
 
 /** The environment a CLI or server process needs to work on this system's database and queues. */
