@@ -81,7 +81,13 @@ try {
   const { key } = await admin(`/tenants/${tenant.id}/api-keys`, { name: 'point master' });
   await admin(`/tenants/${tenant.id}/users`, { username: 'maria.lindqvist', displayName: 'Maria Lindqvist', password: 'demo-password-2026' });
 
-  const row = (amount: number, description: string, source: string, at: number, extra: { validFrom?: number; validTo?: number; definitionId?: number } = {}) => ({
+  const row = (
+    amount: number,
+    description: string,
+    source: string,
+    at: number,
+    extra: { validFrom?: number; validTo?: number; definitionId?: number } = {},
+  ) => ({
     contactId: CONTACT,
     definitionId: extra.definitionId ?? 1,
     amount,
@@ -113,16 +119,23 @@ try {
   }
   await runLedgerMaintenance(runtime);
 
-  await call('PUT', `/admin/v1/tenants/${tenant.id}/webhook`, adminHeaders, { url: `http://127.0.0.1:${(master.address() as AddressInfo).port}/webhooks/engage` });
-  await call('POST', '/api/v2/point-accounts/adjustments', { apikey: key }, {
-    contactId: CONTACT,
-    definitionId: 2,
-    amount: 100,
-    description: 'Apology for late delivery (case 4411)',
-    source: 'Manual',
-    userId: '5b0c7a2e-1f4d-4c9b-9a61-3e2f8d7c6b5a',
-    userName: 'Jonas Ek',
+  await call('PUT', `/admin/v1/tenants/${tenant.id}/webhook`, adminHeaders, {
+    url: `http://127.0.0.1:${(master.address() as AddressInfo).port}/webhooks/engage`,
   });
+  await call(
+    'POST',
+    '/api/v2/point-accounts/adjustments',
+    { apikey: key },
+    {
+      contactId: CONTACT,
+      definitionId: 2,
+      amount: 100,
+      description: 'Apology for late delivery (case 4411)',
+      source: 'Manual',
+      userId: '5b0c7a2e-1f4d-4c9b-9a61-3e2f8d7c6b5a',
+      userName: 'Jonas Ek',
+    },
+  );
 
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -93,4 +93,3 @@ export async function buildApp(runtime: Runtime) {
 
   return app;
 }
-

@@ -19,7 +19,12 @@ export function createMetrics() {
       registers,
     }),
     itemsApplied: new Counter({ name: 'pf_items_applied_total', help: 'Batch items applied by the worker', labelNames: ['kind'], registers }),
-    itemsSkipped: new Counter({ name: 'pf_items_skipped_total', help: 'Batch items skipped (stale, unknown definition, superseded)', labelNames: ['kind'], registers }),
+    itemsSkipped: new Counter({
+      name: 'pf_items_skipped_total',
+      help: 'Batch items skipped (stale, unknown definition, superseded)',
+      labelNames: ['kind'],
+      registers,
+    }),
     webhookAttempts: new Counter({
       name: 'pf_webhook_attempts_total',
       help: 'Webhook delivery attempts by outcome (Delivered, Retrying, Failed)',

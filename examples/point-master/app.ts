@@ -101,7 +101,10 @@ export function buildPointMaster(options: PointMasterOptions): PointMaster {
       // 4. Apply it to the master's own books.
       const now = new Date();
       const balance = store.apply(id, adjustment, now);
-      const by = adjustment.Source === 'Manual' ? { userId: adjustment.UserId, userName: adjustment.UserName } : { workflowId: adjustment.WorkflowId, reason: adjustment.Reason };
+      const by =
+        adjustment.Source === 'Manual'
+          ? { userId: adjustment.UserId, userName: adjustment.UserName }
+          : { workflowId: adjustment.WorkflowId, reason: adjustment.Reason };
       request.log.info({ eventId: id, tenant: envelope.tenant, adjustment, balance, ...by }, 'adjustment applied');
 
       // 5. Sync the new balance to the follower. Not awaited: the webhook is answered

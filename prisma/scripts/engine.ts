@@ -1,28 +1,25 @@
 // Drives Prisma's schema engine compiled to wasm over the pg driver adapter:
 // the CLI's native schema-engine binary cannot be downloaded on this machine.
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import pg from "pg";
-import { PrismaPg } from "@prisma/adapter-pg";
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from "@prisma/driver-adapter-utils";
-import * as bindings from "@prisma/schema-engine-wasm/schema_engine_bg";
-import type { MigrationList, SchemaEngine, SchemaFilter } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import * as bindings from '@prisma/schema-engine-wasm/schema_engine_bg';
+import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
-const prismaDir = fileURLToPath(new URL("..", import.meta.url));
-export const migrationsDir = path.join(prismaDir, "migrations");
-export const schemaPath = path.join(prismaDir, "schema.prisma");
+const prismaDir = fileURLToPath(new URL('..', import.meta.url));
+export const migrationsDir = path.join(prismaDir, 'migrations');
+export const schemaPath = path.join(prismaDir, 'schema.prisma');
 export const noFilters: SchemaFilter = { externalTables: [], externalEnums: [] };
 
-const lockfileName = "migration_lock.toml";
-const migrationFileName = "migration.sql";
+const lockfileName = 'migration_lock.toml';
+const migrationFileName = 'migration.sql';
 
 // Same shape `prisma migrate` hands the engine, so both read one folder alike.
 export async function readMigrations(): Promise<MigrationList> {
-  const lockfile = await readFile(path.join(migrationsDir, lockfileName), "utf8").catch(() => null);
+  const lockfile = await readFile(path.join(migrationsDir, lockfileName), 'utf8').catch(() => null);
   const entries = await readdir(migrationsDir, { withFileTypes: true }).catch(() => []);
   const directories = entries
     .filter((entry) => entry.isDirectory())
@@ -31,15 +28,15 @@ export async function readMigrations(): Promise<MigrationList> {
   return {
     baseDir: migrationsDir,
     lockfile: { path: lockfileName, content: lockfile },
-    shadowDbInitScript: "",
+    shadowDbInitScript: '',
     migrationDirectories: await Promise.all(
       directories.map(async (name) => ({
         path: name,
         migrationFile: {
           path: migrationFileName,
-          content: await readFile(path.join(migrationsDir, name, migrationFileName), "utf8").then(
-            (value) => ({ tag: "ok" as const, value }),
-            (error: Error) => ({ tag: "error" as const, value: error.message }),
+          content: await readFile(path.join(migrationsDir, name, migrationFileName), 'utf8').then(
+            (value) => ({ tag: 'ok' as const, value }),
+            (error: Error) => ({ tag: 'error' as const, value: error.message }),
           ),
         },
       })),
@@ -50,11 +47,9 @@ export async function readMigrations(): Promise<MigrationList> {
 // The engine reads the provider from the lockfile, even for an empty folder.
 export async function ensureLockfile(): Promise<void> {
   await mkdir(migrationsDir, { recursive: true });
-  await writeFile(path.join(migrationsDir, lockfileName), 'provider = "postgresql"\n', { flag: "wx" }).catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== "EEXIST") throw error;
-    },
-  );
+  await writeFile(path.join(migrationsDir, lockfileName), 'provider = "postgresql"\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
 }
 
 // The wasm panic hook reports through this global; without it a panic only says "unreachable".
@@ -65,10 +60,7 @@ Object.assign(globalThis, {
 
 // The project's lib (ES2023, no DOM) declares no WebAssembly API; this is the part we use.
 interface WasmApi {
-  instantiate(
-    bytes: Uint8Array,
-    imports: Record<string, Record<string, unknown>>,
-  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
+  instantiate(bytes: Uint8Array, imports: Record<string, Record<string, unknown>>): Promise<{ instance: { exports: Record<string, unknown> } }>;
 }
 const { WebAssembly: wasmApi } = globalThis as unknown as { WebAssembly: WasmApi };
 
@@ -77,19 +69,17 @@ let wasmReady: Promise<void> | undefined;
 // Node 20 cannot import .wasm, so we do by hand what the package's entry module would.
 function loadWasm(): Promise<void> {
   wasmReady ??= (async () => {
-    const glue = import.meta.resolve("@prisma/schema-engine-wasm/schema_engine_bg");
-    const bytes = await readFile(new URL("schema_engine_bg.wasm", glue));
+    const glue = import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    const bytes = await readFile(new URL('schema_engine_bg.wasm', glue));
     // The glue never clears its timers (such as the 10 s advisory-lock timeout),
     // which would hold the process open long after the work is done. Unref'd
     // timers are safe: the engine's open connection keeps Node alive meanwhile.
     const imports = Object.fromEntries(
       Object.entries(bindings as Record<string, unknown>).map(([name, value]) =>
-        name.startsWith("__wbg_setTimeout_")
-          ? [name, (callback: () => void, ms: number) => setTimeout(callback, ms >>> 0).unref()]
-          : [name, value],
+        name.startsWith('__wbg_setTimeout_') ? [name, (callback: () => void, ms: number) => setTimeout(callback, ms >>> 0).unref()] : [name, value],
       ),
     );
-    const { instance } = await wasmApi.instantiate(bytes, { "./schema_engine_bg.js": imports });
+    const { instance } = await wasmApi.instantiate(bytes, { './schema_engine_bg.js': imports });
     bindings.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
   })();
@@ -131,11 +121,7 @@ function enginePool(databaseUrl: string): pg.Pool {
  * shadow database (diff from migrations) get `databaseUrl` itself when
  * `selfShadow` is set, so callers must only do that with a throwaway database.
  */
-export async function withEngine<T>(
-  databaseUrl: string,
-  task: (engine: SchemaEngine) => Promise<T>,
-  { selfShadow = false } = {},
-): Promise<T> {
+export async function withEngine<T>(databaseUrl: string, task: (engine: SchemaEngine) => Promise<T>, { selfShadow = false } = {}): Promise<T> {
   await loadWasm();
   // Our own pool, so that every connection is closed when we return (a template
   // database with open connections cannot be copied).
@@ -155,7 +141,7 @@ export async function withEngine<T>(
     provider: pgFactory.provider,
     adapterName: pgFactory.adapterName,
     connect,
-    connectToShadowDb: () => (selfShadow ? connect() : Promise.reject(new Error("no shadow database configured"))),
+    connectToShadowDb: () => (selfShadow ? connect() : Promise.reject(new Error('no shadow database configured'))),
   };
   try {
     const engine = await bindings.SchemaEngine.new({ datamodels: undefined }, log, bindMigrationAwareSqlAdapterFactory(factory));
@@ -184,7 +170,7 @@ export function databaseName(databaseUrl: string): string {
 
 // CREATE/DROP DATABASE must run while connected to some other database.
 async function onMaintenanceDb<T>(databaseUrl: string, task: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: withDatabase(databaseUrl, "postgres") });
+  const client = new pg.Client({ connectionString: withDatabase(databaseUrl, 'postgres') });
   await client.connect();
   try {
     return await task(client);
@@ -197,12 +183,12 @@ async function onMaintenanceDb<T>(databaseUrl: string, task: (client: pg.Client)
 export function createDatabase(databaseUrl: string): Promise<void> {
   const name = databaseName(databaseUrl);
   return onMaintenanceDb(databaseUrl, async (client) => {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount) return;
     await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
       // Someone else (e.g. a parallel test worker) created it in the meantime;
       // depending on timing Postgres reports that as either of these codes.
-      if (error.code !== "42P04" && error.code !== "23505") throw error;
+      if (error.code !== '42P04' && error.code !== '23505') throw error;
     });
   });
 }

@@ -11,7 +11,12 @@ export const tenantCommands: Record<string, CliCommand> = {
     usage: '--name NAME --mode balance-only|all-transaction [--inactive] [--require-known-contacts]',
     run: (s, o) =>
       s.admin.createTenant(
-        createTenantBody.parse({ name: o.name, mode: o.mode, pointSystemActive: !o.inactive, requireKnownContacts: flag(o['require-known-contacts']) ?? false }),
+        createTenantBody.parse({
+          name: o.name,
+          mode: o.mode,
+          pointSystemActive: !o.inactive,
+          requireKnownContacts: flag(o['require-known-contacts']) ?? false,
+        }),
       ),
   },
   'tenants:list': { usage: '', run: (s) => s.admin.listTenants() },
@@ -26,8 +31,7 @@ export const tenantCommands: Record<string, CliCommand> = {
   },
   'definitions:create': {
     usage: '--tenant ID --id N --name NAME [--description TEXT]',
-    run: (s, o) =>
-      s.admin.createDefinition(tenantOf(o), createDefinitionBody.parse({ id: Number(o.id), name: o.name, description: o.description })),
+    run: (s, o) => s.admin.createDefinition(tenantOf(o), createDefinitionBody.parse({ id: Number(o.id), name: o.name, description: o.description })),
   },
   'definitions:list': { usage: '--tenant ID', run: (s, o) => s.admin.listDefinitions(tenantOf(o)) },
   'api-keys:create': {

@@ -4,9 +4,7 @@ import { contactId, definitionId, storableText } from './common.ts';
 const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
 
-const tenantName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
+const tenantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 export const createTenantBody = z.object({
   name: tenantName,
@@ -17,11 +15,16 @@ export const createTenantBody = z.object({
 
 export const updateTenantBody = z
   .object({
-    mode: tenantMode.optional().describe('Switching carries each balance over: into the ledger as an OpeningBalance entry, or from the ledger as the new balance'),
+    mode: tenantMode
+      .optional()
+      .describe('Switching carries each balance over: into the ledger as an OpeningBalance entry, or from the ledger as the new balance'),
     pointSystemActive: z.boolean().optional(),
     requireKnownContacts: z.boolean().optional().describe('Accept transactions only for contacts in the contact registry'),
   })
-  .refine((body) => Object.values(body).some((value) => value !== undefined), { message: 'give at least one of mode, pointSystemActive, requireKnownContacts', path: [] });
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'give at least one of mode, pointSystemActive, requireKnownContacts',
+    path: [],
+  });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
 
 export const tenant = z
@@ -36,9 +39,7 @@ export const createDefinitionBody = z.object({
   description: storableText.max(2000).optional(),
 });
 
-export const adminDefinition = z
-  .object({ id: z.int(), name: z.string(), description: z.string().nullable() })
-  .meta({ id: 'AdminPointDefinition' });
+export const adminDefinition = z.object({ id: z.int(), name: z.string(), description: z.string().nullable() }).meta({ id: 'AdminPointDefinition' });
 
 export const createApiKeyBody = z.object({ name: storableText.trim().min(1).max(200) });
 
@@ -61,9 +62,7 @@ export const apiKeyParams = tenantParams.extend({ id: z.uuid() });
 /** Engage contact ids, as in every payload; up to 10,000 per call. */
 export const addContactsBody = z.object({ contactIds: z.array(contactId).min(1).max(10_000) });
 
-export const addedContacts = z
-  .object({ added: z.int().describe('Contacts new to the registry'), alreadyKnown: z.int() })
-  .meta({ id: 'AddedContacts' });
+export const addedContacts = z.object({ added: z.int().describe('Contacts new to the registry'), alreadyKnown: z.int() }).meta({ id: 'AddedContacts' });
 
 const knownContact = z.object({ contactId: z.string(), createdAt: z.string() }).meta({ id: 'KnownContact' });
 

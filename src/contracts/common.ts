@@ -15,7 +15,10 @@ export const definitionId = z
   .int({ error: unlessMissing('must be a positive integer') })
   .positive({ error: 'must be a positive integer' })
   .max(INT32.max);
-export const points = z.int({ error: unlessMissing('must be an integer') }).min(INT32.min).max(INT32.max);
+export const points = z
+  .int({ error: unlessMissing('must be an integer') })
+  .min(INT32.min)
+  .max(INT32.max);
 /**
  * The canonical UTC form (milliseconds, `Z`) of a valid ISO date-time, or null
  * for years outside 0001-9999 in UTC: Postgres has no year 0, and a later year

@@ -33,21 +33,19 @@ const urlTemplate = z
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer']);
 
 /** `Authorization: Bearer abc` -> { name: 'Authorization', value: 'Bearer abc' }, the form curl's -H takes. */
-const authHeader = storableText
-  .max(4000)
-  .transform((line, ctx) => {
-    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*[^\s])[ \t]*$/.exec(line);
-    if (!match) {
-      ctx.addIssue({ code: 'custom', message: 'must be one header line, "Name: value"' });
-      return z.NEVER;
-    }
-    const name = match[1]!;
-    if (RESERVED_HEADERS.has(name.toLowerCase())) {
-      ctx.addIssue({ code: 'custom', message: `${name} cannot be set` });
-      return z.NEVER;
-    }
-    return { name, value: match[2]! };
-  });
+const authHeader = storableText.max(4000).transform((line, ctx) => {
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*[^\s])[ \t]*$/.exec(line);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'must be one header line, "Name: value"' });
+    return z.NEVER;
+  }
+  const name = match[1]!;
+  if (RESERVED_HEADERS.has(name.toLowerCase())) {
+    ctx.addIssue({ code: 'custom', message: `${name} cannot be set` });
+    return z.NEVER;
+  }
+  return { name, value: match[2]! };
+});
 
 export const webhookBody = z.object({ url: outboundUrl });
 
@@ -97,9 +95,7 @@ export const delivery = z
   })
   .meta({ id: 'WebhookDelivery' });
 
-export const deliveryList = z
-  .object({ items: z.array(delivery), totalCount: z.int(), offset: z.int(), count: z.int() })
-  .meta({ id: 'WebhookDeliveryList' });
+export const deliveryList = z.object({ items: z.array(delivery), totalCount: z.int(), offset: z.int(), count: z.int() }).meta({ id: 'WebhookDeliveryList' });
 
 export const deliveriesQuery = paging.extend({ state: deliveryState.optional() });
 export const deliveryParams = tenantParams.extend({ id: z.uuid() });

@@ -25,6 +25,4 @@ export const pointAccountList = z
 
 export const pointAccountQuery = paging.extend({ contactId });
 
-export const pointDefinition = z
-  .object({ id: z.int(), name: z.string(), description: z.string().nullable(), links })
-  .meta({ id: 'PointDefinition' });
+export const pointDefinition = z.object({ id: z.int(), name: z.string(), description: z.string().nullable(), links }).meta({ id: 'PointDefinition' });

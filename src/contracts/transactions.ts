@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { contactId, definitionId, INT32, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
 
-const text = (max: number) =>
-  storableText
-    .max(max, `must be at most ${max} characters`)
-    .refine((value) => value.trim().length > 0, 'must not be empty');
+const text = (max: number) => storableText.max(max, `must be at most ${max} characters`).refine((value) => value.trim().length > 0, 'must not be empty');
 
 /**
  * One row of POST /point-accounts/transactions. The request body is not
@@ -103,6 +100,8 @@ export const transactionListQuery = paging
     filter: transactionFilter.default('All'),
   })
   .refine(
-    (q) => (q.accountId !== undefined) !== (q.contactId !== undefined && q.definitionId !== undefined) && (q.contactId === undefined) === (q.definitionId === undefined),
+    (q) =>
+      (q.accountId !== undefined) !== (q.contactId !== undefined && q.definitionId !== undefined) &&
+      (q.contactId === undefined) === (q.definitionId === undefined),
     { message: 'give either accountId, or contactId and definitionId', path: ['accountId'] },
   );

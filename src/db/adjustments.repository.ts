@@ -74,4 +74,3 @@ export function adjustmentsRepository(db: Db) {
     },
   };
 }
-

@@ -138,7 +138,12 @@ export function batchesRepository(db: Db) {
 
     /** Records the outcome of an applied batch in the applying transaction. Skips add to those recorded on arrival (rows refused by the API). */
     async finish(id: string, outcome: { appliedCount: number; skipped: { message: string }[] }, now: Date): Promise<BatchStatus> {
-      if (outcome.skipped.length > 0) await addMessages(id, outcome.skipped.map((s) => s.message), now);
+      if (outcome.skipped.length > 0)
+        await addMessages(
+          id,
+          outcome.skipped.map((s) => s.message),
+          now,
+        );
       const { rows } = await db.query<{ status: BatchStatus }>(
         `UPDATE ingest_batch
             SET status = CASE WHEN skipped_count + $3 > 0 THEN 'CompletedWithErrors' ELSE 'Completed' END::batch_status,
@@ -151,12 +156,10 @@ export function batchesRepository(db: Db) {
     },
 
     async countUnfinished(tenantId: string): Promise<number> {
-      const { rows } = await db.query<{ n: number }>(
-        `SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1 AND status IN ('Queued', 'Processing')`,
-        [tenantId],
-      );
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1 AND status IN ('Queued', 'Processing')`, [
+        tenantId,
+      ]);
       return rows[0]?.n ?? 0;
     },
   };
 }
-

@@ -39,12 +39,11 @@ export function contactsRepository(db: Db) {
 
     /** Which of these contacts the tenant knows. */
     async known(tenantId: string, contactIds: readonly string[]): Promise<Set<string>> {
-      const { rows } = await db.query<{ contact_id: string }>(
-        `SELECT contact_id FROM contact WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[])`,
-        [tenantId, contactIds],
-      );
+      const { rows } = await db.query<{ contact_id: string }>(`SELECT contact_id FROM contact WHERE tenant_id = $1 AND contact_id = ANY($2::uuid[])`, [
+        tenantId,
+        contactIds,
+      ]);
       return new Set(rows.map((row) => row.contact_id));
     },
   };
 }
-

@@ -28,10 +28,7 @@ export function definitionsRepository(db: Db) {
     },
 
     async find(tenantId: string, id: number): Promise<DefinitionRecord | null> {
-      const { rows } = await db.query<DefinitionRecord>(`SELECT ${DEFINITION_COLUMNS} FROM point_definition WHERE tenant_id = $1 AND id = $2`, [
-        tenantId,
-        id,
-      ]);
+      const { rows } = await db.query<DefinitionRecord>(`SELECT ${DEFINITION_COLUMNS} FROM point_definition WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
       return rows[0] ?? null;
     },
 
@@ -42,4 +39,3 @@ export function definitionsRepository(db: Db) {
     },
   };
 }
-

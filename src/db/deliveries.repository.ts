@@ -106,7 +106,16 @@ export function deliveriesRepository(db: Db) {
      */
     async claim(id: string, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
       const leaseToken = randomUUID();
-      const { rows } = await db.query<Row & { attempts: number; failures: number; tenant_name: string; webhook_url: string | null; webhook_encryption_key: string; webhook_signing_secret: string }>(
+      const { rows } = await db.query<
+        Row & {
+          attempts: number;
+          failures: number;
+          tenant_name: string;
+          webhook_url: string | null;
+          webhook_encryption_key: string;
+          webhook_signing_secret: string;
+        }
+      >(
         `WITH claimed AS (
            UPDATE webhook_delivery d
               SET state = CASE WHEN d.state = 'AwaitingConfiguration' THEN 'Pending'::delivery_state ELSE d.state END,
@@ -123,9 +132,7 @@ export function deliveriesRepository(db: Db) {
       );
       const row = rows[0];
       if (!row) return null;
-      const webhook = row.webhook_url
-        ? { url: row.webhook_url, encryptionKey: row.webhook_encryption_key, signingSecret: row.webhook_signing_secret }
-        : null;
+      const webhook = row.webhook_url ? { url: row.webhook_url, encryptionKey: row.webhook_encryption_key, signingSecret: row.webhook_signing_secret } : null;
       return {
         id,
         leaseToken,
@@ -178,10 +185,10 @@ export function deliveriesRepository(db: Db) {
             ORDER BY a.seq DESC OFFSET $3 LIMIT $4`,
           [tenantId, filter.state ?? null, filter.offset, filter.count],
         ),
-        db.query<{ n: number }>(
-          `SELECT count(*) AS n FROM webhook_delivery WHERE tenant_id = $1 AND ($2::delivery_state IS NULL OR state = $2)`,
-          [tenantId, filter.state ?? null],
-        ),
+        db.query<{ n: number }>(`SELECT count(*) AS n FROM webhook_delivery WHERE tenant_id = $1 AND ($2::delivery_state IS NULL OR state = $2)`, [
+          tenantId,
+          filter.state ?? null,
+        ]),
       ]);
       return { items: items.rows.map(toRecord), totalCount: total.rows[0]?.n ?? 0 };
     },
@@ -231,4 +238,3 @@ export function deliveriesRepository(db: Db) {
     },
   };
 }
-

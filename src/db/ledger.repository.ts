@@ -164,4 +164,3 @@ export function ledgerRepository(db: Db) {
     },
   };
 }
-

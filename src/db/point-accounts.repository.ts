@@ -176,4 +176,3 @@ export function pointAccountsRepository(db: Db) {
     },
   };
 }
-

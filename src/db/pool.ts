@@ -28,11 +28,7 @@ export function createPool(connectionString: string, max: number, log: Logger): 
  * so a lost apply leaves the batch unfinished and the recovery sweep runs it
  * again). Never for anything acknowledged to a client.
  */
-export async function withTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-  options: TransactionOptions = {},
-): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const client = await pool.connect();
   // The pool listens for errors only on idle clients. A connection lost while
   // this one is checked out (Postgres restarted between two of its queries)

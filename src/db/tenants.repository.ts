@@ -8,10 +8,7 @@ export const TENANT_COLUMNS = `t.id, t.name, t.mode::text AS mode, t.point_syste
 
 export function tenantsRepository(db: Db) {
   return {
-    async create(
-      input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean },
-      now: Date,
-    ): Promise<TenantRecord> {
+    async create(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }, now: Date): Promise<TenantRecord> {
       const { rows } = await db.query<TenantRecord>(
         `INSERT INTO tenant AS t (id, name, mode, point_system_active, require_known_contacts, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${TENANT_COLUMNS}`,

@@ -50,12 +50,7 @@ export function uiUsersRepository(db: Db) {
     },
 
     /** Changes the fields given; null when the tenant has no such user. */
-    async update(
-      tenantId: string,
-      id: string,
-      change: { disabledAt?: Date | null; passwordHash?: string },
-      now: Date,
-    ): Promise<UiUserRecord | null> {
+    async update(tenantId: string, id: string, change: { disabledAt?: Date | null; passwordHash?: string }, now: Date): Promise<UiUserRecord | null> {
       const { rows } = await db.query<UiUserRecord>(
         `UPDATE ui_user AS u
             SET disabled_at = CASE WHEN $3 THEN $4::timestamptz ELSE disabled_at END,
@@ -68,4 +63,3 @@ export function uiUsersRepository(db: Db) {
     },
   };
 }
-

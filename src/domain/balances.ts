@@ -65,9 +65,7 @@ export function planBalanceBatch(items: readonly BalanceItem[], knownDefinitionI
     });
   });
 
-  const winners = [...best.values()].sort((a, b) =>
-    a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : a.definitionId - b.definitionId,
-  );
+  const winners = [...best.values()].sort((a, b) => (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : a.definitionId - b.definitionId));
   skipped.sort((a, b) => a.index - b.index);
   return { winners, skipped };
 }

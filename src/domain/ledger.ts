@@ -76,13 +76,9 @@ export function summarise(entries: Iterable<LedgerFacts>, at: Date): AccountSumm
   return { balance, pendingPoints, balanceExpires };
 }
 
-export type RowCheck = { index: number; row: unknown } & (
-  | { ok: true; transaction: StoredTransaction }
-  | { ok: false; messages: string[] }
-);
+export type RowCheck = { index: number; row: unknown } & ({ ok: true; transaction: StoredTransaction } | { ok: false; messages: string[] });
 
-const fieldLabel = (index: number, path: readonly PropertyKey[]) =>
-  `Row [${index}]${path.length > 0 ? `.${path.map(String).join('.')}` : ''}`;
+const fieldLabel = (index: number, path: readonly PropertyKey[]) => `Row [${index}]${path.length > 0 ? `.${path.map(String).join('.')}` : ''}`;
 
 /**
  * Checks one row on its own. timeStamp and validFrom default to the time of

@@ -27,7 +27,11 @@ export async function fetchPointsLog(outbound: Dispatcher, target: PointsLogRequ
     const response = await request(target.url, {
       method: 'GET',
       dispatcher: outbound,
-      headers: { accept: 'application/json', 'user-agent': 'engage-point-follower', ...(target.authHeader && { [target.authHeader.name]: target.authHeader.value }) },
+      headers: {
+        accept: 'application/json',
+        'user-agent': 'engage-point-follower',
+        ...(target.authHeader && { [target.authHeader.name]: target.authHeader.value }),
+      },
       signal,
     });
     status = response.statusCode;

@@ -17,7 +17,9 @@ export function registerQueueMetrics(metrics: Metrics, queues: Queue[], now: () 
   metrics.gauge('pf_queue_oldest_job_age_seconds', 'Age of the oldest job waiting in each queue (0 when none)', ['queue'], async (gauge) => {
     gauge.reset();
     for (const queue of queues) {
-      const [oldest] = await withTimeout(queue.getJobs(['waiting', 'prioritized'], 0, 0, true), SCRAPE_TIMEOUT_MS, 'queue scrape timed out').catch(() => [undefined]);
+      const [oldest] = await withTimeout(queue.getJobs(['waiting', 'prioritized'], 0, 0, true), SCRAPE_TIMEOUT_MS, 'queue scrape timed out').catch(() => [
+        undefined,
+      ]);
       gauge.set({ queue: queue.name }, oldest ? Math.max(0, (now().getTime() - oldest.timestamp) / 1000) : 0);
     }
   });

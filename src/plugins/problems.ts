@@ -63,7 +63,12 @@ export interface ClassifiedError {
 export function classifyError(err: FastifyError): ClassifiedError {
   if (err instanceof AppError) {
     const level = err.status >= 500 ? 'error' : 'warn';
-    return { problem: problemOf(err.code), detail: err.message, errors: err.errors, log: { level, fields: { code: err.code, detail: err.message }, message: 'request failed' } };
+    return {
+      problem: problemOf(err.code),
+      detail: err.message,
+      errors: err.errors,
+      log: { level, fields: { code: err.code, detail: err.message }, message: 'request failed' },
+    };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const errors = err.validation.map((issue) => ({ path: fieldPath(err.validationContext, issue.instancePath), message: issue.message ?? 'is invalid' }));
@@ -86,10 +91,18 @@ export function classifyError(err: FastifyError): ClassifiedError {
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const known = fastifyCodes[err.code];
-    const problem = known ? problemOf(known) : status === 400 ? problemOf('validation') : { type: 'about:blank', title: STATUS_CODES[status] ?? 'Client error', status };
+    const problem = known
+      ? problemOf(known)
+      : status === 400
+        ? problemOf('validation')
+        : { type: 'about:blank', title: STATUS_CODES[status] ?? 'Client error', status };
     return { problem, detail: err.message, log: { level: 'warn', fields: { code: err.code, detail: err.message }, message: 'request refused' } };
   }
-  return { problem: problemOf('internal'), detail: 'An unexpected error occurred; it has been logged.', log: { level: 'error', fields: { err }, message: 'request failed' } };
+  return {
+    problem: problemOf('internal'),
+    detail: 'An unexpected error occurred; it has been logged.',
+    log: { level: 'error', fields: { err }, message: 'request failed' },
+  };
 }
 
 /** Logs a classified error on the request's logger, and sets Retry-After when the error asks for one. */
@@ -100,9 +113,7 @@ export function reportError(request: FastifyRequest, reply: FastifyReply, classi
 
 /** Turns every error into RFC 9457 problem+json; a 5xx body never carries internals. */
 export const problemsPlugin = fp(async (app: FastifyInstance) => {
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problemOf('not_found'), `No route ${request.method} ${request.url.split('?')[0]}`),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problemOf('not_found'), `No route ${request.method} ${request.url.split('?')[0]}`));
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const classified = classifyError(err);

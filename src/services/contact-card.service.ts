@@ -29,8 +29,7 @@ export interface LedgerHistory extends Page {
 
 /** Balance-only mode: the master's points log of the contact, or why it could not be read. */
 export type PointsLogHistory =
-  | (Page & { kind: 'points-log'; items: PointsLogEntry[] })
-  | { kind: 'points-log-unavailable'; status: number; title: string; detail: string };
+  (Page & { kind: 'points-log'; items: PointsLogEntry[] }) | { kind: 'points-log-unavailable'; status: number; title: string; detail: string };
 
 export type CardAdjustment = AdjustmentRecord & { definitionName: string };
 
@@ -74,7 +73,13 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   async function readPointsLog(tenant: TenantRecord, contactId: string, view: CardView): Promise<PointsLogHistory> {
     try {
       const entries = await pointsLog.get(tenant, contactId);
-      return { kind: 'points-log', offset: view.offset, count: view.count, totalCount: entries.length, items: entries.slice(view.offset, view.offset + view.count) };
+      return {
+        kind: 'points-log',
+        offset: view.offset,
+        count: view.count,
+        totalCount: entries.length,
+        items: entries.slice(view.offset, view.offset + view.count),
+      };
     } catch (err) {
       // The card still shows balances and adjustments when the master is away; the history panel says why it is empty.
       if (!(err instanceof AppError)) throw err;

@@ -24,8 +24,7 @@ export function integrationsService(deps: { db: Database; clock: Clock; queueDel
   const { integrations, deliveries } = db;
   const tenantOf = (tenantId: string) => requireTenant(db.tenants, tenantId);
 
-  const webhookNotConfigured = (name: string) =>
-    new AppError('not_configured', `Tenant ${name} has no webhook yet; set its URL first (PUT .../webhook)`);
+  const webhookNotConfigured = (name: string) => new AppError('not_configured', `Tenant ${name} has no webhook yet; set its URL first (PUT .../webhook)`);
 
   return {
     /**

@@ -33,7 +33,10 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
         if (update.mode !== undefined && update.mode !== current.mode) {
           const unfinished = await tx.batches.countUnfinished(tenantId);
           if (unfinished > 0) {
-            throw new AppError('conflict', `${unfinished} batch(es) of this tenant are still being applied under the current mode; switch once they are finished`);
+            throw new AppError(
+              'conflict',
+              `${unfinished} batch(es) of this tenant are still being applied under the current mode; switch once they are finished`,
+            );
           }
           carried = await carryOver[update.mode](tx, tenantId, now);
         }

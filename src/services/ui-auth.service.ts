@@ -2,14 +2,7 @@ import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { secretsEqual } from '../domain/api-keys.ts';
-import {
-  ADDRESS_THROTTLE,
-  addressThrottleKey,
-  lockedForSeconds,
-  type ThrottlePolicy,
-  USER_THROTTLE,
-  userThrottleKey,
-} from '../domain/login-throttle.ts';
+import { ADDRESS_THROTTLE, addressThrottleKey, lockedForSeconds, type ThrottlePolicy, USER_THROTTLE, userThrottleKey } from '../domain/login-throttle.ts';
 import { decoyHash, verifyPassword } from '../domain/passwords.ts';
 import {
   credentialStamp,

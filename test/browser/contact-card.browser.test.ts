@@ -77,7 +77,8 @@ async function newPage(): Promise<Page> {
 function watchConsole(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) errors.push(message.text());
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text()))
+      errors.push(message.text());
   });
   page.on('pageerror', (err) => errors.push(err.message));
   return errors;
@@ -162,7 +163,14 @@ describe('contact card in a browser', () => {
     expect(master.requests).toHaveLength(1);
     const sent = await system.app.inject({ url: `/api/v2/point-accounts/adjustments?contactId=${contact}`, headers: tenant.headers });
     expect(sent.json().items).toEqual([
-      expect.objectContaining({ amount: 250, source: 'Manual', userId: user.id, userName: 'Maria Lindqvist', description: 'Complaint 4411: late delivery', deliveryState: 'Delivered' }),
+      expect.objectContaining({
+        amount: 250,
+        source: 'Manual',
+        userId: user.id,
+        userName: 'Maria Lindqvist',
+        description: 'Complaint 4411: late delivery',
+        deliveryState: 'Delivered',
+      }),
     ]);
     // The balance waits for the master's next sync.
     expect((await apiAccount(tenant, contact)).balance).toBe(account.balance);

@@ -34,17 +34,35 @@ describe('Postgres crashing and coming back mid-ingest', () => {
     const [balanceLog, ledgerLog] = await sending;
     const drained = await waitUntilApplied(system.db, [balanceTenant.id, ledgerTenant.id], 60_000).catch(async (err: Error) => {
       const { rows } = await system.db.query(`SELECT status, attempts, count(*)::int AS n FROM ingest_batch GROUP BY 1, 2`);
-      console.error('unfinished batches by status, and the worker log without info lines:', JSON.stringify(rows), system.workers[0]!.output().split('\n').filter((l) => !l.includes('"level":30')).slice(-40).join('\n'));
+      console.error(
+        'unfinished batches by status, and the worker log without info lines:',
+        JSON.stringify(rows),
+        system.workers[0]!.output()
+          .split('\n')
+          .filter((l) => !l.includes('"level":30'))
+          .slice(-40)
+          .join('\n'),
+      );
       throw err;
     });
     const watched = [...balanceLog.watched, ...ledgerLog.watched];
     const balanceResult = await verifyBalances(system.db, balanceTenant.id, balances, balanceLog);
     const ledgerResult = await verifyTransactions(system.db, ledgerTenant.id, transactions, ledgerLog);
-    console.info('postgres crashed and restarted', { drainedAfterSendingMs: drained, answersWhileDown: watched.length, balanceResult, ledgerResult, refusals: [balanceLog.refusals, ledgerLog.refusals], failures: [balanceLog.failures, ledgerLog.failures] });
+    console.info('postgres crashed and restarted', {
+      drainedAfterSendingMs: drained,
+      answersWhileDown: watched.length,
+      balanceResult,
+      ledgerResult,
+      refusals: [balanceLog.refusals, ledgerLog.refusals],
+      failures: [balanceLog.failures, ledgerLog.failures],
+    });
     expect(watched.length).toBeGreaterThan(5);
     expect(watched.filter((status) => status !== 503)).toEqual([]);
     // Around the crash too, a request that could not be stored is a 503 (retry), never a 500.
-    const failedRequests = system.api.output().split('\n').filter((line) => line.includes('"msg":"request failed"'));
+    const failedRequests = system.api
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request failed"'));
     expect(failedRequests.slice(0, 3)).toEqual([]);
     expect([balanceLog.refusals, ledgerLog.refusals].flatMap((r) => Object.keys(r)).filter((status) => status !== '503')).toEqual([]);
   });

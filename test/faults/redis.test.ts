@@ -29,7 +29,13 @@ describe('Redis losing every job mid-ingest', () => {
     const drained = await waitUntilApplied(system.db, [balanceTenant.id, ledgerTenant.id]);
     const balanceResult = await verifyBalances(system.db, balanceTenant.id, balances, balanceLog);
     const ledgerResult = await verifyTransactions(system.db, ledgerTenant.id, transactions, ledgerLog);
-    console.info('redis flushed and restarted', { drainedAfterSendingMs: drained, balanceResult, ledgerResult, refusals: [balanceLog.refusals, ledgerLog.refusals], failures: [balanceLog.failures, ledgerLog.failures] });
+    console.info('redis flushed and restarted', {
+      drainedAfterSendingMs: drained,
+      balanceResult,
+      ledgerResult,
+      refusals: [balanceLog.refusals, ledgerLog.refusals],
+      failures: [balanceLog.failures, ledgerLog.failures],
+    });
     expect(system.api.output()).toContain('batch stored but not queued');
     // Redis down is no reason to refuse a batch: everything was accepted at the first try.
     expect([balanceLog.refusals, ledgerLog.refusals]).toEqual([{}, {}]);

@@ -34,7 +34,15 @@ describe('SIGTERM to the API and the worker under load', () => {
     const balanceResult = await verifyBalances(system.db, balanceTenant.id, balances, balanceLog);
     const ledgerResult = await verifyTransactions(system.db, ledgerTenant.id, transactions, ledgerLog);
     const failures = { ...balanceLog.failures, ...ledgerLog.failures };
-    console.info('sigterm', { apiCode, workerCode, drainedAfterSendingMs: drained, balanceResult, ledgerResult, refusals: [balanceLog.refusals, ledgerLog.refusals], failures: [balanceLog.failures, ledgerLog.failures] });
+    console.info('sigterm', {
+      apiCode,
+      workerCode,
+      drainedAfterSendingMs: drained,
+      balanceResult,
+      ledgerResult,
+      refusals: [balanceLog.refusals, ledgerLog.refusals],
+      failures: [balanceLog.failures, ledgerLog.failures],
+    });
 
     expect(apiCode).toBe(0);
     expect(workerCode).toBe(0);

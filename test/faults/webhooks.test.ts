@@ -25,7 +25,13 @@ describe('webhook deliveries pending when Redis loses everything', () => {
   it('every adjustment still reaches the point master, each applied there once', async () => {
     const tenant = await system.createTenant('balance-only');
     const secrets = await system.admin('PUT', `/tenants/${tenant.id}/webhook`, { url: 'http://127.0.0.1:9/placeholder' });
-    master = buildPointMaster({ encryptionKey: secrets.encryptionKey!, signingSecret: secrets.signingSecret!, followerUrl: system.apiUrl, followerApiKey: tenant.key, logger: false });
+    master = buildPointMaster({
+      encryptionKey: secrets.encryptionKey!,
+      signingSecret: secrets.signingSecret!,
+      followerUrl: system.apiUrl,
+      followerApiKey: tenant.key,
+      logger: false,
+    });
     // The master is down at first (503), so every delivery is waiting for a retry that only Redis remembers.
     let masterUp = false;
     const received: string[] = [];
@@ -35,12 +41,22 @@ describe('webhook deliveries pending when Redis loses everything', () => {
       if (!masterUp) return reply.code(503).send({ error: 'down for maintenance' });
     });
     await master.app.listen({ host: '127.0.0.1', port: 0 });
-    await system.admin('PUT', `/tenants/${tenant.id}/webhook`, { url: `http://127.0.0.1:${(master.app.server.address() as AddressInfo).port}/webhooks/engage` });
+    await system.admin('PUT', `/tenants/${tenant.id}/webhook`, {
+      url: `http://127.0.0.1:${(master.app.server.address() as AddressInfo).port}/webhooks/engage`,
+    });
 
     const contacts = Array.from({ length: 20 }, () => randomUUID());
     const sent: { eventId: string; contactId: string; amount: number }[] = [];
     for (let i = 0; i < ADJUSTMENTS; i++) {
-      const body = { contactId: contacts[i % contacts.length]!, definitionId: 1, amount: (i % 7) + 1, description: `adjustment ${i}`, source: 'Manual', userId: randomUUID(), userName: 'Operator' };
+      const body = {
+        contactId: contacts[i % contacts.length]!,
+        definitionId: 1,
+        amount: (i % 7) + 1,
+        description: `adjustment ${i}`,
+        source: 'Manual',
+        userId: randomUUID(),
+        userName: 'Operator',
+      };
       const response = await request(`${system.apiUrl}/api/v2/point-accounts/adjustments`, {
         method: 'POST',
         headers: { apikey: tenant.key, 'content-type': 'application/json' },
@@ -60,7 +76,8 @@ describe('webhook deliveries pending when Redis loses everything', () => {
     const failedAttempts = received.length;
     masterUp = true;
 
-    const finalStates = async () => (await system.db.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM webhook_delivery GROUP BY state`)).rows;
+    const finalStates = async () =>
+      (await system.db.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM webhook_delivery GROUP BY state`)).rows;
     const until = Date.now() + 90_000;
     for (;;) {
       const states = await finalStates();
@@ -76,6 +93,11 @@ describe('webhook deliveries pending when Redis loses everything', () => {
     const expected = new Map<string, number>();
     for (const { contactId, amount } of sent) expected.set(contactId, (expected.get(contactId) ?? 0) + amount);
     for (const [contactId, total] of expected) expect(master.store.balance(contactId, 1)).toBe(total);
-    console.info('webhooks after FLUSHALL', { adjustments: ADJUSTMENTS, attemptsRefusedWhileDown: failedAttempts, webhookRequestsInAll: received.length, distinctEvents: new Set(received).size });
+    console.info('webhooks after FLUSHALL', {
+      adjustments: ADJUSTMENTS,
+      attemptsRefusedWhileDown: failedAttempts,
+      webhookRequestsInAll: received.length,
+      distinctEvents: new Set(received).size,
+    });
   });
 });

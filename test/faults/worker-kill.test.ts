@@ -35,7 +35,16 @@ describe('the worker killed with SIGKILL mid-ingest', () => {
     const balanceResult = await verifyBalances(system.db, balanceTenant.id, balances, balanceLog);
     const ledgerResult = await verifyTransactions(system.db, ledgerTenant.id, transactions, ledgerLog);
     const { rows } = await system.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ingest_batch WHERE attempts > 1`);
-    console.info('worker kills', { kills, drainedAfterSendingMs: drained, totalMs: Date.now() - started, batchesTriedMoreThanOnce: rows[0]!.n, balanceResult, ledgerResult, balanceLog: { refusals: balanceLog.refusals, failures: balanceLog.failures }, ledgerLog: { refusals: ledgerLog.refusals, failures: ledgerLog.failures } });
+    console.info('worker kills', {
+      kills,
+      drainedAfterSendingMs: drained,
+      totalMs: Date.now() - started,
+      batchesTriedMoreThanOnce: rows[0]!.n,
+      balanceResult,
+      ledgerResult,
+      balanceLog: { refusals: balanceLog.refusals, failures: balanceLog.failures },
+      ledgerLog: { refusals: ledgerLog.refusals, failures: ledgerLog.failures },
+    });
     expect(kills).toHaveLength(10);
     // The API never went away: every batch was answered 202 at the first try.
     expect(balanceLog.refusals).toEqual({});

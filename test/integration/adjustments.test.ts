@@ -101,7 +101,12 @@ describe('POST /api/v2/point-accounts/adjustments', () => {
     const { userId: _u, userName: _n, ...anonymous } = manual(randomUUID());
     const noUser = await post(tenant, anonymous);
     expect(noUser.statusCode).toBe(400);
-    expect(noUser.json().errors.map((e: { path: string }) => e.path).sort()).toEqual(['userId', 'userName']);
+    expect(
+      noUser
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(['userId', 'userName']);
 
     const { processId: _p, ...noProcess } = automation(randomUUID());
     expect((await post(tenant, noProcess)).json().errors.map((e: { path: string }) => e.path)).toEqual(['processId']);

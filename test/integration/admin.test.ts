@@ -36,7 +36,12 @@ describe('admin API', () => {
 
     const bad = await admin('POST', '/tenants', { name: 'x y', mode: 'points' });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().errors.map((e: { path: string }) => e.path).sort()).toEqual(['mode', 'name']);
+    expect(
+      bad
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(['mode', 'name']);
 
     const read = await admin('GET', `/tenants/${created.json().id}`);
     expect(read.json()).toEqual(created.json());

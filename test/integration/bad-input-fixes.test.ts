@@ -23,23 +23,31 @@ describe('input the generated requests found mishandled', () => {
       const response = await system.app.inject({ url, headers: balanceTenant.headers });
       expect(response.statusCode, url).toBe(400);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(response.json()).toMatchObject({ type: 'urn:point-follower:problem:validation', title: 'Invalid request', status: 400, detail: expect.stringContaining('not a valid url') });
+      expect(response.json()).toMatchObject({
+        type: 'urn:point-follower:problem:validation',
+        title: 'Invalid request',
+        status: 400,
+        detail: expect.stringContaining('not a valid url'),
+      });
     }
   });
 
   // Postgres has no year 0 and cannot read toISOString's `+010000-...`: these used to be accepted and then fail in the worker.
-  it.each(['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-23:59'])('a balance at %s answers 400 and stores nothing', async (timeStamp) => {
-    const before = await batchCount();
-    const response = await system.app.inject({
-      method: 'POST',
-      url: '/api/v2/point-accounts/balances',
-      headers: balanceTenant.headers,
-      payload: [{ contactId: randomUUID(), amount: 1, definitionId: 1, timeStamp }],
-    });
-    expect(response.statusCode).toBe(400);
-    expect(response.json().errors).toEqual([{ path: '[0].timeStamp', message: 'must be between years 0001 and 9999 in UTC' }]);
-    expect(await batchCount()).toBe(before);
-  });
+  it.each(['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-23:59'])(
+    'a balance at %s answers 400 and stores nothing',
+    async (timeStamp) => {
+      const before = await batchCount();
+      const response = await system.app.inject({
+        method: 'POST',
+        url: '/api/v2/point-accounts/balances',
+        headers: balanceTenant.headers,
+        payload: [{ contactId: randomUUID(), amount: 1, definitionId: 1, timeStamp }],
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().errors).toEqual([{ path: '[0].timeStamp', message: 'must be between years 0001 and 9999 in UTC' }]);
+      expect(await batchCount()).toBe(before);
+    },
+  );
 
   it('the first and last storable instants are accepted', async () => {
     const response = await system.app.inject({
@@ -83,7 +91,12 @@ describe('input the generated requests found mishandled', () => {
       'Row [0].description: must not contain NUL or unpaired surrogate characters',
     ]);
 
-    const definition = await system.app.inject({ method: 'POST', url: `/admin/v1/tenants/${balanceTenant.id}/definitions`, headers: admin, payload: { id: 9, name: text } });
+    const definition = await system.app.inject({
+      method: 'POST',
+      url: `/admin/v1/tenants/${balanceTenant.id}/definitions`,
+      headers: admin,
+      payload: { id: 9, name: text },
+    });
     expect(definition.statusCode).toBe(400);
     expect(definition.json().errors).toEqual([{ path: 'name', message: 'must not contain NUL or unpaired surrogate characters' }]);
 
@@ -95,7 +108,10 @@ describe('input the generated requests found mishandled', () => {
 
 describe('deeply nested JSON', () => {
   // Thousands of nested brackets fit in the body limit but overflowed the stack of the Idempotency-Key hash: 500.
-  it.each([['no key', {}], ['an Idempotency-Key', { 'idempotency-key': 'deep-1' }]])('with %s answers 400 and stores nothing', async (_, extra) => {
+  it.each([
+    ['no key', {}],
+    ['an Idempotency-Key', { 'idempotency-key': 'deep-1' }],
+  ])('with %s answers 400 and stores nothing', async (_, extra) => {
     const before = await batchCount();
     for (const depth of [65, 5000, 200_000]) {
       const response = await system.app.inject({
@@ -119,7 +135,12 @@ describe('deeply nested JSON', () => {
     });
     expect(response.statusCode, response.body).toBe(202);
     const nested = `${'['.repeat(64)}${']'.repeat(64)}`;
-    const deepest = await system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/transactions', headers: { ...ledgerTenant.headers, 'content-type': 'application/json' }, payload: nested });
+    const deepest = await system.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/transactions',
+      headers: { ...ledgerTenant.headers, 'content-type': 'application/json' },
+      payload: nested,
+    });
     expect(deepest.statusCode).toBe(202);
   });
 });

@@ -75,15 +75,48 @@ interface OpenApiDoc {
 // Values that break careless code: control characters, lone surrogates, huge and
 // fractional numbers, dates Postgres cannot store, injection-looking text.
 const NASTY_STRINGS = [
-  '', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '𝒳', 'x'.repeat(5000), '<script>alert(1)</script>', "' OR 1=1 --",
-  '../../etc/passwd', '%00', 'NaN', 'Infinity', '-1', '0', '1e309', '0x10', ' 1', '00000000-0000-0000-0000-000000000000',
-  '00000000-0000-0000-0000-00000000000G', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59-23:59', '2024-02-30T00:00:00Z',
-  '2024-01-01T00:00:00', '2024-01-01', '+275760-09-13T00:00:00Z', 'true', 'null', '{}', '[]', '__proto__',
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udfffy',
+  '𝒳',
+  'x'.repeat(5000),
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
+  '../../etc/passwd',
+  '%00',
+  'NaN',
+  'Infinity',
+  '-1',
+  '0',
+  '1e309',
+  '0x10',
+  ' 1',
+  '00000000-0000-0000-0000-000000000000',
+  '00000000-0000-0000-0000-00000000000G',
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59-23:59',
+  '2024-02-30T00:00:00Z',
+  '2024-01-01T00:00:00',
+  '2024-01-01',
+  '+275760-09-13T00:00:00Z',
+  'true',
+  'null',
+  '{}',
+  '[]',
+  '__proto__',
 ];
 const NASTY_NUMBERS = [0, -0, -1, 1.5, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e308, -1e308, Number.MIN_VALUE];
 const BOUNDARY_DATES = [
-  '0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59.999Z',
-  '9999-12-31T23:59:59-23:59', '1970-01-01T00:00:00Z', '2024-02-29T12:00:00+14:00',
+  '0000-01-01T00:00:00Z',
+  '0001-01-01T00:00:00Z',
+  '0001-01-01T00:00:00+01:00',
+  '9999-12-31T23:59:59.999Z',
+  '9999-12-31T23:59:59-23:59',
+  '1970-01-01T00:00:00Z',
+  '2024-02-29T12:00:00+14:00',
 ];
 
 const nasty: fc.Arbitrary<unknown> = fc.oneof(
@@ -123,14 +156,24 @@ function validFor(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
     case 'string':
       if (schema.format === 'uuid') return fc.oneof(fc.uuid(), fc.constantFrom(...knownIds));
       if (schema.format === 'date-time') {
-        return fc.oneof(fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), fc.constantFrom(...BOUNDARY_DATES));
+        return fc.oneof(
+          fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.constantFrom(...BOUNDARY_DATES),
+        );
       }
       if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern), { maxLength: 30 });
-      return fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), fc.constantFrom('Purchase', 'x', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', ' '));
+      return fc.oneof(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }),
+        fc.constantFrom('Purchase', 'x', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', ' '),
+      );
     case 'integer': {
       const min = Math.max(schema.minimum ?? (schema.exclusiveMinimum ?? Number.MIN_SAFE_INTEGER - 1) + 1, Number.MIN_SAFE_INTEGER);
       const max = Math.min(schema.maximum ?? (schema.exclusiveMaximum ?? Number.MAX_SAFE_INTEGER + 1) - 1, Number.MAX_SAFE_INTEGER);
-      return fc.oneof(fc.integer({ min: Math.max(min, -3), max: Math.max(Math.min(max, 3), Math.max(min, -3)) }), fc.constantFrom(min, max), fc.integer({ min, max }));
+      return fc.oneof(
+        fc.integer({ min: Math.max(min, -3), max: Math.max(Math.min(max, 3), Math.max(min, -3)) }),
+        fc.constantFrom(min, max),
+        fc.integer({ min, max }),
+      );
     }
     case 'number':
       return fc.oneof(fc.integer({ min: 1, max: 3 }), fc.double());
@@ -140,14 +183,21 @@ function validFor(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
       return fc.constant(null);
     default:
       // No schema (rows checked one by one): any input shape the API knows, or any JSON.
-      return depth < 2 && inputSchemas.length > 0 ? fc.oneof(...inputSchemas.map((s) => validFor(s, depth + 1)), fc.jsonValue({ maxDepth: 2 })) : fc.jsonValue({ maxDepth: 1 });
+      return depth < 2 && inputSchemas.length > 0
+        ? fc.oneof(...inputSchemas.map((s) => validFor(s, depth + 1)), fc.jsonValue({ maxDepth: 2 }))
+        : fc.jsonValue({ maxDepth: 1 });
   }
 }
 
 type Mutation = { at: number; how: 'replace' | 'delete' | 'add'; value: unknown; key: string };
 
 const mutations = fc.array(
-  fc.record({ at: fc.nat(), how: fc.constantFrom<Mutation['how']>('replace', 'delete', 'add'), value: nasty, key: fc.constantFrom('extra', '__proto__', 'constructor', 'id', '') }),
+  fc.record({
+    at: fc.nat(),
+    how: fc.constantFrom<Mutation['how']>('replace', 'delete', 'add'),
+    value: nasty,
+    key: fc.constantFrom('extra', '__proto__', 'constructor', 'id', ''),
+  }),
   { minLength: 1, maxLength: 2 },
 );
 
@@ -188,8 +238,17 @@ function almostValid(schema: JsonSchema): fc.Arbitrary<unknown> {
 type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; text: string };
 
 const RAW_BODIES = [
-  '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}', `${'['.repeat(3000)}${']'.repeat(3000)}`, '{"a":1,"a":2}',
-  '[1,]', 'null', '"x"', '1e999', '[{"contactId":"\\u0000"}]', '\uFEFF[]', '',
+  '{"__proto__":{"polluted":1}}',
+  '{"constructor":{"prototype":{"polluted":1}}}',
+  `${'['.repeat(3000)}${']'.repeat(3000)}`,
+  '{"a":1,"a":2}',
+  '[1,]',
+  'null',
+  '"x"',
+  '1e999',
+  '[{"contactId":"\\u0000"}]',
+  '\uFEFF[]',
+  '',
 ];
 
 function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<Body> {
@@ -203,8 +262,17 @@ function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<Body> {
 }
 
 const CONTENT_TYPES = [
-  'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'text/plain',
-  'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/problem+json', 'application/jsonx', ';;;', 'application/json; x',
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=utf-16',
+  'APPLICATION/JSON',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/problem+json',
+  'application/jsonx',
+  ';;;',
+  'application/json; x',
 ];
 const printable = fc.string({ unit: 'grapheme-ascii', maxLength: 40 });
 
@@ -236,7 +304,7 @@ function queryFor(parameters: Parameter[]): fc.Arbitrary<string> {
   const extra = fc.array(fc.tuple(fc.constantFrom(...own.map((p) => p.name), 'offset', '__proto__', 'a[b]', ''), queryValue), { maxLength: 3 });
   return fc.tuple(valid, extra, fc.boolean()).map(([values, added, replace]) => {
     const params = new URLSearchParams(values as Record<string, string>);
-    for (const [name, value] of added) (replace ? params.set(name, value) : params.append(name, value));
+    for (const [name, value] of added) replace ? params.set(name, value) : params.append(name, value);
     return params.toString();
   });
 }
@@ -298,7 +366,14 @@ describe('generated bad input against every route', () => {
       const ui = route.url.startsWith('/ui') ? await uiHeaders(route.url) : undefined;
       await fc.assert(
         fc.asyncProperty(request, async (input) => {
-          const params = Object.fromEntries(names.map((name) => [name, name === 'tenantId' && input.params[name] !== undefined && knownIds.includes(String(input.params[name])) ? adminTenant.id : String(input.params[name])]));
+          const params = Object.fromEntries(
+            names.map((name) => [
+              name,
+              name === 'tenantId' && input.params[name] !== undefined && knownIds.includes(String(input.params[name]))
+                ? adminTenant.id
+                : String(input.params[name]),
+            ]),
+          );
           let url = fillRoute(route.url, params);
           if (input.brokenPath && names.length > 0) url = fillRoute(route.url, Object.fromEntries(names.map((n) => [n, input.brokenPath!])), true);
           if (input.query) url += `?${input.query}`;
@@ -343,7 +418,8 @@ describe('generated bad input against every route', () => {
 
 describe('limits', () => {
   const writeRoutes = routes.filter((route) => WRITE_METHODS.has(route.method));
-  const urlOf = (url: string) => fillRoute(url, Object.fromEntries(routeParams(url).map((name) => [name, name === 'tenantId' ? adminTenant.id : randomUUID()])));
+  const urlOf = (url: string) =>
+    fillRoute(url, Object.fromEntries(routeParams(url).map((name) => [name, name === 'tenantId' ? adminTenant.id : randomUUID()])));
 
   it('finds the write routes', () => {
     expect(writeRoutes.length).toBeGreaterThanOrEqual(8);

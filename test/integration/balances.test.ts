@@ -36,7 +36,10 @@ describe('POST /api/v2/point-accounts/balances', () => {
   it('applies a 1000-item batch and serves it back in Engage shapes', async () => {
     const tenant = await createTenant(system.app, { definitions: [1, 2] });
     const contacts = Array.from({ length: 500 }, () => randomUUID());
-    const items = contacts.flatMap((contactId, i) => [balance(contactId, i, '2024-05-16T12:20:03.807Z', 1), balance(contactId, i * 2, '2024-05-16T12:20:03.807Z', 2)]);
+    const items = contacts.flatMap((contactId, i) => [
+      balance(contactId, i, '2024-05-16T12:20:03.807Z', 1),
+      balance(contactId, i * 2, '2024-05-16T12:20:03.807Z', 2),
+    ]);
 
     const response = await post(tenant, items);
     expect(response.statusCode).toBe(202);
@@ -184,7 +187,13 @@ describe('POST /api/v2/point-accounts/balances', () => {
     expect(response.statusCode).toBe(400);
     const body = response.json();
     expect(body.title).toBe('Invalid request');
-    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['[1].amount', '[1].contactId', '[2].definitionId', '[2].timeStamp', '[3].definitionId']);
+    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      '[1].amount',
+      '[1].contactId',
+      '[2].definitionId',
+      '[2].timeStamp',
+      '[3].definitionId',
+    ]);
     const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
     expect(rows[0].n).toBe(0);
   });
@@ -298,9 +307,7 @@ describe('durability', () => {
   it('applies overlapping batches sent at once without losing the newest balance', async () => {
     const tenant = await createTenant(system.app);
     const contacts = Array.from({ length: 200 }, () => randomUUID());
-    const batches = Array.from({ length: 6 }, (_, n) =>
-      [...contacts].reverse().map((contactId) => balance(contactId, n, `2024-01-01T00:00:0${n}Z`)),
-    );
+    const batches = Array.from({ length: 6 }, (_, n) => [...contacts].reverse().map((contactId) => balance(contactId, n, `2024-01-01T00:00:0${n}Z`)));
     const responses = await Promise.all(batches.map((items) => post(tenant, items)));
     await Promise.all(responses.map((r) => waitForBatch(system.app, tenant.headers, r.json().id)));
     const { rows } = await system.runtime.pool.query(`SELECT DISTINCT balance FROM point_account WHERE tenant_id = $1`, [tenant.id]);

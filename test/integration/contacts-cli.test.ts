@@ -36,7 +36,9 @@ describe('parseContactFile', () => {
     expect(parseContactFile(`${a.toUpperCase()}\r\n\n  ${a}  \n`)).toEqual([a, a]);
   });
   it('names every bad line and imports nothing', () => {
-    expect(() => parseContactFile(`${randomUUID()}\nnope\n\nalso-nope`)).toThrow('2 bad line(s), nothing imported: line 2: "nope" is not a uuid; line 4: "also-nope" is not a uuid');
+    expect(() => parseContactFile(`${randomUUID()}\nnope\n\nalso-nope`)).toThrow(
+      '2 bad line(s), nothing imported: line 2: "nope" is not a uuid; line 4: "also-nope" is not a uuid',
+    );
   });
 });
 

@@ -33,7 +33,9 @@ describe('webhook settings', () => {
     expect(shown.json()).toEqual({ url: 'https://master.example/v2/hooks', secretsCreatedAt: expect.any(String) });
     expect(shown.body).not.toContain(created.encryptionKey);
 
-    const { rows } = await system.runtime.pool.query(`SELECT webhook_encryption_key, webhook_signing_secret FROM tenant_integration WHERE tenant_id = $1`, [tenant.id]);
+    const { rows } = await system.runtime.pool.query(`SELECT webhook_encryption_key, webhook_signing_secret FROM tenant_integration WHERE tenant_id = $1`, [
+      tenant.id,
+    ]);
     expect(rows[0]).toEqual({ webhook_encryption_key: created.encryptionKey, webhook_signing_secret: created.signingSecret });
   });
 
@@ -99,7 +101,10 @@ describe('points-log settings', () => {
 
     // A PUT replaces the settings: no header given, none kept.
     await admin('PUT', `/tenants/${tenant.id}/points-log`, { urlTemplate: 'https://master.example/log?contact={contactId}' });
-    expect((await admin('GET', `/tenants/${tenant.id}/points-log`)).json()).toEqual({ urlTemplate: 'https://master.example/log?contact={contactId}', authHeaderName: null });
+    expect((await admin('GET', `/tenants/${tenant.id}/points-log`)).json()).toEqual({
+      urlTemplate: 'https://master.example/log?contact={contactId}',
+      authHeaderName: null,
+    });
   });
 
   it.each([
@@ -125,9 +130,10 @@ describe('CLI twins', () => {
     expect(created).toMatchObject({ url: 'https://master.example/h', encryptionKey: expect.any(String), signingSecret: expect.any(String) });
     expect(await run('webhook:show', { tenant: tenant.id })).toMatchObject({ url: 'https://master.example/h' });
     expect(await run('webhook:rotate', { tenant: tenant.id })).toEqual({ encryptionKey: expect.any(String), signingSecret: expect.any(String) });
-    expect(
-      await run('points-log:set', { tenant: tenant.id, 'url-template': 'https://master.example/p/{contactId}', 'auth-header': 'X-Api-Key: k' }),
-    ).toEqual({ urlTemplate: 'https://master.example/p/{contactId}', authHeaderName: 'X-Api-Key' });
+    expect(await run('points-log:set', { tenant: tenant.id, 'url-template': 'https://master.example/p/{contactId}', 'auth-header': 'X-Api-Key: k' })).toEqual({
+      urlTemplate: 'https://master.example/p/{contactId}',
+      authHeaderName: 'X-Api-Key',
+    });
     expect(await run('deliveries:list', { tenant: tenant.id, state: 'Failed' })).toEqual({ items: [], totalCount: 0, offset: 0, count: 100 });
     expect(await run('deliveries:replay-failed', { tenant: tenant.id })).toEqual({ replayed: 0 });
   });

@@ -71,7 +71,14 @@ const rowSpec = fc.record({
 });
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('post' as const), rows: fc.array(rowSpec, { minLength: 1, maxLength: 5 }), key: fc.constantFrom('none' as const, 'new' as const, 'race' as const) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('post' as const),
+      rows: fc.array(rowSpec, { minLength: 1, maxLength: 5 }),
+      key: fc.constantFrom('none' as const, 'new' as const, 'race' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.constant({ kind: 'retry' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'duplicate' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), hours: fc.integer({ min: 1, max: 40 }) }) },
@@ -147,7 +154,10 @@ async function runScenario(steps: Step[]) {
         // 'race': two identical requests at once; exactly one may store a batch.
         const responses = await Promise.all(s.key === 'race' ? [post(tenant, body, key), post(tenant, body, key)] : [post(tenant, body, key)]);
         const ok = responses.filter((r) => r.statusCode === 202);
-        expect(responses.every((r) => r.statusCode === 202 || r.statusCode === 409), responses.map((r) => r.body).join()).toBe(true);
+        expect(
+          responses.every((r) => r.statusCode === 202 || r.statusCode === 409),
+          responses.map((r) => r.body).join(),
+        ).toBe(true);
         expect(ok.length).toBeGreaterThanOrEqual(1);
         expect(new Set(ok.map((r) => r.json().id)).size).toBe(1);
         await record(body, ok[0]!.json(), now);
@@ -204,7 +214,12 @@ async function runScenario(steps: Step[]) {
         const expected = expectedAccount(entries, t);
         expect({ balance: account?.balance, pendingPoints: account?.pendingPoints, balanceExpires: account?.balanceExpires }).toEqual(expected);
         // The domain's rules, which the SQL mirrors, agree with the model too.
-        const facts = entries.map((e) => ({ type: 'Addition' as const, amount: e.amount, validFrom: new Date(e.validFrom), validTo: e.validTo === null ? null : new Date(e.validTo) }));
+        const facts = entries.map((e) => ({
+          type: 'Addition' as const,
+          amount: e.amount,
+          validFrom: new Date(e.validFrom),
+          validTo: e.validTo === null ? null : new Date(e.validTo),
+        }));
         const domain = summarise(facts, new Date(t));
         expect({ ...domain, balanceExpires: domain.balanceExpires?.toISOString() ?? null }).toEqual(expected);
       }
@@ -249,7 +264,13 @@ describe('two workers', () => {
       const batches = Array.from({ length: 16 }, (_, b) => {
         // Every batch touches every account, each in its own shuffled order.
         const rows = contacts.flatMap((contactId, c) =>
-          [1, 2].map((definitionId) => ({ contactId, definitionId, amount: ((b * 7 + c * 3 + definitionId) % 23) - 11 || 5, source: 'Purchase', description: `batch ${b}` })),
+          [1, 2].map((definitionId) => ({
+            contactId,
+            definitionId,
+            amount: ((b * 7 + c * 3 + definitionId) % 23) - 11 || 5,
+            source: 'Purchase',
+            description: `batch ${b}`,
+          })),
         );
         for (let i = rows.length - 1; i > 0; i--) {
           const j = (i * 31 + b * 17) % (i + 1);

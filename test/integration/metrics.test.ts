@@ -13,7 +13,8 @@ const scrape = async () => (await system.app.inject({ url: '/metrics' })).body;
 
 it('reports request latency by route, queue depth and age, items applied and batches by status', async () => {
   const tenant = await createTenant(system.app);
-  const post = (items: unknown[]) => system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/balances', headers: tenant.headers, payload: items as object });
+  const post = (items: unknown[]) =>
+    system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/balances', headers: tenant.headers, payload: items as object });
   const contact = randomUUID();
   const first = await post([{ contactId: contact, amount: 1, definitionId: 1, timeStamp: '2024-01-02T00:00:00Z' }]);
 

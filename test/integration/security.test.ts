@@ -39,7 +39,12 @@ describe('tenant isolation', () => {
     });
     expect(tx.statusCode).toBe(202);
     await waitForBatch(app, owner.headers, tx.json().id);
-    const balance = await app.inject({ method: 'POST', url: '/api/v2/point-accounts/balances', headers: owner2.headers, payload: [{ contactId, amount: secretAmount, definitionId: 7, timeStamp: '2024-01-01T00:00:00Z' }] });
+    const balance = await app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/balances',
+      headers: owner2.headers,
+      payload: [{ contactId, amount: secretAmount, definitionId: 7, timeStamp: '2024-01-01T00:00:00Z' }],
+    });
     expect(balance.statusCode).toBe(202);
     await waitForBatch(app, owner2.headers, balance.json().id);
 
@@ -47,7 +52,15 @@ describe('tenant isolation', () => {
       method: 'POST',
       url: '/api/v2/point-accounts/adjustments',
       headers: owner.headers,
-      payload: { contactId, definitionId: 7, amount: secretAmount, description: 'secret adjustment', source: 'Manual', userId: randomUUID(), userName: 'Secret Agent' },
+      payload: {
+        contactId,
+        definitionId: 7,
+        amount: secretAmount,
+        description: 'secret adjustment',
+        source: 'Manual',
+        userId: randomUUID(),
+        userName: 'Secret Agent',
+      },
     });
     expect(adjustment.statusCode, adjustment.body).toBe(202);
 
@@ -66,7 +79,17 @@ describe('tenant isolation', () => {
       'adjustment id': [owner, adjustment.json().id],
       'adjustment event id': [owner, adjustment.json().eventId],
     };
-    const secrets = [contactId, String(secretAmount), 'secret description', 'secret adjustment', 'Secret Agent', tx.json().id, balance.json().id, adjustment.json().id, adjustment.json().eventId];
+    const secrets = [
+      contactId,
+      String(secretAmount),
+      'secret description',
+      'secret adjustment',
+      'Secret Agent',
+      tx.json().id,
+      balance.json().id,
+      adjustment.json().id,
+      adjustment.json().eventId,
+    ];
 
     const tenantGets = listRoutes(app).filter((r) => r.method === 'GET' && r.url.startsWith('/api/v2'));
     let refused = 0;
@@ -108,8 +131,19 @@ describe('admin routes', () => {
     expect(adminRoutes.length).toBeGreaterThanOrEqual(11);
     for (const route of adminRoutes) {
       const url = fillRoute(route.url, Object.fromEntries(routeParams(route.url).map((p) => [p, p === 'tenantId' ? tenant.id : randomUUID()])));
-      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${tenant.key}` }, { apikey: tenant.key }, { authorization: ADMIN_TOKEN }]) {
-        const response = await system.app.inject({ method: route.method as 'GET', url, headers: { ...headers, 'content-type': 'application/json' }, payload: route.method === 'GET' ? undefined : '{}' });
+      for (const headers of [
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: `Bearer ${tenant.key}` },
+        { apikey: tenant.key },
+        { authorization: ADMIN_TOKEN },
+      ]) {
+        const response = await system.app.inject({
+          method: route.method as 'GET',
+          url,
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: route.method === 'GET' ? undefined : '{}',
+        });
         expect(response.statusCode, `${route.method} ${url} ${JSON.stringify(headers)}`).toBe(401);
         expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       }
@@ -150,7 +184,14 @@ describe('log redaction', () => {
         done();
       },
     });
-    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, ADMIN_TOKEN, QUEUE_PREFIX: `pfsec-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'trace', RATE_LIMIT_PER_SECOND: '0' });
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      ADMIN_TOKEN,
+      QUEUE_PREFIX: `pfsec-${randomUUID().slice(0, 8)}`,
+      LOG_LEVEL: 'trace',
+      RATE_LIMIT_PER_SECOND: '0',
+    });
     const runtime = createRuntime(config, createLogger(config.logLevel, 'api', sink));
     app = await buildApp(runtime);
     await app.ready();
@@ -174,26 +215,53 @@ describe('log redaction', () => {
       { url: '/api/v2/point-accounts/nope/x', headers: { apikey: tenant.key } },
       { url: '/admin/v1/tenants', headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } },
       { url: `/admin/v1/tenants/${tenant.id}/api-keys`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
-      { method: 'POST' as const, url: '/api/v2/point-accounts/balances', headers: { apikey: tenant.key, 'content-type': 'application/json' }, payload: '{bad json' },
+      {
+        method: 'POST' as const,
+        url: '/api/v2/point-accounts/balances',
+        headers: { apikey: tenant.key, 'content-type': 'application/json' },
+        payload: '{bad json',
+      },
     ];
     for (const request of requests) await app.inject(request);
 
     // The point master integration's secrets, and the contact card's passwords and sessions.
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const webhook = (await app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/webhook`, headers: admin, payload: { url: 'https://master.example/hook' } })).json();
+    const webhook = (
+      await app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/webhook`, headers: admin, payload: { url: 'https://master.example/hook' } })
+    ).json();
     const rotated = (await app.inject({ method: 'POST', url: `/admin/v1/tenants/${tenant.id}/webhook/rotate`, headers: admin, payload: {} })).json();
     const headerSecret = `hdr-${randomUUID()}`;
-    await app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/points-log`, headers: admin, payload: { urlTemplate: 'https://master.example/points/{contactId}', authHeader: `X-Api-Key: ${headerSecret}` } });
+    await app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${tenant.id}/points-log`,
+      headers: admin,
+      payload: { urlTemplate: 'https://master.example/points/{contactId}', authHeader: `X-Api-Key: ${headerSecret}` },
+    });
     const user = await createUiUser(app, tenant.id);
     const session = await signIn(app, { tenant: tenant.name, username: user.username, password: user.password });
     await app.inject({ url: '/ui', headers: { cookie: session.cookie } });
-    await app.inject({ method: 'POST', url: '/ui/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `tenant=${tenant.name}&username=${user.username}&password=wrong-${user.password}` });
+    await app.inject({
+      method: 'POST',
+      url: '/ui/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `tenant=${tenant.name}&username=${user.username}&password=wrong-${user.password}`,
+    });
     const adminSession = await signInAdmin(app, ADMIN_TOKEN);
     await app.inject({ url: '/ui/admin', headers: { cookie: adminSession.cookie } });
 
     expect(lines.length).toBeGreaterThan(20);
     const log = lines.join('\n');
-    const secrets = [tenant.key, second.key, wrongKey, ADMIN_TOKEN, headerSecret, user.password, session.cookie.split('=')[1]!, session.csrf, adminSession.cookie.split('=')[1]!];
+    const secrets = [
+      tenant.key,
+      second.key,
+      wrongKey,
+      ADMIN_TOKEN,
+      headerSecret,
+      user.password,
+      session.cookie.split('=')[1]!,
+      session.csrf,
+      adminSession.cookie.split('=')[1]!,
+    ];
     secrets.push(webhook.encryptionKey, webhook.signingSecret, rotated.encryptionKey, rotated.signingSecret);
     expect(secrets.every((secret) => typeof secret === 'string' && secret.length >= 16)).toBe(true);
     for (const secret of secrets) expect(log).not.toContain(secret);

@@ -45,7 +45,12 @@ async function accountOf(tenant: Tenant, contactId: string, definitionId = 1) {
 const get = (tenant: Tenant, url: string) => system.app.inject({ url, headers: tenant.headers });
 
 const admin = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
-  system.app.inject({ method, url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload ? { payload: payload as object } : {}) });
+  system.app.inject({
+    method,
+    url: `/admin/v1${url}`,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    ...(payload ? { payload: payload as object } : {}),
+  });
 
 async function batchCount(tenant: Tenant): Promise<number> {
   const { rows } = await system.runtime.pool.query(`SELECT count(*) AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
@@ -180,7 +185,10 @@ describe('POST /api/v2/point-accounts/transactions', () => {
 
   it('answers 400 Too many items above 1000 and stores nothing', async () => {
     const tenant = await allTransaction();
-    const response = await post(tenant, Array.from({ length: 1001 }, () => row(randomUUID(), 1)));
+    const response = await post(
+      tenant,
+      Array.from({ length: 1001 }, () => row(randomUUID(), 1)),
+    );
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ title: 'Too many items', status: 400, detail: 'A batch holds at most 1000 items; this one has 1001' });
     expect(await batchCount(tenant)).toBe(0);
@@ -236,10 +244,18 @@ describe('balances derived from the ledger as time passes', () => {
 
     try {
       clock.advance(1 * DAY);
-      expect(await accountOf(tenant, contact)).toMatchObject({ balance: 60, pendingPoints: 0, balanceExpires: new Date(start.getTime() + 2 * DAY).toISOString() });
+      expect(await accountOf(tenant, contact)).toMatchObject({
+        balance: 60,
+        pendingPoints: 0,
+        balanceExpires: new Date(start.getTime() + 2 * DAY).toISOString(),
+      });
 
       clock.advance(1 * DAY); // the 30 lapse exactly now
-      expect(await accountOf(tenant, contact)).toMatchObject({ balance: 30, pendingPoints: 0, balanceExpires: new Date(start.getTime() + 3 * DAY).toISOString() });
+      expect(await accountOf(tenant, contact)).toMatchObject({
+        balance: 30,
+        pendingPoints: 0,
+        balanceExpires: new Date(start.getTime() + 3 * DAY).toISOString(),
+      });
       expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ expiryEntries: 1 });
       expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ expiryEntries: 0 });
       expect(await accountOf(tenant, contact)).toMatchObject({ balance: 30 });
@@ -250,7 +266,11 @@ describe('balances derived from the ledger as time passes', () => {
 
       const account = await accountOf(tenant, contact);
       const history = (await get(tenant, `/api/v2/point-accounts/transactions?accountId=${account.id}`)).json();
-      expect(history.items.filter((t: { type: string }) => t.type === 'Expiry').map((t: { amount: number; transactionDate: string }) => [t.amount, t.transactionDate])).toEqual([
+      expect(
+        history.items
+          .filter((t: { type: string }) => t.type === 'Expiry')
+          .map((t: { amount: number; transactionDate: string }) => [t.amount, t.transactionDate]),
+      ).toEqual([
         [-20, new Date(start.getTime() + 3 * DAY).toISOString()],
         [-30, new Date(start.getTime() + 2 * DAY).toISOString()],
       ]);
@@ -301,7 +321,9 @@ describe('GET /api/v2/point-accounts/transactions', () => {
   it('serves one transaction as a PointTransaction', async () => {
     const tenant = await allTransaction();
     const contact = randomUUID();
-    await postAndWait(tenant, [row(contact, 12, { timeStamp: '2023-06-01T08:40:51.658Z', validFrom: '2023-06-16T08:40:51.658Z', validTo: '2099-06-16T08:40:51.658Z' })]);
+    await postAndWait(tenant, [
+      row(contact, 12, { timeStamp: '2023-06-01T08:40:51.658Z', validFrom: '2023-06-16T08:40:51.658Z', validTo: '2099-06-16T08:40:51.658Z' }),
+    ]);
     const account = await accountOf(tenant, contact);
     const listed = (await get(tenant, `/api/v2/point-accounts/transactions?accountId=${account.id}`)).json().items[0];
     const response = await get(tenant, `/api/v2/point-accounts/transactions/${listed.id}`);
@@ -487,7 +509,9 @@ describe('PATCH /admin/v1/tenants/{tenantId}', () => {
 
     await postAndWait(tenant, [row(a, 5)]);
     expect((await accountOf(tenant, a)).balance).toBe(125);
-    expect((await postBalances(tenant, [{ contactId: a, amount: 1, definitionId: 1, timeStamp: '2030-01-02T00:00:00Z' }])).json().title).toBe('Wrong point mode');
+    expect((await postBalances(tenant, [{ contactId: a, amount: 1, definitionId: 1, timeStamp: '2030-01-02T00:00:00Z' }])).json().title).toBe(
+      'Wrong point mode',
+    );
   });
 
   it('all-transaction -> balance-only keeps the derived balance until the master sends the next one; the ledger stays readable', async () => {
@@ -539,7 +563,10 @@ describe('PATCH /admin/v1/tenants/{tenantId}', () => {
       expect(refused.statusCode).toBe(409);
       expect(refused.json().detail).toMatch(/still being applied/);
       // Settings other than the mode do not wait.
-      expect((await admin('PATCH', `/tenants/${tenant.id}`, { requireKnownContacts: true })).json()).toMatchObject({ requireKnownContacts: true, mode: 'all-transaction' });
+      expect((await admin('PATCH', `/tenants/${tenant.id}`, { requireKnownContacts: true })).json()).toMatchObject({
+        requireKnownContacts: true,
+        mode: 'all-transaction',
+      });
       await system.startWorker();
       await waitForBatch(system.app, tenant.headers, response.json().id);
     } finally {
@@ -612,9 +639,7 @@ describe('durability', () => {
 
 describe('ledger storage', () => {
   it('keeps tenant_id leading every index of the ledger, ready for partitioning by tenant', async () => {
-    const { rows } = await system.runtime.pool.query(
-      `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ledger_entry' ORDER BY indexname`,
-    );
+    const { rows } = await system.runtime.pool.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ledger_entry' ORDER BY indexname`);
     expect(rows.length).toBeGreaterThanOrEqual(5);
     for (const index of rows) expect(index.indexdef, index.indexname).toMatch(/\(tenant_id[,)]/);
   });

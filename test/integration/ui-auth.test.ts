@@ -13,7 +13,12 @@ afterAll(() => system?.close());
 
 const MINUTE = 60_000;
 const admin = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-  system.app.inject({ method, url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload ? { payload: payload as object } : {}) });
+  system.app.inject({
+    method,
+    url: `/admin/v1${url}`,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    ...(payload ? { payload: payload as object } : {}),
+  });
 const page = (url: string, cookie?: string) => system.app.inject({ url, headers: { ...HTML, ...(cookie ? { cookie } : {}) } });
 
 async function tenantWithUser() {
@@ -25,7 +30,11 @@ async function tenantWithUser() {
 describe('UI users through the admin API', () => {
   it('creates a user (201) and never answers the password or its hash', async () => {
     const tenant = await createTenant(system.app);
-    const response = await admin('POST', `/tenants/${tenant.id}/users`, { username: 'Anna.Berg', password: 'a long enough password', displayName: ' Anna Berg ' });
+    const response = await admin('POST', `/tenants/${tenant.id}/users`, {
+      username: 'Anna.Berg',
+      password: 'a long enough password',
+      displayName: ' Anna Berg ',
+    });
     expect(response.statusCode, response.body).toBe(201);
     expect(response.json()).toEqual({
       id: expect.any(String),
@@ -55,13 +64,21 @@ describe('UI users through the admin API', () => {
     const tenant = await createTenant(system.app);
     const response = await admin('POST', `/tenants/${tenant.id}/users`, { username: 'no spaces', password: 'short', displayName: '' });
     expect(response.statusCode).toBe(400);
-    expect(response.json().errors.map((e: { path: string }) => e.path).sort()).toEqual(['displayName', 'password', 'username']);
+    expect(
+      response
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(['displayName', 'password', 'username']);
   });
 
   it('answers 404 for an unknown tenant or a user of another tenant', async () => {
     const [a, b] = [await createTenant(system.app), await createTenant(system.app)];
     const user = await createUiUser(system.app, a.id);
-    expect((await admin('POST', `/tenants/00000000-0000-4000-8000-000000000000/users`, { username: 'x', password: 'long enough password', displayName: 'X' })).statusCode).toBe(404);
+    expect(
+      (await admin('POST', `/tenants/00000000-0000-4000-8000-000000000000/users`, { username: 'x', password: 'long enough password', displayName: 'X' }))
+        .statusCode,
+    ).toBe(404);
     expect((await admin('POST', `/tenants/${b.id}/users/${user.id}/disable`)).statusCode).toBe(404);
     expect((await admin('GET', `/tenants/${b.id}/users/${user.id}`)).statusCode).toBe(404);
   });
@@ -115,7 +132,11 @@ describe('signing in', () => {
 
   it('is case-insensitive in the username and sends the browser where it was going', async () => {
     const { credentials } = await tenantWithUser();
-    const response = await postLogin(system.app, '/ui/login', { ...credentials, username: credentials.username.toUpperCase(), next: '/ui/contacts?contactId=x' });
+    const response = await postLogin(system.app, '/ui/login', {
+      ...credentials,
+      username: credentials.username.toUpperCase(),
+      next: '/ui/contacts?contactId=x',
+    });
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/ui/contacts?contactId=x');
   });
@@ -157,7 +178,12 @@ describe('signing in', () => {
     try {
       const tenant = await createTenant(proxied.app);
       const user = await createUiUser(proxied.app, tenant.id);
-      const response = await postLogin(proxied.app, '/ui/login', { tenant: tenant.name, username: user.username, password: user.password }, { 'x-forwarded-proto': 'https' });
+      const response = await postLogin(
+        proxied.app,
+        '/ui/login',
+        { tenant: tenant.name, username: user.username, password: user.password },
+        { 'x-forwarded-proto': 'https' },
+      );
       expect(setCookieLine(response, 'pf_session')).toMatch(/; Secure/);
       expect(response.headers['strict-transport-security']).toBe('max-age=31536000');
     } finally {
@@ -188,7 +214,12 @@ describe('signing in', () => {
   it('signs out: the session ends on the server, the cookie is cleared', async () => {
     const { credentials } = await tenantWithUser();
     const session = await signIn(system.app, credentials);
-    const response = await system.app.inject({ method: 'POST', url: '/ui/logout', headers: { ...HTML, ...FORM, cookie: session.cookie }, payload: form({ _csrf: session.csrf }) });
+    const response = await system.app.inject({
+      method: 'POST',
+      url: '/ui/logout',
+      headers: { ...HTML, ...FORM, cookie: session.cookie },
+      payload: form({ _csrf: session.csrf }),
+    });
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/ui/login');
     expect(setCookieLine(response, 'pf_session')).toMatch(/Expires=Thu, 01 Jan 1970/);
@@ -295,7 +326,12 @@ describe('CSRF', () => {
 
   it('refuses a sign-in form that was not served to this browser', async () => {
     const { credentials } = await tenantWithUser();
-    const noCookie = await system.app.inject({ method: 'POST', url: '/ui/login', headers: { ...HTML, ...FORM }, payload: form({ ...credentials, _csrf: 'forged' }) });
+    const noCookie = await system.app.inject({
+      method: 'POST',
+      url: '/ui/login',
+      headers: { ...HTML, ...FORM },
+      payload: form({ ...credentials, _csrf: 'forged' }),
+    });
     expect(noCookie.statusCode).toBe(403);
     expect(noCookie.body).toContain('The sign-in form expired or did not come from this site');
     expect(cookieOf(noCookie, 'pf_session')).toBeUndefined();
@@ -314,7 +350,12 @@ describe('security headers', () => {
   it('sends a strict CSP (no inline script), frame and sniffing protection and no caching on every UI page', async () => {
     const { credentials } = await tenantWithUser();
     const session = await signIn(system.app, credentials);
-    for (const response of [await page('/ui/login'), await page('/ui', session.cookie), await page('/ui/nope', session.cookie), await page('/ui/admin/login')]) {
+    for (const response of [
+      await page('/ui/login'),
+      await page('/ui', session.cookie),
+      await page('/ui/nope', session.cookie),
+      await page('/ui/admin/login'),
+    ]) {
       const csp = String(response.headers['content-security-policy']);
       expect(csp).toContain("script-src 'self'");
       expect(csp).not.toContain('unsafe-inline');
@@ -366,7 +407,11 @@ describe('operator pages', () => {
     expect(api.statusCode).toBe(200);
     expect(api.json().queues.map((q: { name: string }) => q.name)).toContain('ingest');
     // The dashboard's own state-changing calls are refused from other sites.
-    const crossSite = await system.app.inject({ method: 'PUT', url: '/ui/admin/queues/api/queues/ingest/pause', headers: { cookie: operator.cookie, origin: 'https://evil.example' } });
+    const crossSite = await system.app.inject({
+      method: 'PUT',
+      url: '/ui/admin/queues/api/queues/ingest/pause',
+      headers: { cookie: operator.cookie, origin: 'https://evil.example' },
+    });
     expect(crossSite.statusCode).toBe(403);
   });
 

@@ -46,7 +46,13 @@ async function balances(tenant: Tenant, rows: object[]) {
   await waitForBatch(system.app, tenant.headers, response.json().id);
 }
 
-const purchase = (contactId: string, amount: number, description: string, definitionId = 1) => ({ contactId, definitionId, amount, source: 'Purchase', description });
+const purchase = (contactId: string, amount: number, description: string, definitionId = 1) => ({
+  contactId,
+  definitionId,
+  amount,
+  source: 'Purchase',
+  description,
+});
 
 function postAdjustment(session: UiSession, contact: string, fields: Record<string, string>, accept: 'html' | 'json') {
   return system.app.inject({
@@ -134,7 +140,12 @@ describe('giving and removing points from the card', () => {
     const { tenant, user, session } = await signedInTenant();
     const contact = randomUUID();
     await transactions(tenant, [purchase(contact, 500, 'Jacket')]);
-    const response = await postAdjustment(session, contact, { ...give, direction: 'remove', amount: '75', description: 'Correction of a double purchase' }, 'html');
+    const response = await postAdjustment(
+      session,
+      contact,
+      { ...give, direction: 'remove', amount: '75', description: 'Correction of a double purchase' },
+      'html',
+    );
     expect(response.statusCode, response.body).toBe(303);
     const [path, query] = String(response.headers.location).split('?');
     expect(path).toBe(`/ui/contacts/${contact}`);
@@ -147,7 +158,14 @@ describe('giving and removing points from the card', () => {
     expect(card.body).toMatch(/<span class="figure">500<\/span>/);
     const api = await system.app.inject({ url: `/api/v2/point-accounts/adjustments?contactId=${contact}`, headers: tenant.headers });
     expect(api.json().items).toEqual([
-      expect.objectContaining({ amount: -75, source: 'Manual', userId: user.id, userName: 'Sam Support', description: 'Correction of a double purchase', deliveryState: 'AwaitingConfiguration' }),
+      expect.objectContaining({
+        amount: -75,
+        source: 'Manual',
+        userId: user.id,
+        userName: 'Sam Support',
+        description: 'Correction of a double purchase',
+        deliveryState: 'AwaitingConfiguration',
+      }),
     ]);
   });
 
@@ -198,11 +216,18 @@ describe('giving and removing points from the card', () => {
   it('follows the delivery: sent and awaiting the master sync once the master accepts it; Failed when every retry is refused', async () => {
     const { tenant, session } = await signedInTenant();
     const contact = randomUUID();
-    const webhook = await system.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/webhook`, headers: adminHeaders, payload: { url: `${master.url}/hook` } });
+    const webhook = await system.app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${tenant.id}/webhook`,
+      headers: adminHeaders,
+      payload: { url: `${master.url}/hook` },
+    });
     expect(webhook.statusCode).toBe(200);
 
     expect((await postAdjustment(session, contact, give, 'json')).statusCode).toBe(202);
-    await expect.poll(async () => (await page(session, `/ui/contacts/${contact}/adjustments`)).body, { timeout: 10_000 }).toContain('Sent · awaiting master sync');
+    await expect
+      .poll(async () => (await page(session, `/ui/contacts/${contact}/adjustments`)).body, { timeout: 10_000 })
+      .toContain('Sent · awaiting master sync');
     expect((await page(session, `/ui/contacts/${contact}/adjustments`)).body).toContain('data-settled="true"');
 
     answer = (_request, response) => json(response, 500, { error: 'down for maintenance' });
@@ -232,7 +257,12 @@ describe('balance-only history: the master points log', () => {
 
   it("shows the master's log newest first, next to the balance", async () => {
     const { tenant, session, contact } = await balanceOnly();
-    const configured = await system.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/points-log`, headers: adminHeaders, payload: { urlTemplate: `${master.url}/points/{contactId}` } });
+    const configured = await system.app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${tenant.id}/points-log`,
+      headers: adminHeaders,
+      payload: { urlTemplate: `${master.url}/points/{contactId}` },
+    });
     expect(configured.statusCode).toBe(200);
     answer = (_request, response) =>
       json(response, 200, [
@@ -254,7 +284,12 @@ describe('balance-only history: the master points log', () => {
     expect(notConfigured.body).toContain('points log is not set up for this organisation');
     expect(notConfigured.body).toMatch(/<span class="figure">1,200<\/span>/);
 
-    await system.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/points-log`, headers: adminHeaders, payload: { urlTemplate: `${master.url}/points/{contactId}` } });
+    await system.app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${tenant.id}/points-log`,
+      headers: adminHeaders,
+      payload: { urlTemplate: `${master.url}/points/{contactId}` },
+    });
     answer = () => undefined; // never answers
     const slow = await page(session, `/ui/contacts/${contact}`);
     expect(slow.statusCode).toBe(200);
@@ -267,7 +302,7 @@ describe('balance-only history: the master points log', () => {
 });
 
 describe('operator deliveries page', () => {
-  it('lists a tenant\'s deliveries and replays a failed one; only for operators, only with the CSRF token', async () => {
+  it("lists a tenant's deliveries and replays a failed one; only for operators, only with the CSRF token", async () => {
     const { tenant, session } = await signedInTenant();
     await system.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/webhook`, headers: adminHeaders, payload: { url: `${master.url}/gone` } });
     answer = (_request, response) => json(response, 410, { error: 'gone' });
@@ -295,7 +330,9 @@ describe('operator deliveries page', () => {
     expect(replayed.headers.location).toBe(`/ui/admin/deliveries?tenant=${tenant.id}&replayed=${id}`);
     const after = await system.app.inject({ url: String(replayed.headers.location), headers: { ...HTML, cookie: operator.cookie } });
     expect(after.body).toContain(`Delivery ${id} is queued to be sent again`);
-    await expect.poll(async () => (await page(session, `/ui/contacts/${contact}/adjustments`)).body, { timeout: 10_000 }).toContain('Sent · awaiting master sync');
+    await expect
+      .poll(async () => (await page(session, `/ui/contacts/${contact}/adjustments`)).body, { timeout: 10_000 })
+      .toContain('Sent · awaiting master sync');
 
     // Replaying a delivered one is refused on the page with the service's words.
     const again = await replay({ _csrf: operator.csrf, tenantId: tenant.id, id: id! });

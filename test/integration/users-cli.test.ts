@@ -14,11 +14,8 @@ afterAll(() => system?.close());
 /** Runs the CLI the way operators do, with `stdin` piped in; answers the exit code and the parsed output. */
 function cli(args: string[], stdin = ''): Promise<{ code: number; out: unknown; err: string }> {
   return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: root, env: processEnv(system) },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout ? JSON.parse(stdout) : null, err: stderr }),
+    const child = execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: processEnv(system) }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout ? JSON.parse(stdout) : null, err: stderr }),
     );
     child.stdin?.end(stdin);
   });

@@ -30,7 +30,12 @@ afterAll(async () => {
 });
 
 const admin = async (method: 'PUT' | 'POST' | 'GET', url: string, payload?: object) => {
-  const response = await system.app.inject({ method, url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload && { payload }) });
+  const response = await system.app.inject({
+    method,
+    url: `/admin/v1${url}`,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    ...(payload && { payload }),
+  });
   expect(response.statusCode, response.body).toBe(200);
   return response.json();
 };

@@ -60,7 +60,11 @@ export interface UiSession {
 }
 
 /** Signs a user in and returns its session cookie and CSRF token (read from the first page, as a browser would). */
-export async function signIn(app: FastifyInstance, credentials: { tenant: string; username: string; password: string }, headers: Record<string, string> = {}): Promise<UiSession> {
+export async function signIn(
+  app: FastifyInstance,
+  credentials: { tenant: string; username: string; password: string },
+  headers: Record<string, string> = {},
+): Promise<UiSession> {
   const response = await postLogin(app, '/ui/login', credentials, headers);
   expect(response.statusCode, response.body).toBe(303);
   const cookie = cookieOf(response, 'pf_session')!;

@@ -20,7 +20,12 @@ const anyItem = fc.oneof(
   canonicalItem,
   fc.record(
     {
-      contactId: fc.oneof(fc.uuid(), fc.uuid().map((id) => id.toUpperCase()), fc.string(), fc.integer()),
+      contactId: fc.oneof(
+        fc.uuid(),
+        fc.uuid().map((id) => id.toUpperCase()),
+        fc.string(),
+        fc.integer(),
+      ),
       amount: fc.oneof(fc.integer(INT32), fc.constant(INT32.max + 1), fc.double(), fc.string()),
       definitionId: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.constant(INT32.max + 1), fc.double()),
       timeStamp: fc.oneof(
@@ -56,7 +61,9 @@ describe('canonicalBalanceBatch', () => {
       }),
     );
     expect(canonicalBalanceBatch([])).toBeNull();
-    expect(canonicalBalanceBatch([{ contactId: 'ABCDEF01-0000-0000-0000-000000000001', amount: 1, definitionId: 1, timeStamp: '2024-01-01T00:00:00.000Z' }])).toBeNull();
+    expect(
+      canonicalBalanceBatch([{ contactId: 'ABCDEF01-0000-0000-0000-000000000001', amount: 1, definitionId: 1, timeStamp: '2024-01-01T00:00:00.000Z' }]),
+    ).toBeNull();
   });
 
   it('keeps only the schema fields, as the schema does', () => {

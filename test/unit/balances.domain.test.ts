@@ -48,10 +48,7 @@ describe('planBalanceBatch', () => {
   });
 
   it('sorts winners by contact then definition, whatever the request order', () => {
-    const plan = planBalanceBatch(
-      [item(B, 1, '2024-01-01T00:00:00Z', 2), item(A, 2, '2024-01-01T00:00:00Z', 2), item(B, 3, '2024-01-01T00:00:00Z', 1)],
-      known,
-    );
+    const plan = planBalanceBatch([item(B, 1, '2024-01-01T00:00:00Z', 2), item(A, 2, '2024-01-01T00:00:00Z', 2), item(B, 3, '2024-01-01T00:00:00Z', 1)], known);
     expect(plan.winners.map((w) => [w.contactId, w.definitionId])).toEqual([
       [A, 2],
       [B, 1],

@@ -45,7 +45,10 @@ describe('contact card sessions', () => {
   });
 
   it('take other limits from the environment', () => {
-    expect(loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '15', UI_SESSION_MAX_HOURS: '8' }).ui).toEqual({ sessionIdleMs: 900_000, sessionMaxAgeMs: 28_800_000 });
+    expect(loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '15', UI_SESSION_MAX_HOURS: '8' }).ui).toEqual({
+      sessionIdleMs: 900_000,
+      sessionMaxAgeMs: 28_800_000,
+    });
     expect(() => loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '0' })).toThrow(/UI_SESSION_IDLE_MINUTES/);
   });
 });

@@ -107,7 +107,14 @@ describe('webhook payload', () => {
   });
 
   it('has the documented manual fields and nothing of an automation', () => {
-    const payload = webhookPayload({ ...common, amount: -5, description: 'Give points from Engage', source: 'Manual', userId: 'c23f28cb-d62d-42cf-9d11-b919198409ea', userName: 'Jimmy User' });
+    const payload = webhookPayload({
+      ...common,
+      amount: -5,
+      description: 'Give points from Engage',
+      source: 'Manual',
+      userId: 'c23f28cb-d62d-42cf-9d11-b919198409ea',
+      userName: 'Jimmy User',
+    });
     expect(Object.keys(payload)).toEqual(['ContactId', 'Amount', 'Description', 'Source', 'PointDefinitionId', 'UserId', 'UserName']);
     expect(payload.Amount).toBe(-5);
   });

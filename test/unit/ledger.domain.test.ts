@@ -15,7 +15,12 @@ const B = '00000000-0000-0000-0000-00000000000b';
 const NOW = new Date('2030-01-10T12:00:00.000Z');
 const at = (iso: string) => new Date(iso);
 
-const entry = (amount: number, validFrom: string, validTo: string | null = null, type: LedgerFacts['type'] = amount > 0 ? 'Addition' : 'Deduction'): LedgerFacts => ({
+const entry = (
+  amount: number,
+  validFrom: string,
+  validTo: string | null = null,
+  type: LedgerFacts['type'] = amount > 0 ? 'Addition' : 'Deduction',
+): LedgerFacts => ({
   type,
   amount,
   validFrom: at(validFrom),
@@ -72,7 +77,11 @@ describe('summarise', () => {
   });
 
   it('never counts Expiry entries: the lapsed entry already stopped counting', () => {
-    const entries = [entry(40, '2030-01-01T00:00:00Z', '2030-01-05T00:00:00Z'), entry(-40, '2030-01-05T00:00:00Z', null, 'Expiry'), entry(7, '2030-01-01T00:00:00Z')];
+    const entries = [
+      entry(40, '2030-01-01T00:00:00Z', '2030-01-05T00:00:00Z'),
+      entry(-40, '2030-01-05T00:00:00Z', null, 'Expiry'),
+      entry(7, '2030-01-01T00:00:00Z'),
+    ];
     expect(summarise(entries, NOW)).toEqual({ balance: 7, pendingPoints: 0, balanceExpires: null });
   });
 });
@@ -141,7 +150,9 @@ describe('checkTransactionRow', () => {
   });
 
   it('refuses dates without an offset', () => {
-    expect(refused(row({ validFrom: '2030-01-01 00:00' }))).toEqual(['Row [2].validFrom: must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z']);
+    expect(refused(row({ validFrom: '2030-01-01 00:00' }))).toEqual([
+      'Row [2].validFrom: must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z',
+    ]);
   });
 
   it('refuses a validTo that is not after validFrom, given or defaulted', () => {
@@ -154,9 +165,7 @@ describe('checkTransactionRow', () => {
   it('compares validFrom and validTo as instants whatever offsets they were written with', () => {
     const validFrom = '2030-02-01T02:00:00+02:00'; // 00:00 UTC
     expect(checkTransactionRow(row({ validFrom, validTo: '2030-02-01T01:00:00+00:00' }), 0, requestTime).ok).toBe(true);
-    expect(refused(row({ validFrom, validTo: '2030-02-01T01:00:00+02:00' }))).toEqual([
-      'Row [2].validTo: must be after validFrom (2030-02-01T00:00:00.000Z)',
-    ]);
+    expect(refused(row({ validFrom, validTo: '2030-02-01T01:00:00+02:00' }))).toEqual(['Row [2].validTo: must be after validFrom (2030-02-01T00:00:00.000Z)']);
     expect(checkTransactionRow(row({ validFrom: '0999-12-31T23:00:00-02:00', validTo: '1000-01-01T01:30:00Z' }), 0, requestTime).ok).toBe(true);
   });
 
@@ -213,7 +222,15 @@ describe('planTransactions', () => {
 
 describe('accountKeys', () => {
   it('lists each account once, sorted by contact then definition', () => {
-    const checks = checkTransactionRows([row({ contactId: B, definitionId: 2 }), row({ contactId: A, definitionId: 2 }), row({ contactId: B, definitionId: 1 }), row({ contactId: A, definitionId: 2 })], NOW);
+    const checks = checkTransactionRows(
+      [
+        row({ contactId: B, definitionId: 2 }),
+        row({ contactId: A, definitionId: 2 }),
+        row({ contactId: B, definitionId: 1 }),
+        row({ contactId: A, definitionId: 2 }),
+      ],
+      NOW,
+    );
     const transactions = checks.flatMap((c) => (c.ok ? [c.transaction] : []));
     expect(accountKeys(transactions)).toEqual([
       { contactId: A, definitionId: 2 },

@@ -44,7 +44,10 @@ describe('reference point master', () => {
 
   it('refuses a wrong signature, a stale timestamp and missing headers', async () => {
     const request = signed();
-    const forged = await send({ ...request, headers: { ...request.headers, 'webhook-signature': signWebhook(generateSigningSecret(), { id: 'x', timestamp: 1, body: '' }) } });
+    const forged = await send({
+      ...request,
+      headers: { ...request.headers, 'webhook-signature': signWebhook(generateSigningSecret(), { id: 'x', timestamp: 1, body: '' }) },
+    });
     expect(forged.statusCode).toBe(401);
     const stale = await send(signed({ sentAt: new Date(Date.now() - 10 * 60_000) }));
     expect(stale.statusCode).toBe(401);

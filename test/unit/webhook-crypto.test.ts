@@ -95,7 +95,9 @@ describe('Standard Webhooks signatures', () => {
     const secret = generateSigningSecret();
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const body = JSON.stringify({ eventType: 'loyalty.addPoints', id: 'e1', payload: 'xyz', tenant: 'shop' });
-    const byHand = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(`e1.1714000000.${body}`).digest('base64');
+    const byHand = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+      .update(`e1.1714000000.${body}`)
+      .digest('base64');
     expect(signWebhook(secret, { id: 'e1', timestamp: 1714000000, body })).toBe(`v1,${byHand}`);
   });
 

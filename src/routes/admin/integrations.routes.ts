@@ -75,7 +75,14 @@ export const adminIntegrationsRoutes: FastifyPluginAsyncZod<{ integrations: Inte
 
   app.get(
     '/tenants/:tenantId/points-log',
-    { schema: { tags, summary: 'The points-log URL template (never the auth header value)', params: tenantParams, response: { 200: pointsLogConfig, ...problems } } },
+    {
+      schema: {
+        tags,
+        summary: 'The points-log URL template (never the auth header value)',
+        params: tenantParams,
+        response: { 200: pointsLogConfig, ...problems },
+      },
+    },
     (request) => integrations.getPointsLog(request.params.tenantId),
   );
 

@@ -27,10 +27,8 @@ export const adminTenantsRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> 
 
   app.get('/tenants', { schema: { tags, summary: 'List tenants', response: { 200: z.array(tenant), 401: problem } } }, () => admin.listTenants());
 
-  app.get(
-    '/tenants/:tenantId',
-    { schema: { tags, summary: 'A tenant', params: tenantParams, response: { 200: tenant, ...problems } } },
-    (request) => admin.requireTenant(request.params.tenantId),
+  app.get('/tenants/:tenantId', { schema: { tags, summary: 'A tenant', params: tenantParams, response: { 200: tenant, ...problems } } }, (request) =>
+    admin.requireTenant(request.params.tenantId),
   );
 
   app.post(

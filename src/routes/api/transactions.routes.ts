@@ -71,11 +71,12 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
     },
     async (request) => {
       const { accountId, contactId, definitionId, filter, offset, count } = request.query;
-      const account =
-        accountId !== undefined ? { accountId } : contactId !== undefined && definitionId !== undefined ? { contactId, definitionId } : null;
+      const account = accountId !== undefined ? { accountId } : contactId !== undefined && definitionId !== undefined ? { contactId, definitionId } : null;
       const page = await transactions.list(request.tenant, account, filter, { offset, count });
       const filters: Record<string, string> = Object.fromEntries(
-        Object.entries({ accountId, contactId, definitionId, filter }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
+        Object.entries({ accountId, contactId, definitionId, filter })
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, String(v)]),
       );
       return {
         items: page.items.map(toPointTransaction),

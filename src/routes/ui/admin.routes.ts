@@ -75,10 +75,13 @@ async function queueDashboard(scope: FastifyInstance, queues: Queue[]) {
 }
 
 /** Operator pages under /ui/admin, for sessions opened with the admin token. */
-export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; admin: AdminService; integrations: IntegrationsService; queues: Queue[]; clock: Clock }> = async (
-  app,
-  { auth, admin, integrations, queues, clock },
-) => {
+export const uiAdminRoutes: FastifyPluginAsyncZod<{
+  auth: UiAuthService;
+  admin: AdminService;
+  integrations: IntegrationsService;
+  queues: Queue[];
+  clock: Clock;
+}> = async (app, { auth, admin, integrations, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -86,9 +89,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; admin: 
     const summaries: QueueSummary[] = await Promise.all(
       queues.map(async (queue) => ({
         name: queue.name,
-        counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(
-          () => null,
-        ),
+        counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(() => null),
       })),
     );
     const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants: await admin.listTenants() });

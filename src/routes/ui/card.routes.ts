@@ -17,7 +17,6 @@ const signedIn = (session: ActiveSession | null): { user: SignedInUser; csrfToke
 
 const sendHtml = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
 
-
 /**
  * The contact card: find a contact, see its accounts, history and the
  * adjustments sent for it, and give or remove points. Everything is read and

@@ -25,6 +25,9 @@ export function htmlErrorPages(scope: FastifyInstance, home: string): void {
     const classified = classifyError(err);
     reportError(request, reply, classified);
     const { problem, detail, errors } = classified;
-    return reply.code(problem.status).type('text/html; charset=utf-8').send(errorPage(problem.status, { title: problem.title, detail, errors }, home));
+    return reply
+      .code(problem.status)
+      .type('text/html; charset=utf-8')
+      .send(errorPage(problem.status, { title: problem.title, detail, errors }, home));
   });
 }

@@ -49,7 +49,10 @@ function successAlert() {
   box.setAttribute('role', 'status');
   box.tabIndex = -1;
   box.id = 'adjustment-sent';
-  box.append(element('p', 'alert-title', 'Sent to the point master'), element('p', '', 'The balance changes when the master next syncs. Follow its state below.'));
+  box.append(
+    element('p', 'alert-title', 'Sent to the point master'),
+    element('p', '', 'The balance changes when the master next syncs. Follow its state below.'),
+  );
   return box;
 }
 

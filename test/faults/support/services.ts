@@ -39,7 +39,8 @@ function waitForExit(child: ChildProcess): Promise<void> {
 
 // Postgres refuses to run as root (CI runs as root): then initdb and postgres run as the postgres user.
 const asRoot = process.getuid?.() === 0;
-const asPostgres = (command: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]);
+const asPostgres = (command: string, args: string[]): [string, string[]] =>
+  asRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 
 function postgresBin(name: string): string {
   const root = '/usr/lib/postgresql';
@@ -73,7 +74,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const start = async () => {
     // fsync off: the tests stop and crash the server process, never the machine, so the OS keeps what was written.
     const [cmd, args] = asPostgres(postgresBin('postgres'), [
-      '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=100',
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=100',
     ]);
     server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout?.on('data', (c: Buffer) => (output += c));
