@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => system?.close());
 
 const admin = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, token = ADMIN_TOKEN) =>
-  system.app.inject({ method, url: `/admin/v1${url}`, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload: payload as object } : {}) });
+  system.app.inject({ method, url: `/admin/v1${url}`, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload: payload } : {}) });
 
 describe('admin API', () => {
   it('refuses requests without the admin token or with a wrong one', async () => {

@@ -22,7 +22,7 @@ afterAll(() => system.close());
 const { app } = system;
 
 const routes = listRoutes(app);
-const doc = (await app.inject({ url: '/documentation/json' })).json() as OpenApiDoc;
+const doc = (await app.inject({ url: '/documentation/json' })).json<OpenApiDoc>();
 
 const balanceTenant = await createTenant(app, { mode: 'balance-only', definitions: [1, 2] });
 const ledgerTenant = await createTenant(app, { mode: 'all-transaction', definitions: [1, 2] });
@@ -304,7 +304,10 @@ function queryFor(parameters: Parameter[]): fc.Arbitrary<string> {
   const extra = fc.array(fc.tuple(fc.constantFrom(...own.map((p) => p.name), 'offset', '__proto__', 'a[b]', ''), queryValue), { maxLength: 3 });
   return fc.tuple(valid, extra, fc.boolean()).map(([values, added, replace]) => {
     const params = new URLSearchParams(values as Record<string, string>);
-    for (const [name, value] of added) replace ? params.set(name, value) : params.append(name, value);
+    for (const [name, value] of added) {
+      if (replace) params.set(name, value);
+      else params.append(name, value);
+    }
     return params.toString();
   });
 }

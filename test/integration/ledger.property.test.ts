@@ -101,7 +101,8 @@ async function runScenario(steps: Step[]) {
   const applied = new Map<string, number>();
   let lastBody: unknown[] | null = null;
   type Keyed = { key: string; body: unknown[]; id: string; at: number };
-  let lastKeyed: Keyed | null = null;
+  // The latest keyed request, which a 'retry' step sends again.
+  const keyed: { last: Keyed | null } = { last: null };
   let maintained = false;
 
   // What the API answered for a body it stored; the model takes the accepted rows.
@@ -114,7 +115,7 @@ async function runScenario(steps: Step[]) {
       // Refused: a zero amount, or a window that closes before it opens (a body
       // re-sent later without validFrom gets the later request time as validFrom).
       if (row.amount === 0 || (validTo !== null && validTo <= validFrom)) continue;
-      model.push({ account: `${row.contactId}|${row.definitionId}`, amount: row.amount as number, validFrom, validTo });
+      model.push({ account: `${String(row.contactId)}|${String(row.definitionId)}`, amount: row.amount as number, validFrom, validTo });
       accepted++;
     }
     expect(answer.notAccepted).toHaveLength(body.length - accepted);
@@ -161,11 +162,11 @@ async function runScenario(steps: Step[]) {
         expect(ok.length).toBeGreaterThanOrEqual(1);
         expect(new Set(ok.map((r) => r.json().id)).size).toBe(1);
         await record(body, ok[0]!.json(), now);
-        lastKeyed = { key, body, id: ok[0]!.json().id, at: now };
+        keyed.last = { key, body, id: ok[0]!.json().id, at: now };
         break;
       }
       case 'retry': {
-        const previous = lastKeyed as Keyed | null;
+        const previous = keyed.last;
         if (!previous) break;
         const response = await post(tenant, previous.body, previous.key);
         expect(response.statusCode, response.body).toBe(202);
@@ -176,7 +177,7 @@ async function runScenario(steps: Step[]) {
           // The key is past its 24 h: the retry is a new request and its rows count again.
           expect(response.json().id).not.toBe(previous.id);
           await record(previous.body, response.json(), now);
-          lastKeyed = { ...previous, id: response.json().id, at: now };
+          keyed.last = { ...previous, id: response.json().id, at: now };
         }
         break;
       }

@@ -56,8 +56,8 @@ async function cli(...args: string[]): Promise<{ code: number | null; stdout: st
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c));
-  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const [code] = await once(child, 'exit');
   return { code, stdout, stderr };
 }
@@ -85,7 +85,7 @@ describe('entry points', () => {
   it('a bad environment stops start-up with a message naming the variable', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...env, PORT: 'http' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     expect(stderr).toContain('PORT:');

@@ -49,7 +49,7 @@ const admin = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload
     method,
     url: `/admin/v1${url}`,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    ...(payload ? { payload: payload as object } : {}),
+    ...(payload ? { payload: payload } : {}),
   });
 
 async function batchCount(tenant: Tenant): Promise<number> {

@@ -17,7 +17,7 @@ const admin = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
     method,
     url: `/admin/v1${url}`,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    ...(payload ? { payload: payload as object } : {}),
+    ...(payload ? { payload: payload } : {}),
   });
 const page = (url: string, cookie?: string) => system.app.inject({ url, headers: { ...HTML, ...(cookie ? { cookie } : {}) } });
 

@@ -279,7 +279,7 @@ describe('faults', () => {
         const envelope = JSON.parse(request.body);
         expect(envelope).toEqual({ eventType: 'loyalty.addPoints', id: request.headers['webhook-id'], payload: expect.any(String), tenant: tenant.name });
         const mac = createHmac('sha256', Buffer.from(set.signingSecret.slice('whsec_'.length), 'base64'))
-          .update(`${envelope.id}.${request.headers['webhook-timestamp']}.${request.body}`)
+          .update(`${envelope.id}.${String(request.headers['webhook-timestamp'])}.${request.body}`)
           .digest('base64');
         expect(request.headers['webhook-signature']).toBe(`v1,${mac}`);
         expect(Math.abs(Date.now() / 1000 - Number(request.headers['webhook-timestamp']))).toBeLessThan(30);

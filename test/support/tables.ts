@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 /** Every table of the app's schema (the migrations' bookkeeping left out), read from the catalog so new tables count too. */
-export async function appTables(db: pg.Pool | pg.Client): Promise<string[]> {
+async function appTables(db: pg.Pool | pg.Client): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(
     `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY tablename`,
   );

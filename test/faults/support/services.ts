@@ -88,8 +88,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       'max_connections=100',
     ]);
     server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout?.on('data', (c: Buffer) => (output += c));
-    server.stderr?.on('data', (c: Buffer) => (output = (output + c).slice(-20_000)));
+    server.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    server.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
     await until(`Postgres on ${port}`, async () => {
       const client = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres` });
       client.on('error', () => undefined);

@@ -22,7 +22,7 @@ function startProcess(script: string, env: NodeJS.ProcessEnv): ServiceProcess {
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {
     // Keep the start and the end: enough to explain a failure without holding every log line.
-    output = output.length > 400_000 ? output.slice(0, 100_000) + output.slice(-200_000) + chunk : output + chunk;
+    output = output.length > 400_000 ? output.slice(0, 100_000) + output.slice(-200_000) + chunk.toString() : output + chunk.toString();
     for (const listener of listeners) listener();
   };
   child.stdout?.on('data', collect);
