@@ -13,12 +13,7 @@ describe('html template', () => {
 
   it('keeps nested templates as markup, renders arrays item by item, and nothing for null, undefined and false', () => {
     const items = ['a<b', 'c'].map((item) => html`<li>${item}</li>`);
-    expect(
-      html`<ul>
-          ${items}
-        </ul>
-        ${null}${undefined}${false}${0}`.toString(),
-    ).toBe('<ul><li>a&lt;b</li><li>c</li></ul>0');
+    expect(html`<ul>${items}</ul>${null}${undefined}${false}${0}`.toString()).toBe('<ul><li>a&lt;b</li><li>c</li></ul>0');
   });
 
   it('does not treat a string that looks like markup as markup', () => {

@@ -45,22 +45,18 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
         <div class="table-wrap">
           <table>
             <thead>
-              <tr>
-                <th scope="col">Queue</th>
-                ${COUNT_LABELS.map(([, label]) => html`<th scope="col" class="num">${label}</th>`)}
-              </tr>
+              <tr><th scope="col">Queue</th>${COUNT_LABELS.map(([, label]) => html`<th scope="col" class="num">${label}</th>`)}</tr>
             </thead>
             <tbody>
               ${input.queues.map(
-                (queue) =>
-                  html`<tr>
-                    <td data-label="Queue"><a href="/ui/admin/queues/queue/${encodeURIComponent(queue.name)}">${queue.name}</a></td>
-                    ${
-                      queue.counts
-                        ? COUNT_LABELS.map(([key, label]) => html`<td data-label="${label}" class="num">${formatPoints(queue.counts?.[key] ?? 0)}</td>`)
-                        : html`<td colspan="${COUNT_LABELS.length}"><span class="pill pill-failed">Redis unreachable</span></td>`
-                    }
-                  </tr>`,
+                (queue) => html`<tr>
+                  <td data-label="Queue"><a href="/ui/admin/queues/queue/${encodeURIComponent(queue.name)}">${queue.name}</a></td>
+                  ${
+                    queue.counts
+                      ? COUNT_LABELS.map(([key, label]) => html`<td data-label="${label}" class="num">${formatPoints(queue.counts?.[key] ?? 0)}</td>`)
+                      : html`<td colspan="${COUNT_LABELS.length}"><span class="pill pill-failed">Redis unreachable</span></td>`
+                  }
+                </tr>`,
               )}
             </tbody>
           </table>
@@ -73,30 +69,20 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
           input.tenants.length === 0
             ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
             : html`<div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Mode</th>
-                      <th scope="col">Point system</th>
-                      <th scope="col">Id</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${input.tenants.map(
-                      (tenant) =>
-                        html`<tr>
-                          <td data-label="Name">${tenant.name}</td>
-                          <td data-label="Mode">${tenant.mode}</td>
-                          <td data-label="Point system">
-                            ${tenant.pointSystemActive ? html`<span class="pill pill-active">On</span>` : html`<span class="pill pill-neutral">Off</span>`}
-                          </td>
-                          <td data-label="Id"><code>${tenant.id}</code></td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>
-              </div>`
+              <table>
+                <thead><tr><th scope="col">Name</th><th scope="col">Mode</th><th scope="col">Point system</th><th scope="col">Id</th></tr></thead>
+                <tbody>
+                  ${input.tenants.map(
+                    (tenant) => html`<tr>
+                      <td data-label="Name">${tenant.name}</td>
+                      <td data-label="Mode">${tenant.mode}</td>
+                      <td data-label="Point system">${tenant.pointSystemActive ? html`<span class="pill pill-active">On</span>` : html`<span class="pill pill-neutral">Off</span>`}</td>
+                      <td data-label="Id"><code>${tenant.id}</code></td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
         }
       </section>`,
   );
@@ -165,73 +151,65 @@ export function deliveriesPage(view: DeliveriesView): string {
             </div>
           </div>
         </form>
-        ${view.notice ? html`<div class="alert alert-success" role="status"><p>${view.notice}</p></div>` : ''} ${problemBox(view.problem)}
+        ${view.notice ? html`<div class="alert alert-success" role="status"><p>${view.notice}</p></div>` : ''}
+        ${problemBox(view.problem)}
       </section>
       ${
         tenant && list
           ? html`<section class="panel" aria-labelledby="deliveries-title" id="history">
-              <div class="panel-head">
-                <h2 id="deliveries-title">${tenant.name}</h2>
-                <nav class="segmented" aria-label="Delivery state">
-                  ${states.map(
-                    (state) =>
-                      html`<a href="${deliveriesUrl({ tenantId: tenant.id, state })}" ${state === view.state ? html`aria-current="true"` : ''}
-                        >${state ?? 'All'}</a
-                      >`,
-                  )}
-                </nav>
-                ${replayForm(view, '/ui/admin/deliveries/replay-failed', { tenantId: tenant.id }, 'Replay all failed', false)}
-              </div>
-              ${
-                list.items.length === 0
-                  ? html`<p class="empty">No deliveries${view.state ? ` in state ${view.state}` : ''}.</p>`
-                  : html`<div class="table-wrap">
-                      <table class="history">
-                        <thead>
-                          <tr>
-                            <th scope="col">Created</th>
-                            <th scope="col">Contact</th>
-                            <th scope="col" class="num">Points</th>
-                            <th scope="col">Source</th>
-                            <th scope="col">State</th>
-                            <th scope="col" class="num">Attempts</th>
-                            <th scope="col">Last answer</th>
-                            <th scope="col"><span class="visually-hidden">Action</span></th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          ${list.items.map((row) => {
-                            const next = row.nextAttemptAt ? new Date(row.nextAttemptAt) : null;
-                            return html`<tr data-delivery-id="${row.id}">
-                              <td data-label="Created">${formatDateTime(new Date(row.createdAt))}</td>
-                              <td data-label="Contact"><code>${row.contactId}</code></td>
-                              <td data-label="Points" class="num">${formatSignedPoints(row.amount)}</td>
-                              <td data-label="Source">${row.source}</td>
-                              <td data-label="State">
-                                <span class="pill pill-${STATE_TONE[row.state]}">${row.state}</span
-                                >${row.state === 'Retrying' && next ? html`<br /><span class="muted">next ${relativeTime(next, view.now)}</span>` : ''}
-                              </td>
-                              <td data-label="Attempts" class="num">${row.attempts}</td>
-                              <td data-label="Last answer" class="description">${row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : '—')}</td>
-                              <td data-label="Action">
-                                ${canReplay(row.state) ? replayForm(view, '/ui/admin/deliveries/replay', { tenantId: tenant.id, id: row.id }, 'Replay', true) : ''}
-                              </td>
-                            </tr>`;
-                          })}
-                        </tbody>
-                      </table>
-                    </div>`
-              }
-              <nav class="pager" aria-label="Delivery pages">
-                <p class="pager-status">
-                  ${list.totalCount === 0 ? '' : `Showing ${list.offset + 1}–${list.offset + list.items.length} of ${formatPoints(list.totalCount)}`}
-                </p>
-                <div class="pager-links">
-                  ${list.offset > 0 ? html`<a class="button" rel="prev" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: Math.max(0, list.offset - list.count) })}">← Newer</a>` : ''}
-                  ${list.offset + list.count < list.totalCount ? html`<a class="button" rel="next" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: list.offset + list.count })}">Older →</a>` : ''}
-                </div>
+            <div class="panel-head">
+              <h2 id="deliveries-title">${tenant.name}</h2>
+              <nav class="segmented" aria-label="Delivery state">
+                ${states.map(
+                  (state) =>
+                    html`<a href="${deliveriesUrl({ tenantId: tenant.id, state })}" ${state === view.state ? html`aria-current="true"` : ''}>${state ?? 'All'}</a>`,
+                )}
               </nav>
-            </section>`
+              ${replayForm(view, '/ui/admin/deliveries/replay-failed', { tenantId: tenant.id }, 'Replay all failed', false)}
+            </div>
+            ${
+              list.items.length === 0
+                ? html`<p class="empty">No deliveries${view.state ? ` in state ${view.state}` : ''}.</p>`
+                : html`<div class="table-wrap">
+                  <table class="history">
+                    <thead>
+                      <tr>
+                        <th scope="col">Created</th>
+                        <th scope="col">Contact</th>
+                        <th scope="col" class="num">Points</th>
+                        <th scope="col">Source</th>
+                        <th scope="col">State</th>
+                        <th scope="col" class="num">Attempts</th>
+                        <th scope="col">Last answer</th>
+                        <th scope="col"><span class="visually-hidden">Action</span></th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${list.items.map((row) => {
+                        const next = row.nextAttemptAt ? new Date(row.nextAttemptAt) : null;
+                        return html`<tr data-delivery-id="${row.id}">
+                          <td data-label="Created">${formatDateTime(new Date(row.createdAt))}</td>
+                          <td data-label="Contact"><code>${row.contactId}</code></td>
+                          <td data-label="Points" class="num">${formatSignedPoints(row.amount)}</td>
+                          <td data-label="Source">${row.source}</td>
+                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${row.state}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted">next ${relativeTime(next, view.now)}</span>` : ''}</td>
+                          <td data-label="Attempts" class="num">${row.attempts}</td>
+                          <td data-label="Last answer" class="description">${row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : '—')}</td>
+                          <td data-label="Action">${canReplay(row.state) ? replayForm(view, '/ui/admin/deliveries/replay', { tenantId: tenant.id, id: row.id }, 'Replay', true) : ''}</td>
+                        </tr>`;
+                      })}
+                    </tbody>
+                  </table>
+                </div>`
+            }
+            <nav class="pager" aria-label="Delivery pages">
+              <p class="pager-status">${list.totalCount === 0 ? '' : `Showing ${list.offset + 1}–${list.offset + list.items.length} of ${formatPoints(list.totalCount)}`}</p>
+              <div class="pager-links">
+                ${list.offset > 0 ? html`<a class="button" rel="prev" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: Math.max(0, list.offset - list.count) })}">← Newer</a>` : ''}
+                ${list.offset + list.count < list.totalCount ? html`<a class="button" rel="next" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: list.offset + list.count })}">Older →</a>` : ''}
+              </div>
+            </nav>
+          </section>`
           : html`<p class="empty">Choose a tenant to see its deliveries.</p>`
       }`,
   );

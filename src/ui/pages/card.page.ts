@@ -40,17 +40,9 @@ function searchForm(value: string, problem: ShownProblem | null | undefined, pro
     <div class="field">
       <label for="contactId">Contact id</label>
       <div class="search-row">
-        <input
-          id="contactId"
-          name="contactId"
-          value="${value}"
-          required
-          spellcheck="false"
-          autocomplete="off"
-          placeholder="e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6"
-          aria-describedby="contactId-hint${problem ? ' search-error' : ''}"
-          ${problem ? html`aria-invalid="true"` : ''}
-        />
+        <input id="contactId" name="contactId" value="${value}" required spellcheck="false" autocomplete="off"
+          placeholder="e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6" aria-describedby="contactId-hint${problem ? ' search-error' : ''}"
+          ${problem ? html`aria-invalid="true"` : ''} />
         <button type="submit" class="button button-primary">Open card</button>
       </div>
       <p class="${prominent ? 'hint' : 'visually-hidden'}" id="contactId-hint">The Engage contact id (a uuid), as shown on the contact in Engage.</p>
@@ -73,30 +65,19 @@ export function searchPage(input: { user: SignedInUser; csrfToken: string; value
 function accountTile(card: ContactCard, account: CardAccount, selected: boolean): SafeHtml {
   const expires = account.balanceExpires;
   return html`<li>
-    <a
-      class="${selected ? 'account-tile is-selected' : 'account-tile'}"
-      href="${cardUrl(card.contactId, { definition: account.definitionId })}"
-      ${selected ? html`aria-current="true"` : ''}
-      data-definition-id="${account.definitionId}"
-    >
+    <a class="${selected ? 'account-tile is-selected' : 'account-tile'}" href="${cardUrl(card.contactId, { definition: account.definitionId })}"
+      ${selected ? html`aria-current="true"` : ''} data-definition-id="${account.definitionId}">
       <span class="account-tile-name">${account.definitionName}</span>
-      <span class="account-tile-balance" data-testid="balance"
-        ><span class="figure">${formatPoints(account.balance)}</span> <span class="unit">points</span></span
-      >
+      <span class="account-tile-balance" data-testid="balance"><span class="figure">${formatPoints(account.balance)}</span> <span class="unit">points</span></span>
       <dl class="account-tile-facts">
-        <div>
-          <dt>Pending</dt>
-          <dd data-testid="pending">${formatPoints(account.pendingPoints)}</dd>
-        </div>
+        <div><dt>Pending</dt><dd data-testid="pending">${formatPoints(account.pendingPoints)}</dd></div>
         <div>
           <dt>Next expiry</dt>
-          <dd data-testid="expiry">
-            ${
-              expires
-                ? html`${time(expires, formatDate(expires), 'date')} <span class="muted">(${relativeTime(expires, card.readAt)})</span>`
-                : html`<span class="muted">None</span>`
-            }
-          </dd>
+          <dd data-testid="expiry">${
+            expires
+              ? html`${time(expires, formatDate(expires), 'date')} <span class="muted">(${relativeTime(expires, card.readAt)})</span>`
+              : html`<span class="muted">None</span>`
+          }</dd>
         </div>
       </dl>
     </a>
@@ -160,37 +141,32 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
       history.items.length === 0
         ? html`<p class="empty">${empty[history.filter]}</p>`
         : html`<div class="table-wrap">
-            <table class="history">
-              <caption class="visually-hidden">
-                Point transactions of ${account.definitionName}, newest first
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Date</th>
-                  <th scope="col">Description</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Valid</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">Points</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${history.items.map(
-                  (entry) =>
-                    html`<tr>
-                      <td data-label="Date" class="nowrap">${time(entry.transactionDate)}</td>
-                      <td data-label="Description" class="description">${entry.description}</td>
-                      <td data-label="Source">${entry.source}</td>
-                      <td data-label="Valid" class="validity">${validity(entry, card.readAt)}</td>
-                      <td data-label="Status">${entryStatus(entry, card.readAt)}</td>
-                      <td data-label="Points" class="${entry.amount < 0 ? 'num points-negative' : 'num points-positive'}">
-                        ${formatSignedPoints(entry.amount)}
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`
+          <table class="history">
+            <caption class="visually-hidden">Point transactions of ${account.definitionName}, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Date</th>
+                <th scope="col">Description</th>
+                <th scope="col">Source</th>
+                <th scope="col">Valid</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">Points</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${history.items.map(
+                (entry) => html`<tr>
+                  <td data-label="Date" class="nowrap">${time(entry.transactionDate)}</td>
+                  <td data-label="Description" class="description">${entry.description}</td>
+                  <td data-label="Source">${entry.source}</td>
+                  <td data-label="Valid" class="validity">${validity(entry, card.readAt)}</td>
+                  <td data-label="Status">${entryStatus(entry, card.readAt)}</td>
+                  <td data-label="Points" class="${entry.amount < 0 ? 'num points-negative' : 'num points-positive'}">${formatSignedPoints(entry.amount)}</td>
+                </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>`
     }
     ${pager(history, view)}
   </section>`;
@@ -221,29 +197,21 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
       history.items.length === 0
         ? html`<p class="empty">The point master has no history for this contact.</p>`
         : html`<div class="table-wrap">
-            <table class="history">
-              <caption class="visually-hidden">
-                The point master's points log, newest first
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Date</th>
-                  <th scope="col">Description</th>
-                  <th scope="col" class="num">Points</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${history.items.map((line) => {
-                  const at = new Date(line.transactionDate);
-                  return html`<tr>
-                    <td data-label="Date" class="nowrap">${time(at)}</td>
-                    <td data-label="Description" class="description">${line.description}</td>
-                    <td data-label="Points" class="${line.amount < 0 ? 'num points-negative' : 'num points-positive'}">${formatSignedPoints(line.amount)}</td>
-                  </tr>`;
-                })}
-              </tbody>
-            </table>
-          </div>`
+          <table class="history">
+            <caption class="visually-hidden">The point master's points log, newest first</caption>
+            <thead><tr><th scope="col">Date</th><th scope="col">Description</th><th scope="col" class="num">Points</th></tr></thead>
+            <tbody>
+              ${history.items.map((line) => {
+                const at = new Date(line.transactionDate);
+                return html`<tr>
+                  <td data-label="Date" class="nowrap">${time(at)}</td>
+                  <td data-label="Description" class="description">${line.description}</td>
+                  <td data-label="Points" class="${line.amount < 0 ? 'num points-negative' : 'num points-positive'}">${formatSignedPoints(line.amount)}</td>
+                </tr>`;
+              })}
+            </tbody>
+          </table>
+        </div>`
     }
     ${pager(history, at)}
   </section>`;
@@ -260,9 +228,7 @@ function adjustmentItem(item: CardAdjustment, now: Date): SafeHtml {
     </div>
     <p class="adjustment-description">${item.description}</p>
     <p class="adjustment-status"><span class="pill pill-${status.tone}" data-testid="adjustment-state">${status.label}</span> <span>${who}</span></p>
-    <p class="adjustment-help">
-      ${status.help}${item.deliveryState === 'Retrying' && item.lastError ? html`<span class="muted"> Last answer: ${item.lastError}</span>` : ''}
-    </p>
+    <p class="adjustment-help">${status.help}${item.deliveryState === 'Retrying' && item.lastError ? html`<span class="muted"> Last answer: ${item.lastError}</span>` : ''}</p>
   </li>`;
 }
 
@@ -274,10 +240,8 @@ export function adjustmentsList(input: { contactId: string; readAt: Date; adjust
     ${
       items.length === 0
         ? html`<p class="empty">No points given or removed for this contact yet.</p>`
-        : html`<ul class="adjustments">
-              ${items.map((item) => adjustmentItem(item, input.readAt))}
-            </ul>
-            ${totalCount > items.length ? html`<p class="hint">The latest ${items.length} of ${formatPoints(totalCount)}.</p>` : ''}`
+        : html`<ul class="adjustments">${items.map((item) => adjustmentItem(item, input.readAt))}</ul>
+          ${totalCount > items.length ? html`<p class="hint">The latest ${items.length} of ${formatPoints(totalCount)}.</p>` : ''}`
     }
   </div>`;
 }
@@ -299,63 +263,44 @@ function adjustmentForm(card: ContactCard, csrfToken: string, selectedDefinition
     : card.definitions.length === 0
       ? html`<p class="empty">There are no point definitions yet, so there is nothing to give points in.</p>`
       : html`<form method="post" action="/ui/contacts/${card.contactId}/adjustments" class="form" data-adjustment-form novalidate>
-          <input type="hidden" name="_csrf" value="${csrfToken}" />
-          <div class="field">
-            <label for="definitionId">Point definition</label>
-            <select id="definitionId" name="definitionId" ${invalid('definitionId')}>
-              ${card.definitions.map((d) => html`<option value="${d.id}" ${String(d.id) === definition ? html`selected` : ''}>${d.name}</option>`)}
-            </select>
-          </div>
-          <fieldset class="field choice">
-            <legend>Change</legend>
-            <label class="choice-option"><input type="radio" name="direction" value="give" ${direction === 'give' ? html`checked` : ''} /> Give points</label>
-            <label class="choice-option"
-              ><input type="radio" name="direction" value="remove" ${direction === 'remove' ? html`checked` : ''} /> Remove points</label
-            >
-          </fieldset>
-          <div class="field">
-            <label for="amount">Amount</label>
-            <input
-              id="amount"
-              name="amount"
-              inputmode="numeric"
-              autocomplete="off"
-              value="${values.amount ?? ''}"
-              aria-describedby="amount-hint"
-              ${invalid('amount')}
-            />
-            <p class="hint" id="amount-hint">Whole points, for example 250.</p>
-          </div>
-          <div class="field">
-            <label for="description">Reason</label>
-            <input
-              id="description"
-              name="description"
-              maxlength="1000"
-              value="${values.description ?? ''}"
-              aria-describedby="description-hint"
-              ${invalid('description')}
-            />
-            <p class="hint" id="description-hint">Shown in the customer's history, e.g. "Birthday gift" or "Complaint 4411: late delivery".</p>
-          </div>
-          <div data-adjustment-feedback>
-            ${problemBox(state.problem, 'adjustment-error')}
-            ${
-              state.sentId
-                ? html`<div class="alert alert-success" role="status" tabindex="-1" id="adjustment-sent">
+            <input type="hidden" name="_csrf" value="${csrfToken}" />
+            <div class="field">
+              <label for="definitionId">Point definition</label>
+              <select id="definitionId" name="definitionId" ${invalid('definitionId')}>
+                ${card.definitions.map((d) => html`<option value="${d.id}" ${String(d.id) === definition ? html`selected` : ''}>${d.name}</option>`)}
+              </select>
+            </div>
+            <fieldset class="field choice">
+              <legend>Change</legend>
+              <label class="choice-option"><input type="radio" name="direction" value="give" ${direction === 'give' ? html`checked` : ''} /> Give points</label>
+              <label class="choice-option"><input type="radio" name="direction" value="remove" ${direction === 'remove' ? html`checked` : ''} /> Remove points</label>
+            </fieldset>
+            <div class="field">
+              <label for="amount">Amount</label>
+              <input id="amount" name="amount" inputmode="numeric" autocomplete="off" value="${values.amount ?? ''}" aria-describedby="amount-hint" ${invalid('amount')} />
+              <p class="hint" id="amount-hint">Whole points, for example 250.</p>
+            </div>
+            <div class="field">
+              <label for="description">Reason</label>
+              <input id="description" name="description" maxlength="1000" value="${values.description ?? ''}" aria-describedby="description-hint" ${invalid('description')} />
+              <p class="hint" id="description-hint">Shown in the customer's history, e.g. "Birthday gift" or "Complaint 4411: late delivery".</p>
+            </div>
+            <div data-adjustment-feedback>
+              ${problemBox(state.problem, 'adjustment-error')}
+              ${
+                state.sentId
+                  ? html`<div class="alert alert-success" role="status" tabindex="-1" id="adjustment-sent">
                     <p class="alert-title">Sent to the point master</p>
                     <p>The balance changes when the master next syncs. Follow its state below.</p>
                   </div>`
-                : ''
-            }
-          </div>
-          <button type="submit" class="button button-primary button-block">Send to point master</button>
-        </form>`;
+                  : ''
+              }
+            </div>
+            <button type="submit" class="button button-primary button-block">Send to point master</button>
+          </form>`;
   return html`<section class="panel" aria-labelledby="adjust-title" id="adjust">
     <h2 id="adjust-title">Give or remove points</h2>
-    <p class="hint lead">
-      Points are not changed here directly: the change goes to the point master, and the balance on this card changes when the master next syncs.
-    </p>
+    <p class="hint lead">Points are not changed here directly: the change goes to the point master, and the balance on this card changes when the master next syncs.</p>
     ${body}
   </section>`;
 }
@@ -368,41 +313,39 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
   return page(
     { title: `Contact ${card.contactId}`, ...chromeFor(input.user, input.csrfToken) },
     html`${searchForm(card.contactId, null, false)}
-      <section class="card-head">
-        <div>
-          <p class="eyebrow">Contact</p>
-          <h1 class="contact-id" data-testid="contact-id">${card.contactId}</h1>
-        </div>
-        <p class="card-meta">
-          <span class="pill pill-neutral">${modeLabel}</span>
-          <span class="muted">Read ${time(card.readAt)}</span>
-        </p>
-      </section>
-      <div class="card-layout">
-        <div class="card-main">
-          <section aria-labelledby="accounts-title">
-            <h2 id="accounts-title" class="visually-hidden">Point accounts</h2>
-            ${
-              card.accounts.length === 0
-                ? html`<div class="panel empty">
-                    <p><strong>No points yet.</strong> This contact has no point account in ${input.user.tenant.name}.</p>
-                    <p class="muted">An account appears when the point master first sends points for the contact. Check the contact id if you expected one.</p>
-                  </div>`
-                : html`<ul class="account-tiles">
-                    ${card.accounts.map((account) => accountTile(card, account, account === selected))}
-                  </ul>`
-            }
-          </section>
-          ${history?.kind === 'ledger' && selected ? ledgerSection(card, history, selected) : ''}
-          ${history && history.kind !== 'ledger' ? pointsLogSection(card, history) : ''}
-        </div>
-        <aside class="card-aside" aria-label="Adjustments">
-          ${adjustmentForm(card, input.csrfToken, selected?.definitionId, input.form ?? {})}
-          <section class="panel" aria-labelledby="sent-title" id="adjustments">
-            <h2 id="sent-title">Adjustments sent</h2>
-            <div aria-live="polite">${adjustmentsList(card)}</div>
-          </section>
-        </aside>
-      </div>`,
+    <section class="card-head">
+      <div>
+        <p class="eyebrow">Contact</p>
+        <h1 class="contact-id" data-testid="contact-id">${card.contactId}</h1>
+      </div>
+      <p class="card-meta">
+        <span class="pill pill-neutral">${modeLabel}</span>
+        <span class="muted">Read ${time(card.readAt)}</span>
+      </p>
+    </section>
+    <div class="card-layout">
+      <div class="card-main">
+        <section aria-labelledby="accounts-title">
+          <h2 id="accounts-title" class="visually-hidden">Point accounts</h2>
+          ${
+            card.accounts.length === 0
+              ? html`<div class="panel empty">
+                <p><strong>No points yet.</strong> This contact has no point account in ${input.user.tenant.name}.</p>
+                <p class="muted">An account appears when the point master first sends points for the contact. Check the contact id if you expected one.</p>
+              </div>`
+              : html`<ul class="account-tiles">${card.accounts.map((account) => accountTile(card, account, account === selected))}</ul>`
+          }
+        </section>
+        ${history?.kind === 'ledger' && selected ? ledgerSection(card, history, selected) : ''}
+        ${history && history.kind !== 'ledger' ? pointsLogSection(card, history) : ''}
+      </div>
+      <aside class="card-aside" aria-label="Adjustments">
+        ${adjustmentForm(card, input.csrfToken, selected?.definitionId, input.form ?? {})}
+        <section class="panel" aria-labelledby="sent-title" id="adjustments">
+          <h2 id="sent-title">Adjustments sent</h2>
+          <div aria-live="polite">${adjustmentsList(card)}</div>
+        </section>
+      </aside>
+    </div>`,
   );
 }

@@ -14,52 +14,51 @@ export interface PageChrome {
 
 const brand = html`<a class="brand" href="/ui"
   ><svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
-    <rect width="32" height="32" rx="8" />
-    <path d="M9 21.5 16 8l7 13.5h-4.2L16 15.6l-2.8 5.9z" /></svg
+    <rect width="32" height="32" rx="8" /><path d="M9 21.5 16 8l7 13.5h-4.2L16 15.6l-2.8 5.9z" /></svg
   ><span class="brand-name">Engage <span>Points</span></span></a
 >`;
 
 export function page(chrome: PageChrome, body: SafeHtml): string {
   const { account, nav } = chrome;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex" />
-        <title>${chrome.title} · Engage Points</title>
-        <link rel="icon" href="${ASSETS}/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href="${ASSETS}/card.css" />
-        <script src="${ASSETS}/card.js" defer></script>
-      </head>
-      <body>
-        <a class="skip-link" href="#main">Skip to content</a>
-        <header class="topbar">
-          <div class="topbar-inner">
-            ${brand}
-            ${
-              nav && nav.length > 0
-                ? html`<nav class="topnav" aria-label="Main">
-                    ${nav.map((item) => html`<a href="${item.href}" ${item.current ? html`aria-current="page"` : ''}>${item.label}</a>`)}
-                  </nav>`
-                : ''
-            }
-            ${
-              account
-                ? html`<div class="account">
-                    <span class="account-who"><span class="account-name">${account.name}</span><span class="account-detail">${account.detail}</span></span>
-                    <form method="post" action="${account.logoutAction}">
-                      <input type="hidden" name="_csrf" value="${account.csrfToken}" />
-                      <button type="submit" class="button button-quiet">Sign out</button>
-                    </form>
-                  </div>`
-                : ''
-            }
-          </div>
-        </header>
-        <main id="main" class="${chrome.narrow ? 'container container-narrow' : 'container'}" tabindex="-1">${body}</main>
-      </body>
-    </html>`.toString();
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <meta name="robots" content="noindex" />
+    <title>${chrome.title} · Engage Points</title>
+    <link rel="icon" href="${ASSETS}/favicon.svg" type="image/svg+xml" />
+    <link rel="stylesheet" href="${ASSETS}/card.css" />
+    <script src="${ASSETS}/card.js" defer></script>
+  </head>
+  <body>
+    <a class="skip-link" href="#main">Skip to content</a>
+    <header class="topbar">
+      <div class="topbar-inner">
+        ${brand}
+        ${
+          nav && nav.length > 0
+            ? html`<nav class="topnav" aria-label="Main">
+              ${nav.map((item) => html`<a href="${item.href}" ${item.current ? html`aria-current="page"` : ''}>${item.label}</a>`)}
+            </nav>`
+            : ''
+        }
+        ${
+          account
+            ? html`<div class="account">
+              <span class="account-who"><span class="account-name">${account.name}</span><span class="account-detail">${account.detail}</span></span>
+              <form method="post" action="${account.logoutAction}">
+                <input type="hidden" name="_csrf" value="${account.csrfToken}" />
+                <button type="submit" class="button button-quiet">Sign out</button>
+              </form>
+            </div>`
+            : ''
+        }
+      </div>
+    </header>
+    <main id="main" class="${chrome.narrow ? 'container container-narrow' : 'container'}" tabindex="-1">${body}</main>
+  </body>
+</html>`.toString();
 }
 
 /** Problem details as the page shows them: the title, the detail, and one line per field error. */
@@ -74,13 +73,7 @@ export function problemBox(problem: ShownProblem | null | undefined, id = 'form-
   return html`<div class="alert alert-error" role="alert" id="${id}" tabindex="-1">
     <p class="alert-title">${problem.title}</p>
     <p>${problem.detail}</p>
-    ${
-      problem.errors && problem.errors.length > 0
-        ? html`<ul>
-            ${problem.errors.map((e) => html`<li><strong>${e.path}</strong>: ${e.message}</li>`)}
-          </ul>`
-        : ''
-    }
+    ${problem.errors && problem.errors.length > 0 ? html`<ul>${problem.errors.map((e) => html`<li><strong>${e.path}</strong>: ${e.message}</li>`)}</ul>` : ''}
   </div>`;
 }
 
