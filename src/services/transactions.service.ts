@@ -7,12 +7,12 @@ import { checkTransactionRows, planTransactions, referencedIds } from '../domain
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { tenantChangedMeanwhile } from './guards.ts';
+import { ensurePointSystemActive, tenantChangedMeanwhile } from './guards.ts';
 import type { QueueBatch } from './queueing.ts';
 
 /** Engage answers both cases with the same title. */
 function ensureNewPointSystem(tenant: TenantRecord): void {
-  if (!tenant.pointSystemActive) throw new AppError('point_system_inactive', `The point system of tenant ${tenant.name} is switched off`);
+  ensurePointSystemActive(tenant);
   if (tenant.mode !== 'all-transaction') {
     throw new AppError('point_system_inactive', `Tenant ${tenant.name} is in ${tenant.mode} mode; transactions are accepted only in all-transaction mode`);
   }
