@@ -8,7 +8,7 @@ export interface CliCommand {
   run(services: Services, options: CliOptions): Promise<unknown>;
 }
 
-/** A command that needs no database (tools for the point master's side); runs without DATABASE_URL. */
+/** A command that needs no database (tools for the point master's side); runs without the service's environment. */
 export interface OfflineCliCommand {
   usage: string;
   offline: true;
