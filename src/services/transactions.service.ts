@@ -3,7 +3,7 @@ import type { TransactionFilter, TransactionsAccepted } from '../contracts/trans
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { CLAIM_LEASE_MS, existingKeyOutcome, IDEMPOTENCY_TTL_MS, requestFingerprint } from '../domain/idempotency.ts';
-import { checkTransactionRows, planTransactions, referencedIds } from '../domain/ledger.ts';
+import { checkTransactionRows, echoRow, planTransactions, referencedIds } from '../domain/ledger.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -89,8 +89,11 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
       });
       if (!claim.claimed) {
         switch (existingKeyOutcome(claim, requestHash)) {
-          case 'replay':
-            return { answer: claim.response as TransactionsAccepted, replayed: true };
+          case 'replay': {
+            // An answer stored before refused rows were echoed field by field may still hold nulls: echoed again, it fits the model.
+            const stored = claim.response as TransactionsAccepted;
+            return { answer: { ...stored, notAccepted: stored.notAccepted.map(echoRow) }, replayed: true };
+          }
           case 'different-body':
             throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with a different body in the last 24 hours');
           case 'in-flight':

@@ -11,7 +11,7 @@ import {
 import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import type { TransactionsService } from '../../services/transactions.service.ts';
 import { tooManyItemsGuard } from './balances.routes.ts';
-import { API, pageLinks } from './links.ts';
+import { API, link, pageLinks } from './links.ts';
 
 const tags = ['point-accounts'];
 
@@ -24,11 +24,12 @@ const toPointTransaction = (entry: LedgerEntryRecord) => ({
   description: entry.description,
   transactionDate: entry.transactionDate.toISOString(),
   validFrom: entry.validFrom.toISOString(),
-  validTo: entry.validTo?.toISOString() ?? null,
+  // Left out rather than null: Engage's models make every field optional and none nullable.
+  validTo: entry.validTo?.toISOString(),
   createdOn: entry.createdOn.toISOString(),
   modifiedOn: entry.modifiedOn.toISOString(),
-  // Engage links purchase-generated points to a receipt line; the follower never generates points from purchases.
-  retailTransactionLineItemId: null,
+  // retailTransactionLineItemId stays absent: Engage links purchase-generated points to a receipt line, and the follower never generates points from purchases.
+  links: [link('self', `${API}/point-accounts/transactions/${entry.id}`), link('account', `${API}/point-accounts/${entry.accountId}`)],
 });
 
 export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService; maxBatchItems: number }> = async (
