@@ -124,9 +124,8 @@ export const transactionListQuery = paging
     definitionId: z.coerce.number().pipe(definitionId).optional(),
     filter: transactionFilter.default('All'),
   })
-  .refine(
-    (q) =>
-      (q.accountId !== undefined) !== (q.contactId !== undefined && q.definitionId !== undefined) &&
-      (q.contactId === undefined) === (q.definitionId === undefined),
-    { message: 'give either accountId, or contactId and definitionId', path: ['accountId'] },
-  );
+  // As Engage documents it: given accountId, contactId and definitionId are ignored (they are still checked for form).
+  .refine((q) => q.accountId !== undefined || (q.contactId !== undefined && q.definitionId !== undefined), {
+    message: 'give accountId, or contactId and definitionId',
+    path: ['accountId'],
+  });

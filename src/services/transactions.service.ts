@@ -110,8 +110,8 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
     },
 
     /** An account's entries, newest first; Active and Pending as at the time of the request. */
-    async list(tenant: TenantRecord, account: AccountSelector | null, filter: TransactionFilter, page: { offset: number; count: number }) {
-      const id = account && (await db.pointAccounts.findId(tenant.id, account));
+    async list(tenant: TenantRecord, account: AccountSelector, filter: TransactionFilter, page: { offset: number; count: number }) {
+      const id = await db.pointAccounts.findId(tenant.id, account);
       if (!id) throw notFound('Point account');
       return db.ledger.listEntries(tenant.id, id, filter, page, clock.now());
     },

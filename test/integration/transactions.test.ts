@@ -372,10 +372,24 @@ describe('GET /api/v2/point-accounts/transactions', () => {
 
   it('answers 400 unless given accountId or contactId with definitionId', async () => {
     const tenant = await allTransaction();
-    for (const query of ['', `contactId=${randomUUID()}`, `accountId=1&contactId=${randomUUID()}&definitionId=1`, 'accountId=1&filter=Expired']) {
+    for (const query of ['', `contactId=${randomUUID()}`, 'definitionId=1', 'accountId=1&filter=Expired']) {
       const response = await get(tenant, `/api/v2/point-accounts/transactions?${query}`);
       expect(response.statusCode, query).toBe(400);
     }
+  });
+
+  it('lets accountId win over contactId and definitionId, as Engage documents', async () => {
+    const tenant = await allTransaction({ definitions: [1, 2] });
+    const [contact, other] = [randomUUID(), randomUUID()];
+    await postAndWait(tenant, [row(contact, 7), row(other, 9, { definitionId: 2 })]);
+    const account = await accountOf(tenant, contact);
+    const response = await get(tenant, `/api/v2/point-accounts/transactions?accountId=${account.id}&contactId=${other}&definitionId=2`);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().items).toEqual([expect.objectContaining({ accountId: account.id, amount: 7 })]);
+    expect(response.json().links[0].href).toBe(`/api/v2/point-accounts/transactions?accountId=${account.id}&filter=All&offset=0&count=100`);
+    // The ignored pair need not name an account at all.
+    const unknownPair = await get(tenant, `/api/v2/point-accounts/transactions?accountId=${account.id}&contactId=${randomUUID()}&definitionId=99`);
+    expect(unknownPair.json().totalCount).toBe(1);
   });
 
   it("answers 404 for another tenant's account, transaction and batch, and for unknown ones", async () => {

@@ -72,19 +72,17 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
     },
     async (request) => {
       const { accountId, contactId, definitionId, filter, offset, count } = request.query;
-      const account = accountId !== undefined ? { accountId } : contactId !== undefined && definitionId !== undefined ? { contactId, definitionId } : null;
+      // accountId wins over contactId+definitionId, as Engage documents; the query schema guarantees one or the other.
+      const account = accountId !== undefined ? { accountId } : { contactId: contactId!, definitionId: definitionId! };
       const page = await transactions.list(request.tenant, account, filter, { offset, count });
-      const filters: Record<string, string> = Object.fromEntries(
-        Object.entries({ accountId, contactId, definitionId, filter })
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => [k, String(v)]),
-      );
+      const filters: Record<string, string> =
+        'accountId' in account ? { accountId: String(account.accountId) } : { contactId: account.contactId, definitionId: String(account.definitionId) };
       return {
         items: page.items.map(toPointTransaction),
         totalCount: page.totalCount,
         offset,
         count,
-        links: pageLinks('/point-accounts/transactions', filters, { offset, count }, page.totalCount),
+        links: pageLinks('/point-accounts/transactions', { ...filters, filter }, { offset, count }, page.totalCount),
       };
     },
   );
