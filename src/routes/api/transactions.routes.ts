@@ -32,7 +32,8 @@ const toPointTransaction = (entry: LedgerEntryRecord) => ({
   links: [link('self', `${API}/point-accounts/transactions/${entry.id}`), link('account', `${API}/point-accounts/${entry.accountId}`)],
 });
 
-export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService; maxBatchItems: number }> = async (
+/** The transactions push; served under /api/v2 and /api/v3 (app.ts). */
+export const transactionsPushRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService; maxBatchItems: number }> = async (
   app,
   { transactions, maxBatchItems },
 ) => {
@@ -58,7 +59,10 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
       return reply.code(202).header('location', `${API}/point-accounts/transactions/status/${answer.id}`).send(answer);
     },
   );
+};
 
+/** The ledger's reads (/api/v2 only). */
+export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService }> = async (app, { transactions }) => {
   app.get(
     '/point-accounts/transactions',
     {
