@@ -15,6 +15,7 @@ import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
 import { adjustmentsRoutes } from './routes/api/adjustments.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
+import { contactsRoutes } from './routes/api/contacts.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
@@ -73,6 +74,7 @@ export async function buildApp(runtime: Runtime) {
       await api.register(pointAccountsRoutes, { accounts: services.pointAccounts });
       await api.register(adjustmentsRoutes, { adjustments: services.adjustments });
       await api.register(pointsLogRoutes, { pointsLog: services.pointsLog });
+      await api.register(contactsRoutes, { contactPoints: services.contactPoints });
     }),
     { prefix: '/api/v2' },
   );

@@ -63,6 +63,38 @@ export const pointTransactionToAccountResult = z.looseObject({
   missingContactIds: z.array(z.string()).optional(),
 });
 
+const BONUS_POINT_TRANSACTION_TYPES = [
+  'Purchase',
+  'Adjustment',
+  'Recruitment',
+  'PurchaseReduction',
+  'Return',
+  'BonusCheck',
+  'DueDate',
+  'StartBonus',
+  'BonusPromotion',
+  'BonusPromotionReturn',
+  'FromAutomation',
+  'BonusBalanceAdjustment',
+  'PurchaseWithPoints',
+] as const;
+
+const bonusPointTransaction = z.looseObject({
+  id: z.string().optional(),
+  amount: z.number().optional(),
+  transactionDateTime: z.string().optional(),
+  description: z.string().optional(),
+  type: z.enum(BONUS_POINT_TRANSACTION_TYPES).optional(),
+  automationBonusAdjustmentReason: z.string().optional(),
+});
+
+export const pagedResultOfBonusPointTransactionModel = z.looseObject({
+  items: z.array(bonusPointTransaction).optional(),
+  totalCount: z.number().optional(),
+  offset: z.number().optional(),
+  count: z.number().optional(),
+});
+
 /** The JSON paths of every `null` in a value: Engage's models have none, extension fields included. */
 export function nullPaths(value: unknown, path = '$'): string[] {
   if (value === null) return [path];
@@ -80,4 +112,6 @@ export const MODELS_IN_OPENAPI = {
   PointTransactionList: pointTransactionList,
   PointTransactionsAccepted: pointTransactionToAccountResult,
   PointTransactionToAccount: pointTransactionToAccount,
+  BonusPointTransaction: bonusPointTransaction,
+  PagedResultOfBonusPointTransactionModel: pagedResultOfBonusPointTransactionModel,
 } as const;

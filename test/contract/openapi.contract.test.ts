@@ -54,6 +54,7 @@ const MAY_BE_ABSENT: Record<string, string[]> = {
   PointDefinition: ['description'],
   PointTransaction: ['validTo', 'retailTransactionLineItemId'],
   PointTransactionToAccount: ['contactId', 'amount', 'definitionId', 'timeStamp', 'source', 'description', 'validFrom', 'validTo'],
+  BonusPointTransaction: ['id', 'type', 'automationBonusAdjustmentReason'],
 };
 
 describe('the OpenAPI document against Engage v2 models', () => {
