@@ -81,7 +81,7 @@ function createServices(clients: Clients, db: Database) {
     pointAccounts: pointAccountsService({ db, clock }),
     adjustments,
     pointsLog,
-    contactPoints: contactPointsService({ db, pointsLog }),
+    contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
     cards: contactCardService({ db, clock, adjustments, pointsLog }),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BONUS_POINT_TYPES } from '../domain/bonus-points.ts';
-import { contactId, paging } from './common.ts';
+import { contactId, paging, points, storableText } from './common.ts';
 
 /** Engage's BonusPointTransaction: a line of a contact's point history. Fields without a value are left out. */
 const bonusPointTransaction = z
@@ -25,3 +25,21 @@ export const bonusPointTransactionPage = z
 
 export const contactParams = z.object({ contactId });
 export const bonusPointQuery = paging;
+
+/** Engage's AdjustRewardPoints request. */
+export const rewardPointsBody = z
+  .object({
+    points: points.refine((value) => value !== 0, 'must be a non-zero integer'),
+    description: storableText.trim().min(1).max(1000).optional(),
+    type: storableText.trim().min(1).max(200).optional().describe('Why; sent to the master as the adjustment reason'),
+  })
+  .meta({ id: 'AdjustRewardPoints' });
+export type RewardPointsInput = z.output<typeof rewardPointsBody>;
+
+export const rewardPointsAnswer = z
+  .object({
+    contactId: z.string(),
+    totalRewardPoints: z.int().describe("The account's current balance: unchanged until the master's next sync brings the adjustment back"),
+  })
+  .meta({ id: 'AdjustRewardPointsResult' });
+export type RewardPointsAnswer = z.output<typeof rewardPointsAnswer>;

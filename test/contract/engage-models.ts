@@ -95,6 +95,9 @@ export const pagedResultOfBonusPointTransactionModel = z.looseObject({
   count: z.number().optional(),
 });
 
+/** The answer to AdjustRewardPoints: here both fields are required. */
+export const adjustRewardPointsResult = z.looseObject({ contactId: z.string(), totalRewardPoints: z.number() });
+
 /** The JSON paths of every `null` in a value: Engage's models have none, extension fields included. */
 export function nullPaths(value: unknown, path = '$'): string[] {
   if (value === null) return [path];
@@ -114,4 +117,5 @@ export const MODELS_IN_OPENAPI = {
   PointTransactionToAccount: pointTransactionToAccount,
   BonusPointTransaction: bonusPointTransaction,
   PagedResultOfBonusPointTransactionModel: pagedResultOfBonusPointTransactionModel,
+  AdjustRewardPointsResult: adjustRewardPointsResult,
 } as const;

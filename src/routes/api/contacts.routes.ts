@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { bonusPointQuery, bonusPointTransactionPage, contactParams } from '../../contracts/bonus-points.ts';
+import { bonusPointQuery, bonusPointTransactionPage, contactParams, rewardPointsAnswer, rewardPointsBody } from '../../contracts/bonus-points.ts';
+import { idempotencyHeaders } from '../../contracts/transactions.ts';
 import { problem, problemResponses } from '../../contracts/common.ts';
 import { bonusPointType } from '../../domain/bonus-points.ts';
 import type { ContactPointHistory, ContactPointsService } from '../../services/contact-points.service.ts';
@@ -39,6 +40,29 @@ export const contactsRoutes: FastifyPluginAsyncZod<{ contactPoints: ContactPoint
       const { offset, count } = request.query;
       const history = await contactPoints.history(request.tenant, request.params.contactId, { offset, count });
       return { items: bonusPointTransactions(history), totalCount: history.totalCount, offset, count };
+    },
+  );
+
+  app.post(
+    '/contacts/:contactId/rewardpointtransaction',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'Give or remove reward points: sent to the point master as an adjustment',
+        description:
+          "The balance here does not change: the points become an Automation adjustment on the tenant's default point definition " +
+          '(its lowest definition id unless set), sent to the master through the webhook like every adjustment (see GET /point-accounts/adjustments). ' +
+          "totalRewardPoints is the account's current balance, which the master's next sync updates. type (else description) is the adjustment's reason.",
+        params: contactParams,
+        headers: idempotencyHeaders,
+        body: rewardPointsBody,
+        response: { 200: rewardPointsAnswer, ...problemResponses, 409: problem, 422: problem },
+      },
+    },
+    async (request, reply) => {
+      const { answer, replayed } = await contactPoints.reward(request.tenant, request.params.contactId, request.body, request.headers['idempotency-key']);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return answer;
     },
   );
 };
