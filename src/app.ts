@@ -15,9 +15,10 @@ import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
 import { adjustmentsRoutes } from './routes/api/adjustments.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
+import { contactsRoutes } from './routes/api/contacts.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
-import { transactionsRoutes } from './routes/api/transactions.routes.ts';
+import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
 import { uiRoutes } from './routes/ui/ui.routes.ts';
@@ -51,21 +52,33 @@ export async function buildApp(runtime: Runtime) {
   await app.register(docsPlugin);
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 
+  // The tenant API: API key, rate limit per key (one budget across prefixes), then the routes.
+  type Api = typeof app;
+  const tenantApi = (routes: (api: Api) => Promise<void>) => async (api: Api) => {
+    api.decorateRequest('tenant', null as never);
+    api.addHook('onRequest', tenantAuth(services.admin.tenantForApiKey));
+    if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, runtime.redis, config.limits.ratePerSecond, config.queue.prefix);
+    await routes(api);
+  };
+  const { maxBatchItems } = config.limits;
+  // The pushes and their status endpoints: Engage's newer documentation names /api/v3 for them, so they answer there too, identically.
+  const pushRoutes = async (api: Api) => {
+    await api.register(balancesRoutes, { balances: services.balances, maxBatchItems });
+    await api.register(transactionsPushRoutes, { transactions: services.transactions, maxBatchItems });
+    await api.register(batchStatusRoutes, { balances: services.balances });
+  };
   await app.register(
-    async (api) => {
-      api.decorateRequest('tenant', null as never);
-      api.addHook('onRequest', tenantAuth(services.admin.tenantForApiKey));
-      if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, runtime.redis, config.limits.ratePerSecond, config.queue.prefix);
-      const { maxBatchItems } = config.limits;
-      await api.register(balancesRoutes, { balances: services.balances, maxBatchItems });
-      await api.register(batchStatusRoutes, { balances: services.balances });
-      await api.register(transactionsRoutes, { transactions: services.transactions, maxBatchItems });
+    tenantApi(async (api) => {
+      await pushRoutes(api);
+      await api.register(transactionsRoutes, { transactions: services.transactions });
       await api.register(pointAccountsRoutes, { accounts: services.pointAccounts });
       await api.register(adjustmentsRoutes, { adjustments: services.adjustments });
       await api.register(pointsLogRoutes, { pointsLog: services.pointsLog });
-    },
+      await api.register(contactsRoutes, { contactPoints: services.contactPoints });
+    }),
     { prefix: '/api/v2' },
   );
+  await app.register(tenantApi(pushRoutes), { prefix: '/api/v3' });
 
   await app.register(
     async (admin) => {

@@ -13,6 +13,7 @@ import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';
 import { balancesService } from './services/balances.service.ts';
 import { contactCardService } from './services/contact-card.service.ts';
+import { contactPointsService } from './services/contact-points.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { integrationsService } from './services/integrations.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
@@ -80,6 +81,7 @@ function createServices(clients: Clients, db: Database) {
     pointAccounts: pointAccountsService({ db, clock }),
     adjustments,
     pointsLog,
+    contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
     cards: contactCardService({ db, clock, adjustments, pointsLog }),
   };
 }

@@ -6,6 +6,9 @@ const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).t
 /** `--flag`, `--flag true` or `--flag false` for a boolean setting; undefined when absent. */
 const flag = (value: string | boolean | undefined) => (value === undefined ? undefined : z.enum(['true', 'false']).parse(String(value)) === 'true');
 
+/** `--default-definition-id N` sets it, `none` clears it (null); a value that is not a number fails the schema. */
+const definitionOption = (value: string | boolean | undefined) => (value === undefined ? undefined : value === 'none' ? null : Number(value));
+
 export const tenantCommands: Record<string, CliCommand> = {
   'tenants:create': {
     usage: '--name NAME --mode balance-only|all-transaction [--inactive] [--require-known-contacts]',
@@ -22,11 +25,17 @@ export const tenantCommands: Record<string, CliCommand> = {
   'tenants:list': { usage: '', run: (s) => s.admin.listTenants() },
   'tenants:show': { usage: '--tenant ID', run: (s, o) => s.admin.requireTenant(tenantOf(o)) },
   'tenants:update': {
-    usage: '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false]',
+    usage:
+      '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false] [--default-definition-id N|none]',
     run: (s, o) =>
       s.settings.update(
         tenantOf(o),
-        updateTenantBody.parse({ mode: o.mode, pointSystemActive: flag(o['point-system-active']), requireKnownContacts: flag(o['require-known-contacts']) }),
+        updateTenantBody.parse({
+          mode: o.mode,
+          pointSystemActive: flag(o['point-system-active']),
+          requireKnownContacts: flag(o['require-known-contacts']),
+          defaultDefinitionId: definitionOption(o['default-definition-id']),
+        }),
       ),
   },
   'definitions:create': {

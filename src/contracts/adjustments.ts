@@ -42,9 +42,9 @@ const deliveryFields = {
   eventId: z.uuid().describe('The webhook event id: the same on every retry, so the master can de-duplicate'),
   deliveryState,
   attempts: z.int(),
-  lastError: z.string().nullable(),
-  nextAttemptAt: z.string().nullable(),
-  deliveredAt: z.string().nullable(),
+  lastError: z.string().optional().describe('Absent until an attempt failed'),
+  nextAttemptAt: z.string().optional().describe('Absent when no attempt is due'),
+  deliveredAt: z.string().optional().describe('Absent until delivered'),
 };
 
 export const adjustment = z

@@ -20,15 +20,26 @@ export const updateTenantBody = z
       .describe('Switching carries each balance over: into the ledger as an OpeningBalance entry, or from the ledger as the new balance'),
     pointSystemActive: z.boolean().optional(),
     requireKnownContacts: z.boolean().optional().describe('Accept transactions only for contacts in the contact registry'),
+    defaultDefinitionId: definitionId
+      .nullable()
+      .optional()
+      .describe('The definition POST /api/v2/contacts/{contactId}/rewardpointtransaction adjusts; null: the lowest definition id'),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts',
+    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
 
 export const tenant = z
-  .object({ id: z.uuid(), name: z.string(), mode: tenantMode, pointSystemActive: z.boolean(), requireKnownContacts: z.boolean() })
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    mode: tenantMode,
+    pointSystemActive: z.boolean(),
+    requireKnownContacts: z.boolean(),
+    defaultDefinitionId: z.int().optional().describe('Absent when unset: rewardpointtransaction then adjusts the lowest definition id'),
+  })
   .meta({ id: 'Tenant' });
 
 export const tenantParams = z.object({ tenantId: z.uuid() });

@@ -8,7 +8,7 @@ export const pointAccount = z
     definitionId: z.number().int(),
     balance: z.number().int(),
     pendingPoints: z.number().int(),
-    balanceExpires: z.string().nullable(),
+    balanceExpires: z.string().optional().describe('The earliest validTo among active points; absent when nothing expires (and in balance-only mode)'),
     links,
   })
   .meta({ id: 'PointAccount' });
@@ -25,4 +25,6 @@ export const pointAccountList = z
 
 export const pointAccountQuery = paging.extend({ contactId });
 
-export const pointDefinition = z.object({ id: z.int(), name: z.string(), description: z.string().nullable(), links }).meta({ id: 'PointDefinition' });
+export const pointDefinition = z
+  .object({ id: z.int(), name: z.string(), description: z.string().optional().describe('Absent when the definition has none'), links })
+  .meta({ id: 'PointDefinition' });

@@ -47,10 +47,31 @@ export interface StoredTransaction {
   validTo: string | null;
 }
 
+/**
+ * Engage's PointTransactionToAccount: a refused row as echoed in notAccepted.
+ * Only fields whose sent value fits these types are echoed (see domain/ledger.ts
+ * echoRow); the error message still names the others.
+ */
+const echoedTransactionRow = z
+  .object({
+    contactId: z.string().optional(),
+    amount: z.number().optional(),
+    definitionId: z.number().optional(),
+    timeStamp: z.string().optional(),
+    source: z.string().optional(),
+    description: z.string().optional(),
+    validFrom: z.string().optional(),
+    validTo: z.string().optional(),
+  })
+  .meta({ id: 'PointTransactionToAccount' });
+export type EchoedTransactionRow = z.output<typeof echoedTransactionRow>;
+
 export const transactionsAccepted = z
   .object({
     id: z.uuid().describe('The batch id; its status is at the Location URL'),
-    notAccepted: z.array(z.unknown()).describe('The rejected rows, as sent'),
+    notAccepted: z
+      .array(echoedTransactionRow)
+      .describe('The rejected rows, as sent, with only the fields whose values fit the model (a null or wrongly typed field is left out)'),
     errorMessages: z.array(z.string()).describe('Why each row was rejected, naming its index and field'),
     missingDefinitionIds: z.array(z.int()),
     missingContactIds: z.array(z.string()).describe('Only when the tenant requires known contacts'),
@@ -78,10 +99,14 @@ export const pointTransaction = z
     description: z.string(),
     transactionDate: z.string(),
     validFrom: z.string(),
-    validTo: z.string().nullable(),
+    validTo: z.string().optional().describe('Absent when the points never expire'),
     createdOn: z.string(),
     modifiedOn: z.string(),
-    retailTransactionLineItemId: z.string().nullable(),
+    retailTransactionLineItemId: z
+      .string()
+      .optional()
+      .describe('Engage links purchase-generated points to a receipt line; the follower never generates points from purchases, so it is always absent'),
+    links,
   })
   .meta({ id: 'PointTransaction' });
 
@@ -99,9 +124,8 @@ export const transactionListQuery = paging
     definitionId: z.coerce.number().pipe(definitionId).optional(),
     filter: transactionFilter.default('All'),
   })
-  .refine(
-    (q) =>
-      (q.accountId !== undefined) !== (q.contactId !== undefined && q.definitionId !== undefined) &&
-      (q.contactId === undefined) === (q.definitionId === undefined),
-    { message: 'give either accountId, or contactId and definitionId', path: ['accountId'] },
-  );
+  // As Engage documents it: given accountId, contactId and definitionId are ignored (they are still checked for form).
+  .refine((q) => q.accountId !== undefined || (q.contactId !== undefined && q.definitionId !== undefined), {
+    message: 'give accountId, or contactId and definitionId',
+    path: ['accountId'],
+  });

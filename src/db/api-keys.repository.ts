@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TenantRecord } from '../domain/tenants.ts';
 import type { Db } from './pool.ts';
-import { TENANT_COLUMNS } from './tenants.repository.ts';
+import { TENANT_COLUMNS, tenantRecord } from './tenants.repository.ts';
 
 export interface ApiKeyRecord {
   id: string;
@@ -36,12 +36,12 @@ export function apiKeysRepository(db: Db) {
 
     /** The tenant owning an unrevoked key with this hash. Every API request asks this, so it is one prepared statement. */
     async findTenant(keyHash: string): Promise<TenantRecord | null> {
-      const { rows } = await db.query<TenantRecord>({
+      const { rows } = await db.query<Parameters<typeof tenantRecord>[0]>({
         name: 'tenant-by-key-hash',
         text: `SELECT ${TENANT_COLUMNS} FROM api_key k JOIN tenant t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
         values: [keyHash],
       });
-      return rows[0] ?? null;
+      return rows[0] ? tenantRecord(rows[0]) : null;
     },
   };
 }

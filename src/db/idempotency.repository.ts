@@ -37,11 +37,11 @@ export function idempotencyRepository(db: Db) {
     },
 
     /**
-     * Stores the answer under the key, in the transaction that stores the batch:
+     * Stores the answer under the key, in the transaction that stores what the request did (a batch, an adjustment):
      * either both are committed or neither. False when the claim was taken over
      * meanwhile (the lease ran out), so the caller must roll back.
      */
-    async complete(claim: { tenantId: string; key: string; token: string }, answer: { response: unknown; batchId: string }): Promise<boolean> {
+    async complete(claim: { tenantId: string; key: string; token: string }, answer: { response: unknown; batchId: string | null }): Promise<boolean> {
       const { rowCount } = await db.query(
         `UPDATE idempotency_key SET response = $4::json, batch_id = $5 WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND response IS NULL`,
         [claim.tenantId, claim.key, claim.token, JSON.stringify(answer.response), answer.batchId],

@@ -120,6 +120,23 @@ export function ledgerRepository(db: Db) {
       return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
     },
 
+    /** A contact's entries on all its accounts, newest first, expired and Expiry entries included. */
+    async listContactEntries(
+      tenantId: string,
+      contactId: string,
+      page: { offset: number; count: number },
+    ): Promise<{ items: LedgerEntryRecord[]; totalCount: number }> {
+      const where = 'e.tenant_id = $1 AND e.account_id IN (SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2)';
+      const [items, total] = await Promise.all([
+        db.query<LedgerEntryRecord>(
+          `SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE ${where} ORDER BY e.transaction_date DESC, e.id DESC OFFSET $3 LIMIT $4`,
+          [tenantId, contactId, page.offset, page.count],
+        ),
+        db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry e WHERE ${where}`, [tenantId, contactId]),
+      ]);
+      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
+    },
+
     async findEntry(tenantId: string, id: number): Promise<LedgerEntryRecord | null> {
       const { rows } = await db.query<LedgerEntryRecord>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE e.tenant_id = $1 AND e.id = $2`, [tenantId, id]);
       return rows[0] ?? null;

@@ -4,26 +4,33 @@ import type { TenantRecord } from '../domain/tenants.ts';
 import type { Db } from './pool.ts';
 
 /** A tenant row `t` as a TenantRecord; the mode column holds the enum's mapped names, which are TenantMode's own. */
-export const TENANT_COLUMNS = `t.id, t.name, t.mode::text AS mode, t.point_system_active AS "pointSystemActive", t.require_known_contacts AS "requireKnownContacts"`;
+export const TENANT_COLUMNS = `t.id, t.name, t.mode::text AS mode, t.point_system_active AS "pointSystemActive", t.require_known_contacts AS "requireKnownContacts",
+  t.default_definition_id AS "defaultDefinitionId"`;
+
+type TenantRow = Omit<TenantRecord, 'defaultDefinitionId'> & { defaultDefinitionId: number | null };
+
+/** A row of TENANT_COLUMNS as a TenantRecord: an unset setting is left out rather than null. */
+export const tenantRecord = ({ defaultDefinitionId, ...row }: TenantRow): TenantRecord =>
+  defaultDefinitionId === null ? row : { ...row, defaultDefinitionId };
 
 export function tenantsRepository(db: Db) {
   return {
     async create(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }, now: Date): Promise<TenantRecord> {
-      const { rows } = await db.query<TenantRecord>(
+      const { rows } = await db.query<TenantRow>(
         `INSERT INTO tenant AS t (id, name, mode, point_system_active, require_known_contacts, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${TENANT_COLUMNS}`,
         [randomUUID(), input.name, input.mode, input.pointSystemActive, input.requireKnownContacts, now],
       );
-      return rows[0]!;
+      return tenantRecord(rows[0]!);
     },
 
     async find(id: string): Promise<TenantRecord | null> {
-      const { rows } = await db.query<TenantRecord>(`SELECT ${TENANT_COLUMNS} FROM tenant t WHERE t.id = $1`, [id]);
-      return rows[0] ?? null;
+      const { rows } = await db.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenant t WHERE t.id = $1`, [id]);
+      return rows[0] ? tenantRecord(rows[0]) : null;
     },
 
     async list(): Promise<TenantRecord[]> {
-      return (await db.query<TenantRecord>(`SELECT ${TENANT_COLUMNS} FROM tenant t ORDER BY t.created_at, t.id`)).rows;
+      return (await db.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenant t ORDER BY t.created_at, t.id`)).rows.map(tenantRecord);
     },
 
     async ids(): Promise<string[]> {
@@ -42,14 +49,23 @@ export function tenantsRepository(db: Db) {
     },
 
     async updateSettings(id: string, update: TenantUpdate, now: Date): Promise<TenantRecord> {
-      const { rows } = await db.query<TenantRecord>(
+      const { rows } = await db.query<TenantRow>(
         `UPDATE tenant AS t SET mode = COALESCE($2::tenant_mode, mode), point_system_active = COALESCE($3, point_system_active),
-                                require_known_contacts = COALESCE($4, require_known_contacts), updated_at = $5
+                                require_known_contacts = COALESCE($4, require_known_contacts), updated_at = $5,
+                                default_definition_id = CASE WHEN $6 THEN $7::int ELSE default_definition_id END
           WHERE id = $1
           RETURNING ${TENANT_COLUMNS}`,
-        [id, update.mode ?? null, update.pointSystemActive ?? null, update.requireKnownContacts ?? null, now],
+        [
+          id,
+          update.mode ?? null,
+          update.pointSystemActive ?? null,
+          update.requireKnownContacts ?? null,
+          now,
+          update.defaultDefinitionId !== undefined,
+          update.defaultDefinitionId ?? null,
+        ],
       );
-      return rows[0]!;
+      return tenantRecord(rows[0]!);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
+import { type EchoedTransactionRow, type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
 
 /**
  * The ledger rules of all-transaction mode, without I/O. The SQL in
@@ -139,9 +139,33 @@ export function referencedIds(checks: readonly RowCheck[]): { definitionIds: num
   return { definitionIds: [...definitionIds], contactIds: [...contactIds] };
 }
 
+const ECHOED_TEXT = ['contactId', 'timeStamp', 'source', 'description', 'validFrom', 'validTo'] as const;
+const ECHOED_NUMBERS = ['amount', 'definitionId'] as const;
+
+/**
+ * A refused row as Engage's PointTransactionToAccount can carry it: only the
+ * model's fields, and only those whose value has the model's type. A client
+ * that validates answers would otherwise throw on the 202 (a `null`, a number
+ * sent as a string), after the valid rows of the same request were committed.
+ */
+export function echoRow(row: unknown): EchoedTransactionRow {
+  const echoed: EchoedTransactionRow = {};
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return echoed;
+  const fields = row as Record<string, unknown>;
+  for (const key of ECHOED_TEXT) {
+    const value = fields[key];
+    if (typeof value === 'string') echoed[key] = value;
+  }
+  for (const key of ECHOED_NUMBERS) {
+    const value = fields[key];
+    if (typeof value === 'number') echoed[key] = value;
+  }
+  return echoed;
+}
+
 export interface TransactionsPlan {
   accepted: StoredTransaction[];
-  notAccepted: unknown[];
+  notAccepted: EchoedTransactionRow[];
   errorMessages: string[];
   missingDefinitionIds: number[];
   missingContactIds: string[];
@@ -163,7 +187,7 @@ export function planTransactions(
   const missingContacts = new Set<string>();
   for (const check of checks) {
     if (!check.ok) {
-      plan.notAccepted.push(check.row);
+      plan.notAccepted.push(echoRow(check.row));
       plan.errorMessages.push(...check.messages);
       continue;
     }
@@ -181,7 +205,7 @@ export function planTransactions(
       plan.accepted.push(transaction);
       continue;
     }
-    plan.notAccepted.push(check.row);
+    plan.notAccepted.push(echoRow(check.row));
     plan.errorMessages.push(...messages);
   }
   plan.missingDefinitionIds = [...missingDefinitions];

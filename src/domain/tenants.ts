@@ -7,4 +7,6 @@ export interface TenantRecord {
   mode: TenantMode;
   pointSystemActive: boolean;
   requireKnownContacts: boolean;
+  /** The definition rewardpointtransaction adjusts; absent: the tenant's lowest definition id. */
+  defaultDefinitionId?: number;
 }

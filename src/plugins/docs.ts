@@ -25,6 +25,7 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
       security: [{ apikey: [] }, { bearer: [] }],
       tags: [
         { name: 'point-accounts', description: 'Engage v2 point accounts (tenant API key)' },
+        { name: 'contacts', description: 'Engage v2 contact endpoints for points (tenant API key)' },
         { name: 'admin', description: 'Operator API (Authorization: Bearer ADMIN_TOKEN)' },
         { name: 'ops', description: 'Health and readiness' },
       ],

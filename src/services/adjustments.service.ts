@@ -7,6 +7,8 @@ import { AppError, notFound } from '../errors.ts';
 import { ensurePointSystemActive } from './guards.ts';
 import type { QueueDeliveries } from './queueing.ts';
 
+type AlsoInTransaction = (tx: Database, created: AdjustmentRecord) => Promise<void>;
+
 /**
  * Point adjustments made in Engage. They never change a balance here: each
  * is recorded with its webhook in one transaction and sent to the master,
@@ -20,7 +22,7 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; queueDeli
    * resolves, the webhook will be sent however Redis or the worker fare.
    * Pending when the tenant has a webhook URL, else AwaitingConfiguration.
    */
-  const record = (tenant: TenantRecord, input: AdjustmentInput, now: Date) =>
+  const record = (tenant: TenantRecord, input: AdjustmentInput, now: Date, alsoInTransaction?: AlsoInTransaction) =>
     db.transaction(async (tx): Promise<AdjustmentRecord> => {
       if ((await tx.definitions.known(tenant.id, [input.definitionId])).size === 0) {
         const message = `point definition ${input.definitionId} does not exist for this tenant`;
@@ -31,13 +33,15 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; queueDeli
       await tx.deliveries.insert({ tenantId: tenant.id, adjustmentId: id, state }, now);
       const created = await tx.adjustments.find(tenant.id, id);
       if (!created) throw new Error(`Adjustment ${id} vanished inside its own transaction`);
+      await alsoInTransaction?.(tx, created);
       return created;
     });
 
   return {
-    async create(tenant: TenantRecord, input: AdjustmentInput) {
+    /** `alsoInTransaction` runs in the transaction that records the adjustment (to store an Idempotency-Key answer with it). */
+    async create(tenant: TenantRecord, input: AdjustmentInput, alsoInTransaction?: AlsoInTransaction) {
       ensurePointSystemActive(tenant);
-      const created = await record(tenant, input, clock.now());
+      const created = await record(tenant, input, clock.now(), alsoInTransaction);
       if (created.deliveryState === 'Pending') await queueDeliveries([{ id: created.eventId, attempts: created.attempts }]);
       return created;
     },

@@ -15,7 +15,7 @@ const carryOver: Record<TenantMode, (tx: Database, tenantId: string, now: Date) 
   'balance-only': (tx, tenantId, now) => tx.pointAccounts.snapshotLedgerBalances(tenantId, now),
 };
 
-/** Changing a tenant's mode, point system switch and contact rule; shared by the admin API and the CLI. */
+/** Changing a tenant's mode, point system switch, contact rule and default definition; shared by the admin API and the CLI. */
 export function tenantSettingsService(deps: { db: Database; clock: Clock; log: Logger }) {
   const { db, clock, log } = deps;
   return {
@@ -29,6 +29,11 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
       const { tenant, accountsCarriedOver } = await db.transaction(async (tx) => {
         const current = await tx.tenants.lockSettings(tenantId);
         if (!current) throw notFound(`Tenant ${tenantId}`);
+        const defaultDefinition = update.defaultDefinitionId;
+        if (typeof defaultDefinition === 'number' && (await tx.definitions.known(tenantId, [defaultDefinition])).size === 0) {
+          const message = `point definition ${defaultDefinition} does not exist for this tenant`;
+          throw new AppError('validation', `Unknown defaultDefinitionId: ${message}`, [{ path: 'defaultDefinitionId', message }]);
+        }
         let carried = 0;
         if (update.mode !== undefined && update.mode !== current.mode) {
           const unfinished = await tx.batches.countUnfinished(tenantId);

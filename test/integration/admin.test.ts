@@ -84,8 +84,8 @@ describe('definitions through the tenant API', () => {
     const other = await createTenant(system.app, { definitions: [3] });
     const list = await system.app.inject({ url: '/api/v2/point-accounts/definitions', headers: tenant.headers });
     expect(list.json()).toEqual([
-      { id: 1, name: 'Definition 1', description: null, links: [{ rel: 'self', href: '/api/v2/point-accounts/definitions/1', method: 'GET' }] },
-      { id: 2, name: 'Definition 2', description: null, links: [{ rel: 'self', href: '/api/v2/point-accounts/definitions/2', method: 'GET' }] },
+      { id: 1, name: 'Definition 1', links: [{ rel: 'self', href: '/api/v2/point-accounts/definitions/1', method: 'GET' }] },
+      { id: 2, name: 'Definition 2', links: [{ rel: 'self', href: '/api/v2/point-accounts/definitions/2', method: 'GET' }] },
     ]);
     const paged = await system.app.inject({ url: '/api/v2/point-accounts/definitions?offset=1&count=1', headers: tenant.headers });
     expect(paged.json().map((d: { id: number }) => d.id)).toEqual([2]);

@@ -63,7 +63,6 @@ describe('POST /api/v2/point-accounts/balances', () => {
       definitionId: 1,
       balance: 7,
       pendingPoints: 0,
-      balanceExpires: null,
       links: expect.arrayContaining([{ rel: 'self', href: `/api/v2/point-accounts/${account.id}`, method: 'GET' }]),
     });
 

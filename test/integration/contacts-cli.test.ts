@@ -60,5 +60,7 @@ describe('CLI', () => {
     const updated = await cli('tenants:update', '--tenant', tenant.id, '--mode', 'all-transaction', '--require-known-contacts', 'true');
     expect(updated).toMatchObject({ id: tenant.id, mode: 'all-transaction', pointSystemActive: true, requireKnownContacts: true });
     expect(await cli('tenants:update', '--tenant', tenant.id, '--point-system-active', 'false')).toMatchObject({ pointSystemActive: false });
+    expect(await cli('tenants:update', '--tenant', tenant.id, '--default-definition-id', '1')).toMatchObject({ defaultDefinitionId: 1 });
+    expect(await cli('tenants:update', '--tenant', tenant.id, '--default-definition-id', 'none')).not.toHaveProperty('defaultDefinitionId');
   });
 });

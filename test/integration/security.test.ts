@@ -111,8 +111,9 @@ describe('tenant isolation', () => {
           } else {
             expect([400, 404], context).toContain(asIntruder.statusCode);
           }
-          // Where the id names something of the owner's, the owner sees it and the intruder gets 404, never 403.
-          if (asOwner.statusCode === 200 && params.length > 0) {
+          // Where the id names something of the owner's, the owner sees it and the intruder gets 404, never 403;
+          // a contact's history is a list, which answers the intruder empty (checked above).
+          if (asOwner.statusCode === 200 && params.length > 0 && !Array.isArray(asOwner.json().items)) {
             expect(asIntruder.statusCode, context).toBe(404);
             refused++;
           }

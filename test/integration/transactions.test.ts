@@ -136,6 +136,27 @@ describe('POST /api/v2/point-accounts/transactions', () => {
     expect(body).toMatchObject({ notAccepted: [bad], errorMessages: ['Row [1].validTo: must be after validFrom (2030-03-01T00:00:00.000Z)'] });
   });
 
+  it('echoes a refused row with only the fields whose values fit the model: no null, no wrongly typed value', async () => {
+    const tenant = await allTransaction();
+    const contact = randomUUID();
+    const nullValidTo = row(contact, 0, { validTo: null, validFrom: '2030-01-01T00:00:00Z' });
+    const textAmount = row(contact, 1, { amount: '5', definitionId: '1', extra: 'kept out' });
+    const body = await postAndWait(tenant, [nullValidTo, textAmount, 'not a row', row(contact, 2)]);
+    expect(body.notAccepted).toEqual([
+      { contactId: contact, amount: 0, definitionId: 1, source: 'Purchase', description: 'Gilded gauntlets', validFrom: '2030-01-01T00:00:00Z' },
+      { contactId: contact, source: 'Purchase', description: 'Gilded gauntlets' },
+      {},
+    ]);
+    expect(JSON.stringify(body)).not.toContain('null');
+    expect(body.errorMessages).toEqual([
+      'Row [0].amount: must be a non-zero integer',
+      'Row [1].amount: must be a non-zero integer',
+      'Row [1].definitionId: must be a positive integer',
+      'Row [2]: must be an object',
+    ]);
+    expect((await accountOf(tenant, contact)).balance).toBe(2);
+  });
+
   it('refuses rows with an unknown definitionId and lists the id once in missingDefinitionIds', async () => {
     const tenant = await allTransaction({ definitions: [1, 2] });
     const contact = randomUUID();
@@ -262,7 +283,8 @@ describe('balances derived from the ledger as time passes', () => {
 
       clock.advance(1 * DAY);
       await runLedgerMaintenance(system.runtime);
-      expect(await accountOf(tenant, contact)).toMatchObject({ balance: 10, pendingPoints: 0, balanceExpires: null });
+      expect(await accountOf(tenant, contact)).toMatchObject({ balance: 10, pendingPoints: 0 });
+      expect(await accountOf(tenant, contact)).not.toHaveProperty('balanceExpires');
 
       const account = await accountOf(tenant, contact);
       const history = (await get(tenant, `/api/v2/point-accounts/transactions?accountId=${account.id}`)).json();
@@ -340,17 +362,34 @@ describe('GET /api/v2/point-accounts/transactions', () => {
       validTo: '2099-06-16T08:40:51.658Z',
       createdOn: clock.now().toISOString(),
       modifiedOn: clock.now().toISOString(),
-      retailTransactionLineItemId: null,
+      links: [
+        { rel: 'self', href: `/api/v2/point-accounts/transactions/${listed.id}`, method: 'GET' },
+        { rel: 'account', href: `/api/v2/point-accounts/${account.id}`, method: 'GET' },
+      ],
     });
     expect(listed).toEqual(response.json());
   });
 
   it('answers 400 unless given accountId or contactId with definitionId', async () => {
     const tenant = await allTransaction();
-    for (const query of ['', `contactId=${randomUUID()}`, `accountId=1&contactId=${randomUUID()}&definitionId=1`, 'accountId=1&filter=Expired']) {
+    for (const query of ['', `contactId=${randomUUID()}`, 'definitionId=1', 'accountId=1&filter=Expired']) {
       const response = await get(tenant, `/api/v2/point-accounts/transactions?${query}`);
       expect(response.statusCode, query).toBe(400);
     }
+  });
+
+  it('lets accountId win over contactId and definitionId, as Engage documents', async () => {
+    const tenant = await allTransaction({ definitions: [1, 2] });
+    const [contact, other] = [randomUUID(), randomUUID()];
+    await postAndWait(tenant, [row(contact, 7), row(other, 9, { definitionId: 2 })]);
+    const account = await accountOf(tenant, contact);
+    const response = await get(tenant, `/api/v2/point-accounts/transactions?accountId=${account.id}&contactId=${other}&definitionId=2`);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().items).toEqual([expect.objectContaining({ accountId: account.id, amount: 7 })]);
+    expect(response.json().links[0].href).toBe(`/api/v2/point-accounts/transactions?accountId=${account.id}&filter=All&offset=0&count=100`);
+    // The ignored pair need not name an account at all.
+    const unknownPair = await get(tenant, `/api/v2/point-accounts/transactions?accountId=${account.id}&contactId=${randomUUID()}&definitionId=99`);
+    expect(unknownPair.json().totalCount).toBe(1);
   });
 
   it("answers 404 for another tenant's account, transaction and batch, and for unknown ones", async () => {
@@ -498,13 +537,12 @@ describe('PATCH /admin/v1/tenants/{tenantId}', () => {
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ id: tenant.id, mode: 'all-transaction', pointSystemActive: true, requireKnownContacts: false });
 
-    expect(await accountOf(tenant, a)).toMatchObject({ balance: 120, pendingPoints: 0, balanceExpires: null });
+    expect(await accountOf(tenant, a)).toEqual(expect.objectContaining({ balance: 120, pendingPoints: 0 }));
+    expect(await accountOf(tenant, a)).not.toHaveProperty('balanceExpires');
     expect(await accountOf(tenant, b)).toMatchObject({ balance: -15 });
     expect(await accountOf(tenant, zero)).toMatchObject({ balance: 0 });
     const history = (await get(tenant, `/api/v2/point-accounts/transactions?contactId=${a}&definitionId=1`)).json();
-    expect(history.items).toEqual([
-      expect.objectContaining({ amount: 120, type: 'Addition', source: 'OpeningBalance', validFrom: clock.now().toISOString(), validTo: null }),
-    ]);
+    expect(history.items).toEqual([expect.objectContaining({ amount: 120, type: 'Addition', source: 'OpeningBalance', validFrom: clock.now().toISOString() })]);
     expect(await entryCount(tenant)).toBe(2);
 
     await postAndWait(tenant, [row(a, 5)]);
@@ -521,7 +559,8 @@ describe('PATCH /admin/v1/tenants/{tenantId}', () => {
 
     const patched = await admin('PATCH', `/tenants/${tenant.id}`, { mode: 'balance-only' });
     expect(patched.statusCode, patched.body).toBe(200);
-    expect(await accountOf(tenant, contact)).toMatchObject({ balance: 70, pendingPoints: 0, balanceExpires: null });
+    expect(await accountOf(tenant, contact)).toMatchObject({ balance: 70, pendingPoints: 0 });
+    expect(await accountOf(tenant, contact)).not.toHaveProperty('balanceExpires');
     const { rows } = await system.runtime.pool.query(
       `SELECT h.source, h.amount, h.balance FROM balance_history h JOIN point_account a ON a.id = h.account_id WHERE a.tenant_id = $1`,
       [tenant.id],

@@ -5,11 +5,13 @@ import type { AdjustmentRecord } from '../../domain/adjustments.ts';
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import { API, link, pageLinks } from './links.ts';
 
-const toAdjustment = (record: AdjustmentRecord) => ({
+// Under /api a field without a value is left out, never null (Engage's models have no nulls).
+const toAdjustment = ({ lastError, nextAttemptAt, deliveredAt, ...record }: AdjustmentRecord) => ({
   ...record,
   createdOn: record.createdAt.toISOString(),
-  nextAttemptAt: record.nextAttemptAt?.toISOString() ?? null,
-  deliveredAt: record.deliveredAt?.toISOString() ?? null,
+  lastError: lastError ?? undefined,
+  nextAttemptAt: nextAttemptAt?.toISOString(),
+  deliveredAt: deliveredAt?.toISOString(),
   links: [link('self', `${API}/point-accounts/adjustments/${record.id}`)],
 });
 

@@ -12,7 +12,8 @@ const toPointAccount = (account: PointAccountRecord) => ({
   definitionId: account.definitionId,
   balance: account.balance,
   pendingPoints: account.pendingPoints,
-  balanceExpires: account.balanceExpires?.toISOString() ?? null,
+  // Left out rather than null: Engage's models make every field optional and none nullable.
+  balanceExpires: account.balanceExpires?.toISOString(),
   links: [
     link('self', `${API}/point-accounts/${account.id}`),
     link('transactions', `${API}/point-accounts/transactions?accountId=${account.id}`),
@@ -20,7 +21,12 @@ const toPointAccount = (account: PointAccountRecord) => ({
   ],
 });
 
-const definitionLinks = (id: number) => [link('self', `${API}/point-accounts/definitions/${id}`)];
+const toPointDefinition = (row: { id: number; name: string; description: string | null }) => ({
+  id: row.id,
+  name: row.name,
+  description: row.description ?? undefined,
+  links: [link('self', `${API}/point-accounts/definitions/${row.id}`)],
+});
 
 export const pointAccountsRoutes: FastifyPluginAsyncZod<{ accounts: PointAccountsService }> = async (app, { accounts }) => {
   app.get(
@@ -58,7 +64,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ accounts: PointAccount
     },
     async (request) => {
       const rows = await accounts.listDefinitions(request.tenant, request.query);
-      return rows.map((row) => ({ id: row.id, name: row.name, description: row.description, links: definitionLinks(row.id) }));
+      return rows.map(toPointDefinition);
     },
   );
 
@@ -73,8 +79,7 @@ export const pointAccountsRoutes: FastifyPluginAsyncZod<{ accounts: PointAccount
       },
     },
     async (request) => {
-      const row = await accounts.findDefinition(request.tenant, request.params.id);
-      return { id: row.id, name: row.name, description: row.description, links: definitionLinks(row.id) };
+      return toPointDefinition(await accounts.findDefinition(request.tenant, request.params.id));
     },
   );
 

@@ -11,7 +11,7 @@ import {
 import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import type { TransactionsService } from '../../services/transactions.service.ts';
 import { tooManyItemsGuard } from './balances.routes.ts';
-import { API, pageLinks } from './links.ts';
+import { API, link, pageLinks } from './links.ts';
 
 const tags = ['point-accounts'];
 
@@ -24,14 +24,16 @@ const toPointTransaction = (entry: LedgerEntryRecord) => ({
   description: entry.description,
   transactionDate: entry.transactionDate.toISOString(),
   validFrom: entry.validFrom.toISOString(),
-  validTo: entry.validTo?.toISOString() ?? null,
+  // Left out rather than null: Engage's models make every field optional and none nullable.
+  validTo: entry.validTo?.toISOString(),
   createdOn: entry.createdOn.toISOString(),
   modifiedOn: entry.modifiedOn.toISOString(),
-  // Engage links purchase-generated points to a receipt line; the follower never generates points from purchases.
-  retailTransactionLineItemId: null,
+  // retailTransactionLineItemId stays absent: Engage links purchase-generated points to a receipt line, and the follower never generates points from purchases.
+  links: [link('self', `${API}/point-accounts/transactions/${entry.id}`), link('account', `${API}/point-accounts/${entry.accountId}`)],
 });
 
-export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService; maxBatchItems: number }> = async (
+/** The transactions push; served under /api/v2 and /api/v3 (app.ts). */
+export const transactionsPushRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService; maxBatchItems: number }> = async (
   app,
   { transactions, maxBatchItems },
 ) => {
@@ -57,7 +59,10 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
       return reply.code(202).header('location', `${API}/point-accounts/transactions/status/${answer.id}`).send(answer);
     },
   );
+};
 
+/** The ledger's reads (/api/v2 only). */
+export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: TransactionsService }> = async (app, { transactions }) => {
   app.get(
     '/point-accounts/transactions',
     {
@@ -71,19 +76,17 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
     },
     async (request) => {
       const { accountId, contactId, definitionId, filter, offset, count } = request.query;
-      const account = accountId !== undefined ? { accountId } : contactId !== undefined && definitionId !== undefined ? { contactId, definitionId } : null;
+      // accountId wins over contactId+definitionId, as Engage documents; the query schema guarantees one or the other.
+      const account = accountId !== undefined ? { accountId } : { contactId: contactId!, definitionId: definitionId! };
       const page = await transactions.list(request.tenant, account, filter, { offset, count });
-      const filters: Record<string, string> = Object.fromEntries(
-        Object.entries({ accountId, contactId, definitionId, filter })
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => [k, String(v)]),
-      );
+      const filters: Record<string, string> =
+        'accountId' in account ? { accountId: String(account.accountId) } : { contactId: account.contactId, definitionId: String(account.definitionId) };
       return {
         items: page.items.map(toPointTransaction),
         totalCount: page.totalCount,
         offset,
         count,
-        links: pageLinks('/point-accounts/transactions', filters, { offset, count }, page.totalCount),
+        links: pageLinks('/point-accounts/transactions', { ...filters, filter }, { offset, count }, page.totalCount),
       };
     },
   );
