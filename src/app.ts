@@ -33,6 +33,14 @@ export async function buildApp(runtime: Runtime) {
     loggerInstance,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy,
+    // A client that trickles its headers or body holds a connection for as long as it likes without these.
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      // Node looks for timed-out requests at this interval (30 s by default), so it bounds how late a timeout fires.
+      connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+    },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     frameworkErrors,

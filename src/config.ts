@@ -5,7 +5,7 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const int = (min: number) => z.coerce.number().int().min(min);
 
 /** The environment, parsed once at start-up. Nothing else reads process.env. */
-const envSchema = z.object({
+const envObject = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -37,6 +37,12 @@ const envSchema = z.object({
   /** Requests per second per API key on /api/v2; 0 switches the limit off. */
   RATE_LIMIT_PER_SECOND: int(0).default(200),
   BODY_LIMIT_BYTES: int(1024).default(2 * 1024 * 1024),
+  /** A request, body included, must arrive within this long, or the connection gets 408 and is closed; 0 switches it off. */
+  HTTP_REQUEST_TIMEOUT_MS: int(0).default(30000),
+  /** The request line and headers must arrive within this long (at most HTTP_REQUEST_TIMEOUT_MS). */
+  HTTP_HEADERS_TIMEOUT_MS: int(1).default(10000),
+  /** An idle keep-alive connection is closed after this long; keep it above the idle timeout of a proxy in front. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1).default(5000),
   DB_POOL_SIZE: int(1).default(10),
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
   TRUST_PROXY: bool.default(false),
@@ -64,6 +70,11 @@ const envSchema = z.object({
   UI_SESSION_MAX_HOURS: int(1).default(12),
 });
 
+const envSchema = envObject.refine((e) => e.HTTP_REQUEST_TIMEOUT_MS === 0 || e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS',
+});
+
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -74,7 +85,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
-    http: { host: e.HOST, port: e.PORT, bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimit: e.BODY_LIMIT_BYTES,
+      trustProxy: e.TRUST_PROXY,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     db: { poolSize: e.DB_POOL_SIZE },
