@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
+import { limitAuthFailures } from './plugins/auth-failures.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { jsonBodyPlugin } from './plugins/json-body.ts';
 import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
@@ -59,10 +60,11 @@ export async function buildApp(runtime: Runtime) {
   await app.register(docsPlugin);
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 
+  const authFailures = { redis: runtime.redis, prefix: config.queue.prefix, policy: config.limits.authFailures };
   await app.register(
     async (api) => {
       api.decorateRequest('tenant', null as never);
-      api.addHook('onRequest', tenantAuth(services.admin.tenantForApiKey));
+      api.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'api' }, tenantAuth(services.admin.tenantForApiKey)));
       if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, runtime.redis, config.limits.ratePerSecond, config.queue.prefix);
       const { maxBatchItems } = config.limits;
       await api.register(balancesRoutes, { balances: services.balances, maxBatchItems });
@@ -77,7 +79,7 @@ export async function buildApp(runtime: Runtime) {
 
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', adminAuth(config.adminToken));
+      admin.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'admin' }, adminAuth(config.adminToken)));
       await admin.register(adminTenantsRoutes, { admin: services.admin });
       await admin.register(adminTenantSettingsRoutes, { settings: services.settings });
       await admin.register(adminContactsRoutes, { contacts: services.contacts });

@@ -36,6 +36,9 @@ const envObject = z.object({
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
   /** Requests per second per API key on /api/v2; 0 switches the limit off. */
   RATE_LIMIT_PER_SECOND: int(0).default(200),
+  /** Failed authentications (API key or admin token) one client address may make per window before it gets 429; 0 switches it off. */
+  AUTH_FAILURE_LIMIT: int(0).default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
   BODY_LIMIT_BYTES: int(1024).default(2 * 1024 * 1024),
   /** A request, body included, must arrive within this long, or the connection gets 408 and is closed; 0 switches it off. */
   HTTP_REQUEST_TIMEOUT_MS: int(0).default(30000),
@@ -107,7 +110,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recoveryGraceMs: e.RECOVERY_GRACE_MS,
       ledgerMaintenanceIntervalMs: e.LEDGER_MAINTENANCE_INTERVAL_MS,
     },
-    limits: { maxBatchItems: e.MAX_BATCH_ITEMS, ratePerSecond: e.RATE_LIMIT_PER_SECOND },
+    limits: {
+      maxBatchItems: e.MAX_BATCH_ITEMS,
+      ratePerSecond: e.RATE_LIMIT_PER_SECOND,
+      authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE },
     webhooks: { retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrency: e.WEBHOOK_CONCURRENCY },

@@ -67,6 +67,7 @@ export function classifyError(err: FastifyError): ClassifiedError {
       problem: problemOf(err.code),
       detail: err.message,
       errors: err.errors,
+      ...(err.retryAfterSeconds !== undefined && { retryAfterSeconds: err.retryAfterSeconds }),
       log: { level, fields: { code: err.code, detail: err.message }, message: 'request failed' },
     };
   }
