@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
@@ -23,6 +23,11 @@ import { healthRoutes } from './routes/health.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
 import { uiRoutes } from './routes/ui/ui.routes.ts';
 import type { Runtime } from './runtime.ts';
+
+/** API answers are per tenant, and some show a secret once (a new API key, webhook secrets): no cache may keep them. */
+async function noStore(_request: FastifyRequest, reply: FastifyReply) {
+  reply.header('cache-control', 'no-store');
+}
 
 /** Builds the API over a runtime (runtime.ts). It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(runtime: Runtime) {
@@ -51,6 +56,8 @@ export async function buildApp(runtime: Runtime) {
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // JSON is never to be read as anything else.
+    reply.header('x-content-type-options', 'nosniff');
   });
 
   await app.register(problemsPlugin);
@@ -64,6 +71,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(
     async (api) => {
       api.decorateRequest('tenant', null as never);
+      api.addHook('onSend', noStore);
       api.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'api' }, tenantAuth(services.admin.tenantForApiKey)));
       if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, runtime.redis, config.limits.ratePerSecond, config.queue.prefix);
       const { maxBatchItems } = config.limits;
@@ -79,6 +87,7 @@ export async function buildApp(runtime: Runtime) {
 
   await app.register(
     async (admin) => {
+      admin.addHook('onSend', noStore);
       admin.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'admin' }, adminAuth(config.adminToken)));
       await admin.register(adminTenantsRoutes, { admin: services.admin });
       await admin.register(adminTenantSettingsRoutes, { settings: services.settings });
