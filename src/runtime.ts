@@ -19,6 +19,7 @@ import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
 import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
+import { idempotentRequests } from './services/idempotent.ts';
 import { transactionsService } from './services/transactions.service.ts';
 import { uiAuthService } from './services/ui-auth.service.ts';
 import { uiUsersService } from './services/ui-users.service.ts';
@@ -61,7 +62,8 @@ function createServices(clients: Clients, db: Database) {
   const { config, clock, log } = clients;
   const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
-  const adjustments = adjustmentsService({ db, clock, queueDeliveries });
+  const once = idempotentRequests({ db, clock, log });
+  const adjustments = adjustmentsService({ db, clock, once, queueDeliveries });
   const pointsLog = pointsLogService({ db, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
     admin: adminService({ db, clock }),
@@ -76,7 +78,7 @@ function createServices(clients: Clients, db: Database) {
       adminToken: config.adminToken,
     }),
     balances: balancesService({ db, clock, queueBatch }),
-    transactions: transactionsService({ db, clock, log, queueBatch }),
+    transactions: transactionsService({ db, clock, once, queueBatch }),
     pointAccounts: pointAccountsService({ db, clock }),
     adjustments,
     pointsLog,

@@ -41,7 +41,7 @@ export function idempotencyRepository(db: Db) {
      * either both are committed or neither. False when the claim was taken over
      * meanwhile (the lease ran out), so the caller must roll back.
      */
-    async complete(claim: { tenantId: string; key: string; token: string }, answer: { response: unknown; batchId: string }): Promise<boolean> {
+    async complete(claim: { tenantId: string; key: string; token: string }, answer: { response: unknown; batchId: string | null }): Promise<boolean> {
       const { rowCount } = await db.query(
         `UPDATE idempotency_key SET response = $4::json, batch_id = $5 WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND response IS NULL`,
         [claim.tenantId, claim.key, claim.token, JSON.stringify(answer.response), answer.batchId],

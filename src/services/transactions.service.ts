@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { TransactionFilter, TransactionsAccepted } from '../contracts/transactions.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import { CLAIM_LEASE_MS, existingKeyOutcome, IDEMPOTENCY_TTL_MS, requestFingerprint } from '../domain/idempotency.ts';
 import { checkTransactionRows, planTransactions, referencedIds } from '../domain/ledger.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
-import type { Logger } from '../logger.ts';
 import { ensurePointSystemActive, tenantChangedMeanwhile } from './guards.ts';
+import type { HeldKey, IdempotentRequests, Once } from './idempotent.ts';
 import type { QueueBatch } from './queueing.ts';
 
 /** Engage answers both cases with the same title. */
@@ -18,29 +17,18 @@ function ensureNewPointSystem(tenant: TenantRecord): void {
   }
 }
 
-export interface AcceptedTransactions {
-  answer: TransactionsAccepted;
-  /** True when the answer is the stored one of an earlier request with the same Idempotency-Key. */
-  replayed: boolean;
-}
+export type AcceptedTransactions = Once<TransactionsAccepted>;
 
 export type AccountSelector = { accountId: number } | { contactId: string; definitionId: number };
-
-/** Rolls the store back when the Idempotency-Key was taken over meanwhile. */
-class ClaimLostError extends AppError {
-  constructor() {
-    super('request_in_progress', 'Another request took over this Idempotency-Key; retry to get its answer');
-  }
-}
 
 /**
  * Point transactions (all-transaction mode): POST's row-by-row checks, a
  * durable batch and the Idempotency-Key contract; and the ledger's reads.
  */
-export function transactionsService(deps: { db: Database; clock: Clock; log: Logger; queueBatch: QueueBatch }) {
-  const { db, clock, log, queueBatch } = deps;
+export function transactionsService(deps: { db: Database; clock: Clock; once: IdempotentRequests; queueBatch: QueueBatch }) {
+  const { db, clock, once, queueBatch } = deps;
 
-  async function store(tenant: TenantRecord, rows: unknown[], now: Date, claim: { key: string; token: string } | null): Promise<TransactionsAccepted> {
+  async function store(tenant: TenantRecord, rows: unknown[], now: Date, held: HeldKey | null): Promise<TransactionsAccepted> {
     const checks = checkTransactionRows(rows, now);
     const ids = referencedIds(checks);
     const [definitions, knownContacts] = await Promise.all([
@@ -64,9 +52,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
         now,
       });
       if (!stored) throw tenantChangedMeanwhile();
-      if (claim && !(await tx.idempotency.complete({ tenantId: tenant.id, ...claim }, { response: answer, batchId: answer.id }))) {
-        throw new ClaimLostError();
-      }
+      await held?.complete(tx, answer, answer.id);
     });
     if (accepted.length > 0) await queueBatch('transactions', answer.id);
     return answer;
@@ -76,34 +62,14 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
     async accept(tenant: TenantRecord, rows: unknown[], idempotencyKey: string | undefined): Promise<AcceptedTransactions> {
       ensureNewPointSystem(tenant);
       const now = clock.now();
-      if (idempotencyKey === undefined) return { answer: await store(tenant, rows, now, null), replayed: false };
-
-      const requestHash = requestFingerprint(rows);
-      const claim = await db.idempotency.claim({
-        tenantId: tenant.id,
-        key: idempotencyKey,
-        requestHash,
-        now,
-        expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-        staleBefore: new Date(now.getTime() - CLAIM_LEASE_MS),
-      });
-      if (!claim.claimed) {
-        switch (existingKeyOutcome(claim, requestHash)) {
-          case 'replay':
-            return { answer: claim.response as TransactionsAccepted, replayed: true };
-          case 'different-body':
-            throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with a different body in the last 24 hours');
-          case 'in-flight':
-            throw new AppError('request_in_progress', 'A request with this Idempotency-Key is still being handled; retry in a moment');
-        }
-      }
-      try {
-        return { answer: await store(tenant, rows, now, { key: idempotencyKey, token: claim.token }), replayed: false };
-      } catch (err) {
-        // Nothing was stored under the key, so a retry may go ahead at once.
-        await db.idempotency.release(tenant.id, idempotencyKey, claim.token).catch((e: unknown) => log.warn({ err: e }, 'could not release idempotency key'));
-        throw err;
-      }
+      // The rows alone are fingerprinted, as before adjustments took keys too, so keys stored earlier still replay.
+      return once(
+        tenant.id,
+        idempotencyKey,
+        rows,
+        (held) => store(tenant, rows, now, held),
+        (stored) => stored as TransactionsAccepted,
+      );
     },
 
     /** An account's entries, newest first; Active and Pending as at the time of the request. */
