@@ -24,6 +24,8 @@ import { metricsRoutes } from './routes/metrics.routes.ts';
 import { uiRoutes } from './routes/ui/ui.routes.ts';
 import type { Runtime } from './runtime.ts';
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** API answers are per tenant, and some show a secret once (a new API key, webhook secrets): no cache may keep them. */
 async function noStore(_request: FastifyRequest, reply: FastifyReply) {
   reply.header('cache-control', 'no-store');
@@ -47,8 +49,12 @@ export async function buildApp(runtime: Runtime) {
       // Node looks for timed-out requests at this interval (30 s by default), so it bounds how late a timeout fires.
       connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
     },
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's x-request-id is taken only when it is a short id of safe characters: it goes into every log line.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const sent = request.headers['x-request-id'];
+      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+    },
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -64,7 +70,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(jsonBodyPlugin);
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   registerQueueMetrics(runtime.metrics, queues, () => runtime.clock.now());
-  await app.register(docsPlugin);
+  await app.register(docsPlugin, { includeAdmin: config.docs.includeAdmin });
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 
   const authFailures = { redis: runtime.redis, prefix: config.queue.prefix, policy: config.limits.authFailures };

@@ -49,6 +49,8 @@ const envObject = z.object({
   DB_POOL_SIZE: int(1).default(10),
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
   TRUST_PROXY: bool.default(false),
+  /** Lists the operator API (/admin/v1) in /documentation; off, the public page shows only the tenant API and health. */
+  DOCS_INCLUDE_ADMIN: bool.default(false),
   /** Lets calls to point masters reach loopback and private addresses: for tests and local demos only. */
   OUTBOUND_ALLOW_PRIVATE: bool.default(false),
   /** Waits before each webhook retry; after the last one the delivery is Failed. */
@@ -116,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    docs: { includeAdmin: e.DOCS_INCLUDE_ADMIN },
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE },
     webhooks: { retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrency: e.WEBHOOK_CONCURRENCY },
     pointsLog: { timeoutMs: e.POINTS_LOG_TIMEOUT_MS },

@@ -33,3 +33,10 @@ it('sends nosniff on the JSON of the other routes too', async () => {
   const health = await system.app.inject({ url: '/health' });
   expect(health.headers['x-content-type-options']).toBe('nosniff');
 });
+
+it('leaves the operator API out of the public docs unless DOCS_INCLUDE_ADMIN is on', async () => {
+  const doc = (await system.app.inject({ url: '/documentation/json' })).json<{ paths: Record<string, unknown> }>();
+  const paths = Object.keys(doc.paths);
+  expect(paths).toContain('/api/v2/point-accounts/balances');
+  expect(paths.filter((path) => path.startsWith('/admin/'))).toEqual([]);
+});

@@ -143,7 +143,8 @@ describe('signing in', () => {
 
   it('never redirects to another site after signing in', async () => {
     const { credentials } = await tenantWithUser();
-    for (const next of ['https://evil.example/', '//evil.example/ui', '/\\evil.example', '/uix']) {
+    const climbing = ['/ui/../metrics', '/ui/%2e%2e/documentation', '/ui/contacts/./..', '/ui/%2E%2E%2Fmetrics', '/ui/%5c..', '/ui/%zz'];
+    for (const next of ['https://evil.example/', '//evil.example/ui', '/\\evil.example', '/uix', ...climbing]) {
       const response = await postLogin(system.app, '/ui/login', { ...credentials, next });
       expect(response.headers.location, next).toBe('/ui');
     }
