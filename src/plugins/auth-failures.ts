@@ -17,7 +17,9 @@ const COUNT_FAILURE = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redi
  * in Redis, so every API process shares the count. The check runs before the
  * lookup and the count after a failure: a burst sent in parallel can pass the
  * check together, but each later request from that address is refused
- * without touching Postgres. If Redis is away the limit is skipped, as the
+ * without touching Postgres. Counting every attempt before the lookup would
+ * close that gap but count a busy master's own requests in flight against
+ * it, refusing good keys. If Redis is away the limit is skipped, as the
  * request rate limit is: refusing every client because a counter is
  * unreachable would be worse than admitting a burst of guesses.
  */
