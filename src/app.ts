@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
+import { limitAuthFailures } from './plugins/auth-failures.ts';
 import { docsPlugin } from './plugins/docs.ts';
 import { jsonBodyPlugin } from './plugins/json-body.ts';
 import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
@@ -24,6 +25,13 @@ import { metricsRoutes } from './routes/metrics.routes.ts';
 import { uiRoutes } from './routes/ui/ui.routes.ts';
 import type { Runtime } from './runtime.ts';
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** API answers are per tenant, and some show a secret once (a new API key, webhook secrets): no cache may keep them. */
+async function noStore(_request: FastifyRequest, reply: FastifyReply) {
+  reply.header('cache-control', 'no-store');
+}
+
 /** Builds the API over a runtime (runtime.ts). It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(runtime: Runtime) {
   const { config, services } = runtime;
@@ -34,8 +42,20 @@ export async function buildApp(runtime: Runtime) {
     loggerInstance,
     bodyLimit: config.http.bodyLimit,
     trustProxy: config.http.trustProxy,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client that trickles its headers or body holds a connection for as long as it likes without these.
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      // Node looks for timed-out requests at this interval (30 s by default), so it bounds how late a timeout fires.
+      connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+    },
+    // A client's x-request-id is taken only when it is a short id of safe characters: it goes into every log line.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const sent = request.headers['x-request-id'];
+      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+    },
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -43,20 +63,24 @@ export async function buildApp(runtime: Runtime) {
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // JSON is never to be read as anything else.
+    reply.header('x-content-type-options', 'nosniff');
   });
 
   await app.register(problemsPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   registerQueueMetrics(runtime.metrics, queues, () => runtime.clock.now());
-  await app.register(docsPlugin);
+  await app.register(docsPlugin, { includeAdmin: config.docs.includeAdmin });
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 
-  // The tenant API: API key, rate limit per key (one budget across prefixes), then the routes.
+  const authFailures = { redis: runtime.redis, prefix: config.queue.prefix, policy: config.limits.authFailures };
+  // The tenant API: no caching, failed keys limited per address, the API key, a rate limit per key (one budget across prefixes), then the routes.
   type Api = typeof app;
   const tenantApi = (routes: (api: Api) => Promise<void>) => async (api: Api) => {
     api.decorateRequest('tenant', null as never);
-    api.addHook('onRequest', tenantAuth(services.admin.tenantForApiKey));
+    api.addHook('onSend', noStore);
+    api.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'api' }, tenantAuth(services.admin.tenantForApiKey)));
     if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, runtime.redis, config.limits.ratePerSecond, config.queue.prefix);
     await routes(api);
   };
@@ -82,7 +106,8 @@ export async function buildApp(runtime: Runtime) {
 
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', adminAuth(config.adminToken));
+      admin.addHook('onSend', noStore);
+      admin.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'admin' }, adminAuth(config.adminToken)));
       await admin.register(adminTenantsRoutes, { admin: services.admin });
       await admin.register(adminTenantSettingsRoutes, { settings: services.settings });
       await admin.register(adminContactsRoutes, { contacts: services.contacts });

@@ -5,7 +5,7 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const int = (min: number) => z.coerce.number().int().min(min);
 
 /** The environment, parsed once at start-up. Nothing else reads process.env. */
-const envSchema = z.object({
+const envObject = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -36,10 +36,21 @@ const envSchema = z.object({
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
   /** Requests per second per API key on /api/v2; 0 switches the limit off. */
   RATE_LIMIT_PER_SECOND: int(0).default(200),
+  /** Failed authentications (API key or admin token) one client address may make per window before it gets 429; 0 switches it off. */
+  AUTH_FAILURE_LIMIT: int(0).default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: int(1).default(60),
   BODY_LIMIT_BYTES: int(1024).default(2 * 1024 * 1024),
+  /** A request, body included, must arrive within this long, or the connection gets 408 and is closed; 0 switches it off. */
+  HTTP_REQUEST_TIMEOUT_MS: int(0).default(30000),
+  /** The request line and headers must arrive within this long (at most HTTP_REQUEST_TIMEOUT_MS). */
+  HTTP_HEADERS_TIMEOUT_MS: int(1).default(10000),
+  /** An idle keep-alive connection is closed after this long; keep it above the idle timeout of a proxy in front. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1).default(5000),
   DB_POOL_SIZE: int(1).default(10),
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
   TRUST_PROXY: bool.default(false),
+  /** Lists the operator API (/admin/v1) in /documentation; off, the public page shows only the tenant API and health. */
+  DOCS_INCLUDE_ADMIN: bool.default(false),
   /** Lets calls to point masters reach loopback and private addresses: for tests and local demos only. */
   OUTBOUND_ALLOW_PRIVATE: bool.default(false),
   /** Waits before each webhook retry; after the last one the delivery is Failed. */
@@ -64,6 +75,11 @@ const envSchema = z.object({
   UI_SESSION_MAX_HOURS: int(1).default(12),
 });
 
+const envSchema = envObject.refine((e) => e.HTTP_REQUEST_TIMEOUT_MS === 0 || e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS',
+});
+
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -74,7 +90,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
-    http: { host: e.HOST, port: e.PORT, bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimit: e.BODY_LIMIT_BYTES,
+      trustProxy: e.TRUST_PROXY,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     db: { poolSize: e.DB_POOL_SIZE },
@@ -88,8 +112,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recoveryGraceMs: e.RECOVERY_GRACE_MS,
       ledgerMaintenanceIntervalMs: e.LEDGER_MAINTENANCE_INTERVAL_MS,
     },
-    limits: { maxBatchItems: e.MAX_BATCH_ITEMS, ratePerSecond: e.RATE_LIMIT_PER_SECOND },
+    limits: {
+      maxBatchItems: e.MAX_BATCH_ITEMS,
+      ratePerSecond: e.RATE_LIMIT_PER_SECOND,
+      authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    docs: { includeAdmin: e.DOCS_INCLUDE_ADMIN },
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE },
     webhooks: { retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrency: e.WEBHOOK_CONCURRENCY },
     pointsLog: { timeoutMs: e.POINTS_LOG_TIMEOUT_MS },

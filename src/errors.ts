@@ -36,6 +36,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly errors?: FieldError[],
+    /** Sent as Retry-After with the problem, for refusals that end by themselves. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

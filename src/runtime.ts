@@ -62,7 +62,7 @@ function createServices(clients: Clients, db: Database) {
   const { config, clock, log } = clients;
   const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
-  const adjustments = adjustmentsService({ db, clock, queueDeliveries });
+  const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
   const pointsLog = pointsLogService({ db, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
     admin: adminService({ db, clock }),

@@ -29,8 +29,11 @@ const urlTemplate = z
     if (!checked.success) ctx.addIssue({ code: 'custom', message: checked.error.issues[0]?.message ?? 'is not a valid URL' });
   });
 
-// Headers that would let a tenant tamper with the request framing itself.
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer']);
+// Headers that would let a tenant tamper with the request framing itself, and those the HTTP client (undici) refuses
+// to send at all: stored, they would fail every later call as if the master were unreachable.
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive', 'expect']);
+// What undici (after Node's _http_common) accepts in a header value: tab, printable ASCII and the rest of Latin-1.
+const UNSENDABLE_VALUE_CHARACTER = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** `Authorization: Bearer abc` -> { name: 'Authorization', value: 'Bearer abc' }, the form curl's -H takes. */
 const authHeader = storableText.max(4000).transform((line, ctx) => {
@@ -44,7 +47,12 @@ const authHeader = storableText.max(4000).transform((line, ctx) => {
     ctx.addIssue({ code: 'custom', message: `${name} cannot be set` });
     return z.NEVER;
   }
-  return { name, value: match[2]! };
+  const value = match[2]!;
+  if (UNSENDABLE_VALUE_CHARACTER.test(value)) {
+    ctx.addIssue({ code: 'custom', message: 'the value may hold only tabs, printable ASCII and Latin-1 characters (no control characters)' });
+    return z.NEVER;
+  }
+  return { name, value };
 });
 
 export const webhookBody = z.object({ url: outboundUrl });

@@ -51,6 +51,8 @@ export const adjustmentForm = z.object({
     .transform(Number)
     .pipe(z.number().int().min(1, 'must be at least 1').max(INT32.max, 'is too large')),
   description: z.string({ error: 'is required' }).trim().min(1, 'is required: say why, e.g. "Complaint 4411: late delivery"').max(1000),
+  /** Drawn afresh for each rendering of the form (and by the page script after each send): a double click sends once. */
+  idempotencyKey: z.uuid('must be the key the form was given').optional(),
 });
 /** After a form post without script: which adjustment was just sent, to confirm it on the card. */
 export const cardQueryAfterSend = cardQuery.extend({ sent: z.uuid().optional() });

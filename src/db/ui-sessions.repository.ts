@@ -91,38 +91,48 @@ export function uiSessionsRepository(db: Db) {
       );
     },
 
-    /** The locks of these keys that still hold at `now`. */
-    async locks(keys: readonly string[], now: Date): Promise<Date[]> {
-      const { rows } = await db.query<{ lockedUntil: Date }>(
-        `SELECT locked_until AS "lockedUntil" FROM ui_login_throttle WHERE key = ANY($1::text[]) AND locked_until > $2`,
-        [keys, now],
-      );
-      return rows.map((row) => row.lockedUntil);
-    },
-
     /**
-     * One more failure for `key`, as afterFailure() in domain/login-throttle.ts
-     * describes, in one statement so concurrent failures are all counted.
+     * One more attempt for `key`, as afterAttempt() in domain/login-throttle.ts
+     * describes, in one statement so concurrent attempts are all counted; the
+     * lock that refused it when the key is locked.
      */
-    async recordFailure(key: string, now: Date, policy: ThrottlePolicy): Promise<ThrottleState> {
+    async countAttempt(key: string, now: Date, policy: ThrottlePolicy): Promise<{ counted: ThrottleState } | { lockedUntil: Date }> {
       const open = `t.window_started_at > $2::timestamptz - $4 * interval '1 millisecond'`;
-      const failures = `CASE WHEN ${open} THEN t.failures + 1 ELSE 1 END`;
+      const attempts = `CASE WHEN ${open} THEN t.failures + 1 ELSE 1 END`;
       const { rows } = await db.query<ThrottleState>(
         `INSERT INTO ui_login_throttle AS t (key, failures, window_started_at, locked_until)
          VALUES ($1, 1, $2, CASE WHEN 1 >= $3 THEN $2::timestamptz + $5 * interval '1 millisecond' END)
          ON CONFLICT (key) DO UPDATE SET
-           failures = ${failures},
+           failures = ${attempts},
            window_started_at = CASE WHEN ${open} THEN t.window_started_at ELSE $2 END,
-           locked_until = CASE WHEN ${failures} >= $3 THEN $2::timestamptz + $5 * interval '1 millisecond'
-                               WHEN ${open} THEN t.locked_until END
-         RETURNING failures, window_started_at AS "windowStartedAt", locked_until AS "lockedUntil"`,
-        [key, now, policy.maxFailures, policy.windowMs, policy.lockMs],
+           locked_until = CASE WHEN ${attempts} >= $3 THEN $2::timestamptz + $5 * interval '1 millisecond' END
+         WHERE t.locked_until IS NULL OR t.locked_until <= $2
+         RETURNING failures AS attempts, window_started_at AS "windowStartedAt", locked_until AS "lockedUntil"`,
+        [key, now, policy.maxAttempts, policy.windowMs, policy.lockMs],
       );
-      return rows[0]!;
+      if (rows[0]) return { counted: rows[0] };
+      // The conflicting row stays locked by the upsert until the transaction ends, so this reads the lock that refused.
+      const locked = await db.query<{ lockedUntil: Date }>(`SELECT locked_until AS "lockedUntil" FROM ui_login_throttle WHERE key = $1`, [key]);
+      return { lockedUntil: locked.rows[0]!.lockedUntil };
     },
 
-    async clearFailures(key: string): Promise<void> {
+    /** Takes back one attempt of `key` (a sign-in that succeeded), lifting a lock that attempt set. */
+    async uncountAttempt(key: string, policy: ThrottlePolicy): Promise<void> {
+      await db.query(
+        `UPDATE ui_login_throttle
+            SET failures = GREATEST(failures - 1, 0), locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
+          WHERE key = $1`,
+        [key, policy.maxAttempts],
+      );
+    },
+
+    async clear(key: string): Promise<void> {
       await db.query(`DELETE FROM ui_login_throttle WHERE key = $1`, [key]);
+    },
+
+    /** Forgets every counter of one user: its own, and those of each (user, address) pair. */
+    async clearForUser(userKey: string, subject: string): Promise<void> {
+      await db.query(`DELETE FROM ui_login_throttle WHERE key = $1 OR (key LIKE 'pair:%' AND substr(key, strpos(key, ' ') + 1) = $2)`, [userKey, subject]);
     },
   };
 }

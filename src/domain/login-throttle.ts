@@ -1,34 +1,59 @@
 /**
- * Lock-out after repeated failed sign-ins. Counted per user (tenant and
- * username), which stops guessing one person's password, and per client
- * address, which stops trying one common password against many users. While
- * a key is locked, even the right password is refused, so a guesser learns
- * nothing from trying.
+ * Limits on sign-in attempts. Every attempt is counted before the password
+ * is checked, in one statement per key, so attempts sent in parallel cannot
+ * all slip past a limit: at most `maxAttempts` reach the password check in
+ * a window, however they arrive. A successful sign-in takes its own attempt
+ * back (see the service).
+ *
+ * Three keys are counted:
+ * - the pair (tenant and username, client address): the tight limit. Five
+ *   wrong passwords lock that pair for 15 minutes, even for the right
+ *   password, so a guesser learns nothing from trying on.
+ * - the client address across usernames: stops trying one common password
+ *   against many users from one place.
+ * - the username from any address: looser, and it slows rather than locks.
+ *   Past its limit one attempt per 30 seconds goes through, so a stranger
+ *   who knows a username can no longer lock its owner out for 15 minutes,
+ *   at the price that someone with many addresses gets a trickle of guesses
+ *   (about 40 in 15 minutes) instead of none.
  */
 export interface ThrottlePolicy {
-  maxFailures: number;
+  maxAttempts: number;
   windowMs: number;
+  /** How long a key refuses once it has counted `maxAttempts` in a window. */
   lockMs: number;
 }
 
-export const USER_THROTTLE: ThrottlePolicy = { maxFailures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
-export const ADDRESS_THROTTLE: ThrottlePolicy = { maxFailures: 20, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+export const PAIR_THROTTLE: ThrottlePolicy = { maxAttempts: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+export const ADDRESS_THROTTLE: ThrottlePolicy = { maxAttempts: 20, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+export const USER_SLOWDOWN: ThrottlePolicy = { maxAttempts: 10, windowMs: 15 * 60_000, lockMs: 30_000 };
+/** The longest a counter row can matter, for cleaning up. */
+export const THROTTLE_RETENTION_MS = Math.max(...[PAIR_THROTTLE, ADDRESS_THROTTLE, USER_SLOWDOWN].map((p) => Math.max(p.windowMs, p.lockMs)));
 
-export const userThrottleKey = (tenantName: string, username: string) => `user:${tenantName.toLowerCase()}:${username.toLowerCase()}`;
+/** Tenant and username as the sign-in form sent them, the same whatever the case. */
+export const userSubject = (tenantName: string, username: string) => `${tenantName.toLowerCase()}:${username.toLowerCase()}`;
+export const userThrottleKey = (tenantName: string, username: string) => `user:${userSubject(tenantName, username)}`;
+/** The address comes first and holds no space, so the subject after the first space is exact (see clearForUser). */
+export const pairThrottleKey = (tenantName: string, username: string, ip: string) => `pair:${ip} ${userSubject(tenantName, username)}`;
 export const addressThrottleKey = (scope: 'user' | 'admin', ip: string) => `${scope}-ip:${ip}`;
 
 export interface ThrottleState {
-  failures: number;
+  attempts: number;
   windowStartedAt: Date;
   lockedUntil: Date | null;
 }
 
-/** The state after one more failure. Mirrored by the upsert in ui-sessions.repository.ts, which applies it atomically. */
-export function afterFailure(previous: ThrottleState | null, now: Date, policy: ThrottlePolicy): ThrottleState {
+/**
+ * The state after one more attempt, or null when the key refuses it because a
+ * lock holds. Mirrored by the upsert in ui-sessions.repository.ts, which
+ * applies it atomically.
+ */
+export function afterAttempt(previous: ThrottleState | null, now: Date, policy: ThrottlePolicy): ThrottleState | null {
+  if (previous?.lockedUntil && previous.lockedUntil > now) return null;
   const windowOpen = previous !== null && now.getTime() - previous.windowStartedAt.getTime() < policy.windowMs;
-  const failures = windowOpen ? previous.failures + 1 : 1;
-  const lockedUntil = failures >= policy.maxFailures ? new Date(now.getTime() + policy.lockMs) : windowOpen ? previous.lockedUntil : null;
-  return { failures, windowStartedAt: windowOpen ? previous.windowStartedAt : now, lockedUntil };
+  const attempts = windowOpen ? previous.attempts + 1 : 1;
+  const lockedUntil = attempts >= policy.maxAttempts ? new Date(now.getTime() + policy.lockMs) : null;
+  return { attempts, windowStartedAt: windowOpen ? previous.windowStartedAt : now, lockedUntil };
 }
 
 /** Whole seconds until the later of the locks ends, or 0 when none holds. */

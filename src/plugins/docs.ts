@@ -4,8 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
-/** OpenAPI 3.1 generated from the same zod schemas that validate and serialize. */
-export const docsPlugin = fp(async (app: FastifyInstance) => {
+const ADMIN_PREFIX = '/admin/v1/';
+
+/**
+ * OpenAPI 3.1 generated from the same zod schemas that validate and serialize.
+ * The operator API is left out unless `includeAdmin` (DOCS_INCLUDE_ADMIN): a
+ * public page need not map the admin surface for whoever finds it.
+ */
+export const docsPlugin = fp(async (app: FastifyInstance, options: { includeAdmin: boolean }) => {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -30,8 +36,23 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
         { name: 'ops', description: 'Health and readiness' },
       ],
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      return !options.includeAdmin && input.url.startsWith(ADMIN_PREFIX) ? { ...out, schema: { ...out.schema, hide: true } } : out;
+    },
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/documentation' });
+  await app.register(swaggerUi, {
+    routePrefix: '/documentation',
+    // The UI's own CSP, without framing by anyone (clickjacking) and without forcing https on plain-HTTP deployments.
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace('upgrade-insecure-requests;', ''),
+    uiHooks: {
+      onRequest: (_request, reply, done) => {
+        reply.header('x-frame-options', 'DENY');
+        reply.header('referrer-policy', 'same-origin');
+        done();
+      },
+    },
+  });
 });

@@ -50,6 +50,8 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   void sendProblem(reply, problem, err.message);
 }
 
+const MASTER_FAULTS: ReadonlySet<ErrorCode> = new Set(['bad_gateway', 'gateway_timeout', 'outbound_refused']);
+
 /** What an error means for the client, and how it is logged: 4xx at warn without a stack, 5xx at error with it. */
 export interface ClassifiedError {
   problem: Problem;
@@ -62,12 +64,16 @@ export interface ClassifiedError {
 /** The one place that decides what every error becomes; the problem+json handler and the HTML error pages both use it. */
 export function classifyError(err: FastifyError): ClassifiedError {
   if (err instanceof AppError) {
-    const level = err.status >= 500 ? 'error' : 'warn';
+    // A point master that fails, is slow or sits at a refused address is the master's or the tenant's setting's
+    // fault, and a tenant can cause it at will: a warning of its own, keeping level 50 ("request failed") for ours.
+    const masterFault = MASTER_FAULTS.has(err.code);
+    const level = err.status >= 500 && !masterFault ? 'error' : 'warn';
     return {
       problem: problemOf(err.code),
       detail: err.message,
       errors: err.errors,
-      log: { level, fields: { code: err.code, detail: err.message }, message: 'request failed' },
+      ...(err.retryAfterSeconds !== undefined && { retryAfterSeconds: err.retryAfterSeconds }),
+      log: { level, fields: { code: err.code, detail: err.message }, message: masterFault ? 'point master call failed' : 'request failed' },
     };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {

@@ -111,5 +111,17 @@ export async function requireCsrf(request: FastifyRequest): Promise<void> {
 export function safeNext(next: unknown, fallback: string): string {
   if (typeof next !== 'string') return fallback;
   const local = /^\/ui(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*)?$/.test(next) && !next.startsWith('//') && !next.includes('\\');
-  return local ? next : fallback;
+  return local && !climbsOut(next) ? next : fallback;
+}
+
+/** True when the path has "." or ".." segments (also percent-encoded), which could lead out of /ui once resolved. */
+function climbsOut(next: string): boolean {
+  const path = next.split('?')[0]!;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return true;
+  }
+  return decoded.includes('\\') || decoded.split('/').some((segment) => segment === '.' || segment === '..');
 }

@@ -57,7 +57,7 @@ export function contactPointsService(deps: { db: Database; clock: Clock; log: Lo
           const definitionId = await rewardDefinition(tenant);
           const reason = input.type ?? input.description ?? 'Reward points';
           let answer: RewardPointsAnswer | undefined;
-          await adjustments.create(
+          await adjustments.record(
             tenant,
             {
               source: 'Automation',

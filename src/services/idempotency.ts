@@ -44,7 +44,7 @@ export async function underIdempotencyKey<A>(
   deps: { db: Database; log: Logger },
   args: { tenant: TenantRecord; key: string | undefined; request: unknown; now: Date },
   handle: (hold: KeyHold | null) => Promise<A>,
-  replay: (stored: unknown) => A,
+  replay: (stored: unknown) => A | Promise<A>,
 ): Promise<Answered<A>> {
   const { db, log } = deps;
   const { tenant, key, request, now } = args;
@@ -62,7 +62,7 @@ export async function underIdempotencyKey<A>(
   if (!claim.claimed) {
     switch (existingKeyOutcome(claim, requestHash)) {
       case 'replay':
-        return { answer: replay(claim.response), replayed: true };
+        return { answer: await replay(claim.response), replayed: true };
       case 'different-body':
         throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used with a different body in the last 24 hours');
       case 'in-flight':

@@ -2,7 +2,17 @@ import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { secretsEqual } from '../domain/api-keys.ts';
-import { ADDRESS_THROTTLE, addressThrottleKey, lockedForSeconds, type ThrottlePolicy, USER_THROTTLE, userThrottleKey } from '../domain/login-throttle.ts';
+import {
+  ADDRESS_THROTTLE,
+  addressThrottleKey,
+  lockedForSeconds,
+  PAIR_THROTTLE,
+  pairThrottleKey,
+  THROTTLE_RETENTION_MS,
+  type ThrottlePolicy,
+  USER_SLOWDOWN,
+  userThrottleKey,
+} from '../domain/login-throttle.ts';
 import { decoyHash, verifyPassword } from '../domain/passwords.ts';
 import {
   credentialStamp,
@@ -34,9 +44,9 @@ const WRONG_CREDENTIALS = 'Wrong organisation, username or password';
 
 /** Sign-in refused while a lock-out holds; carries the wait for a Retry-After header. */
 export class LockedOut extends AppError {
-  constructor(readonly retryAfterSeconds: number) {
-    const minutes = Math.ceil(retryAfterSeconds / 60);
-    super('locked_out', `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+  constructor(retryAfterSeconds: number) {
+    const [count, unit] = retryAfterSeconds < 60 ? [retryAfterSeconds, 'second'] : [Math.ceil(retryAfterSeconds / 60), 'minute'];
+    super('locked_out', `Too many failed sign-ins. Try again in ${count} ${unit}${count === 1 ? '' : 's'}.`, undefined, retryAfterSeconds);
   }
 }
 
@@ -45,21 +55,29 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
   const { db, clock, policy, adminToken } = deps;
   const { tenants, uiUsers: users, uiSessions: sessions } = db;
 
-  async function refuseWhileLocked(keys: string[]): Promise<void> {
+  /**
+   * Counts the attempt against every key before the password is checked, all
+   * or none: when any key refuses, nothing is counted and the caller gets the
+   * longest wait. Keys are taken in one order so parallel attempts cannot
+   * deadlock.
+   */
+  async function countAttempt(entries: [string, ThrottlePolicy][]): Promise<void> {
     const now = clock.now();
-    const seconds = lockedForSeconds(await sessions.locks(keys, now), now);
-    if (seconds > 0) throw new LockedOut(seconds);
-  }
-
-  async function recordFailures(entries: [string, ThrottlePolicy][]): Promise<void> {
-    const now = clock.now();
-    await Promise.all(entries.map(([key, throttle]) => sessions.recordFailure(key, now, throttle)));
+    const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await db.transaction(async (tx) => {
+      const locks: Date[] = [];
+      for (const [key, throttle] of sorted) {
+        const result = await tx.uiSessions.countAttempt(key, now, throttle);
+        if ('lockedUntil' in result) locks.push(result.lockedUntil);
+      }
+      if (locks.length > 0) throw new LockedOut(Math.max(1, lockedForSeconds(locks, now)));
+    });
   }
 
   async function open(kind: UiSessionKind, userId: string | null, stamp: string | null): Promise<{ token: string; csrfToken: string }> {
     const now = clock.now();
     // Stale rows go whenever someone signs in: no extra job, and the tables stay as small as the people using them.
-    await sessions.deleteStale(now, policy.idleMs, Math.max(USER_THROTTLE.windowMs, ADDRESS_THROTTLE.windowMs));
+    await sessions.deleteStale(now, policy.idleMs, THROTTLE_RETENTION_MS);
     const token = newToken();
     const csrfToken = newToken();
     await sessions.create({ tokenHash: hashToken(token), kind, userId, csrfToken, credentialStamp: stamp, ...newSessionTimes(now, policy) });
@@ -70,29 +88,32 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
     /** A new session for the user; refuses (401, or 429 while locked out) without saying which credential was wrong. */
     async signIn(input: { tenantName: string; username: string; password: string }, ip: string) {
       const userKey = userThrottleKey(input.tenantName, input.username);
+      const pairKey = pairThrottleKey(input.tenantName, input.username, ip);
       const ipKey = addressThrottleKey('user', ip);
-      await refuseWhileLocked([userKey, ipKey]);
+      await countAttempt([
+        [pairKey, PAIR_THROTTLE],
+        [userKey, USER_SLOWDOWN],
+        [ipKey, ADDRESS_THROTTLE],
+      ]);
       const user = await users.findCredentials(input.tenantName, input.username.toLowerCase());
       const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
-      if (!user || !passwordOk || user.disabledAt !== null) {
-        await recordFailures([
-          [userKey, USER_THROTTLE],
-          [ipKey, ADDRESS_THROTTLE],
-        ]);
-        throw new AppError('unauthorized', WRONG_CREDENTIALS);
-      }
-      await sessions.clearFailures(userKey);
+      if (!user || !passwordOk || user.disabledAt !== null) throw new AppError('unauthorized', WRONG_CREDENTIALS);
+      // The right password: the pair starts afresh; the username and the address only get this attempt back, so a
+      // sign-in by the owner does not hand a guesser elsewhere a fresh allowance.
+      await db.transaction(async (tx) => {
+        await tx.uiSessions.clear(pairKey);
+        await tx.uiSessions.uncountAttempt(userKey, USER_SLOWDOWN);
+        await tx.uiSessions.uncountAttempt(ipKey, ADDRESS_THROTTLE);
+      });
       return { ...(await open('user', user.id, null)), userId: user.id };
     },
 
     /** An admin session, opened with the admin token. */
     async signInAdmin(token: string, ip: string) {
       const ipKey = addressThrottleKey('admin', ip);
-      await refuseWhileLocked([ipKey]);
-      if (!secretsEqual(token, adminToken)) {
-        await recordFailures([[ipKey, ADDRESS_THROTTLE]]);
-        throw new AppError('unauthorized', 'Wrong admin token');
-      }
+      await countAttempt([[ipKey, ADDRESS_THROTTLE]]);
+      if (!secretsEqual(token, adminToken)) throw new AppError('unauthorized', 'Wrong admin token');
+      await sessions.uncountAttempt(ipKey, ADDRESS_THROTTLE);
       return open('admin', null, credentialStamp(adminToken));
     },
 

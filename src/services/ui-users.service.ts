@@ -2,7 +2,7 @@ import type { CreateUiUser } from '../contracts/ui-users.ts';
 import type { Database } from '../db/database.ts';
 import type { UiUserRecord } from '../db/ui-users.repository.ts';
 import type { Clock } from '../domain/clock.ts';
-import { userThrottleKey } from '../domain/login-throttle.ts';
+import { userSubject, userThrottleKey } from '../domain/login-throttle.ts';
 import { hashPassword } from '../domain/passwords.ts';
 import { notFound } from '../errors.ts';
 import { requireTenant, uniquely } from './guards.ts';
@@ -69,7 +69,7 @@ export function uiUsersService(deps: { db: Database; clock: Clock }) {
     async resetPassword(tenantId: string, id: string, password: string) {
       const tenant = await tenantOf(tenantId);
       const user = await change(tenantId, id, { passwordHash: await hashPassword(password) }, true);
-      await db.uiSessions.clearFailures(userThrottleKey(tenant.name, user.username));
+      await db.uiSessions.clearForUser(userThrottleKey(tenant.name, user.username), userSubject(tenant.name, user.username));
       return toUiUser(user);
     },
   };

@@ -11,8 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => system?.close());
 
-const post = (tenant: Tenant, payload: object) =>
-  system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/adjustments', headers: tenant.headers, payload });
+const post = (tenant: Tenant, payload: object, headers: Record<string, string> = {}) =>
+  system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/adjustments', headers: { ...tenant.headers, ...headers }, payload });
 const get = (tenant: Tenant, url: string) => system.app.inject({ url: `/api/v2/point-accounts/adjustments${url}`, headers: tenant.headers });
 
 describe('POST /api/v2/point-accounts/adjustments', () => {
@@ -123,6 +123,83 @@ describe('POST /api/v2/point-accounts/adjustments', () => {
     const response = await post({ ...created, key, headers: { apikey: key } }, automation(randomUUID()));
     expect(response.statusCode).toBe(400);
     expect(response.json().title).toBe('New point system not active');
+  });
+});
+
+describe('Idempotency-Key on adjustments', () => {
+  const withWebhook = async () => {
+    const tenant = await createTenant(system.app);
+    await system.app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${tenant.id}/webhook`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { url: 'https://master.example/hooks' },
+    });
+    return tenant;
+  };
+  const recorded = async (tenant: Tenant) => {
+    const { rows } = await system.runtime.pool.query(
+      `SELECT a.id, d.id AS "deliveryId" FROM point_adjustment a JOIN webhook_delivery d ON d.adjustment_id = a.id WHERE a.tenant_id = $1`,
+      [tenant.id],
+    );
+    return rows as { id: string; deliveryId: string }[];
+  };
+
+  it('records one adjustment with one webhook for 20 parallel requests with the same key and body', async () => {
+    const tenant = await withWebhook();
+    const body = automation(randomUUID());
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post(tenant, body, { 'idempotency-key': 'adjust-1' })));
+    const created = answers.filter((a) => a.statusCode === 202);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(answers.every((a) => a.statusCode === 202 || a.statusCode === 409)).toBe(true);
+    expect(new Set(created.map((a) => a.json().id)).size).toBe(1);
+    const rows = await recorded(tenant);
+    expect(rows).toHaveLength(1);
+    expect(await system.runtime.webhookQueue.getJob(`${rows[0]!.deliveryId}_0`)).toBeTruthy();
+  });
+
+  it('replays the same adjustment for a retry with the same key and body, recording and sending nothing twice', async () => {
+    const tenant = await withWebhook();
+    const body = manual(randomUUID(), 25);
+    const first = await post(tenant, body, { 'idempotency-key': 'lost-202' });
+    expect(first.statusCode).toBe(202);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const retry = await post(tenant, Object.fromEntries(Object.entries(body).reverse()), { 'idempotency-key': 'lost-202' });
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.headers.location).toBe(first.headers.location);
+    expect(retry.json()).toEqual(first.json());
+    expect(await recorded(tenant)).toHaveLength(1);
+    // Without the key a retry is a new adjustment, as before.
+    expect((await post(tenant, body)).json().id).not.toBe(first.json().id);
+  });
+
+  it('answers 422 for the same key with another body, 409 never once answered, and keeps keys per tenant', async () => {
+    const tenant = await withWebhook();
+    const contact = randomUUID();
+    expect((await post(tenant, automation(contact, 10), { 'idempotency-key': 'k1' })).statusCode).toBe(202);
+    const other = await post(tenant, automation(contact, 11), { 'idempotency-key': 'k1' });
+    expect(other.statusCode).toBe(422);
+    expect(other.json()).toMatchObject({ status: 422, title: 'Idempotency key reused' });
+    expect(await recorded(tenant)).toHaveLength(1);
+    const elsewhere = await withWebhook();
+    expect((await post(elsewhere, automation(contact, 11), { 'idempotency-key': 'k1' })).statusCode).toBe(202);
+  });
+
+  it('frees the key when the request is refused, so the corrected retry goes ahead', async () => {
+    const tenant = await withWebhook();
+    const contact = randomUUID();
+    const refused = await post(tenant, { ...automation(contact), definitionId: 999 }, { 'idempotency-key': 'fix-me' });
+    expect(refused.statusCode).toBe(400);
+    // The body differs from the refused one, but nothing was stored under the key.
+    expect((await post(tenant, automation(contact), { 'idempotency-key': 'fix-me' })).statusCode).toBe(202);
+  });
+
+  it('refuses a malformed Idempotency-Key', async () => {
+    const tenant = await withWebhook();
+    const response = await post(tenant, automation(randomUUID()), { 'idempotency-key': 'has space' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors[0].path).toContain('idempotency-key');
   });
 });
 

@@ -17,7 +17,8 @@ import { createUiUser, signIn, signInAdmin } from '../support/ui.ts';
  */
 
 // No rate limit, so every generated request reaches validation; one job attempt, so a batch that cannot be applied fails at once.
-const system = await startSystem({ RATE_LIMIT_PER_SECOND: '0', JOB_ATTEMPTS: '1' });
+// The docs list the operator routes too, so every route is generated from them.
+const system = await startSystem({ RATE_LIMIT_PER_SECOND: '0', JOB_ATTEMPTS: '1', DOCS_INCLUDE_ADMIN: 'true' });
 afterAll(() => system.close());
 const { app } = system;
 

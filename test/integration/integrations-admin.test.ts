@@ -4,6 +4,8 @@ import { integrationCommands, webhookToolCommands } from '../../src/cli/integrat
 import { encryptPayload, signWebhook } from '../../src/domain/webhook-crypto.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
+const UNSENDABLE = 'the value may hold only tabs, printable ASCII and Latin-1 characters (no control characters)';
+
 let system: TestSystem;
 beforeAll(async () => {
   system = await startSystem();
@@ -107,17 +109,34 @@ describe('points-log settings', () => {
     });
   });
 
-  it.each([
+  it.each<[object, string, string]>([
     [{ urlTemplate: 'https://master.example/points' }, 'urlTemplate', 'must contain {contactId}'],
     [{ urlTemplate: 'file:///etc/{contactId}' }, 'urlTemplate', 'must be an absolute http or https URL'],
     [{ urlTemplate: 'https://m.example/{contactId}', authHeader: 'no colon here' }, 'authHeader', 'must be one header line, "Name: value"'],
     [{ urlTemplate: 'https://m.example/{contactId}', authHeader: 'X-Key: a\r\nInjected: b' }, 'authHeader', 'must be one header line, "Name: value"'],
     [{ urlTemplate: 'https://m.example/{contactId}', authHeader: 'Host: internal' }, 'authHeader', 'Host cannot be set'],
+    // What the HTTP client refuses to send, refused here rather than failing every later call with a 502.
+    [{ urlTemplate: 'https://m.example/{contactId}', authHeader: 'Expect: 100-continue' }, 'authHeader', 'Expect cannot be set'],
+    [{ urlTemplate: 'https://m.example/{contactId}', authHeader: 'Keep-Alive: timeout=5' }, 'authHeader', 'Keep-Alive cannot be set'],
+    ...['a\x0bb', 'a\x7fb', 'a\x01b', 'ключ', 'a\u20acb'].map((value): [object, string, string] => [
+      { urlTemplate: 'https://m.example/{contactId}', authHeader: `X-Key: ${value}` },
+      'authHeader',
+      UNSENDABLE,
+    ]),
   ])('refuses %j', async (body, path, message) => {
     const tenant = await createTenant(system.app);
     const response = await admin('PUT', `/tenants/${tenant.id}/points-log`, body);
     expect(response.statusCode).toBe(400);
     expect(response.json().errors).toEqual([{ path, message }]);
+  });
+
+  it('accepts a value with Latin-1 letters and tabs, which the HTTP client sends', async () => {
+    const tenant = await createTenant(system.app);
+    const response = await admin('PUT', `/tenants/${tenant.id}/points-log`, {
+      urlTemplate: 'https://m.example/{contactId}',
+      authHeader: 'X-Key: caf\u00e9\tau lait',
+    });
+    expect(response.statusCode, response.body).toBe(200);
   });
 });
 

@@ -5,7 +5,7 @@ import { createTenant, startSystem, type TestSystem, waitForBatch } from '../sup
 describe('health, readiness and docs', () => {
   let system: TestSystem;
   beforeAll(async () => {
-    system = await startSystem();
+    system = await startSystem({ DOCS_INCLUDE_ADMIN: 'true' });
   });
   afterAll(() => system?.close());
 
@@ -44,6 +44,24 @@ describe('health, readiness and docs', () => {
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.headers['x-request-id']).toBe('abc-123');
+  });
+
+  it('makes its own request id when the client sends a long one or one with unsafe characters', async () => {
+    for (const sent of ['x'.repeat(8192), 'a b', 'id"\u00e9', 'x'.repeat(129)]) {
+      const response = await system.app.inject({ url: '/health', headers: { 'x-request-id': sent } });
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const kept = 'req:2030-01-01.a_b-' + 'x'.repeat(100);
+    expect((await system.app.inject({ url: '/health', headers: { 'x-request-id': kept } })).headers['x-request-id']).toBe(kept);
+  });
+
+  it('serves the docs page with its own CSP that forbids framing, and X-Frame-Options', async () => {
+    const ui = await system.app.inject({ url: '/documentation/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(ui.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    expect(ui.headers['x-frame-options']).toBe('DENY');
+    expect((await system.app.inject({ url: '/documentation/json' })).headers['x-frame-options']).toBe('DENY');
   });
 
   it('answers 413 for a body over the limit', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESS_THROTTLE, afterFailure, type ThrottleState, USER_THROTTLE } from '../../src/domain/login-throttle.ts';
+import { ADDRESS_THROTTLE, afterAttempt, PAIR_THROTTLE, type ThrottleState, USER_SLOWDOWN } from '../../src/domain/login-throttle.ts';
 import { manualClock } from '../support/clock.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 import { cookieOf, createUiUser, csrfOf, FORM, form, HTML, postLogin, setCookieLine, signIn, signInAdmin } from '../support/ui.ts';
@@ -143,7 +143,8 @@ describe('signing in', () => {
 
   it('never redirects to another site after signing in', async () => {
     const { credentials } = await tenantWithUser();
-    for (const next of ['https://evil.example/', '//evil.example/ui', '/\\evil.example', '/uix']) {
+    const climbing = ['/ui/../metrics', '/ui/%2e%2e/documentation', '/ui/contacts/./..', '/ui/%2E%2E%2Fmetrics', '/ui/%5c..', '/ui/%zz'];
+    for (const next of ['https://evil.example/', '//evil.example/ui', '/\\evil.example', '/uix', ...climbing]) {
       const response = await postLogin(system.app, '/ui/login', { ...credentials, next });
       expect(response.headers.location, next).toBe('/ui');
     }
@@ -263,23 +264,110 @@ describe('lock-out after failed sign-ins', () => {
     expect((await postLogin(system.app, '/ui/login', { ...credentials, password: 'the reset password' })).statusCode).toBe(303);
   });
 
-  it('counts failures in SQL exactly as the domain rule says, concurrent failures included', async () => {
+  it('counts attempts in SQL exactly as the domain rule says, refusals while locked and concurrent attempts included', async () => {
     const sessions = system.runtime.db.uiSessions;
     const key = `test:${Math.random()}`;
     let model: ThrottleState | null = null;
     const start = clock.now().getTime();
-    for (const minutes of [0, 1, 2, 16, 17, 18, 19, 20, 21, 40, 41]) {
+    for (const minutes of [0, 1, 2, 16, 17, 18, 19, 20, 21, 22, 36, 37, 40, 41]) {
       const at = new Date(start + minutes * MINUTE);
-      model = afterFailure(model, at, USER_THROTTLE);
-      expect(await sessions.recordFailure(key, at, USER_THROTTLE), `minute ${minutes}`).toEqual(model);
+      const next = afterAttempt(model, at, PAIR_THROTTLE);
+      const counted = await system.runtime.db.transaction((tx) => tx.uiSessions.countAttempt(key, at, PAIR_THROTTLE));
+      expect(counted, `minute ${minutes}`).toEqual(next ? { counted: next } : { lockedUntil: model!.lockedUntil });
+      model = next ?? model;
     }
     const burst = `test:${Math.random()}`;
-    await Promise.all(Array.from({ length: 25 }, () => sessions.recordFailure(burst, clock.now(), ADDRESS_THROTTLE)));
+    const results = await Promise.all(
+      Array.from({ length: 25 }, () => system.runtime.db.transaction((tx) => tx.uiSessions.countAttempt(burst, clock.now(), ADDRESS_THROTTLE))),
+    );
+    expect(results.filter((result) => 'counted' in result)).toHaveLength(ADDRESS_THROTTLE.maxAttempts);
     const { rows } = await system.runtime.pool.query(`SELECT failures, locked_until FROM ui_login_throttle WHERE key = $1`, [burst]);
-    expect(rows[0].failures).toBe(25);
+    expect(rows[0].failures).toBe(ADDRESS_THROTTLE.maxAttempts);
     expect(rows[0].locked_until).not.toBeNull();
+    await sessions.clear(burst);
   });
 });
+
+describe('sign-in attempts sent in parallel', () => {
+  const statuses = (responses: { statusCode: number }[]) => responses.map((response) => response.statusCode).sort();
+  const count = (codes: number[], code: number) => codes.filter((c) => c === code).length;
+
+  it('lets at most 10 of 40 parallel wrong passwords for one user, from 40 addresses, reach the password check', async () => {
+    const { credentials } = await tenantWithUser();
+    const forms = await Promise.all(Array.from({ length: 40 }, (_, i) => loginFormFrom(`10.40.0.${i + 1}`)));
+    const codes = statuses(await Promise.all(forms.map((f, i) => f.post({ ...credentials, password: `wrong-${i}` }))));
+    expect(count(codes, 401)).toBe(USER_SLOWDOWN.maxAttempts);
+    expect(count(codes, 429)).toBe(40 - USER_SLOWDOWN.maxAttempts);
+    // The username is slowed, not locked: the owner gets in once the short wait is over.
+    const slowed = await postLoginFrom('10.41.0.1', credentials);
+    expect(slowed.statusCode).toBe(429);
+    expect(Number(slowed.headers['retry-after'])).toBeLessThanOrEqual(USER_SLOWDOWN.lockMs / 1000);
+    clock.advance(USER_SLOWDOWN.lockMs + 1000);
+    expect((await postLoginFrom('10.41.0.1', credentials)).statusCode).toBe(303);
+    clock.advance(16 * MINUTE);
+  });
+
+  it('lets at most 5 of 40 parallel wrong passwords for one user from one address reach the check', async () => {
+    const { credentials } = await tenantWithUser();
+    const forms = await Promise.all(Array.from({ length: 40 }, () => loginFormFrom('10.42.0.1')));
+    const codes = statuses(await Promise.all(forms.map((f, i) => f.post({ ...credentials, password: `wrong-${i}` }))));
+    expect(count(codes, 401)).toBe(PAIR_THROTTLE.maxAttempts);
+    expect(count(codes, 429)).toBe(40 - PAIR_THROTTLE.maxAttempts);
+    clock.advance(16 * MINUTE);
+  });
+
+  it('lets at most 20 of 60 parallel attempts from one address, across usernames, reach the check', async () => {
+    const { credentials } = await tenantWithUser();
+    const forms = await Promise.all(Array.from({ length: 60 }, () => loginFormFrom('10.43.0.1')));
+    const codes = statuses(await Promise.all(forms.map((f, i) => f.post({ ...credentials, username: `guess-${i}` }))));
+    expect(count(codes, 401)).toBe(ADDRESS_THROTTLE.maxAttempts);
+    expect(count(codes, 429)).toBe(60 - ADDRESS_THROTTLE.maxAttempts);
+    clock.advance(16 * MINUTE);
+  });
+});
+
+describe('lock-out split between the (user, address) pair and the user', () => {
+  it('a stranger who knows a username locks only their own address out, not its owner', async () => {
+    const { credentials } = await tenantWithUser();
+    for (let i = 0; i < PAIR_THROTTLE.maxAttempts; i++) {
+      expect((await postLoginFrom('10.50.0.1', { ...credentials, password: `wrong-${i}` })).statusCode).toBe(401);
+    }
+    expect((await postLoginFrom('10.50.0.1', credentials)).statusCode).toBe(429);
+    expect((await postLoginFrom('10.50.0.2', credentials)).statusCode).toBe(303);
+    clock.advance(16 * MINUTE);
+  });
+
+  it('past 10 failures from anywhere the username takes one attempt per 30 seconds, never a 15-minute lock', async () => {
+    const { credentials } = await tenantWithUser();
+    for (let i = 0; i < USER_SLOWDOWN.maxAttempts; i++) {
+      expect((await postLoginFrom(`10.51.0.${i}`, { ...credentials, password: `wrong-${i}` })).statusCode).toBe(401);
+    }
+    const slowed = await postLoginFrom('10.51.1.1', { ...credentials, password: 'wrong-again' });
+    expect(slowed.statusCode).toBe(429);
+    expect(slowed.headers['retry-after']).toBe('30');
+    expect(slowed.body).toContain('Try again in 30 seconds.');
+    clock.advance(USER_SLOWDOWN.lockMs);
+    expect((await postLoginFrom('10.51.1.1', { ...credentials, password: 'wrong-again' })).statusCode).toBe(401);
+    expect((await postLoginFrom('10.51.1.2', credentials)).statusCode).toBe(429);
+    clock.advance(USER_SLOWDOWN.lockMs);
+    expect((await postLoginFrom('10.51.1.2', credentials)).statusCode).toBe(303);
+    clock.advance(16 * MINUTE);
+  });
+});
+
+async function loginFormFrom(remoteAddress: string) {
+  const form0 = await system.app.inject({ url: '/ui/login', headers: HTML, remoteAddress });
+  return {
+    post: (fields: Record<string, string>) =>
+      system.app.inject({
+        method: 'POST',
+        url: '/ui/login',
+        remoteAddress,
+        headers: { ...HTML, ...FORM, cookie: cookieOf(form0, 'pf_login_csrf')! },
+        payload: form({ _csrf: csrfOf(form0.body), ...fields }),
+      }),
+  };
+}
 
 async function postLoginFrom(remoteAddress: string, fields: Record<string, string>) {
   const form0 = await system.app.inject({ url: '/ui/login', headers: HTML, remoteAddress });

@@ -192,6 +192,26 @@ describe('giving and removing points from the card', () => {
     expect(list.body.match(/class="adjustment"/g)).toHaveLength(1);
   });
 
+  it('sends once for a form posted twice (one key per rendering of the form), and gives each rendering its own key', async () => {
+    const { session } = await signedInTenant();
+    const contact = randomUUID();
+    const keyOf = (body: string) => /name="idempotencyKey" value="([^"]+)"/.exec(body)?.[1];
+    const card = await page(session, `/ui/contacts/${contact}`);
+    const key = keyOf(card.body);
+    expect(key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keyOf((await page(session, `/ui/contacts/${contact}`)).body)).not.toBe(key);
+
+    const first = await postAdjustment(session, contact, { ...give, idempotencyKey: key! }, 'json');
+    const second = await postAdjustment(session, contact, { ...give, idempotencyKey: key! }, 'html');
+    expect(first.statusCode, first.body).toBe(202);
+    expect(second.statusCode).toBe(303);
+    expect(second.headers.location).toContain(`sent=${first.json().id}`);
+    const list = await page(session, `/ui/contacts/${contact}/adjustments`);
+    expect(list.body.match(/class="adjustment"/g)).toHaveLength(1);
+    const refused = await postAdjustment(session, contact, { ...give, idempotencyKey: 'not-a-uuid' }, 'json');
+    expect(refused.json().errors).toEqual([{ path: 'idempotencyKey', message: 'must be the key the form was given' }]);
+  });
+
   it('shows the problem in the form for a post without script, keeping what was typed', async () => {
     const { session } = await signedInTenant();
     const contact = randomUUID();

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { adjustment, adjustmentBody, adjustmentList, adjustmentParams, adjustmentQuery } from '../../contracts/adjustments.ts';
-import { problemResponses } from '../../contracts/common.ts';
+import { problem, problemResponses } from '../../contracts/common.ts';
+import { idempotencyHeaders } from '../../contracts/transactions.ts';
 import type { AdjustmentRecord } from '../../domain/adjustments.ts';
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import { API, link, pageLinks } from './links.ts';
@@ -26,13 +27,17 @@ export const adjustmentsRoutes: FastifyPluginAsyncZod<{ adjustments: Adjustments
         summary: 'Give or remove points: sent to the point master as a webhook',
         description:
           'The balance here does not change: the adjustment is recorded and sent to the master, whose next sync brings the new balance. ' +
-          'Manual adjustments carry userId and userName; Automation ones carry reason, processId, workflowId and workflowName.',
+          'Manual adjustments carry userId and userName; Automation ones carry reason, processId, workflowId and workflowName. ' +
+          'With an Idempotency-Key, a retry of the same body within 24 h gets the adjustment the first request made (Idempotent-Replayed: true) ' +
+          'and nothing is recorded or sent twice; another body under the key is refused with 422, a retry while the first is in flight with 409.',
+        headers: idempotencyHeaders,
         body: adjustmentBody,
-        response: { 202: adjustment, ...problemResponses },
+        response: { 202: adjustment, ...problemResponses, 409: problem, 422: problem },
       },
     },
     async (request, reply) => {
-      const record = await adjustments.create(request.tenant, request.body);
+      const { answer: record, replayed } = await adjustments.create(request.tenant, request.body, request.headers['idempotency-key']);
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(202).header('location', `${API}/point-accounts/adjustments/${record.id}`).send(toAdjustment(record));
     },
   );

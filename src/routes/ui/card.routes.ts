@@ -68,7 +68,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
     const contact = request.params.contactId;
     const values = stringFields(request.body);
     try {
-      const { definitionId, direction, amount, description } = parseForm(adjustmentForm, values, 'adjustment');
+      const { definitionId, direction, amount, description, idempotencyKey } = parseForm(adjustmentForm, values, 'adjustment');
       const input = manualAdjustment.parse({
         contactId: contact,
         definitionId,
@@ -78,7 +78,8 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
         userId: user.id,
         userName: user.displayName,
       });
-      const record = await adjustments.create(user.tenant, input);
+      // One key per rendering of the form, so a second click or a resent form post makes no second adjustment.
+      const { answer: record } = await adjustments.create(user.tenant, input, idempotencyKey);
       request.log.info({ adjustmentId: record.id, userId: user.id, amount: input.amount }, 'adjustment sent from the contact card');
       if (wantsHtml(request)) return reply.redirect(`${cardUrl(contact)}?sent=${record.id}#adjust`, 303);
       return reply.code(202).send({ id: record.id, deliveryState: record.deliveryState });

@@ -97,6 +97,16 @@ function watchAdjustments() {
   return { now: tick, schedule };
 }
 
+/** A version-4 UUID; crypto.randomUUID exists only in secure contexts, getRandomValues everywhere. */
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function enhanceAdjustmentForm(watcher) {
   const form = document.querySelector('form[data-adjustment-form]');
   if (!form) return;
@@ -119,6 +129,8 @@ function enhanceAdjustmentForm(watcher) {
         body,
       });
       if (response.ok) {
+        // This submission is done: the next one is another adjustment, so it gets a key of its own.
+        form.querySelector('[name="idempotencyKey"]').value = newKey();
         form.querySelector('[name="amount"]').value = '';
         form.querySelector('[name="description"]').value = '';
         const box = successAlert();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TransactionFilter } from '../../contracts/transactions.ts';
 import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import { entryState } from '../../domain/ledger.ts';
@@ -264,6 +265,7 @@ function adjustmentForm(card: ContactCard, csrfToken: string, selectedDefinition
       ? html`<p class="empty">There are no point definitions yet, so there is nothing to give points in.</p>`
       : html`<form method="post" action="/ui/contacts/${card.contactId}/adjustments" class="form" data-adjustment-form novalidate>
             <input type="hidden" name="_csrf" value="${csrfToken}" />
+            <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
             <div class="field">
               <label for="definitionId">Point definition</label>
               <select id="definitionId" name="definitionId" ${invalid('definitionId')}>
