@@ -75,6 +75,23 @@ const EXPIRY_CHUNK = 5000;
 
 /** The ledger of all-transaction mode: its entries. */
 export function ledgerRepository(db: Db) {
+  /** One page of the entries matching `where` (over `e`, with `params`), newest first, and how many match in all. */
+  async function pageOfEntries(
+    where: string,
+    params: unknown[],
+    page: { offset: number; count: number },
+  ): Promise<{ items: LedgerEntryRecord[]; totalCount: number }> {
+    const [items, total] = await Promise.all([
+      db.query<LedgerEntryRecord>(
+        `SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE ${where}
+          ORDER BY e.transaction_date DESC, e.id DESC OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
+        [...params, page.offset, page.count],
+      ),
+      db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry e WHERE ${where}`, params),
+    ]);
+    return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
+  }
+
   return {
     /** Appends a batch's rows (APPEND_ENTRIES_SQL); answers the indexes of the rows it added. */
     async append(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date): Promise<Set<number>> {
@@ -109,15 +126,7 @@ export function ledgerRepository(db: Db) {
         params.push(now);
         where += ` AND ${filterSql[filter]('$3::timestamptz')}`;
       }
-      const [items, total] = await Promise.all([
-        db.query<LedgerEntryRecord>(
-          `SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE ${where}
-            ORDER BY e.transaction_date DESC, e.id DESC OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
-          [...params, page.offset, page.count],
-        ),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry e WHERE ${where}`, params),
-      ]);
-      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
+      return pageOfEntries(where, params, page);
     },
 
     /** A contact's entries on all its accounts, newest first, expired and Expiry entries included. */
@@ -127,14 +136,7 @@ export function ledgerRepository(db: Db) {
       page: { offset: number; count: number },
     ): Promise<{ items: LedgerEntryRecord[]; totalCount: number }> {
       const where = 'e.tenant_id = $1 AND e.account_id IN (SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2)';
-      const [items, total] = await Promise.all([
-        db.query<LedgerEntryRecord>(
-          `SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE ${where} ORDER BY e.transaction_date DESC, e.id DESC OFFSET $3 LIMIT $4`,
-          [tenantId, contactId, page.offset, page.count],
-        ),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry e WHERE ${where}`, [tenantId, contactId]),
-      ]);
-      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
+      return pageOfEntries(where, [tenantId, contactId], page);
     },
 
     async findEntry(tenantId: string, id: number): Promise<LedgerEntryRecord | null> {
