@@ -8,6 +8,29 @@ const int = (min: number) => z.coerce.number().int().min(min);
 const envObject = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  /**
+   * Set for a Redis Cluster: comma-separated host:port of some of its nodes
+   * (the client finds the rest). REDIS_URL's user, password and TLS apply to
+   * every node, and its host is one more start-up node.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return [];
+      const entries = text.split(',').map((entry) => entry.trim());
+      const nodes = entries.map((entry) => {
+        const match = /^(?:\[(?<v6>[0-9a-fA-F:.]+)\]|(?<host>[^\s:,[\]]+)):(?<port>\d{1,5})$/.exec(entry)?.groups;
+        const port = Number(match?.port);
+        return match && port >= 1 && port <= 65535 ? { host: match.v6 ?? match.host!, port } : undefined;
+      });
+      const bad = entries.filter((_, i) => !nodes[i]);
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected host:port entries separated by commas; not one: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return nodes.filter((node) => node !== undefined);
+    }),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0).max(65535).default(3000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
@@ -90,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     http: {
       host: e.HOST,
       port: e.PORT,
@@ -103,7 +127,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     db: { poolSize: e.DB_POOL_SIZE },
     queue: {
-      prefix: e.QUEUE_PREFIX,
+      // On a cluster every key of a queue must hash to one slot: a prefix without a {hash tag} gets one.
+      prefix: e.REDIS_CLUSTER_NODES.length > 0 && !/\{[^}]+\}/.test(e.QUEUE_PREFIX) ? `{${e.QUEUE_PREFIX}}` : e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
       nice: e.WORKER_NICE,
       metricsPort: e.WORKER_METRICS_PORT,
@@ -116,6 +141,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBatchItems: e.MAX_BATCH_ITEMS,
       ratePerSecond: e.RATE_LIMIT_PER_SECOND,
       authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+      // Counters carry no hash tag, so on a cluster they spread over every primary instead of joining the queues' slot.
+      keyPrefix: e.QUEUE_PREFIX.replace(/[{}]/g, ''),
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     docs: { includeAdmin: e.DOCS_INCLUDE_ADMIN },

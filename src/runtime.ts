@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/database.ts';
@@ -9,6 +8,7 @@ import { createOutboundAgent } from './integrations/outbound.ts';
 import { createIngestQueue, createWebhookQueue, type IngestJobData, type WebhookJobData } from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { connectRedis, type RedisClient } from './redis.ts';
 import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';
 import { balancesService } from './services/balances.service.ts';
@@ -32,7 +32,7 @@ interface Clients {
   clock: Clock;
   metrics: Metrics;
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   ingestQueue: Queue<IngestJobData>;
   webhookQueue: Queue<WebhookJobData>;
   /** Every call to a point master goes through this: it enforces the outbound address rules. */
@@ -42,7 +42,7 @@ interface Clients {
 function createClients(config: Config, log: Logger, clock: Clock): Clients {
   const pool = createPool(config.databaseUrl, config.db.poolSize, log);
   // Producers fail fast when Redis is away: the batch is already durable and the sweep queues it later.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const redis = connectRedis(config, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   return {
     config,
