@@ -70,7 +70,12 @@ export async function buildApp(runtime: Runtime) {
   await app.register(problemsPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(metricsRoutes, { metrics: runtime.metrics });
-  registerQueueMetrics(runtime.metrics, queues, () => runtime.clock.now());
+  registerQueueMetrics(
+    runtime.metrics,
+    queues,
+    () => runtime.clock.now(),
+    async () => (await runtime.db.batches.backlog()).total,
+  );
   await app.register(docsPlugin, { includeAdmin: config.docs.includeAdmin });
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 

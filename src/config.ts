@@ -57,6 +57,13 @@ const envObject = z.object({
   /** How often the worker records Expiry entries and forgets Idempotency-Keys past their 24 h. Balances never wait for it. */
   LEDGER_MAINTENANCE_INTERVAL_MS: int(100).default(60000),
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
+  /**
+   * Items accepted but not yet applied that one tenant may have waiting; above
+   * it balance and transaction pushes get 429 with Retry-After. 0 switches it off.
+   */
+  INGEST_BACKLOG_LIMIT: int(0).default(1_000_000),
+  /** The same over all tenants together. */
+  INGEST_BACKLOG_LIMIT_TOTAL: int(0).default(5_000_000),
   /** Requests per second per API key on /api/v2; 0 switches the limit off. */
   RATE_LIMIT_PER_SECOND: int(0).default(200),
   /** Failed authentications (API key or admin token) one client address may make per window before it gets 429; 0 switches it off. */
@@ -139,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     limits: {
       maxBatchItems: e.MAX_BATCH_ITEMS,
+      backlog: { perTenant: e.INGEST_BACKLOG_LIMIT, total: e.INGEST_BACKLOG_LIMIT_TOTAL },
       ratePerSecond: e.RATE_LIMIT_PER_SECOND,
       authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
       // Counters carry no hash tag, so on a cluster they spread over every primary instead of joining the queues' slot.

@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers,
     }),
+    pushesRefusedForBacklog: new Counter({
+      name: 'pf_pushes_refused_backlog_total',
+      help: 'Balance and transaction pushes refused (429) because too many items were waiting to be applied',
+      labelNames: ['kind'],
+      registers,
+    }),
     batchesFinished: new Counter({ name: 'pf_batches_finished_total', help: 'Batches by final status', labelNames: ['kind', 'status'], registers }),
     /** Counts the outcome of one applied batch. */
     recordBatch(kind: 'balances' | 'transactions', result: ApplyResult) {

@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
 import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';
+import { backlogGuard } from './services/backlog.ts';
 import { balancesService } from './services/balances.service.ts';
 import { contactCardService } from './services/contact-card.service.ts';
 import { contactPointsService } from './services/contact-points.service.ts';
@@ -62,6 +63,7 @@ function createServices(clients: Clients, db: Database) {
   const { config, clock, log } = clients;
   const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
+  const admitToBacklog = backlogGuard({ db, limits: config.limits.backlog, metrics: clients.metrics });
   const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
   const pointsLog = pointsLogService({ db, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
@@ -76,8 +78,8 @@ function createServices(clients: Clients, db: Database) {
       policy: { idleMs: config.ui.sessionIdleMs, maxAgeMs: config.ui.sessionMaxAgeMs },
       adminToken: config.adminToken,
     }),
-    balances: balancesService({ db, clock, queueBatch }),
-    transactions: transactionsService({ db, clock, log, queueBatch }),
+    balances: balancesService({ db, clock, queueBatch, admitToBacklog }),
+    transactions: transactionsService({ db, clock, log, queueBatch, admitToBacklog }),
     pointAccounts: pointAccountsService({ db, clock }),
     adjustments,
     pointsLog,
