@@ -70,7 +70,8 @@ async function postgres(): Promise<string> {
   // A URL someone set and that refuses (a password, a role) is theirs to fix; the default one is only a guess.
   if (probe.state === 'refuses' && configured) throw new Stop(`DATABASE_URL (${redact(url)}) refused the connection: ${probe.reason}`);
   const bin = findPostgresBin();
-  if (!bin) throw new Stop(`Postgres does not answer at ${redact(url)} (${probe.reason}), and no Postgres is installed here (initdb and postgres).\n${INSTALL_HELP}`);
+  if (!bin)
+    throw new Stop(`Postgres does not answer at ${redact(url)} (${probe.reason}), and no Postgres is installed here (initdb and postgres).\n${INSTALL_HELP}`);
   const database = new URL(url).pathname.slice(1) || 'point_follower';
   say('up', `Postgres does not answer at ${redact(url)}: starting a private one from ${bin}, data in ${path.join(dataDir, 'postgres')}`);
   const server = await startPrivatePostgres(bin, dataDir, await portFor('postgresPort'), database);
@@ -88,7 +89,8 @@ async function redis(): Promise<string> {
     return url;
   }
   if (probe.state === 'refuses' && configured) throw new Stop(`REDIS_URL (${redact(url)}) refused the connection: ${probe.reason}`);
-  if (!onPath('redis-server')) throw new Stop(`Redis does not answer at ${redact(url)} (${probe.reason}), and redis-server is not installed here.\n${INSTALL_HELP}`);
+  if (!onPath('redis-server'))
+    throw new Stop(`Redis does not answer at ${redact(url)} (${probe.reason}), and redis-server is not installed here.\n${INSTALL_HELP}`);
   say('up', `Redis does not answer at ${redact(url)}: starting a private one, data in ${path.join(dataDir, 'redis')} (append-only file on)`);
   const server = await startPrivateRedis(dataDir, await portFor('redisPort'));
   servers.push(server);
@@ -204,6 +206,6 @@ async function shutdown(reason: string, code: number): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(signal, 0));
 
 main().catch((err: unknown) => {
-  say('up', err instanceof Stop ? err.message : (err as Error).stack ?? String(err));
+  say('up', err instanceof Stop ? err.message : ((err as Error).stack ?? String(err)));
   void shutdown('start-up failed', 1);
 });

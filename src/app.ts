@@ -21,6 +21,7 @@ import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { homeRoutes } from './routes/home.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
 import { uiRoutes } from './routes/ui/ui.routes.ts';
 import type { Runtime } from './runtime.ts';
@@ -72,6 +73,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   registerQueueMetrics(runtime.metrics, queues, () => runtime.clock.now());
   await app.register(docsPlugin, { includeAdmin: config.docs.includeAdmin });
+  await app.register(homeRoutes);
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 
   const authFailures = { redis: runtime.redis, prefix: config.queue.prefix, policy: config.limits.authFailures };

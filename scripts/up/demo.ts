@@ -34,7 +34,9 @@ async function tenantExists(services: Services, tenantId: string): Promise<boole
 /** A tenant named `demo`, or `demo-xxxx` when someone already made a `demo` in this database. */
 async function createDemoTenant(services: Services) {
   for (const name of ['demo', `demo-${randomBytes(2).toString('hex')}`]) {
-    const created = await services.admin.createTenant({ name, mode: 'all-transaction', pointSystemActive: true, requireKnownContacts: false }).catch(() => undefined);
+    const created = await services.admin
+      .createTenant({ name, mode: 'all-transaction', pointSystemActive: true, requireKnownContacts: false })
+      .catch(() => undefined);
     if (created) return created;
   }
   throw new Error('could not create a demo tenant');
