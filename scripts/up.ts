@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   say('up', applied.length ? `migrated: ${applied.length} migration(s) applied` : 'database up to date');
 
   const runtime = createRuntime(config, createLogger('warn', 'up'));
-  const { demo, created } = await ensureDemo(runtime.services, path.join(dataDir, 'demo.json'), databaseUrl).finally(() => closeRuntime(runtime));
+  const { demo, created } = await ensureDemo(runtime.services, path.join(dataDir, 'demo.json')).finally(() => closeRuntime(runtime));
   if (created) say('up', `made the demo tenant "${demo.organisation}" (kept in ${path.join(dataDir, 'demo.json')})`);
 
   if (stopping) return;

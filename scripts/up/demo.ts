@@ -4,7 +4,6 @@ import type { Runtime } from '../../src/runtime.ts';
 
 /** What `up` prints on every run; kept in `<data>/demo.json` (mode 600: it holds a key and a password). */
 export interface Demo {
-  databaseUrl: string;
   tenantId: string;
   organisation: string;
   apiKey: string;
@@ -43,14 +42,15 @@ async function createDemoTenant(services: Services) {
 }
 
 /**
- * The demo tenant of this data folder and database: the one made on the first
- * run when it still exists, else a new one (all-transaction mode, point
+ * The demo tenant of this data folder: the one made on the first run while the
+ * database still holds it (the private Postgres may come back on another port,
+ * so the tenant itself is looked up), else a new one (all-transaction mode, point
  * definition 1, an API key, a contact card user, and a contact with a few
  * transactions, applied by the worker once it runs).
  */
-export async function ensureDemo(services: Services, file: string, databaseUrl: string): Promise<{ demo: Demo; created: boolean }> {
+export async function ensureDemo(services: Services, file: string): Promise<{ demo: Demo; created: boolean }> {
   const kept = readDemo(file);
-  if (kept && kept.databaseUrl === databaseUrl && (await tenantExists(services, kept.tenantId))) return { demo: kept, created: false };
+  if (kept && (await tenantExists(services, kept.tenantId))) return { demo: kept, created: false };
 
   const tenant = await createDemoTenant(services);
   await services.admin.createDefinition(tenant.id, { id: 1, name: 'Bonus points', description: 'Demo definition made by npm run up' });
@@ -67,7 +67,7 @@ export async function ensureDemo(services: Services, file: string, databaseUrl: 
   const tenantRecord = await services.admin.requireTenant(tenant.id);
   await services.transactions.accept(tenantRecord, rows, undefined);
 
-  const demo: Demo = { databaseUrl, tenantId: tenant.id, organisation: tenant.name, apiKey: key, username: 'demo', password, contactId };
+  const demo: Demo = { tenantId: tenant.id, organisation: tenant.name, apiKey: key, username: 'demo', password, contactId };
   writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return { demo, created: true };
 }
