@@ -21,6 +21,7 @@ import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { homeRoutes } from './routes/home.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
 import { uiRoutes } from './routes/ui/ui.routes.ts';
 import type { Runtime } from './runtime.ts';
@@ -77,6 +78,7 @@ export async function buildApp(runtime: Runtime) {
     async () => (await runtime.db.batches.backlog()).total,
   );
   await app.register(docsPlugin, { includeAdmin: config.docs.includeAdmin });
+  await app.register(homeRoutes);
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 
   const authFailures = { redis: runtime.redis, prefix: config.limits.keyPrefix, policy: config.limits.authFailures };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseRetrySchedule } from './domain/retry-schedule.ts';
 
@@ -167,9 +168,19 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** For entry points: a bad environment stops the process with a message naming each bad variable. */
+/**
+ * Reads `.env` from the working directory into the environment when the file
+ * exists (Node's own parser). A variable already set in the environment wins
+ * over the file, as with `node --env-file`.
+ */
+export function readEnvFile(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** For entry points: reads `.env`, then a bad environment stops the process with a message naming each bad variable. */
 export function loadConfigOrExit(): Config {
   try {
+    readEnvFile();
     return loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

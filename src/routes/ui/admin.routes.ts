@@ -10,7 +10,7 @@ import type { DeliveryState } from '../../domain/deliveries.ts';
 import { AppError } from '../../errors.ts';
 import { sendAppError } from '../../plugins/problems.ts';
 import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins/ui-security.ts';
-import { LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
+import { acceptsPage, LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
@@ -18,7 +18,6 @@ import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
 import type { ShownProblem } from '../../ui/pages/layout.ts';
 import { parseForm } from './forms.ts';
-import { wantsHtml } from './ui-errors.ts';
 
 const COUNTS_TIMEOUT_MS = 1500;
 
@@ -28,7 +27,7 @@ const COUNTS_TIMEOUT_MS = 1500;
  */
 async function adminOnly(request: FastifyRequest, reply: FastifyReply) {
   if (!request.uiSession) {
-    if (request.method === 'GET' && wantsHtml(request)) return reply.redirect(`${LOGIN_PAGES.admin}?next=${encodeURIComponent(request.url)}`, 303);
+    if (request.method === 'GET' && acceptsPage(request)) return reply.redirect(`${LOGIN_PAGES.admin}?next=${encodeURIComponent(request.url)}`, 303);
     return sendAppError(reply, new AppError('unauthorized', 'Sign in as an operator first'));
   }
   try {
