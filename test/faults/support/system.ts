@@ -92,6 +92,7 @@ export async function startFaultSystem(options: { workers?: number; concurrency?
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     ADMIN_TOKEN,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     HOST: '127.0.0.1',
     PORT: String(port),
     QUEUE_PREFIX: 'pf',
