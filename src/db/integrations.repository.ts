@@ -12,7 +12,7 @@ export interface PointsLogSettings {
 
 /** The columns of tenant_integration that hold secrets, sealed at rest when a SECRETS_KEY is configured. */
 export const SECRET_COLUMNS = ['webhook_encryption_key', 'webhook_signing_secret', 'points_log_auth_header_value'] as const;
-export type SecretColumn = (typeof SECRET_COLUMNS)[number];
+type SecretColumn = (typeof SECRET_COLUMNS)[number];
 
 /** One tenant's stored secrets, as the row holds them (sealed or not). */
 export interface StoredSecrets {

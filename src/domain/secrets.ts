@@ -15,7 +15,7 @@ const TAG_BYTES = 16;
 export const SEALED_PREFIX = 'enc:v1:';
 const SEALED = /^enc:v1:([0-9a-f]{16}):([A-Za-z0-9+/]+={0,2})$/;
 
-export interface SecretsKey {
+interface SecretsKey {
   id: string;
   key: Buffer;
 }

@@ -105,5 +105,3 @@ export function secretsService(deps: { db: Database; keyring: SecretsKeyring; lo
     },
   };
 }
-
-export type SecretsService = ReturnType<typeof secretsService>;

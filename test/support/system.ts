@@ -15,7 +15,7 @@ import { TEST_REDIS_URL } from './env.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** The SECRETS_KEY every test system runs with unless a test gives its own (32 bytes, base64). */
-export const TEST_SECRETS_KEY = Buffer.from('test-secrets-key-of-32-bytes-000').toString('base64');
+const TEST_SECRETS_KEY = Buffer.from('test-secrets-key-of-32-bytes-000').toString('base64');
 
 export interface TestSystem {
   app: FastifyInstance;
