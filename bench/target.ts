@@ -111,6 +111,7 @@ export async function startTarget(): Promise<BenchTarget> {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     ADMIN_TOKEN,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     HOST: '127.0.0.1',
     PORT: String(port),
     QUEUE_PREFIX: queuePrefix,

@@ -45,6 +45,7 @@ const config = loadConfig({
   DATABASE_URL: databaseUrl,
   REDIS_URL: REDIS,
   ADMIN_TOKEN,
+  SECRETS_KEY: randomBytes(32).toString('base64'),
   LOG_LEVEL: 'warn',
   QUEUE_PREFIX: `pfdocs-${randomBytes(3).toString('hex')}`,
   RATE_LIMIT_PER_SECOND: '0',

@@ -31,11 +31,12 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 class Stop extends Error {}
 
-/** What `up` keeps between runs besides the servers' data: the private servers' ports and the admin token it made. */
+/** What `up` keeps between runs besides the servers' data: the private servers' ports, and the admin token and secrets key it made. */
 interface Kept {
   postgresPort?: number;
   redisPort?: number;
   adminToken?: string;
+  secretsKey?: string;
 }
 
 readEnvFile();
@@ -129,8 +130,10 @@ async function main(): Promise<void> {
   const databaseUrl = await postgres();
   const redisUrl = await redis();
   const adminToken = process.env.ADMIN_TOKEN ?? (kept.adminToken ??= randomBytes(24).toString('base64url'));
+  // A local system stores its integration secrets encrypted too; its key lives beside its data, which suits a demo only.
+  const secretsKey = process.env.SECRETS_KEY || (kept.secretsKey ??= randomBytes(32).toString('base64'));
   keep();
-  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_TOKEN: adminToken };
+  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_TOKEN: adminToken, SECRETS_KEY: secretsKey };
   let config;
   try {
     config = loadConfig(env);

@@ -1,9 +1,26 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseRetrySchedule } from './domain/retry-schedule.ts';
+import { parseSecretsKey } from './domain/secrets.ts';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const int = (min: number) => z.coerce.number().int().min(min);
+/** An empty value (compose passes `${X:-}` through) counts as unset. */
+const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
+/** Comma-separated base64 keys, each 32 bytes. */
+const secretsKeys = z.string().transform((text, ctx) => {
+  const keys: Buffer[] = [];
+  for (const [index, part] of text.split(',').entries()) {
+    if (part.trim() === '') continue;
+    try {
+      keys.push(parseSecretsKey(part));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `key ${index + 1}: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  }
+  return keys;
+});
 
 /** The environment, parsed once at start-up. Nothing else reads process.env. */
 const envObject = z.object({
@@ -35,6 +52,13 @@ const envObject = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0).max(65535).default(3000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /**
+   * Seals integration secrets at rest (AES-256-GCM): 32 bytes, base64. Unset,
+   * they are stored in plain text and every start-up says so.
+   */
+  SECRETS_KEY: z.preprocess(unsetWhenEmpty, secretsKeys.optional()),
+  /** Earlier keys, comma-separated: they still open values sealed before a rotation, and never seal. */
+  SECRETS_KEY_PREVIOUS: z.preprocess(unsetWhenEmpty, secretsKeys.optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Prefix of every BullMQ key; lets several deployments (or test files) share one Redis. */
   QUEUE_PREFIX: z
@@ -106,10 +130,19 @@ const envObject = z.object({
   UI_SESSION_MAX_HOURS: int(1).default(12),
 });
 
-const envSchema = envObject.refine((e) => e.HTTP_REQUEST_TIMEOUT_MS === 0 || e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
-  path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS',
-});
+const envSchema = envObject
+  .refine((e) => e.SECRETS_KEY === undefined || e.SECRETS_KEY.length === 1, {
+    path: ['SECRETS_KEY'],
+    message: 'must be one key (earlier ones go in SECRETS_KEY_PREVIOUS)',
+  })
+  .refine((e) => e.SECRETS_KEY !== undefined || e.SECRETS_KEY_PREVIOUS === undefined || e.SECRETS_KEY_PREVIOUS.length === 0, {
+    path: ['SECRETS_KEY_PREVIOUS'],
+    message: 'needs SECRETS_KEY (the key that seals from now on)',
+  })
+  .refine((e) => e.HTTP_REQUEST_TIMEOUT_MS === 0 || e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS',
+  });
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = envSchema.safeParse(env);
@@ -132,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     adminToken: e.ADMIN_TOKEN,
+    secrets: { key: e.SECRETS_KEY?.[0] ?? null, previousKeys: e.SECRETS_KEY_PREVIOUS ?? [] },
     logLevel: e.LOG_LEVEL,
     db: { poolSize: e.DB_POOL_SIZE },
     queue: {

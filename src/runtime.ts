@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/database.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
+import { type SecretsKeyring, secretsKeyring } from './domain/secrets.ts';
 import { createOutboundAgent } from './integrations/outbound.ts';
 import { createIngestQueue, createWebhookQueue, type IngestJobData, type WebhookJobData } from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
@@ -20,6 +21,7 @@ import { integrationsService } from './services/integrations.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
 import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
+import { secretsService } from './services/secrets.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
 import { transactionsService } from './services/transactions.service.ts';
 import { uiAuthService } from './services/ui-auth.service.ts';
@@ -38,6 +40,8 @@ interface Clients {
   webhookQueue: Queue<WebhookJobData>;
   /** Every call to a point master goes through this: it enforces the outbound address rules. */
   outbound: Dispatcher;
+  /** The keys integration secrets are sealed and opened with (SECRETS_KEY, SECRETS_KEY_PREVIOUS). */
+  secrets: SecretsKeyring;
 }
 
 function createClients(config: Config, log: Logger, clock: Clock): Clients {
@@ -55,22 +59,24 @@ function createClients(config: Config, log: Logger, clock: Clock): Clients {
     ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
     webhookQueue: createWebhookQueue(redis, config.queue.prefix),
     outbound: createOutboundAgent({ allowPrivate: config.outbound.allowPrivate }),
+    secrets: secretsKeyring(config.secrets.key, config.secrets.previousKeys),
   };
 }
 
 /** Every service, each built once; routes, the CLI and the worker reach the database only through these and `db`. */
 function createServices(clients: Clients, db: Database) {
-  const { config, clock, log } = clients;
+  const { config, clock, log, secrets: keyring } = clients;
   const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
   const admitToBacklog = backlogGuard({ db, limits: config.limits.backlog, metrics: clients.metrics });
   const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
-  const pointsLog = pointsLogService({ db, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
+  const pointsLog = pointsLogService({ db, keyring, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
     admin: adminService({ db, clock }),
     settings: tenantSettingsService({ db, clock, log }),
     contacts: contactsService({ db, clock }),
-    integrations: integrationsService({ db, clock, queueDeliveries }),
+    integrations: integrationsService({ db, clock, keyring, queueDeliveries }),
+    secrets: secretsService({ db, keyring, log }),
     uiUsers: uiUsersService({ db, clock }),
     uiAuth: uiAuthService({
       db,

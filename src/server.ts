@@ -1,8 +1,10 @@
 import v8 from 'node:v8';
 import { buildApp } from './app.ts';
 import { loadConfigOrExit } from './config.ts';
+import { SecretsKeyError } from './domain/secrets.ts';
 import { createLogger } from './logger.ts';
 import { closeRuntime, createRuntime } from './runtime.ts';
+import { prepareSecretsAtStart } from './secrets-startup.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 // Each accepted batch leaves about 2 MB of short-lived garbage. By default V8
@@ -14,10 +16,18 @@ v8.setFlagsFromString('--heap-growing-percent=50');
 const config = loadConfigOrExit();
 const log = createLogger(config.logLevel, 'api');
 const runtime = createRuntime(config, log);
+// Integration secrets no configured key opens: refuse to start, naming the key id.
+const secretsCheck = await prepareSecretsAtStart(runtime).catch(async (err: unknown) => {
+  if (!(err instanceof SecretsKeyError)) throw err;
+  log.fatal(err.message);
+  await closeRuntime(runtime);
+  process.exit(1);
+});
 const app = await buildApp(runtime);
 
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await app.close(); // stops accepting, answers in-flight requests
+  await secretsCheck.stop();
   await closeRuntime(runtime);
 });
 

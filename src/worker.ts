@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import os from 'node:os';
 import { loadConfigOrExit } from './config.ts';
+import { SecretsKeyError } from './domain/secrets.ts';
 import { startWorker } from './jobs/start-worker.ts';
 import { createLogger } from './logger.ts';
 import { startMetricsServer } from './metrics-server.ts';
@@ -15,7 +16,13 @@ const log = createLogger(config.logLevel, 'worker');
 const runtime = createRuntime(config, log);
 let metricsServer: Server | undefined;
 
-const worker = startWorker(runtime);
+const worker = startWorker(runtime).catch(async (err: unknown) => {
+  if (!(err instanceof SecretsKeyError)) throw err;
+  // Integration secrets no configured key opens: refuse to start, naming the key id.
+  log.fatal(err.message);
+  await closeRuntime(runtime);
+  process.exit(1);
+});
 onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await (await worker).close();
   await closeRuntime(runtime);

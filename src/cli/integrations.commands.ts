@@ -31,6 +31,10 @@ export const integrationCommands: Record<string, CliCommand> = {
     run: (s, o) => s.integrations.replayDelivery(tenantOf(o), z.uuid().parse(o.id)),
   },
   'deliveries:replay-failed': { usage: '--tenant ID', run: (s, o) => s.integrations.replayFailed(tenantOf(o)) },
+  'secrets:rotate': {
+    usage: '(re-encrypts every integration secret with SECRETS_KEY; SECRETS_KEY_PREVIOUS must hold the keys they are encrypted with now)',
+    run: (s) => s.secrets.rotate(),
+  },
 };
 
 const text = (name: string) => z.string({ error: `--${name} is required` }).min(1, `--${name} is required`);

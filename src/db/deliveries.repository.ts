@@ -9,7 +9,9 @@ export interface ClaimedDelivery {
   leaseToken: string;
   attempts: number;
   failures: number;
+  tenantId: string;
   tenantName: string;
+  /** The secrets as stored: sealed when a SECRETS_KEY is configured (see domain/secrets.ts). */
   webhook: { url: string; encryptionKey: string; signingSecret: string } | null;
   adjustment: AdjustmentInput;
 }
@@ -110,6 +112,7 @@ export function deliveriesRepository(db: Db) {
         Row & {
           attempts: number;
           failures: number;
+          tenant_id: string;
           tenant_name: string;
           webhook_url: string | null;
           webhook_encryption_key: string;
@@ -122,7 +125,7 @@ export function deliveriesRepository(db: Db) {
                   lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $4), updated_at = $2
             WHERE d.id = $1 AND ${sendableAt('$2')}
            RETURNING d.id, d.tenant_id, d.adjustment_id, d.attempts, d.failures)
-         SELECT c.id, c.attempts, c.failures, t.name AS tenant_name,
+         SELECT c.id, c.attempts, c.failures, c.tenant_id, t.name AS tenant_name,
                 i.webhook_url, i.webhook_encryption_key, i.webhook_signing_secret, ${ADJUSTMENT_INPUT_COLUMNS}
            FROM claimed c
            JOIN tenant t ON t.id = c.tenant_id
@@ -138,6 +141,7 @@ export function deliveriesRepository(db: Db) {
         leaseToken,
         attempts: row.attempts,
         failures: row.failures,
+        tenantId: row.tenant_id,
         tenantName: row.tenant_name,
         webhook,
         adjustment: toAdjustmentInput(row),

@@ -10,6 +10,24 @@ export interface PointsLogSettings {
   authHeader: { name: string; value: string } | null;
 }
 
+/** The columns of tenant_integration that hold secrets, sealed at rest when a SECRETS_KEY is configured. */
+export const SECRET_COLUMNS = ['webhook_encryption_key', 'webhook_signing_secret', 'points_log_auth_header_value'] as const;
+type SecretColumn = (typeof SECRET_COLUMNS)[number];
+
+/** One tenant's stored secrets, as the row holds them (sealed or not). */
+export interface StoredSecrets {
+  tenantId: string;
+  values: Partial<Record<SecretColumn, string>>;
+}
+
+const secretsOf = (row: Record<string, string | null>): StoredSecrets => ({
+  tenantId: row.tenant_id!,
+  values: Object.fromEntries(SECRET_COLUMNS.flatMap((column) => (row[column] == null ? [] : [[column, row[column]]]))),
+});
+
+const anySecret = SECRET_COLUMNS.map((column) => `${column} IS NOT NULL`).join(' OR ');
+const anySecretNotStartingWith = (param: string) => SECRET_COLUMNS.map((column) => `left(${column}, length(${param})) <> ${param}`).join(' OR ');
+
 export function integrationsRepository(db: Db) {
   return {
     /**
@@ -68,6 +86,47 @@ export function integrationsRepository(db: Db) {
                 points_log_auth_header_value = EXCLUDED.points_log_auth_header_value,
                 updated_at = EXCLUDED.updated_at`,
         [tenantId, settings.urlTemplate, settings.authHeader?.name ?? null, settings.authHeader?.value ?? null, now],
+      );
+    },
+
+    /** Every tenant's stored secrets, sealed or not: what start-up checks it can open. */
+    async listSecrets(): Promise<StoredSecrets[]> {
+      const { rows } = await db.query<Record<string, string | null>>(
+        `SELECT tenant_id, ${SECRET_COLUMNS.join(', ')} FROM tenant_integration WHERE ${anySecret} ORDER BY tenant_id`,
+      );
+      return rows.map(secretsOf);
+    },
+
+    /**
+     * Locks and returns the rows holding a secret that does not start with
+     * `prefix` (call inside a transaction). A second caller waits for the
+     * first to commit, then Postgres checks the condition again on the row as
+     * committed, so a row the first caller rewrote is not returned twice.
+     */
+    async lockSecretsNotStartingWith(prefix: string): Promise<StoredSecrets[]> {
+      const { rows } = await db.query<Record<string, string | null>>(
+        `SELECT tenant_id, ${SECRET_COLUMNS.join(', ')} FROM tenant_integration WHERE ${anySecretNotStartingWith('$1')} ORDER BY tenant_id FOR UPDATE`,
+        [prefix],
+      );
+      return rows.map(secretsOf);
+    },
+
+    /**
+     * Rewrites the secrets of each row given (a column left out keeps its
+     * value). updated_at stays: the settings are the same, only their sealing changed.
+     */
+    async replaceSecrets(rows: readonly StoredSecrets[]): Promise<void> {
+      if (rows.length === 0) return;
+      const params: unknown[] = [rows.map((row) => row.tenantId)];
+      const sets = SECRET_COLUMNS.map((column) => {
+        params.push(rows.map((row) => row.values[column] ?? null));
+        return `${column} = COALESCE(u.${column}, i.${column})`;
+      });
+      await db.query(
+        `UPDATE tenant_integration AS i SET ${sets.join(', ')}
+           FROM unnest($1::uuid[], ${SECRET_COLUMNS.map((_, n) => `$${n + 2}::text[]`).join(', ')}) AS u(tenant_id, ${SECRET_COLUMNS.join(', ')})
+          WHERE i.tenant_id = u.tenant_id`,
+        params,
       );
     },
 

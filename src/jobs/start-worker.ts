@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime.ts';
+import { prepareSecretsAtStart } from '../secrets-startup.ts';
 import { startDeliverySweep } from './delivery-recovery.ts';
 import { startIngestWorker } from './ingest.worker.ts';
 import { startLedgerMaintenance } from './ledger-maintenance.job.ts';
@@ -11,19 +12,21 @@ export interface RunningWorker {
 }
 
 /**
- * Everything the worker process runs: the ingest and webhook consumers, both
- * recovery sweeps and the ledger maintenance. Resolves once both consumers
- * are connected: a worker closed while BullMQ still initialises its
+ * Everything the worker process runs: the integration secrets check (a key
+ * problem rejects before anything starts), the ingest and webhook consumers,
+ * both recovery sweeps and the ledger maintenance. Resolves once both
+ * consumers are connected: a worker closed while BullMQ still initialises its
  * connection leaves an unhandled rejection behind.
  */
 export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
+  const secretsCheck = await prepareSecretsAtStart(runtime);
   const ingest = startIngestWorker(runtime);
   const webhooks = startWebhookWorker(runtime);
   const sweeps = [startRecoverySweep(runtime), startDeliverySweep(runtime), startLedgerMaintenance(runtime)];
   await Promise.all([ingest.worker.waitUntilReady(), webhooks.worker.waitUntilReady()]);
   return {
     async close() {
-      await Promise.all(sweeps.map((sweep) => sweep.stop()));
+      await Promise.all([secretsCheck, ...sweeps].map((sweep) => sweep.stop()));
       // Both finish their in-flight jobs; a webhook attempt may take up to WEBHOOK_TIMEOUT_MS, so they close side by side.
       await Promise.all([ingest.close(), webhooks.close()]);
     },

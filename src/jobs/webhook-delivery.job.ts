@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime.ts';
 import { webhookRequest } from '../domain/adjustments.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
+import { openSecret } from '../domain/secrets.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
 import { enqueueDelivery } from './queues.ts';
 
@@ -23,13 +24,17 @@ export async function webhookDeliveryJob(runtime: Runtime, deliveryId: string): 
     return 'parked';
   }
 
+  // A value no configured key opens throws here: the job fails and the lease runs out, so the delivery waits (logged) until the key is back.
+  const { tenantId } = claim;
+  const encryptionKey = openSecret(runtime.secrets, claim.webhook.encryptionKey, { tenantId, column: 'webhook_encryption_key' });
+  const signingSecret = openSecret(runtime.secrets, claim.webhook.signingSecret, { tenantId, column: 'webhook_signing_secret' });
   const attemptedAt = clock.now();
   const request = webhookRequest({
     eventId: claim.id,
     adjustment: claim.adjustment,
     tenantName: claim.tenantName,
-    encryptionKey: claim.webhook.encryptionKey,
-    signingSecret: claim.webhook.signingSecret,
+    encryptionKey,
+    signingSecret,
     sentAt: attemptedAt,
   });
   const result = await postWebhook(runtime.outbound, { url: claim.webhook.url, ...request }, config.webhooks.timeoutMs);

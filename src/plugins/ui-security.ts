@@ -55,7 +55,7 @@ export function formBodies(scope: FastifyInstance): void {
   });
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * A second line behind the CSRF token: browsers name the page a request comes

@@ -4,7 +4,7 @@ import type { UiSessionKind } from '../domain/ui-sessions.ts';
 import { csrfTokenValid, newToken } from '../domain/ui-sessions.ts';
 import { AppError } from '../errors.ts';
 import type { ActiveSession, UiAuthService } from '../services/ui-auth.service.ts';
-import { refuseCrossSite } from './ui-security.ts';
+import { refuseCrossSite, SAFE_METHODS } from './ui-security.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,9 +15,8 @@ declare module 'fastify' {
 /**
  * The contact card's cookie is SameSite=Lax, so a link to a card (from a
  * ticket, a chat) opens signed in; nothing changes state on GET. The admin
- * cookie is Strict and scoped to the admin pages: the queue dashboard's own
- * requests carry no CSRF token, so they must never carry the cookie from
- * another site.
+ * cookie is Strict and scoped to the admin pages, a line behind the CSRF
+ * token that every operator request, the queue dashboard's included, carries.
  */
 const COOKIES = {
   user: { name: 'pf_session', path: '/ui', sameSite: 'lax' },
@@ -48,6 +47,39 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, k
 export function clearSessionCookie(reply: FastifyReply, kind: UiSessionKind): void {
   const { name, path } = COOKIES[kind];
   reply.clearCookie(name, { path });
+  if (kind === 'admin') reply.clearCookie(DASHBOARD_CSRF_COOKIE, { path: DASHBOARD_PATH });
+}
+
+/**
+ * The queue dashboard is a packaged app whose requests we cannot add a field
+ * to. Its HTTP client (axios) has a CSRF mechanism of its own: on requests to
+ * its own origin it copies the cookie `XSRF-TOKEN` into the header
+ * `X-XSRF-TOKEN`. So the dashboard's pages get the session's CSRF token in
+ * that cookie (readable by script, as the mechanism needs; scoped to the
+ * dashboard, SameSite=Strict), and its state-changing requests must carry it
+ * back in the header. Another site can neither read the cookie nor send a
+ * custom header here without a CORS preflight, which is refused; the server
+ * compares with the session's token, not with the cookie, so a cookie planted
+ * by someone else gets nowhere.
+ */
+const DASHBOARD_PATH = '/ui/admin/queues';
+const DASHBOARD_CSRF_COOKIE = 'XSRF-TOKEN';
+const DASHBOARD_CSRF_HEADER = 'x-xsrf-token';
+
+/** Gives the dashboard's scripts the session's CSRF token (see above), when the browser does not hold it yet. */
+export function offerDashboardCsrf(request: FastifyRequest, reply: FastifyReply): void {
+  const token = request.uiSession?.csrfToken;
+  if (!token || request.cookies[DASHBOARD_CSRF_COOKIE] === token) return;
+  reply.setCookie(DASHBOARD_CSRF_COOKIE, token, { path: DASHBOARD_PATH, sameSite: 'strict', httpOnly: false, secure: secure(request) });
+}
+
+/** A dashboard request may change state only with the session's token in `X-XSRF-TOKEN` (the dashboard's own) or `X-CSRF-Token`. */
+export function dashboardCsrfValid(request: FastifyRequest): boolean {
+  if (SAFE_METHODS.has(request.method)) return true;
+  const session = request.uiSession;
+  if (!session) return false;
+  const presented = [request.headers[DASHBOARD_CSRF_HEADER], request.headers[CSRF_HEADER]];
+  return presented.some((value) => csrfTokenValid(value, session.csrfToken));
 }
 
 export const sessionToken = (request: FastifyRequest, kind: UiSessionKind): string | undefined => request.cookies[COOKIES[kind].name];

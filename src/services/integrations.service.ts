@@ -1,8 +1,9 @@
 import type { Database } from '../db/database.ts';
 import type { DeliveryRecord } from '../db/deliveries.repository.ts';
-import type { PointsLogSettings } from '../db/integrations.repository.ts';
+import type { PointsLogSettings, WebhookSecrets } from '../db/integrations.repository.ts';
 import type { Clock } from '../domain/clock.ts';
 import { canReplay, type DeliveryState } from '../domain/deliveries.ts';
+import { sealSecret, type SecretsKeyring } from '../domain/secrets.ts';
 import { generateEncryptionKey, generateSigningSecret } from '../domain/webhook-crypto.ts';
 import { AppError, notFound } from '../errors.ts';
 import { requireTenant } from './guards.ts';
@@ -19,10 +20,15 @@ const toDelivery = (record: DeliveryRecord) => ({
 });
 
 /** How operators connect a tenant to its point master, shared by the admin API and the CLI. */
-export function integrationsService(deps: { db: Database; clock: Clock; queueDeliveries: QueueDeliveries }) {
-  const { db, clock, queueDeliveries: queue } = deps;
+export function integrationsService(deps: { db: Database; clock: Clock; keyring: SecretsKeyring; queueDeliveries: QueueDeliveries }) {
+  const { db, clock, keyring, queueDeliveries: queue } = deps;
   const { integrations, deliveries } = db;
   const tenantOf = (tenantId: string) => requireTenant(db.tenants, tenantId);
+  /** What the row stores: both webhook secrets sealed for this tenant (as they are without a SECRETS_KEY). */
+  const sealedWebhookSecrets = (tenantId: string, secrets: WebhookSecrets): WebhookSecrets => ({
+    encryptionKey: sealSecret(keyring, secrets.encryptionKey, { tenantId, column: 'webhook_encryption_key' }),
+    signingSecret: sealSecret(keyring, secrets.signingSecret, { tenantId, column: 'webhook_signing_secret' }),
+  });
 
   const webhookNotConfigured = (name: string) => new AppError('not_configured', `Tenant ${name} has no webhook yet; set its URL first (PUT .../webhook)`);
 
@@ -38,7 +44,7 @@ export function integrationsService(deps: { db: Database; clock: Clock; queueDel
       const now = clock.now();
       // Adjustments waiting for a webhook become Pending in the transaction that gives the tenant one.
       const { secretsCreated, released } = await db.transaction(async (tx) => ({
-        secretsCreated: await tx.integrations.setWebhookUrl(tenantId, url, offered, now),
+        secretsCreated: await tx.integrations.setWebhookUrl(tenantId, url, sealedWebhookSecrets(tenantId, offered), now),
         released: await tx.deliveries.releaseAwaiting(tenantId, now),
       }));
       await queue(released);
@@ -56,14 +62,18 @@ export function integrationsService(deps: { db: Database; clock: Clock; queueDel
     async rotateWebhookSecrets(tenantId: string) {
       const tenant = await tenantOf(tenantId);
       const secrets = { encryptionKey: generateEncryptionKey(), signingSecret: generateSigningSecret() };
-      if (!(await integrations.rotateWebhookSecrets(tenantId, secrets, clock.now()))) throw webhookNotConfigured(tenant.name);
+      if (!(await integrations.rotateWebhookSecrets(tenantId, sealedWebhookSecrets(tenantId, secrets), clock.now()))) throw webhookNotConfigured(tenant.name);
       return secrets;
     },
 
     async setPointsLog(tenantId: string, settings: { urlTemplate: string; authHeader?: PointsLogSettings['authHeader'] | undefined }) {
       await tenantOf(tenantId);
       const authHeader = settings.authHeader ?? null;
-      await integrations.setPointsLog(tenantId, { urlTemplate: settings.urlTemplate, authHeader }, clock.now());
+      const stored = authHeader && {
+        name: authHeader.name,
+        value: sealSecret(keyring, authHeader.value, { tenantId, column: 'points_log_auth_header_value' }),
+      };
+      await integrations.setPointsLog(tenantId, { urlTemplate: settings.urlTemplate, authHeader: stored }, clock.now());
       return { urlTemplate: settings.urlTemplate, authHeaderName: authHeader?.name ?? null };
     },
 

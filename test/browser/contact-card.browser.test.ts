@@ -231,4 +231,43 @@ describe('contact card in a browser', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it("pauses a queue from the dashboard: its own request carries the session's CSRF token, and without it the server refuses", async () => {
+    const page = await newPage();
+    const errors = watchConsole(page);
+    const dashboard = `${base}/ui/admin/queues/queue/ingest`;
+    await page.goto(dashboard);
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Admin token').press('Enter');
+    await page.waitForURL(dashboard);
+
+    /** Opens the queue's action menu, picks `action`, confirms, and answers the dashboard's request and the server's answer. */
+    const act = async (action: 'Pause' | 'Resume') => {
+      // The queue's own menu (the other menu button is the dashboard's settings).
+      await page.locator('button[aria-haspopup="menu"][class*="trigger-"]').click();
+      await page.getByRole('menuitem', { name: action }).click();
+      const sent = page.waitForResponse(
+        (response) => response.request().method() === 'PUT' && response.url().endsWith(`/queues/ingest/${action.toLowerCase()}`),
+      );
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      const response = await sent;
+      return { status: response.status(), token: response.request().headers()['x-xsrf-token'] };
+    };
+
+    const token = (await browser.context.cookies(dashboard)).find((c) => c.name === 'XSRF-TOKEN');
+    expect(token).toMatchObject({ path: '/ui/admin/queues', sameSite: 'Strict', httpOnly: false });
+    const paused = await act('Pause');
+    expect(paused).toEqual({ status: 200, token: token!.value });
+    await expect.poll(() => system.runtime.ingestQueue.isPaused()).toBe(true);
+
+    // Without the cookie the dashboard sends no token, and the server refuses; reloading the page brings it back.
+    await browser.context.clearCookies({ name: 'XSRF-TOKEN' });
+    expect(await act('Resume')).toEqual({ status: 403, token: undefined });
+    expect(await system.runtime.ingestQueue.isPaused()).toBe(true);
+    await page.reload();
+    expect((await act('Resume')).status).toBe(200);
+    await expect.poll(() => system.runtime.ingestQueue.isPaused()).toBe(false);
+    expect(errors.filter((error) => !error.includes('403'))).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrationCommands, webhookToolCommands } from '../../src/cli/integrations.commands.ts';
+import { openSecret } from '../../src/domain/secrets.ts';
 import { encryptPayload, signWebhook } from '../../src/domain/webhook-crypto.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
@@ -35,10 +36,13 @@ describe('webhook settings', () => {
     expect(shown.json()).toEqual({ url: 'https://master.example/v2/hooks', secretsCreatedAt: expect.any(String) });
     expect(shown.body).not.toContain(created.encryptionKey);
 
+    // Stored encrypted (secrets.test.ts); opened, they are the ones shown.
     const { rows } = await system.runtime.pool.query(`SELECT webhook_encryption_key, webhook_signing_secret FROM tenant_integration WHERE tenant_id = $1`, [
       tenant.id,
     ]);
-    expect(rows[0]).toEqual({ webhook_encryption_key: created.encryptionKey, webhook_signing_secret: created.signingSecret });
+    const place = (column: string) => ({ tenantId: tenant.id, column });
+    expect(openSecret(system.runtime.secrets, rows[0].webhook_encryption_key, place('webhook_encryption_key'))).toBe(created.encryptionKey);
+    expect(openSecret(system.runtime.secrets, rows[0].webhook_signing_secret, place('webhook_signing_secret'))).toBe(created.signingSecret);
   });
 
   it('hands out secrets to only one of two concurrent first calls', async () => {
@@ -47,7 +51,9 @@ describe('webhook settings', () => {
     const withSecrets = answers.map((a) => a.json()).filter((body) => body.encryptionKey);
     expect(withSecrets).toHaveLength(1);
     const { rows } = await system.runtime.pool.query(`SELECT webhook_encryption_key FROM tenant_integration WHERE tenant_id = $1`, [tenant.id]);
-    expect(rows[0].webhook_encryption_key).toBe(withSecrets[0].encryptionKey);
+    expect(openSecret(system.runtime.secrets, rows[0].webhook_encryption_key, { tenantId: tenant.id, column: 'webhook_encryption_key' })).toBe(
+      withSecrets[0].encryptionKey,
+    );
   });
 
   it('rotates both secrets, shown once', async () => {

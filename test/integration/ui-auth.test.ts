@@ -503,6 +503,55 @@ describe('operator pages', () => {
     expect(crossSite.statusCode).toBe(403);
   });
 
+  it("gives the dashboard the session's CSRF token in its client's XSRF-TOKEN cookie, and refuses its state-changing calls without it", async () => {
+    const operator = await signInAdmin(system.app, ADMIN_TOKEN);
+    const dashboard = await page('/ui/admin/queues', operator.cookie);
+    const line = setCookieLine(dashboard, 'XSRF-TOKEN')!;
+    expect(line.split(';')[0]).toBe(`XSRF-TOKEN=${operator.csrf}`);
+    expect(line).toMatch(/; Path=\/ui\/admin\/queues(;|$)/);
+    expect(line).toMatch(/; SameSite=Strict/);
+    expect(line).not.toMatch(/HttpOnly/); // the dashboard's script must read it
+    // Once the browser holds it, it is not sent again.
+    const again = await page('/ui/admin/queues', `${operator.cookie}; XSRF-TOKEN=${operator.csrf}`);
+    expect(setCookieLine(again, 'XSRF-TOKEN')).toBeUndefined();
+
+    const pause = (headers: Record<string, string>) =>
+      system.app.inject({
+        method: 'PUT',
+        url: '/ui/admin/queues/api/queues/ingest/pause',
+        headers: { cookie: `${operator.cookie}; XSRF-TOKEN=${operator.csrf}`, ...headers },
+      });
+    // The cookie alone, as a form or fetch from anywhere would send it, is not enough; nor is a wrong token.
+    for (const refused of [await pause({}), await pause({ 'x-xsrf-token': 'not-the-token' }), await pause({ 'x-xsrf-token': `${operator.csrf}x` })]) {
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ detail: 'This request did not carry the dashboard token; reload the dashboard and try again' });
+    }
+    expect(await system.runtime.ingestQueue.isPaused()).toBe(false);
+    // Another session's token does not do either.
+    const other = await signInAdmin(system.app, ADMIN_TOKEN);
+    expect((await pause({ 'x-xsrf-token': other.csrf })).statusCode).toBe(403);
+
+    const paused = await pause({ 'x-xsrf-token': operator.csrf });
+    expect(paused.statusCode, paused.body).toBeLessThan(300);
+    expect(await system.runtime.ingestQueue.isPaused()).toBe(true);
+    const resumed = await system.app.inject({
+      method: 'PUT',
+      url: '/ui/admin/queues/api/queues/ingest/resume',
+      headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf },
+    });
+    expect(resumed.statusCode, resumed.body).toBeLessThan(300);
+    expect(await system.runtime.ingestQueue.isPaused()).toBe(false);
+
+    // Signing out clears it with the session cookie.
+    const out = await system.app.inject({
+      method: 'POST',
+      url: '/ui/admin/logout',
+      headers: { ...FORM, cookie: operator.cookie },
+      payload: form({ _csrf: operator.csrf }),
+    });
+    expect(setCookieLine(out, 'XSRF-TOKEN')).toMatch(/^XSRF-TOKEN=;.*Path=\/ui\/admin\/queues/);
+  });
+
   it("refuses a NUL character in the dashboard's input with a 400 problem, which its own validation answered with a 500", async () => {
     const operator = await signInAdmin(system.app, ADMIN_TOKEN);
     const headers = { cookie: operator.cookie, 'x-csrf-token': operator.csrf, 'content-type': 'application/json' };

@@ -8,11 +8,14 @@ import type { Clock } from '../../src/domain/clock.ts';
 import { type RunningWorker, startWorker } from '../../src/jobs/start-worker.ts';
 import { createLogger } from '../../src/logger.ts';
 import { closeRuntime, createRuntime, type Runtime } from '../../src/runtime.ts';
+import { prepareSecretsAtStart } from '../../src/secrets-startup.ts';
 import { withTimeout } from '../../src/timeout.ts';
 import { createTestDatabase } from './database.ts';
 import { TEST_REDIS_URL } from './env.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The SECRETS_KEY every test system runs with unless a test gives its own (32 bytes, base64). */
+const TEST_SECRETS_KEY = Buffer.from('test-secrets-key-of-32-bytes-000').toString('base64');
 
 export interface TestSystem {
   app: FastifyInstance;
@@ -38,6 +41,7 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
     DATABASE_URL: database?.url,
     REDIS_URL: TEST_REDIS_URL,
     ADMIN_TOKEN,
+    SECRETS_KEY: TEST_SECRETS_KEY,
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RECOVERY_INTERVAL_MS: '200',
@@ -47,6 +51,15 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
   });
   const log = createLogger(config.logLevel, 'test');
   const runtime = createRuntime(config, log, options.clock);
+  // As server.ts does: a key problem with the stored integration secrets refuses the start.
+  let secretsCheck: Awaited<ReturnType<typeof prepareSecretsAtStart>>;
+  try {
+    secretsCheck = await prepareSecretsAtStart(runtime);
+  } catch (err) {
+    await closeRuntime(runtime);
+    await database?.drop();
+    throw err;
+  }
   const app = await buildApp(runtime);
   await app.ready();
 
@@ -75,6 +88,7 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
     async close() {
       await stopWorker();
       await app.close();
+      await secretsCheck.stop();
       for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) {
         await withTimeout(queue.obliterate({ force: true }), 2000, 'obliterate timed out').catch(() => undefined);
       }
@@ -124,5 +138,13 @@ export async function waitForBatch(app: FastifyInstance, headers: Record<string,
 /** The environment a CLI or server process needs to work on this system's database and queues. */
 export function processEnv(system: TestSystem): NodeJS.ProcessEnv {
   const { config } = system.runtime;
-  return { ...process.env, DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, ADMIN_TOKEN: config.adminToken, QUEUE_PREFIX: config.queue.prefix };
+  return {
+    ...process.env,
+    DATABASE_URL: config.databaseUrl,
+    REDIS_URL: config.redisUrl,
+    ADMIN_TOKEN: config.adminToken,
+    SECRETS_KEY: config.secrets.key?.toString('base64') ?? '',
+    SECRETS_KEY_PREVIOUS: config.secrets.previousKeys.map((key) => key.toString('base64')).join(','),
+    QUEUE_PREFIX: config.queue.prefix,
+  };
 }

@@ -67,4 +67,25 @@ describe('contact card sessions', () => {
     expect(loadConfig({ ...valid, REDIS_CLUSTER_NODES: 'a:1', QUEUE_PREFIX: 'x{q}' }).queue.prefix).toBe('x{q}');
     expect(() => loadConfig({ ...valid, REDIS_CLUSTER_NODES: 'a:1,b,c:99999' })).toThrow(/REDIS_CLUSTER_NODES: .*not one: b, c:99999/);
   });
+
+  it('reads SECRETS_KEY and SECRETS_KEY_PREVIOUS as 32-byte base64 keys; empty counts as unset', () => {
+    const key = Buffer.alloc(32, 1);
+    const old = [Buffer.alloc(32, 2), Buffer.alloc(32, 3)];
+    const config = loadConfig({ ...valid, SECRETS_KEY: key.toString('base64'), SECRETS_KEY_PREVIOUS: old.map((k) => k.toString('base64')).join(',') });
+    expect(config.secrets).toEqual({ key, previousKeys: old });
+    expect(loadConfig({ ...valid, SECRETS_KEY: '', SECRETS_KEY_PREVIOUS: '' }).secrets).toEqual({ key: null, previousKeys: [] });
+    expect(loadConfig(valid).secrets).toEqual({ key: null, previousKeys: [] });
+  });
+
+  it('names a bad secrets key', () => {
+    const short = Buffer.alloc(31).toString('base64');
+    expect(() => loadConfig({ ...valid, SECRETS_KEY: short })).toThrow(/SECRETS_KEY: key 1: must be 32 bytes in base64/);
+    expect(() => loadConfig({ ...valid, SECRETS_KEY: 'not base64 at all!' })).toThrow(/SECRETS_KEY: key 1: must be 32 bytes/);
+    const good = Buffer.alloc(32, 1).toString('base64');
+    expect(() => loadConfig({ ...valid, SECRETS_KEY: `${good},${good}` })).toThrow(/SECRETS_KEY: must be one key/);
+    expect(() => loadConfig({ ...valid, SECRETS_KEY: good, SECRETS_KEY_PREVIOUS: `${good},${short}` })).toThrow(
+      /SECRETS_KEY_PREVIOUS: key 2: must be 32 bytes/,
+    );
+    expect(() => loadConfig({ ...valid, SECRETS_KEY_PREVIOUS: good })).toThrow(/SECRETS_KEY_PREVIOUS: needs SECRETS_KEY/);
+  });
 });

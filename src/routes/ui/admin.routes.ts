@@ -10,7 +10,7 @@ import type { DeliveryState } from '../../domain/deliveries.ts';
 import { AppError } from '../../errors.ts';
 import { sendAppError } from '../../plugins/problems.ts';
 import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins/ui-security.ts';
-import { acceptsPage, LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
+import { acceptsPage, dashboardCsrfValid, LOGIN_PAGES, loadSession, offerDashboardCsrf, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
@@ -55,9 +55,22 @@ async function refuseNul(request: FastifyRequest, reply: FastifyReply) {
   return sendAppError(reply, new AppError('validation', 'The request holds a NUL character'));
 }
 
+/**
+ * The dashboard's state-changing calls carry the session's CSRF token like
+ * every form here, through its HTTP client's own cookie-to-header mechanism
+ * (ui-session.ts, offerDashboardCsrf); its pages get the cookie.
+ */
+async function dashboardCsrf(request: FastifyRequest, reply: FastifyReply) {
+  if (!dashboardCsrfValid(request)) {
+    return sendAppError(reply, new AppError('forbidden', 'This request did not carry the dashboard token; reload the dashboard and try again'));
+  }
+  offerDashboardCsrf(request, reply);
+}
+
 /** The queue dashboard (bull-board) for operators, its font link removed: every asset must come from this service. */
 async function queueDashboard(scope: FastifyInstance, queues: Queue[]) {
   uiSecurityHeaders(scope, DASHBOARD_CSP);
+  scope.addHook('onRequest', dashboardCsrf);
   scope.addHook('preHandler', refuseNul);
   scope.addHook('onSend', async (_request, reply, payload) => {
     if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('text/html')) return payload;

@@ -100,6 +100,7 @@ export async function startFaultSystem(
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     ADMIN_TOKEN,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     HOST: '127.0.0.1',
     QUEUE_PREFIX: 'pf',
     WORKER_CONCURRENCY: String(options.concurrency ?? 2),

@@ -60,6 +60,7 @@ describe('deliveries.claim', () => {
       leaseToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
       attempts: 0,
       failures: 0,
+      tenantId: tenant.id,
       tenantName: tenant.name,
       webhook: { url: 'https://master.example/webhook', ...SECRETS },
       adjustment: input,
