@@ -108,7 +108,8 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function until(what: string, child: ChildProcess, logFile: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+// A busy machine may take a minute to start Postgres the first time (initdb, then recovery); a server that dies ends the wait at once.
+async function until(what: string, child: ChildProcess, logFile: string, probe: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe().catch(() => false))) {
     if (child.exitCode !== null || Date.now() > deadline) {
