@@ -19,6 +19,7 @@ import { integrationsService } from './services/integrations.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
 import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
+import { syncService } from './services/sync.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
 import { transactionsService } from './services/transactions.service.ts';
 import { uiAuthService } from './services/ui-auth.service.ts';
@@ -79,6 +80,7 @@ function createServices(clients: Clients, db: Database) {
     balances: balancesService({ db, clock, queueBatch }),
     transactions: transactionsService({ db, clock, log, queueBatch }),
     pointAccounts: pointAccountsService({ db, clock }),
+    sync: syncService({ db, clock, gapAlertSeconds: config.sync.gapAlertSeconds }),
     adjustments,
     pointsLog,
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
