@@ -4,6 +4,6 @@ import type { CliCommand } from './context.ts';
 export const syncCommands: Record<string, CliCommand> = {
   'sync:status': {
     usage: "--tenant ID   (the tenant's stream position and first gaps)",
-    run: (s, o) => s.sync.forOperator(tenantParams.parse({ tenantId: o.tenant }).tenantId),
+    run: async (s, o) => s.sync.forOperator(tenantParams.parse({ tenantId: o.tenant }).tenantId),
   },
 };
