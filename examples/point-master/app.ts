@@ -32,7 +32,7 @@ export interface PointMasterOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-export type RecoveryRound =
+type RecoveryRound =
   | { state: 'waiting'; batchesInFlight: number }
   | { state: 'in-step'; contiguousThrough: number }
   | { state: 'resent'; from: number; rows: number; missingCount: number };

@@ -41,7 +41,10 @@ export interface TransactionRow {
 }
 
 /** Pushes transaction rows (all-transaction mode, at most 1000); answers the batch id. */
-export async function pushTransactions(follower: Follower, rows: readonly TransactionRow[]): Promise<{ batchId: string; duplicateCount: number; refused: string[] }> {
+export async function pushTransactions(
+  follower: Follower,
+  rows: readonly TransactionRow[],
+): Promise<{ batchId: string; duplicateCount: number; refused: string[] }> {
   const response = await fetch(new URL('/api/v2/point-accounts/transactions', follower.url), {
     method: 'POST',
     headers: headers(follower),

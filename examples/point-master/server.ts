@@ -64,7 +64,12 @@ const share = (flag: 'lossy-drop' | 'lossy-duplicate' | 'lossy-reorder'): number
   if (!(value >= 0 && value <= 1)) fail(`--${flag} must be a share from 0 to 1`);
   return value;
 };
-const lossy = { drop: share('lossy-drop'), duplicate: share('lossy-duplicate'), reorder: share('lossy-reorder'), seed: Number(flags['lossy-seed'] ?? Date.now()) };
+const lossy = {
+  drop: share('lossy-drop'),
+  duplicate: share('lossy-duplicate'),
+  reorder: share('lossy-reorder'),
+  seed: Number(flags['lossy-seed'] ?? Date.now()),
+};
 
 const mode = setting('mode', 'POINT_MASTER_MODE', 'balance-only');
 if (mode !== 'balance-only' && mode !== 'all-transaction') fail('--mode must be balance-only or all-transaction');

@@ -6,13 +6,13 @@ import { contactId, definitionId, INT32, isoDateTime, links, paging, storableTex
 const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** The master's id for a transaction row (sync assurance). */
-export const externalId = storableText
+const externalId = storableText
   .min(1, 'must be 1-100 characters')
   .max(100, 'must be 1-100 characters')
   .refine((value) => !controlCharacter.test(value), 'must not contain control characters');
 
 /** A row's place in the master's stream: 1 to 2^53-1 (z.int stops at 2^53-1 by itself, under the same message). */
-export const sequence = z
+const sequence = z
   .int({ error: unlessMissing(`must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`) })
   .min(1, `must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`);
 
@@ -37,8 +37,12 @@ export const transactionRow = z
     description: text(1000),
     validFrom: isoDateTime.optional().describe('Points are pending until then; defaults to the time of the request'),
     validTo: isoDateTime.nullish().describe('Points expire then; must be after validFrom; absent or null: never'),
-    externalId: externalId.optional().describe("The master's own id for the row, unique per tenant for ever: a row sent again is reported as a duplicate, not applied twice"),
-    sequence: sequence.optional().describe("The row's position in the master's stream of transactions for this tenant, from 1 without holes: gaps show in GET /point-accounts/sync"),
+    externalId: externalId
+      .optional()
+      .describe("The master's own id for the row, unique per tenant for ever: a row sent again is reported as a duplicate, not applied twice"),
+    sequence: sequence
+      .optional()
+      .describe("The row's position in the master's stream of transactions for this tenant, from 1 without holes: gaps show in GET /point-accounts/sync"),
   })
   .meta({ id: 'PointTransactionRow' });
 

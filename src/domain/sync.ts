@@ -67,7 +67,7 @@ export function indexEntries(entries: readonly IdentifiedEntry[]) {
 }
 export type EntryIndex = ReturnType<typeof indexEntries>;
 
-export function duplicateOf(row: StoredTransaction, transactionId: number): DuplicateRow {
+function duplicateOf(row: StoredTransaction, transactionId: number): DuplicateRow {
   return {
     index: row.index,
     ...(row.externalId !== undefined ? { externalId: row.externalId } : {}),

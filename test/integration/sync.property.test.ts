@@ -26,7 +26,10 @@ interface ModelRow {
 type Fate = 'drop' | 'once' | 'twice';
 
 const scenario = fc.record({
-  amounts: fc.array(fc.integer({ min: -50, max: 200 }).filter((n) => n !== 0), { minLength: 1, maxLength: 40 }),
+  amounts: fc.array(
+    fc.integer({ min: -50, max: 200 }).filter((n) => n !== 0),
+    { minLength: 1, maxLength: 40 },
+  ),
   contacts: fc.integer({ min: 1, max: 4 }),
   batchSize: fc.integer({ min: 1, max: 8 }),
   fates: fc.array(fc.constantFrom<Fate>('drop', 'once', 'once', 'twice'), { minLength: 40, maxLength: 40 }),
@@ -42,7 +45,10 @@ async function post(tenant: Tenant, rows: readonly ModelRow[]): Promise<string> 
 }
 
 const permute = <T>(items: readonly T[], keys: readonly number[]) =>
-  items.map((item, i) => ({ item, key: keys[i % keys.length]! + i * 1e-9 })).sort((a, b) => a.key - b.key).map((x) => x.item);
+  items
+    .map((item, i) => ({ item, key: keys[i % keys.length]! + i * 1e-9 }))
+    .sort((a, b) => a.key - b.key)
+    .map((x) => x.item);
 
 describe('the stream under any interleaving of drops, duplicates and reorders', () => {
   it('after the recovery loop the ledger equals the model: every row once, no gap left', async () => {

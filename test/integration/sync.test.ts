@@ -165,7 +165,10 @@ describe('stream position: sequence', () => {
     expect(await syncOf(tenant)).toEqual({ contiguousThrough: 0, highestSequence: 0, missingCount: 0, gaps: [], gapAlertSeconds: 300, alerting: false });
 
     const t1 = clock.now().toISOString();
-    await push(tenant, [1, 2, 5, 9].map((sequence) => row(contact, sequence, { sequence })));
+    await push(
+      tenant,
+      [1, 2, 5, 9].map((sequence) => row(contact, sequence, { sequence })),
+    );
     expect(await syncOf(tenant)).toEqual({
       contiguousThrough: 2,
       highestSequence: 9,
@@ -181,7 +184,10 @@ describe('stream position: sequence', () => {
 
     // Later: 3 and 7 arrive, 12 opens a new gap. The pieces of a cut gap keep when it was first seen.
     const t2 = clock.advance(200_000).toISOString();
-    await push(tenant, [7, 3, 12].map((sequence) => row(contact, sequence, { sequence })));
+    await push(
+      tenant,
+      [7, 3, 12].map((sequence) => row(contact, sequence, { sequence })),
+    );
     expect(await syncOf(tenant)).toMatchObject({
       contiguousThrough: 3,
       highestSequence: 12,

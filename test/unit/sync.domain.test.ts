@@ -41,27 +41,24 @@ describe('advanceStream', () => {
 
   it('for any arrival order of distinct sequences, the gaps are exactly the missing numbers below the highest', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 15 }), { maxLength: 8 }),
-        (batches) => {
-          let state = { gaps: [] as SyncGap[], highest: 0 };
-          const seen = new Set<number>();
-          batches.forEach((batch, i) => {
-            // The ledger's unique key lets each sequence through once.
-            const fresh = [...new Set(batch)].filter((s) => !seen.has(s));
-            fresh.forEach((s) => seen.add(s));
-            state = applyTo(state.gaps, state.highest, fresh, new Date(T0.getTime() + i));
-          });
-          const highest = Math.max(0, ...seen);
-          const missing: number[] = [];
-          for (let s = 1; s <= highest; s++) if (!seen.has(s)) missing.push(s);
-          const listed = state.gaps.flatMap((g) => Array.from({ length: g.to - g.from + 1 }, (_, k) => g.from + k));
-          expect(state.highest).toBe(highest);
-          expect(listed).toEqual(missing);
-          // Ranges are maximal: no two touch.
-          for (let k = 1; k < state.gaps.length; k++) expect(state.gaps[k]!.from).toBeGreaterThan(state.gaps[k - 1]!.to + 1);
-        },
-      ),
+      fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 15 }), { maxLength: 8 }), (batches) => {
+        let state = { gaps: [] as SyncGap[], highest: 0 };
+        const seen = new Set<number>();
+        batches.forEach((batch, i) => {
+          // The ledger's unique key lets each sequence through once.
+          const fresh = [...new Set(batch)].filter((s) => !seen.has(s));
+          fresh.forEach((s) => seen.add(s));
+          state = applyTo(state.gaps, state.highest, fresh, new Date(T0.getTime() + i));
+        });
+        const highest = Math.max(0, ...seen);
+        const missing: number[] = [];
+        for (let s = 1; s <= highest; s++) if (!seen.has(s)) missing.push(s);
+        const listed = state.gaps.flatMap((g) => Array.from({ length: g.to - g.from + 1 }, (_, k) => g.from + k));
+        expect(state.highest).toBe(highest);
+        expect(listed).toEqual(missing);
+        // Ranges are maximal: no two touch.
+        for (let k = 1; k < state.gaps.length; k++) expect(state.gaps[k]!.from).toBeGreaterThan(state.gaps[k - 1]!.to + 1);
+      }),
     );
   });
 });
