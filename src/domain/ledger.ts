@@ -1,6 +1,5 @@
-import { type EchoedTransactionRow, type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
+import { type DuplicateRow, type EchoedTransactionRow, type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
 import { type EntryIndex, judgeIdentity, repeatsWithinRequest, rowFingerprint } from './sync.ts';
-import type { DuplicateRow } from '../contracts/transactions.ts';
 
 /**
  * The ledger rules of all-transaction mode, without I/O. The SQL in
