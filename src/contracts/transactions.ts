@@ -69,8 +69,8 @@ export interface StoredTransaction {
   /** Sync assurance: present only when the master sent them. */
   externalId?: string;
   sequence?: number;
-  /** Digest of the row as sent (domain/sync.ts rowFingerprint); present when externalId or sequence is. */
-  fingerprint?: string;
+  /** Which of timeStamp, validFrom, validTo the master sent (domain/sync.ts sentFieldsOf); present when externalId or sequence is. */
+  sentFields?: number;
 }
 
 /**

@@ -39,15 +39,15 @@ export const accountSummaryJoin = (at: string) => `
 const APPEND_ENTRIES_SQL = `
 WITH item AS (
   SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
-                       $13::text[], $14::bigint[], $15::text[])
-    AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, fingerprint)
+                       $13::text[], $14::bigint[], $15::smallint[])
+    AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, sent_fields)
 )
 INSERT INTO ledger_entry
   (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,
-   external_id, sequence, fingerprint)
+   external_id, sequence, sent_fields)
 SELECT $1, a.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
        item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3,
-       item.external_id, item.sequence, item.fingerprint
+       item.external_id, item.sequence, item.sent_fields
   FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
  ORDER BY item.item_index
 ON CONFLICT DO NOTHING
@@ -104,7 +104,7 @@ export function ledgerRepository(db: Db) {
   return {
     /** Appends a batch's rows (APPEND_ENTRIES_SQL); answers the indexes of the rows it added, and the sequences they carried. */
     async append(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date): Promise<{ indexes: Set<number>; sequences: number[] }> {
-      const identified = items.some((i) => i.fingerprint !== undefined);
+      const identified = items.some((i) => i.sentFields !== undefined);
       const { rows } = await db.query<{ item_index: number; sequence: number | null }>(APPEND_ENTRIES_SQL, [
         tenantId,
         batchId,
@@ -120,22 +120,29 @@ export function ledgerRepository(db: Db) {
         items.map((i) => i.validTo),
         identified ? items.map((i) => i.externalId ?? null) : [],
         identified ? items.map((i) => i.sequence ?? null) : [],
-        identified ? items.map((i) => i.fingerprint ?? null) : [],
+        identified ? items.map((i) => i.sentFields ?? null) : [],
       ]);
       const sequences: number[] = [];
       for (const row of rows) if (row.sequence !== null) sequences.push(row.sequence);
       return { indexes: new Set(rows.map((row) => row.item_index)), sequences: sequences.sort((a, b) => a - b) };
     },
 
-    /** The entries of the tenant carrying any of these externalIds or sequences. */
+    /** The entries of the tenant carrying any of these externalIds or sequences, with what they were sent as. */
     async findIdentified(tenantId: string, externalIds: readonly string[], sequences: readonly number[]): Promise<IdentifiedEntry[]> {
       if (externalIds.length === 0 && sequences.length === 0) return [];
-      const { rows } = await db.query<IdentifiedEntry>(
-        `SELECT e.id, e.external_id AS "externalId", e.sequence, e.fingerprint FROM ledger_entry e
+      const { rows } = await db.query<Omit<IdentifiedEntry, 'transactionDate' | 'validFrom' | 'validTo'> & { t: Date; f: Date; u: Date | null }>(
+        `SELECT e.id, e.external_id AS "externalId", e.sequence, e.sent_fields AS "sentFields", a.contact_id AS "contactId",
+                a.definition_id AS "definitionId", e.amount, e.source, e.description, e.transaction_date AS t, e.valid_from AS f, e.valid_to AS u
+           FROM ledger_entry e JOIN point_account a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
           WHERE e.tenant_id = $1 AND (e.external_id = ANY($2::text[]) OR e.sequence = ANY($3::bigint[]))`,
         [tenantId, externalIds, sequences],
       );
-      return rows;
+      return rows.map(({ t, f, u, ...entry }) => ({
+        ...entry,
+        transactionDate: t.toISOString(),
+        validFrom: f.toISOString(),
+        validTo: u?.toISOString() ?? null,
+      }));
     },
 
     async findByExternalId(tenantId: string, externalId: string): Promise<LedgerEntryRecord | null> {

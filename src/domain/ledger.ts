@@ -1,5 +1,5 @@
 import { type DuplicateRow, type EchoedTransactionRow, type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
-import { type EntryIndex, judgeIdentity, repeatsWithinRequest, rowFingerprint } from './sync.ts';
+import { type EntryIndex, judgeIdentity, repeatsWithinRequest, sentFieldsOf } from './sync.ts';
 
 /**
  * The ledger rules of all-transaction mode, without I/O. The SQL in
@@ -122,7 +122,7 @@ export function checkTransactionRow(row: unknown, index: number, requestTime: st
   if (input.externalId !== undefined || input.sequence !== undefined) {
     if (input.externalId !== undefined) transaction.externalId = input.externalId;
     if (input.sequence !== undefined) transaction.sequence = input.sequence;
-    transaction.fingerprint = rowFingerprint(input);
+    transaction.sentFields = sentFieldsOf(input);
   }
   return { index, row, ok: true, transaction };
 }
@@ -225,7 +225,7 @@ export function planTransactions(
       missingContacts.add(transaction.contactId);
       messages.push(`${fieldLabel(index, ['contactId'])}: unknown contact ${transaction.contactId}`);
     }
-    if (messages.length === 0 && ledger && transaction.fingerprint !== undefined) {
+    if (messages.length === 0 && ledger && transaction.sentFields !== undefined) {
       const verdict = judgeIdentity(transaction, ledger);
       if (verdict.kind === 'duplicate') {
         plan.duplicates.push(verdict.duplicate);

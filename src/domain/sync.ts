@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.ts';
 
 /**
@@ -8,49 +7,53 @@ import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.
  * these functions decide.
  */
 
-/** The fields of a row that make it "the same row", as the master sent them: a field left out is null, never its default. */
-export interface SentRow {
+/**
+ * Which of the optional fields the master sent: 1 timeStamp, 2 validFrom,
+ * 4 validTo (null counts as left out: both mean "never"). A row left without
+ * validFrom is stored with the request time, so comparing stored values alone
+ * would make a re-sent row a conflict; with this mask a field left out
+ * matches only a field left out, never the default it got.
+ */
+export function sentFieldsOf(row: { timeStamp?: string | undefined; validFrom?: string | undefined; validTo?: string | null | undefined }): number {
+  return (row.timeStamp !== undefined ? 1 : 0) | (row.validFrom !== undefined ? 2 : 0) | (row.validTo !== undefined && row.validTo !== null ? 4 : 0);
+}
+
+/** A ledger entry that carries an identity, with what it was sent as. Times are canonical ISO strings, as rows carry them. */
+export interface IdentifiedEntry {
+  id: number;
+  externalId: string | null;
+  sequence: number | null;
+  sentFields: number | null;
   contactId: string;
   definitionId: number;
   amount: number;
   source: string;
   description: string;
-  timeStamp?: string | undefined;
-  validFrom?: string | undefined;
-  validTo?: string | null | undefined;
-  externalId?: string | undefined;
-  sequence?: number | undefined;
+  transactionDate: string;
+  validFrom: string;
+  validTo: string | null;
 }
 
 /**
- * A digest of the row as sent. A row left without validFrom is stored with
- * the request time, so comparing stored values would make a re-sent row a
- * conflict; the digest keeps "left out" apart from any value. validTo null and
- * validTo left out both mean "never" and digest the same. The identity fields
- * are part of it: the same externalId with another sequence is another row.
+ * The same row as sent: every field equal, externalId and sequence included,
+ * the same optional fields sent, and those equal (times compared as the
+ * canonical instants both sides hold).
  */
-export function rowFingerprint(row: SentRow): string {
-  const sent = [
-    row.contactId,
-    row.definitionId,
-    row.amount,
-    row.source,
-    row.description,
-    row.timeStamp ?? null,
-    row.validFrom ?? null,
-    row.validTo ?? null,
-    row.externalId ?? null,
-    row.sequence ?? null,
-  ];
-  return createHash('sha256').update(JSON.stringify(sent)).digest('base64url');
-}
-
-/** A ledger entry that carries an identity. */
-export interface IdentifiedEntry {
-  id: number;
-  externalId: string | null;
-  sequence: number | null;
-  fingerprint: string | null;
+function sameRow(row: StoredTransaction, entry: IdentifiedEntry): boolean {
+  const sent = row.sentFields ?? 0;
+  return (
+    entry.sentFields === sent &&
+    entry.contactId === row.contactId &&
+    entry.definitionId === row.definitionId &&
+    entry.amount === row.amount &&
+    entry.source === row.source &&
+    entry.description === row.description &&
+    entry.externalId === (row.externalId ?? null) &&
+    entry.sequence === (row.sequence ?? null) &&
+    ((sent & 1) === 0 || entry.transactionDate === row.transactionDate) &&
+    ((sent & 2) === 0 || entry.validFrom === row.validFrom) &&
+    ((sent & 4) === 0 || entry.validTo === row.validTo)
+  );
 }
 
 export type IdentityVerdict = { kind: 'new' } | { kind: 'duplicate'; duplicate: DuplicateRow } | { kind: 'conflict'; message: string };
@@ -78,8 +81,8 @@ function duplicateOf(row: StoredTransaction, transactionId: number): DuplicateRo
 
 /**
  * A row against the ledger's entries of the same externalId or sequence:
- * new when there is none; a duplicate when the entry is this very row (same
- * digest); otherwise a conflict, refused with a message naming the entry.
+ * new when there is none; a duplicate when the entry is this very row as
+ * sent; otherwise a conflict, refused with a message naming the entry.
  */
 export function judgeIdentity(row: StoredTransaction, ledger: EntryIndex): IdentityVerdict {
   const byId = row.externalId !== undefined ? ledger.byExternalId.get(row.externalId) : undefined;
@@ -92,7 +95,7 @@ export function judgeIdentity(row: StoredTransaction, ledger: EntryIndex): Ident
       message: `Row [${row.index}].sequence: externalId ${JSON.stringify(row.externalId)} is transaction ${byId.id}, but sequence ${row.sequence} is transaction ${bySeq.id}`,
     };
   }
-  if (entry.fingerprint !== null && entry.fingerprint === row.fingerprint) return { kind: 'duplicate', duplicate: duplicateOf(row, entry.id) };
+  if (sameRow(row, entry)) return { kind: 'duplicate', duplicate: duplicateOf(row, entry.id) };
   const what = byId ? `.externalId: externalId ${JSON.stringify(row.externalId)}` : `.sequence: sequence ${row.sequence}`;
   return { kind: 'conflict', message: `Row [${row.index}]${what} is already transaction ${entry.id}, with other content` };
 }

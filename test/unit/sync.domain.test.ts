@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredTransaction } from '../../src/contracts/transactions.ts';
-import { advanceStream, indexEntries, judgeIdentity, repeatsWithinRequest, rowFingerprint, type SyncGap } from '../../src/domain/sync.ts';
+import { advanceStream, type IdentifiedEntry, indexEntries, judgeIdentity, repeatsWithinRequest, sentFieldsOf, type SyncGap } from '../../src/domain/sync.ts';
 
 const T0 = new Date('2032-01-01T00:00:00.000Z');
 
@@ -75,29 +75,43 @@ const base: StoredTransaction = {
   validTo: null,
 };
 
-const sent = { contactId: base.contactId, definitionId: 1, amount: 10, source: 'Purchase', description: 'Tea' };
+/** The entry the ledger holds for `row` as first sent. */
+const entryOf = (row: StoredTransaction, id: number): IdentifiedEntry => ({
+  id,
+  externalId: row.externalId ?? null,
+  sequence: row.sequence ?? null,
+  sentFields: row.sentFields ?? 0,
+  contactId: row.contactId,
+  definitionId: row.definitionId,
+  amount: row.amount,
+  source: row.source,
+  description: row.description,
+  transactionDate: row.transactionDate,
+  validFrom: row.validFrom,
+  validTo: row.validTo,
+});
 
 describe('row identity', () => {
-  it('a field left out is not its default; validTo null is validTo left out', () => {
-    expect(rowFingerprint({ ...sent, externalId: 'a' })).not.toBe(rowFingerprint({ ...sent, externalId: 'a', validFrom: T0.toISOString() }));
-    expect(rowFingerprint({ ...sent, externalId: 'a' })).toBe(rowFingerprint({ ...sent, externalId: 'a', validTo: null }));
-    expect(rowFingerprint({ ...sent, externalId: 'a' })).not.toBe(rowFingerprint({ ...sent, externalId: 'a', sequence: 1 }));
+  it('records which optional fields were sent; validTo null is validTo left out', () => {
+    expect(sentFieldsOf({})).toBe(0);
+    expect(sentFieldsOf({ timeStamp: 'x', validFrom: 'y', validTo: 'z' })).toBe(7);
+    expect(sentFieldsOf({ validTo: null })).toBe(0);
+    expect(sentFieldsOf({ validFrom: 'y' })).toBe(2);
   });
 
   it('judges new, duplicate and conflict rows, and names a row whose externalId and sequence point at two entries', () => {
-    const fingerprint = rowFingerprint({ ...sent, externalId: 'a', sequence: 1 });
-    const row = { ...base, externalId: 'a', sequence: 1, fingerprint };
-    const same = indexEntries([{ id: 7, externalId: 'a', sequence: 1, fingerprint }]);
+    const row: StoredTransaction = { ...base, externalId: 'a', sequence: 1, sentFields: 0 };
+    const same = indexEntries([entryOf(row, 7)]);
     expect(judgeIdentity(row, indexEntries([]))).toEqual({ kind: 'new' });
     expect(judgeIdentity(row, same)).toEqual({ kind: 'duplicate', duplicate: { index: 0, externalId: 'a', sequence: 1, transactionId: 7 } });
-    expect(judgeIdentity({ ...row, fingerprint: 'other' }, same)).toEqual({
-      kind: 'conflict',
-      message: 'Row [0].externalId: externalId "a" is already transaction 7, with other content',
-    });
-    const split = indexEntries([
-      { id: 7, externalId: 'a', sequence: 3, fingerprint: 'x' },
-      { id: 8, externalId: 'b', sequence: 1, fingerprint: 'y' },
-    ]);
+    // Re-sent later without validFrom: the stored default is not compared.
+    expect(judgeIdentity({ ...row, validFrom: '2032-02-02T00:00:00.000Z', transactionDate: '2032-02-02T00:00:00.000Z' }, same).kind).toBe('duplicate');
+    const conflict = { kind: 'conflict', message: 'Row [0].externalId: externalId "a" is already transaction 7, with other content' };
+    expect(judgeIdentity({ ...row, amount: 11 }, same)).toEqual(conflict);
+    // validFrom given now, left out then: not the same row, even with the very value it defaulted to.
+    expect(judgeIdentity({ ...row, sentFields: 2 }, same)).toEqual(conflict);
+    expect(judgeIdentity({ ...row, sequence: 2 }, same)).toEqual(conflict);
+    const split = indexEntries([entryOf({ ...row, sequence: 3 }, 7), entryOf({ ...row, externalId: 'b' }, 8)]);
     expect(judgeIdentity(row, split)).toEqual({
       kind: 'conflict',
       message: 'Row [0].sequence: externalId "a" is transaction 7, but sequence 1 is transaction 8',

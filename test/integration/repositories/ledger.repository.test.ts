@@ -80,14 +80,14 @@ describe('ledger.append', () => {
     const row = (index: number, identity: { externalId?: string; sequence?: number }) => ({
       ...storedRow(index, account, { amount: 10 + index, from: at(-DAY) }),
       ...identity,
-      fingerprint: `f${index}`,
+      sentFields: index,
     });
     const first = await scratch.db.ledger.append(tenant.id, randomUUID(), [row(0, { externalId: 'a', sequence: 7 }), row(1, { sequence: 3 })], T0);
     expect(first).toEqual({ indexes: new Set([0, 1]), sequences: [3, 7] });
     const again = await scratch.db.ledger.append(tenant.id, randomUUID(), [row(0, { externalId: 'a' }), row(1, { sequence: 3 }), row(2, { sequence: 4 })], T0);
     expect(again).toEqual({ indexes: new Set([2]), sequences: [4] });
     expect(await scratch.db.ledger.findIdentified(tenant.id, ['a'], [4])).toEqual(
-      expect.arrayContaining([expect.objectContaining({ externalId: 'a', sequence: 7, fingerprint: 'f0' }), expect.objectContaining({ sequence: 4 })]),
+      expect.arrayContaining([expect.objectContaining({ externalId: 'a', sequence: 7, sentFields: 0, amount: 10 }), expect.objectContaining({ sequence: 4 })]),
     );
   });
 

@@ -4,7 +4,7 @@ ADD COLUMN     "duplicates" JSON NOT NULL DEFAULT '[]';
 
 -- AlterTable
 ALTER TABLE "ledger_entry" ADD COLUMN     "external_id" TEXT,
-ADD COLUMN     "fingerprint" TEXT,
+ADD COLUMN     "sent_fields" SMALLINT,
 ADD COLUMN     "sequence" BIGINT;
 
 -- CreateTable
