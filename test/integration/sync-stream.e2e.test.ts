@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPointMaster, type PointMaster } from '../../examples/point-master/app.ts';
 import type { MasterTransaction } from '../../examples/point-master/store.ts';
 import { automation } from '../support/adjustments.ts';
+import { createUiUser, HTML, signIn } from '../support/ui.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
 // The reference master and the follower, end to end over real HTTP: the
@@ -171,5 +172,13 @@ describe('sync assurance with the reference master over a lossy link', () => {
     const accounts = await system.app.inject({ url: `/api/v2/point-accounts?contactId=${contact}`, headers: tenant.headers });
     expect(accounts.json().items[0].balance).toBe(40);
     expect(master.stream.all()).toEqual([expect.objectContaining({ externalId: eventId, sequence: 1, amount: 40, source: 'Automation' })]);
+
+    // The contact card says so too.
+    const user = await createUiUser(system.app, tenant.id);
+    const session = await signIn(system.app, { tenant: tenant.name, username: user.username, password: user.password });
+    const card = await system.app.inject({ url: `/ui/contacts/${contact}/adjustments`, headers: { ...HTML, cookie: session.cookie } });
+    expect(card.statusCode, card.body).toBe(200);
+    expect(card.body).toMatch(/data-confirmed="true"/);
+    expect(card.body).toMatch(/data-testid="adjustment-state">Confirmed</);
   });
 });
