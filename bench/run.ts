@@ -48,14 +48,27 @@ function balanceBatches(items: number): BalanceItem[][] {
   );
 }
 
-type TransactionRow = { contactId: string; amount: number; definitionId: number; source: string; description: string; validFrom?: string; validTo?: string };
+type TransactionRow = {
+  contactId: string;
+  amount: number;
+  definitionId: number;
+  source: string;
+  description: string;
+  validFrom?: string;
+  validTo?: string;
+  externalId?: string;
+  sequence?: number;
+};
 
 /**
  * A day of a store's traffic: purchases that count at once, purchases pending
  * for two weeks, campaign points that expire (some already lapsed), and
- * returns; about five rows per contact.
+ * returns; about five rows per contact. `identified`: every row also carries
+ * an externalId and its sequence, as a master using sync assurance sends them
+ * (the posters send batches side by side, so sequences arrive out of order
+ * and gaps open and close as they would).
  */
-function transactionBatches(rows: number): TransactionRow[][] {
+function transactionBatches(rows: number, identified = false): TransactionRow[][] {
   const contacts = Array.from({ length: Math.max(1, rows / 5) }, () => randomUUID());
   const day = 86_400_000;
   const at = (offsetDays: number) => new Date(Date.now() + offsetDays * day).toISOString();
@@ -76,7 +89,8 @@ function transactionBatches(rows: number): TransactionRow[][] {
         return { contactId, amount: 10 + (i % 90), definitionId: 1, source: 'Purchase', description: `Receipt ${i}` };
     }
   };
-  return Array.from({ length: rows / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, i) => row(b * BATCH + i)));
+  const identify = (r: TransactionRow, n: number): TransactionRow => (identified ? { ...r, externalId: `receipt-${n + 1}`, sequence: n + 1 } : r);
+  return Array.from({ length: rows / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, i) => identify(row(b * BATCH + i), b * BATCH + i)));
 }
 
 /** The ceiling: the worker's own statement, one transaction per batch, `concurrency` connections, no HTTP and no queue. */
@@ -291,6 +305,7 @@ try {
   const ceiling = await rawCeiling(target, data, target.workerConcurrency);
   const balances = await endToEnd(target, data, 'balances');
   const transactions = await endToEnd(target, transactionBatches(sizes.transactionRows), 'transactions');
+  const identified = await endToEnd(target, transactionBatches(sizes.transactionRows, true), 'transactions');
   const acceptBatches = () => balanceBatches(sizes.acceptRate * sizes.acceptSeconds * BATCH);
   const accept = await acceptLatency(target, acceptBatches(), false);
   const acceptAlone = await acceptLatency(target, acceptBatches(), true);
@@ -312,6 +327,12 @@ try {
       cpuMsPerBatch: balances.cpuMsPerBatch,
     },
     transactions: { rows: sizes.transactionRows, endToEndPerSecond: Math.round(transactions.perSecond), cpuMsPerBatch: transactions.cpuMsPerBatch },
+    transactionsIdentified: {
+      rows: sizes.transactionRows,
+      endToEndPerSecond: Math.round(identified.perSecond),
+      cpuMsPerBatch: identified.cpuMsPerBatch,
+      ratioToPlain: +(identified.perSecond / transactions.perSecond).toFixed(3),
+    },
     acceptLatencyMs: { offeredBatchesPerSecond: sizes.acceptRate, whileApplying: accept, workerPaused: acceptAlone },
     overload: overloaded,
     peakRssMb: { api: Math.round(target.peakRss().api / 1048576), worker: Math.round(target.peakRss().worker / 1048576) },
@@ -329,6 +350,9 @@ try {
     ['  CPU per 1000-item batch', `api ${balances.cpuMsPerBatch.api} ms, worker ${balances.cpuMsPerBatch.worker} ms`],
     ['transactions end to end', `${result.transactions.endToEndPerSecond.toLocaleString('en')} rows/s`],
     ['  CPU per 1000-row batch', `api ${transactions.cpuMsPerBatch.api} ms, worker ${transactions.cpuMsPerBatch.worker} ms`],
+    ['transactions with externalId + sequence', `${result.transactionsIdentified.endToEndPerSecond.toLocaleString('en')} rows/s`],
+    ['  CPU per 1000-row batch', `api ${identified.cpuMsPerBatch.api} ms, worker ${identified.cpuMsPerBatch.worker} ms`],
+    ['  ratio to plain transactions', `${(result.transactionsIdentified.ratioToPlain * 100).toFixed(1)} % (goal: at least 80 %)`],
     [`accept latency at ${sizes.acceptRate} batches/s`, `p50 ${accept.p50} ms, p99 ${accept.p99} ms, max ${accept.max} ms`],
     ...acceptContext(accept),
     ['  the same, worker paused', `p50 ${acceptAlone.p50} ms, p99 ${acceptAlone.p99} ms, max ${acceptAlone.max} ms`],

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
+import { registerSyncMetrics } from './jobs/sync-metrics.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { limitAuthFailures } from './plugins/auth-failures.ts';
 import { docsPlugin } from './plugins/docs.ts';
@@ -10,6 +11,7 @@ import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
+import { adminSyncRoutes } from './routes/admin/sync.routes.ts';
 import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
@@ -19,6 +21,7 @@ import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
 import { contactsRoutes } from './routes/api/contacts.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
+import { syncRoutes } from './routes/api/sync.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
@@ -77,6 +80,7 @@ export async function buildApp(runtime: Runtime) {
     () => runtime.clock.now(),
     async () => (await runtime.db.batches.backlog()).total,
   );
+  registerSyncMetrics(runtime.metrics, services.sync);
   await app.register(docsPlugin, { includeAdmin: config.docs.includeAdmin });
   await app.register(homeRoutes);
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
@@ -102,6 +106,7 @@ export async function buildApp(runtime: Runtime) {
     tenantApi(async (api) => {
       await pushRoutes(api);
       await api.register(transactionsRoutes, { transactions: services.transactions });
+      await api.register(syncRoutes, { sync: services.sync });
       await api.register(pointAccountsRoutes, { accounts: services.pointAccounts });
       await api.register(adjustmentsRoutes, { adjustments: services.adjustments });
       await api.register(pointsLogRoutes, { pointsLog: services.pointsLog });
@@ -120,6 +125,7 @@ export async function buildApp(runtime: Runtime) {
       await admin.register(adminContactsRoutes, { contacts: services.contacts });
       await admin.register(adminIntegrationsRoutes, { integrations: services.integrations });
       await admin.register(adminUiUsersRoutes, { users: services.uiUsers });
+      await admin.register(adminSyncRoutes, { sync: services.sync });
     },
     { prefix: '/admin/v1' },
   );
@@ -131,6 +137,7 @@ export async function buildApp(runtime: Runtime) {
     adjustments: services.adjustments,
     integrations: services.integrations,
     admin: services.admin,
+    sync: services.sync,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
     clock: runtime.clock,

@@ -124,6 +124,8 @@ const envObject = z.object({
   /** Webhook deliveries wait on the network, so they run more at once than CPU-bound batches. */
   WEBHOOK_CONCURRENCY: int(1).default(16),
   POINTS_LOG_TIMEOUT_MS: int(1).default(5000),
+  /** A gap in a master's stream of sequenced transactions older than this is an alert (metric, operator pages). */
+  SYNC_GAP_ALERT_SECONDS: int(1).default(300),
   /** A contact card session ends after this long without a request... */
   UI_SESSION_IDLE_MINUTES: int(1).default(60),
   /** ...and this long after sign-in in any case. */
@@ -192,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE },
     webhooks: { retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrency: e.WEBHOOK_CONCURRENCY },
     pointsLog: { timeoutMs: e.POINTS_LOG_TIMEOUT_MS },
+    sync: { gapAlertSeconds: e.SYNC_GAP_ALERT_SECONDS },
     ui: { sessionIdleMs: e.UI_SESSION_IDLE_MINUTES * 60_000, sessionMaxAgeMs: e.UI_SESSION_MAX_HOURS * 3_600_000 },
   };
 }

@@ -22,6 +22,7 @@ import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
 import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
 import { secretsService } from './services/secrets.service.ts';
+import { syncService } from './services/sync.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
 import { transactionsService } from './services/transactions.service.ts';
 import { uiAuthService } from './services/ui-auth.service.ts';
@@ -87,6 +88,7 @@ function createServices(clients: Clients, db: Database) {
     balances: balancesService({ db, clock, queueBatch, admitToBacklog }),
     transactions: transactionsService({ db, clock, log, queueBatch, admitToBacklog }),
     pointAccounts: pointAccountsService({ db, clock }),
+    sync: syncService({ db, clock, gapAlertSeconds: config.sync.gapAlertSeconds }),
     adjustments,
     pointsLog,
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),

@@ -1,3 +1,5 @@
+import type { TransactionRow } from './follower-client.ts';
+
 /** A point adjustment as the follower sends it, after decryption (Engage's PascalCase fields). */
 export interface Adjustment {
   ContactId: string;
@@ -57,14 +59,20 @@ export class PointMasterStore {
 
   /** Applies an adjustment once per event id; returns the account's new balance. */
   apply(eventId: string, adjustment: Adjustment, at: Date): number {
-    const key = `${adjustment.ContactId}/${adjustment.PointDefinitionId}`;
-    const balance = (this.balances.get(key) ?? 0) + adjustment.Amount;
-    this.balances.set(key, balance);
+    const balance = this.book(adjustment.ContactId, adjustment.PointDefinitionId, adjustment.Amount, adjustment.Description, at);
     this.appliedEventIds.add(eventId);
-    const log = this.logs.get(adjustment.ContactId) ?? [];
-    log.push({ transactionDate: at.toISOString(), amount: adjustment.Amount, description: adjustment.Description });
-    this.logs.set(adjustment.ContactId, log);
     this.applied.push({ eventId, adjustment, balance, appliedAt: at });
+    return balance;
+  }
+
+  /** Adds points to an account and its log; returns the new balance. */
+  book(contactId: string, definitionId: number, amount: number, description: string, at: Date): number {
+    const key = `${contactId}/${definitionId}`;
+    const balance = (this.balances.get(key) ?? 0) + amount;
+    this.balances.set(key, balance);
+    const log = this.logs.get(contactId) ?? [];
+    log.push({ transactionDate: at.toISOString(), amount, description });
+    this.logs.set(contactId, log);
     return balance;
   }
 
@@ -75,5 +83,58 @@ export class PointMasterStore {
   /** The contact's log, newest first, as the follower expects it. */
   log(contactId: string): PointsLogLine[] {
     return [...(this.logs.get(contactId) ?? [])].reverse();
+  }
+}
+
+/** A transaction as the master records it, before it is numbered. */
+export interface MasterTransaction {
+  contactId: string;
+  definitionId: number;
+  amount: number;
+  source: string;
+  description: string;
+  /** The master's id for the row; a fresh one is made when none is given (an adjustment's is its webhook event id). */
+  externalId?: string;
+}
+
+/**
+ * The master's outbox for all-transaction mode: every point transaction it
+ * records, numbered 1, 2, 3, ... without holes (`sequence`), each with its
+ * own `externalId`. Rows are sent exactly as recorded, every time: the
+ * follower recognises a row sent again as a duplicate only if nothing in it
+ * changed. A real master keeps this table in its database, written in the
+ * same transaction as the points themselves.
+ */
+export class TransactionStream {
+  private readonly rows: TransactionRow[] = [];
+
+  /** Numbers and keeps the transaction; answers the row to send. */
+  append(transaction: MasterTransaction, at: Date): TransactionRow {
+    const sequence = this.rows.length + 1;
+    const row: TransactionRow = {
+      contactId: transaction.contactId,
+      definitionId: transaction.definitionId,
+      amount: transaction.amount,
+      source: transaction.source,
+      description: transaction.description,
+      timeStamp: at.toISOString(),
+      externalId: transaction.externalId ?? `txn-${sequence}`,
+      sequence,
+    };
+    this.rows.push(row);
+    return row;
+  }
+
+  get lastSequence(): number {
+    return this.rows.length;
+  }
+
+  /** Every row from `sequence` on, in order. */
+  from(sequence: number): TransactionRow[] {
+    return this.rows.slice(Math.max(0, sequence - 1));
+  }
+
+  all(): readonly TransactionRow[] {
+    return this.rows;
   }
 }

@@ -45,6 +45,11 @@ const deliveryFields = {
   lastError: z.string().optional().describe('Absent until an attempt failed'),
   nextAttemptAt: z.string().optional().describe('Absent when no attempt is due'),
   deliveredAt: z.string().optional().describe('Absent until delivered'),
+  confirmation: z
+    .enum(['Confirmed', 'Unconfirmed'])
+    .describe("Confirmed once the master sent back a transaction whose externalId is this adjustment's eventId (all-transaction mode)"),
+  confirmedTransactionId: z.int().optional().describe('That transaction; absent while unconfirmed'),
+  confirmedAt: z.string().optional().describe('When that transaction arrived; absent while unconfirmed'),
 };
 
 export const adjustment = z

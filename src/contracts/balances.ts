@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duplicateRow } from './transactions.ts';
 import { canonicalInstant, contactId, definitionId, INT32, isoDateTime, points } from './common.ts';
 
 const balanceItem = z
@@ -54,5 +55,7 @@ export const batchStatusResponse = z
     itemCount: z.int(),
     appliedCount: z.int(),
     skippedCount: z.int(),
+    duplicateCount: z.int().describe('Transaction rows already in the ledger (same externalId or sequence, same content): not applied again'),
+    duplicates: z.array(duplicateRow),
   })
   .meta({ id: 'BatchStatus' });

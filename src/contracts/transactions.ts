@@ -1,6 +1,21 @@
 import { z } from 'zod';
 import { contactId, definitionId, INT32, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
 
+// Control characters (C0, DEL, C1) would make an id that logs and terminals show wrongly.
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for.
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The master's id for a transaction row (sync assurance). */
+const externalId = storableText
+  .min(1, 'must be 1-100 characters')
+  .max(100, 'must be 1-100 characters')
+  .refine((value) => !controlCharacter.test(value), 'must not contain control characters');
+
+/** A row's place in the master's stream: 1 to 2^53-1 (z.int stops at 2^53-1 by itself, under the same message). */
+const sequence = z
+  .int({ error: unlessMissing(`must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`) })
+  .min(1, `must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`);
+
 const text = (max: number) => storableText.max(max, `must be at most ${max} characters`).refine((value) => value.trim().length > 0, 'must not be empty');
 
 /**
@@ -22,6 +37,12 @@ export const transactionRow = z
     description: text(1000),
     validFrom: isoDateTime.optional().describe('Points are pending until then; defaults to the time of the request'),
     validTo: isoDateTime.nullish().describe('Points expire then; must be after validFrom; absent or null: never'),
+    externalId: externalId
+      .optional()
+      .describe("The master's own id for the row, unique per tenant for ever: a row sent again is reported as a duplicate, not applied twice"),
+    sequence: sequence
+      .optional()
+      .describe("The row's position in the master's stream of transactions for this tenant, from 1 without holes: gaps show in GET /point-accounts/sync"),
   })
   .meta({ id: 'PointTransactionRow' });
 
@@ -45,6 +66,11 @@ export interface StoredTransaction {
   transactionDate: string;
   validFrom: string;
   validTo: string | null;
+  /** Sync assurance: present only when the master sent them. */
+  externalId?: string;
+  sequence?: number;
+  /** Which of timeStamp, validFrom, validTo the master sent (domain/sync.ts sentFieldsOf); present when externalId or sequence is. */
+  sentFields?: number;
 }
 
 /**
@@ -62,9 +88,21 @@ const echoedTransactionRow = z
     description: z.string().optional(),
     validFrom: z.string().optional(),
     validTo: z.string().optional(),
+    externalId: z.string().optional(),
+    sequence: z.int().optional(),
   })
   .meta({ id: 'PointTransactionToAccount' });
 export type EchoedTransactionRow = z.output<typeof echoedTransactionRow>;
+
+export const duplicateRow = z
+  .object({
+    index: z.int().describe("The row's index in its request"),
+    externalId: z.string().optional(),
+    sequence: z.int().optional(),
+    transactionId: z.int().describe('The ledger entry the row already is'),
+  })
+  .meta({ id: 'DuplicateRow' });
+export type DuplicateRow = z.output<typeof duplicateRow>;
 
 export const transactionsAccepted = z
   .object({
@@ -75,6 +113,10 @@ export const transactionsAccepted = z
     errorMessages: z.array(z.string()).describe('Why each row was rejected, naming its index and field'),
     missingDefinitionIds: z.array(z.int()),
     missingContactIds: z.array(z.string()).describe('Only when the tenant requires known contacts'),
+    duplicates: z
+      .array(duplicateRow)
+      .describe('Rows already in the ledger with the same content (same externalId or sequence): reported, not applied again, not refused'),
+    duplicateCount: z.int(),
   })
   .meta({ id: 'PointTransactionsAccepted' });
 export type TransactionsAccepted = z.output<typeof transactionsAccepted>;
@@ -102,6 +144,8 @@ export const pointTransaction = z
     validTo: z.string().optional().describe('Absent when the points never expire'),
     createdOn: z.string(),
     modifiedOn: z.string(),
+    externalId: z.string().optional().describe("The master's id for the row; absent when it sent none"),
+    sequence: z.int().optional().describe("The row's place in the master's stream; absent when it sent none"),
     retailTransactionLineItemId: z
       .string()
       .optional()
@@ -123,9 +167,10 @@ export const transactionListQuery = paging
     contactId: contactId.optional(),
     definitionId: z.coerce.number().pipe(definitionId).optional(),
     filter: transactionFilter.default('All'),
+    externalId: externalId.optional().describe('Finds the one transaction with this externalId (the other filters are then ignored)'),
   })
   // As Engage documents it: given accountId, contactId and definitionId are ignored (they are still checked for form).
-  .refine((q) => q.accountId !== undefined || (q.contactId !== undefined && q.definitionId !== undefined), {
-    message: 'give accountId, or contactId and definitionId',
+  .refine((q) => q.externalId !== undefined || q.accountId !== undefined || (q.contactId !== undefined && q.definitionId !== undefined), {
+    message: 'give accountId, or contactId and definitionId, or externalId',
     path: ['accountId'],
   });

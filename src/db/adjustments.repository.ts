@@ -5,10 +5,18 @@ import type { DeliveryState } from '../domain/deliveries.ts';
 import { ADJUSTMENT_INPUT_COLUMNS, toAdjustmentInput } from './deliveries.repository.ts';
 import type { Db } from './pool.ts';
 
+/**
+ * An adjustment is confirmed when the master sent back a transaction whose
+ * externalId is the webhook's event id: found through the ledger's unique
+ * (tenant, externalId) key at read time, so nothing has to be written when
+ * the transaction arrives.
+ */
 const SELECT_RECORD = `
   SELECT a.id, a.created_at, ${ADJUSTMENT_INPUT_COLUMNS},
-         d.id AS event_id, d.state, d.attempts, d.last_error, d.next_attempt_at, d.delivered_at
-    FROM point_adjustment a JOIN webhook_delivery d ON d.adjustment_id = a.id`;
+         d.id AS event_id, d.state, d.attempts, d.last_error, d.next_attempt_at, d.delivered_at,
+         c.id AS confirmed_entry_id, c.created_at AS confirmed_at
+    FROM point_adjustment a JOIN webhook_delivery d ON d.adjustment_id = a.id
+    LEFT JOIN ledger_entry c ON c.tenant_id = a.tenant_id AND c.external_id = d.id::text`;
 
 type Row = Record<string, unknown>;
 
@@ -22,6 +30,8 @@ const toRecord = (row: Row): AdjustmentRecord => ({
   lastError: row.last_error as string | null,
   nextAttemptAt: row.next_attempt_at as Date | null,
   deliveredAt: row.delivered_at as Date | null,
+  confirmedTransactionId: row.confirmed_entry_id as number | null,
+  confirmedAt: row.confirmed_at as Date | null,
 });
 
 export function adjustmentsRepository(db: Db) {

@@ -1,4 +1,5 @@
 import type { BatchStatus } from '../contracts/balances.ts';
+import type { DuplicateRow } from '../contracts/transactions.ts';
 import type { BatchKind } from '../domain/batches.ts';
 import type { Db } from './pool.ts';
 
@@ -9,6 +10,8 @@ export interface BatchStatusRecord {
   itemCount: number;
   appliedCount: number;
   skippedCount: number;
+  duplicateCount: number;
+  duplicates: DuplicateRow[];
   messages: { message: string; createdAt: Date }[];
 }
 
@@ -30,6 +33,8 @@ export interface NewBatch {
   payload: unknown[];
   /** Rows refused on arrival, with why; a batch with nothing left to apply is stored already final. */
   refused?: { messages: string[]; count: number };
+  /** Rows already in the ledger (sync assurance): reported, not applied again. */
+  duplicates?: DuplicateRow[];
   now: Date;
 }
 
@@ -51,8 +56,10 @@ export function batchesRepository(db: Db) {
       const refusedCount = batch.refused?.count ?? 0;
       const final = batch.payload.length === 0;
       const { rowCount } = await db.query(
-        `INSERT INTO ingest_batch (id, tenant_id, kind, status, item_count, skipped_count, payload, created_at, status_at, finished_at)
-         SELECT $1::uuid, t.id, $3::batch_kind, $4::batch_status, $5::int, $6::int, $7::json, $8::timestamptz, $8::timestamptz, $9::timestamptz
+        `INSERT INTO ingest_batch (id, tenant_id, kind, status, item_count, skipped_count, payload, created_at, status_at, finished_at,
+                                   duplicate_count, duplicates)
+         SELECT $1::uuid, t.id, $3::batch_kind, $4::batch_status, $5::int, $6::int, $7::json, $8::timestamptz, $8::timestamptz, $9::timestamptz,
+                $11::int, $12::json
            FROM tenant t WHERE t.id = $2 AND t.mode = $10::tenant_mode AND t.point_system_active
             FOR SHARE`,
         [
@@ -66,6 +73,8 @@ export function batchesRepository(db: Db) {
           batch.now,
           final ? batch.now : null,
           modeOfKind[batch.kind],
+          batch.duplicates?.length ?? 0,
+          JSON.stringify(batch.duplicates ?? []),
         ],
       );
       if (rowCount === 0) return false;
@@ -86,6 +95,7 @@ export function batchesRepository(db: Db) {
     async findStatus(tenantId: string, id: string): Promise<BatchStatusRecord | null> {
       const { rows } = await db.query<Omit<BatchStatusRecord, 'messages'> & { messages: { message: string; createdAt: string }[] }>(
         `SELECT id, status, status_at AS "statusAt", item_count AS "itemCount", applied_count AS "appliedCount", skipped_count AS "skippedCount",
+                duplicate_count AS "duplicateCount", duplicates,
                 COALESCE((SELECT json_agg(json_build_object('message', m.message, 'createdAt', m.created_at) ORDER BY m.id)
                             FROM batch_message m WHERE m.batch_id = b.id), '[]') AS messages
            FROM ingest_batch b WHERE id = $1 AND tenant_id = $2`,
@@ -147,7 +157,8 @@ export function batchesRepository(db: Db) {
     },
 
     /** Records the outcome of an applied batch in the applying transaction. Skips add to those recorded on arrival (rows refused by the API). */
-    async finish(id: string, outcome: { appliedCount: number; skipped: { message: string }[] }, now: Date): Promise<BatchStatus> {
+    async finish(id: string, outcome: { appliedCount: number; skipped: { message: string }[]; duplicates?: DuplicateRow[] }, now: Date): Promise<BatchStatus> {
+      const duplicates = outcome.duplicates ?? [];
       if (outcome.skipped.length > 0)
         await addMessages(
           id,
@@ -157,10 +168,12 @@ export function batchesRepository(db: Db) {
       const { rows } = await db.query<{ status: BatchStatus }>(
         `UPDATE ingest_batch
             SET status = CASE WHEN skipped_count + $3 > 0 THEN 'CompletedWithErrors' ELSE 'Completed' END::batch_status,
-                applied_count = $2, skipped_count = skipped_count + $3, status_at = $4, finished_at = $4
+                applied_count = $2, skipped_count = skipped_count + $3, status_at = $4, finished_at = $4,
+                duplicate_count = duplicate_count + $5,
+                duplicates = CASE WHEN $5 = 0 THEN duplicates ELSE (duplicates::jsonb || $6::jsonb)::json END
           WHERE id = $1
           RETURNING status`,
-        [id, outcome.appliedCount, outcome.skipped.length, now],
+        [id, outcome.appliedCount, outcome.skipped.length, now, duplicates.length, JSON.stringify(duplicates)],
       );
       return rows[0]!.status;
     },

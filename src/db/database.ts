@@ -9,6 +9,7 @@ import { integrationsRepository } from './integrations.repository.ts';
 import { ledgerRepository } from './ledger.repository.ts';
 import { pointAccountsRepository } from './point-accounts.repository.ts';
 import { type Db, type Pool, type TransactionOptions, withTransaction } from './pool.ts';
+import { syncRepository } from './sync.repository.ts';
 import { tenantsRepository } from './tenants.repository.ts';
 import { uiSessionsRepository } from './ui-sessions.repository.ts';
 import { uiUsersRepository } from './ui-users.repository.ts';
@@ -23,6 +24,7 @@ function repositories(db: Db) {
     batches: batchesRepository(db),
     pointAccounts: pointAccountsRepository(db),
     ledger: ledgerRepository(db),
+    sync: syncRepository(db),
     idempotency: idempotencyRepository(db),
     adjustments: adjustmentsRepository(db),
     deliveries: deliveriesRepository(db),

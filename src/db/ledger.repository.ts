@@ -1,5 +1,6 @@
 import type { StoredTransaction, TransactionFilter } from '../contracts/transactions.ts';
 import type { LedgerEntryRecord } from '../domain/ledger.ts';
+import type { IdentifiedEntry } from '../domain/sync.ts';
 import type { Db } from './pool.ts';
 
 /**
@@ -28,22 +29,29 @@ export const accountSummaryJoin = (at: string) => `
 
 /**
  * Appends one entry per row to the account of its (contact, definition),
- * which pointAccounts.ensure made sure of in the same transaction. (tenant,
- * batch, row) is unique, so a row already in the ledger is not added again.
+ * which pointAccounts.ensure made sure of in the same transaction. Three
+ * unique keys have the final word on what is added: (tenant, batch, row), so
+ * a batch never adds its rows twice, and (tenant, externalId) and (tenant,
+ * sequence), so a row two batches carry is added once even when they are
+ * applied at the same moment (the later insert waits for the earlier's
+ * commit, then adds nothing).
  */
 const APPEND_ENTRIES_SQL = `
 WITH item AS (
-  SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
-    AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to)
+  SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+                       $13::text[], $14::bigint[], $15::smallint[])
+    AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, sent_fields)
 )
 INSERT INTO ledger_entry
-  (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at)
+  (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,
+   external_id, sequence, sent_fields)
 SELECT $1, a.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
-       item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3
+       item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3,
+       item.external_id, item.sequence, item.sent_fields
   FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
  ORDER BY item.item_index
-ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING
-RETURNING item_index`;
+ON CONFLICT DO NOTHING
+RETURNING item_index, sequence`;
 
 /**
  * Balance-only -> all-transaction: every account gets one OpeningBalance entry,
@@ -64,7 +72,8 @@ SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger
   FROM carry WHERE amount <> 0 ORDER BY id`;
 
 const ENTRY_COLUMNS = `e.id, e.account_id AS "accountId", e.amount, e.type, e.source, e.description, e.transaction_date AS "transactionDate",
-  e.valid_from AS "validFrom", e.valid_to AS "validTo", e.created_at AS "createdOn", e.modified_at AS "modifiedOn"`;
+  e.valid_from AS "validFrom", e.valid_to AS "validTo", e.created_at AS "createdOn", e.modified_at AS "modifiedOn",
+  e.external_id AS "externalId", e.sequence`;
 
 const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => string> = {
   Active: ledgerSql.active,
@@ -93,9 +102,10 @@ export function ledgerRepository(db: Db) {
   }
 
   return {
-    /** Appends a batch's rows (APPEND_ENTRIES_SQL); answers the indexes of the rows it added. */
-    async append(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date): Promise<Set<number>> {
-      const { rows } = await db.query<{ item_index: number }>(APPEND_ENTRIES_SQL, [
+    /** Appends a batch's rows (APPEND_ENTRIES_SQL); answers the indexes of the rows it added, and the sequences they carried. */
+    async append(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date): Promise<{ indexes: Set<number>; sequences: number[] }> {
+      const identified = items.some((i) => i.sentFields !== undefined);
+      const { rows } = await db.query<{ item_index: number; sequence: number | null }>(APPEND_ENTRIES_SQL, [
         tenantId,
         batchId,
         now,
@@ -108,8 +118,39 @@ export function ledgerRepository(db: Db) {
         items.map((i) => i.transactionDate),
         items.map((i) => i.validFrom),
         items.map((i) => i.validTo),
+        identified ? items.map((i) => i.externalId ?? null) : [],
+        identified ? items.map((i) => i.sequence ?? null) : [],
+        identified ? items.map((i) => i.sentFields ?? null) : [],
       ]);
-      return new Set(rows.map((row) => row.item_index));
+      const sequences: number[] = [];
+      for (const row of rows) if (row.sequence !== null) sequences.push(row.sequence);
+      return { indexes: new Set(rows.map((row) => row.item_index)), sequences: sequences.sort((a, b) => a - b) };
+    },
+
+    /** The entries of the tenant carrying any of these externalIds or sequences, with what they were sent as. */
+    async findIdentified(tenantId: string, externalIds: readonly string[], sequences: readonly number[]): Promise<IdentifiedEntry[]> {
+      if (externalIds.length === 0 && sequences.length === 0) return [];
+      const { rows } = await db.query<Omit<IdentifiedEntry, 'transactionDate' | 'validFrom' | 'validTo'> & { t: Date; f: Date; u: Date | null }>(
+        `SELECT e.id, e.external_id AS "externalId", e.sequence, e.sent_fields AS "sentFields", a.contact_id AS "contactId",
+                a.definition_id AS "definitionId", e.amount, e.source, e.description, e.transaction_date AS t, e.valid_from AS f, e.valid_to AS u
+           FROM ledger_entry e JOIN point_account a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
+          WHERE e.tenant_id = $1 AND (e.external_id = ANY($2::text[]) OR e.sequence = ANY($3::bigint[]))`,
+        [tenantId, externalIds, sequences],
+      );
+      return rows.map(({ t, f, u, ...entry }) => ({
+        ...entry,
+        transactionDate: t.toISOString(),
+        validFrom: f.toISOString(),
+        validTo: u?.toISOString() ?? null,
+      }));
+    },
+
+    async findByExternalId(tenantId: string, externalId: string): Promise<LedgerEntryRecord | null> {
+      const { rows } = await db.query<LedgerEntryRecord>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE e.tenant_id = $1 AND e.external_id = $2`, [
+        tenantId,
+        externalId,
+      ]);
+      return rows[0] ?? null;
     },
 
     /** An account's entries, newest first; Active and Pending as at `now`, All includes expired and Expiry entries. */

@@ -12,6 +12,9 @@ export type AdjustmentRecord = AdjustmentInput & {
   lastError: string | null;
   nextAttemptAt: Date | null;
   deliveredAt: Date | null;
+  /** The ledger entry the master sent back for it (externalId = the event id), once it has. */
+  confirmedTransactionId: number | null;
+  confirmedAt: Date | null;
 };
 
 const ADD_POINTS_EVENT = 'loyalty.addPoints';

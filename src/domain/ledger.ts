@@ -1,4 +1,5 @@
-import { type EchoedTransactionRow, type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
+import { type DuplicateRow, type EchoedTransactionRow, type StoredTransaction, transactionRow } from '../contracts/transactions.ts';
+import { type EntryIndex, judgeIdentity, repeatsWithinRequest, sentFieldsOf } from './sync.ts';
 
 /**
  * The ledger rules of all-transaction mode, without I/O. The SQL in
@@ -44,6 +45,8 @@ export interface LedgerEntryRecord {
   validTo: Date | null;
   createdOn: Date;
   modifiedOn: Date;
+  externalId: string | null;
+  sequence: number | null;
 }
 
 export function entryState(entry: Pick<LedgerFacts, 'validFrom' | 'validTo'>, at: Date): EntryState {
@@ -104,22 +107,24 @@ export function checkTransactionRow(row: unknown, index: number, requestTime: st
   if (validTo !== null && validTo <= validFrom) {
     return { index, row, ok: false, messages: [`${fieldLabel(index, ['validTo'])}: must be after validFrom (${validFrom})`] };
   }
-  return {
+  const transaction: StoredTransaction = {
     index,
-    row,
-    ok: true,
-    transaction: {
-      index,
-      contactId: input.contactId,
-      definitionId: input.definitionId,
-      amount: input.amount,
-      source: input.source,
-      description: input.description,
-      transactionDate: input.timeStamp ?? requestTime,
-      validFrom,
-      validTo,
-    },
+    contactId: input.contactId,
+    definitionId: input.definitionId,
+    amount: input.amount,
+    source: input.source,
+    description: input.description,
+    transactionDate: input.timeStamp ?? requestTime,
+    validFrom,
+    validTo,
   };
+  // Only rows with an identity need their content remembered as sent.
+  if (input.externalId !== undefined || input.sequence !== undefined) {
+    if (input.externalId !== undefined) transaction.externalId = input.externalId;
+    if (input.sequence !== undefined) transaction.sequence = input.sequence;
+    transaction.sentFields = sentFieldsOf(input);
+  }
+  return { index, row, ok: true, transaction };
 }
 
 export function checkTransactionRows(rows: readonly unknown[], requestTime: Date): RowCheck[] {
@@ -128,19 +133,25 @@ export function checkTransactionRows(rows: readonly unknown[], requestTime: Date
 }
 
 /** The ids the well-formed rows refer to, for one look-up each. */
-export function referencedIds(checks: readonly RowCheck[]): { definitionIds: number[]; contactIds: string[] } {
+export function referencedIds(checks: readonly RowCheck[]): { definitionIds: number[]; contactIds: string[]; externalIds: string[]; sequences: number[] } {
   const definitionIds = new Set<number>();
   const contactIds = new Set<string>();
+  const externalIds: string[] = [];
+  const sequences: number[] = [];
   for (const check of checks) {
     if (!check.ok) continue;
-    definitionIds.add(check.transaction.definitionId);
-    contactIds.add(check.transaction.contactId);
+    const { transaction } = check;
+    definitionIds.add(transaction.definitionId);
+    contactIds.add(transaction.contactId);
+    if (transaction.externalId !== undefined) externalIds.push(transaction.externalId);
+    if (transaction.sequence !== undefined) sequences.push(transaction.sequence);
   }
-  return { definitionIds: [...definitionIds], contactIds: [...contactIds] };
+  return { definitionIds: [...definitionIds], contactIds: [...contactIds], externalIds, sequences };
 }
 
 const ECHOED_TEXT = ['contactId', 'timeStamp', 'source', 'description', 'validFrom', 'validTo'] as const;
 const ECHOED_NUMBERS = ['amount', 'definitionId'] as const;
+const ECHOED_INTEGERS = ['sequence'] as const;
 
 /**
  * A refused row as Engage's PointTransactionToAccount can carry it: only the
@@ -152,6 +163,11 @@ export function echoRow(row: unknown): EchoedTransactionRow {
   const echoed: EchoedTransactionRow = {};
   if (typeof row !== 'object' || row === null || Array.isArray(row)) return echoed;
   const fields = row as Record<string, unknown>;
+  if (typeof fields.externalId === 'string') echoed.externalId = fields.externalId;
+  for (const key of ECHOED_INTEGERS) {
+    const value = fields[key];
+    if (Number.isSafeInteger(value)) echoed[key] = value as number;
+  }
   for (const key of ECHOED_TEXT) {
     const value = fields[key];
     if (typeof value === 'string') echoed[key] = value;
@@ -169,22 +185,29 @@ export interface TransactionsPlan {
   errorMessages: string[];
   missingDefinitionIds: number[];
   missingContactIds: string[];
+  /** Rows already in the ledger: neither applied again nor refused. */
+  duplicates: DuplicateRow[];
 }
 
 /**
- * Engage's answer to a transactions request: rows with an unknown definition,
+ * Engage's answer to a transactions request: rows that repeat an earlier row's
+ * externalId or sequence, rows with an unknown definition,
  * or (when the tenant requires known contacts, `knownContacts` not null) an
  * unknown contact, are not accepted either, and their ids are listed once each
- * in order of first appearance.
+ * in order of first appearance. Rows whose externalId or sequence the ledger
+ * already holds (`ledger`) are duplicates when they are the same row, refused
+ * as conflicts when they are not (domain/sync.ts judgeIdentity).
  */
 export function planTransactions(
   checks: readonly RowCheck[],
   knownDefinitions: ReadonlySet<number>,
   knownContacts: ReadonlySet<string> | null,
+  ledger?: EntryIndex,
 ): TransactionsPlan {
-  const plan: TransactionsPlan = { accepted: [], notAccepted: [], errorMessages: [], missingDefinitionIds: [], missingContactIds: [] };
+  const plan: TransactionsPlan = { accepted: [], notAccepted: [], errorMessages: [], missingDefinitionIds: [], missingContactIds: [], duplicates: [] };
   const missingDefinitions = new Set<number>();
   const missingContacts = new Set<string>();
+  const repeats = repeatsWithinRequest(checks.flatMap((check) => (check.ok ? [check.transaction] : [])));
   for (const check of checks) {
     if (!check.ok) {
       plan.notAccepted.push(echoRow(check.row));
@@ -192,7 +215,8 @@ export function planTransactions(
       continue;
     }
     const { transaction, index } = check;
-    const messages: string[] = [];
+    const repeat = repeats.get(index);
+    const messages: string[] = repeat ? [repeat] : [];
     if (!knownDefinitions.has(transaction.definitionId)) {
       missingDefinitions.add(transaction.definitionId);
       messages.push(`${fieldLabel(index, ['definitionId'])}: unknown definitionId ${transaction.definitionId}`);
@@ -200,6 +224,14 @@ export function planTransactions(
     if (knownContacts !== null && !knownContacts.has(transaction.contactId)) {
       missingContacts.add(transaction.contactId);
       messages.push(`${fieldLabel(index, ['contactId'])}: unknown contact ${transaction.contactId}`);
+    }
+    if (messages.length === 0 && ledger && transaction.sentFields !== undefined) {
+      const verdict = judgeIdentity(transaction, ledger);
+      if (verdict.kind === 'duplicate') {
+        plan.duplicates.push(verdict.duplicate);
+        continue;
+      }
+      if (verdict.kind === 'conflict') messages.push(verdict.message);
     }
     if (messages.length === 0) {
       plan.accepted.push(transaction);

@@ -1,11 +1,13 @@
+import type { DuplicateRow } from '../contracts/transactions.ts';
 import type { Database } from '../db/database.ts';
 import { retryOnConflict } from '../db/pool.ts';
 import type { ApplyResult } from '../domain/batches.ts';
 
-/** What a batch's own steps did: how many items they applied, and why the others were skipped. */
+/** What a batch's own steps did: how many items they applied, why the others were skipped, and which were already applied. */
 export interface BatchOutcome {
   appliedCount: number;
   skipped: { message: string }[];
+  duplicates?: DuplicateRow[];
 }
 
 /**

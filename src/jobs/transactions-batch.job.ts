@@ -1,17 +1,43 @@
-import type { StoredTransaction } from '../contracts/transactions.ts';
+import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.ts';
 import type { ApplyResult } from '../domain/batches.ts';
 import { accountKeys } from '../domain/ledger.ts';
+import { indexEntries, judgeIdentity } from '../domain/sync.ts';
 import type { Runtime } from '../runtime.ts';
 import { applyBatch } from './apply-batch.ts';
 
-/** PointTransactionsJob: appends the accepted rows of one stored batch to the ledger, creating the accounts they need. */
+/**
+ * PointTransactionsJob: appends the accepted rows of one stored batch to the
+ * ledger, creating the accounts they need, and moves the tenant's stream
+ * position on by the sequences it added. A row the ledger's unique keys
+ * turned away arrived meanwhile in another batch: reported as a duplicate
+ * when it is the same row, skipped as a conflict when it is not.
+ */
 export function pointTransactionsJob({ db, clock }: Pick<Runtime, 'db' | 'clock'>, batchId: string): Promise<ApplyResult> {
   const now = clock.now();
   return applyBatch<StoredTransaction>(db, batchId, now, async (tx, { tenantId, items }) => {
     await tx.pointAccounts.ensure(tenantId, accountKeys(items), now);
     const applied = await tx.ledger.append(tenantId, batchId, items, now);
-    // Only reachable if the batch row was reset by hand after it was applied.
-    const skipped = items.filter((item) => !applied.has(item.index)).map((item) => ({ message: `Row [${item.index}] skipped: already in the ledger` }));
-    return { appliedCount: applied.size, skipped };
+    await tx.sync.advance(tenantId, applied.sequences, now);
+
+    const turnedAway = items.filter((item) => !applied.indexes.has(item.index));
+    const skipped: { message: string }[] = [];
+    const duplicates: DuplicateRow[] = [];
+    if (turnedAway.length > 0) {
+      const ledger = indexEntries(
+        await tx.ledger.findIdentified(
+          tenantId,
+          turnedAway.flatMap((item) => (item.externalId !== undefined ? [item.externalId] : [])),
+          turnedAway.flatMap((item) => (item.sequence !== undefined ? [item.sequence] : [])),
+        ),
+      );
+      for (const item of turnedAway) {
+        const verdict = judgeIdentity(item, ledger);
+        if (verdict.kind === 'duplicate') duplicates.push(verdict.duplicate);
+        else if (verdict.kind === 'conflict') skipped.push({ message: verdict.message });
+        // Only reachable if the batch row was reset by hand after it was applied.
+        else skipped.push({ message: `Row [${item.index}] skipped: already in the ledger` });
+      }
+    }
+    return { appliedCount: applied.indexes.size, skipped, duplicates };
   });
 }

@@ -3,6 +3,7 @@ import type { TransactionFilter, TransactionsAccepted } from '../contracts/trans
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { checkTransactionRows, echoRow, planTransactions, referencedIds } from '../domain/ledger.ts';
+import { indexEntries } from '../domain/sync.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -31,13 +32,15 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
   async function store(tenant: TenantRecord, rows: unknown[], now: Date, hold: KeyHold | null): Promise<TransactionsAccepted> {
     const checks = checkTransactionRows(rows, now);
     const ids = referencedIds(checks);
-    const [definitions, knownContacts] = await Promise.all([
+    const [definitions, knownContacts, identified] = await Promise.all([
       db.definitions.known(tenant.id, ids.definitionIds),
       tenant.requireKnownContacts ? db.contacts.known(tenant.id, ids.contactIds) : null,
+      db.ledger.findIdentified(tenant.id, ids.externalIds, ids.sequences),
     ]);
-    const { accepted, ...refusals } = planTransactions(checks, definitions, knownContacts);
+    // Rows already in the ledger are told apart here, so the answer reports them; the apply's unique keys have the final word.
+    const { accepted, duplicates, ...refusals } = planTransactions(checks, definitions, knownContacts, indexEntries(identified));
     if (accepted.length > 0) await admitToBacklog(tenant, 'transactions', accepted.length);
-    const answer: TransactionsAccepted = { id: randomUUID(), ...refusals };
+    const answer: TransactionsAccepted = { id: randomUUID(), ...refusals, duplicates, duplicateCount: duplicates.length };
 
     // Every request leaves a batch, even one whose rows were all refused (stored
     // already final), so the id and the status URL always work and say why.
@@ -50,6 +53,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
         itemCount: rows.length,
         payload: accepted,
         refused: { messages: refusals.errorMessages, count: refusals.notAccepted.length },
+        duplicates,
         now,
       });
       if (!stored) throw tenantChangedMeanwhile();
@@ -69,8 +73,9 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
         (hold) => store(tenant, rows, now, hold),
         (response) => {
           // An answer stored before refused rows were echoed field by field may still hold nulls: echoed again, it fits the model.
-          const stored = response as TransactionsAccepted;
-          return { ...stored, notAccepted: stored.notAccepted.map(echoRow) };
+          // One stored before duplicates were reported has none.
+          const stored = response as Partial<TransactionsAccepted> & Omit<TransactionsAccepted, 'duplicates' | 'duplicateCount'>;
+          return { ...stored, notAccepted: stored.notAccepted.map(echoRow), duplicates: stored.duplicates ?? [], duplicateCount: stored.duplicateCount ?? 0 };
         },
       );
     },
@@ -80,6 +85,12 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
       const id = await db.pointAccounts.findId(tenant.id, account);
       if (!id) throw notFound('Point account');
       return db.ledger.listEntries(tenant.id, id, filter, page, clock.now());
+    },
+
+    /** The one entry with this externalId, as a page of one (or none). */
+    async findByExternalId(tenant: TenantRecord, externalId: string) {
+      const entry = await db.ledger.findByExternalId(tenant.id, externalId);
+      return { items: entry ? [entry] : [], totalCount: entry ? 1 : 0 };
     },
 
     async find(tenant: TenantRecord, id: number) {

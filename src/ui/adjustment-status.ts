@@ -18,7 +18,11 @@ export interface AdjustmentStatus {
  * master, having received it, next syncs. The words say so, so nobody gives
  * the points a second time because "nothing happened".
  */
-export function adjustmentStatus(state: DeliveryState, nextAttemptAt: Date | null, now: Date): AdjustmentStatus {
+export function adjustmentStatus(state: DeliveryState, nextAttemptAt: Date | null, now: Date, confirmed = false): AdjustmentStatus {
+  // The master sent it back as a transaction (externalId = the event id): the balance here already holds it, whatever the delivery's last word was.
+  if (confirmed) {
+    return { label: 'Confirmed', tone: 'delivered', help: 'The point master recorded it and sent it back; the balance includes it.', settled: true };
+  }
   switch (state) {
     case 'Pending':
       return { label: 'Sending', tone: 'waiting', help: 'Being sent to the point master now.', settled: false };

@@ -29,6 +29,7 @@ describe('POST /api/v2/point-accounts/adjustments', () => {
       eventId: expect.any(String),
       deliveryState: 'AwaitingConfiguration',
       attempts: 0,
+      confirmation: 'Unconfirmed',
       links: [{ rel: 'self', href: `/api/v2/point-accounts/adjustments/${body.id}`, method: 'GET' }],
     });
     expect(response.headers.location).toBe(`/api/v2/point-accounts/adjustments/${body.id}`);

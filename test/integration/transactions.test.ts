@@ -80,7 +80,15 @@ describe('POST /api/v2/point-accounts/transactions', () => {
     ]);
     expect(response.statusCode).toBe(202);
     const body = response.json();
-    expect(body).toEqual({ id: expect.any(String), notAccepted: [], errorMessages: [], missingDefinitionIds: [], missingContactIds: [] });
+    expect(body).toEqual({
+      id: expect.any(String),
+      notAccepted: [],
+      errorMessages: [],
+      missingDefinitionIds: [],
+      missingContactIds: [],
+      duplicates: [],
+      duplicateCount: 0,
+    });
     expect(response.headers.location).toBe(`/api/v2/point-accounts/transactions/status/${body.id}`);
 
     const status = await waitForBatch(system.app, tenant.headers, body.id);

@@ -190,7 +190,7 @@ describe('planTransactions', () => {
   );
 
   it('lists the ids the well-formed rows need looked up', () => {
-    expect(referencedIds(checks)).toEqual({ definitionIds: [1, 9], contactIds: [A, B] });
+    expect(referencedIds(checks)).toEqual({ definitionIds: [1, 9], contactIds: [A, B], externalIds: [], sequences: [] });
   });
 
   it('refuses rows with unknown definitions, listing each id once', () => {

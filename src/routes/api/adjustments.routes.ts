@@ -7,12 +7,15 @@ import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import { API, link, pageLinks } from './links.ts';
 
 // Under /api a field without a value is left out, never null (Engage's models have no nulls).
-const toAdjustment = ({ lastError, nextAttemptAt, deliveredAt, ...record }: AdjustmentRecord) => ({
+const toAdjustment = ({ lastError, nextAttemptAt, deliveredAt, confirmedTransactionId, confirmedAt, ...record }: AdjustmentRecord) => ({
   ...record,
   createdOn: record.createdAt.toISOString(),
   lastError: lastError ?? undefined,
   nextAttemptAt: nextAttemptAt?.toISOString(),
   deliveredAt: deliveredAt?.toISOString(),
+  confirmation: confirmedTransactionId !== null ? ('Confirmed' as const) : ('Unconfirmed' as const),
+  confirmedTransactionId: confirmedTransactionId ?? undefined,
+  confirmedAt: confirmedAt?.toISOString(),
   links: [link('self', `${API}/point-accounts/adjustments/${record.id}`)],
 });
 

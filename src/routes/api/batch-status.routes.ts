@@ -36,6 +36,8 @@ export const batchStatusRoutes: FastifyPluginAsyncZod<{ balances: BalancesServic
           itemCount: batch.itemCount,
           appliedCount: batch.appliedCount,
           skippedCount: batch.skippedCount,
+          duplicateCount: batch.duplicateCount,
+          duplicates: batch.duplicates,
         };
       },
     );

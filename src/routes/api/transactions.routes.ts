@@ -28,6 +28,8 @@ const toPointTransaction = (entry: LedgerEntryRecord) => ({
   validTo: entry.validTo?.toISOString(),
   createdOn: entry.createdOn.toISOString(),
   modifiedOn: entry.modifiedOn.toISOString(),
+  ...(entry.externalId !== null ? { externalId: entry.externalId } : {}),
+  ...(entry.sequence !== null ? { sequence: entry.sequence } : {}),
   // retailTransactionLineItemId stays absent: Engage links purchase-generated points to a receipt line, and the follower never generates points from purchases.
   links: [link('self', `${API}/point-accounts/transactions/${entry.id}`), link('account', `${API}/point-accounts/${entry.accountId}`)],
 });
@@ -47,7 +49,9 @@ export const transactionsPushRoutes: FastifyPluginAsyncZod<{ transactions: Trans
         description:
           'Rows are checked one by one: bad rows, rows with an unknown definitionId and (when the tenant requires known contacts) ' +
           'rows for unknown contacts come back in notAccepted with a message each; the rest are stored durably and applied to the ' +
-          'ledger by the worker. Rows: {contactId, amount (non-zero integer), definitionId, timeStamp?, source, description, validFrom?, validTo?}.',
+          'ledger by the worker. Rows: {contactId, amount (non-zero integer), definitionId, timeStamp?, source, description, validFrom?, validTo?, ' +
+          'externalId?, sequence?}. A row whose externalId or sequence the ledger already holds with the same content is reported in ' +
+          'duplicates and not applied again; with other content it is refused, naming the transaction it collides with.',
         headers: idempotencyHeaders,
         body: transactionsBody,
         response: { 202: transactionsAccepted, ...problemResponses, 409: problem, 422: problem },
@@ -69,13 +73,25 @@ export const transactionsRoutes: FastifyPluginAsyncZod<{ transactions: Transacti
       schema: {
         tags,
         summary: "An account's transactions, newest first",
-        description: 'Active and Pending are as at the time of the request; All also lists expired transactions and Expiry entries.',
+        description:
+          'Active and Pending are as at the time of the request; All also lists expired transactions and Expiry entries. ' +
+          'With externalId, the list holds the one transaction with that externalId (or none), whatever the other parameters say.',
         querystring: transactionListQuery,
         response: { 200: pointTransactionList, ...problemResponses },
       },
     },
     async (request) => {
-      const { accountId, contactId, definitionId, filter, offset, count } = request.query;
+      const { accountId, contactId, definitionId, filter, offset, count, externalId } = request.query;
+      if (externalId !== undefined) {
+        const found = await transactions.findByExternalId(request.tenant, externalId);
+        return {
+          items: found.items.slice(offset, offset + count).map(toPointTransaction),
+          totalCount: found.totalCount,
+          offset,
+          count,
+          links: pageLinks('/point-accounts/transactions', { externalId }, { offset, count }, found.totalCount),
+        };
+      }
       // accountId wins over contactId+definitionId, as Engage documents; the query schema guarantees one or the other.
       const account = accountId !== undefined ? { accountId } : { contactId: contactId!, definitionId: definitionId! };
       const page = await transactions.list(request.tenant, account, filter, { offset, count });

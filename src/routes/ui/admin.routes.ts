@@ -13,6 +13,7 @@ import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins
 import { acceptsPage, dashboardCsrfValid, LOGIN_PAGES, loadSession, offerDashboardCsrf, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
+import type { SyncService } from '../../services/sync.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
@@ -90,10 +91,11 @@ async function queueDashboard(scope: FastifyInstance, queues: Queue[]) {
 export const uiAdminRoutes: FastifyPluginAsyncZod<{
   auth: UiAuthService;
   admin: AdminService;
+  sync: SyncService;
   integrations: IntegrationsService;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, integrations, queues, clock }) => {
+}> = async (app, { auth, admin, sync, integrations, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -104,7 +106,9 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(() => null),
       })),
     );
-    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants: await admin.listTenants() });
+    const tenants = await admin.listTenants();
+    const syncStates = await sync.overview(tenants.map((t) => t.id));
+    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants, syncStates, now: clock.now() });
     return reply.type('text/html; charset=utf-8').send(body);
   });
 

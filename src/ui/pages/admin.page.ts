@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { delivery } from '../../contracts/integrations.ts';
+import type { SyncStatus } from '../../contracts/sync.ts';
+import { gapAlerting } from '../../domain/sync.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
 import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
@@ -26,7 +28,38 @@ const adminNav = (current: 'home' | 'deliveries') => [
 
 const adminAccount = (csrfToken: string) => ({ name: 'Operator', detail: 'signed in with the admin token', logoutAction: '/ui/admin/logout', csrfToken });
 
-export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]; tenants: TenantRecord[] }): string {
+/**
+ * A tenant's stream position: what has arrived, what is missing, and each of
+ * the first gaps, in red once it is older than the alert age.
+ */
+function syncCell(state: SyncStatus | undefined, now: Date): SafeHtml | string {
+  if (!state || state.highestSequence === 0) return html`<span class="hint">No sequences yet</span>`;
+  const shown = state.gaps.slice(0, 5);
+  return html`<span>through ${formatPoints(state.contiguousThrough)} of ${formatPoints(state.highestSequence)}</span>
+    ${
+      state.missingCount === 0
+        ? html` <span class="pill pill-active">In step</span>`
+        : html` <span class="pill ${state.alerting ? 'pill-failed' : 'pill-waiting'}">${formatPoints(state.missingCount)} missing</span>
+          <ul class="sync-gaps">
+            ${shown.map((gap) => {
+              const since = new Date(gap.since);
+              const late = gapAlerting(since, now, state.gapAlertSeconds);
+              return html`<li class="${late ? 'sync-gap sync-gap-alert' : 'sync-gap'}" data-alert="${late ? 'true' : 'false'}">
+                ${gap.from === gap.to ? formatPoints(gap.from) : html`${formatPoints(gap.from)}–${formatPoints(gap.to)}`} missing since
+                ${relativeTime(since, now)}
+              </li>`;
+            })}
+          </ul>`
+    }`;
+}
+
+export function adminHomePage(input: {
+  csrfToken: string;
+  queues: QueueSummary[];
+  tenants: TenantRecord[];
+  syncStates: ReadonlyMap<string, SyncStatus>;
+  now: Date;
+}): string {
   return page(
     {
       title: 'Operations',
@@ -70,13 +103,14 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
             ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
             : html`<div class="table-wrap">
               <table>
-                <thead><tr><th scope="col">Name</th><th scope="col">Mode</th><th scope="col">Point system</th><th scope="col">Id</th></tr></thead>
+                <thead><tr><th scope="col">Name</th><th scope="col">Mode</th><th scope="col">Point system</th><th scope="col">Sync</th><th scope="col">Id</th></tr></thead>
                 <tbody>
                   ${input.tenants.map(
                     (tenant) => html`<tr>
                       <td data-label="Name">${tenant.name}</td>
                       <td data-label="Mode">${tenant.mode}</td>
                       <td data-label="Point system">${tenant.pointSystemActive ? html`<span class="pill pill-active">On</span>` : html`<span class="pill pill-neutral">Off</span>`}</td>
+                      <td data-label="Sync">${syncCell(input.syncStates.get(tenant.id), input.now)}</td>
                       <td data-label="Id"><code>${tenant.id}</code></td>
                     </tr>`,
                   )}

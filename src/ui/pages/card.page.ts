@@ -219,9 +219,9 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
 }
 
 function adjustmentItem(item: CardAdjustment, now: Date): SafeHtml {
-  const status = adjustmentStatus(item.deliveryState, item.nextAttemptAt, now);
+  const status = adjustmentStatus(item.deliveryState, item.nextAttemptAt, now, item.confirmedTransactionId !== null);
   const who = item.source === 'Manual' ? `by ${item.userName ?? 'a user'}` : `by automation${item.workflowName ? `: ${item.workflowName}` : ''}`;
-  return html`<li class="adjustment" data-adjustment-id="${item.id}" data-state="${item.deliveryState}">
+  return html`<li class="adjustment" data-adjustment-id="${item.id}" data-state="${item.deliveryState}" data-confirmed="${String(item.confirmedTransactionId !== null)}">
     <div class="adjustment-top">
       <span class="${item.amount < 0 ? 'adjustment-amount points-negative' : 'adjustment-amount points-positive'}">${formatSignedPoints(item.amount)}</span>
       <span class="adjustment-definition">${item.definitionName}</span>
@@ -236,7 +236,7 @@ function adjustmentItem(item: CardAdjustment, now: Date): SafeHtml {
 /** The adjustments sent for the contact; the page script polls this fragment until every one has settled. */
 export function adjustmentsList(input: { contactId: string; readAt: Date; adjustments: ContactCard['adjustments'] }): SafeHtml {
   const { items, totalCount } = input.adjustments;
-  const settled = items.every((item) => adjustmentStatus(item.deliveryState, item.nextAttemptAt, input.readAt).settled);
+  const settled = items.every((item) => adjustmentStatus(item.deliveryState, item.nextAttemptAt, input.readAt, item.confirmedTransactionId !== null).settled);
   return html`<div class="adjustments-list" data-adjustments-list data-src="${cardUrl(input.contactId)}/adjustments" data-settled="${String(settled)}">
     ${
       items.length === 0

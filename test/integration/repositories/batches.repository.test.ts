@@ -59,6 +59,8 @@ describe('batches.insert', () => {
       itemCount: 2,
       appliedCount: 0,
       skippedCount: 2,
+      duplicateCount: 0,
+      duplicates: [],
       messages: [
         { message: 'Item [0] bad', createdAt: T0 },
         { message: 'Item [1] bad', createdAt: T0 },

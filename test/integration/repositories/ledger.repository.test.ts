@@ -29,7 +29,7 @@ describe('ledger.append', () => {
       storedRow(0, account, { amount: 100, from: at(-DAY), to: at(DAY), date: at(-2 * DAY) }),
       storedRow(1, account, { amount: -30, from: at(-HOUR) }),
     ];
-    expect(await scratch.db.ledger.append(tenant.id, randomUUID(), rows, at(HOUR))).toEqual(new Set([0, 1]));
+    expect(await scratch.db.ledger.append(tenant.id, randomUUID(), rows, at(HOUR))).toEqual({ indexes: new Set([0, 1]), sequences: [] });
     const { items } = await entries(tenant, account.id);
     expect(items.map(({ id: _, ...entry }) => entry)).toEqual([
       {
@@ -43,6 +43,8 @@ describe('ledger.append', () => {
         validTo: null,
         createdOn: at(HOUR),
         modifiedOn: at(HOUR),
+        externalId: null,
+        sequence: null,
       },
       {
         accountId: account.id,
@@ -55,6 +57,8 @@ describe('ledger.append', () => {
         validTo: at(DAY),
         createdOn: at(HOUR),
         modifiedOn: at(HOUR),
+        externalId: null,
+        sequence: null,
       },
     ]);
   });
@@ -65,15 +69,32 @@ describe('ledger.append', () => {
     const batchId = randomUUID();
     const row = (index: number) => storedRow(index, account, { amount: 10 + index, from: at(-DAY) });
     await scratch.db.ledger.append(tenant.id, batchId, [row(0), row(1)], T0);
-    expect(await scratch.db.ledger.append(tenant.id, batchId, [row(1), row(2)], T0)).toEqual(new Set([2]));
-    expect(await scratch.db.ledger.append(tenant.id, randomUUID(), [row(1)], T0)).toEqual(new Set([1]));
+    expect((await scratch.db.ledger.append(tenant.id, batchId, [row(1), row(2)], T0)).indexes).toEqual(new Set([2]));
+    expect((await scratch.db.ledger.append(tenant.id, randomUUID(), [row(1)], T0)).indexes).toEqual(new Set([1]));
     expect((await entries(tenant, account.id)).items.map((e) => e.amount).sort()).toEqual([10, 11, 11, 12]);
+  });
+
+  it('adds a row once per externalId and per sequence, and answers the sequences it added, in order', async () => {
+    const tenant = await newTenant(scratch.db, 'all-transaction');
+    const account = await newAccount(tenant);
+    const row = (index: number, identity: { externalId?: string; sequence?: number }) => ({
+      ...storedRow(index, account, { amount: 10 + index, from: at(-DAY) }),
+      ...identity,
+      sentFields: index,
+    });
+    const first = await scratch.db.ledger.append(tenant.id, randomUUID(), [row(0, { externalId: 'a', sequence: 7 }), row(1, { sequence: 3 })], T0);
+    expect(first).toEqual({ indexes: new Set([0, 1]), sequences: [3, 7] });
+    const again = await scratch.db.ledger.append(tenant.id, randomUUID(), [row(0, { externalId: 'a' }), row(1, { sequence: 3 }), row(2, { sequence: 4 })], T0);
+    expect(again).toEqual({ indexes: new Set([2]), sequences: [4] });
+    expect(await scratch.db.ledger.findIdentified(tenant.id, ['a'], [4])).toEqual(
+      expect.arrayContaining([expect.objectContaining({ externalId: 'a', sequence: 7, sentFields: 0, amount: 10 }), expect.objectContaining({ sequence: 4 })]),
+    );
   });
 
   it('adds nothing for a row whose account does not exist', async () => {
     const tenant = await newTenant(scratch.db, 'all-transaction');
     const missing = { contactId: randomUUID(), definitionId: 1 };
-    expect(await scratch.db.ledger.append(tenant.id, randomUUID(), [storedRow(0, missing, { amount: 5, from: T0 })], T0)).toEqual(new Set());
+    expect((await scratch.db.ledger.append(tenant.id, randomUUID(), [storedRow(0, missing, { amount: 5, from: T0 })], T0)).indexes).toEqual(new Set());
   });
 });
 

@@ -1,0 +1,94 @@
+import { advanceStream, type SyncGap } from '../domain/sync.ts';
+import type { Db } from './pool.ts';
+
+export interface SyncStateRecord {
+  contiguousThrough: number;
+  highestSequence: number;
+  lastReceivedAt: Date | null;
+  missingCount: number;
+  oldestGapSince: Date | null;
+  /** The first gaps, lowest sequences first. */
+  gaps: SyncGap[];
+}
+
+/** Every tenant's stream position: sync_state and sync_gap. */
+export function syncRepository(db: Db) {
+  return {
+    /**
+     * Records that the sequences `applied` (ascending, each new to the
+     * ledger) arrived, in the applying transaction. The tenant's state row is
+     * locked first, so applies of one tenant take turns on these few
+     * statements (the ledger insert before them runs side by side); the gaps
+     * touched are read, cut (domain/sync.ts advanceStream) and written back,
+     * and contiguousThrough follows from the lowest gap left.
+     */
+    async advance(tenantId: string, applied: readonly number[], now: Date): Promise<void> {
+      const first = applied[0];
+      const last = applied.at(-1);
+      if (first === undefined || last === undefined) return;
+      const { rows } = await db.query<{ highest: number }>(
+        `INSERT INTO sync_state (tenant_id) VALUES ($1)
+         ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
+         RETURNING highest_sequence AS highest`,
+        [tenantId],
+      );
+      const overlapping = await db.query<SyncGap>(
+        `SELECT from_seq AS "from", to_seq AS "to", since FROM sync_gap WHERE tenant_id = $1 AND from_seq <= $3 AND to_seq >= $2 ORDER BY from_seq`,
+        [tenantId, first, last],
+      );
+      const next = advanceStream(rows[0]!.highest, overlapping.rows, applied, now);
+      // Two statements: a piece of a cut gap may start where the gap did, and one statement's delete and insert are not ordered.
+      if (next.removed.length > 0) await db.query(`DELETE FROM sync_gap WHERE tenant_id = $1 AND from_seq = ANY($2::bigint[])`, [tenantId, next.removed]);
+      if (next.added.length > 0) {
+        await db.query(
+          `INSERT INTO sync_gap (tenant_id, from_seq, to_seq, since)
+           SELECT $1, f, t, s FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[]) AS g(f, t, s)`,
+          [tenantId, next.added.map((g) => g.from), next.added.map((g) => g.to), next.added.map((g) => g.since)],
+        );
+      }
+      await db.query(
+        `UPDATE sync_state SET highest_sequence = $2, last_received_at = $3,
+                contiguous_through = COALESCE((SELECT min(from_seq) - 1 FROM sync_gap WHERE tenant_id = $1), $2)
+          WHERE tenant_id = $1`,
+        [tenantId, next.highestSequence, now],
+      );
+    },
+
+    /** A tenant's stream position with its first `gapLimit` gaps; zeros when it never sent a sequence. */
+    async read(tenantId: string, gapLimit: number): Promise<SyncStateRecord> {
+      const [state, totals, gaps] = await Promise.all([
+        db.query<{ contiguousThrough: number; highestSequence: number; lastReceivedAt: Date | null }>(
+          `SELECT contiguous_through AS "contiguousThrough", highest_sequence AS "highestSequence", last_received_at AS "lastReceivedAt"
+             FROM sync_state WHERE tenant_id = $1`,
+          [tenantId],
+        ),
+        db.query<{ missing: number | null; oldest: Date | null }>(
+          `SELECT sum(to_seq - from_seq + 1)::bigint AS missing, min(since) AS oldest FROM sync_gap WHERE tenant_id = $1`,
+          [tenantId],
+        ),
+        db.query<SyncGap>(`SELECT from_seq AS "from", to_seq AS "to", since FROM sync_gap WHERE tenant_id = $1 ORDER BY from_seq LIMIT $2`, [
+          tenantId,
+          gapLimit,
+        ]),
+      ]);
+      const row = state.rows[0];
+      return {
+        contiguousThrough: row?.contiguousThrough ?? 0,
+        highestSequence: row?.highestSequence ?? 0,
+        lastReceivedAt: row?.lastReceivedAt ?? null,
+        missingCount: totals.rows[0]?.missing ?? 0,
+        oldestGapSince: totals.rows[0]?.oldest ?? null,
+        gaps: gaps.rows,
+      };
+    },
+
+    /** Over every tenant: missing sequences, the oldest gap, and the gaps first seen before `alertBefore`. */
+    async totals(alertBefore: Date): Promise<{ missing: number; oldest: Date | null; alerting: number }> {
+      const { rows } = await db.query<{ missing: number | null; oldest: Date | null; alerting: number }>(
+        `SELECT sum(to_seq - from_seq + 1)::bigint AS missing, min(since) AS oldest, count(*) FILTER (WHERE since <= $1) AS alerting FROM sync_gap`,
+        [alertBefore],
+      );
+      return { missing: rows[0]?.missing ?? 0, oldest: rows[0]?.oldest ?? null, alerting: rows[0]?.alerting ?? 0 };
+    },
+  };
+}
