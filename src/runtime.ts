@@ -16,6 +16,7 @@ import { contactCardService } from './services/contact-card.service.ts';
 import { contactPointsService } from './services/contact-points.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { integrationsService } from './services/integrations.service.ts';
+import { levelsService } from './services/levels.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
 import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
@@ -83,6 +84,7 @@ function createServices(clients: Clients, db: Database) {
     pointsLog,
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
     cards: contactCardService({ db, clock, adjustments, pointsLog }),
+    levels: levelsService({ db, clock, log, queueDeliveries }),
   };
 }
 
