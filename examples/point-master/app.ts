@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { pushBalance } from './follower-client.ts';
-import { type Adjustment, PointMasterStore, problemWith } from './store.ts';
+import { type Adjustment, type LevelChange, PointMasterStore, problemWith } from './store.ts';
 import { decryptPayload, verifySignature } from './webhook-crypto.ts';
 
 export interface PointMasterOptions {
@@ -34,7 +34,8 @@ function sameSecret(given: string, expected: string): boolean {
 
 /**
  * A reference point master for the follower's balance-only mode:
- *   POST /webhooks/engage      receives adjustments: verify, de-duplicate, decrypt, apply, push the balance back
+ *   POST /webhooks/engage      receives adjustments: verify, de-duplicate, decrypt, apply, push the balance back;
+ *                              and member level changes (loyalty.levelChanged): verify, de-duplicate, decrypt, keep
  *   GET  /points/{contactId}   serves the points log the follower shows on the contact card
  * It keeps its books in memory (see PointMasterStore). It never listens by
  * itself: server.ts does, tests listen on 127.0.0.1 port 0.
@@ -82,6 +83,18 @@ export function buildPointMaster(options: PointMasterOptions): PointMaster {
         return reply.code(400).send({ error: 'the body is not JSON' });
       }
       if (envelope.id !== id) return reply.code(400).send({ error: 'the envelope id differs from webhook-id' });
+      if (envelope.eventType === 'loyalty.levelChanged') {
+        if (store.hasApplied(id)) return { status: 'duplicate' };
+        let change: LevelChange;
+        try {
+          change = JSON.parse(decryptPayload(envelope.payload ?? '', options.encryptionKey)) as LevelChange;
+        } catch {
+          return reply.code(400).send({ error: 'the payload does not decrypt with this encryption key' });
+        }
+        store.recordLevelChange(id, change);
+        request.log.info({ eventId: id, tenant: envelope.tenant, change }, 'member level change recorded');
+        return { status: 'recorded' };
+      }
       // Answer 2xx to events this master does not handle, or the follower would retry them for hours.
       if (envelope.eventType !== 'loyalty.addPoints') return reply.code(202).send({ status: 'ignored' });
 

@@ -13,6 +13,15 @@ export interface Adjustment {
   WorkflowName?: string;
 }
 
+/** A loyalty.levelChanged payload, decrypted: the follower's member level change of a contact. */
+export interface LevelChange {
+  ContactId: string;
+  FromLevel: string;
+  ToLevel: string;
+  ChangedAt: string;
+  Reason: string;
+}
+
 /** One line of the points log this master serves back to the follower. */
 export interface PointsLogLine {
   transactionDate: string;
@@ -50,6 +59,8 @@ export class PointMasterStore {
   private readonly appliedEventIds = new Set<string>();
   /** Every adjustment applied, oldest first: what the demo prints and tests look at. */
   readonly applied: AppliedAdjustment[] = [];
+  /** Every member level change received, oldest first, once per event id. */
+  readonly levelChanges: { eventId: string; change: LevelChange }[] = [];
 
   hasApplied(eventId: string): boolean {
     return this.appliedEventIds.has(eventId);
@@ -66,6 +77,11 @@ export class PointMasterStore {
     this.logs.set(adjustment.ContactId, log);
     this.applied.push({ eventId, adjustment, balance, appliedAt: at });
     return balance;
+  }
+
+  recordLevelChange(eventId: string, change: LevelChange): void {
+    this.appliedEventIds.add(eventId);
+    this.levelChanges.push({ eventId, change });
   }
 
   balance(contactId: string, definitionId: number): number {

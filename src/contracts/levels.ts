@@ -26,6 +26,8 @@ export const ladderBody = z
     announce: z.boolean().default(false).describe('Send each recorded change to the master as webhook event loyalty.levelChanged'),
   })
   .superRefine((body, ctx) => {
+    // An empty list is already refused by min(1).
+    if (body.levels.length === 0) return;
     for (const problem of ladderProblems(body.levels)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   })
   .meta({ id: 'LevelLadderInput' });

@@ -31,42 +31,50 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
   const { db, clock, log, queueDeliveries } = deps;
 
   /**
-   * Records the level changes of `contacts` as of `at`. A first pass outside
-   * any lock finds the contacts whose level differs from the recorded one;
-   * then, in one transaction holding the ladder and those contacts' rows, their
-   * figures are read again and each change is written with its history row
+   * The contacts among `contacts` whose level differs from the one recorded,
+   * read without any lock: a cheap first pass, so that a periodic pass locks
+   * only the few contacts that moved.
+   */
+  async function movedContacts(tx: Database, tenant: { id: string; timeZone: string }, ladder: Ladder, contacts: Contacts, at: Date, implicitBase: Level) {
+    const span = windowAt(ladder.window, at, tenant.timeZone);
+    const [figures, recorded] = await Promise.all([tx.levels.qualifying(tenant.id, ladder, span, at, contacts), tx.levels.recorded(tenant.id, contacts)]);
+    return [...new Set([...figures.keys(), ...recorded.keys()])].filter((contactId) => {
+      const wanted = ladder.levels[levelIndex(ladder.levels, figures.get(contactId) ?? 0)]!;
+      return wanted.key !== (recorded.get(contactId)?.key ?? implicitBase.key);
+    });
+  }
+
+  /**
+   * Records the level changes of `candidates` as of `at`: in one transaction
+   * holding the ladder and those contacts' rows (locked in contact order), it
+   * reads their figures afresh and writes each change with its history row
    * (and its webhook when the ladder announces changes). Two recorders on the
-   * same contacts queue on the row locks, and the second finds nothing to do.
+   * same contacts queue on the row locks; the second reads the figures after
+   * the first has committed, finds the level already recorded and writes
+   * nothing.
    */
   async function record(
     tx: Database,
     tenant: { id: string; timeZone: string },
-    ladder: Ladder,
-    contacts: Contacts,
+    candidates: readonly string[],
     reason: LevelChangeReason,
     at: Date,
-    implicitBase: Level,
+    implicitBase: (ladder: Ladder) => Level,
   ): Promise<{ changes: LevelChangeRecord[]; deliveries: QueuedDelivery[] }> {
-    const span = windowAt(ladder.window, at, tenant.timeZone);
-    const [figures, recorded] = await Promise.all([tx.levels.qualifying(tenant.id, ladder, span, at, contacts), tx.levels.recorded(tenant.id, contacts)]);
-    const candidates = [...new Set([...figures.keys(), ...recorded.keys()])].filter((contactId) => {
-      const wanted = ladder.levels[levelIndex(ladder.levels, figures.get(contactId) ?? 0)]!;
-      return wanted.key !== (recorded.get(contactId)?.key ?? implicitBase.key);
-    });
     if (candidates.length === 0) return { changes: [], deliveries: [] };
-    candidates.sort();
+    const sorted = [...candidates].sort();
     return tx.transaction(async (inner) => {
       // The ladder as it stands now, held until commit: an operator's PUT cannot slip in between.
-      const current = (await inner.levels.ladder(tenant.id, { lock: true })) ?? ladder;
-      const currentSpan = windowAt(current.window, at, tenant.timeZone);
-      await inner.levels.lockContacts(tenant.id, candidates, implicitBase);
-      const fresh = await inner.levels.qualifying(tenant.id, current, currentSpan, at, candidates);
-      const moves = candidates.map((contactId) => {
+      const ladder = await inner.levels.ladder(tenant.id, { lock: true });
+      if (!ladder) return { changes: [], deliveries: [] };
+      await inner.levels.lockContacts(tenant.id, sorted, implicitBase(ladder));
+      const fresh = await inner.levels.qualifying(tenant.id, ladder, windowAt(ladder.window, at, tenant.timeZone), at, sorted);
+      const moves = sorted.map((contactId) => {
         const qualifying = fresh.get(contactId) ?? 0;
-        return { contactId, qualifying, to: current.levels[levelIndex(current.levels, qualifying)]! };
+        return { contactId, qualifying, to: ladder.levels[levelIndex(ladder.levels, qualifying)]! };
       });
       const changes = await inner.levels.recordChanges(tenant.id, moves, reason, at);
-      if (!current.announce || changes.length === 0) return { changes, deliveries: [] };
+      if (!ladder.announce || changes.length === 0) return { changes, deliveries: [] };
       const state = (await inner.integrations.hasWebhook(tenant.id)) ? 'Pending' : 'AwaitingConfiguration';
       const deliveries = await inner.deliveries.insertForLevelChanges(
         tenant.id,
@@ -78,16 +86,16 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
     });
   }
 
-  /** Runs `record` in a transaction of its own and queues the webhooks it wrote once that has committed. */
-  async function recordAndAnnounce(
-    tenant: { id: string; timeZone: string },
-    ladder: Ladder,
-    contacts: Contacts,
-    reason: LevelChangeReason,
-  ): Promise<LevelChangeRecord[]> {
-    const { changes, deliveries } = await retryOnConflict(() => record(db, tenant, ladder, contacts, reason, clock.now(), ladder.levels[0]!));
+  const firstLevel = (ladder: Ladder) => ladder.levels[0]!;
+
+  /** The periodic pass for one tenant: a first pass without locks, then `record` for the contacts that moved; webhooks queued after commit. */
+  async function recordTimeMovesOf(tenant: { id: string; timeZone: string }, ladder: Ladder): Promise<LevelChangeRecord[]> {
+    const at = clock.now();
+    const { changes, deliveries } = await retryOnConflict(async () =>
+      record(db, tenant, await movedContacts(db, tenant, ladder, null, at, firstLevel(ladder)), 'WindowMoved', at, firstLevel),
+    );
     if (deliveries.length > 0) await queueDeliveries(deliveries);
-    if (changes.length > 0) log.info({ tenantId: tenant.id, reason, changes: changes.length }, 'member level changes recorded');
+    if (changes.length > 0) log.info({ tenantId: tenant.id, changes: changes.length }, 'member level changes recorded (window moved)');
     return changes;
   }
 
@@ -122,7 +130,8 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
         await tx.levels.saveLadder(tenantId, ladder, now);
         // Contacts never recorded sat on the old ladder's first level; with no old ladder, on the new one's.
         const implicitBase = (previous ?? ladder).levels[0]!;
-        return { tenant, ...(await record(tx, tenant, ladder, null, 'LadderChanged', now, implicitBase)) };
+        const moved = await movedContacts(tx, tenant, ladder, null, now, implicitBase);
+        return { tenant, ...(await record(tx, tenant, moved, 'LadderChanged', now, () => implicitBase)) };
       });
       if (deliveries.length > 0) await queueDeliveries(deliveries);
       log.info({ tenantId, changes: changes.length }, 'member level ladder set');
@@ -149,13 +158,24 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
     /** A contact's recorded changes, newest first; readable in either mode, so a tenant that left all-transaction mode keeps them. */
     history: (tenant: TenantRecord, contactId: string, page: { offset: number; count: number }) => db.levels.history(tenant.id, contactId, page),
 
-    /** The worker, after a batch: records the changes of the contacts it touched on the ladder's definition. */
-    async recordAfterBatch(tenantId: string, contactIds: readonly string[]): Promise<LevelChangeRecord[]> {
-      const tenant = await db.tenants.find(tenantId);
-      if (!tenant || tenant.mode !== 'all-transaction' || contactIds.length === 0) return [];
-      const ladder = await db.levels.ladder(tenantId);
-      if (!ladder) return [];
-      return recordAndAnnounce(tenant, ladder, contactIds, 'Transactions');
+    /**
+     * The worker, inside a batch's transaction once its entries are written:
+     * records the changes of the contacts it touched. Every one of them is
+     * locked (no first pass), so a batch committing meanwhile for the same
+     * contact is counted: this one reads the figures after waiting for it.
+     * Answers the webhooks to queue once the batch has committed.
+     */
+    async recordInBatch(tx: Database, tenantId: string, contactIds: readonly string[], at: Date): Promise<QueuedDelivery[]> {
+      const tenant = await tx.tenants.find(tenantId);
+      if (!tenant || tenant.mode !== 'all-transaction' || contactIds.length === 0 || !(await tx.levels.ladder(tenantId))) return [];
+      const { changes, deliveries } = await record(tx, tenant, contactIds, 'Transactions', at, firstLevel);
+      if (changes.length > 0) log.info({ tenantId, changes: changes.length }, 'member level changes recorded');
+      return deliveries;
+    },
+
+    /** Queues the webhooks recordInBatch wrote, once their transaction has committed. */
+    announce: async (deliveries: QueuedDelivery[]) => {
+      if (deliveries.length > 0) await queueDeliveries(deliveries);
     },
 
     /** The worker, periodically: records what time changed (rolling windows moving on, a calendar year ending) for every tenant with a ladder. */
@@ -163,7 +183,7 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
       let recorded = 0;
       for (const { tenantId, timeZone } of await db.levels.tenantsWithLadders()) {
         const ladder = await db.levels.ladder(tenantId);
-        if (ladder) recorded += (await recordAndAnnounce({ id: tenantId, timeZone }, ladder, null, 'WindowMoved')).length;
+        if (ladder) recorded += (await recordTimeMovesOf({ id: tenantId, timeZone }, ladder)).length;
       }
       return recorded;
     },

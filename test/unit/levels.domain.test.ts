@@ -52,7 +52,12 @@ describe('member level rule', () => {
   it('counts purchases minus returns, whatever their amounts, and never goes below the first level', () => {
     const entries = [purchase(10, '2030-03-01T00:00:00Z'), purchase(-10, '2030-03-02T00:00:00Z', 'Return'), purchase(-5, '2030-03-03T00:00:00Z', 'Return')];
     expect(contribution('Purchases', entries[1]!)).toBe(-1);
-    const found = memberLevel(entries, ladder({ basis: 'Purchases', levels: [levels[0]!, { key: 'vip', name: 'VIP', threshold: 2 }] }), at('2030-04-01T00:00:00Z'), 'UTC');
+    const found = memberLevel(
+      entries,
+      ladder({ basis: 'Purchases', levels: [levels[0]!, { key: 'vip', name: 'VIP', threshold: 2 }] }),
+      at('2030-04-01T00:00:00Z'),
+      'UTC',
+    );
     expect(found).toMatchObject({ qualifying: -1, level: { key: 'member' }, next: { key: 'vip', remaining: 3 } });
   });
 
@@ -87,7 +92,9 @@ describe('member level rule', () => {
   });
 
   it('refuses ladders that do not start at 0, do not rise, or repeat a key, naming the field', () => {
-    expect(ladderProblems([{ key: 'a', name: 'A', threshold: 5 }])).toEqual([{ path: ['levels', 0, 'threshold'], message: expect.stringContaining('must be 0') }]);
+    expect(ladderProblems([{ key: 'a', name: 'A', threshold: 5 }])).toEqual([
+      { path: ['levels', 0, 'threshold'], message: expect.stringContaining('must be 0') },
+    ]);
     expect(
       ladderProblems([
         { key: 'a', name: 'A', threshold: 0 },
@@ -101,16 +108,20 @@ describe('member level rule', () => {
   });
 
   it('the levelChanged payload carries the PascalCase fields', () => {
-    expect(
-      levelChangedPayload({ contactId: 'c', fromKey: 'member', toKey: 'silver', changedAt: at('2030-01-01T00:00:00Z'), reason: 'Transactions' }),
-    ).toEqual({ ContactId: 'c', FromLevel: 'member', ToLevel: 'silver', ChangedAt: '2030-01-01T00:00:00.000Z', Reason: 'Transactions' });
+    expect(levelChangedPayload({ contactId: 'c', fromKey: 'member', toKey: 'silver', changedAt: at('2030-01-01T00:00:00Z'), reason: 'Transactions' })).toEqual({
+      ContactId: 'c',
+      FromLevel: 'member',
+      ToLevel: 'silver',
+      ChangedAt: '2030-01-01T00:00:00.000Z',
+      Reason: 'Transactions',
+    });
   });
 });
 
 // ---- The model: the rule written out the plain way, sharing no code with src/domain/levels.ts.
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const daysIn = (year: number, month: number) => (month === 1 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : DAYS[month]!);
+const daysIn = (year: number, month: number) => (month === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS[month]!);
 
 function modelRollingFrom(t: Date, months: number): number {
   let year = t.getUTCFullYear();
