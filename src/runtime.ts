@@ -64,6 +64,7 @@ function createServices(clients: Clients, db: Database) {
   const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
   const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
+  const levels = levelsService({ db, clock, log, queueDeliveries });
   const pointsLog = pointsLogService({ db, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
     admin: adminService({ db, clock }),
@@ -83,8 +84,8 @@ function createServices(clients: Clients, db: Database) {
     adjustments,
     pointsLog,
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
-    cards: contactCardService({ db, clock, adjustments, pointsLog }),
-    levels: levelsService({ db, clock, log, queueDeliveries }),
+    cards: contactCardService({ db, clock, adjustments, pointsLog, levels }),
+    levels,
   };
 }
 

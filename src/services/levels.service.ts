@@ -17,6 +17,9 @@ function ensureAllTransaction(tenant: { mode: TenantRecord['mode']; name?: strin
   }
 }
 
+/** The level changes the contact card lists; the API pages through all of them. */
+const CARD_HISTORY = 20;
+
 const noLadder = () => new AppError('not_configured', 'This tenant has no member level ladder: PUT /admin/v1/tenants/{id}/levels first');
 
 /** Which contacts to look at: some (those a batch touched), or every contact with an account or a recorded level. */
@@ -153,6 +156,20 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
       const level = levelFor(ladder, qualifying, span);
       const mine = recorded.get(contactId);
       return { ...level, basis: ladder.basis, since: mine && mine.key === level.level.key ? mine.since : null };
+    },
+
+    /** What the contact card shows: the level with the ladder it sits on and the latest changes; null without levels (balance-only, no ladder). */
+    async cardLevel(tenant: TenantRecord, contactId: string) {
+      if (tenant.mode !== 'all-transaction') return null;
+      const ladder = await db.levels.ladder(tenant.id);
+      if (!ladder) return null;
+      const at = clock.now();
+      const span = windowAt(ladder.window, at, tenant.timeZone);
+      const [qualifying, history] = await Promise.all([
+        db.levels.qualifyingOf(tenant.id, ladder, span, at, contactId),
+        db.levels.history(tenant.id, contactId, { offset: 0, count: CARD_HISTORY }),
+      ]);
+      return { ...levelFor(ladder, qualifying, span), ladder, history };
     },
 
     /** A contact's recorded changes, newest first; readable in either mode, so a tenant that left all-transaction mode keeps them. */
