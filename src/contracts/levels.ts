@@ -29,8 +29,7 @@ export const ladderBody = z
     // An empty list is already refused by min(1).
     if (body.levels.length === 0) return;
     for (const problem of ladderProblems(body.levels)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-  })
-  .meta({ id: 'LevelLadderInput' });
+  });
 export type LadderInput = z.output<typeof ladderBody>;
 
 export const ladder = z
