@@ -141,7 +141,7 @@ export function windowAt(window: LevelWindow, at: Date, timeZone: string): Windo
 }
 
 /** Whether an entry dated `date` counts in `span` read at `at`. */
-export function inWindow(date: Date, span: WindowSpan, at: Date): boolean {
+function inWindow(date: Date, span: WindowSpan, at: Date): boolean {
   return date.getTime() >= span.from.getTime() && date.getTime() <= at.getTime();
 }
 
