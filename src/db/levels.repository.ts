@@ -22,7 +22,8 @@ interface LadderRow {
 const toLadder = (row: LadderRow): Ladder => ({
   definitionId: row.definitionId,
   basis: row.basis,
-  window: row.windowType === 'Rolling' ? { type: 'Rolling', months: row.windowMonths ?? 12 } : { type: 'CalendarYear' },
+  // saveLadder writes window_months for every Rolling ladder.
+  window: row.windowType === 'Rolling' ? { type: 'Rolling', months: row.windowMonths! } : { type: 'CalendarYear' },
   levels: row.levels,
   announce: row.announce,
 });

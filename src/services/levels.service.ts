@@ -11,7 +11,7 @@ import type { Logger } from '../logger.ts';
 import { requireTenant } from './guards.ts';
 import type { QueueDeliveries } from './queueing.ts';
 
-function ensureAllTransaction(tenant: { mode: TenantRecord['mode']; name?: string }): void {
+function ensureAllTransaction(tenant: Pick<TenantRecord, 'mode'>): void {
   if (tenant.mode !== 'all-transaction') {
     throw new AppError('levels_need_all_transaction', 'Member levels are derived from the ledger, which only all-transaction mode keeps');
   }
@@ -20,7 +20,7 @@ function ensureAllTransaction(tenant: { mode: TenantRecord['mode']; name?: strin
 /** The level changes the contact card lists; the API pages through all of them. */
 const CARD_HISTORY = 20;
 
-const noLadder = () => new AppError('not_configured', 'This tenant has no member level ladder: PUT /admin/v1/tenants/{id}/levels first');
+const noLadder = () => new AppError('not_configured', 'This tenant has no member level ladder yet; an operator sets it (PUT /admin/v1/tenants/{id}/levels)');
 
 /** Which contacts to look at: some (those a batch touched), or every contact with an account or a recorded level. */
 type Contacts = readonly string[] | null;
