@@ -1,7 +1,8 @@
 // Usage: npx tsx bench/ledger-read.ts [entries=10000] [iterations=300]
 // Measures the all-transaction account read (balance, pendingPoints and
-// balanceExpires derived from the ledger at read time) and the first page of
-// history, for one account with `entries` entries among 100,000 entries of
+// balanceExpires derived from the ledger at read time), the first page of
+// history and the member level read (GET /contacts/{id}/member-level: points
+// earned in a rolling 12-month window, from the same ledger), for one account with `entries` entries among 100,000 entries of
 // other accounts, in a scratch database created from the migrations and
 // dropped afterwards. DATABASE_URL names the server (its database is not touched).
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -9,10 +10,12 @@ import { performance } from 'node:perf_hooks';
 import { databaseUrl } from '../prisma.config.ts';
 import { dropDatabase, withDatabase } from '../prisma/scripts/engine.ts';
 import { migrateDatabase } from '../prisma/scripts/migrate.ts';
+import { createDatabase } from '../src/db/database.ts';
 import { ledgerRepository } from '../src/db/ledger.repository.ts';
 import { pointAccountsRepository } from '../src/db/point-accounts.repository.ts';
 import { createPool } from '../src/db/pool.ts';
 import { createLogger } from '../src/logger.ts';
+import { levelsService } from '../src/services/levels.service.ts';
 
 const entries = Number(process.argv[2] ?? 10_000);
 const iterations = Number(process.argv[3] ?? 300);
@@ -71,9 +74,29 @@ try {
   const account = await accounts.find(tenant, target!, now);
   console.log(`Account with ${entries} entries among ${(OTHER_ACCOUNTS * ENTRIES_PER_OTHER).toLocaleString('en')} others:`, account);
 
+  // The member level read goes through the service, as the route does; its entries span about 14 months, 12 of them in the window.
+  const log = createLogger('warn', 'bench');
+  const levels = levelsService({ db: createDatabase(pool), clock: { now: () => now }, log, queueDeliveries: async () => undefined });
+  const levelTenant = { id: tenantId, name: 'bench', mode: 'all-transaction' as const, pointSystemActive: true, requireKnownContacts: false, timeZone: 'UTC' };
+  await pool.query(
+    `INSERT INTO level_ladder (tenant_id, definition_id, basis, window_type, window_months, levels, updated_at)
+     VALUES ($1, 1, 'PointsEarned', 'Rolling', 12, $2::jsonb, now())`,
+    [
+      tenantId,
+      JSON.stringify([
+        { key: 'member', name: 'Member', threshold: 0 },
+        { key: 'silver', name: 'Silver', threshold: 1000 },
+        { key: 'gold', name: 'Gold', threshold: 10_000_000 },
+      ]),
+    ],
+  );
+  const contactId = account!.contactId;
+  console.log('Member level:', await levels.memberLevel(levelTenant, contactId));
+
   const reads = async (when: string) => {
     console.log(when);
     await time('GET /point-accounts/{id} (derived summary)', () => accounts.find(tenant, target!, now));
+    await time('GET /contacts/{id}/member-level', () => levels.memberLevel(levelTenant, contactId));
     await time('transactions?accountId, first 100, All', () => ledger.listEntries(tenantId, target!, 'All', { offset: 0, count: 100 }, now));
     await time('transactions?accountId, first 100, Active', () => ledger.listEntries(tenantId, target!, 'Active', { offset: 0, count: 100 }, now));
   };

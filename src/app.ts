@@ -12,6 +12,7 @@ import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
 import { adminSyncRoutes } from './routes/admin/sync.routes.ts';
+import { adminLevelsRoutes } from './routes/admin/levels.routes.ts';
 import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
@@ -19,6 +20,7 @@ import { adjustmentsRoutes } from './routes/api/adjustments.routes.ts';
 import { balancesRoutes } from './routes/api/balances.routes.ts';
 import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
 import { contactsRoutes } from './routes/api/contacts.routes.ts';
+import { memberLevelsRoutes } from './routes/api/member-levels.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { syncRoutes } from './routes/api/sync.routes.ts';
@@ -111,6 +113,7 @@ export async function buildApp(runtime: Runtime) {
       await api.register(adjustmentsRoutes, { adjustments: services.adjustments });
       await api.register(pointsLogRoutes, { pointsLog: services.pointsLog });
       await api.register(contactsRoutes, { contactPoints: services.contactPoints });
+      await api.register(memberLevelsRoutes, { levels: services.levels });
     }),
     { prefix: '/api/v2' },
   );
@@ -126,6 +129,7 @@ export async function buildApp(runtime: Runtime) {
       await admin.register(adminIntegrationsRoutes, { integrations: services.integrations });
       await admin.register(adminUiUsersRoutes, { users: services.uiUsers });
       await admin.register(adminSyncRoutes, { sync: services.sync });
+      await admin.register(adminLevelsRoutes, { levels: services.levels });
     },
     { prefix: '/admin/v1' },
   );

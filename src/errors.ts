@@ -4,6 +4,7 @@ const problems = {
   too_many_items: { status: 400, title: 'Too many items' },
   point_system_inactive: { status: 400, title: 'New point system not active' },
   wrong_mode: { status: 400, title: 'Wrong point mode' },
+  levels_need_all_transaction: { status: 400, title: 'Member levels need all-transaction mode' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },

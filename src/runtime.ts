@@ -18,6 +18,7 @@ import { contactCardService } from './services/contact-card.service.ts';
 import { contactPointsService } from './services/contact-points.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { integrationsService } from './services/integrations.service.ts';
+import { levelsService } from './services/levels.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
 import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
@@ -71,6 +72,7 @@ function createServices(clients: Clients, db: Database) {
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
   const admitToBacklog = backlogGuard({ db, limits: config.limits.backlog, metrics: clients.metrics });
   const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
+  const levels = levelsService({ db, clock, log, queueDeliveries });
   const pointsLog = pointsLogService({ db, keyring, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
     admin: adminService({ db, clock }),
@@ -92,7 +94,8 @@ function createServices(clients: Clients, db: Database) {
     adjustments,
     pointsLog,
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
-    cards: contactCardService({ db, clock, adjustments, pointsLog }),
+    cards: contactCardService({ db, clock, adjustments, pointsLog, levels }),
+    levels,
   };
 }
 

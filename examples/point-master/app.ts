@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { batchIsFinal, type Follower, pushBalance, pushTransactions, readSync, type TransactionRow } from './follower-client.ts';
 import { Link, type LossyOptions } from './lossy-link.ts';
-import { type Adjustment, type MasterTransaction, PointMasterStore, problemWith, TransactionStream } from './store.ts';
+import { type Adjustment, type LevelChange, type MasterTransaction, PointMasterStore, problemWith, TransactionStream } from './store.ts';
 import { decryptPayload, verifySignature } from './webhook-crypto.ts';
 
 export interface PointMasterOptions {
@@ -62,6 +62,7 @@ function sameSecret(given: string, expected: string): boolean {
  * A reference point master for either mode of the follower:
  *   POST /webhooks/engage      receives adjustments: verify, de-duplicate, decrypt, apply, push the balance
  *                              (balance-only) or the adjustment as a transaction (all-transaction) back
+ *                              and member level changes (loyalty.levelChanged): verify, de-duplicate, decrypt, keep
  *   GET  /points/{contactId}   serves the points log the follower shows on the contact card
  *   POST /transactions         (all-transaction) records the master's own transactions and pushes them
  * It keeps its books in memory (see PointMasterStore). It never listens by
@@ -174,6 +175,18 @@ export function buildPointMaster(options: PointMasterOptions): PointMaster {
         return reply.code(400).send({ error: 'the body is not JSON' });
       }
       if (envelope.id !== id) return reply.code(400).send({ error: 'the envelope id differs from webhook-id' });
+      if (envelope.eventType === 'loyalty.levelChanged') {
+        if (store.hasApplied(id)) return { status: 'duplicate' };
+        let change: LevelChange;
+        try {
+          change = JSON.parse(decryptPayload(envelope.payload ?? '', options.encryptionKey)) as LevelChange;
+        } catch {
+          return reply.code(400).send({ error: 'the payload does not decrypt with this encryption key' });
+        }
+        store.recordLevelChange(id, change);
+        request.log.info({ eventId: id, tenant: envelope.tenant, change }, 'member level change recorded');
+        return { status: 'recorded' };
+      }
       // Answer 2xx to events this master does not handle, or the follower would retry them for hours.
       if (envelope.eventType !== 'loyalty.addPoints') return reply.code(202).send({ status: 'ignored' });
 

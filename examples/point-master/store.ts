@@ -15,6 +15,15 @@ export interface Adjustment {
   WorkflowName?: string;
 }
 
+/** A loyalty.levelChanged payload, decrypted: the follower's member level change of a contact. */
+export interface LevelChange {
+  ContactId: string;
+  FromLevel: string;
+  ToLevel: string;
+  ChangedAt: string;
+  Reason: string;
+}
+
 /** One line of the points log this master serves back to the follower. */
 export interface PointsLogLine {
   transactionDate: string;
@@ -52,6 +61,8 @@ export class PointMasterStore {
   private readonly appliedEventIds = new Set<string>();
   /** Every adjustment applied, oldest first: what the demo prints and tests look at. */
   readonly applied: AppliedAdjustment[] = [];
+  /** Every member level change received, oldest first, once per event id. */
+  readonly levelChanges: { eventId: string; change: LevelChange }[] = [];
 
   hasApplied(eventId: string): boolean {
     return this.appliedEventIds.has(eventId);
@@ -74,6 +85,11 @@ export class PointMasterStore {
     log.push({ transactionDate: at.toISOString(), amount, description });
     this.logs.set(contactId, log);
     return balance;
+  }
+
+  recordLevelChange(eventId: string, change: LevelChange): void {
+    this.appliedEventIds.add(eventId);
+    this.levelChanges.push({ eventId, change });
   }
 
   balance(contactId: string, definitionId: number): number {

@@ -7,6 +7,7 @@ import { contactCommands } from './contacts.commands.ts';
 import { type CliCommand, type OfflineCliCommand, parseArgv } from './context.ts';
 import { integrationCommands, webhookToolCommands } from './integrations.commands.ts';
 import { syncCommands } from './sync.commands.ts';
+import { levelCommands } from './levels.commands.ts';
 import { tenantCommands } from './tenants.commands.ts';
 import { userCommands } from './users.commands.ts';
 
@@ -17,6 +18,7 @@ const commands: Record<string, CliCommand | OfflineCliCommand> = {
   ...webhookToolCommands,
   ...userCommands,
   ...syncCommands,
+  ...levelCommands,
 };
 
 const usage = () =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../domain/levels.ts';
 import { contactId, definitionId, storableText } from './common.ts';
 
 const tenantMode = z.enum(['balance-only', 'all-transaction']);
@@ -24,9 +25,14 @@ export const updateTenantBody = z
       .nullable()
       .optional()
       .describe('The definition POST /api/v2/contacts/{contactId}/rewardpointtransaction adjusts; null: the lowest definition id'),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone name, e.g. Europe/Stockholm or UTC')
+      .optional()
+      .describe("Where the tenant's calendar years begin, for member levels with a CalendarYear window (default UTC)"),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId',
+    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
@@ -39,6 +45,7 @@ export const tenant = z
     pointSystemActive: z.boolean(),
     requireKnownContacts: z.boolean(),
     defaultDefinitionId: z.int().optional().describe('Absent when unset: rewardpointtransaction then adjusts the lowest definition id'),
+    timeZone: z.string().describe("IANA time zone where the tenant's calendar years begin (member levels); UTC unless set"),
   })
   .meta({ id: 'Tenant' });
 

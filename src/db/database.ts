@@ -7,6 +7,7 @@ import { deliveriesRepository } from './deliveries.repository.ts';
 import { idempotencyRepository } from './idempotency.repository.ts';
 import { integrationsRepository } from './integrations.repository.ts';
 import { ledgerRepository } from './ledger.repository.ts';
+import { levelsRepository } from './levels.repository.ts';
 import { pointAccountsRepository } from './point-accounts.repository.ts';
 import { type Db, type Pool, type TransactionOptions, withTransaction } from './pool.ts';
 import { syncRepository } from './sync.repository.ts';
@@ -25,6 +26,7 @@ function repositories(db: Db) {
     pointAccounts: pointAccountsRepository(db),
     ledger: ledgerRepository(db),
     sync: syncRepository(db),
+    levels: levelsRepository(db),
     idempotency: idempotencyRepository(db),
     adjustments: adjustmentsRepository(db),
     deliveries: deliveriesRepository(db),

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import type { WebhookEvent } from '../domain/adjustments.ts';
 import type { AttemptOutcome, DeliveryState, QueuedDelivery } from '../domain/deliveries.ts';
+import type { LevelChangeReason } from '../domain/levels.ts';
 import type { Db } from './pool.ts';
 
-/** A delivery this worker holds the lease of, with everything needed to send it. */
-export interface ClaimedDelivery {
+/** A delivery this worker holds the lease of, with everything needed to send it: the event it announces too. */
+export type ClaimedDelivery = {
   id: string;
   leaseToken: string;
   attempts: number;
@@ -13,8 +15,7 @@ export interface ClaimedDelivery {
   tenantName: string;
   /** The secrets as stored: sealed when a SECRETS_KEY is configured (see domain/secrets.ts). */
   webhook: { url: string; encryptionKey: string; signingSecret: string } | null;
-  adjustment: AdjustmentInput;
-}
+} & WebhookEvent;
 
 export interface DeliveryRecord {
   id: string;
@@ -124,28 +125,42 @@ export function deliveriesRepository(db: Db) {
               SET state = CASE WHEN d.state = 'AwaitingConfiguration' THEN 'Pending'::delivery_state ELSE d.state END,
                   lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $4), updated_at = $2
             WHERE d.id = $1 AND ${sendableAt('$2')}
-           RETURNING d.id, d.tenant_id, d.adjustment_id, d.attempts, d.failures)
+           RETURNING d.id, d.tenant_id, d.adjustment_id, d.level_change_id, d.attempts, d.failures)
          SELECT c.id, c.attempts, c.failures, c.tenant_id, t.name AS tenant_name,
-                i.webhook_url, i.webhook_encryption_key, i.webhook_signing_secret, ${ADJUSTMENT_INPUT_COLUMNS}
+                i.webhook_url, i.webhook_encryption_key, i.webhook_signing_secret, ${ADJUSTMENT_INPUT_COLUMNS},
+                lc.id AS level_change_id, lc.contact_id AS level_contact_id, lc.from_key, lc.to_key, lc.changed_at, lc.reason AS level_reason
            FROM claimed c
            JOIN tenant t ON t.id = c.tenant_id
-           JOIN point_adjustment a ON a.id = c.adjustment_id
+           LEFT JOIN point_adjustment a ON a.id = c.adjustment_id
+           LEFT JOIN member_level_change lc ON lc.tenant_id = c.tenant_id AND lc.id = c.level_change_id
            LEFT JOIN tenant_integration i ON i.tenant_id = c.tenant_id`,
         [id, now, leaseToken, leaseMs / 1000],
       );
       const row = rows[0];
       if (!row) return null;
       const webhook = row.webhook_url ? { url: row.webhook_url, encryptionKey: row.webhook_encryption_key, signingSecret: row.webhook_signing_secret } : null;
-      return {
-        id,
-        leaseToken,
-        attempts: row.attempts,
-        failures: row.failures,
-        tenantId: row.tenant_id,
-        tenantName: row.tenant_name,
-        webhook,
-        adjustment: toAdjustmentInput(row),
+      const claimed = { id, leaseToken, attempts: row.attempts, failures: row.failures, tenantId: row.tenant_id, tenantName: row.tenant_name, webhook };
+      if (row.level_change_id === null) return { ...claimed, adjustment: toAdjustmentInput(row) };
+      const levelChange = {
+        contactId: row.level_contact_id as string,
+        fromKey: row.from_key as string,
+        toKey: row.to_key as string,
+        changedAt: row.changed_at as Date,
+        reason: row.level_reason as LevelChangeReason,
       };
+      return { ...claimed, levelChange };
+    },
+
+    /** The outbox rows of recorded level changes (loyalty.levelChanged), one per change; answers them for queuing. */
+    async insertForLevelChanges(tenantId: string, changeIds: readonly number[], state: DeliveryState, now: Date): Promise<QueuedDelivery[]> {
+      const { rows } = await db.query<QueuedDelivery>(
+        `INSERT INTO webhook_delivery (id, tenant_id, level_change_id, state, next_attempt_at, created_at, updated_at)
+         SELECT gen_random_uuid(), $1, c, $3::delivery_state, CASE WHEN $3::delivery_state = 'Pending' THEN $4::timestamptz END, $4, $4
+           FROM unnest($2::bigint[]) AS c ORDER BY c
+         RETURNING id, attempts`,
+        [tenantId, changeIds, state, now],
+      );
+      return rows;
     },
 
     /** Stores the outcome of an attempt and gives up the lease; null when the lease was lost meanwhile. */

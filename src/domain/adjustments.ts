@@ -1,5 +1,6 @@
 import type { AdjustmentInput } from '../contracts/adjustments.ts';
 import type { DeliveryState } from './deliveries.ts';
+import { LEVEL_CHANGED_EVENT, type LevelChangeEvent, levelChangedPayload } from './levels.ts';
 import { encryptPayload, signWebhook } from './webhook-crypto.ts';
 
 /** A recorded adjustment with the state of its webhook. */
@@ -17,7 +18,7 @@ export type AdjustmentRecord = AdjustmentInput & {
   confirmedAt: Date | null;
 };
 
-const ADD_POINTS_EVENT = 'loyalty.addPoints';
+const ADD_POINTS_EVENT = 'loyalty.addPoints' as const;
 
 /**
  * The decrypted webhook payload, in the PascalCase fields and order Engage
@@ -42,7 +43,7 @@ export function webhookPayload(adjustment: AdjustmentInput): Record<string, stri
 }
 
 export interface WebhookEnvelope {
-  eventType: typeof ADD_POINTS_EVENT;
+  eventType: typeof ADD_POINTS_EVENT | typeof LEVEL_CHANGED_EVENT;
   /** Fixed per delivery: the same on every retry. */
   id: string;
   /** `base64(IV || ciphertext)` of the JSON payload. */
@@ -51,25 +52,36 @@ export interface WebhookEnvelope {
   tenant: string;
 }
 
-export function webhookEnvelope(eventId: string, encryptedPayload: string, tenantName: string): WebhookEnvelope {
-  return { eventType: ADD_POINTS_EVENT, id: eventId, payload: encryptedPayload, tenant: tenantName };
+export function webhookEnvelope(
+  eventId: string,
+  encryptedPayload: string,
+  tenantName: string,
+  eventType: WebhookEnvelope['eventType'] = ADD_POINTS_EVENT,
+): WebhookEnvelope {
+  return { eventType, id: eventId, payload: encryptedPayload, tenant: tenantName };
 }
+
+/** What an outbox row announces: an adjustment (loyalty.addPoints) or a member level change (loyalty.levelChanged). */
+export type WebhookEvent = { adjustment: AdjustmentInput } | { levelChange: LevelChangeEvent };
 
 /**
  * The HTTP request of one delivery attempt: the encrypted envelope and its
  * Standard Webhooks headers. Encrypted and signed per attempt, so a retry
  * after a key rotation uses the new keys and carries a fresh timestamp.
  */
-export function webhookRequest(attempt: {
-  eventId: string;
-  adjustment: AdjustmentInput;
-  tenantName: string;
-  encryptionKey: string;
-  signingSecret: string;
-  sentAt: Date;
-}): { body: string; headers: Record<string, string> } {
-  const payload = encryptPayload(JSON.stringify(webhookPayload(attempt.adjustment)), attempt.encryptionKey);
-  const body = JSON.stringify(webhookEnvelope(attempt.eventId, payload, attempt.tenantName));
+export function webhookRequest(
+  attempt: {
+    eventId: string;
+    tenantName: string;
+    encryptionKey: string;
+    signingSecret: string;
+    sentAt: Date;
+  } & WebhookEvent,
+): { body: string; headers: Record<string, string> } {
+  const [eventType, plain] =
+    'levelChange' in attempt ? [LEVEL_CHANGED_EVENT, levelChangedPayload(attempt.levelChange)] : [ADD_POINTS_EVENT, webhookPayload(attempt.adjustment)];
+  const payload = encryptPayload(JSON.stringify(plain), attempt.encryptionKey);
+  const body = JSON.stringify(webhookEnvelope(attempt.eventId, payload, attempt.tenantName, eventType));
   const timestamp = Math.floor(attempt.sentAt.getTime() / 1000);
   return {
     body,

@@ -9,4 +9,6 @@ export interface TenantRecord {
   requireKnownContacts: boolean;
   /** The definition rewardpointtransaction adjusts; absent: the tenant's lowest definition id. */
   defaultDefinitionId?: number;
+  /** IANA time zone where the tenant's calendar years begin (member levels); UTC unless set. */
+  timeZone: string;
 }

@@ -1,5 +1,6 @@
 import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.ts';
 import type { ApplyResult } from '../domain/batches.ts';
+import type { QueuedDelivery } from '../domain/deliveries.ts';
 import { accountKeys } from '../domain/ledger.ts';
 import { indexEntries, judgeIdentity } from '../domain/sync.ts';
 import type { Runtime } from '../runtime.ts';
@@ -7,17 +8,21 @@ import { applyBatch } from './apply-batch.ts';
 
 /**
  * PointTransactionsJob: appends the accepted rows of one stored batch to the
- * ledger, creating the accounts they need, and moves the tenant's stream
- * position on by the sequences it added. A row the ledger's unique keys
+ * ledger, creating the accounts they need, moves the tenant's stream
+ * position on by the sequences it added, and records the member level
+ * changes of the contacts it touched, in the batch's one transaction (their
+ * webhooks are queued once it has committed). A row the ledger's unique keys
  * turned away arrived meanwhile in another batch: reported as a duplicate
  * when it is the same row, skipped as a conflict when it is not.
  */
-export function pointTransactionsJob({ db, clock }: Pick<Runtime, 'db' | 'clock'>, batchId: string): Promise<ApplyResult> {
+export async function pointTransactionsJob({ db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>, batchId: string): Promise<ApplyResult> {
   const now = clock.now();
-  return applyBatch<StoredTransaction>(db, batchId, now, async (tx, { tenantId, items }) => {
+  let announce: QueuedDelivery[] = [];
+  const result = await applyBatch<StoredTransaction>(db, batchId, now, async (tx, { tenantId, items }) => {
     await tx.pointAccounts.ensure(tenantId, accountKeys(items), now);
     const applied = await tx.ledger.append(tenantId, batchId, items, now);
     await tx.sync.advance(tenantId, applied.sequences, now);
+    announce = await services.levels.recordInBatch(tx, tenantId, [...new Set(items.map((item) => item.contactId))], now);
 
     const turnedAway = items.filter((item) => !applied.indexes.has(item.index));
     const skipped: { message: string }[] = [];
@@ -40,4 +45,6 @@ export function pointTransactionsJob({ db, clock }: Pick<Runtime, 'db' | 'clock'
     }
     return { appliedCount: applied.indexes.size, skipped, duplicates };
   });
+  await services.levels.announce(announce);
+  return result;
 }

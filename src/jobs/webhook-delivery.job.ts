@@ -1,5 +1,5 @@
 import type { Runtime } from '../runtime.ts';
-import { webhookRequest } from '../domain/adjustments.ts';
+import { type WebhookEvent, webhookRequest } from '../domain/adjustments.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
 import { openSecret } from '../domain/secrets.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
@@ -11,7 +11,7 @@ const LEASE_MARGIN_MS = 30_000;
 export type DeliveryJobResult = 'not-sendable' | 'parked' | 'lease-lost' | 'Delivered' | 'Retrying' | 'Failed';
 
 /**
- * WebhookDeliveryJob: one attempt of one outbox row. Claims the row (so no
+ * WebhookDeliveryJob: one attempt of one outbox row (an adjustment or a member level change). Claims the row (so no
  * other worker sends it at the same time), sends it, records the outcome and
  * queues the next attempt when one is due later.
  */
@@ -29,9 +29,10 @@ export async function webhookDeliveryJob(runtime: Runtime, deliveryId: string): 
   const encryptionKey = openSecret(runtime.secrets, claim.webhook.encryptionKey, { tenantId, column: 'webhook_encryption_key' });
   const signingSecret = openSecret(runtime.secrets, claim.webhook.signingSecret, { tenantId, column: 'webhook_signing_secret' });
   const attemptedAt = clock.now();
+  const event: WebhookEvent = 'levelChange' in claim ? { levelChange: claim.levelChange } : { adjustment: claim.adjustment };
   const request = webhookRequest({
     eventId: claim.id,
-    adjustment: claim.adjustment,
+    ...event,
     tenantName: claim.tenantName,
     encryptionKey,
     signingSecret,

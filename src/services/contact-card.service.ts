@@ -7,6 +7,7 @@ import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts'
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 import type { AdjustmentsService } from './adjustments.service.ts';
+import type { LevelsService } from './levels.service.ts';
 import type { PointsLogService } from './points-log.service.ts';
 
 export interface CardAccount extends PointAccountRecord {
@@ -43,7 +44,11 @@ export interface ContactCard {
   definitions: { id: number; name: string }[];
   history: LedgerHistory | PointsLogHistory | null;
   adjustments: { items: CardAdjustment[]; totalCount: number };
+  /** The member level (all-transaction mode with a ladder), else null. */
+  memberLevel: CardMemberLevel | null;
 }
+
+export type CardMemberLevel = NonNullable<Awaited<ReturnType<LevelsService['cardLevel']>>>;
 
 /** A contact has one account per point definition; tenants have a handful of definitions, so one page holds them all. */
 const ALL = { offset: 0, count: 1000 };
@@ -62,8 +67,8 @@ export interface CardView {
  * that serve the v2 API (point accounts, transactions, adjustments, points
  * log), so the card and the API can never disagree.
  */
-export function contactCardService(deps: { db: Database; clock: Clock; adjustments: AdjustmentsService; pointsLog: PointsLogService }) {
-  const { db, clock, adjustments, pointsLog } = deps;
+export function contactCardService(deps: { db: Database; clock: Clock; adjustments: AdjustmentsService; pointsLog: PointsLogService; levels: LevelsService }) {
+  const { db, clock, adjustments, pointsLog, levels } = deps;
 
   async function definitionNames(tenant: TenantRecord) {
     const rows = await db.definitions.list(tenant.id, ALL);
@@ -95,10 +100,11 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   return {
     async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
       const readAt = clock.now();
-      const [page, definitions, log] = await Promise.all([
+      const [page, definitions, log, memberLevel] = await Promise.all([
         db.pointAccounts.listByContact(tenant, contactId, ALL, readAt),
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
+        levels.cardLevel(tenant, contactId),
       ]);
       const cardAccounts = page.items.map((account) => ({ ...account, definitionName: definitions.name(account.definitionId) }));
 
@@ -118,6 +124,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         definitions: definitions.rows.map((row) => ({ id: row.id, name: row.name })),
         history,
         adjustments: await recentAdjustments(tenant, contactId, definitions.name),
+        memberLevel,
       };
     },
 

@@ -8,6 +8,7 @@ import { adjustmentStatus } from '../adjustment-status.ts';
 import { formatDate, formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, problemBox, type ShownProblem } from './layout.ts';
+import { memberLevelPanel } from './member-level.partial.ts';
 
 const FILTERS: TransactionFilter[] = ['All', 'Active', 'Pending'];
 
@@ -338,6 +339,7 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
               : html`<ul class="account-tiles">${card.accounts.map((account) => accountTile(card, account, account === selected))}</ul>`
           }
         </section>
+        ${card.memberLevel ? memberLevelPanel(card.memberLevel) : ''}
         ${history?.kind === 'ledger' && selected ? ledgerSection(card, history, selected) : ''}
         ${history && history.kind !== 'ledger' ? pointsLogSection(card, history) : ''}
       </div>
