@@ -10,6 +10,7 @@ import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
+import { adminReconciliationsRoutes } from './routes/admin/reconciliations.routes.ts';
 import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
@@ -19,6 +20,7 @@ import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
 import { contactsRoutes } from './routes/api/contacts.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
+import { reconciliationsRoutes } from './routes/api/reconciliations.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
@@ -35,7 +37,7 @@ async function noStore(_request: FastifyRequest, reply: FastifyReply) {
 /** Builds the API over a runtime (runtime.ts). It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(runtime: Runtime) {
   const { config, services } = runtime;
-  const queues = [runtime.ingestQueue, runtime.webhookQueue];
+  const queues = [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue];
   // Typed as Fastify's logger so the app keeps Fastify's default logger type parameter.
   const loggerInstance: FastifyBaseLogger = runtime.log;
   const app = Fastify({
@@ -99,6 +101,7 @@ export async function buildApp(runtime: Runtime) {
       await api.register(adjustmentsRoutes, { adjustments: services.adjustments });
       await api.register(pointsLogRoutes, { pointsLog: services.pointsLog });
       await api.register(contactsRoutes, { contactPoints: services.contactPoints });
+      await api.register(reconciliationsRoutes, { reconciliations: services.reconciliations, maxBatchItems });
     }),
     { prefix: '/api/v2' },
   );
@@ -113,6 +116,7 @@ export async function buildApp(runtime: Runtime) {
       await admin.register(adminContactsRoutes, { contacts: services.contacts });
       await admin.register(adminIntegrationsRoutes, { integrations: services.integrations });
       await admin.register(adminUiUsersRoutes, { users: services.uiUsers });
+      await admin.register(adminReconciliationsRoutes, { reconciliations: services.reconciliations });
     },
     { prefix: '/admin/v1' },
   );

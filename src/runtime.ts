@@ -6,7 +6,14 @@ import { createDatabase, type Database } from './db/database.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { createOutboundAgent } from './integrations/outbound.ts';
-import { createIngestQueue, createWebhookQueue, type IngestJobData, type WebhookJobData } from './jobs/queues.ts';
+import {
+  createIngestQueue,
+  createReconciliationQueue,
+  createWebhookQueue,
+  type IngestJobData,
+  type ReconciliationJobData,
+  type WebhookJobData,
+} from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { adjustmentsService } from './services/adjustments.service.ts';
@@ -18,7 +25,8 @@ import { contactsService } from './services/contacts.service.ts';
 import { integrationsService } from './services/integrations.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
-import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
+import { queueBatchBestEffort, queueDeliveriesBestEffort, queueReconciliationBestEffort } from './services/queueing.ts';
+import { reconciliationsService } from './services/reconciliations.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
 import { transactionsService } from './services/transactions.service.ts';
 import { uiAuthService } from './services/ui-auth.service.ts';
@@ -35,6 +43,7 @@ interface Clients {
   redis: Redis;
   ingestQueue: Queue<IngestJobData>;
   webhookQueue: Queue<WebhookJobData>;
+  reconciliationQueue: Queue<ReconciliationJobData>;
   /** Every call to a point master goes through this: it enforces the outbound address rules. */
   outbound: Dispatcher;
 }
@@ -53,6 +62,7 @@ function createClients(config: Config, log: Logger, clock: Clock): Clients {
     redis,
     ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
     webhookQueue: createWebhookQueue(redis, config.queue.prefix),
+    reconciliationQueue: createReconciliationQueue(redis, config.queue.prefix, config.queue.attempts),
     outbound: createOutboundAgent({ allowPrivate: config.outbound.allowPrivate }),
   };
 }
@@ -83,6 +93,7 @@ function createServices(clients: Clients, db: Database) {
     pointsLog,
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
     cards: contactCardService({ db, clock, adjustments, pointsLog }),
+    reconciliations: reconciliationsService({ db, clock, queueReconciliation: queueReconciliationBestEffort(clients.reconciliationQueue, log) }),
   };
 }
 
@@ -105,7 +116,7 @@ const CLOSE_TIMEOUT_MS = 3000;
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {
   // With Redis unreachable, closing a queue would wait for it forever; Postgres must still close.
-  for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) {
+  for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue]) {
     await withTimeout(queue.close(), CLOSE_TIMEOUT_MS, 'queue close timed out').catch((err: unknown) =>
       runtime.log.warn({ err, queue: queue.name }, 'closing the queue failed'),
     );

@@ -9,6 +9,7 @@ import { integrationsRepository } from './integrations.repository.ts';
 import { ledgerRepository } from './ledger.repository.ts';
 import { pointAccountsRepository } from './point-accounts.repository.ts';
 import { type Db, type Pool, type TransactionOptions, withTransaction } from './pool.ts';
+import { reconciliationsRepository } from './reconciliations.repository.ts';
 import { tenantsRepository } from './tenants.repository.ts';
 import { uiSessionsRepository } from './ui-sessions.repository.ts';
 import { uiUsersRepository } from './ui-users.repository.ts';
@@ -29,6 +30,7 @@ function repositories(db: Db) {
     integrations: integrationsRepository(db),
     uiUsers: uiUsersRepository(db),
     uiSessions: uiSessionsRepository(db),
+    reconciliations: reconciliationsRepository(db),
   };
 }
 
