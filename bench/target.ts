@@ -24,6 +24,8 @@ export interface BenchTarget {
   db: pg.Pool;
   createTenant(mode?: 'balance-only' | 'all-transaction'): Promise<{ id: string; key: string }>;
   peakRss(): { api: number; worker: number };
+  /** Starts the peaks afresh, for a figure of one phase alone. */
+  resetPeakRss(): void;
   cpuSeconds(): { api: number; worker: number };
   stop(): Promise<void>;
 }
@@ -157,6 +159,10 @@ export async function startTarget(): Promise<BenchTarget> {
       return { id: tenant.id!, key: key! };
     },
     peakRss: () => ({ ...peak }),
+    resetPeakRss() {
+      peak.api = rss(api.pid);
+      peak.worker = rss(worker.pid);
+    },
     cpuSeconds: () => ({ api: cpuSecondsOf(api.pid), worker: cpuSecondsOf(worker.pid) }),
     async stop() {
       clearInterval(sampler);

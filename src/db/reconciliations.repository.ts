@@ -29,23 +29,25 @@ const DRIFT_COLUMNS = `d.contact_id AS "contactId", d.definition_id AS "definiti
  * The follower's side as of $3 (asOf), one row per account of tenant $1:
  * `balance`, and `held` = the follower held anything for the account by then.
  * - balance-only: the account's balance when the last master balance applied
- *   is not newer than asOf, else the last balance history row up to asOf (the
- *   lateral lookup runs only for those accounts);
+ *   is not newer than asOf, else the last balance history row up to asOf
+ *   (looked up only for those few accounts);
  * - all-transaction: the sum of the entries with timeStamp <= asOf that are
  *   active at asOf, in one pass over the tenant's ledger.
  */
 const followerAsOf: Record<TenantMode, string> = {
   'balance-only': `
-    SELECT a.id, a.contact_id, a.definition_id,
-           CASE WHEN a.balance_time <= $3 THEN a.balance ELSE COALESCE(h.balance, 0) END::bigint AS balance,
-           (a.balance_time <= $3 OR h.balance IS NOT NULL) AS held
+    SELECT a.id, a.contact_id, a.definition_id, a.balance::bigint AS balance, true AS held
+      FROM point_account a
+     WHERE a.tenant_id = $1 AND a.balance_time <= $3
+    UNION ALL
+    SELECT a.id, a.contact_id, a.definition_id, COALESCE(h.balance, 0)::bigint, h.balance IS NOT NULL
       FROM point_account a
       LEFT JOIN LATERAL (
         SELECT h.balance FROM balance_history h
-         WHERE h.account_id = a.id AND h.master_time <= $3 AND (a.balance_time IS NULL OR a.balance_time > $3)
+         WHERE h.account_id = a.id AND h.master_time <= $3
          ORDER BY h.master_time DESC, h.id DESC LIMIT 1
       ) h ON true
-     WHERE a.tenant_id = $1`,
+     WHERE a.tenant_id = $1 AND (a.balance_time IS NULL OR a.balance_time > $3)`,
   'all-transaction': `
     SELECT a.id, a.contact_id, a.definition_id, COALESCE(s.balance, 0)::bigint AS balance, s.account_id IS NOT NULL AS held
       FROM point_account a
@@ -87,8 +89,11 @@ WITH line AS (
   RETURNING kind
 )
 SELECT (SELECT count(*) FROM classified) AS compared,
-       (SELECT count(*) FROM line) AS listed,
+       (SELECT count(*) FROM classified WHERE listed) AS listed,
        (SELECT json_object_agg(k.kind, k.n) FROM (SELECT kind, count(*) AS n FROM drift GROUP BY kind) k) AS "byKind"`;
+
+/** Memory the compare's join may use (per sort or hash); a million lines take about 100 MB. */
+const COMPARE_WORK_MEM = '128MB';
 
 const plainArray = (values: readonly (number | string)[]) => `{${values.join(',')}}`;
 
@@ -180,6 +185,9 @@ export function reconciliationsRepository(db: Db) {
 
     /** Compares and records the drifts (compareSql), in the caller's transaction. */
     async compare(reconciliation: ReconciliationRecord, mode: TenantMode): Promise<CompareOutcome> {
+      // For the caller's transaction: compiling this plan with JIT took longer than running it (1.1 s of 1.9 s for
+      // 100,000 accounts), and the join of a million lines fits in memory at this size instead of spilling to disk.
+      await db.query(`SET LOCAL jit = off; SET LOCAL work_mem = '${COMPARE_WORK_MEM}'`);
       const { rows } = await db.query<{ compared: number; listed: number; byKind: Partial<Record<DriftKind, number>> | null }>(
         compareSql(mode, reconciliation.scope),
         [reconciliation.tenantId, reconciliation.id, reconciliation.asOf],
