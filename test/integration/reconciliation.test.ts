@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconciliationCompareJob } from '../../src/jobs/reconciliation.job.ts';
 import { createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
