@@ -128,6 +128,7 @@ export async function buildApp(runtime: Runtime) {
     adjustments: services.adjustments,
     integrations: services.integrations,
     admin: services.admin,
+    reconciliations: services.reconciliations,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
     clock: runtime.clock,

@@ -6,6 +6,7 @@ import { closeRuntime, createRuntime } from '../runtime.ts';
 import { contactCommands } from './contacts.commands.ts';
 import { type CliCommand, type OfflineCliCommand, parseArgv } from './context.ts';
 import { integrationCommands, webhookToolCommands } from './integrations.commands.ts';
+import { reconciliationCommands } from './reconciliations.commands.ts';
 import { tenantCommands } from './tenants.commands.ts';
 import { userCommands } from './users.commands.ts';
 
@@ -15,6 +16,7 @@ const commands: Record<string, CliCommand | OfflineCliCommand> = {
   ...integrationCommands,
   ...webhookToolCommands,
   ...userCommands,
+  ...reconciliationCommands,
 };
 
 const usage = () =>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DRIFT_KINDS, RECONCILIATION_SCOPES, RECONCILIATION_STATUSES, type ReconciliationRecord } from '../domain/reconciliations.ts';
+import { DRIFT_KINDS, type DriftRecord, RECONCILIATION_SCOPES, RECONCILIATION_STATUSES, type ReconciliationRecord } from '../domain/reconciliations.ts';
 import { contactId, definitionId, isoDateTime, paging, points } from './common.ts';
 
 export const openReconciliationBody = z
@@ -82,4 +82,15 @@ export const toReconciliation = (r: ReconciliationRecord): z.output<typeof recon
   createdAt: r.createdAt.toISOString(),
   completedAt: r.completedAt?.toISOString(),
   error: r.error ?? undefined,
+});
+
+/** A drift as every answer shows it: accountId left out when the follower has no account. */
+export const toDrift = (d: DriftRecord): z.output<typeof drift> => ({
+  contactId: d.contactId,
+  definitionId: d.definitionId,
+  accountId: d.accountId ?? undefined,
+  masterBalance: d.masterBalance,
+  followerBalance: d.followerBalance,
+  difference: d.difference,
+  kind: d.kind,
 });

@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconciliationCompareJob } from '../../src/jobs/reconciliation.job.ts';
-import { createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import { ADMIN_TOKEN, createTenant, processEnv, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import { createUiUser, HTML, signIn, signInAdmin } from '../support/ui.ts';
 
 let system: TestSystem;
 beforeAll(async () => {
@@ -231,5 +235,79 @@ describe('reconciliation, balance-only mode', () => {
     expect(newer.result).toMatchObject({ drifted: 1, repaired: 0 });
     const d = await inject(tenant, 'GET', `/api/v2/point-accounts?contactId=${D}`);
     expect(d.json().items[0].balance).toBe(999);
+  });
+});
+
+describe('reconciliations for operators and on the contact card', () => {
+  it('shows the same in the admin API, the CLI, /ui/admin, the card and the metrics', async () => {
+    const tenant = await createTenant(system.app, { mode: 'balance-only', definitions: [1, 2] });
+    const t0 = ago(3_600_000);
+    const sent = await inject(tenant, 'POST', '/api/v2/point-accounts/balances', [{ contactId: A, amount: 100, definitionId: 1, timeStamp: t0 }]);
+    await waitForBatch(system.app, tenant.headers, sent.json().id);
+    const master = [
+      { contactId: A, definitionId: 1, balance: 130 },
+      { contactId: A, definitionId: 2, balance: 20 },
+    ];
+    const { id, result } = await reconcile(tenant, ago(60_000), 'Full', false, master);
+    expect(result).toMatchObject({ drifted: 2, byKind: { BalanceDiffers: 1, MissingInFollower: 1 } });
+
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const listed = await system.app.inject({ url: `/admin/v1/tenants/${tenant.id}/reconciliations`, headers: admin });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json()).toEqual({ items: [result], totalCount: 1, offset: 0, count: 100 });
+    const shown = await system.app.inject({ url: `/admin/v1/tenants/${tenant.id}/reconciliations/${id}?kind=BalanceDiffers`, headers: admin });
+    expect(shown.json()).toEqual({
+      ...result,
+      drifts: {
+        items: [
+          { contactId: A, definitionId: 1, accountId: expect.any(Number), masterBalance: 130, followerBalance: 100, difference: 30, kind: 'BalanceDiffers' },
+        ],
+        totalCount: 1,
+        offset: 0,
+        count: 100,
+      },
+    });
+    expect((await system.app.inject({ url: `/admin/v1/tenants/${randomUUID()}/reconciliations`, headers: admin })).statusCode).toBe(404);
+
+    const cli = async (...args: string[]) => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: processEnv(system) });
+      return JSON.parse(stdout);
+    };
+    expect(await cli('reconciliations:list', '--tenant', tenant.id)).toEqual(listed.json());
+    expect(await cli('reconciliations:show', '--tenant', tenant.id, '--id', id, '--kind', 'BalanceDiffers')).toEqual(shown.json());
+
+    const operator = await signInAdmin(system.app, ADMIN_TOKEN);
+    const overview = await system.app.inject({ url: '/ui/admin', headers: { ...HTML, cookie: operator.cookie } });
+    expect(overview.statusCode).toBe(200);
+    const row = new RegExp(`<tr data-reconciliation-id="${id}">([\\s\\S]*?)</tr>`).exec(overview.body)?.[1] ?? '';
+    expect(row).toContain(tenant.name);
+    expect(row).toContain('Completed');
+    expect(row).toContain(`href="/ui/admin/reconciliations/${tenant.id}/${id}"`);
+    const driftsPage = await system.app.inject({
+      url: `/ui/admin/reconciliations/${tenant.id}/${id}?kind=MissingInFollower`,
+      headers: { ...HTML, cookie: operator.cookie },
+    });
+    expect(driftsPage.statusCode).toBe(200);
+    expect(driftsPage.body).toContain(A);
+    expect(driftsPage.body).toContain('Showing 1–1 of 1');
+    const otherTenant = await createTenant(system.app);
+    const foreign = await system.app.inject({ url: `/ui/admin/reconciliations/${otherTenant.id}/${id}`, headers: { ...HTML, cookie: operator.cookie } });
+    expect(foreign.statusCode).toBe(404);
+
+    const user = await createUiUser(system.app, tenant.id);
+    const session = await signIn(system.app, { tenant: tenant.name, username: user.username, password: user.password });
+    const card = await system.app.inject({ url: `/ui/contacts/${A}`, headers: { ...HTML, cookie: session.cookie } });
+    expect(card.statusCode).toBe(200);
+    const tile = /<a class="account-tile[^"]*"[^>]*data-definition-id="1">([\s\S]*?)<\/a>/.exec(card.body)?.[1] ?? '';
+    expect(/data-testid="drift-master">([^<]*)</.exec(tile)?.[1]).toBe('130');
+    expect(/data-testid="drift-follower">([^<]*)</.exec(tile)?.[1]).toBe('100');
+    expect(card.body).toMatch(/data-testid="missing-accounts">[\s\S]*Definition 2: master 20/);
+    // An account the reconciliation found in step carries no mark.
+    const calm = await system.app.inject({ url: `/ui/contacts/${B}`, headers: { ...HTML, cookie: session.cookie } });
+    expect(calm.body).not.toContain('data-testid="drift"');
+
+    const metrics = await system.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/pf_reconciliations_total\{outcome="Completed"\} [1-9]/);
+    expect(metrics.body).toMatch(/pf_reconciliation_drifted_accounts_total\{kind="MissingInFollower"\} [1-9]/);
   });
 });

@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { tenantParams } from '../../contracts/admin.ts';
 import { paging, problem } from '../../contracts/common.ts';
-import { driftList, driftQuery, reconciliation, reconciliationList, toReconciliation } from '../../contracts/reconciliations.ts';
+import { driftList, driftQuery, reconciliation, reconciliationList, toDrift, toReconciliation } from '../../contracts/reconciliations.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
-import { toDrift } from '../api/reconciliations.routes.ts';
 
 const problems = { 400: problem, 401: problem, 404: problem };
 

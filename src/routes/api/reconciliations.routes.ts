@@ -9,26 +9,15 @@ import {
   reconciliationLinesBody,
   reconciliationList,
   reconciliationParams,
+  toDrift,
   toReconciliation,
 } from '../../contracts/reconciliations.ts';
-import type { DriftRecord } from '../../domain/reconciliations.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import { tooManyItemsGuard } from './balances.routes.ts';
 import { API } from './links.ts';
 
 const tags = ['reconciliations'];
 const BASE = '/point-accounts/reconciliations';
-
-/** A drift as the API shows it: accountId left out when the follower has no account. */
-export const toDrift = (d: DriftRecord) => ({
-  contactId: d.contactId,
-  definitionId: d.definitionId,
-  accountId: d.accountId ?? undefined,
-  masterBalance: d.masterBalance,
-  followerBalance: d.followerBalance,
-  difference: d.difference,
-  kind: d.kind,
-});
 
 export const reconciliationsRoutes: FastifyPluginAsyncZod<{ reconciliations: ReconciliationsService; maxBatchItems: number }> = async (
   app,
