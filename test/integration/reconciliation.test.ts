@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcile } from '../../examples/point-master/reconcile.ts';
+import { PointMasterStore } from '../../examples/point-master/store.ts';
 import { reconciliationCompareJob } from '../../src/jobs/reconciliation.job.ts';
 import { ADMIN_TOKEN, createTenant, processEnv, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser, HTML, signIn, signInAdmin } from '../support/ui.ts';
@@ -309,5 +314,56 @@ describe('reconciliations for operators and on the contact card', () => {
     const metrics = await system.app.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/pf_reconciliations_total\{outcome="Completed"\} [1-9]/);
     expect(metrics.body).toMatch(/pf_reconciliation_drifted_accounts_total\{kind="MissingInFollower"\} [1-9]/);
+  });
+});
+
+describe('the reference point master', () => {
+  it("reconciles its books with the follower: the reconcile command prints the report, and a repair brings the follower to the master's figures", async () => {
+    const followerUrl = await system.app.listen({ host: '127.0.0.1', port: 0 });
+    const tenant = await createTenant(system.app, { mode: 'balance-only' });
+    const sent = await inject(tenant, 'POST', '/api/v2/point-accounts/balances', [
+      { contactId: A, amount: 10, definitionId: 1, timeStamp: ago(3_600_000) },
+      { contactId: B, amount: 5, definitionId: 1, timeStamp: ago(3_600_000) },
+    ]);
+    await waitForBatch(system.app, tenant.headers, sent.json().id);
+
+    // The master applied adjustments whose balances never reached the follower.
+    const store = new PointMasterStore();
+    const adjust = (contactId: string, amount: number) =>
+      store.apply(randomUUID(), { ContactId: contactId, Amount: amount, Description: 'x', Source: 'Manual', PointDefinitionId: 1 }, new Date());
+    adjust(A, 10);
+    adjust(A, 15);
+    adjust(B, 5);
+    adjust(C, 7);
+    const dir = await mkdtemp(path.join(tmpdir(), 'pf-reconcile-'));
+    try {
+      const file = path.join(dir, 'balances.json');
+      await writeFile(file, JSON.stringify(store.accounts()));
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'examples/point-master/reconcile.ts', '--follower-url', followerUrl, '--balances', file, '--scope', 'Full', '--as-of', ago(1000)],
+        { env: { ...process.env, FOLLOWER_API_KEY: tenant.key } },
+      );
+      const lines = stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^Reconciliation [0-9a-f-]{36} as of .* \(Full\): Completed$/);
+      expect(lines[1]).toBe('  listed 3, compared 3, matched 1, drifted 2');
+      expect(lines.slice(2)).toEqual([
+        `  BalanceDiffers    ${A} definition 1: master 25, follower 10 (+15)`,
+        `  MissingInFollower ${C} definition 1: master 7, follower 0 (+7)`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    const repaired = await reconcile({ url: followerUrl, apiKey: tenant.key }, store.accounts(), {
+      asOf: new Date(Date.now() - 1000),
+      scope: 'Full',
+      repair: true,
+      pollMs: 50,
+    });
+    expect(repaired.reconciliation).toMatchObject({ status: 'Completed', drifted: 2, repaired: 2 });
+    const check = await reconcile({ url: followerUrl, apiKey: tenant.key }, store.accounts(), { asOf: new Date(), scope: 'Full', repair: false, pollMs: 50 });
+    expect(check.reconciliation).toMatchObject({ drifted: 0, compared: 3 });
+    expect(check.drifts).toEqual([]);
   });
 });
