@@ -24,10 +24,19 @@ export interface ReconcileOptions {
   pollMs?: number;
 }
 
+/** The follower's answer for a reconciliation (the fields the report prints). */
 interface Reconciliation {
   id: string;
+  asOf: string;
+  scope: 'Listed' | 'Full';
+  repair: boolean;
   status: 'Open' | 'Comparing' | 'Completed' | 'Failed';
-  [field: string]: unknown;
+  listed: number;
+  compared: number;
+  matched: number;
+  drifted: number;
+  repaired: number;
+  error?: string;
 }
 
 interface Drift {
@@ -84,10 +93,10 @@ export async function reconcile(
 /** The report as a person reads it. */
 export function formatReport({ reconciliation: r, drifts }: { reconciliation: Reconciliation; drifts: Drift[] }): string {
   const lines = [
-    `Reconciliation ${r.id} as of ${String(r.asOf)} (${String(r.scope)}${r.repair ? ', repair' : ''}): ${r.status}`,
-    `  listed ${String(r.listed)}, compared ${String(r.compared)}, matched ${String(r.matched)}, drifted ${String(r.drifted)}${r.repair ? `, repaired ${String(r.repaired)}` : ''}`,
+    `Reconciliation ${r.id} as of ${r.asOf} (${r.scope}${r.repair ? ', repair' : ''}): ${r.status}`,
+    `  listed ${r.listed}, compared ${r.compared}, matched ${r.matched}, drifted ${r.drifted}${r.repair ? `, repaired ${r.repaired}` : ''}`,
   ];
-  if (r.error) lines.push(`  error: ${String(r.error)}`);
+  if (r.error) lines.push(`  error: ${r.error}`);
   for (const d of drifts) {
     lines.push(
       `  ${d.kind.padEnd(17)} ${d.contactId} definition ${d.definitionId}: master ${d.masterBalance}, follower ${d.followerBalance} (${d.difference > 0 ? '+' : ''}${d.difference})`,

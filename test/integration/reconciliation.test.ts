@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../examples/point-master/reconcile.ts';
+import { reconcile as masterReconcile } from '../../examples/point-master/reconcile.ts';
 import { PointMasterStore } from '../../examples/point-master/store.ts';
 import { reconciliationCompareJob } from '../../src/jobs/reconciliation.job.ts';
 import { ADMIN_TOKEN, createTenant, processEnv, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
@@ -355,14 +355,19 @@ describe('the reference point master', () => {
       await rm(dir, { recursive: true, force: true });
     }
 
-    const repaired = await reconcile({ url: followerUrl, apiKey: tenant.key }, store.accounts(), {
+    const repaired = await masterReconcile({ url: followerUrl, apiKey: tenant.key }, store.accounts(), {
       asOf: new Date(Date.now() - 1000),
       scope: 'Full',
       repair: true,
       pollMs: 50,
     });
     expect(repaired.reconciliation).toMatchObject({ status: 'Completed', drifted: 2, repaired: 2 });
-    const check = await reconcile({ url: followerUrl, apiKey: tenant.key }, store.accounts(), { asOf: new Date(), scope: 'Full', repair: false, pollMs: 50 });
+    const check = await masterReconcile({ url: followerUrl, apiKey: tenant.key }, store.accounts(), {
+      asOf: new Date(),
+      scope: 'Full',
+      repair: false,
+      pollMs: 50,
+    });
     expect(check.reconciliation).toMatchObject({ drifted: 0, compared: 3 });
     expect(check.drifts).toEqual([]);
   });
