@@ -7,7 +7,7 @@ export const RECONCILIATION_SCOPES = ['Listed', 'Full'] as const;
 export type ReconciliationScope = (typeof RECONCILIATION_SCOPES)[number];
 
 export const RECONCILIATION_STATUSES = ['Open', 'Comparing', 'Completed', 'Failed'] as const;
-export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
+type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
 
 /**
  * - BalanceDiffers: both sides hold the account as of asOf, with other balances;

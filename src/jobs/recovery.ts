@@ -27,7 +27,7 @@ export async function requeueUnfinishedBatches(runtime: Runtime): Promise<number
  * is queued again when Redis no longer has it (a worker that died mid-compare
  * rolled its transaction back, so running it again is safe).
  */
-export async function requeueUnfinishedReconciliations(runtime: Runtime): Promise<number> {
+async function requeueUnfinishedReconciliations(runtime: Runtime): Promise<number> {
   const { config, clock, reconciliationQueue } = runtime;
   const unfinished = await runtime.db.reconciliations.listUnfinished(clock.now(), config.queue.recoveryGraceMs, SWEEP_LIMIT);
   if (unfinished.length === 0) return 0;
