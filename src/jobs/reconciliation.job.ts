@@ -1,6 +1,5 @@
 import { retryOnConflict } from '../db/pool.ts';
-import type { DriftKind } from '../domain/reconciliations.ts';
-import { REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
+import { type DriftKind, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
 import type { Runtime } from '../runtime.ts';
 
 export type CompareResult = { drifted: Record<DriftKind, number>; repaired: number } | 'already-final';
