@@ -35,6 +35,9 @@ const sizes = {
   transactionRows: roundToBatches(100_000),
   acceptRate: 50, // batches per second, offered whatever the answers do
   acceptSeconds: Math.max(2, Math.round(10 * scale)),
+  /** The overload phase offers twice what the balances phase applied, for this long, to an API with this backlog limit. */
+  overloadSeconds: Math.max(4, Math.round(8 * scale)),
+  overloadBacklogLimit: roundToBatches(100_000),
   posters: 8,
   reconciledAccounts: roundToBatches(1_000_000),
 };
@@ -204,6 +207,67 @@ async function acceptLatency(target: BenchTarget, batches: BalanceItem[][], work
   };
 }
 
+/**
+ * Twice the measured apply rate offered (open model) to an API whose
+ * per-tenant backlog limit is set: what it accepts, what it refuses with 429,
+ * how high the backlog of unapplied items climbs against the limit, and how
+ * fast it answers meanwhile.
+ */
+async function overload(target: BenchTarget, applyPerSecond: number) {
+  const url = await target.startExtraApi({ INGEST_BACKLOG_LIMIT: String(sizes.overloadBacklogLimit), INGEST_BACKLOG_LIMIT_TOTAL: '0' });
+  const tenant = await target.createTenant();
+  const offeredPerSecond = (2 * applyPerSecond) / BATCH;
+  const bodies = balanceBatches(Math.max(BATCH, Math.round(offeredPerSecond * sizes.overloadSeconds) * BATCH)).map((batch) => JSON.stringify(batch));
+  let maxBacklog = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const { rows } = await target.db.query<{ n: number }>(
+        `SELECT coalesce(sum(item_count), 0)::float8 AS n FROM ingest_batch WHERE tenant_id = $1 AND status IN ('Queued', 'Processing')`,
+        [tenant.id],
+      );
+      maxBacklog = Math.max(maxBacklog, rows[0]!.n);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const answers: { status: number; ms: number }[] = [];
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < bodies.length; i++) {
+    const due = start + (i * 1000) / offeredPerSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inflight.push(
+      request(`${url}/api/v2/point-accounts/balances`, {
+        method: 'POST',
+        headers: { apikey: tenant.key, 'content-type': 'application/json' },
+        body: bodies[i],
+      }).then(async (response) => {
+        await response.body.dump();
+        answers.push({ status: response.statusCode, ms: performance.now() - due });
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const seconds = (performance.now() - start) / 1000;
+  const accepted = answers.filter((a) => a.status === 202).length;
+  const others = answers.filter((a) => a.status !== 202 && a.status !== 429);
+  if (others.length > 0) throw new Error(`overload: answers other than 202 and 429: ${JSON.stringify(others.slice(0, 5))}`);
+  await lastFinish(target, tenant.id, accepted);
+  sampling = false;
+  await sampler;
+  const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
+  return {
+    offeredItemsPerSecond: Math.round((bodies.length * BATCH) / seconds),
+    acceptedItemsPerSecond: Math.round((accepted * BATCH) / seconds),
+    refusedShare: +((answers.length - accepted) / answers.length).toFixed(3),
+    maxBacklog,
+    backlogLimit: sizes.overloadBacklogLimit,
+    p50: +percentile(latencies, 50).toFixed(1),
+    p99: +percentile(latencies, 99).toFixed(1),
+  };
+}
+
 async function redisMemory(url: string): Promise<number> {
   const redis = new Redis(url);
   const info = await redis.info('memory');
@@ -233,6 +297,7 @@ try {
   const acceptBatches = () => balanceBatches(sizes.acceptRate * sizes.acceptSeconds * BATCH);
   const accept = await acceptLatency(target, acceptBatches(), false);
   const acceptAlone = await acceptLatency(target, acceptBatches(), true);
+  const overloaded = await overload(target, balances.perSecond);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const redisAfter = await redisMemory(target.redisUrl);
   // Last: it resets the peak RSS figures to measure its own, after they have been read for the phases above.
@@ -254,6 +319,7 @@ try {
     },
     transactions: { rows: sizes.transactionRows, endToEndPerSecond: Math.round(transactions.perSecond), cpuMsPerBatch: transactions.cpuMsPerBatch },
     acceptLatencyMs: { offeredBatchesPerSecond: sizes.acceptRate, whileApplying: accept, workerPaused: acceptAlone },
+    overload: overloaded,
     peakRssMb: { api: Math.round(peakRssBefore.api / 1048576), worker: Math.round(peakRssBefore.worker / 1048576) },
     reconciliation,
     redisUsedMemoryMb: { before: +(redisBefore / 1048576).toFixed(2), after: +(redisAfter / 1048576).toFixed(2) },
@@ -274,6 +340,14 @@ try {
     ...acceptContext(accept),
     ['  the same, worker paused', `p50 ${acceptAlone.p50} ms, p99 ${acceptAlone.p99} ms, max ${acceptAlone.max} ms`],
     ...acceptContext(acceptAlone),
+    [
+      'overload: 2x apply rate offered',
+      `${overloaded.offeredItemsPerSecond.toLocaleString('en')} items/s offered, ${overloaded.acceptedItemsPerSecond.toLocaleString('en')} accepted, ${(overloaded.refusedShare * 100).toFixed(1)} % of pushes refused (429)`,
+    ],
+    [
+      '  backlog, answers',
+      `max ${overloaded.maxBacklog.toLocaleString('en')} items (limit ${overloaded.backlogLimit.toLocaleString('en')}); p50 ${overloaded.p50} ms, p99 ${overloaded.p99} ms`,
+    ],
     ['peak RSS', `api ${result.peakRssMb.api} MB, worker ${result.peakRssMb.worker} MB`],
     [
       `Full reconciliation, ${reconciliation.accounts.toLocaleString('en')} accounts`,

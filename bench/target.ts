@@ -27,6 +27,8 @@ export interface BenchTarget {
   /** Starts the peaks afresh, for a figure of one phase alone. */
   resetPeakRss(): void;
   cpuSeconds(): { api: number; worker: number };
+  /** One more API process on the same database and queues, with some settings of its own; stopped with the target. */
+  startExtraApi(settings: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -119,24 +121,31 @@ export async function startTarget(): Promise<BenchTarget> {
   };
   // BENCH_PROFILE=1 writes V8 CPU profiles of both processes to bench/profiles (open them in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];
-  const start = (...args: string[]): ChildProcess =>
-    spawn(process.execPath, [...profile, ...args], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const api = start(...(process.env.BENCH_API_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server.js');
-  const worker = start('dist/worker.js');
+  const children: ChildProcess[] = [];
+  const start = (settings: Record<string, string>, ...args: string[]): ChildProcess => {
+    const child = spawn(process.execPath, [...profile, ...args], { cwd: root, env: { ...env, ...settings }, stdio: ['ignore', 'inherit', 'inherit'] });
+    children.push(child);
+    return child;
+  };
+  const api = start({}, ...(process.env.BENCH_API_FLAGS ?? '').split(' ').filter(Boolean), 'dist/server.js');
+  const worker = start({}, 'dist/worker.js');
   // If the bench dies before stop(), its API and worker must not live on.
-  const killChildren = () => [api, worker].forEach((child) => child.kill('SIGTERM'));
+  const killChildren = () => children.forEach((child) => child.kill('SIGTERM'));
   process.once('exit', killChildren);
 
+  const whenReady = async (url: string) => {
+    for (let tries = 0; ; tries++) {
+      const ready = await request(`${url}/ready`).then(
+        (r) => r.body.dump().then(() => r.statusCode === 200),
+        () => false,
+      );
+      if (ready) return;
+      if (tries > 200) throw new Error(`the API at ${url} did not become ready`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; ; tries++) {
-    const ready = await request(`${url}/ready`).then(
-      (r) => r.body.dump().then(() => r.statusCode === 200),
-      () => false,
-    );
-    if (ready) break;
-    if (tries > 200) throw new Error('the API did not become ready');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await whenReady(url);
 
   const peak = { api: 0, worker: 0 };
   const sampler = setInterval(() => {
@@ -164,12 +173,17 @@ export async function startTarget(): Promise<BenchTarget> {
       peak.worker = rss(worker.pid);
     },
     cpuSeconds: () => ({ api: cpuSecondsOf(api.pid), worker: cpuSecondsOf(worker.pid) }),
+    async startExtraApi(settings) {
+      const extraPort = await freePort();
+      start({ ...settings, PORT: String(extraPort) }, 'dist/server.js');
+      await whenReady(`http://127.0.0.1:${extraPort}`);
+      return `http://127.0.0.1:${extraPort}`;
+    },
     async stop() {
       clearInterval(sampler);
       await db.end();
-      const exited = [api, worker].map((child) => new Promise((resolve) => child.once('exit', resolve)));
-      api.kill('SIGTERM');
-      worker.kill('SIGTERM');
+      const exited = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      killChildren();
       await Promise.all(exited);
       process.off('exit', killChildren);
       await removeQueueKeys(redisUrl, queuePrefix);

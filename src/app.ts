@@ -23,6 +23,7 @@ import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { reconciliationsRoutes } from './routes/api/reconciliations.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { homeRoutes } from './routes/home.routes.ts';
 import { metricsRoutes } from './routes/metrics.routes.ts';
 import { uiRoutes } from './routes/ui/ui.routes.ts';
 import type { Runtime } from './runtime.ts';
@@ -72,18 +73,24 @@ export async function buildApp(runtime: Runtime) {
   await app.register(problemsPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(metricsRoutes, { metrics: runtime.metrics });
-  registerQueueMetrics(runtime.metrics, queues, () => runtime.clock.now());
+  registerQueueMetrics(
+    runtime.metrics,
+    queues,
+    () => runtime.clock.now(),
+    async () => (await runtime.db.batches.backlog()).total,
+  );
   await app.register(docsPlugin, { includeAdmin: config.docs.includeAdmin });
+  await app.register(homeRoutes);
   await app.register(healthRoutes, { probes: { postgres: () => runtime.pool.query('SELECT 1'), redis: () => runtime.redis.ping() } });
 
-  const authFailures = { redis: runtime.redis, prefix: config.queue.prefix, policy: config.limits.authFailures };
+  const authFailures = { redis: runtime.redis, prefix: config.limits.keyPrefix, policy: config.limits.authFailures };
   // The tenant API: no caching, failed keys limited per address, the API key, a rate limit per key (one budget across prefixes), then the routes.
   type Api = typeof app;
   const tenantApi = (routes: (api: Api) => Promise<void>) => async (api: Api) => {
     api.decorateRequest('tenant', null as never);
     api.addHook('onSend', noStore);
     api.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'api' }, tenantAuth(services.admin.tenantForApiKey)));
-    if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, runtime.redis, config.limits.ratePerSecond, config.queue.prefix);
+    if (config.limits.ratePerSecond > 0) await rateLimitPerKey(api, runtime.redis, config.limits.ratePerSecond, config.limits.keyPrefix);
     await routes(api);
   };
   const { maxBatchItems } = config.limits;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseRetrySchedule } from './domain/retry-schedule.ts';
 
@@ -8,6 +9,29 @@ const int = (min: number) => z.coerce.number().int().min(min);
 const envObject = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  /**
+   * Set for a Redis Cluster: comma-separated host:port of some of its nodes
+   * (the client finds the rest). REDIS_URL's user, password and TLS apply to
+   * every node, and its host is one more start-up node.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return [];
+      const entries = text.split(',').map((entry) => entry.trim());
+      const nodes = entries.map((entry) => {
+        const match = /^(?:\[(?<v6>[0-9a-fA-F:.]+)\]|(?<host>[^\s:,[\]]+)):(?<port>\d{1,5})$/.exec(entry)?.groups;
+        const port = Number(match?.port);
+        return match && port >= 1 && port <= 65535 ? { host: match.v6 ?? match.host!, port } : undefined;
+      });
+      const bad = entries.filter((_, i) => !nodes[i]);
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected host:port entries separated by commas; not one: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return nodes.filter((node) => node !== undefined);
+    }),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0).max(65535).default(3000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
@@ -34,6 +58,13 @@ const envObject = z.object({
   /** How often the worker records Expiry entries and forgets Idempotency-Keys past their 24 h. Balances never wait for it. */
   LEDGER_MAINTENANCE_INTERVAL_MS: int(100).default(60000),
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
+  /**
+   * Items accepted but not yet applied that one tenant may have waiting; above
+   * it balance and transaction pushes get 429 with Retry-After. 0 switches it off.
+   */
+  INGEST_BACKLOG_LIMIT: int(0).default(1_000_000),
+  /** The same over all tenants together. */
+  INGEST_BACKLOG_LIMIT_TOTAL: int(0).default(5_000_000),
   /** Requests per second per API key on /api/v2; 0 switches the limit off. */
   RATE_LIMIT_PER_SECOND: int(0).default(200),
   /** Failed authentications (API key or admin token) one client address may make per window before it gets 429; 0 switches it off. */
@@ -90,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     http: {
       host: e.HOST,
       port: e.PORT,
@@ -103,7 +135,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     db: { poolSize: e.DB_POOL_SIZE },
     queue: {
-      prefix: e.QUEUE_PREFIX,
+      // On a cluster every key of a queue must hash to one slot: a prefix without a {hash tag} gets one.
+      prefix: e.REDIS_CLUSTER_NODES.length > 0 && !/\{[^}]+\}/.test(e.QUEUE_PREFIX) ? `{${e.QUEUE_PREFIX}}` : e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
       nice: e.WORKER_NICE,
       metricsPort: e.WORKER_METRICS_PORT,
@@ -114,8 +147,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     limits: {
       maxBatchItems: e.MAX_BATCH_ITEMS,
+      backlog: { perTenant: e.INGEST_BACKLOG_LIMIT, total: e.INGEST_BACKLOG_LIMIT_TOTAL },
       ratePerSecond: e.RATE_LIMIT_PER_SECOND,
       authFailures: { limit: e.AUTH_FAILURE_LIMIT, windowMs: e.AUTH_FAILURE_WINDOW_SECONDS * 1000 },
+      // Counters carry no hash tag, so on a cluster they spread over every primary instead of joining the queues' slot.
+      keyPrefix: e.QUEUE_PREFIX.replace(/[{}]/g, ''),
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     docs: { includeAdmin: e.DOCS_INCLUDE_ADMIN },
@@ -132,9 +168,19 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** For entry points: a bad environment stops the process with a message naming each bad variable. */
+/**
+ * Reads `.env` from the working directory into the environment when the file
+ * exists (Node's own parser). A variable already set in the environment wins
+ * over the file, as with `node --env-file`.
+ */
+export function readEnvFile(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** For entry points: reads `.env`, then a bad environment stops the process with a message naming each bad variable. */
 export function loadConfigOrExit(): Config {
   try {
+    readEnvFile();
     return loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -12,6 +12,7 @@ const problems = {
   request_in_progress: { status: 409, title: 'Request in progress' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  backlog_full: { status: 429, title: 'Too many items waiting' },
   locked_out: { status: 429, title: 'Too many failed sign-ins' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused' },

@@ -32,6 +32,12 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers,
     }),
+    pushesRefusedForBacklog: new Counter({
+      name: 'pf_pushes_refused_backlog_total',
+      help: 'Balance and transaction pushes refused (429) because too many items were waiting to be applied',
+      labelNames: ['kind'],
+      registers,
+    }),
     batchesFinished: new Counter({ name: 'pf_batches_finished_total', help: 'Batches by final status', labelNames: ['kind', 'status'], registers }),
     reconciliations: new Counter({
       name: 'pf_reconciliations_total',

@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/database.ts';
@@ -16,8 +15,10 @@ import {
 } from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { connectRedis, type RedisClient } from './redis.ts';
 import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';
+import { backlogGuard } from './services/backlog.ts';
 import { balancesService } from './services/balances.service.ts';
 import { contactCardService } from './services/contact-card.service.ts';
 import { contactPointsService } from './services/contact-points.service.ts';
@@ -40,7 +41,7 @@ interface Clients {
   clock: Clock;
   metrics: Metrics;
   pool: Pool;
-  redis: Redis;
+  redis: RedisClient;
   ingestQueue: Queue<IngestJobData>;
   webhookQueue: Queue<WebhookJobData>;
   reconciliationQueue: Queue<ReconciliationJobData>;
@@ -51,7 +52,7 @@ interface Clients {
 function createClients(config: Config, log: Logger, clock: Clock): Clients {
   const pool = createPool(config.databaseUrl, config.db.poolSize, log);
   // Producers fail fast when Redis is away: the batch is already durable and the sweep queues it later.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const redis = connectRedis(config, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
   redis.on('error', (err) => log.warn({ err }, 'redis connection error'));
   return {
     config,
@@ -72,6 +73,7 @@ function createServices(clients: Clients, db: Database) {
   const { config, clock, log } = clients;
   const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
+  const admitToBacklog = backlogGuard({ db, limits: config.limits.backlog, metrics: clients.metrics });
   const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
   const pointsLog = pointsLogService({ db, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
@@ -86,8 +88,8 @@ function createServices(clients: Clients, db: Database) {
       policy: { idleMs: config.ui.sessionIdleMs, maxAgeMs: config.ui.sessionMaxAgeMs },
       adminToken: config.adminToken,
     }),
-    balances: balancesService({ db, clock, queueBatch }),
-    transactions: transactionsService({ db, clock, log, queueBatch }),
+    balances: balancesService({ db, clock, queueBatch, admitToBacklog }),
+    transactions: transactionsService({ db, clock, log, queueBatch, admitToBacklog }),
     pointAccounts: pointAccountsService({ db, clock }),
     adjustments,
     pointsLog,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadConfig, readEnvFile } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { closeRuntime, createRuntime } from '../runtime.ts';
@@ -45,6 +45,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(await command.run(values), null, 2)}\n`);
     return 0;
   }
+  readEnvFile();
   const runtime = createRuntime(loadConfig(), createLogger('warn', 'cli'));
   try {
     const result = await command.run(runtime.services, values);

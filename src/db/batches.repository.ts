@@ -73,6 +73,16 @@ export function batchesRepository(db: Db) {
       return true;
     },
 
+    /** Items accepted but not applied yet: the tenant's (0 without one) and everyone's. */
+    async backlog(tenantId: string | null = null): Promise<{ tenant: number; total: number }> {
+      const { rows } = await db.query<{ tenant: number; total: number }>(
+        `SELECT coalesce(sum(item_count) FILTER (WHERE tenant_id = $1), 0)::bigint::float8 AS tenant, coalesce(sum(item_count), 0)::bigint::float8 AS total
+           FROM ingest_batch WHERE status IN ('Queued', 'Processing')`,
+        [tenantId],
+      );
+      return rows[0]!;
+    },
+
     async findStatus(tenantId: string, id: string): Promise<BatchStatusRecord | null> {
       const { rows } = await db.query<Omit<BatchStatusRecord, 'messages'> & { messages: { message: string; createdAt: string }[] }>(
         `SELECT id, status, status_at AS "statusAt", item_count AS "itemCount", applied_count AS "appliedCount", skipped_count AS "skippedCount",

@@ -14,7 +14,7 @@ import { tenantsRepository } from './tenants.repository.ts';
 import { uiSessionsRepository } from './ui-sessions.repository.ts';
 import { uiUsersRepository } from './ui-users.repository.ts';
 
-/** Every repository, each the one owner of its tables (README, "How it is built"), over one Db. */
+/** Every repository, each the one owner of its tables (docs/architecture.md), over one Db. */
 function repositories(db: Db) {
   return {
     tenants: tenantsRepository(db),

@@ -1,7 +1,7 @@
 /**
  * Engage's BonusPointTransaction `type` values, and how the follower's entry
- * sources map to them. The mapping is written in the README's point-master
- * guide; a source it does not name is an Adjustment.
+ * sources map to them. The mapping is written in docs/point-master-guide.md
+ * ("A contact's points"); a source it does not name is an Adjustment.
  */
 export const BONUS_POINT_TYPES = [
   'Purchase',

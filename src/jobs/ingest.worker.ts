@@ -1,6 +1,6 @@
 import { type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { ApplyResult, BatchKind } from '../domain/batches.ts';
+import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { balanceAccountToAmountJob } from './balance-batch.job.ts';
 import { INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from './queues.ts';
@@ -29,7 +29,7 @@ async function processIngestJob(runtime: Runtime, job: Job<IngestJobData>): Prom
 export function startIngestWorker(runtime: Runtime): { worker: Worker<IngestJobData>; close(): Promise<void> } {
   const { config, log, db, clock, metrics } = runtime;
   // Blocking reads need a connection of their own that retries forever.
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = connectRedis(config, { maxRetriesPerRequest: null });
   const worker = new Worker<IngestJobData>(INGEST_QUEUE, (job) => processIngestJob(runtime, job), {
     connection,
     prefix: config.queue.prefix,

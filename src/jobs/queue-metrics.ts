@@ -5,8 +5,14 @@ import { withTimeout } from '../timeout.ts';
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
 const SCRAPE_TIMEOUT_MS = 2000;
 
-/** Queue depth by state and the age of the oldest waiting job, read from Redis at scrape time. */
-export function registerQueueMetrics(metrics: Metrics, queues: Queue[], now: () => Date) {
+/**
+ * Queue depth by state and the age of the oldest waiting job, read from Redis
+ * at scrape time; and the items Postgres holds accepted but not applied.
+ */
+export function registerQueueMetrics(metrics: Metrics, queues: Queue[], now: () => Date, backlog: () => Promise<number>) {
+  metrics.gauge('pf_ingest_backlog_items', 'Balance items and transaction rows accepted and not yet applied, all tenants', [], async (gauge) => {
+    gauge.set(await backlog());
+  });
   metrics.gauge('pf_queue_jobs', 'Jobs in each queue by state', ['queue', 'state'], async (gauge) => {
     gauge.reset();
     for (const queue of queues) {

@@ -1,5 +1,5 @@
 import { type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { reconciliationCompareJob } from './reconciliation.job.ts';
 import { RECONCILIATION_QUEUE, type ReconciliationJobData, reconciliationJobData } from './queues.ts';
@@ -11,7 +11,8 @@ import { RECONCILIATION_QUEUE, type ReconciliationJobData, reconciliationJobData
  */
 export function startReconciliationWorker(runtime: Runtime): { worker: Worker<ReconciliationJobData>; close(): Promise<void> } {
   const { config, log, db, clock, metrics } = runtime;
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // Blocking reads need a connection of their own that retries forever.
+  const connection = connectRedis(config, { maxRetriesPerRequest: null });
   const worker = new Worker<ReconciliationJobData>(
     RECONCILIATION_QUEUE,
     async (job: Job<ReconciliationJobData>) => {

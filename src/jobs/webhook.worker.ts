@@ -1,5 +1,5 @@
 import { type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { WEBHOOK_QUEUE, type WebhookJobData, webhookJobData } from './queues.ts';
 import { webhookDeliveryJob } from './webhook-delivery.job.ts';
@@ -8,7 +8,7 @@ import { webhookDeliveryJob } from './webhook-delivery.job.ts';
 export function startWebhookWorker(runtime: Runtime): { worker: Worker<WebhookJobData>; close(): Promise<void> } {
   const { config, log } = runtime;
   // Blocking reads need a connection of their own that retries forever.
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = connectRedis(config, { maxRetriesPerRequest: null });
   const worker = new Worker<WebhookJobData>(
     WEBHOOK_QUEUE,
     (job: Job<WebhookJobData>) => webhookDeliveryJob(runtime, webhookJobData.parse(job.data).deliveryId),

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import type { RedisClient } from '../redis.ts';
 
 export interface AuthFailurePolicy {
   /** Failed authentications an address may make per window; 0 switches the limit off. */
@@ -24,7 +24,7 @@ const COUNT_FAILURE = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redi
  * unreachable would be worse than admitting a burst of guesses.
  */
 export function limitAuthFailures(
-  deps: { redis: Redis; prefix: string; scope: 'api' | 'admin'; policy: AuthFailurePolicy },
+  deps: { redis: RedisClient; prefix: string; scope: 'api' | 'admin'; policy: AuthFailurePolicy },
   authenticate: (request: FastifyRequest) => Promise<void>,
 ) {
   const { redis, prefix, scope, policy } = deps;

@@ -1,8 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { hashApiKey } from '../domain/api-keys.ts';
 import { AppError } from '../errors.ts';
+import type { RedisClient } from '../redis.ts';
 import { presentedApiKey } from './auth.ts';
 
 /**
@@ -10,7 +10,7 @@ import { presentedApiKey } from './auth.ts';
  * If Redis is away the limit is skipped: refusing balances because the
  * counter is unreachable would be worse than admitting a burst.
  */
-export async function rateLimitPerKey(scope: FastifyInstance, redis: Redis, perSecond: number, prefix: string) {
+export async function rateLimitPerKey(scope: FastifyInstance, redis: RedisClient, perSecond: number, prefix: string) {
   await scope.register(rateLimit, {
     max: perSecond,
     timeWindow: 1000,

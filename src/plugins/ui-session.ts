@@ -85,13 +85,24 @@ export function loadSession(auth: UiAuthService, kind: UiSessionKind) {
 }
 
 /**
+ * Whether a GET without a session is sent to the sign-in page: a browser, or a
+ * client that takes anything (curl's `Accept: *\/*`) and so can follow the
+ * redirect. Scripts that name JSON (the page script, the queue dashboard's
+ * `application/json, text/plain, *\/*`) or send no Accept get 401 instead.
+ */
+export function acceptsPage(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/html') || (accept.includes('*/*') && !accept.includes('json'));
+}
+
+/**
  * Pages without a session send the browser to sign in (and back afterwards);
  * anything else answers 401 problem details.
  */
 export function requireSession(kind: UiSessionKind) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.uiSession) return;
-    if (request.method === 'GET' && (request.headers.accept ?? '').includes('text/html')) {
+    if (request.method === 'GET' && acceptsPage(request)) {
       return reply.redirect(`${LOGIN_PAGES[kind]}?next=${encodeURIComponent(request.url)}`, 303);
     }
     throw new AppError('unauthorized', 'Sign in first; the session is missing or has ended');

@@ -4,12 +4,13 @@ import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
+import type { AdmitToBacklog } from './backlog.ts';
 import { ensurePointSystemActive, tenantChangedMeanwhile } from './guards.ts';
 import type { QueueBatch } from './queueing.ts';
 
 /** Balance batches (balance-only mode) as the master sends them, and the status of any batch. */
-export function balancesService(deps: { db: Database; clock: Clock; queueBatch: QueueBatch }) {
-  const { db, clock, queueBatch } = deps;
+export function balancesService(deps: { db: Database; clock: Clock; queueBatch: QueueBatch; admitToBacklog: AdmitToBacklog }) {
+  const { db, clock, queueBatch, admitToBacklog } = deps;
   return {
     /** Stores the batch in Postgres (durable from then on), then queues it; answers its id. */
     async accept(tenant: TenantRecord, items: BalanceItem[]): Promise<string> {
@@ -17,6 +18,7 @@ export function balancesService(deps: { db: Database; clock: Clock; queueBatch: 
       if (tenant.mode !== 'balance-only') {
         throw new AppError('wrong_mode', `Tenant ${tenant.name} is in ${tenant.mode} mode; balances are accepted only in balance-only mode`);
       }
+      await admitToBacklog(tenant, 'balances', items.length);
       const id = randomUUID();
       const stored = await db.batches.insert({ id, tenantId: tenant.id, kind: 'balances', itemCount: items.length, payload: items, now: clock.now() });
       if (!stored) throw tenantChangedMeanwhile();

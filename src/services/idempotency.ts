@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts';
+import { isDatabaseUnavailable } from '../db/pool.ts';
 import { CLAIM_LEASE_MS, existingKeyOutcome, IDEMPOTENCY_TTL_MS, requestFingerprint } from '../domain/idempotency.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
@@ -46,7 +47,7 @@ export async function underIdempotencyKey<A>(
   handle: (hold: KeyHold | null) => Promise<A>,
   replay: (stored: unknown) => A | Promise<A>,
 ): Promise<Answered<A>> {
-  const { db, log } = deps;
+  const { db } = deps;
   const { tenant, key, request, now } = args;
   if (key === undefined) return { answer: await handle(null), replayed: false };
 
@@ -73,7 +74,27 @@ export async function underIdempotencyKey<A>(
     return { answer: await handle({ tenantId: tenant.id, key, token: claim.token }), replayed: false };
   } catch (err) {
     // Nothing was stored under the key, so a retry may go ahead at once.
-    await db.idempotency.release(tenant.id, key, claim.token).catch((e: unknown) => log.warn({ err: e }, 'could not release idempotency key'));
+    await releaseKey(deps, { tenantId: tenant.id, key, token: claim.token }, now.getTime() + CLAIM_LEASE_MS);
     throw err;
+  }
+}
+
+const RELEASE_RETRY_MS = 250;
+
+/**
+ * Frees a key whose request failed. When Postgres cannot be reached (the
+ * request most likely failed for that reason), tries again in the background
+ * until it answers, so a master retrying after an outage gets through as soon
+ * as Postgres is back instead of 409s until the claim's lease runs out.
+ */
+async function releaseKey(deps: { db: Database; log: Logger }, hold: KeyHold, leaseEndsAt: number): Promise<void> {
+  try {
+    await deps.db.idempotency.release(hold.tenantId, hold.key, hold.token);
+  } catch (err) {
+    if (isDatabaseUnavailable(err) && Date.now() + RELEASE_RETRY_MS < leaseEndsAt) {
+      setTimeout(() => void releaseKey(deps, hold, leaseEndsAt), RELEASE_RETRY_MS).unref();
+    } else {
+      deps.log.warn({ err }, 'could not release idempotency key; it frees itself when its lease ends');
+    }
   }
 }

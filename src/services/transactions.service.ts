@@ -6,6 +6,7 @@ import { checkTransactionRows, echoRow, planTransactions, referencedIds } from '
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { AdmitToBacklog } from './backlog.ts';
 import { type Answered, type KeyHold, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import { ensurePointSystemActive, tenantChangedMeanwhile } from './guards.ts';
 import type { QueueBatch } from './queueing.ts';
@@ -24,8 +25,8 @@ export type AccountSelector = { accountId: number } | { contactId: string; defin
  * Point transactions (all-transaction mode): POST's row-by-row checks, a
  * durable batch and the Idempotency-Key contract; and the ledger's reads.
  */
-export function transactionsService(deps: { db: Database; clock: Clock; log: Logger; queueBatch: QueueBatch }) {
-  const { db, clock, log, queueBatch } = deps;
+export function transactionsService(deps: { db: Database; clock: Clock; log: Logger; queueBatch: QueueBatch; admitToBacklog: AdmitToBacklog }) {
+  const { db, clock, log, queueBatch, admitToBacklog } = deps;
 
   async function store(tenant: TenantRecord, rows: unknown[], now: Date, hold: KeyHold | null): Promise<TransactionsAccepted> {
     const checks = checkTransactionRows(rows, now);
@@ -35,6 +36,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
       tenant.requireKnownContacts ? db.contacts.known(tenant.id, ids.contactIds) : null,
     ]);
     const { accepted, ...refusals } = planTransactions(checks, definitions, knownContacts);
+    if (accepted.length > 0) await admitToBacklog(tenant, 'transactions', accepted.length);
     const answer: TransactionsAccepted = { id: randomUUID(), ...refusals };
 
     // Every request leaves a batch, even one whose rows were all refused (stored

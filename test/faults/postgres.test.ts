@@ -58,12 +58,16 @@ describe('Postgres crashing and coming back mid-ingest', () => {
     });
     expect(watched.length).toBeGreaterThan(5);
     expect(watched.filter((status) => status !== 503)).toEqual([]);
-    // Around the crash too, a request that could not be stored is a 503 (retry), never a 500.
+    // Around the crash too, a request that could not be stored is a 503 (retry), never a 500 (logged at level 50).
     const failedRequests = system.api
       .output()
       .split('\n')
-      .filter((line) => line.includes('"msg":"request failed"'));
+      .filter((line) => line.includes('"msg":"request failed"') && line.includes('"level":50'));
     expect(failedRequests.slice(0, 3)).toEqual([]);
-    expect([balanceLog.refusals, ledgerLog.refusals].flatMap((r) => Object.keys(r)).filter((status) => status !== '503')).toEqual([]);
+    expect(balanceLog.refusals).toEqual({ 503: balanceLog.refusals[503] });
+    // A transactions batch whose Idempotency-Key was claimed just before the crash: its retries may meet 409 (still
+    // in flight) until the key is released, which happens as soon as Postgres answers again, not after the 60 s lease.
+    expect(Object.keys(ledgerLog.refusals).filter((status) => status !== '503' && status !== '409')).toEqual([]);
+    expect(ledgerLog.refusals[409] ?? 0).toBeLessThan(50);
   });
 });

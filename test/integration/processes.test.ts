@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/database.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
@@ -124,5 +128,73 @@ describe('CLI', () => {
     const result = await cli('nonsense');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('tenants:create');
+  });
+});
+
+describe('.env', () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const tsx = import.meta.resolve('tsx');
+
+  it('is read by the CLI from its working directory; a variable set in the environment wins over the file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pf-env-'));
+    try {
+      // The file names a database nobody serves, which the environment overrides; everything else comes from the file alone.
+      writeFileSync(
+        path.join(dir, '.env'),
+        [
+          `DATABASE_URL=postgresql://postgres@127.0.0.1:1/nowhere`,
+          `REDIS_URL=${env.REDIS_URL}`,
+          `ADMIN_TOKEN=${env.ADMIN_TOKEN}`,
+          `QUEUE_PREFIX=${env.QUEUE_PREFIX}`,
+        ].join('\n'),
+      );
+      const bare: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: env.DATABASE_URL };
+      const child = spawn(
+        process.execPath,
+        ['--import', tsx, path.join(root, 'src/cli/main.ts'), 'tenants:create', '--name', 'env-shop', '--mode', 'balance-only'],
+        {
+          cwd: dir,
+          env: bare,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const [code] = await once(child, 'exit');
+      expect(code, out).toBe(0);
+      expect(JSON.parse(out).name).toBe('env-shop');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm start before a build', () => {
+  it('says to run npm run build first, without a stack trace', async () => {
+    // The check run before `npm start` and `npm run worker`, in a copy of the layout without dist/.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pf-nobuild-'));
+    try {
+      mkdirSync(path.join(dir, 'scripts'));
+      const script = path.join(dir, 'scripts', 'require-build.js');
+      copyFileSync(fileURLToPath(new URL('../../scripts/require-build.js', import.meta.url)), script);
+      const run = async () => {
+        const child = spawn(process.execPath, [script, 'server'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        const [code] = await once(child, 'exit');
+        return { code, stderr };
+      };
+      const before = await run();
+      expect(before.code).toBe(1);
+      expect(before.stderr).toContain('run npm run build first');
+      expect(before.stderr).not.toMatch(/\n\s+at /);
+
+      mkdirSync(path.join(dir, 'dist'));
+      writeFileSync(path.join(dir, 'dist', 'server.js'), '');
+      expect(await run()).toEqual({ code: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -51,4 +51,20 @@ describe('contact card sessions', () => {
     });
     expect(() => loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '0' })).toThrow(/UI_SESSION_IDLE_MINUTES/);
   });
+
+  it('reads Redis Cluster nodes, gives the queue prefix a hash tag and keeps counters out of it', () => {
+    const single = loadConfig(valid);
+    expect(single.redisClusterNodes).toEqual([]);
+    expect(single.queue.prefix).toBe('pf');
+    const cluster = loadConfig({ ...valid, REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' });
+    expect(cluster.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(cluster.queue.prefix).toBe('{pf}');
+    expect(cluster.limits.keyPrefix).toBe('pf');
+    expect(loadConfig({ ...valid, REDIS_CLUSTER_NODES: 'a:1', QUEUE_PREFIX: 'x{q}' }).queue.prefix).toBe('x{q}');
+    expect(() => loadConfig({ ...valid, REDIS_CLUSTER_NODES: 'a:1,b,c:99999' })).toThrow(/REDIS_CLUSTER_NODES: .*not one: b, c:99999/);
+  });
 });

@@ -18,7 +18,7 @@ import type { DeliveryState } from '../../domain/deliveries.ts';
 import { AppError } from '../../errors.ts';
 import { sendAppError } from '../../plugins/problems.ts';
 import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins/ui-security.ts';
-import { LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
+import { acceptsPage, LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
@@ -28,7 +28,6 @@ import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from 
 import { reconciliationPage } from '../../ui/pages/reconciliations.page.ts';
 import type { ShownProblem } from '../../ui/pages/layout.ts';
 import { parseForm } from './forms.ts';
-import { wantsHtml } from './ui-errors.ts';
 
 const COUNTS_TIMEOUT_MS = 1500;
 /** Reconciliations shown on the overview, newest first across tenants. */
@@ -40,7 +39,7 @@ const LATEST_RECONCILIATIONS = 10;
  */
 async function adminOnly(request: FastifyRequest, reply: FastifyReply) {
   if (!request.uiSession) {
-    if (request.method === 'GET' && wantsHtml(request)) return reply.redirect(`${LOGIN_PAGES.admin}?next=${encodeURIComponent(request.url)}`, 303);
+    if (request.method === 'GET' && acceptsPage(request)) return reply.redirect(`${LOGIN_PAGES.admin}?next=${encodeURIComponent(request.url)}`, 303);
     return sendAppError(reply, new AppError('unauthorized', 'Sign in as an operator first'));
   }
   try {

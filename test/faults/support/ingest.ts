@@ -61,6 +61,8 @@ export function planTransactions(rows: number, accounts: number): TransactionRow
 export interface SendLog {
   /** The batch id of each planned batch, from its 202. */
   accepted: string[];
+  /** How many batches each API accepted, by its address. */
+  acceptedBy: Record<string, number>;
   /** Every answer that was not a 202, by status. */
   refusals: Record<number, number>;
   /** Requests that got no HTTP answer, by error code. */
@@ -87,20 +89,23 @@ export interface SendOptions {
  * cannot store the rows twice; a balances batch sent twice is harmless (same
  * values, same timestamps). Each request uses its own connection.
  */
-export async function sendBatches(apiUrl: string, batches: unknown[][], options: SendOptions): Promise<SendLog> {
-  const log: SendLog = { accepted: new Array(batches.length), refusals: {}, failures: {}, watched: [] };
+export async function sendBatches(apiUrl: string | string[], batches: unknown[][], options: SendOptions): Promise<SendLog> {
+  // Several APIs: batches are spread over them, and a retry goes to the next one.
+  const apiUrls = typeof apiUrl === 'string' ? [apiUrl] : apiUrl;
+  const log: SendLog = { accepted: new Array(batches.length), acceptedBy: {}, refusals: {}, failures: {}, watched: [] };
   const deadline = Date.now() + (options.deadlineMs ?? 240_000);
   const runId = randomUUID();
   let next = 0;
   const sender = async () => {
     for (let index = next++; index < batches.length; index = next++) {
-      for (;;) {
+      for (let attempt = 0; ; attempt++) {
         if (Date.now() > deadline) throw new Error(`batch ${index} not accepted before the deadline: ${JSON.stringify(log)}`);
         const headers: Record<string, string> = { apikey: options.key, 'content-type': 'application/json' };
         if (options.kind === 'transactions') headers['idempotency-key'] = `${runId}-${index}`;
         const watching = options.watch?.() ?? false;
         try {
-          const response = await request(`${apiUrl}/api/v2/point-accounts/${options.kind}`, {
+          const api = apiUrls[(index + attempt) % apiUrls.length]!;
+          const response = await request(`${api}/api/v2/point-accounts/${options.kind}`, {
             method: 'POST',
             headers,
             body: JSON.stringify(batches[index]),
@@ -112,6 +117,7 @@ export async function sendBatches(apiUrl: string, batches: unknown[][], options:
           if (watching && options.watch?.()) log.watched.push(response.statusCode);
           if (response.statusCode === 202 && body.id) {
             log.accepted[index] = body.id;
+            log.acceptedBy[api] = (log.acceptedBy[api] ?? 0) + 1;
             break;
           }
           log.refusals[response.statusCode] = (log.refusals[response.statusCode] ?? 0) + 1;

@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 
 /**
@@ -134,6 +134,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
 export interface PrivateRedis {
   url: string;
   flushAll(): Promise<void>;
+  /** How many keys it holds. */
+  keyCount(): Promise<number>;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -167,22 +169,137 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     server = undefined;
   };
 
+  const withClient = async <T>(command: (client: Redis) => Promise<T>): Promise<T> => {
+    const client = new Redis(url);
+    try {
+      return await command(client);
+    } finally {
+      client.disconnect();
+    }
+  };
+
   await start();
   return {
     url,
     async flushAll() {
-      const client = new Redis(url);
-      try {
-        await client.flushall();
-      } finally {
-        client.disconnect();
-      }
+      await withClient((client) => client.flushall());
     },
+    keyCount: () => withClient((client) => client.dbsize()),
     stop,
     start,
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivateRedisCluster {
+  /** REDIS_URL and REDIS_CLUSTER_NODES for the processes under test. */
+  env: { REDIS_URL: string; REDIS_CLUSTER_NODES: string };
+  /** A cluster client for checking what the cluster holds. */
+  client: Cluster;
+  /** Every key on every primary matching the pattern. */
+  keys(pattern: string): Promise<string[]>;
+  /** SIGKILLs the primary that serves `key`'s slot and waits until its replica has taken over. Answers the dead node's port. */
+  killPrimaryOf(key: string): Promise<number>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of three primaries, each with one replica, from the
+ * machine's redis-server, on free ports of 127.0.0.1. A short node timeout
+ * lets a replica take over within a couple of seconds of its primary dying.
+ */
+export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pf-faults-cluster-'));
+  const ports: number[] = [];
+  for (let i = 0; i < 6; i++) ports.push(await freePort());
+  const servers = new Map<number, ChildProcess>();
+  for (const port of ports) {
+    const nodeDir = path.join(dir, String(port));
+    mkdirSync(nodeDir);
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir, '--save', '', '--appendonly', 'no'];
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000');
+    servers.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
+  }
+  const node = (port: number) => new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const ask = async <T>(port: number, command: (client: Redis) => Promise<T>): Promise<T> => {
+    const client = node(port);
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await command(client);
+    } finally {
+      client.disconnect();
+    }
+  };
+  const clusterOk = (port: number) => ask(port, async (c) => (await c.cluster('INFO')).includes('cluster_state:ok'));
+  const stopServers = async () => {
+    for (const server of servers.values()) {
+      if (server.exitCode === null) server.kill('SIGKILL');
+      await waitForExit(server);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports) await until(`Redis cluster node on ${port}`, () => ask(port, async (c) => (await c.ping()) === 'PONG'));
+    execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { stdio: 'ignore' });
+    for (const port of ports) await until(`cluster state ok on ${port}`, () => clusterOk(port));
+    // A replica can take over only once it has synchronised with its primary.
+    for (const port of ports) {
+      await until(`replica link on ${port}`, () =>
+        ask(port, async (c) => {
+          const info = await c.info('replication');
+          return info.includes('role:master') || info.includes('master_link_status:up');
+        }),
+      );
+    }
+  } catch (err) {
+    await stopServers();
+    throw err;
+  }
+  const cluster = new Cluster(
+    ports.map((port) => ({ host: '127.0.0.1', port })),
+    { clusterRetryStrategy: () => 200 },
+  );
+  cluster.on('error', () => undefined);
+  /** The port of the primary serving `slot`, from CLUSTER SLOTS. */
+  const primaryOf = async (client: Redis | Cluster, slot: number) => {
+    const range = (await client.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to);
+    return range?.[2]?.[1];
+  };
+
+  return {
+    env: { REDIS_URL: `redis://127.0.0.1:${ports[0]}`, REDIS_CLUSTER_NODES: ports.map((p) => `127.0.0.1:${p}`).join(',') },
+    client: cluster,
+    async keys(pattern) {
+      // Ask the nodes themselves, so a primary that was killed a moment ago is not asked.
+      const alive = ports.filter((port) => servers.get(port)!.exitCode === null && servers.get(port)!.signalCode === null);
+      const found = await Promise.all(
+        alive.map((port) => ask(port, async (c) => ((await c.info('replication')).includes('role:master') ? c.keys(pattern) : []))),
+      );
+      return found.flat();
+    },
+    async killPrimaryOf(key) {
+      const slot = await cluster.cluster('KEYSLOT', key);
+      const port = await primaryOf(cluster, slot);
+      const server = port === undefined ? undefined : servers.get(port);
+      if (!server) throw new Error(`no node serves slot ${slot}`);
+      server.kill('SIGKILL');
+      await waitForExit(server);
+      const witness = ports.find((p) => p !== port)!;
+      await until(`failover of slot ${slot}`, () =>
+        ask(witness, async (c) => {
+          const now = await primaryOf(c, slot);
+          return now !== undefined && now !== port && (await c.cluster('INFO')).includes('cluster_state:ok');
+        }),
+      );
+      return port!;
+    },
+    async destroy() {
+      cluster.disconnect();
+      await stopServers();
     },
   };
 }

@@ -62,12 +62,17 @@ interface Tenant {
 export interface FaultSystem {
   postgres: PrivatePostgres;
   redis: PrivateRedis;
+  /** The first API's address; `apiUrls` lists every API's. */
   apiUrl: string;
+  apiUrls: string[];
   /** A pool on the private database, for checking what Postgres holds. */
   db: pg.Pool;
+  /** The first API process; `apis` holds one per address of `apiUrls`. */
   api: ServiceProcess;
+  apis: ServiceProcess[];
   workers: ServiceProcess[];
-  startApi(): Promise<ServiceProcess>;
+  /** (Re)starts the API at `apiUrls[index]`. */
+  startApi(index?: number): Promise<ServiceProcess>;
   startWorker(): Promise<ServiceProcess>;
   /** SIGKILLs a worker (no shutdown at all) and waits until it is gone. */
   killWorker(worker: ServiceProcess): Promise<void>;
@@ -81,11 +86,14 @@ export interface FaultSystem {
  * A private Postgres and Redis, the database migrated with the operators'
  * command, the real API and `workers` real worker processes over them.
  */
-export async function startFaultSystem(options: { workers?: number; concurrency?: number; env?: Record<string, string> } = {}): Promise<FaultSystem> {
+export async function startFaultSystem(
+  options: { apis?: number; workers?: number; concurrency?: number; env?: Record<string, string> } = {},
+): Promise<FaultSystem> {
   const [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
   const databaseUrl = postgres.url('point_follower');
   execFileSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const port = await freePort();
+  const ports: number[] = [];
+  for (let i = 0; i < (options.apis ?? 1); i++) ports.push(await freePort());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
@@ -93,7 +101,6 @@ export async function startFaultSystem(options: { workers?: number; concurrency?
     REDIS_URL: redis.url,
     ADMIN_TOKEN,
     HOST: '127.0.0.1',
-    PORT: String(port),
     QUEUE_PREFIX: 'pf',
     WORKER_CONCURRENCY: String(options.concurrency ?? 2),
     WORKER_METRICS_PORT: '0',
@@ -111,14 +118,17 @@ export async function startFaultSystem(options: { workers?: number; concurrency?
   const system: FaultSystem = {
     postgres,
     redis,
-    apiUrl: `http://127.0.0.1:${port}`,
+    apiUrl: `http://127.0.0.1:${ports[0]}`,
+    apiUrls: ports.map((port) => `http://127.0.0.1:${port}`),
     db,
     api: undefined as unknown as ServiceProcess,
+    apis: [],
     workers: [],
-    async startApi() {
-      const api = startProcess('src/server.ts', env);
+    async startApi(index = 0) {
+      const api = startProcess('src/server.ts', { ...env, PORT: String(ports[index]) });
       await api.waitFor(/Server listening at/);
-      system.api = api;
+      system.apis[index] = api;
+      if (index === 0) system.api = api;
       return api;
     },
     async startWorker() {
@@ -149,7 +159,7 @@ export async function startFaultSystem(options: { workers?: number; concurrency?
       return { id: tenant.id!, key: key! };
     },
     async destroy() {
-      for (const child of [system.api, ...system.workers].filter(Boolean)) {
+      for (const child of [...system.apis, ...system.workers].filter(Boolean)) {
         if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
         await child.exited;
       }
@@ -158,7 +168,7 @@ export async function startFaultSystem(options: { workers?: number; concurrency?
     },
   };
   try {
-    await system.startApi();
+    for (let i = 0; i < ports.length; i++) await system.startApi(i);
     for (let i = 0; i < (options.workers ?? 1); i++) await system.startWorker();
   } catch (err) {
     await system.destroy();

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { expect } from 'vitest';
+import { buildPointMaster, type PointMaster } from '../../../examples/point-master/app.ts';
+import { sleep } from './services.ts';
+import type { FaultSystem } from './system.ts';
+
+/** The reference point master on a free 127.0.0.1 port, registered as the tenant's webhook receiver. */
+export async function listeningPointMaster(
+  system: FaultSystem,
+  tenant: { id: string; key: string },
+  setUp?: (master: PointMaster) => void,
+): Promise<PointMaster> {
+  const secrets = await system.admin('PUT', `/tenants/${tenant.id}/webhook`, { url: 'http://127.0.0.1:9/placeholder' });
+  const master = buildPointMaster({
+    encryptionKey: secrets.encryptionKey!,
+    signingSecret: secrets.signingSecret!,
+    followerUrl: system.apiUrl,
+    followerApiKey: tenant.key,
+    logger: false,
+  });
+  setUp?.(master);
+  await master.app.listen({ host: '127.0.0.1', port: 0 });
+  await system.admin('PUT', `/tenants/${tenant.id}/webhook`, {
+    url: `http://127.0.0.1:${(master.app.server.address() as AddressInfo).port}/webhooks/engage`,
+  });
+  return master;
+}
+
+export interface SentAdjustment {
+  eventId: string;
+  contactId: string;
+  amount: number;
+}
+
+/** `count` adjustments over 20 contacts through the tenant API, each answered 202. */
+export async function sendAdjustments(system: FaultSystem, tenant: { key: string }, count: number): Promise<SentAdjustment[]> {
+  const contacts = Array.from({ length: 20 }, () => randomUUID());
+  const sent: SentAdjustment[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = {
+      contactId: contacts[i % contacts.length]!,
+      definitionId: 1,
+      amount: (i % 7) + 1,
+      description: `adjustment ${i}`,
+      source: 'Manual',
+      userId: randomUUID(),
+      userName: 'Operator',
+    };
+    const response = await request(`${system.apiUrl}/api/v2/point-accounts/adjustments`, {
+      method: 'POST',
+      headers: { apikey: tenant.key, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.body.json()) as { eventId: string };
+    expect(response.statusCode).toBe(202);
+    sent.push({ eventId: answer.eventId, contactId: body.contactId, amount: body.amount });
+  }
+  return sent;
+}
+
+/** Waits until every delivery is Delivered, then checks the master applied each event once and its books add up exactly. */
+export async function expectAllDelivered(system: FaultSystem, master: PointMaster, sent: SentAdjustment[], timeoutMs = 90_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await system.db.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM webhook_delivery GROUP BY state`);
+    if (rows.length === 1 && rows[0]!.state === 'Delivered' && rows[0]!.n === sent.length) break;
+    if (Date.now() > until) throw new Error(`deliveries not finished: ${JSON.stringify(rows)}`);
+    await sleep(250);
+  }
+  // The master de-duplicates by event id: each event applied there once means its balances are the exact sums.
+  for (const { eventId } of sent) expect(master.store.hasApplied(eventId), eventId).toBe(true);
+  const expected = new Map<string, number>();
+  for (const { contactId, amount } of sent) expected.set(contactId, (expected.get(contactId) ?? 0) + amount);
+  for (const [contactId, total] of expected) expect(master.store.balance(contactId, 1)).toBe(total);
+}
