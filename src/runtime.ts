@@ -117,11 +117,19 @@ export function createRuntime(config: Config, log: Logger, clock: Clock = system
 const CLOSE_TIMEOUT_MS = 3000;
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {
-  // With Redis unreachable, closing a queue would wait for it forever; Postgres must still close.
+  // With Redis unreachable, closing a queue would wait for it forever; Postgres must still close. A queue is
+  // closed only once BullMQ has set its connection up: one closed while that is still under way (a short-lived
+  // runtime that never used it) reports its failure later, on a connection nobody listens to, and the process dies.
   for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue]) {
-    await withTimeout(queue.close(), CLOSE_TIMEOUT_MS, 'queue close timed out').catch((err: unknown) =>
-      runtime.log.warn({ err, queue: queue.name }, 'closing the queue failed'),
+    const ready = queue.waitUntilReady().then(
+      () => undefined,
+      () => undefined,
     );
+    await withTimeout(
+      ready.then(() => queue.close()),
+      CLOSE_TIMEOUT_MS,
+      'queue close timed out',
+    ).catch((err: unknown) => runtime.log.warn({ err, queue: queue.name }, 'closing the queue failed'));
   }
   await runtime.outbound.close();
   runtime.redis.disconnect();
