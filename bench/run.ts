@@ -2,7 +2,8 @@
 // Starts the API and the worker as deployed (separate processes, production
 // settings) against the local Postgres and Redis, and measures in one run:
 // end-to-end balance ingest, accept latency under an open-model load, and the
-// raw ceiling of the same SQL straight through pg. Prints a table and writes
+// raw ceiling of the same SQL straight through pg, and a Full reconciliation
+// of a million accounts (bench/reconciliation.ts). Prints a table and writes
 // bench/results/<time>.json.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +20,7 @@ import { planBalanceBatch } from '../src/domain/balances.ts';
 import { INGEST_QUEUE } from '../src/jobs/queues.ts';
 import { parseArgv } from '../src/cli/context.ts';
 import { machineCpu, sampleAcceptWaits } from './observe.ts';
+import { reconciliationBench } from './reconciliation.ts';
 import { type BenchTarget, startTarget } from './target.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +39,7 @@ const sizes = {
   overloadSeconds: Math.max(4, Math.round(8 * scale)),
   overloadBacklogLimit: roundToBatches(100_000),
   posters: 8,
+  reconciledAccounts: roundToBatches(1_000_000),
 };
 
 type BalanceItem = { contactId: string; amount: number; definitionId: number; timeStamp: string };
@@ -312,6 +315,9 @@ try {
   const overloaded = await overload(target, balances.perSecond);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const redisAfter = await redisMemory(target.redisUrl);
+  // Last: it resets the peak RSS figures to measure its own, after they have been read for the phases above.
+  const peakRssBefore = target.peakRss();
+  const reconciliation = await reconciliationBench(target, sizes.reconciledAccounts);
 
   const result = {
     time: new Date().toISOString(),
@@ -335,7 +341,8 @@ try {
     },
     acceptLatencyMs: { offeredBatchesPerSecond: sizes.acceptRate, whileApplying: accept, workerPaused: acceptAlone },
     overload: overloaded,
-    peakRssMb: { api: Math.round(target.peakRss().api / 1048576), worker: Math.round(target.peakRss().worker / 1048576) },
+    peakRssMb: { api: Math.round(peakRssBefore.api / 1048576), worker: Math.round(peakRssBefore.worker / 1048576) },
+    reconciliation,
     redisUsedMemoryMb: { before: +(redisBefore / 1048576).toFixed(2), after: +(redisAfter / 1048576).toFixed(2) },
   };
 
@@ -366,6 +373,11 @@ try {
       `max ${overloaded.maxBacklog.toLocaleString('en')} items (limit ${overloaded.backlogLimit.toLocaleString('en')}); p50 ${overloaded.p50} ms, p99 ${overloaded.p99} ms`,
     ],
     ['peak RSS', `api ${result.peakRssMb.api} MB, worker ${result.peakRssMb.worker} MB`],
+    [
+      `Full reconciliation, ${reconciliation.accounts.toLocaleString('en')} accounts`,
+      `${reconciliation.perSecond.toLocaleString('en')} accounts/s end to end (upload ${reconciliation.uploadSeconds} s, compare ${reconciliation.compareSeconds} s)`,
+    ],
+    ['  peak RSS while reconciling', `api ${reconciliation.peakRssMb.api} MB, worker ${reconciliation.peakRssMb.worker} MB`],
     ['Redis used memory', `before ${result.redisUsedMemoryMb.before} MB, after ${result.redisUsedMemoryMb.after} MB`],
     ['machine', `${result.cores} cores, node ${result.node}, commit ${commit}`],
   ];

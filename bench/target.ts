@@ -24,6 +24,8 @@ export interface BenchTarget {
   db: pg.Pool;
   createTenant(mode?: 'balance-only' | 'all-transaction'): Promise<{ id: string; key: string }>;
   peakRss(): { api: number; worker: number };
+  /** Starts the peaks afresh, for a figure of one phase alone. */
+  resetPeakRss(): void;
   cpuSeconds(): { api: number; worker: number };
   /** One more API process on the same database and queues, with some settings of its own; stopped with the target. */
   startExtraApi(settings: Record<string, string>): Promise<string>;
@@ -167,6 +169,10 @@ export async function startTarget(): Promise<BenchTarget> {
       return { id: tenant.id!, key: key! };
     },
     peakRss: () => ({ ...peak }),
+    resetPeakRss() {
+      peak.api = rss(api.pid);
+      peak.worker = rss(worker.pid);
+    },
     cpuSeconds: () => ({ api: cpuSecondsOf(api.pid), worker: cpuSecondsOf(worker.pid) }),
     async startExtraApi(settings) {
       const extraPort = await freePort();

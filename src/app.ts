@@ -13,6 +13,7 @@ import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
 import { adminSyncRoutes } from './routes/admin/sync.routes.ts';
 import { adminLevelsRoutes } from './routes/admin/levels.routes.ts';
+import { adminReconciliationsRoutes } from './routes/admin/reconciliations.routes.ts';
 import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
@@ -24,6 +25,7 @@ import { memberLevelsRoutes } from './routes/api/member-levels.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { syncRoutes } from './routes/api/sync.routes.ts';
+import { reconciliationsRoutes } from './routes/api/reconciliations.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
@@ -41,7 +43,7 @@ async function noStore(_request: FastifyRequest, reply: FastifyReply) {
 /** Builds the API over a runtime (runtime.ts). It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(runtime: Runtime) {
   const { config, services } = runtime;
-  const queues = [runtime.ingestQueue, runtime.webhookQueue];
+  const queues = [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue];
   // Typed as Fastify's logger so the app keeps Fastify's default logger type parameter.
   const loggerInstance: FastifyBaseLogger = runtime.log;
   const app = Fastify({
@@ -114,6 +116,7 @@ export async function buildApp(runtime: Runtime) {
       await api.register(pointsLogRoutes, { pointsLog: services.pointsLog });
       await api.register(contactsRoutes, { contactPoints: services.contactPoints });
       await api.register(memberLevelsRoutes, { levels: services.levels });
+      await api.register(reconciliationsRoutes, { reconciliations: services.reconciliations, maxBatchItems });
     }),
     { prefix: '/api/v2' },
   );
@@ -130,6 +133,7 @@ export async function buildApp(runtime: Runtime) {
       await admin.register(adminUiUsersRoutes, { users: services.uiUsers });
       await admin.register(adminSyncRoutes, { sync: services.sync });
       await admin.register(adminLevelsRoutes, { levels: services.levels });
+      await admin.register(adminReconciliationsRoutes, { reconciliations: services.reconciliations });
     },
     { prefix: '/admin/v1' },
   );
@@ -142,6 +146,7 @@ export async function buildApp(runtime: Runtime) {
     integrations: services.integrations,
     admin: services.admin,
     sync: services.sync,
+    reconciliations: services.reconciliations,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
     clock: runtime.clock,

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApplyResult } from './domain/batches.ts';
+import type { CompareResult } from './jobs/reconciliation.job.ts';
 
 /**
  * Prometheus metrics of one process. A registry per process (not the library's
@@ -38,6 +39,24 @@ export function createMetrics() {
       registers,
     }),
     batchesFinished: new Counter({ name: 'pf_batches_finished_total', help: 'Batches by final status', labelNames: ['kind', 'status'], registers }),
+    reconciliations: new Counter({
+      name: 'pf_reconciliations_total',
+      help: 'Reconciliations compared, by outcome (Completed, Failed)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    driftedAccounts: new Counter({
+      name: 'pf_reconciliation_drifted_accounts_total',
+      help: 'Drifted accounts reconciliations found, by kind',
+      labelNames: ['kind'],
+      registers,
+    }),
+    /** Counts the outcome of one compare. */
+    recordReconciliation(result: CompareResult) {
+      if (result === 'already-final') return;
+      this.reconciliations.inc({ outcome: 'Completed' });
+      for (const [kind, count] of Object.entries(result.drifted)) this.driftedAccounts.inc({ kind }, count);
+    },
     /** Counts the outcome of one applied batch. */
     recordBatch(kind: 'balances' | 'transactions', result: ApplyResult) {
       if (result === 'already-final') return;

@@ -6,7 +6,14 @@ import { createPool, type Pool } from './db/pool.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { type SecretsKeyring, secretsKeyring } from './domain/secrets.ts';
 import { createOutboundAgent } from './integrations/outbound.ts';
-import { createIngestQueue, createWebhookQueue, type IngestJobData, type WebhookJobData } from './jobs/queues.ts';
+import {
+  createIngestQueue,
+  createReconciliationQueue,
+  createWebhookQueue,
+  type IngestJobData,
+  type ReconciliationJobData,
+  type WebhookJobData,
+} from './jobs/queues.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
@@ -21,7 +28,8 @@ import { integrationsService } from './services/integrations.service.ts';
 import { levelsService } from './services/levels.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
-import { queueBatchBestEffort, queueDeliveriesBestEffort } from './services/queueing.ts';
+import { queueBatchBestEffort, queueDeliveriesBestEffort, queueReconciliationBestEffort } from './services/queueing.ts';
+import { reconciliationsService } from './services/reconciliations.service.ts';
 import { secretsService } from './services/secrets.service.ts';
 import { syncService } from './services/sync.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
@@ -40,6 +48,7 @@ interface Clients {
   redis: RedisClient;
   ingestQueue: Queue<IngestJobData>;
   webhookQueue: Queue<WebhookJobData>;
+  reconciliationQueue: Queue<ReconciliationJobData>;
   /** Every call to a point master goes through this: it enforces the outbound address rules. */
   outbound: Dispatcher;
   /** The keys integration secrets are sealed and opened with (SECRETS_KEY, SECRETS_KEY_PREVIOUS). */
@@ -60,6 +69,7 @@ function createClients(config: Config, log: Logger, clock: Clock): Clients {
     redis,
     ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
     webhookQueue: createWebhookQueue(redis, config.queue.prefix),
+    reconciliationQueue: createReconciliationQueue(redis, config.queue.prefix, config.queue.attempts),
     outbound: createOutboundAgent({ allowPrivate: config.outbound.allowPrivate }),
     secrets: secretsKeyring(config.secrets.key, config.secrets.previousKeys),
   };
@@ -96,6 +106,7 @@ function createServices(clients: Clients, db: Database) {
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
     cards: contactCardService({ db, clock, adjustments, pointsLog, levels }),
     levels,
+    reconciliations: reconciliationsService({ db, clock, queueReconciliation: queueReconciliationBestEffort(clients.reconciliationQueue, log) }),
   };
 }
 
@@ -117,11 +128,19 @@ export function createRuntime(config: Config, log: Logger, clock: Clock = system
 const CLOSE_TIMEOUT_MS = 3000;
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {
-  // With Redis unreachable, closing a queue would wait for it forever; Postgres must still close.
-  for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) {
-    await withTimeout(queue.close(), CLOSE_TIMEOUT_MS, 'queue close timed out').catch((err: unknown) =>
-      runtime.log.warn({ err, queue: queue.name }, 'closing the queue failed'),
+  // With Redis unreachable, closing a queue would wait for it forever; Postgres must still close. A queue is
+  // closed only once BullMQ has set its connection up: one closed while that is still under way (a short-lived
+  // runtime that never used it) reports its failure later, on a connection nobody listens to, and the process dies.
+  for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue]) {
+    const ready = queue.waitUntilReady().then(
+      () => undefined,
+      () => undefined,
     );
+    await withTimeout(
+      ready.then(() => queue.close()),
+      CLOSE_TIMEOUT_MS,
+      'queue close timed out',
+    ).catch((err: unknown) => runtime.log.warn({ err, queue: queue.name }, 'closing the queue failed'));
   }
   await runtime.outbound.close();
   runtime.redis.disconnect();

@@ -96,6 +96,14 @@ export class PointMasterStore {
     return this.balances.get(`${contactId}/${definitionId}`) ?? 0;
   }
 
+  /** Every account's balance, the lines a reconciliation lists (see reconcile.ts). */
+  accounts(): { contactId: string; definitionId: number; balance: number }[] {
+    return [...this.balances].map(([key, balance]) => {
+      const [contactId, definitionId] = key.split('/') as [string, string];
+      return { contactId, definitionId: Number(definitionId), balance };
+    });
+  }
+
   /** The contact's log, newest first, as the follower expects it. */
   log(contactId: string): PointsLogLine[] {
     return [...(this.logs.get(contactId) ?? [])].reverse();

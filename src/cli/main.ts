@@ -8,6 +8,7 @@ import { type CliCommand, type OfflineCliCommand, parseArgv } from './context.ts
 import { integrationCommands, webhookToolCommands } from './integrations.commands.ts';
 import { syncCommands } from './sync.commands.ts';
 import { levelCommands } from './levels.commands.ts';
+import { reconciliationCommands } from './reconciliations.commands.ts';
 import { tenantCommands } from './tenants.commands.ts';
 import { userCommands } from './users.commands.ts';
 
@@ -19,6 +20,7 @@ const commands: Record<string, CliCommand | OfflineCliCommand> = {
   ...userCommands,
   ...syncCommands,
   ...levelCommands,
+  ...reconciliationCommands,
 };
 
 const usage = () =>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DRIFT_KINDS } from '../domain/reconciliations.ts';
 import { contactId, INT32, storableText } from './common.ts';
 import { deliveryState } from './adjustments.ts';
 import { transactionFilter } from './transactions.ts';
@@ -64,6 +65,14 @@ export const deliveriesPageQuery = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   replayed: z.uuid().optional(),
   replayedAll: z.coerce.number().int().min(0).optional(),
+});
+
+/** The drifts page of one reconciliation, on /ui/admin. */
+export const reconciliationPageParams = z.object({ tenantId: z.uuid(), id: z.uuid() });
+export const RECONCILIATION_DRIFTS_PAGE_SIZE = 100;
+export const reconciliationPageQuery = z.object({
+  kind: z.enum(DRIFT_KINDS).optional(),
+  offset: z.coerce.number().int().min(0).max(100_000_000).default(0),
 });
 
 export const replayForm = z.object({ tenantId: z.uuid(), id: z.uuid() });

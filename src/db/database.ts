@@ -11,6 +11,7 @@ import { levelsRepository } from './levels.repository.ts';
 import { pointAccountsRepository } from './point-accounts.repository.ts';
 import { type Db, type Pool, type TransactionOptions, withTransaction } from './pool.ts';
 import { syncRepository } from './sync.repository.ts';
+import { reconciliationsRepository } from './reconciliations.repository.ts';
 import { tenantsRepository } from './tenants.repository.ts';
 import { uiSessionsRepository } from './ui-sessions.repository.ts';
 import { uiUsersRepository } from './ui-users.repository.ts';
@@ -33,6 +34,7 @@ function repositories(db: Db) {
     integrations: integrationsRepository(db),
     uiUsers: uiUsersRepository(db),
     uiSessions: uiSessionsRepository(db),
+    reconciliations: reconciliationsRepository(db),
   };
 }
 

@@ -71,6 +71,23 @@ SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger
        'Balance carried over from balance-only mode', $2, $2, NULL, $2, $2
   FROM carry WHERE amount <> 0 ORDER BY id`;
 
+/**
+ * Repairs every drift of reconciliation $2 (tenant $1) whose difference fits
+ * an entry: one entry per drifted account for the difference, active from
+ * asOf ($3) and never expiring. The reconciliation id stands in the batch id
+ * and the drift's ordinal in the item index, so (tenant, batch, item) being
+ * unique means no repair can ever be written twice.
+ */
+const APPEND_RECONCILIATION_SQL = `
+INSERT INTO ledger_entry
+  (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at)
+SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, d.difference::int, 'Reconciliation', $4,
+       $3, $3, NULL, $2, d.ordinal, $5, $5
+  FROM reconciliation_drift d JOIN point_account a ON a.tenant_id = d.tenant_id AND a.contact_id = d.contact_id AND a.definition_id = d.definition_id
+ WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.difference BETWEEN $6 AND $7
+ ORDER BY d.ordinal
+ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING`;
+
 const ENTRY_COLUMNS = `e.id, e.account_id AS "accountId", e.amount, e.type, e.source, e.description, e.transaction_date AS "transactionDate",
   e.valid_from AS "validFrom", e.valid_to AS "validTo", e.created_at AS "createdOn", e.modified_at AS "modifiedOn",
   e.external_id AS "externalId", e.sequence`;
@@ -216,6 +233,25 @@ export function ledgerRepository(db: Db) {
         total += rowCount ?? 0;
         if ((rowCount ?? 0) < EXPIRY_CHUNK) return total;
       }
+    },
+
+    /** See APPEND_RECONCILIATION_SQL; the accounts must exist (pointAccounts.ensureForDrifts). Answers how many entries it wrote. */
+    async appendReconciliation(
+      tenantId: string,
+      reconciliationId: string,
+      entry: { asOf: Date; description: string; range: { min: number; max: number } },
+      now: Date,
+    ): Promise<number> {
+      const { rowCount } = await db.query(APPEND_RECONCILIATION_SQL, [
+        tenantId,
+        reconciliationId,
+        entry.asOf,
+        entry.description,
+        now,
+        entry.range.min,
+        entry.range.max,
+      ]);
+      return rowCount ?? 0;
     },
 
     /** See CARRY_BALANCES_INTO_LEDGER_SQL; answers how many accounts got an entry. */

@@ -77,6 +77,30 @@ INSERT INTO balance_history (account_id, source, amount, balance, master_time, c
 SELECT id, 'ModeSwitch', last_change, balance, $2, $2 FROM updated ORDER BY id`;
 
 /**
+ * Balance-only repair of reconciliation $2 (tenant $1): each drifted account
+ * gets the master's balance as at asOf ($3) through the ordering rule, so an
+ * account whose balance is newer than asOf keeps it. Changes are recorded as
+ * history with source Reconciliation; setting a balance it already has
+ * records nothing, so running it again changes nothing.
+ */
+const REPAIR_BALANCES_SQL = `
+WITH drift AS (
+  SELECT d.contact_id, d.definition_id, d.master_balance::int AS balance FROM reconciliation_drift d
+   WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 ORDER BY d.contact_id, d.definition_id
+), upserted AS (
+  INSERT INTO point_account AS a (tenant_id, contact_id, definition_id, balance, balance_time, last_change, created_at, updated_at)
+  SELECT $1, contact_id, definition_id, balance, $3, balance, $4, $4 FROM drift
+  ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE
+     SET balance = EXCLUDED.balance, balance_time = EXCLUDED.balance_time, last_change = EXCLUDED.balance::bigint - a.balance, updated_at = EXCLUDED.updated_at
+   WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
+  RETURNING a.id, a.balance, a.last_change
+), history AS (
+  INSERT INTO balance_history (account_id, batch_id, source, amount, balance, master_time, created_at)
+  SELECT id, $2, 'Reconciliation', last_change, balance, $3, $4 FROM upserted WHERE last_change <> 0
+)
+SELECT count(*) FILTER (WHERE last_change <> 0) AS changed FROM upserted`;
+
+/**
  * Per mode: balance-only accounts hold the master's balance (nothing pending,
  * nothing expiring); all-transaction accounts derive all three from the ledger
  * at the time of reading, so pending points turn active and points expire on
@@ -167,6 +191,23 @@ export function pointAccountsRepository(db: Db) {
          SELECT $1, k.contact_id, k.definition_id, $2, $2 FROM unnest($3::uuid[], $4::int[]) AS k(contact_id, definition_id)
          ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE SET updated_at = EXCLUDED.updated_at`,
         [tenantId, now, keys.map((k) => k.contactId), keys.map((k) => k.definitionId)],
+      );
+    },
+
+    /** See REPAIR_BALANCES_SQL; answers how many accounts it changed. */
+    async repairBalances(tenantId: string, reconciliationId: string, asOf: Date, now: Date): Promise<number> {
+      const { rows } = await db.query<{ changed: number }>(REPAIR_BALANCES_SQL, [tenantId, reconciliationId, asOf, now]);
+      return rows[0]?.changed ?? 0;
+    },
+
+    /** All-transaction: makes sure every account a drift of the reconciliation names exists (one the master listed may be new here). */
+    async ensureForDrifts(tenantId: string, reconciliationId: string, now: Date): Promise<void> {
+      await db.query(
+        `INSERT INTO point_account (tenant_id, contact_id, definition_id, created_at, updated_at)
+         SELECT $1, d.contact_id, d.definition_id, $3, $3 FROM reconciliation_drift d
+          WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.account_id IS NULL ORDER BY d.contact_id, d.definition_id
+         ON CONFLICT (tenant_id, contact_id, definition_id) DO NOTHING`,
+        [tenantId, reconciliationId, now],
       );
     },
 

@@ -65,3 +65,24 @@ export function createWebhookQueue(connection: ConnectionOptions, prefix: string
 export async function enqueueDelivery(queue: Queue<WebhookJobData>, delivery: { id: string; attempts: number }, delayMs = 0): Promise<void> {
   await queue.add(WEBHOOK_JOB, { deliveryId: delivery.id }, { jobId: `${delivery.id}_${delivery.attempts}`, delay: Math.max(0, delayMs) });
 }
+
+/** Reconciliation compares. A job names one reconciliation; Postgres holds its lines, status and outcome. */
+export const RECONCILIATION_QUEUE = 'reconciliations';
+const RECONCILIATION_JOB = 'ReconciliationCompareJob';
+
+export const reconciliationJobData = z.object({ tenantId: z.uuid(), reconciliationId: z.uuid() });
+export type ReconciliationJobData = z.output<typeof reconciliationJobData>;
+
+export function createReconciliationQueue(connection: ConnectionOptions, prefix: string, attempts: number): Queue<ReconciliationJobData> {
+  return new Queue<ReconciliationJobData>(RECONCILIATION_QUEUE, {
+    connection,
+    prefix,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
+    defaultJobOptions: { attempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true },
+  });
+}
+
+/** Queues a compare. The job id is the reconciliation id, so queuing it again while it waits or runs is a no-op. */
+export async function enqueueReconciliation(queue: Queue<ReconciliationJobData>, data: ReconciliationJobData): Promise<void> {
+  await queue.add(RECONCILIATION_JOB, data, { jobId: data.reconciliationId });
+}

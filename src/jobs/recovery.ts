@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime.ts';
 import { runPeriodically } from './periodic.ts';
-import { enqueueBatch } from './queues.ts';
+import { enqueueBatch, enqueueReconciliation } from './queues.ts';
 
 const SWEEP_LIMIT = 1000;
 
@@ -23,6 +23,23 @@ export async function requeueUnfinishedBatches(runtime: Runtime): Promise<number
 }
 
 /**
+ * The same for reconciliations Postgres holds as Comparing: the compare's job
+ * is queued again when Redis no longer has it (a worker that died mid-compare
+ * rolled its transaction back, so running it again is safe).
+ */
+async function requeueUnfinishedReconciliations(runtime: Runtime): Promise<number> {
+  const { config, clock, reconciliationQueue } = runtime;
+  const unfinished = await runtime.db.reconciliations.listUnfinished(clock.now(), config.queue.recoveryGraceMs, SWEEP_LIMIT);
+  if (unfinished.length === 0) return 0;
+  const pipeline = runtime.redis.pipeline();
+  for (const item of unfinished) pipeline.exists(reconciliationQueue.toKey(item.id));
+  const known = (await pipeline.exec()) ?? [];
+  const lost = unfinished.filter((_, i) => known[i]?.[1] !== 1);
+  for (const item of lost) await enqueueReconciliation(reconciliationQueue, { tenantId: item.tenantId, reconciliationId: item.id });
+  return lost.length;
+}
+
+/**
  * Redis may lose every job (restart without persistence, FLUSHALL); Postgres
  * does not. The sweep runs at start and then every RECOVERY_INTERVAL_MS.
  */
@@ -30,5 +47,7 @@ export function startRecoverySweep(runtime: Runtime): { stop(): Promise<void> } 
   return runPeriodically('recovery sweep', runtime.config.queue.recoveryIntervalMs, runtime.log, async () => {
     const count = await requeueUnfinishedBatches(runtime);
     if (count > 0) runtime.log.info({ count }, 'recovery sweep queued unfinished batches');
+    const reconciliations = await requeueUnfinishedReconciliations(runtime);
+    if (reconciliations > 0) runtime.log.info({ count: reconciliations }, 'recovery sweep queued unfinished reconciliations');
   });
 }

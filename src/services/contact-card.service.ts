@@ -4,14 +4,25 @@ import type { Database } from '../db/database.ts';
 import type { AdjustmentRecord } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts';
+import type { DriftRecord } from '../domain/reconciliations.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 import type { AdjustmentsService } from './adjustments.service.ts';
 import type { LevelsService } from './levels.service.ts';
 import type { PointsLogService } from './points-log.service.ts';
 
+/** What the tenant's latest completed reconciliation found about one of the contact's accounts. */
+export interface CardDrift {
+  reconciliationId: string;
+  asOf: Date;
+  repaired: boolean;
+  masterBalance: number;
+  followerBalance: number;
+}
+
 export interface CardAccount extends PointAccountRecord {
   definitionName: string;
+  drift?: CardDrift;
 }
 
 interface Page {
@@ -41,6 +52,8 @@ export interface ContactCard {
   /** The moment balances, pending points and entry states were read at. */
   readAt: Date;
   accounts: CardAccount[];
+  /** Drifts of the latest reconciliation on accounts the follower has no account for (MissingInFollower). */
+  missingAccounts: (CardDrift & { definitionId: number; definitionName: string })[];
   definitions: { id: number; name: string }[];
   history: LedgerHistory | PointsLogHistory | null;
   adjustments: { items: CardAdjustment[]; totalCount: number };
@@ -100,13 +113,29 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   return {
     async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
       const readAt = clock.now();
-      const [page, definitions, log, memberLevel] = await Promise.all([
+      const [page, definitions, log, memberLevel, latest] = await Promise.all([
         db.pointAccounts.listByContact(tenant, contactId, ALL, readAt),
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
         levels.cardLevel(tenant, contactId),
+        db.reconciliations.latestDriftsOfContact(tenant.id, contactId),
       ]);
-      const cardAccounts = page.items.map((account) => ({ ...account, definitionName: definitions.name(account.definitionId) }));
+      // The latest completed reconciliation's findings on this contact's accounts, one per definition at most.
+      const driftOf = (d: DriftRecord): CardDrift => ({
+        reconciliationId: latest!.reconciliation.id,
+        asOf: latest!.reconciliation.asOf,
+        repaired: latest!.reconciliation.repair,
+        masterBalance: d.masterBalance,
+        followerBalance: d.followerBalance,
+      });
+      const byDefinition = new Map((latest?.drifts ?? []).map((d) => [d.definitionId, d]));
+      const cardAccounts = page.items.map((account) => {
+        const found = byDefinition.get(account.definitionId);
+        return { ...account, definitionName: definitions.name(account.definitionId), ...(found ? { drift: driftOf(found) } : {}) };
+      });
+      const missingAccounts = [...byDefinition.values()]
+        .filter((d) => !page.items.some((account) => account.definitionId === d.definitionId))
+        .map((d) => ({ ...driftOf(d), definitionId: d.definitionId, definitionName: definitions.name(d.definitionId) }));
 
       // The account whose ledger is shown: the one asked for, else the first.
       const selected = cardAccounts.find((account) => account.definitionId === view.definitionId) ?? cardAccounts[0];
@@ -121,6 +150,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         pointSystemActive: tenant.pointSystemActive,
         readAt,
         accounts: cardAccounts,
+        missingAccounts,
         definitions: definitions.rows.map((row) => ({ id: row.id, name: row.name })),
         history,
         adjustments: await recentAdjustments(tenant, contactId, definitions.name),

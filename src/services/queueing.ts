@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { BatchKind } from '../domain/batches.ts';
 import type { QueuedDelivery } from '../domain/deliveries.ts';
-import { enqueueBatch, enqueueDelivery, type IngestJobData, type WebhookJobData } from '../jobs/queues.ts';
+import { enqueueBatch, enqueueDelivery, enqueueReconciliation, type IngestJobData, type ReconciliationJobData, type WebhookJobData } from '../jobs/queues.ts';
 import type { Logger } from '../logger.ts';
 import { withTimeout } from '../timeout.ts';
 
@@ -30,4 +30,14 @@ export function queueDeliveriesBestEffort(queue: Queue<WebhookJobData>, log: Log
       (err: unknown) => log.warn({ count: deliveries.length, err }, 'deliveries stored but not queued; the recovery sweep will queue them'),
     );
   };
+}
+
+export type QueueReconciliation = (data: ReconciliationJobData) => Promise<void>;
+
+/** Queues the compare of a reconciliation Postgres already holds as Comparing; best effort, the recovery sweep being the fallback. */
+export function queueReconciliationBestEffort(queue: Queue<ReconciliationJobData>, log: Logger): QueueReconciliation {
+  return (data) =>
+    withTimeout(enqueueReconciliation(queue, data), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((err: unknown) =>
+      log.warn({ reconciliationId: data.reconciliationId, err }, 'reconciliation stored but not queued; the recovery sweep will queue it'),
+    );
 }

@@ -89,7 +89,7 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
       await stopWorker();
       await app.close();
       await secretsCheck.stop();
-      for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) {
+      for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue]) {
         await withTimeout(queue.obliterate({ force: true }), 2000, 'obliterate timed out').catch(() => undefined);
       }
       await closeRuntime(runtime);

@@ -4,7 +4,15 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { DELIVERIES_PAGE_SIZE, deliveriesPageQuery, replayAllForm, replayForm } from '../../contracts/ui.ts';
+import {
+  DELIVERIES_PAGE_SIZE,
+  deliveriesPageQuery,
+  RECONCILIATION_DRIFTS_PAGE_SIZE,
+  reconciliationPageParams,
+  reconciliationPageQuery,
+  replayAllForm,
+  replayForm,
+} from '../../contracts/ui.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { DeliveryState } from '../../domain/deliveries.ts';
 import { AppError } from '../../errors.ts';
@@ -14,13 +22,17 @@ import { acceptsPage, dashboardCsrfValid, LOGIN_PAGES, loadSession, offerDashboa
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { SyncService } from '../../services/sync.service.ts';
+import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
+import { reconciliationPage } from '../../ui/pages/reconciliations.page.ts';
 import type { ShownProblem } from '../../ui/pages/layout.ts';
 import { parseForm } from './forms.ts';
 
 const COUNTS_TIMEOUT_MS = 1500;
+/** Reconciliations shown on the overview, newest first across tenants. */
+const LATEST_RECONCILIATIONS = 10;
 
 /**
  * Checks done by hand rather than by throwing: the dashboard plugin sets an
@@ -93,9 +105,10 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   admin: AdminService;
   sync: SyncService;
   integrations: IntegrationsService;
+  reconciliations: ReconciliationsService;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, sync, integrations, queues, clock }) => {
+}> = async (app, { auth, admin, sync, integrations, reconciliations, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -106,11 +119,24 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(() => null),
       })),
     );
-    const tenants = await admin.listTenants();
+    const [tenants, latest] = await Promise.all([admin.listTenants(), reconciliations.latest(LATEST_RECONCILIATIONS)]);
     const syncStates = await sync.overview(tenants.map((t) => t.id));
-    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants, syncStates, now: clock.now() });
+    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants, syncStates, reconciliations: latest, now: clock.now() });
     return reply.type('text/html; charset=utf-8').send(body);
   });
+
+  app.get(
+    '/reconciliations/:tenantId/:id',
+    { schema: { hide: true, params: reconciliationPageParams, querystring: reconciliationPageQuery } },
+    async (request, reply) => {
+      const { tenantId, id } = request.params;
+      const { kind, offset } = request.query;
+      const tenant = await admin.requireTenant(tenantId);
+      const found = await reconciliations.showForTenant(tenantId, id, { kind }, { offset, count: RECONCILIATION_DRIFTS_PAGE_SIZE });
+      const body = reconciliationPage({ csrfToken: request.uiSession!.csrfToken, tenant, kind, offset, ...found });
+      return reply.type('text/html; charset=utf-8').send(body);
+    },
+  );
 
   async function showDeliveries(
     request: FastifyRequest,

@@ -10,6 +10,7 @@ import type { AdminService } from '../../services/admin.service.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { SyncService } from '../../services/sync.service.ts';
+import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
@@ -29,6 +30,7 @@ export interface UiOptions {
   integrations: IntegrationsService;
   admin: AdminService;
   sync: SyncService;
+  reconciliations: ReconciliationsService;
   queues: Queue[];
   sessionMaxAgeMs: number;
   clock: Clock;
@@ -49,6 +51,7 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
     admin: options.admin,
     sync: options.sync,
     integrations: options.integrations,
+    reconciliations: options.reconciliations,
     queues: options.queues,
     clock: options.clock,
     prefix: '/admin',

@@ -4,6 +4,7 @@ import type { SyncStatus } from '../../contracts/sync.ts';
 import { gapAlerting } from '../../domain/sync.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
+import type { ReconciliationRecord } from '../../domain/reconciliations.ts';
 import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, problemBox, type ShownProblem } from './layout.ts';
@@ -20,13 +21,18 @@ const COUNT_LABELS: [string, string][] = [
   ['failed', 'Failed'],
 ];
 
-const adminNav = (current: 'home' | 'deliveries') => [
+export const adminNav = (current: 'home' | 'deliveries' | 'none') => [
   { href: '/ui/admin', label: 'Overview', current: current === 'home' },
   { href: '/ui/admin/deliveries', label: 'Webhook deliveries', current: current === 'deliveries' },
   { href: '/ui/admin/queues', label: 'Queues', current: false },
 ];
 
-const adminAccount = (csrfToken: string) => ({ name: 'Operator', detail: 'signed in with the admin token', logoutAction: '/ui/admin/logout', csrfToken });
+export const adminAccount = (csrfToken: string) => ({
+  name: 'Operator',
+  detail: 'signed in with the admin token',
+  logoutAction: '/ui/admin/logout',
+  csrfToken,
+});
 
 /**
  * A tenant's stream position: what has arrived, what is missing, and each of
@@ -58,6 +64,7 @@ export function adminHomePage(input: {
   queues: QueueSummary[];
   tenants: TenantRecord[];
   syncStates: ReadonlyMap<string, SyncStatus>;
+  reconciliations: LatestReconciliation[];
   now: Date;
 }): string {
   return page(
@@ -118,8 +125,55 @@ export function adminHomePage(input: {
               </table>
             </div>`
         }
-      </section>`,
+      </section>
+      ${latestReconciliations(input.reconciliations)}`,
   );
+}
+
+/** A reconciliation on the overview, with its tenant's name. */
+export type LatestReconciliation = ReconciliationRecord & { tenantName: string };
+
+export const RECONCILIATION_TONE: Record<ReconciliationRecord['status'], string> = {
+  Open: 'neutral',
+  Comparing: 'waiting',
+  Completed: 'delivered',
+  Failed: 'failed',
+};
+
+function latestReconciliations(items: LatestReconciliation[]): SafeHtml {
+  return html`<section class="panel" aria-labelledby="reconciliations-title">
+    <h2 id="reconciliations-title">Latest reconciliations</h2>
+    ${
+      items.length === 0
+        ? html`<p class="empty">No reconciliation yet. A point master opens one with <code>POST /api/v2/point-accounts/reconciliations</code>.</p>`
+        : html`<div class="table-wrap">
+          <table data-testid="reconciliations">
+            <thead>
+              <tr>
+                <th scope="col">Tenant</th><th scope="col">As of</th><th scope="col">Scope</th><th scope="col">Status</th>
+                <th scope="col" class="num">Compared</th><th scope="col" class="num">Matched</th><th scope="col" class="num">Drifted</th>
+                <th scope="col" class="num">Repaired</th><th scope="col"><span class="visually-hidden">Drifts</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${items.map(
+                (r) => html`<tr data-reconciliation-id="${r.id}">
+                  <td data-label="Tenant">${r.tenantName}</td>
+                  <td data-label="As of">${formatDateTime(r.asOf)}</td>
+                  <td data-label="Scope">${r.scope}${r.repair ? ' · repair' : ''}</td>
+                  <td data-label="Status"><span class="pill pill-${RECONCILIATION_TONE[r.status]}">${r.status}</span></td>
+                  <td data-label="Compared" class="num">${formatPoints(r.compared)}</td>
+                  <td data-label="Matched" class="num">${formatPoints(r.matched)}</td>
+                  <td data-label="Drifted" class="num">${formatPoints(r.drifted)}</td>
+                  <td data-label="Repaired" class="num">${r.repair ? formatPoints(r.repaired) : '—'}</td>
+                  <td data-label="Drifts"><a href="/ui/admin/reconciliations/${r.tenantId}/${r.id}">Drifts</a></td>
+                </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>`
+    }
+  </section>`;
 }
 
 /** A delivery as the admin API lists it (dates as ISO strings). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TransactionFilter } from '../../contracts/transactions.ts';
 import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import { entryState } from '../../domain/ledger.ts';
-import type { CardAccount, CardAdjustment, ContactCard, LedgerHistory, PointsLogHistory } from '../../services/contact-card.service.ts';
+import type { CardAccount, CardAdjustment, CardDrift, ContactCard, LedgerHistory, PointsLogHistory } from '../../services/contact-card.service.ts';
 import type { SignedInUser } from '../../services/ui-auth.service.ts';
 import { adjustmentStatus } from '../adjustment-status.ts';
 import { formatDate, formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
@@ -82,8 +82,31 @@ function accountTile(card: ContactCard, account: CardAccount, selected: boolean)
           }</dd>
         </div>
       </dl>
+      ${account.drift ? driftNote(account.drift) : ''}
     </a>
   </li>`;
+}
+
+/** The latest reconciliation found this account's balance differing from the master's, as of its asOf. */
+function driftNote(drift: CardDrift): SafeHtml {
+  return html`<span class="account-tile-drift" data-testid="drift">
+    <strong>Drifted${drift.repaired ? ' (repaired)' : ''}</strong> at reconciliation as of ${time(drift.asOf)}:
+    master <span data-testid="drift-master">${formatPoints(drift.masterBalance)}</span>, follower
+    <span data-testid="drift-follower">${formatPoints(drift.followerBalance)}</span>
+  </span>`;
+}
+
+/** Accounts the master reported at the latest reconciliation that the follower has no account for. */
+function missingAccountsNote(card: ContactCard): SafeHtml | string {
+  if (card.missingAccounts.length === 0) return '';
+  return html`<div class="alert alert-warning" data-testid="missing-accounts">
+    <p>The latest reconciliation found balances at the point master that this follower does not hold:</p>
+    <ul>
+      ${card.missingAccounts.map(
+        (m) => html`<li>${m.definitionName}: master ${formatPoints(m.masterBalance)}, as of ${time(m.asOf)}${m.repaired ? ' (repaired)' : ''}</li>`,
+      )}
+    </ul>
+  </div>`;
 }
 
 function entryStatus(entry: LedgerEntryRecord, at: Date): SafeHtml {
@@ -330,6 +353,7 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
       <div class="card-main">
         <section aria-labelledby="accounts-title">
           <h2 id="accounts-title" class="visually-hidden">Point accounts</h2>
+          ${missingAccountsNote(card)}
           ${
             card.accounts.length === 0
               ? html`<div class="panel empty">

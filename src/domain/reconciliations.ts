@@ -1,0 +1,77 @@
+/**
+ * Reconciliation: the master states its balances as of a time, the follower
+ * compares them with its own as of that time and reports each account that
+ * disagrees (DESIGN 2.6). The rules that need no database live here.
+ */
+export const RECONCILIATION_SCOPES = ['Listed', 'Full'] as const;
+export type ReconciliationScope = (typeof RECONCILIATION_SCOPES)[number];
+
+export const RECONCILIATION_STATUSES = ['Open', 'Comparing', 'Completed', 'Failed'] as const;
+type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
+
+/**
+ * - BalanceDiffers: both sides hold the account as of asOf, with other balances;
+ * - MissingInFollower: the master lists a non-zero balance, the follower held nothing for the account by asOf;
+ * - UnknownToMaster (scope Full only): the follower holds a non-zero balance the master did not list.
+ */
+export const DRIFT_KINDS = ['BalanceDiffers', 'MissingInFollower', 'UnknownToMaster'] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
+
+export interface ReconciliationRecord {
+  id: string;
+  tenantId: string;
+  asOf: Date;
+  scope: ReconciliationScope;
+  repair: boolean;
+  status: ReconciliationStatus;
+  listed: number;
+  compared: number;
+  matched: number;
+  drifted: number;
+  byKind: Record<DriftKind, number>;
+  repaired: number;
+  error: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+export interface DriftRecord {
+  contactId: string;
+  definitionId: number;
+  accountId: number | null;
+  masterBalance: number;
+  followerBalance: number;
+  difference: number;
+  kind: DriftKind;
+}
+
+/** What one compare found, before any repair. */
+export interface CompareOutcome {
+  listed: number;
+  compared: number;
+  byKind: Record<DriftKind, number>;
+}
+
+export interface ReconciliationLine {
+  contactId: string;
+  definitionId: number;
+  balance: number;
+}
+
+/**
+ * The lines of one upload call, one per account: an account listed twice in
+ * the same call keeps its later line, as a later call's line replaces an
+ * earlier call's. Sorted by (contact, definition) so concurrent uploads to
+ * one reconciliation lock their rows in one order.
+ */
+export function latestLinePerAccount(lines: readonly ReconciliationLine[]): ReconciliationLine[] {
+  const byAccount = new Map<string, ReconciliationLine>();
+  for (const line of lines) byAccount.set(`${line.contactId}/${line.definitionId}`, line);
+  return [...byAccount.values()].sort((a, b) => (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : a.definitionId - b.definitionId));
+}
+
+/** The description of the ledger entry (all-transaction mode) that repairs one drifted account. */
+export const repairDescription = (reconciliationId: string) => `Reconciliation ${reconciliationId}: brought to the master's balance`;
+
+/** A ledger entry holds a Postgres integer; a repair whose difference does not fit is left undone and counted as such. */
+export const REPAIRABLE = { min: -2147483648, max: 2147483647 } as const;

@@ -1,0 +1,49 @@
+import { retryOnConflict } from '../db/pool.ts';
+import { type DriftKind, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
+import type { Runtime } from '../runtime.ts';
+
+export type CompareResult = { drifted: Record<DriftKind, number>; repaired: number } | 'already-final';
+
+/**
+ * ReconciliationCompareJob: compares a Comparing reconciliation and, when it
+ * asks for repair, repairs every drifted account; then marks it Completed.
+ * All of it is one transaction that holds the reconciliation row, so a job
+ * that dies half-way leaves nothing behind (the reconciliation stays
+ * Comparing and a retry, or the recovery sweep, runs it again), and a job
+ * delivered twice finds it Completed and does nothing: Completed is final,
+ * so no repair is ever written twice. The repair's ledger entries carry a
+ * unique (reconciliation, drift) key besides.
+ */
+export async function reconciliationCompareJob(
+  { db, clock }: Pick<Runtime, 'db' | 'clock'>,
+  tenantId: string,
+  reconciliationId: string,
+): Promise<CompareResult> {
+  await db.reconciliations.markAttempt(tenantId, reconciliationId, clock.now());
+  return retryOnConflict(() =>
+    db.transaction(async (tx) => {
+      const reconciliation = await tx.reconciliations.lockForCompare(tenantId, reconciliationId);
+      if (!reconciliation) return 'already-final';
+      const tenant = await tx.tenants.find(tenantId);
+      if (!tenant) return 'already-final';
+      const now = clock.now();
+      const outcome = await tx.reconciliations.compare(reconciliation, tenant.mode);
+      let repaired = 0;
+      if (reconciliation.repair) {
+        if (tenant.mode === 'all-transaction') {
+          await tx.pointAccounts.ensureForDrifts(tenantId, reconciliationId, now);
+          repaired = await tx.ledger.appendReconciliation(
+            tenantId,
+            reconciliationId,
+            { asOf: reconciliation.asOf, description: repairDescription(reconciliationId), range: REPAIRABLE },
+            now,
+          );
+        } else {
+          repaired = await tx.pointAccounts.repairBalances(tenantId, reconciliationId, reconciliation.asOf, now);
+        }
+      }
+      await tx.reconciliations.finish(tenantId, reconciliationId, { ...outcome, repaired }, now);
+      return { drifted: outcome.byKind, repaired };
+    }),
+  );
+}

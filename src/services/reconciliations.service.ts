@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/database.ts';
+import type { Clock } from '../domain/clock.ts';
+import { type DriftKind, latestLinePerAccount, type ReconciliationLine, type ReconciliationScope } from '../domain/reconciliations.ts';
+import type { TenantRecord } from '../domain/tenants.ts';
+import { AppError, notFound } from '../errors.ts';
+import { ensurePointSystemActive, requireTenant } from './guards.ts';
+import type { QueueReconciliation } from './queueing.ts';
+
+type Page = { offset: number; count: number };
+
+/**
+ * Reconciliations (DESIGN 2.6): the master opens one as of a time, lists its
+ * balances, completes it; the worker compares and, if asked, repairs.
+ * Operators read the same through the tenant id.
+ */
+export function reconciliationsService(deps: { db: Database; clock: Clock; queueReconciliation: QueueReconciliation }) {
+  const { db, clock, queueReconciliation } = deps;
+
+  async function find(tenantId: string, id: string) {
+    const found = await db.reconciliations.find(tenantId, id);
+    if (!found) throw notFound(`Reconciliation ${id}`);
+    return found;
+  }
+
+  async function drifts(tenantId: string, id: string, filter: { kind?: DriftKind | undefined }, page: Page) {
+    await find(tenantId, id);
+    return db.reconciliations.drifts(tenantId, id, filter, page);
+  }
+
+  return {
+    async open(tenant: TenantRecord, input: { asOf: string; scope: ReconciliationScope; repair: boolean }) {
+      ensurePointSystemActive(tenant);
+      const now = clock.now();
+      if (new Date(input.asOf) > now) {
+        throw new AppError('validation', 'asOf is in the future', [
+          { path: 'asOf', message: `must not be after the time of the request (${now.toISOString()})` },
+        ]);
+      }
+      return db.reconciliations.create({ id: randomUUID(), tenantId: tenant.id, ...input }, now);
+    },
+
+    /**
+     * Stores one call's lines, only while the reconciliation is Open (its row
+     * held FOR SHARE, so a complete either waits for these lines or comes
+     * first and this call stores nothing). Every item must name a definition
+     * of the tenant; otherwise 400 listing each, and nothing is stored.
+     */
+    async listAccounts(tenant: TenantRecord, id: string, items: ReconciliationLine[]): Promise<{ id: string; accepted: number }> {
+      return db.transaction(async (tx) => {
+        const status = await tx.reconciliations.lockShared(tenant.id, id);
+        if (!status) throw notFound(`Reconciliation ${id}`);
+        if (status !== 'Open') throw new AppError('conflict', `Reconciliation ${id} is ${status}; accounts can be listed only while it is Open`);
+        const known = await tx.definitions.known(tenant.id, [...new Set(items.map((item) => item.definitionId))]);
+        const errors = items.flatMap((item, index) =>
+          known.has(item.definitionId) ? [] : [{ path: `[${index}].definitionId`, message: `unknown definitionId ${item.definitionId}` }],
+        );
+        if (errors.length > 0) throw new AppError('validation', `The body has ${errors.length} invalid field(s)`, errors);
+        const lines = latestLinePerAccount(items);
+        await tx.reconciliations.putLines(tenant.id, id, lines);
+        return { id, accepted: lines.length };
+      });
+    },
+
+    /**
+     * Open -> Comparing, and the compare queued. Completing again answers the
+     * reconciliation as it stands and starts nothing new (a Comparing one is
+     * queued again, which is a no-op while its job exists).
+     */
+    async complete(tenant: TenantRecord, id: string) {
+      const comparing = await db.reconciliations.markComparing(tenant.id, id, clock.now());
+      const current = comparing ?? (await find(tenant.id, id));
+      if (current.status === 'Comparing') await queueReconciliation({ tenantId: tenant.id, reconciliationId: id });
+      return current;
+    },
+
+    get: (tenantId: string, id: string) => find(tenantId, id),
+    list: (tenantId: string, page: Page) => db.reconciliations.list(tenantId, page),
+    drifts,
+
+    /** Operators: the same reads, for a tenant they name (404 when it does not exist). */
+    async listForTenant(tenantId: string, page: Page) {
+      await requireTenant(db.tenants, tenantId);
+      return db.reconciliations.list(tenantId, page);
+    },
+    async showForTenant(tenantId: string, id: string, filter: { kind?: DriftKind | undefined }, page: Page) {
+      await requireTenant(db.tenants, tenantId);
+      return { reconciliation: await find(tenantId, id), drifts: await drifts(tenantId, id, filter, page) };
+    },
+
+    /** The newest reconciliations of all tenants, each with its tenant's name, for the operators' overview. */
+    async latest(limit: number) {
+      const [items, tenants] = await Promise.all([db.reconciliations.latest(limit), db.tenants.list()]);
+      const names = new Map(tenants.map((t) => [t.id, t.name]));
+      return items.map((item) => ({ ...item, tenantName: names.get(item.tenantId) ?? item.tenantId }));
+    },
+  };
+}
+
+export type ReconciliationsService = ReturnType<typeof reconciliationsService>;
