@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconciliation } from './reconciliations.ts';
 
 const gap = z
   .object({
@@ -17,6 +18,7 @@ export const syncStatus = z
     lastReceivedAt: z.string().optional().describe('When a row with a sequence was last applied; absent when none ever was'),
     gapAlertSeconds: z.int().describe('A gap older than this is an alert (SYNC_GAP_ALERT_SECONDS)'),
     alerting: z.boolean().describe('True while some gap is older than gapAlertSeconds'),
+    lastReconciliation: reconciliation.optional().describe("The tenant's newest reconciliation; absent when none was opened"),
   })
   .meta({ id: 'SyncStatus' });
 export type SyncStatus = z.output<typeof syncStatus>;

@@ -1,3 +1,4 @@
+import { toReconciliation } from '../contracts/reconciliations.ts';
 import type { SyncStatus } from '../contracts/sync.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -12,8 +13,9 @@ export function syncService(deps: { db: Database; clock: Clock; gapAlertSeconds:
   const { db, clock, gapAlertSeconds } = deps;
 
   async function status(tenantId: string): Promise<SyncStatus> {
-    const state = await db.sync.read(tenantId, GAPS_SHOWN);
+    const [state, newest] = await Promise.all([db.sync.read(tenantId, GAPS_SHOWN), db.reconciliations.list(tenantId, { offset: 0, count: 1 })]);
     const now = clock.now();
+    const lastReconciliation = newest.items[0];
     return {
       contiguousThrough: state.contiguousThrough,
       highestSequence: state.highestSequence,
@@ -22,6 +24,7 @@ export function syncService(deps: { db: Database; clock: Clock; gapAlertSeconds:
       ...(state.lastReceivedAt ? { lastReceivedAt: state.lastReceivedAt.toISOString() } : {}),
       gapAlertSeconds,
       alerting: state.oldestGapSince !== null && gapAlerting(state.oldestGapSince, now, gapAlertSeconds),
+      ...(lastReconciliation ? { lastReconciliation: toReconciliation(lastReconciliation) } : {}),
     };
   }
 

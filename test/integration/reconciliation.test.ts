@@ -175,6 +175,8 @@ describe('reconciliation, all-transaction mode', () => {
     const all = await inject(tenant, 'GET', `${BASE}?count=2`);
     expect(all.json()).toMatchObject({ totalCount: 4, offset: 0, count: 2 });
     expect(all.json().items.map((r: { id: string }) => r.id)).toEqual([after.id, repair.id]);
+    // The master's sync state names the newest reconciliation too.
+    expect((await inject(tenant, 'GET', '/api/v2/point-accounts/sync')).json().lastReconciliation).toEqual(after.result);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcile } from '../../examples/point-master/reconcile.ts';
 import { buildPointMaster, type PointMaster } from '../../examples/point-master/app.ts';
 import type { MasterTransaction } from '../../examples/point-master/store.ts';
 import { automation } from '../support/adjustments.ts';
@@ -134,6 +135,16 @@ describe('sync assurance with the reference master over a lossy link', () => {
     // Batch statuses report the rows that arrived twice.
     const { rows: reported } = await system.runtime.pool.query(`SELECT sum(duplicate_count)::int AS n FROM ingest_batch WHERE tenant_id = $1`, [tenant.id]);
     expect(reported[0].n).toBeGreaterThan(0);
+
+    // And a Full reconciliation of the master's books against the follower finds no drift.
+    const { reconciliation } = await reconcile({ url: followerUrl, apiKey: tenant.key }, master.store.accounts(), {
+      asOf: new Date(),
+      scope: 'Full',
+      repair: false,
+      pollMs: 100,
+    });
+    expect(reconciliation).toMatchObject({ status: 'Completed', drifted: 0, matched: reconciliation.compared });
+    expect(reconciliation.listed).toBe(master.store.accounts().length);
   }, 120_000);
 
   it('an adjustment the master sends back as a transaction with the event id as externalId reads Confirmed', async () => {
