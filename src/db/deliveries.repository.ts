@@ -152,7 +152,7 @@ export function deliveriesRepository(db: Db) {
                 last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
                 lease_token = NULL, lease_until = NULL, updated_at = $9
           WHERE id = $1 AND lease_token = $2
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [claim.id, claim.leaseToken, outcome.state, outcome.failures, outcome.nextAttemptAt, attemptedAt, outcome.lastStatus, outcome.lastError, now],
       );
       return rows[0] ?? null;
@@ -170,7 +170,7 @@ export function deliveriesRepository(db: Db) {
     /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. */
     async listSendable(now: Date, limit: number): Promise<QueuedDelivery[]> {
       const { rows } = await db.query<QueuedDelivery>(
-        `SELECT d.id, d.attempts FROM webhook_delivery d WHERE ${sendableAt('$1')}
+        `SELECT d.id, d.attempts, d.next_attempt_at AS "dueAt" FROM webhook_delivery d WHERE ${sendableAt('$1')}
           ORDER BY d.next_attempt_at NULLS FIRST LIMIT $2`,
         [now, limit],
       );
@@ -210,7 +210,7 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
           WHERE tenant_id = $1 AND id = $2 AND state IN ('Failed', 'Retrying') AND (lease_until IS NULL OR lease_until <= $3)
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, id, now],
       );
       return rows[0] ?? null;
@@ -221,7 +221,7 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'AwaitingConfiguration'
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, now],
       );
       return rows;
@@ -231,7 +231,7 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'Failed'
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, now],
       );
       return rows;

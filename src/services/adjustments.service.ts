@@ -46,7 +46,7 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; log: Logg
       await alsoInTransaction?.(tx, found);
       return found;
     });
-    if (created.deliveryState === 'Pending') await queueDeliveries([{ id: created.eventId, attempts: created.attempts }]);
+    if (created.deliveryState === 'Pending') await queueDeliveries([{ id: created.eventId, attempts: created.attempts, dueAt: created.nextAttemptAt }]);
     return created;
   }
 
