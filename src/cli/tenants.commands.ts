@@ -26,7 +26,7 @@ export const tenantCommands: Record<string, CliCommand> = {
   'tenants:show': { usage: '--tenant ID', run: (s, o) => s.admin.requireTenant(tenantOf(o)) },
   'tenants:update': {
     usage:
-      '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false] [--default-definition-id N|none]',
+      '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false] [--default-definition-id N|none] [--max-adjustment-points N]',
     run: (s, o) =>
       s.settings.update(
         tenantOf(o),
@@ -35,6 +35,7 @@ export const tenantCommands: Record<string, CliCommand> = {
           pointSystemActive: flag(o['point-system-active']),
           requireKnownContacts: flag(o['require-known-contacts']),
           defaultDefinitionId: definitionOption(o['default-definition-id']),
+          maxAdjustmentPoints: o['max-adjustment-points'] === undefined ? undefined : Number(o['max-adjustment-points']),
         }),
       ),
   },

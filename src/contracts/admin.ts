@@ -1,10 +1,16 @@
 import { z } from 'zod';
-import { contactId, definitionId, storableText } from './common.ts';
+import { contactId, definitionId, INT32, storableText } from './common.ts';
 
 const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
 
 const tenantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+const maxAdjustmentPoints = z
+  .int()
+  .min(1)
+  .max(INT32.max)
+  .describe('The most points one adjustment may give or remove (adjustments, rewardpointtransaction, the contact card); default 100,000');
 
 export const createTenantBody = z.object({
   name: tenantName,
@@ -24,9 +30,10 @@ export const updateTenantBody = z
       .nullable()
       .optional()
       .describe('The definition POST /api/v2/contacts/{contactId}/rewardpointtransaction adjusts; null: the lowest definition id'),
+    maxAdjustmentPoints: maxAdjustmentPoints.optional(),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId',
+    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, maxAdjustmentPoints',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
@@ -39,6 +46,7 @@ export const tenant = z
     pointSystemActive: z.boolean(),
     requireKnownContacts: z.boolean(),
     defaultDefinitionId: z.int().optional().describe('Absent when unset: rewardpointtransaction then adjusts the lowest definition id'),
+    maxAdjustmentPoints: z.int().describe('The most points one adjustment may give or remove'),
   })
   .meta({ id: 'Tenant' });
 

@@ -5,7 +5,7 @@ import type { Db } from './pool.ts';
 
 /** A tenant row `t` as a TenantRecord; the mode column holds the enum's mapped names, which are TenantMode's own. */
 export const TENANT_COLUMNS = `t.id, t.name, t.mode::text AS mode, t.point_system_active AS "pointSystemActive", t.require_known_contacts AS "requireKnownContacts",
-  t.default_definition_id AS "defaultDefinitionId"`;
+  t.default_definition_id AS "defaultDefinitionId", t.max_adjustment_points AS "maxAdjustmentPoints"`;
 
 type TenantRow = Omit<TenantRecord, 'defaultDefinitionId'> & { defaultDefinitionId: number | null };
 
@@ -52,7 +52,8 @@ export function tenantsRepository(db: Db) {
       const { rows } = await db.query<TenantRow>(
         `UPDATE tenant AS t SET mode = COALESCE($2::tenant_mode, mode), point_system_active = COALESCE($3, point_system_active),
                                 require_known_contacts = COALESCE($4, require_known_contacts), updated_at = $5,
-                                default_definition_id = CASE WHEN $6 THEN $7::int ELSE default_definition_id END
+                                default_definition_id = CASE WHEN $6 THEN $7::int ELSE default_definition_id END,
+                                max_adjustment_points = COALESCE($8, max_adjustment_points)
           WHERE id = $1
           RETURNING ${TENANT_COLUMNS}`,
         [
@@ -63,6 +64,7 @@ export function tenantsRepository(db: Db) {
           now,
           update.defaultDefinitionId !== undefined,
           update.defaultDefinitionId ?? null,
+          update.maxAdjustmentPoints ?? null,
         ],
       );
       return tenantRecord(rows[0]!);

@@ -9,4 +9,6 @@ export interface TenantRecord {
   requireKnownContacts: boolean;
   /** The definition rewardpointtransaction adjusts; absent: the tenant's lowest definition id. */
   defaultDefinitionId?: number;
+  /** The most points one adjustment may give or remove; keeps one slip of a finger from pushing a balance out of range. */
+  maxAdjustmentPoints: number;
 }

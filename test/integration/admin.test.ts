@@ -28,7 +28,14 @@ describe('admin API', () => {
     const name = `shop-${randomUUID().slice(0, 8)}`;
     const created = await admin('POST', '/tenants', { name, mode: 'balance-only' });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toEqual({ id: expect.any(String), name, mode: 'balance-only', pointSystemActive: true, requireKnownContacts: false });
+    expect(created.json()).toEqual({
+      id: expect.any(String),
+      name,
+      mode: 'balance-only',
+      pointSystemActive: true,
+      requireKnownContacts: false,
+      maxAdjustmentPoints: 100_000,
+    });
 
     const again = await admin('POST', '/tenants', { name, mode: 'balance-only' });
     expect(again.statusCode).toBe(409);

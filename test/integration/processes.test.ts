@@ -97,7 +97,14 @@ describe('CLI', () => {
     const created = await cli('tenants:create', '--name', 'cli-shop', '--mode', 'all-transaction');
     expect(created.code).toBe(0);
     const tenant = JSON.parse(created.stdout);
-    expect(tenant).toEqual({ id: expect.any(String), name: 'cli-shop', mode: 'all-transaction', pointSystemActive: true, requireKnownContacts: false });
+    expect(tenant).toEqual({
+      id: expect.any(String),
+      name: 'cli-shop',
+      mode: 'all-transaction',
+      pointSystemActive: true,
+      requireKnownContacts: false,
+      maxAdjustmentPoints: 100_000,
+    });
 
     const definition = await cli('definitions:create', '--tenant', tenant.id, '--id', '3', '--name', 'Bonus');
     expect(JSON.parse(definition.stdout)).toEqual({ id: 3, name: 'Bonus', description: null });
