@@ -14,6 +14,25 @@ export type AdjustmentRecord = AdjustmentInput & {
   deliveredAt: Date | null;
 };
 
+/**
+ * Where an adjustment stands as the card tells it: its delivery state, and
+ * after delivery whether the master's sync has come back since. Further
+ * stages (an exact confirmation from the master, say) are one more entry here.
+ */
+export type AdjustmentStage = DeliveryState | 'Synced';
+
+/**
+ * The "Synced" heuristic: a delivered adjustment counts as synced once a push
+ * from the master was applied to the same account (contact and definition)
+ * after the master accepted the webhook. The follower cannot tell whether that
+ * push included this adjustment; a master that applies webhooks before its
+ * next push makes it so.
+ */
+export function adjustmentStage(item: { deliveryState: DeliveryState; deliveredAt: Date | null }, lastPushAt: Date | undefined): AdjustmentStage {
+  if (item.deliveryState === 'Delivered' && item.deliveredAt && lastPushAt && lastPushAt.getTime() > item.deliveredAt.getTime()) return 'Synced';
+  return item.deliveryState;
+}
+
 const ADD_POINTS_EVENT = 'loyalty.addPoints';
 
 /**

@@ -1,7 +1,7 @@
 import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
 import type { Database } from '../db/database.ts';
-import type { AdjustmentRecord } from '../domain/adjustments.ts';
+import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
@@ -31,7 +31,7 @@ export interface LedgerHistory extends Page {
 export type PointsLogHistory =
   (Page & { kind: 'points-log'; items: PointsLogEntry[] }) | { kind: 'points-log-unavailable'; status: number; title: string; detail: string };
 
-export type CardAdjustment = AdjustmentRecord & { definitionName: string };
+export type CardAdjustment = AdjustmentRecord & { definitionName: string; stage: AdjustmentStage };
 
 export interface ContactCard {
   contactId: string;
@@ -88,8 +88,14 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   }
 
   async function recentAdjustments(tenant: TenantRecord, contactId: string, name: (id: number) => string) {
-    const page = await adjustments.list(tenant, contactId, { offset: 0, count: ADJUSTMENTS_SHOWN });
-    return { items: page.items.map((item) => ({ ...item, definitionName: name(item.definitionId) })), totalCount: page.totalCount };
+    const [page, lastPush] = await Promise.all([
+      adjustments.list(tenant, contactId, { offset: 0, count: ADJUSTMENTS_SHOWN }),
+      db.pointAccounts.lastPushAt(tenant.id, contactId),
+    ]);
+    return {
+      items: page.items.map((item) => ({ ...item, definitionName: name(item.definitionId), stage: adjustmentStage(item, lastPush.get(item.definitionId)) })),
+      totalCount: page.totalCount,
+    };
   }
 
   return {

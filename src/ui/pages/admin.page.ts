@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import type { delivery } from '../../contracts/integrations.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
-import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
+import { formatPoints, formatSignedPoints } from '../format.ts';
+import { timeElement } from '../time.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, problemBox, type ShownProblem } from './layout.ts';
 
@@ -91,6 +92,15 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
 /** A delivery as the admin API lists it (dates as ISO strings). */
 type DeliveryRow = z.output<typeof delivery>;
 
+/** The states as operators read them; the API's names stay in the address. */
+const STATE_LABEL: Record<DeliveryState, string> = {
+  AwaitingConfiguration: 'Waiting for a webhook URL',
+  Pending: 'Pending',
+  Retrying: 'Retrying',
+  Delivered: 'Delivered',
+  Failed: 'Failed',
+};
+
 const STATE_TONE: Record<DeliveryState, string> = {
   AwaitingConfiguration: 'waiting',
   Pending: 'waiting',
@@ -162,14 +172,14 @@ export function deliveriesPage(view: DeliveriesView): string {
               <nav class="segmented" aria-label="Delivery state">
                 ${states.map(
                   (state) =>
-                    html`<a href="${deliveriesUrl({ tenantId: tenant.id, state })}" ${state === view.state ? html`aria-current="true"` : ''}>${state ?? 'All'}</a>`,
+                    html`<a href="${deliveriesUrl({ tenantId: tenant.id, state })}" ${state === view.state ? html`aria-current="true"` : ''}>${state ? STATE_LABEL[state] : 'All'}</a>`,
                 )}
               </nav>
               ${replayForm(view, '/ui/admin/deliveries/replay-failed', { tenantId: tenant.id }, 'Replay all failed', false)}
             </div>
             ${
               list.items.length === 0
-                ? html`<p class="empty">No deliveries${view.state ? ` in state ${view.state}` : ''}.</p>`
+                ? html`<p class="empty">No deliveries${view.state ? ` in state “${STATE_LABEL[view.state]}”` : ''}.</p>`
                 : html`<div class="table-wrap">
                   <table class="history">
                     <thead>
@@ -188,11 +198,11 @@ export function deliveriesPage(view: DeliveriesView): string {
                       ${list.items.map((row) => {
                         const next = row.nextAttemptAt ? new Date(row.nextAttemptAt) : null;
                         return html`<tr data-delivery-id="${row.id}">
-                          <td data-label="Created">${formatDateTime(new Date(row.createdAt))}</td>
+                          <td data-label="Created">${timeElement(new Date(row.createdAt))}</td>
                           <td data-label="Contact"><code>${row.contactId}</code></td>
                           <td data-label="Points" class="num">${formatSignedPoints(row.amount)}</td>
                           <td data-label="Source">${row.source}</td>
-                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${row.state}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted">next ${relativeTime(next, view.now)}</span>` : ''}</td>
+                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${STATE_LABEL[row.state]}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted" data-testid="next-try">next try at ${timeElement(next, 'time', view.now)}</span>` : ''}</td>
                           <td data-label="Attempts" class="num">${row.attempts}</td>
                           <td data-label="Last answer" class="description">${row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : '—')}</td>
                           <td data-label="Action">${canReplay(row.state) ? replayForm(view, '/ui/admin/deliveries/replay', { tenantId: tenant.id, id: row.id }, 'Replay', true) : ''}</td>
