@@ -88,7 +88,7 @@ function followSentBanner() {
   const box = document.getElementById('adjustment-sent');
   const id = box?.dataset.adjustmentId;
   if (!id) return;
-  const item = document.querySelector(`[data-adjustment-id="${CSS.escape(id)}"]`);
+  const item = document.querySelector(`.adjustment[data-adjustment-id="${CSS.escape(id)}"]`);
   if (!item || item.dataset.stage === box.dataset.stage) return;
   box.replaceWith(sentAlert(id, item.dataset.stage));
 }
