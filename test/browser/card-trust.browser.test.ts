@@ -61,7 +61,7 @@ async function newPage(): Promise<Page> {
 /** Signs in from the address a colleague would share (?tenant=), with the keyboard. */
 async function signIn(page: Page, tenantName: string, user: { username: string; password: string }) {
   await page.goto(`${base}/ui/login?tenant=${encodeURIComponent(tenantName)}`);
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe('username');
+  expect(await page.evaluate('document.activeElement?.id')).toBe('username');
   await page.keyboard.type(user.username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(user.password);
@@ -69,7 +69,8 @@ async function signIn(page: Page, tenantName: string, user: { username: string; 
   await page.getByRole('heading', { name: 'Find a contact' }).waitFor();
 }
 
-const pageWidth = (page: Page) => page.evaluate(() => ({ document: document.documentElement.scrollWidth, window: window.innerWidth }));
+const pageWidth = (page: Page) =>
+  page.evaluate<{ document: number; window: number }>('({ document: document.documentElement.scrollWidth, window: window.innerWidth })');
 
 describe('the contact card people can trust', () => {
   it('focuses Username from ?tenant= and the contact id after sign-in; confirms a large amount; follows it to Synced', async () => {
@@ -77,7 +78,7 @@ describe('the contact card people can trust', () => {
     const { tenant, contact, user } = await seeded();
     const page = await newPage();
     await signIn(page, tenant.name, user);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('contactId');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('contactId');
     await page.keyboard.type(contact);
     await page.keyboard.press('Enter');
     await page.getByTestId('contact-id').waitFor();

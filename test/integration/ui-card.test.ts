@@ -107,7 +107,7 @@ describe('contact card', () => {
     const good = await page(session, `/ui/contacts?contactId=${contact.toUpperCase()}`);
     expect(good.statusCode).toBe(303);
     expect(good.headers.location).toBe(`/ui/contacts/${contact}`);
-    expect((await page(session, `/ui/contacts/${contact}`)).body).toContain('No points yet.');
+    expect((await page(session, `/ui/contacts/${contact}`)).body).toContain('No points yet for this contact');
     expect((await page(session, '/ui/contacts/not-a-uuid')).statusCode).toBe(400);
   });
 

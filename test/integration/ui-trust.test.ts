@@ -48,6 +48,9 @@ describe('giving points from the card', () => {
     const contact = randomUUID();
     const card = await page(session, `/ui/contacts/${contact}`);
     expect(card.body).toContain('At most 100,000 at a time; above 10,000 you are asked to confirm.');
+    // A contact without accounts is said to have none yet, and where points given go.
+    expect(card.body).toContain('No points yet for this contact');
+    expect(card.body).toContain('Points given here go to the point master');
 
     const asked = await post(session, contact, { amount: '50000' });
     expect(asked.statusCode, asked.body).toBe(200);
@@ -155,6 +158,10 @@ describe('words for people', () => {
     const card = await page(session, `/ui/contacts/${contact}`);
     expect(card.body).toContain('40 points expired');
     expect(card.body).not.toMatch(/points of transaction \d+ expired/);
+    // The legend says what each status means.
+    for (const meaning of ['given, not yet usable', 'counts in the balance now', 'no longer in the balance', 'takes expired points off the balance']) {
+      expect(card.body).toContain(meaning);
+    }
   });
 
   it('names sign-in fields by their labels, with a heading for people', async () => {

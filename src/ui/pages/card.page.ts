@@ -150,6 +150,14 @@ function pager(page: { offset: number; count: number; totalCount: number; items:
   </nav>`;
 }
 
+/** What the status of a history row means, in one line each. */
+const entryLegend = html`<dl class="legend" aria-label="What the statuses mean">
+  <div><dt><span class="pill pill-pending">Pending</span></dt><dd>given, not yet usable: becomes active on its “from” date</dd></div>
+  <div><dt><span class="pill pill-active">Active</span></dt><dd>counts in the balance now</dd></div>
+  <div><dt><span class="pill pill-expired">Expired</span></dt><dd>passed its “until” date; no longer in the balance</dd></div>
+  <div><dt><span class="pill pill-neutral">Expiry</span></dt><dd>the row that takes expired points off the balance</dd></div>
+</dl>`;
+
 function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardAccount): SafeHtml {
   const view = (offset: number, filter: TransactionFilter = history.filter) => cardUrl(card.contactId, { definition: account.definitionId, filter, offset });
   const filterLabel: Record<TransactionFilter, string> = { All: 'All', Active: 'Active', Pending: 'Pending' };
@@ -198,6 +206,7 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
           </table>
         </div>`
     }
+    ${history.items.length === 0 ? '' : entryLegend}
     ${pager(history, view)}
   </section>`;
 }
@@ -403,9 +412,10 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
           <h2 id="accounts-title" class="visually-hidden">Point accounts</h2>
           ${
             card.accounts.length === 0
-              ? html`<div class="panel empty">
-                <p><strong>No points yet.</strong> This contact has no point account in ${input.user.tenant.name}.</p>
-                <p class="muted">An account appears when the point master first sends points for the contact. Check the contact id if you expected one.</p>
+              ? html`<div class="alert alert-warning" role="status" data-testid="no-accounts">
+                <p class="alert-title">No points yet for this contact</p>
+                <p>This contact has no point account in ${input.user.tenant.name}. Points given here go to the point master; an account appears when the master first sends points for the contact.</p>
+                <p class="muted">Check the contact id if you expected one.</p>
               </div>`
               : html`<ul class="account-tiles">${card.accounts.map((account) => accountTile(card, account, account === selected))}</ul>`
           }
