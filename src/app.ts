@@ -123,6 +123,7 @@ export async function buildApp(runtime: Runtime) {
     cards: services.cards,
     adjustments: services.adjustments,
     integrations: services.integrations,
+    operations: services.operations,
     admin: services.admin,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,

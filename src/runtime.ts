@@ -13,6 +13,7 @@ import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';
 import { balancesService } from './services/balances.service.ts';
 import { contactCardService } from './services/contact-card.service.ts';
+import { operationsService } from './services/operations.service.ts';
 import { contactPointsService } from './services/contact-points.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { integrationsService } from './services/integrations.service.ts';
@@ -83,6 +84,7 @@ function createServices(clients: Clients, db: Database) {
     pointsLog,
     contactPoints: contactPointsService({ db, clock, log, pointsLog, adjustments }),
     cards: contactCardService({ db, clock, adjustments, pointsLog }),
+    operations: operationsService({ db, clock }),
   };
 }
 

@@ -31,9 +31,16 @@ export const updateTenantBody = z
       .optional()
       .describe('The definition POST /api/v2/contacts/{contactId}/rewardpointtransaction adjusts; null: the lowest definition id'),
     maxAdjustmentPoints: maxAdjustmentPoints.optional(),
+    expectedPushMinutes: z
+      .int()
+      .min(1)
+      .max(525_600)
+      .nullable()
+      .optional()
+      .describe('How often the master is expected to push, in minutes; the operator overview shows the tenant in red past it. null: no expectation'),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, maxAdjustmentPoints',
+    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, maxAdjustmentPoints, expectedPushMinutes',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
@@ -47,6 +54,7 @@ export const tenant = z
     requireKnownContacts: z.boolean(),
     defaultDefinitionId: z.int().optional().describe('Absent when unset: rewardpointtransaction then adjusts the lowest definition id'),
     maxAdjustmentPoints: z.int().describe('The most points one adjustment may give or remove'),
+    expectedPushMinutes: z.int().optional().describe('How often the master is expected to push, in minutes; absent: no expectation'),
   })
   .meta({ id: 'Tenant' });
 

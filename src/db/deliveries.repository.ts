@@ -216,6 +216,28 @@ export function deliveriesRepository(db: Db) {
       return rows[0] ?? null;
     },
 
+    /** Per tenant with any: deliveries still on their way (waiting for a URL, pending, retrying) and dead letters. */
+    async backlog(): Promise<{ tenantId: string; waiting: number; failed: number }[]> {
+      const { rows } = await db.query<{ tenantId: string; waiting: number; failed: number }>(
+        `SELECT tenant_id AS "tenantId", (count(*) FILTER (WHERE state <> 'Failed'))::int AS waiting, (count(*) FILTER (WHERE state = 'Failed'))::int AS failed
+           FROM webhook_delivery WHERE state <> 'Delivered' GROUP BY tenant_id`,
+      );
+      return rows;
+    },
+
+    /** Webhook outcomes since `since`: delivered and failed by when it happened, retrying and waiting as they stand. */
+    async outcomes(since: Date): Promise<{ delivered: number; failed: number; retrying: number; waiting: number }> {
+      const { rows } = await db.query<{ delivered: number; failed: number; retrying: number; waiting: number }>(
+        `SELECT (count(*) FILTER (WHERE state = 'Delivered' AND delivered_at >= $1))::int AS delivered,
+                (count(*) FILTER (WHERE state = 'Failed' AND last_attempt_at >= $1))::int AS failed,
+                (count(*) FILTER (WHERE state = 'Retrying'))::int AS retrying,
+                (count(*) FILTER (WHERE state IN ('Pending', 'AwaitingConfiguration')))::int AS waiting
+           FROM webhook_delivery WHERE state <> 'Delivered' OR delivered_at >= $1`,
+        [since],
+      );
+      return rows[0]!;
+    },
+
     /** Makes the tenant's waiting deliveries Pending: it has just been given a webhook URL. */
     async releaseAwaiting(tenantId: string, now: Date): Promise<QueuedDelivery[]> {
       const { rows } = await db.query<QueuedDelivery>(

@@ -13,6 +13,7 @@ import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins
 import { LOGIN_PAGES, loadSession, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
+import type { OperationsService } from '../../services/operations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
@@ -79,9 +80,10 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   auth: UiAuthService;
   admin: AdminService;
   integrations: IntegrationsService;
+  operations: OperationsService;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, integrations, queues, clock }) => {
+}> = async (app, { auth, admin, integrations, operations, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -92,7 +94,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(() => null),
       })),
     );
-    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants: await admin.listTenants() });
+    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, overview: await operations.overview() });
     return reply.type('text/html; charset=utf-8').send(body);
   });
 

@@ -9,6 +9,7 @@ import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
+import type { OperationsService } from '../../services/operations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
@@ -27,6 +28,7 @@ export interface UiOptions {
   adjustments: AdjustmentsService;
   integrations: IntegrationsService;
   admin: AdminService;
+  operations: OperationsService;
   queues: Queue[];
   sessionMaxAgeMs: number;
   clock: Clock;
@@ -46,6 +48,7 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
     auth: options.auth,
     admin: options.admin,
     integrations: options.integrations,
+    operations: options.operations,
     queues: options.queues,
     clock: options.clock,
     prefix: '/admin',

@@ -4,6 +4,8 @@ import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
 import { formatPoints, formatSignedPoints } from '../format.ts';
 import { timeElement } from '../time.ts';
+import { barChart, perMinuteChart } from '../charts.ts';
+import type { OperationsOverview, TenantHealth } from '../../services/operations.service.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, problemBox, type ShownProblem } from './layout.ts';
 
@@ -27,7 +29,30 @@ const adminNav = (current: 'home' | 'deliveries') => [
 
 const adminAccount = (csrfToken: string) => ({ name: 'Operator', detail: 'signed in with the admin token', logoutAction: '/ui/admin/logout', csrfToken });
 
-export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]; tenants: TenantRecord[] }): string {
+/** One tenant's row of the overview; red where a person is needed. */
+function tenantHealthRow(row: TenantHealth, at: Date): SafeHtml {
+  const { tenant } = row;
+  const needsPerson = row.overdue || row.deliveriesFailed > 0;
+  const deliveries = (state?: DeliveryState) => deliveriesUrl({ tenantId: tenant.id, state });
+  return html`<tr class="${needsPerson ? 'needs-person-row' : ''}" data-tenant-id="${tenant.id}" data-needs-person="${String(needsPerson)}">
+    <td data-label="Tenant"><strong>${tenant.name}</strong><br /><span class="muted">${tenant.mode}${tenant.pointSystemActive ? '' : ' · point system off'}</span></td>
+    <td data-label="Last push" class="${row.overdue ? 'needs-person' : ''}">${
+      row.lastPushAt ? timeElement(row.lastPushAt, 'time', at) : html`<span class="muted">never</span>`
+    }${row.overdue ? html`<br /><span data-testid="overdue">no push for over ${formatPoints(tenant.expectedPushMinutes ?? 0)} min</span>` : ''}</td>
+    <td data-label="Pushes (24 h)" class="num">${formatPoints(row.pushes)}</td>
+    <td data-label="Items (24 h)" class="num">${formatPoints(row.items)}</td>
+    <td data-label="Batches with errors (24 h)" class="num">${row.batchesWithErrors > 0 ? html`<span class="pill pill-waiting">${formatPoints(row.batchesWithErrors)}</span>` : '0'}</td>
+    <td data-label="Deliveries waiting" class="num"><a href="${deliveries()}">${formatPoints(row.deliveriesWaiting)}</a></td>
+    <td data-label="Deliveries failed" class="num">${
+      row.deliveriesFailed > 0 ? html`<a class="needs-person" href="${deliveries('Failed')}">${formatPoints(row.deliveriesFailed)}</a>` : '0'
+    }</td>
+  </tr>`;
+}
+
+export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]; overview: OperationsOverview }): string {
+  const { overview } = input;
+  const attention = overview.tenants.filter((row) => row.overdue || row.deliveriesFailed > 0).length;
+  const outcomes = overview.webhookOutcomes;
   return page(
     {
       title: 'Operations',
@@ -39,7 +64,47 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
           <p class="eyebrow">Operations</p>
           <h1>Overview</h1>
         </div>
-        <p class="card-meta"><a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a></p>
+        <p class="card-meta"><span class="muted">Read ${timeElement(overview.at)}</span> <a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a></p>
+      </section>
+      <section class="panel" aria-labelledby="tenants-title">
+        <h2 id="tenants-title">Is every master still syncing?</h2>
+        ${
+          overview.tenants.length === 0
+            ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
+            : html`<p class="${attention > 0 ? 'alert alert-error' : 'hint'}" data-testid="attention">${
+                attention > 0
+                  ? `${attention} tenant${attention === 1 ? ' needs' : 's need'} a person: see the rows marked in red.`
+                  : 'Nothing needs a person right now.'
+              }</p>
+              <div class="table-wrap">
+              <table class="history">
+                <thead><tr>
+                  <th scope="col">Tenant</th><th scope="col">Last push</th><th scope="col" class="num">Pushes (24 h)</th><th scope="col" class="num">Items (24 h)</th>
+                  <th scope="col" class="num">Batches with errors (24 h)</th><th scope="col" class="num">Deliveries waiting</th><th scope="col" class="num">Deliveries failed</th>
+                </tr></thead>
+                <tbody>${overview.tenants.map((row) => tenantHealthRow(row, overview.at))}</tbody>
+              </table>
+            </div>
+            <p class="hint">Red: failed webhook deliveries, or no push for longer than the tenant's expected interval (<code>expectedPushMinutes</code>, set with PATCH /admin/v1/tenants/{id}).</p>`
+        }
+      </section>
+      <section class="panel" aria-labelledby="charts-title">
+        <h2 id="charts-title">The last 24 hours</h2>
+        ${perMinuteChart({
+          title: 'Items applied per minute',
+          from: overview.since,
+          to: overview.at,
+          points: overview.appliedPerMinute.map((p) => ({ minute: p.minute, value: p.applied })),
+        })}
+        ${barChart({
+          title: 'Webhook outcomes: delivered and failed in the last 24 hours; retrying and waiting now',
+          bars: [
+            { label: 'Delivered', value: outcomes.delivered, tone: 'delivered' },
+            { label: 'Retrying', value: outcomes.retrying, tone: 'waiting' },
+            { label: 'Waiting', value: outcomes.waiting, tone: 'waiting' },
+            { label: 'Failed', value: outcomes.failed, tone: 'failed' },
+          ],
+        })}
       </section>
       <section class="panel" aria-labelledby="queues-title">
         <h2 id="queues-title">Queues</h2>
@@ -63,28 +128,6 @@ export function adminHomePage(input: { csrfToken: string; queues: QueueSummary[]
           </table>
         </div>
         <p class="hint">Postgres holds every batch; a job lost with Redis is queued again by the worker's recovery sweep.</p>
-      </section>
-      <section class="panel" aria-labelledby="tenants-title">
-        <h2 id="tenants-title">Tenants</h2>
-        ${
-          input.tenants.length === 0
-            ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
-            : html`<div class="table-wrap">
-              <table>
-                <thead><tr><th scope="col">Name</th><th scope="col">Mode</th><th scope="col">Point system</th><th scope="col">Id</th></tr></thead>
-                <tbody>
-                  ${input.tenants.map(
-                    (tenant) => html`<tr>
-                      <td data-label="Name">${tenant.name}</td>
-                      <td data-label="Mode">${tenant.mode}</td>
-                      <td data-label="Point system">${tenant.pointSystemActive ? html`<span class="pill pill-active">On</span>` : html`<span class="pill pill-neutral">Off</span>`}</td>
-                      <td data-label="Id"><code>${tenant.id}</code></td>
-                    </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-        }
       </section>`,
   );
 }
