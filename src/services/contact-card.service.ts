@@ -11,6 +11,8 @@ import type { PointsLogService } from './points-log.service.ts';
 
 export interface CardAccount extends PointAccountRecord {
   definitionName: string;
+  /** How many points lapse at balanceExpires; absent when nothing expires. */
+  expiringPoints?: number;
 }
 
 interface Page {
@@ -106,7 +108,13 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
       ]);
-      const cardAccounts = page.items.map((account) => ({ ...account, definitionName: definitions.name(account.definitionId) }));
+      const cardAccounts: CardAccount[] = await Promise.all(
+        page.items.map(async (account) => ({
+          ...account,
+          definitionName: definitions.name(account.definitionId),
+          ...(account.balanceExpires ? { expiringPoints: await db.ledger.pointsExpiringAt(tenant.id, account.id, account.balanceExpires, readAt) } : {}),
+        })),
+      );
 
       // The account whose ledger is shown: the one asked for, else the first.
       const selected = cardAccounts.find((account) => account.definitionId === view.definitionId) ?? cardAccounts[0];

@@ -164,6 +164,26 @@ describe('words for people', () => {
     }
   });
 
+  it('says how many points expire next, and when (date and time)', async () => {
+    const { tenant, session } = await signedIn();
+    const contact = randomUUID();
+    const soon = new Date(Date.now() + 5 * 86_400_000);
+    soon.setUTCHours(14, 5, 0, 0);
+    const later = new Date(soon.getTime() + 30 * 86_400_000).toISOString();
+    const row = (amount: number, validTo: string) => ({ contactId: contact, definitionId: 1, amount, source: 'Purchase', description: 'Receipt', validTo });
+    const stored = await system.app.inject({
+      method: 'POST',
+      url: '/api/v2/point-accounts/transactions',
+      headers: tenant.headers,
+      payload: [row(30, soon.toISOString()), row(20, soon.toISOString()), row(70, later)],
+    });
+    await waitForBatch(system.app, tenant.headers, stored.json().id);
+    const card = await page(session, `/ui/contacts/${contact}`);
+    expect(card.body).toMatch(
+      new RegExp(`<span data-testid="expiring-points">50 points</span> on <time datetime="${soon.toISOString()}" data-format="datetime">[^<]*14:05 UTC</time>`),
+    );
+  });
+
   it('names sign-in fields by their labels, with a heading for people', async () => {
     const response = await postLogin(system.app, '/ui/login', { tenant: '', username: 'someone', password: 'x' });
     expect(response.statusCode).toBe(400);

@@ -106,7 +106,9 @@ function accountTile(card: ContactCard, account: CardAccount, selected: boolean)
         <div>
           <dt>Next expiry</dt>
           <dd data-testid="expiry">${
-            expires ? html`${time(expires)} <span class="muted">(${relativeTime(expires, card.readAt)})</span>` : html`<span class="muted">None</span>`
+            expires
+              ? html`${account.expiringPoints === undefined ? '' : html`<span data-testid="expiring-points">${formatPoints(account.expiringPoints)} points</span> on `}${time(expires)} <span class="muted">(${relativeTime(expires, card.readAt)})</span>`
+              : html`<span class="muted">None</span>`
           }</dd>
         </div>
       </dl>
