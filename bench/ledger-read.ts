@@ -77,7 +77,15 @@ try {
   // The member level read goes through the service, as the route does; its entries span about 14 months, 12 of them in the window.
   const log = createLogger('warn', 'bench');
   const levels = levelsService({ db: createDatabase(pool), clock: { now: () => now }, log, queueDeliveries: async () => undefined });
-  const levelTenant = { id: tenantId, name: 'bench', mode: 'all-transaction' as const, pointSystemActive: true, requireKnownContacts: false, timeZone: 'UTC' };
+  const levelTenant = {
+    id: tenantId,
+    name: 'bench',
+    mode: 'all-transaction' as const,
+    pointSystemActive: true,
+    requireKnownContacts: false,
+    timeZone: 'UTC',
+    maxAdjustmentPoints: 100_000,
+  };
   await pool.query(
     `INSERT INTO level_ladder (tenant_id, definition_id, basis, window_type, window_months, levels, updated_at)
      VALUES ($1, 1, 'PointsEarned', 'Rolling', 12, $2::jsonb, now())`,

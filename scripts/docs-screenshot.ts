@@ -1,5 +1,5 @@
 // npm run docs:screenshot
-// Regenerates docs/contact-card.png: a demo tenant with realistic points, seeded
+// Regenerates docs/contact-card.png and docs/operator-overview.png: a demo tenant with realistic points, seeded
 // through the real API and worker on a scratch database, signed in to with
 // headless Chromium. The clock is fixed, so the picture only changes when the page does.
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,7 @@ import { closeRuntime, createRuntime } from '../src/runtime.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 
 const OUTPUT = fileURLToPath(new URL('../docs/contact-card.png', import.meta.url));
+const OVERVIEW_OUTPUT = fileURLToPath(new URL('../docs/operator-overview.png', import.meta.url));
 const POSTGRES = process.env.DOCS_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS = process.env.DOCS_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE = 'pf_docs_screenshot';
@@ -67,7 +68,7 @@ interface Answer {
   status: string;
 }
 
-async function call(method: 'POST' | 'GET' | 'PUT', url: string, headers: Record<string, string>, payload?: unknown) {
+async function call(method: 'POST' | 'GET' | 'PUT' | 'PATCH', url: string, headers: Record<string, string>, payload?: unknown) {
   const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
   if (response.statusCode >= 300) throw new Error(`${method} ${url} answered ${response.statusCode}: ${response.body}`);
   return response.json<Answer>();
@@ -151,11 +152,23 @@ try {
   await page.getByLabel('Amount').fill('500');
   await page.getByLabel('Reason').fill('Birthday gift');
   await page.getByRole('button', { name: 'Send to point master' }).click();
-  await page.locator('[data-adjustments-list][data-settled="true"] li').nth(1).waitFor();
+  // Both delivered; with the clock fixed no later push can follow, so they stay "awaiting master sync".
+  await page.locator('.adjustment[data-state="Delivered"]').nth(1).waitFor();
   await page.locator('#contactId').focus();
   await page.locator('#contactId').blur();
   await page.screenshot({ path: OUTPUT, fullPage: true });
   console.log(`Wrote ${OUTPUT}`);
+
+  // A second tenant expected to push hourly that never has: the overview shows it in red.
+  const quiet = await admin('/tenants', { name: 'harbour-books', mode: 'balance-only' });
+  await call('PATCH', `/admin/v1/tenants/${quiet.id}`, adminHeaders, { expectedPushMinutes: 60 });
+  const overview = await browser.context.newPage();
+  await overview.goto(`${base}/ui/admin/login`);
+  await overview.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await overview.getByLabel('Admin token').press('Enter');
+  await overview.getByRole('heading', { name: 'Is every master still syncing?' }).waitFor();
+  await overview.screenshot({ path: OVERVIEW_OUTPUT, fullPage: true });
+  console.log(`Wrote ${OVERVIEW_OUTPUT}`);
 } finally {
   await browser.close();
   await worker.close();

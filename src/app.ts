@@ -144,6 +144,7 @@ export async function buildApp(runtime: Runtime) {
     cards: services.cards,
     adjustments: services.adjustments,
     integrations: services.integrations,
+    operations: services.operations,
     admin: services.admin,
     sync: services.sync,
     reconciliations: services.reconciliations,

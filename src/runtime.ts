@@ -22,6 +22,7 @@ import { adminService } from './services/admin.service.ts';
 import { backlogGuard } from './services/backlog.ts';
 import { balancesService } from './services/balances.service.ts';
 import { contactCardService } from './services/contact-card.service.ts';
+import { operationsService } from './services/operations.service.ts';
 import { contactPointsService } from './services/contact-points.service.ts';
 import { contactsService } from './services/contacts.service.ts';
 import { integrationsService } from './services/integrations.service.ts';
@@ -107,6 +108,7 @@ function createServices(clients: Clients, db: Database) {
     cards: contactCardService({ db, clock, adjustments, pointsLog, levels }),
     levels,
     reconciliations: reconciliationsService({ db, clock, queueReconciliation: queueReconciliationBestEffort(clients.reconciliationQueue, log) }),
+    operations: operationsService({ db, clock }),
   };
 }
 

@@ -6,7 +6,7 @@ const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).t
 /** `--flag`, `--flag true` or `--flag false` for a boolean setting; undefined when absent. */
 const flag = (value: string | boolean | undefined) => (value === undefined ? undefined : z.enum(['true', 'false']).parse(String(value)) === 'true');
 
-/** `--default-definition-id N` sets it, `none` clears it (null); a value that is not a number fails the schema. */
+/** `--default-definition-id N` (or `--expected-push-minutes N`) sets it, `none` clears it (null); a value that is not a number fails the schema. */
 const definitionOption = (value: string | boolean | undefined) => (value === undefined ? undefined : value === 'none' ? null : Number(value));
 
 export const tenantCommands: Record<string, CliCommand> = {
@@ -26,7 +26,7 @@ export const tenantCommands: Record<string, CliCommand> = {
   'tenants:show': { usage: '--tenant ID', run: (s, o) => s.admin.requireTenant(tenantOf(o)) },
   'tenants:update': {
     usage:
-      '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false] [--default-definition-id N|none] [--time-zone ZONE]',
+      '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false] [--default-definition-id N|none] [--max-adjustment-points N] [--expected-push-minutes N|none] [--time-zone ZONE]',
     run: (s, o) =>
       s.settings.update(
         tenantOf(o),
@@ -36,6 +36,8 @@ export const tenantCommands: Record<string, CliCommand> = {
           requireKnownContacts: flag(o['require-known-contacts']),
           defaultDefinitionId: definitionOption(o['default-definition-id']),
           timeZone: o['time-zone'],
+          maxAdjustmentPoints: o['max-adjustment-points'] === undefined ? undefined : Number(o['max-adjustment-points']),
+          expectedPushMinutes: definitionOption(o['expected-push-minutes']),
         }),
       ),
   },

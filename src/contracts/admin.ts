@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { isTimeZone } from '../domain/levels.ts';
-import { contactId, definitionId, storableText } from './common.ts';
+import { contactId, definitionId, INT32, storableText } from './common.ts';
 
 const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
 
 const tenantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+const maxAdjustmentPoints = z
+  .int()
+  .min(1)
+  .max(INT32.max)
+  .describe('The most points one adjustment may give or remove (adjustments, rewardpointtransaction, the contact card); default 100,000');
 
 export const createTenantBody = z.object({
   name: tenantName,
@@ -30,9 +36,17 @@ export const updateTenantBody = z
       .refine(isTimeZone, 'must be an IANA time zone name, e.g. Europe/Stockholm or UTC')
       .optional()
       .describe("Where the tenant's calendar years begin, for member levels with a CalendarYear window (default UTC)"),
+    maxAdjustmentPoints: maxAdjustmentPoints.optional(),
+    expectedPushMinutes: z
+      .int()
+      .min(1)
+      .max(525_600)
+      .nullable()
+      .optional()
+      .describe('How often the master is expected to push, in minutes; the operator overview shows the tenant in red past it. null: no expectation'),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone',
+    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expectedPushMinutes',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
@@ -46,6 +60,8 @@ export const tenant = z
     requireKnownContacts: z.boolean(),
     defaultDefinitionId: z.int().optional().describe('Absent when unset: rewardpointtransaction then adjusts the lowest definition id'),
     timeZone: z.string().describe("IANA time zone where the tenant's calendar years begin (member levels); UTC unless set"),
+    maxAdjustmentPoints: z.int().describe('The most points one adjustment may give or remove'),
+    expectedPushMinutes: z.int().optional().describe('How often the master is expected to push, in minutes; absent: no expectation'),
   })
   .meta({ id: 'Tenant' });
 

@@ -42,18 +42,33 @@ export const HISTORY_PAGE_SIZE = 20;
  * the direction chosen apart, so nobody removes points by forgetting a minus
  * sign; it becomes a Manual adjustment signed by the direction.
  */
+/** The longest reason the card takes; the API's description limit is the same. */
+export const REASON_MAX_CHARS = 1000;
+
+const amountField = z
+  .string({ error: 'is required' })
+  .trim()
+  .superRefine((value, ctx) => {
+    const signed = /^[-−]\s*(\d+)$/.exec(value);
+    if (signed) ctx.addIssue({ code: 'custom', message: `has a minus sign: to take points away, choose “Remove points” and enter ${signed[1]}` });
+    else if (!/^\d+$/.test(value)) ctx.addIssue({ code: 'custom', message: value === '' ? 'is required' : 'must be a whole number of points, like 250' });
+  })
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be at least 1').max(INT32.max, 'is too large'));
+
 export const adjustmentForm = z.object({
   definitionId: z.coerce.number({ error: 'choose a point definition' }).int().positive('choose a point definition').max(INT32.max),
   direction: z.enum(['give', 'remove'], { error: 'choose whether to give or remove points' }),
-  amount: z
+  amount: amountField,
+  description: z
     .string({ error: 'is required' })
     .trim()
-    .regex(/^\d+$/, 'must be a whole number of points, like 250')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(INT32.max, 'is too large')),
-  description: z.string({ error: 'is required' }).trim().min(1, 'is required: say why, e.g. "Complaint 4411: late delivery"').max(1000),
+    .min(1, 'is required: say why, e.g. "Complaint 4411: late delivery"')
+    .max(REASON_MAX_CHARS, `is longer than ${REASON_MAX_CHARS.toLocaleString('en-GB')} characters; shorten it`),
   /** Drawn afresh for each rendering of the form (and by the page script after each send): a double click sends once. */
   idempotencyKey: z.uuid('must be the key the form was given').optional(),
+  /** Set by the confirmation step of a large adjustment: what was confirmed (see confirmationOf). */
+  confirmed: z.string().max(100).optional(),
 });
 /** After a form post without script: which adjustment was just sent, to confirm it on the card. */
 export const cardQueryAfterSend = cardQuery.extend({ sent: z.uuid().optional() });

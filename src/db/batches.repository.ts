@@ -15,6 +15,14 @@ export interface BatchStatusRecord {
   messages: { message: string; createdAt: Date }[];
 }
 
+export interface TenantPushActivity {
+  tenantId: string;
+  lastPushAt: Date | null;
+  pushes: number;
+  items: number;
+  batchesWithErrors: number;
+}
+
 export interface UnfinishedBatch {
   id: string;
   kind: BatchKind;
@@ -176,6 +184,36 @@ export function batchesRepository(db: Db) {
         [id, outcome.appliedCount, outcome.skipped.length, now, duplicates.length, JSON.stringify(duplicates)],
       );
       return rows[0]!.status;
+    },
+
+    /**
+     * Per tenant: the last push ever, and the pushes, items and batches that
+     * ended with errors since `since`. One index lookup per tenant on
+     * (tenant_id, created_at).
+     */
+    async activity(tenantIds: readonly string[], since: Date): Promise<TenantPushActivity[]> {
+      const { rows } = await db.query<TenantPushActivity>(
+        `SELECT t.id AS "tenantId",
+                (SELECT max(b.created_at) FROM ingest_batch b WHERE b.tenant_id = t.id) AS "lastPushAt",
+                s.pushes, s.items, s.with_errors AS "batchesWithErrors"
+           FROM unnest($1::uuid[]) AS t(id)
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS pushes, COALESCE(sum(b.item_count), 0)::int AS items,
+                    (count(*) FILTER (WHERE b.status IN ('CompletedWithErrors', 'Failed')))::int AS with_errors
+               FROM ingest_batch b WHERE b.tenant_id = t.id AND b.created_at >= $2) s`,
+        [tenantIds, since],
+      );
+      return rows;
+    },
+
+    /** Items applied per minute since `since`, by the minute their batch finished (minutes without any are left out). */
+    async appliedPerMinute(since: Date): Promise<{ minute: Date; applied: number }[]> {
+      const { rows } = await db.query<{ minute: Date; applied: number }>(
+        `SELECT date_trunc('minute', finished_at) AS minute, sum(applied_count)::int AS applied
+           FROM ingest_batch WHERE finished_at >= $1 GROUP BY 1 ORDER BY 1`,
+        [since],
+      );
+      return rows;
     },
 
     async countUnfinished(tenantId: string): Promise<number> {

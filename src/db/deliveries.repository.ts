@@ -171,7 +171,7 @@ export function deliveriesRepository(db: Db) {
                 last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
                 lease_token = NULL, lease_until = NULL, updated_at = $9
           WHERE id = $1 AND lease_token = $2
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [claim.id, claim.leaseToken, outcome.state, outcome.failures, outcome.nextAttemptAt, attemptedAt, outcome.lastStatus, outcome.lastError, now],
       );
       return rows[0] ?? null;
@@ -189,7 +189,7 @@ export function deliveriesRepository(db: Db) {
     /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. */
     async listSendable(now: Date, limit: number): Promise<QueuedDelivery[]> {
       const { rows } = await db.query<QueuedDelivery>(
-        `SELECT d.id, d.attempts FROM webhook_delivery d WHERE ${sendableAt('$1')}
+        `SELECT d.id, d.attempts, d.next_attempt_at AS "dueAt" FROM webhook_delivery d WHERE ${sendableAt('$1')}
           ORDER BY d.next_attempt_at NULLS FIRST LIMIT $2`,
         [now, limit],
       );
@@ -229,10 +229,32 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
           WHERE tenant_id = $1 AND id = $2 AND state IN ('Failed', 'Retrying') AND (lease_until IS NULL OR lease_until <= $3)
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, id, now],
       );
       return rows[0] ?? null;
+    },
+
+    /** Per tenant with any: deliveries still on their way (waiting for a URL, pending, retrying) and dead letters. */
+    async backlog(): Promise<{ tenantId: string; waiting: number; failed: number }[]> {
+      const { rows } = await db.query<{ tenantId: string; waiting: number; failed: number }>(
+        `SELECT tenant_id AS "tenantId", (count(*) FILTER (WHERE state <> 'Failed'))::int AS waiting, (count(*) FILTER (WHERE state = 'Failed'))::int AS failed
+           FROM webhook_delivery WHERE state <> 'Delivered' GROUP BY tenant_id`,
+      );
+      return rows;
+    },
+
+    /** Webhook outcomes since `since`: delivered and failed by when it happened, retrying and waiting as they stand. */
+    async outcomes(since: Date): Promise<{ delivered: number; failed: number; retrying: number; waiting: number }> {
+      const { rows } = await db.query<{ delivered: number; failed: number; retrying: number; waiting: number }>(
+        `SELECT (count(*) FILTER (WHERE state = 'Delivered' AND delivered_at >= $1))::int AS delivered,
+                (count(*) FILTER (WHERE state = 'Failed' AND last_attempt_at >= $1))::int AS failed,
+                (count(*) FILTER (WHERE state = 'Retrying'))::int AS retrying,
+                (count(*) FILTER (WHERE state IN ('Pending', 'AwaitingConfiguration')))::int AS waiting
+           FROM webhook_delivery WHERE state <> 'Delivered' OR delivered_at >= $1`,
+        [since],
+      );
+      return rows[0]!;
     },
 
     /** Makes the tenant's waiting deliveries Pending: it has just been given a webhook URL. */
@@ -240,7 +262,7 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'AwaitingConfiguration'
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, now],
       );
       return rows;
@@ -250,7 +272,7 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'Failed'
-         RETURNING id, attempts`,
+         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, now],
       );
       return rows;

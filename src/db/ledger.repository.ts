@@ -197,6 +197,16 @@ export function ledgerRepository(db: Db) {
       return pageOfEntries(where, [tenantId, contactId], page);
     },
 
+    /** The points of an account that are active at `at` and lapse exactly at `expires` (its next expiry). */
+    async pointsExpiringAt(tenantId: string, accountId: number, expires: Date, at: Date): Promise<number> {
+      const { rows } = await db.query<{ points: number }>(
+        `SELECT COALESCE(sum(e.amount), 0)::int AS points FROM ledger_entry e
+          WHERE e.tenant_id = $1 AND e.account_id = $2 AND e.amount > 0 AND e.valid_to = $3 AND ${ledgerSql.active('$4')}`,
+        [tenantId, accountId, expires, at],
+      );
+      return rows[0]?.points ?? 0;
+    },
+
     async findEntry(tenantId: string, id: number): Promise<LedgerEntryRecord | null> {
       const { rows } = await db.query<LedgerEntryRecord>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE e.tenant_id = $1 AND e.id = $2`, [tenantId, id]);
       return rows[0] ?? null;

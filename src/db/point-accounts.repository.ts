@@ -211,6 +211,19 @@ export function pointAccountsRepository(db: Db) {
       );
     },
 
+    /**
+     * When a push from the master last reached each of a contact's accounts, by
+     * definition: balance pushes touch updated_at when they are applied (not
+     * when refused as older), transaction batches when they hold the account.
+     */
+    async lastPushAt(tenantId: string, contactId: string): Promise<Map<number, Date>> {
+      const { rows } = await db.query<{ definition_id: number; updated_at: Date }>(
+        `SELECT definition_id, updated_at FROM point_account WHERE tenant_id = $1 AND contact_id = $2`,
+        [tenantId, contactId],
+      );
+      return new Map(rows.map((row) => [row.definition_id, row.updated_at]));
+    },
+
     /** See SNAPSHOT_LEDGER_BALANCES_SQL; answers how many accounts it changed. */
     async snapshotLedgerBalances(tenantId: string, now: Date): Promise<number> {
       return (await db.query(SNAPSHOT_LEDGER_BALANCES_SQL, [tenantId, now])).rowCount ?? 0;

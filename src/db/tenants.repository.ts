@@ -5,13 +5,20 @@ import type { Db } from './pool.ts';
 
 /** A tenant row `t` as a TenantRecord; the mode column holds the enum's mapped names, which are TenantMode's own. */
 export const TENANT_COLUMNS = `t.id, t.name, t.mode::text AS mode, t.point_system_active AS "pointSystemActive", t.require_known_contacts AS "requireKnownContacts",
-  t.default_definition_id AS "defaultDefinitionId", t.time_zone AS "timeZone"`;
+  t.default_definition_id AS "defaultDefinitionId", t.time_zone AS "timeZone", t.max_adjustment_points AS "maxAdjustmentPoints",
+  t.expected_push_minutes AS "expectedPushMinutes"`;
 
-type TenantRow = Omit<TenantRecord, 'defaultDefinitionId'> & { defaultDefinitionId: number | null };
+type TenantRow = Omit<TenantRecord, 'defaultDefinitionId' | 'expectedPushMinutes'> & {
+  defaultDefinitionId: number | null;
+  expectedPushMinutes: number | null;
+};
 
 /** A row of TENANT_COLUMNS as a TenantRecord: an unset setting is left out rather than null. */
-export const tenantRecord = ({ defaultDefinitionId, ...row }: TenantRow): TenantRecord =>
-  defaultDefinitionId === null ? row : { ...row, defaultDefinitionId };
+export const tenantRecord = ({ defaultDefinitionId, expectedPushMinutes, ...row }: TenantRow): TenantRecord => ({
+  ...row,
+  ...(defaultDefinitionId === null ? {} : { defaultDefinitionId }),
+  ...(expectedPushMinutes === null ? {} : { expectedPushMinutes }),
+});
 
 export function tenantsRepository(db: Db) {
   return {
@@ -53,7 +60,9 @@ export function tenantsRepository(db: Db) {
         `UPDATE tenant AS t SET mode = COALESCE($2::tenant_mode, mode), point_system_active = COALESCE($3, point_system_active),
                                 require_known_contacts = COALESCE($4, require_known_contacts), updated_at = $5,
                                 default_definition_id = CASE WHEN $6 THEN $7::int ELSE default_definition_id END,
-                                time_zone = COALESCE($8, time_zone)
+                                time_zone = COALESCE($8, time_zone),
+                                max_adjustment_points = COALESCE($9, max_adjustment_points),
+                                expected_push_minutes = CASE WHEN $10 THEN $11::int ELSE expected_push_minutes END
           WHERE id = $1
           RETURNING ${TENANT_COLUMNS}`,
         [
@@ -65,6 +74,9 @@ export function tenantsRepository(db: Db) {
           update.defaultDefinitionId !== undefined,
           update.defaultDefinitionId ?? null,
           update.timeZone ?? null,
+          update.maxAdjustmentPoints ?? null,
+          update.expectedPushMinutes !== undefined,
+          update.expectedPushMinutes ?? null,
         ],
       );
       return tenantRecord(rows[0]!);

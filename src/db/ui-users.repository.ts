@@ -43,7 +43,9 @@ export function uiUsersRepository(db: Db) {
     async findCredentials(tenantName: string, username: string): Promise<UiUserCredentials | null> {
       const { rows } = await db.query<UiUserCredentials>(
         `SELECT ${USER_COLUMNS}, u.password_hash AS "passwordHash" FROM ui_user u JOIN tenant t ON t.id = u.tenant_id
-          WHERE t.name = $1 AND u.username = $2`,
+          WHERE lower(t.name) = lower($1) AND u.username = $2
+          ORDER BY t.name = $1 DESC
+          LIMIT 1`,
         [tenantName, username],
       );
       return rows[0] ?? null;

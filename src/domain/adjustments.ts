@@ -18,6 +18,30 @@ export type AdjustmentRecord = AdjustmentInput & {
   confirmedAt: Date | null;
 };
 
+/**
+ * Where an adjustment stands as the card tells it: its delivery state; after
+ * delivery, whether the master's sync has come back since (Synced, a
+ * heuristic); and Confirmed when the master sent it back as a transaction
+ * whose externalId is the event id (exact, whatever the delivery's last word).
+ */
+export type AdjustmentStage = DeliveryState | 'Synced' | 'Confirmed';
+
+/**
+ * The "Synced" heuristic: a delivered adjustment counts as synced once a push
+ * from the master was applied to the same account (contact and definition)
+ * after the master accepted the webhook. The follower cannot tell whether that
+ * push included this adjustment; a master that applies webhooks before its
+ * next push makes it so. A master that confirms exactly makes it Confirmed.
+ */
+export function adjustmentStage(
+  item: { deliveryState: DeliveryState; deliveredAt: Date | null; confirmedTransactionId: number | null },
+  lastPushAt: Date | undefined,
+): AdjustmentStage {
+  if (item.confirmedTransactionId !== null) return 'Confirmed';
+  if (item.deliveryState === 'Delivered' && item.deliveredAt && lastPushAt && lastPushAt.getTime() > item.deliveredAt.getTime()) return 'Synced';
+  return item.deliveryState;
+}
+
 const ADD_POINTS_EVENT = 'loyalty.addPoints' as const;
 
 /**

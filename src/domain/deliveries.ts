@@ -9,10 +9,16 @@ import { nextRetryAt } from './retry-schedule.ts';
 export const DELIVERY_STATES = ['AwaitingConfiguration', 'Pending', 'Retrying', 'Delivered', 'Failed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
-/** Enough to queue a delivery's next attempt: the job id is derived from both. */
+/**
+ * Enough to queue a delivery's next attempt: the job id is derived from all
+ * three. `dueAt` is the delivery's next attempt time (null while it waits for a
+ * webhook URL); a replay moves it to now, so the replay's job never shares an
+ * id with a retry job still delayed in the queue.
+ */
 export interface QueuedDelivery {
   id: string;
   attempts: number;
+  dueAt: Date | null;
 }
 
 /** What one HTTP attempt gave: an answer with a status, or no answer at all (timeout, refused, network). */

@@ -11,4 +11,15 @@ export interface TenantRecord {
   defaultDefinitionId?: number;
   /** IANA time zone where the tenant's calendar years begin (member levels); UTC unless set. */
   timeZone: string;
+  /** The most points one adjustment may give or remove; keeps one slip of a finger from pushing a balance out of range. */
+  maxAdjustmentPoints: number;
+  /** How often the master is expected to push, in minutes; absent: no expectation. */
+  expectedPushMinutes?: number;
+}
+
+/** Past the tenant's expected push interval with no push (a tenant that never pushed is overdue once it has an expectation). */
+export function pushOverdue(tenant: Pick<TenantRecord, 'expectedPushMinutes'>, lastPushAt: Date | null, now: Date): boolean {
+  if (tenant.expectedPushMinutes === undefined) return false;
+  if (lastPushAt === null) return true;
+  return now.getTime() - lastPushAt.getTime() > tenant.expectedPushMinutes * 60_000;
 }

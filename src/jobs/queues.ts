@@ -1,6 +1,7 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { z } from 'zod';
 import type { BatchKind } from '../domain/batches.ts';
+import type { QueuedDelivery } from '../domain/deliveries.ts';
 
 /**
  * The contract between producers (API, recovery sweep) and the worker: queue
@@ -57,13 +58,21 @@ export function createWebhookQueue(connection: ConnectionOptions, prefix: string
 }
 
 /**
- * Queues one attempt of a delivery, delayed until it is due. The job id names
- * the delivery and its attempt count: queuing the same attempt again (the
- * recovery sweep, a replay) is a no-op, while the next attempt can be queued
- * even before the job of the current one has finished.
+ * The job id of one attempt: the delivery, its attempt count and the time it is
+ * due. Queuing the same attempt again (the recovery sweep) is a no-op; the next
+ * attempt can be queued before the job of the current one has finished; and a
+ * replay, which makes the delivery due now, gets a job of its own instead of
+ * being dropped as a duplicate of the retry job delayed for hours.
  */
-export async function enqueueDelivery(queue: Queue<WebhookJobData>, delivery: { id: string; attempts: number }, delayMs = 0): Promise<void> {
-  await queue.add(WEBHOOK_JOB, { deliveryId: delivery.id }, { jobId: `${delivery.id}_${delivery.attempts}`, delay: Math.max(0, delayMs) });
+const deliveryJobId = (delivery: QueuedDelivery) => `${delivery.id}_${delivery.attempts}_${delivery.dueAt?.getTime() ?? 'unset'}`;
+
+/**
+ * Queues one attempt of a delivery, delayed until it is due. A job whose
+ * attempt was overtaken (by a replay) is harmless: when it runs, the claim
+ * finds the delivery done, leased or not yet due and sends nothing.
+ */
+export async function enqueueDelivery(queue: Queue<WebhookJobData>, delivery: QueuedDelivery, delayMs = 0): Promise<void> {
+  await queue.add(WEBHOOK_JOB, { deliveryId: delivery.id }, { jobId: deliveryJobId(delivery), delay: Math.max(0, delayMs) });
 }
 
 /** Reconciliation compares. A job names one reconciliation; Postgres holds its lines, status and outcome. */

@@ -5,7 +5,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { ensurePointSystemActive } from './guards.ts';
+import { ensurePointSystemActive, ensureWithinAdjustmentLimit } from './guards.ts';
 import { type Answered, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import type { QueueDeliveries } from './queueing.ts';
 
@@ -32,6 +32,7 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; log: Logg
    */
   async function record(tenant: TenantRecord, input: AdjustmentInput, alsoInTransaction?: AlsoInTransaction): Promise<AdjustmentRecord> {
     ensurePointSystemActive(tenant);
+    ensureWithinAdjustmentLimit(tenant, input.amount, 'amount');
     const now = clock.now();
     const created = await db.transaction(async (tx): Promise<AdjustmentRecord> => {
       if ((await tx.definitions.known(tenant.id, [input.definitionId])).size === 0) {
@@ -46,7 +47,7 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; log: Logg
       await alsoInTransaction?.(tx, found);
       return found;
     });
-    if (created.deliveryState === 'Pending') await queueDeliveries([{ id: created.eventId, attempts: created.attempts }]);
+    if (created.deliveryState === 'Pending') await queueDeliveries([{ id: created.eventId, attempts: created.attempts, dueAt: created.nextAttemptAt }]);
     return created;
   }
 

@@ -1,7 +1,7 @@
 import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
 import type { Database } from '../db/database.ts';
-import type { AdjustmentRecord } from '../domain/adjustments.ts';
+import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts';
 import type { DriftRecord } from '../domain/reconciliations.ts';
@@ -23,6 +23,8 @@ export interface CardDrift {
 export interface CardAccount extends PointAccountRecord {
   definitionName: string;
   drift?: CardDrift;
+  /** How many points lapse at balanceExpires; absent when nothing expires. */
+  expiringPoints?: number;
 }
 
 interface Page {
@@ -43,7 +45,7 @@ export interface LedgerHistory extends Page {
 export type PointsLogHistory =
   (Page & { kind: 'points-log'; items: PointsLogEntry[] }) | { kind: 'points-log-unavailable'; status: number; title: string; detail: string };
 
-export type CardAdjustment = AdjustmentRecord & { definitionName: string };
+export type CardAdjustment = AdjustmentRecord & { definitionName: string; stage: AdjustmentStage };
 
 export interface ContactCard {
   contactId: string;
@@ -106,8 +108,14 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   }
 
   async function recentAdjustments(tenant: TenantRecord, contactId: string, name: (id: number) => string) {
-    const page = await adjustments.list(tenant, contactId, { offset: 0, count: ADJUSTMENTS_SHOWN });
-    return { items: page.items.map((item) => ({ ...item, definitionName: name(item.definitionId) })), totalCount: page.totalCount };
+    const [page, lastPush] = await Promise.all([
+      adjustments.list(tenant, contactId, { offset: 0, count: ADJUSTMENTS_SHOWN }),
+      db.pointAccounts.lastPushAt(tenant.id, contactId),
+    ]);
+    return {
+      items: page.items.map((item) => ({ ...item, definitionName: name(item.definitionId), stage: adjustmentStage(item, lastPush.get(item.definitionId)) })),
+      totalCount: page.totalCount,
+    };
   }
 
   return {
@@ -129,10 +137,17 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         followerBalance: d.followerBalance,
       });
       const byDefinition = new Map((latest?.drifts ?? []).map((d) => [d.definitionId, d]));
-      const cardAccounts = page.items.map((account) => {
-        const found = byDefinition.get(account.definitionId);
-        return { ...account, definitionName: definitions.name(account.definitionId), ...(found ? { drift: driftOf(found) } : {}) };
-      });
+      const cardAccounts: CardAccount[] = await Promise.all(
+        page.items.map(async (account) => {
+          const found = byDefinition.get(account.definitionId);
+          return {
+            ...account,
+            definitionName: definitions.name(account.definitionId),
+            ...(found ? { drift: driftOf(found) } : {}),
+            ...(account.balanceExpires ? { expiringPoints: await db.ledger.pointsExpiringAt(tenant.id, account.id, account.balanceExpires, readAt) } : {}),
+          };
+        }),
+      );
       const missingAccounts = [...byDefinition.values()]
         .filter((d) => !page.items.some((account) => account.definitionId === d.definitionId))
         .map((d) => ({ ...driftOf(d), definitionId: d.definitionId, definitionName: definitions.name(d.definitionId) }));

@@ -7,6 +7,7 @@ import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { AdjustmentsService } from './adjustments.service.ts';
+import { ensureWithinAdjustmentLimit } from './guards.ts';
 import { type Answered, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import type { PointsLogService } from './points-log.service.ts';
 
@@ -54,6 +55,7 @@ export function contactPointsService(deps: { db: Database; clock: Clock; log: Lo
         { db, log },
         { tenant, key: idempotencyKey, request, now: clock.now() },
         async (hold) => {
+          ensureWithinAdjustmentLimit(tenant, input.points, 'points');
           const definitionId = await rewardDefinition(tenant);
           const reason = input.type ?? input.description ?? 'Reward points';
           let answer: RewardPointsAnswer | undefined;

@@ -14,6 +14,21 @@ export function ensurePointSystemActive(tenant: TenantRecord): void {
   if (!tenant.pointSystemActive) throw new AppError('point_system_inactive', `The point system of tenant ${tenant.name} is switched off`);
 }
 
+const points = new Intl.NumberFormat('en-GB');
+
+/**
+ * One adjustment may give or remove at most the tenant's limit. Without it one
+ * slip (2,147,483,647 points) overflows the master's balance and the two
+ * systems stay apart; `field` is the request field that carries the amount.
+ */
+export function ensureWithinAdjustmentLimit(tenant: TenantRecord, amount: number, field: string): void {
+  if (Math.abs(amount) <= tenant.maxAdjustmentPoints) return;
+  const limit = points.format(tenant.maxAdjustmentPoints);
+  throw new AppError('validation', `One adjustment may give or remove at most ${limit} points in this organisation; nothing was sent`, [
+    { path: field, message: `must be at most ${limit} points (the limit per adjustment)` },
+  ]);
+}
+
 /** The tenant's mode or point system changed between authentication and storing the batch. */
 export const tenantChangedMeanwhile = () =>
   new AppError('conflict', "The tenant's point settings changed while this request was handled; nothing was stored. Send it again.");

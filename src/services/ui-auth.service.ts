@@ -46,7 +46,12 @@ const WRONG_CREDENTIALS = 'Wrong organisation, username or password';
 export class LockedOut extends AppError {
   constructor(retryAfterSeconds: number) {
     const [count, unit] = retryAfterSeconds < 60 ? [retryAfterSeconds, 'second'] : [Math.ceil(retryAfterSeconds / 60), 'minute'];
-    super('locked_out', `Too many failed sign-ins. Try again in ${count} ${unit}${count === 1 ? '' : 's'}.`, undefined, retryAfterSeconds);
+    super(
+      'locked_out',
+      `Too many failed sign-ins. Try again in ${count} ${unit}${count === 1 ? '' : 's'}. If you have forgotten your password, ask an operator to set a new one.`,
+      undefined,
+      retryAfterSeconds,
+    );
   }
 }
 

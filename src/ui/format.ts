@@ -20,7 +20,11 @@ const dateTimeFormat = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
 });
 
+const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' });
+
 export const formatDate = (at: Date) => dateFormat.format(at);
+/** A time of day, with the date in front when it is not the day of `now`: "14:05 UTC", "1 Dec 2026, 14:05 UTC". */
+export const formatTimeOfDay = (at: Date, now: Date) => (formatDate(at) === formatDate(now) ? `${timeFormat.format(at)} UTC` : formatDateTime(at));
 export const formatDateTime = (at: Date) => `${dateTimeFormat.format(at)} UTC`;
 
 const HOUR_MS = 60 * 60 * 1000;

@@ -148,7 +148,7 @@ describe('contact card in a browser', () => {
     await page.getByRole('button', { name: 'Send to point master' }).click();
     const problem = page.locator('#adjustment-error');
     await problem.waitFor();
-    expect(await problem.textContent()).toContain('amount: must be a whole number of points, like 250');
+    expect(await problem.textContent()).toContain('Amount: must be a whole number of points, like 250');
     expect(await page.getByLabel('Amount').getAttribute('aria-invalid')).toBe('true');
     expect(master.requests).toHaveLength(0);
 
@@ -201,7 +201,7 @@ describe('contact card in a browser', () => {
     await page.keyboard.type('Goodwill correction');
     await page.keyboard.press('Enter');
     await page.locator('#adjustment-error').waitFor();
-    expect(await page.locator('#adjustment-error').textContent()).toContain('amount: must be at least 1');
+    expect(await page.locator('#adjustment-error').textContent()).toContain('Amount: must be at least 1');
     // The error takes the focus, so a screen reader reads it.
     expect(await page.evaluate('document.activeElement?.id')).toBe('adjustment-error');
 

@@ -35,6 +35,7 @@ describe('admin API', () => {
       pointSystemActive: true,
       requireKnownContacts: false,
       timeZone: 'UTC',
+      maxAdjustmentPoints: 100_000,
     });
 
     const again = await admin('POST', '/tenants', { name, mode: 'balance-only' });

@@ -108,6 +108,7 @@ describe('CLI', () => {
       pointSystemActive: true,
       requireKnownContacts: false,
       timeZone: 'UTC',
+      maxAdjustmentPoints: 100_000,
     });
 
     const definition = await cli('definitions:create', '--tenant', tenant.id, '--id', '3', '--name', 'Bonus');

@@ -31,6 +31,14 @@ describe('tenant isolation', () => {
     const intruder = await createTenant(app, { mode: 'all-transaction', definitions: [5000] });
     const contactId = randomUUID();
     const secretAmount = 987_654_321;
+    // The owner allows adjustments that large, so the same figure is in its ledger, balance and adjustment.
+    const limit = await app.inject({
+      method: 'PATCH',
+      url: `/admin/v1/tenants/${owner.id}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { maxAdjustmentPoints: secretAmount },
+    });
+    expect(limit.statusCode, limit.body).toBe(200);
 
     const tx = await app.inject({
       method: 'POST',

@@ -21,8 +21,9 @@ import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins
 import { acceptsPage, dashboardCsrfValid, LOGIN_PAGES, loadSession, offerDashboardCsrf, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
-import type { SyncService } from '../../services/sync.service.ts';
+import type { OperationsService } from '../../services/operations.service.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
+import type { SyncService } from '../../services/sync.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
@@ -106,9 +107,10 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   sync: SyncService;
   integrations: IntegrationsService;
   reconciliations: ReconciliationsService;
+  operations: OperationsService;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, sync, integrations, reconciliations, queues, clock }) => {
+}> = async (app, { auth, admin, sync, integrations, reconciliations, operations, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -119,9 +121,9 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(() => null),
       })),
     );
-    const [tenants, latest] = await Promise.all([admin.listTenants(), reconciliations.latest(LATEST_RECONCILIATIONS)]);
-    const syncStates = await sync.overview(tenants.map((t) => t.id));
-    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, tenants, syncStates, reconciliations: latest, now: clock.now() });
+    const [overview, latest] = await Promise.all([operations.overview(), reconciliations.latest(LATEST_RECONCILIATIONS)]);
+    const syncStates = await sync.overview(overview.tenants.map((row) => row.tenant.id));
+    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, overview, syncStates, reconciliations: latest });
     return reply.type('text/html; charset=utf-8').send(body);
   });
 

@@ -26,13 +26,24 @@ const ROUTES: Record<UiSessionKind, { login: string; logout: string }> = {
   admin: { login: '/admin/login', logout: '/admin/logout' },
 };
 
+/** The sign-in forms' fields as they are labelled. */
+const LOGIN_LABELS: Record<string, string> = { tenant: 'Organisation', username: 'Username', password: 'Password', token: 'Admin token' };
+
 const fieldProblem = (error: z.ZodError): ShownProblem => ({
-  title: 'Invalid request',
-  detail: 'Fill in every field.',
-  errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+  title: 'Fill in every field',
+  detail: 'Some fields are empty or too long.',
+  errors: error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    return { path, label: LOGIN_LABELS[path], message: issue.message };
+  }),
 });
 
-const problemOf = (err: AppError): ShownProblem => ({ title: err.title, detail: err.message, errors: err.errors });
+/** Headings for people: the sign-in failed, or is held back for a while. */
+const problemOf = (err: AppError): ShownProblem => ({
+  title: err.code === 'locked_out' || err.code === 'rate_limited' ? 'Too many failed sign-ins' : 'Sign-in failed',
+  detail: err.message,
+  errors: err.errors,
+});
 
 const sendPage = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
 

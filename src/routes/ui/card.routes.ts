@@ -8,7 +8,7 @@ import { loadSession, requireCsrf, requireSession } from '../../plugins/ui-sessi
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
 import type { ActiveSession, SignedInUser, UiAuthService } from '../../services/ui-auth.service.ts';
-import { adjustmentsList, cardPage, cardUrl, searchPage } from '../../ui/pages/card.page.ts';
+import { adjustmentProblem, adjustmentsList, cardPage, cardUrl, confirmationOf, confirmationThreshold, searchPage } from '../../ui/pages/card.page.ts';
 import { parseForm, stringFields } from './forms.ts';
 import { wantsHtml } from './ui-errors.ts';
 
@@ -37,9 +37,9 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
     const parsed = contactId.safeParse(value);
     if (parsed.success) return reply.redirect(cardUrl(parsed.data), 303);
     const problem = {
-      title: 'Invalid request',
+      title: value === '' ? 'Enter a contact id' : 'Check the contact id',
       detail: value === '' ? 'Enter a contact id.' : 'A contact id is a uuid, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.',
-      errors: [{ path: 'contactId', message: value === '' ? 'is required' : 'must be a uuid' }],
+      errors: [{ path: 'contactId', label: 'Contact id', message: value === '' ? 'is required' : 'must be a uuid' }],
     };
     return sendHtml(reply, searchPage({ ...signedIn(request.uiSession), value, problem }), 400);
   });
@@ -68,7 +68,19 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
     const contact = request.params.contactId;
     const values = stringFields(request.body);
     try {
-      const { definitionId, direction, amount, description, idempotencyKey } = parseForm(adjustmentForm, values, 'adjustment');
+      const form = parseForm(adjustmentForm, values, 'adjustment');
+      const { definitionId, direction, amount, description, idempotencyKey } = form;
+      const token = confirmationOf(form);
+      // A large amount is sent only once confirmed; above the limit the service refuses it with the limit named.
+      if (amount > confirmationThreshold(user.tenant.maxAdjustmentPoints) && amount <= user.tenant.maxAdjustmentPoints && form.confirmed !== token) {
+        if (!wantsHtml(request)) {
+          throw new AppError('validation', 'A large adjustment is sent only once confirmed; nothing was sent', [
+            { path: 'confirmed', message: `must confirm ${direction === 'remove' ? 'removing' : 'giving'} ${amount} points` },
+          ]);
+        }
+        const card = await cards.card(user.tenant, contact, { definitionId, filter: 'All', offset: 0, count: HISTORY_PAGE_SIZE });
+        return sendHtml(reply, cardPage({ user, csrfToken, card, form: { values, confirm: { direction, amount, token } } }));
+      }
       const input = manualAdjustment.parse({
         contactId: contact,
         definitionId,
@@ -86,7 +98,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500 || !wantsHtml(request)) throw err;
       const card = await cards.card(user.tenant, contact, { filter: 'All', offset: 0, count: HISTORY_PAGE_SIZE });
-      const problem = { title: err.title, detail: err.message, errors: err.errors };
+      const problem = adjustmentProblem({ title: err.title, detail: err.message, errors: err.errors });
       return sendHtml(reply, cardPage({ user, csrfToken, card, form: { values, problem } }), err.status);
     }
   });

@@ -11,6 +11,7 @@ import type { ContactCardService } from '../../services/contact-card.service.ts'
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { SyncService } from '../../services/sync.service.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
+import type { OperationsService } from '../../services/operations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import { uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
@@ -31,6 +32,7 @@ export interface UiOptions {
   admin: AdminService;
   sync: SyncService;
   reconciliations: ReconciliationsService;
+  operations: OperationsService;
   queues: Queue[];
   sessionMaxAgeMs: number;
   clock: Clock;
@@ -52,6 +54,7 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
     sync: options.sync,
     integrations: options.integrations,
     reconciliations: options.reconciliations,
+    operations: options.operations,
     queues: options.queues,
     clock: options.clock,
     prefix: '/admin',

@@ -9,11 +9,16 @@ const FAST_FOR_MS = 120000;
 function localiseTimes(root) {
   const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+  const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+  const today = dateOnly.format(new Date());
   for (const element of root.querySelectorAll('time[datetime][data-format]')) {
     const at = new Date(element.getAttribute('datetime'));
     if (Number.isNaN(at.getTime())) continue;
     element.title = element.textContent;
-    element.textContent = (element.dataset.format === 'date' ? dateOnly : dateTime).format(at);
+    const format = element.dataset.format;
+    // "time": a time of day, with the date only when it is not today.
+    const formatter = format === 'date' ? dateOnly : format === 'time' && dateOnly.format(at) === today ? timeOnly : dateTime;
+    element.textContent = formatter.format(at);
   }
 }
 
@@ -24,19 +29,27 @@ function element(tag, className, text) {
   return node;
 }
 
+// The label a form shows for a field, so errors name it as the person sees it.
+function fieldLabel(form, path) {
+  const field = form.querySelector(`[name="${CSS.escape(path)}"]`);
+  const label = field?.id ? form.querySelector(`label[for="${CSS.escape(field.id)}"]`) : null;
+  const legend = field?.closest('fieldset')?.querySelector('legend');
+  return (label || legend)?.textContent.trim() || 'Form';
+}
+
 // Problem details (RFC 9457) as the same alert box the server renders; text only, never markup.
-function problemAlert(problem) {
+function problemAlert(form, problem) {
   const box = element('div', 'alert alert-error');
   box.setAttribute('role', 'alert');
   box.tabIndex = -1;
   box.id = 'adjustment-error';
-  box.append(element('p', 'alert-title', problem.title || 'Something went wrong'));
+  box.append(element('p', 'alert-title', 'The points were not sent'));
   if (problem.detail) box.append(element('p', '', problem.detail));
   if (Array.isArray(problem.errors) && problem.errors.length > 0) {
     const list = element('ul');
     for (const error of problem.errors) {
       const item = element('li');
-      item.append(element('strong', '', String(error.path)), document.createTextNode(`: ${error.message}`));
+      item.append(element('strong', '', fieldLabel(form, String(error.path))), document.createTextNode(`: ${error.message}`));
       list.append(item);
     }
     box.append(list);
@@ -44,16 +57,40 @@ function problemAlert(problem) {
   return box;
 }
 
-function successAlert() {
-  const box = element('div', 'alert alert-success');
+// The banner after sending, by where the adjustment stands (the server's words for the same stages).
+const SENT_BANNERS = {
+  Pending: ['success', 'Saved; sending it to the point master now', 'Follow its state below; the balance changes when the master next syncs.'],
+  Delivered: ['success', 'Sent to the point master', 'The balance changes when the master next syncs. Follow its state below.'],
+  Synced: ['success', 'Sent to the point master', 'The balance changes when the master next syncs. Follow its state below.'],
+  Failed: ['error', 'Saved, but the point master refused it', 'An operator can send it again; do not give the points again.'],
+  Retrying: [
+    'warning',
+    'Saved; will be sent when the master answers',
+    'The point master is not answering right now. It is sent automatically; do not give the points again.',
+  ],
+};
+SENT_BANNERS.AwaitingConfiguration = SENT_BANNERS.Retrying;
+
+function sentAlert(id, stage) {
+  const [tone, title, text] = SENT_BANNERS[stage] || SENT_BANNERS.Pending;
+  const box = element('div', `alert alert-${tone}`);
   box.setAttribute('role', 'status');
   box.tabIndex = -1;
   box.id = 'adjustment-sent';
-  box.append(
-    element('p', 'alert-title', 'Sent to the point master'),
-    element('p', '', 'The balance changes when the master next syncs. Follow its state below.'),
-  );
+  box.dataset.adjustmentId = id;
+  box.dataset.stage = stage;
+  box.append(element('p', 'alert-title', title), element('p', '', text));
   return box;
+}
+
+// After each refresh of the list, the banner follows the stage of the adjustment it announced.
+function followSentBanner() {
+  const box = document.getElementById('adjustment-sent');
+  const id = box?.dataset.adjustmentId;
+  if (!id) return;
+  const item = document.querySelector(`.adjustment[data-adjustment-id="${CSS.escape(id)}"]`);
+  if (!item || item.dataset.stage === box.dataset.stage) return;
+  box.replaceWith(sentAlert(id, item.dataset.stage));
 }
 
 // The adjustments list is rendered by the server; while any delivery is still on its way, fetch it again.
@@ -76,6 +113,7 @@ function watchAdjustments() {
     if (!fresh) return;
     localiseTimes(fresh);
     list.replaceWith(fresh);
+    followSentBanner();
   }
 
   async function tick() {
@@ -107,15 +145,54 @@ function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// A large amount asks once before it is sent, as the server's confirmation step does without script.
+function needsConfirmation(form, feedback, button) {
+  const amount = form.querySelector('[name="amount"]').value.trim();
+  const direction = form.querySelector('[name="direction"]:checked')?.value || 'give';
+  if (!/^\d+$/.test(amount) || Number(amount) <= Number(form.dataset.confirmAbove)) return false;
+  const token = `${direction}:${Number(amount)}:${form.querySelector('[name="definitionId"]').value}`;
+  const confirmed = form.querySelector('[name="confirmed"]');
+  if (confirmed.value === token) return false;
+  confirmed.value = token;
+  const points = new Intl.NumberFormat('en-GB').format(Number(amount));
+  const verb = direction === 'remove' ? 'remove' : 'give';
+  const box = element('div', 'alert alert-warning');
+  box.setAttribute('role', 'alert');
+  box.tabIndex = -1;
+  box.id = 'adjustment-confirm';
+  box.append(
+    element('p', 'alert-title', `Please confirm: ${verb} ${points} points?`),
+    element(
+      'p',
+      '',
+      `That is more than ${new Intl.NumberFormat('en-GB').format(Number(form.dataset.confirmAbove))} points. Check the amount, then press the button again to send it. Change anything and you are asked again.`,
+    ),
+  );
+  feedback.replaceChildren(box);
+  button.textContent = `Yes, ${verb} ${points} points`;
+  box.focus();
+  return true;
+}
+
 function enhanceAdjustmentForm(watcher) {
   const form = document.querySelector('form[data-adjustment-form]');
   if (!form) return;
   const feedback = form.querySelector('[data-adjustment-feedback]');
   const button = form.querySelector('button[type="submit"]');
 
+  // Any change after a confirmation asks again: the button says what it will send.
+  form.addEventListener('input', () => {
+    const confirmed = form.querySelector('[name="confirmed"]');
+    if (!confirmed.value) return;
+    confirmed.value = '';
+    button.textContent = button.dataset.label;
+    document.getElementById('adjustment-confirm')?.remove();
+  });
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (button.getAttribute('aria-busy') === 'true') return; // one click, one adjustment
+    if (needsConfirmation(form, feedback, button)) return;
     button.setAttribute('aria-busy', 'true');
     button.disabled = true;
     feedback.replaceChildren();
@@ -129,24 +206,29 @@ function enhanceAdjustmentForm(watcher) {
         body,
       });
       if (response.ok) {
+        const sent = await response.json();
         // This submission is done: the next one is another adjustment, so it gets a key of its own.
         form.querySelector('[name="idempotencyKey"]').value = newKey();
         form.querySelector('[name="amount"]').value = '';
         form.querySelector('[name="description"]').value = '';
-        const box = successAlert();
+        form.querySelector('[name="confirmed"]').value = '';
+        button.textContent = button.dataset.label;
+        const box = sentAlert(sent.id, sent.deliveryState);
         feedback.append(box);
         box.focus();
         await watcher.now();
         return;
       }
-      let problem = { title: `Error ${response.status}`, detail: 'The adjustment was not sent.' };
+      let problem = { detail: 'The adjustment was not sent.' };
       if ((response.headers.get('content-type') || '').includes('json')) problem = await response.json();
-      const box = problemAlert(problem);
+      form.querySelector('[name="confirmed"]').value = '';
+      button.textContent = button.dataset.label;
+      const box = problemAlert(form, problem);
       feedback.append(box);
       for (const error of problem.errors || []) form.querySelector(`[name="${CSS.escape(String(error.path))}"]`)?.setAttribute('aria-invalid', 'true');
       box.focus();
     } catch {
-      const box = problemAlert({ title: 'Not sent', detail: 'The service could not be reached. Check the list below before trying again.' });
+      const box = problemAlert(form, { detail: 'The service could not be reached. Check the list below before trying again.' });
       feedback.append(box);
       box.focus();
     } finally {

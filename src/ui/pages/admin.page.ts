@@ -6,6 +6,9 @@ import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
 import type { ReconciliationRecord } from '../../domain/reconciliations.ts';
 import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
+import { timeElement } from '../time.ts';
+import { barChart, perMinuteChart } from '../charts.ts';
+import type { OperationsOverview, TenantHealth } from '../../services/operations.service.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, problemBox, type ShownProblem } from './layout.ts';
 
@@ -59,14 +62,40 @@ function syncCell(state: SyncStatus | undefined, now: Date): SafeHtml | string {
     }`;
 }
 
+/** One tenant's row of the overview; red where a person is needed. */
+function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Date): SafeHtml {
+  const { tenant } = row;
+  const needsPerson = needsAPerson(row, sync);
+  const deliveries = (state?: DeliveryState) => deliveriesUrl({ tenantId: tenant.id, state });
+  return html`<tr class="${needsPerson ? 'needs-person-row' : ''}" data-tenant-id="${tenant.id}" data-needs-person="${String(needsPerson)}">
+    <td data-label="Tenant"><strong>${tenant.name}</strong><br /><span class="muted">${tenant.mode}${tenant.pointSystemActive ? '' : ' · point system off'}</span></td>
+    <td data-label="Last push" class="${row.overdue ? 'needs-person' : ''}">${
+      row.lastPushAt ? timeElement(row.lastPushAt, 'time', at) : html`<span class="muted">never</span>`
+    }${row.overdue ? html`<br /><span data-testid="overdue">no push for over ${formatPoints(tenant.expectedPushMinutes ?? 0)} min</span>` : ''}</td>
+    <td data-label="Pushes (24 h)" class="num">${formatPoints(row.pushes)}</td>
+    <td data-label="Items (24 h)" class="num">${formatPoints(row.items)}</td>
+    <td data-label="Batches with errors (24 h)" class="num">${row.batchesWithErrors > 0 ? html`<span class="pill pill-waiting">${formatPoints(row.batchesWithErrors)}</span>` : '0'}</td>
+    <td data-label="Deliveries waiting" class="num"><a href="${deliveries()}">${formatPoints(row.deliveriesWaiting)}</a></td>
+    <td data-label="Deliveries failed" class="num">${
+      row.deliveriesFailed > 0 ? html`<a class="needs-person" href="${deliveries('Failed')}">${formatPoints(row.deliveriesFailed)}</a>` : '0'
+    }</td>
+    <td data-label="Sync">${syncCell(sync, at)}</td>
+  </tr>`;
+}
+
+/** Failed deliveries, no push for longer than expected, or a gap in the stream past its alert age. */
+const needsAPerson = (row: TenantHealth, sync: SyncStatus | undefined) => row.overdue || row.deliveriesFailed > 0 || sync?.alerting === true;
+
 export function adminHomePage(input: {
   csrfToken: string;
   queues: QueueSummary[];
-  tenants: TenantRecord[];
+  overview: OperationsOverview;
   syncStates: ReadonlyMap<string, SyncStatus>;
   reconciliations: LatestReconciliation[];
-  now: Date;
 }): string {
+  const { overview } = input;
+  const attention = overview.tenants.filter((row) => needsAPerson(row, input.syncStates.get(row.tenant.id))).length;
+  const outcomes = overview.webhookOutcomes;
   return page(
     {
       title: 'Operations',
@@ -78,7 +107,48 @@ export function adminHomePage(input: {
           <p class="eyebrow">Operations</p>
           <h1>Overview</h1>
         </div>
-        <p class="card-meta"><a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a></p>
+        <p class="card-meta"><span class="muted">Read ${timeElement(overview.at)}</span> <a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a></p>
+      </section>
+      <section class="panel" aria-labelledby="tenants-title">
+        <h2 id="tenants-title">Is every master still syncing?</h2>
+        ${
+          overview.tenants.length === 0
+            ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
+            : html`<p class="${attention > 0 ? 'alert alert-error' : 'hint'}" data-testid="attention">${
+                attention > 0
+                  ? `${attention} tenant${attention === 1 ? ' needs' : 's need'} a person: see the rows marked in red.`
+                  : 'Nothing needs a person right now.'
+              }</p>
+              <div class="table-wrap">
+              <table class="history">
+                <thead><tr>
+                  <th scope="col">Tenant</th><th scope="col">Last push</th><th scope="col" class="num">Pushes (24 h)</th><th scope="col" class="num">Items (24 h)</th>
+                  <th scope="col" class="num">Batches with errors (24 h)</th><th scope="col" class="num">Deliveries waiting</th><th scope="col" class="num">Deliveries failed</th>
+                  <th scope="col">Sync</th>
+                </tr></thead>
+                <tbody>${overview.tenants.map((row) => tenantHealthRow(row, input.syncStates.get(row.tenant.id), overview.at))}</tbody>
+              </table>
+            </div>
+            <p class="hint">Red: failed webhook deliveries, no push for longer than the tenant's expected interval (<code>expectedPushMinutes</code>, set with PATCH /admin/v1/tenants/{id}), or sequences missing for longer than <code>SYNC_GAP_ALERT_SECONDS</code>.</p>`
+        }
+      </section>
+      <section class="panel" aria-labelledby="charts-title">
+        <h2 id="charts-title">The last 24 hours</h2>
+        ${perMinuteChart({
+          title: 'Items applied per minute',
+          from: overview.since,
+          to: overview.at,
+          points: overview.appliedPerMinute.map((p) => ({ minute: p.minute, value: p.applied })),
+        })}
+        ${barChart({
+          title: 'Webhook outcomes: delivered and failed in the last 24 hours; retrying and waiting now',
+          bars: [
+            { label: 'Delivered', value: outcomes.delivered, tone: 'delivered' },
+            { label: 'Retrying', value: outcomes.retrying, tone: 'waiting' },
+            { label: 'Waiting', value: outcomes.waiting, tone: 'waiting' },
+            { label: 'Failed', value: outcomes.failed, tone: 'failed' },
+          ],
+        })}
       </section>
       <section class="panel" aria-labelledby="queues-title">
         <h2 id="queues-title">Queues</h2>
@@ -102,29 +172,6 @@ export function adminHomePage(input: {
           </table>
         </div>
         <p class="hint">Postgres holds every batch; a job lost with Redis is queued again by the worker's recovery sweep.</p>
-      </section>
-      <section class="panel" aria-labelledby="tenants-title">
-        <h2 id="tenants-title">Tenants</h2>
-        ${
-          input.tenants.length === 0
-            ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
-            : html`<div class="table-wrap">
-              <table>
-                <thead><tr><th scope="col">Name</th><th scope="col">Mode</th><th scope="col">Point system</th><th scope="col">Sync</th><th scope="col">Id</th></tr></thead>
-                <tbody>
-                  ${input.tenants.map(
-                    (tenant) => html`<tr>
-                      <td data-label="Name">${tenant.name}</td>
-                      <td data-label="Mode">${tenant.mode}</td>
-                      <td data-label="Point system">${tenant.pointSystemActive ? html`<span class="pill pill-active">On</span>` : html`<span class="pill pill-neutral">Off</span>`}</td>
-                      <td data-label="Sync">${syncCell(input.syncStates.get(tenant.id), input.now)}</td>
-                      <td data-label="Id"><code>${tenant.id}</code></td>
-                    </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-        }
       </section>
       ${latestReconciliations(input.reconciliations)}`,
   );
@@ -178,6 +225,15 @@ function latestReconciliations(items: LatestReconciliation[]): SafeHtml {
 
 /** A delivery as the admin API lists it (dates as ISO strings). */
 type DeliveryRow = z.output<typeof delivery>;
+
+/** The states as operators read them; the API's names stay in the address. */
+const STATE_LABEL: Record<DeliveryState, string> = {
+  AwaitingConfiguration: 'Waiting for a webhook URL',
+  Pending: 'Pending',
+  Retrying: 'Retrying',
+  Delivered: 'Delivered',
+  Failed: 'Failed',
+};
 
 const STATE_TONE: Record<DeliveryState, string> = {
   AwaitingConfiguration: 'waiting',
@@ -250,14 +306,14 @@ export function deliveriesPage(view: DeliveriesView): string {
               <nav class="segmented" aria-label="Delivery state">
                 ${states.map(
                   (state) =>
-                    html`<a href="${deliveriesUrl({ tenantId: tenant.id, state })}" ${state === view.state ? html`aria-current="true"` : ''}>${state ?? 'All'}</a>`,
+                    html`<a href="${deliveriesUrl({ tenantId: tenant.id, state })}" ${state === view.state ? html`aria-current="true"` : ''}>${state ? STATE_LABEL[state] : 'All'}</a>`,
                 )}
               </nav>
               ${replayForm(view, '/ui/admin/deliveries/replay-failed', { tenantId: tenant.id }, 'Replay all failed', false)}
             </div>
             ${
               list.items.length === 0
-                ? html`<p class="empty">No deliveries${view.state ? ` in state ${view.state}` : ''}.</p>`
+                ? html`<p class="empty">No deliveries${view.state ? ` in state “${STATE_LABEL[view.state]}”` : ''}.</p>`
                 : html`<div class="table-wrap">
                   <table class="history">
                     <thead>
@@ -276,11 +332,11 @@ export function deliveriesPage(view: DeliveriesView): string {
                       ${list.items.map((row) => {
                         const next = row.nextAttemptAt ? new Date(row.nextAttemptAt) : null;
                         return html`<tr data-delivery-id="${row.id}">
-                          <td data-label="Created">${formatDateTime(new Date(row.createdAt))}</td>
+                          <td data-label="Created">${timeElement(new Date(row.createdAt))}</td>
                           <td data-label="Contact"><code>${row.contactId}</code></td>
                           <td data-label="Points" class="num">${formatSignedPoints(row.amount)}</td>
                           <td data-label="Source">${row.source}</td>
-                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${row.state}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted">next ${relativeTime(next, view.now)}</span>` : ''}</td>
+                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${STATE_LABEL[row.state]}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted" data-testid="next-try">next try at ${timeElement(next, 'time', view.now)}</span>` : ''}</td>
                           <td data-label="Attempts" class="num">${row.attempts}</td>
                           <td data-label="Last answer" class="description">${row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : '—')}</td>
                           <td data-label="Action">${canReplay(row.state) ? replayForm(view, '/ui/admin/deliveries/replay', { tenantId: tenant.id, id: row.id }, 'Replay', true) : ''}</td>

@@ -4,10 +4,13 @@ import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import { entryState } from '../../domain/ledger.ts';
 import type { CardAccount, CardAdjustment, CardDrift, ContactCard, LedgerHistory, PointsLogHistory } from '../../services/contact-card.service.ts';
 import type { SignedInUser } from '../../services/ui-auth.service.ts';
+import type { TenantRecord } from '../../domain/tenants.ts';
+import { REASON_MAX_CHARS } from '../../contracts/ui.ts';
 import { adjustmentStatus } from '../adjustment-status.ts';
-import { formatDate, formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
+import { formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
+import { timeElement } from '../time.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { page, problemBox, type ShownProblem } from './layout.ts';
+import { page, problemBox, type ShownProblem, technicalDetails } from './layout.ts';
 import { memberLevelPanel } from './member-level.partial.ts';
 
 const FILTERS: TransactionFilter[] = ['All', 'Active', 'Pending'];
@@ -28,8 +31,36 @@ export function cardUrl(contactId: string, view: CardView = {}): string {
   return `/ui/contacts/${encodeURIComponent(contactId)}${qs ? `?${qs}` : ''}`;
 }
 
-const time = (at: Date, text: string = formatDateTime(at), format: 'date' | 'datetime' = 'datetime') =>
-  html`<time datetime="${at.toISOString()}" data-format="${format}">${text}</time>`;
+const time = (at: Date, format: 'date' | 'datetime' = 'datetime') => timeElement(at, format);
+
+/** The labels of the adjustment form's fields, so an error names the field as the form shows it. */
+const ADJUSTMENT_LABELS: Record<string, string> = {
+  definitionId: 'Point definition',
+  direction: 'Change',
+  amount: 'Amount',
+  description: 'Reason',
+  idempotencyKey: 'Form',
+  confirmed: 'Form',
+};
+
+/** Problem details as the card shows them: a heading for people, each field by its label. */
+export function adjustmentProblem(problem: ShownProblem): ShownProblem {
+  return {
+    title: 'The points were not sent',
+    detail: problem.detail,
+    errors: problem.errors?.map((error) => ({ ...error, label: ADJUSTMENT_LABELS[error.path] ?? error.path })),
+  };
+}
+
+/**
+ * The card asks to confirm an adjustment above a tenth of the tenant's limit
+ * (10,000 points with the default limit of 100,000): large enough that daily
+ * goodwill gestures go straight through, small enough to catch an extra zero.
+ */
+export const confirmationThreshold = (maxAdjustmentPoints: number) => Math.floor(maxAdjustmentPoints / 10);
+
+/** What a confirmation confirms: change anything and the card asks again. */
+export const confirmationOf = (form: { definitionId: number; direction: string; amount: number }) => `${form.direction}:${form.amount}:${form.definitionId}`;
 
 function chromeFor(user: SignedInUser, csrfToken: string) {
   return {
@@ -42,7 +73,7 @@ function searchForm(value: string, problem: ShownProblem | null | undefined, pro
     <div class="field">
       <label for="contactId">Contact id</label>
       <div class="search-row">
-        <input id="contactId" name="contactId" value="${value}" required spellcheck="false" autocomplete="off"
+        <input id="contactId" name="contactId" value="${value}" required spellcheck="false" autocomplete="off" ${prominent ? html`autofocus` : ''}
           placeholder="e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6" aria-describedby="contactId-hint${problem ? ' search-error' : ''}"
           ${problem ? html`aria-invalid="true"` : ''} />
         <button type="submit" class="button button-primary">Open card</button>
@@ -77,7 +108,7 @@ function accountTile(card: ContactCard, account: CardAccount, selected: boolean)
           <dt>Next expiry</dt>
           <dd data-testid="expiry">${
             expires
-              ? html`${time(expires, formatDate(expires), 'date')} <span class="muted">(${relativeTime(expires, card.readAt)})</span>`
+              ? html`${account.expiringPoints === undefined ? '' : html`<span data-testid="expiring-points">${formatPoints(account.expiringPoints)} points</span> on `}${time(expires)} <span class="muted">(${relativeTime(expires, card.readAt)})</span>`
               : html`<span class="muted">None</span>`
           }</dd>
         </div>
@@ -118,8 +149,8 @@ function entryStatus(entry: LedgerEntryRecord, at: Date): SafeHtml {
 
 function validity(entry: LedgerEntryRecord, at: Date): SafeHtml {
   if (entry.type === 'Expiry') return html`<span class="muted">—</span>`;
-  const from = entry.validFrom > at ? html`from ${time(entry.validFrom, formatDate(entry.validFrom), 'date')}` : null;
-  const to = entry.validTo ? html`until ${time(entry.validTo, formatDate(entry.validTo), 'date')}` : html`<span class="muted">no expiry</span>`;
+  const from = entry.validFrom > at ? html`from ${time(entry.validFrom, 'date')}` : null;
+  const to = entry.validTo ? html`until ${time(entry.validTo, 'date')}` : html`<span class="muted">no expiry</span>`;
   // One element, so the phone layout (label left, value right) keeps "until" next to its date.
   return html`<span>${from ? html`${from}<br />` : ''}${to}</span>`;
 }
@@ -144,6 +175,14 @@ function pager(page: { offset: number; count: number; totalCount: number; items:
     </div>
   </nav>`;
 }
+
+/** What the status of a history row means, in one line each. */
+const entryLegend = html`<dl class="legend" aria-label="What the statuses mean">
+  <div><dt><span class="pill pill-pending">Pending</span></dt><dd>given, not yet usable: becomes active on its “from” date</dd></div>
+  <div><dt><span class="pill pill-active">Active</span></dt><dd>counts in the balance now</dd></div>
+  <div><dt><span class="pill pill-expired">Expired</span></dt><dd>passed its “until” date; no longer in the balance</dd></div>
+  <div><dt><span class="pill pill-neutral">Expiry</span></dt><dd>the row that takes expired points off the balance</dd></div>
+</dl>`;
 
 function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardAccount): SafeHtml {
   const view = (offset: number, filter: TransactionFilter = history.filter) => cardUrl(card.contactId, { definition: account.definitionId, filter, offset });
@@ -182,7 +221,7 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
               ${history.items.map(
                 (entry) => html`<tr>
                   <td data-label="Date" class="nowrap">${time(entry.transactionDate)}</td>
-                  <td data-label="Description" class="description">${entry.description}</td>
+                  <td data-label="Description" class="description">${entry.type === 'Expiry' ? `${formatPoints(-entry.amount)} points expired` : entry.description}</td>
                   <td data-label="Source">${entry.source}</td>
                   <td data-label="Valid" class="validity">${validity(entry, card.readAt)}</td>
                   <td data-label="Status">${entryStatus(entry, card.readAt)}</td>
@@ -193,6 +232,7 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
           </table>
         </div>`
     }
+    ${history.items.length === 0 ? '' : entryLegend}
     ${pager(history, view)}
   </section>`;
 }
@@ -209,9 +249,9 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
     return html`<section class="panel" aria-labelledby="history-title" id="history">
       ${head}
       <div class="alert alert-warning" role="status" data-testid="points-log-unavailable">
-        <p class="alert-title">${history.title}</p>
+        <p class="alert-title">${history.status === 404 ? 'History not set up' : 'History not available right now'}</p>
         <p>${why}</p>
-        <p class="muted">${history.detail}</p>
+        ${technicalDetails(`${history.title}: ${history.detail}`)}
       </div>
     </section>`;
   }
@@ -243,9 +283,9 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
 }
 
 function adjustmentItem(item: CardAdjustment, now: Date): SafeHtml {
-  const status = adjustmentStatus(item.deliveryState, item.nextAttemptAt, now, item.confirmedTransactionId !== null);
+  const status = adjustmentStatus(item.stage, item.nextAttemptAt);
   const who = item.source === 'Manual' ? `by ${item.userName ?? 'a user'}` : `by automation${item.workflowName ? `: ${item.workflowName}` : ''}`;
-  return html`<li class="adjustment" data-adjustment-id="${item.id}" data-state="${item.deliveryState}" data-confirmed="${String(item.confirmedTransactionId !== null)}">
+  return html`<li class="adjustment" data-adjustment-id="${item.id}" data-state="${item.deliveryState}" data-stage="${item.stage}" data-confirmed="${String(item.stage === 'Confirmed')}">
     <div class="adjustment-top">
       <span class="${item.amount < 0 ? 'adjustment-amount points-negative' : 'adjustment-amount points-positive'}">${formatSignedPoints(item.amount)}</span>
       <span class="adjustment-definition">${item.definitionName}</span>
@@ -253,14 +293,15 @@ function adjustmentItem(item: CardAdjustment, now: Date): SafeHtml {
     </div>
     <p class="adjustment-description">${item.description}</p>
     <p class="adjustment-status"><span class="pill pill-${status.tone}" data-testid="adjustment-state">${status.label}</span> <span>${who}</span></p>
-    <p class="adjustment-help">${status.help}${item.deliveryState === 'Retrying' && item.lastError ? html`<span class="muted"> Last answer: ${item.lastError}</span>` : ''}</p>
+    <p class="adjustment-help">${status.help}${status.nextTryAt ? html` <span data-testid="next-try">Next try at ${timeElement(status.nextTryAt, 'time', now)}.</span>` : ''}</p>
+    ${item.deliveryState === 'Retrying' && item.lastError ? technicalDetails(`The point master's last answer: ${item.lastError}`) : ''}
   </li>`;
 }
 
 /** The adjustments sent for the contact; the page script polls this fragment until every one has settled. */
 export function adjustmentsList(input: { contactId: string; readAt: Date; adjustments: ContactCard['adjustments'] }): SafeHtml {
   const { items, totalCount } = input.adjustments;
-  const settled = items.every((item) => adjustmentStatus(item.deliveryState, item.nextAttemptAt, input.readAt, item.confirmedTransactionId !== null).settled);
+  const settled = items.every((item) => adjustmentStatus(item.stage, item.nextAttemptAt).settled);
   return html`<div class="adjustments-list" data-adjustments-list data-src="${cardUrl(input.contactId)}/adjustments" data-settled="${String(settled)}">
     ${
       items.length === 0
@@ -274,22 +315,68 @@ export function adjustmentsList(input: { contactId: string; readAt: Date; adjust
 export interface AdjustmentFormState {
   values?: { definitionId?: string; direction?: string; amount?: string; description?: string };
   problem?: ShownProblem | null;
+  /** Set after a form post above the confirmation threshold: what the next post confirms. */
+  confirm?: { direction: 'give' | 'remove'; amount: number; token: string } | undefined;
   /** Set right after a form post without script: the adjustment just sent. */
   sentId?: string | undefined;
 }
 
-function adjustmentForm(card: ContactCard, csrfToken: string, selectedDefinition: number | undefined, state: AdjustmentFormState): SafeHtml {
+/**
+ * The banner after sending, by where the adjustment stands: green only once
+ * the master has it; while the master does not answer the change is saved
+ * and waits, and the banner says so.
+ */
+function sentBanner(sent: CardAdjustment | undefined): SafeHtml {
+  const stage = sent?.stage ?? 'Pending';
+  const [tone, title, text] =
+    stage === 'Delivered' || stage === 'Synced' || stage === 'Confirmed'
+      ? ['success', 'Sent to the point master', 'The balance changes when the master next syncs. Follow its state below.']
+      : stage === 'Pending'
+        ? ['success', 'Saved; sending it to the point master now', 'Follow its state below; the balance changes when the master next syncs.']
+        : stage === 'Failed'
+          ? ['error', 'Saved, but the point master refused it', 'An operator can send it again; do not give the points again.']
+          : [
+              'warning',
+              'Saved; will be sent when the master answers',
+              'The point master is not answering right now. It is sent automatically; do not give the points again.',
+            ];
+  return html`<div class="alert alert-${tone}" role="status" tabindex="-1" id="adjustment-sent" data-stage="${stage}" data-adjustment-id="${sent?.id ?? ''}">
+    <p class="alert-title">${title}</p>
+    <p>${text}</p>
+  </div>`;
+}
+
+function confirmBox(confirm: NonNullable<AdjustmentFormState['confirm']>, threshold: number): SafeHtml {
+  const verb = confirm.direction === 'remove' ? 'remove' : 'give';
+  return html`<div class="alert alert-warning" role="alert" tabindex="-1" id="adjustment-confirm">
+    <p class="alert-title">Please confirm: ${verb} ${formatPoints(confirm.amount)} points?</p>
+    <p>That is more than ${formatPoints(threshold)} points. Check the amount, then press the button again to send it. Change anything and you are asked again.</p>
+  </div>`;
+}
+
+function adjustmentForm(
+  card: ContactCard,
+  tenant: TenantRecord,
+  csrfToken: string,
+  selectedDefinition: number | undefined,
+  state: AdjustmentFormState,
+): SafeHtml {
   const values = state.values ?? {};
   const definition = values.definitionId ?? String(selectedDefinition ?? card.definitions[0]?.id ?? '');
   const direction = values.direction ?? 'give';
   const invalid = (field: string) => (state.problem?.errors?.some((e) => e.path === field) ? html`aria-invalid="true"` : '');
+  const threshold = confirmationThreshold(tenant.maxAdjustmentPoints);
+  const confirm = state.confirm;
+  const sent = state.sentId ? card.adjustments.items.find((item) => item.id === state.sentId) : undefined;
   const body = !card.pointSystemActive
     ? html`<p class="alert alert-warning">The point system of this organisation is switched off, so points cannot be given or removed.</p>`
     : card.definitions.length === 0
       ? html`<p class="empty">There are no point definitions yet, so there is nothing to give points in.</p>`
-      : html`<form method="post" action="/ui/contacts/${card.contactId}/adjustments" class="form" data-adjustment-form novalidate>
+      : html`<form method="post" action="/ui/contacts/${card.contactId}/adjustments" class="form" data-adjustment-form novalidate
+            data-confirm-above="${threshold}">
             <input type="hidden" name="_csrf" value="${csrfToken}" />
             <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
+            <input type="hidden" name="confirmed" value="${confirm?.token ?? ''}" />
             <div class="field">
               <label for="definitionId">Point definition</label>
               <select id="definitionId" name="definitionId" ${invalid('definitionId')}>
@@ -304,25 +391,21 @@ function adjustmentForm(card: ContactCard, csrfToken: string, selectedDefinition
             <div class="field">
               <label for="amount">Amount</label>
               <input id="amount" name="amount" inputmode="numeric" autocomplete="off" value="${values.amount ?? ''}" aria-describedby="amount-hint" ${invalid('amount')} />
-              <p class="hint" id="amount-hint">Whole points, for example 250.</p>
+              <p class="hint" id="amount-hint">Whole points, for example 250; to take points away choose “Remove points”. At most ${formatPoints(tenant.maxAdjustmentPoints)} at a time; above ${formatPoints(threshold)} you are asked to confirm.</p>
             </div>
             <div class="field">
               <label for="description">Reason</label>
-              <input id="description" name="description" maxlength="1000" value="${values.description ?? ''}" aria-describedby="description-hint" ${invalid('description')} />
-              <p class="hint" id="description-hint">Shown in the customer's history, e.g. "Birthday gift" or "Complaint 4411: late delivery".</p>
+              <input id="description" name="description" maxlength="${REASON_MAX_CHARS}" value="${values.description ?? ''}" aria-describedby="description-hint" ${invalid('description')} />
+              <p class="hint" id="description-hint">Shown in the customer's history, e.g. "Birthday gift" or "Complaint 4411: late delivery". At most ${formatPoints(REASON_MAX_CHARS)} characters.</p>
             </div>
             <div data-adjustment-feedback>
               ${problemBox(state.problem, 'adjustment-error')}
-              ${
-                state.sentId
-                  ? html`<div class="alert alert-success" role="status" tabindex="-1" id="adjustment-sent">
-                    <p class="alert-title">Sent to the point master</p>
-                    <p>The balance changes when the master next syncs. Follow its state below.</p>
-                  </div>`
-                  : ''
-              }
+              ${confirm ? confirmBox(confirm, threshold) : ''}
+              ${state.sentId ? sentBanner(sent) : ''}
             </div>
-            <button type="submit" class="button button-primary button-block">Send to point master</button>
+            <button type="submit" class="button button-primary button-block" data-label="Send to point master">${
+              confirm ? `Yes, ${confirm.direction === 'remove' ? 'remove' : 'give'} ${formatPoints(confirm.amount)} points` : 'Send to point master'
+            }</button>
           </form>`;
   return html`<section class="panel" aria-labelledby="adjust-title" id="adjust">
     <h2 id="adjust-title">Give or remove points</h2>
@@ -356,9 +439,10 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
           ${missingAccountsNote(card)}
           ${
             card.accounts.length === 0
-              ? html`<div class="panel empty">
-                <p><strong>No points yet.</strong> This contact has no point account in ${input.user.tenant.name}.</p>
-                <p class="muted">An account appears when the point master first sends points for the contact. Check the contact id if you expected one.</p>
+              ? html`<div class="alert alert-warning" role="status" data-testid="no-accounts">
+                <p class="alert-title">No points yet for this contact</p>
+                <p>This contact has no point account in ${input.user.tenant.name}. Points given here go to the point master; an account appears when the master first sends points for the contact.</p>
+                <p class="muted">Check the contact id if you expected one.</p>
               </div>`
               : html`<ul class="account-tiles">${card.accounts.map((account) => accountTile(card, account, account === selected))}</ul>`
           }
@@ -368,7 +452,7 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
         ${history && history.kind !== 'ledger' ? pointsLogSection(card, history) : ''}
       </div>
       <aside class="card-aside" aria-label="Adjustments">
-        ${adjustmentForm(card, input.csrfToken, selected?.definitionId, input.form ?? {})}
+        ${adjustmentForm(card, input.user.tenant, input.csrfToken, selected?.definitionId, input.form ?? {})}
         <section class="panel" aria-labelledby="sent-title" id="adjustments">
           <h2 id="sent-title">Adjustments sent</h2>
           <div aria-live="polite">${adjustmentsList(card)}</div>

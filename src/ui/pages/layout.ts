@@ -65,7 +65,13 @@ export function page(chrome: PageChrome, body: SafeHtml): string {
 export interface ShownProblem {
   title: string;
   detail: string;
-  errors?: { path: string; message: string }[] | undefined;
+  /** `label`: the field as the form names it; the request field name when absent. */
+  errors?: { path: string; message: string; label?: string | undefined }[] | undefined;
+}
+
+/** What developers need and support agents do not: kept on the page, folded away. */
+export function technicalDetails(text: string): SafeHtml {
+  return html`<details class="technical"><summary>Technical details</summary><p>${text}</p></details>`;
 }
 
 export function problemBox(problem: ShownProblem | null | undefined, id = 'form-error'): SafeHtml {
@@ -73,17 +79,29 @@ export function problemBox(problem: ShownProblem | null | undefined, id = 'form-
   return html`<div class="alert alert-error" role="alert" id="${id}" tabindex="-1">
     <p class="alert-title">${problem.title}</p>
     <p>${problem.detail}</p>
-    ${problem.errors && problem.errors.length > 0 ? html`<ul>${problem.errors.map((e) => html`<li><strong>${e.path}</strong>: ${e.message}</li>`)}</ul>` : ''}
+    ${problem.errors && problem.errors.length > 0 ? html`<ul>${problem.errors.map((e) => html`<li><strong>${e.label ?? e.path}</strong>: ${e.message}</li>`)}</ul>` : ''}
   </div>`;
 }
 
+/** Headings for people, by status; the service's own title and detail sit under "Technical details". */
+function headingFor(status: number): { title: string; hint: string } {
+  if (status === 401) return { title: 'Please sign in', hint: 'Your session has ended or you are not signed in.' };
+  if (status === 403) return { title: 'Not allowed', hint: 'This page is not open to your sign-in.' };
+  if (status === 404) return { title: 'Page not found', hint: 'There is no page at this address.' };
+  if (status === 429) return { title: 'Too many tries', hint: 'Wait a moment and try again.' };
+  if (status >= 500) return { title: 'Something went wrong on our side', hint: 'Try again in a moment; if it keeps happening, tell an operator.' };
+  return { title: 'That did not work', hint: 'Go back and check what was entered.' };
+}
+
 export function errorPage(status: number, problem: ShownProblem, home: string): string {
+  const heading = headingFor(status);
   return page(
-    { title: problem.title, narrow: true },
+    { title: heading.title, narrow: true },
     html`<section class="panel panel-centred">
       <p class="status-code">${status}</p>
-      <h1>${problem.title}</h1>
-      <p>${problem.detail}</p>
+      <h1>${heading.title}</h1>
+      <p>${heading.hint}</p>
+      ${technicalDetails(`${problem.title}: ${problem.detail}`)}
       <p><a class="button" href="${home}">Back to the start</a></p>
     </section>`,
   );

@@ -10,6 +10,8 @@ export interface LoginForm {
 }
 
 export function loginPage(form: LoginForm): string {
+  // The first field still empty takes the focus: Username when the address named the organisation (?tenant=).
+  const focus = form.values.tenant ? 'username' : 'tenant';
   return page(
     { title: 'Sign in', narrow: true },
     html`<section class="panel login">
@@ -21,12 +23,12 @@ export function loginPage(form: LoginForm): string {
         <input type="hidden" name="next" value="${form.next}" />
         <div class="field">
           <label for="tenant">Organisation</label>
-          <input id="tenant" name="tenant" autocomplete="organization" required value="${form.values.tenant ?? ''}" aria-describedby="tenant-hint" />
+          <input id="tenant" name="tenant" autocomplete="organization" required value="${form.values.tenant ?? ''}" aria-describedby="tenant-hint" ${focus === 'tenant' ? html`autofocus` : ''} />
           <p class="hint" id="tenant-hint">The account name your operator gave you, for example <code>acme-retail</code>.</p>
         </div>
         <div class="field">
           <label for="username">Username</label>
-          <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${form.values.username ?? ''}" />
+          <input id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${form.values.username ?? ''}" ${focus === 'username' ? html`autofocus` : ''} />
         </div>
         <div class="field">
           <label for="password">Password</label>

@@ -101,7 +101,7 @@ describe('deliveries.recordAttempt', () => {
     const held = (await claim(id, T0))!;
     expect(await scratch.db.deliveries.recordAttempt({ ...held, leaseToken: randomUUID() }, delivered, at(1000), at(2000))).toBeNull();
     expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({ state: 'Pending', attempts: 0 });
-    expect(await scratch.db.deliveries.recordAttempt(held, delivered, at(1000), at(2000))).toEqual({ id, attempts: 1 });
+    expect(await scratch.db.deliveries.recordAttempt(held, delivered, at(1000), at(2000))).toEqual({ id, attempts: 1, dueAt: null });
     expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({
       state: 'Delivered',
       attempts: 1,
@@ -128,7 +128,7 @@ describe('deliveries.releaseAwaiting', () => {
     const failed = await newDelivery(tenant, 'Failed');
     const elsewhere = await newDelivery(other, 'AwaitingConfiguration');
     const released = await scratch.db.deliveries.releaseAwaiting(tenant.id, at(HOUR));
-    expect(released.sort((a, b) => a.id.localeCompare(b.id))).toEqual(waiting.sort().map((id) => ({ id, attempts: 0 })));
+    expect(released.sort((a, b) => a.id.localeCompare(b.id))).toEqual(waiting.sort().map((id) => ({ id, attempts: 0, dueAt: at(HOUR) })));
     expect(await scratch.db.deliveries.find(tenant.id, waiting[0]!)).toMatchObject({ state: 'Pending', nextAttemptAt: at(HOUR) });
     expect(await scratch.db.deliveries.find(tenant.id, failed)).toMatchObject({ state: 'Failed' });
     expect(await scratch.db.deliveries.find(other.id, elsewhere)).toMatchObject({ state: 'AwaitingConfiguration' });
@@ -156,7 +156,7 @@ describe('deliveries.replay', () => {
   it('sends a Failed delivery again now', async () => {
     const tenant = await newTenantWithWebhook();
     const id = await newDelivery(tenant, 'Failed');
-    expect(await scratch.db.deliveries.replay(tenant.id, id, at(HOUR))).toEqual({ id, attempts: 0 });
+    expect(await scratch.db.deliveries.replay(tenant.id, id, at(HOUR))).toEqual({ id, attempts: 0, dueAt: at(HOUR) });
     expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({ state: 'Pending', nextAttemptAt: at(HOUR) });
   });
 
@@ -164,7 +164,7 @@ describe('deliveries.replay', () => {
     const tenant = await newTenantWithWebhook();
     const id = await newDelivery(tenant, 'Pending');
     await scratch.db.deliveries.recordAttempt((await claim(id, T0))!, retrying(3, at(HOUR)), T0, T0);
-    expect(await scratch.db.deliveries.replay(tenant.id, id, at(1000))).toEqual({ id, attempts: 1 });
+    expect(await scratch.db.deliveries.replay(tenant.id, id, at(1000))).toEqual({ id, attempts: 1, dueAt: at(1000) });
     expect(await claim(id, at(1000))).toMatchObject({ attempts: 1, failures: 0 });
   });
 

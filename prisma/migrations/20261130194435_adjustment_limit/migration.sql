@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "tenant" ADD COLUMN     "max_adjustment_points" INTEGER NOT NULL DEFAULT 100000;
