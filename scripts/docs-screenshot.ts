@@ -2,79 +2,26 @@
 // Regenerates docs/contact-card.png and docs/operator-overview.png: a demo tenant with realistic points, seeded
 // through the real API and worker on a scratch database, signed in to with
 // headless Chromium. The clock is fixed, so the picture only changes when the page does.
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { migrateDatabase } from '../prisma/scripts/migrate.ts';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { runLedgerMaintenance } from '../src/jobs/ledger-maintenance.job.ts';
-import { startWorker } from '../src/jobs/start-worker.ts';
-import { createLogger } from '../src/logger.ts';
-import { closeRuntime, createRuntime } from '../src/runtime.ts';
-import { launchBrowser } from '../test/support/browser.ts';
+import { openScene } from './docs-scene.ts';
 
 const OUTPUT = fileURLToPath(new URL('../docs/contact-card.png', import.meta.url));
 const OVERVIEW_OUTPUT = fileURLToPath(new URL('../docs/operator-overview.png', import.meta.url));
-const POSTGRES = process.env.DOCS_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS = process.env.DOCS_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE = 'pf_docs_screenshot';
 const NOW = new Date('2026-03-14T10:30:00.000Z');
 const CONTACT = '7c1e4b52-9d3a-4f0e-a6b8-2f5d91c3e874';
-const ADMIN_TOKEN = randomBytes(24).toString('base64url');
 
 /** `n` days from NOW, whole minutes, so history times look like real ones. */
 const day = (n: number) => new Date(NOW.getTime() + Math.round(n * 1440) * 60_000).toISOString();
 
-async function maintenance(sql: string) {
-  const client = new pg.Client({ connectionString: POSTGRES });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-await maintenance(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-const databaseUrl = Object.assign(new URL(POSTGRES), { pathname: `/${DATABASE}` }).toString();
-await migrateDatabase(databaseUrl);
-
-const config = loadConfig({
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: REDIS,
-  ADMIN_TOKEN,
-  SECRETS_KEY: randomBytes(32).toString('base64'),
-  LOG_LEVEL: 'warn',
-  QUEUE_PREFIX: `pfdocs-${randomBytes(3).toString('hex')}`,
-  RATE_LIMIT_PER_SECOND: '0',
-  // The demo's point master listens on loopback.
-  OUTBOUND_ALLOW_PRIVATE: 'true',
-});
-const runtime = createRuntime(config, createLogger(config.logLevel, 'docs'), { now: () => new Date(NOW) });
-const app = await buildApp(runtime);
-const worker = await startWorker(runtime);
+// The demo's point master listens on loopback.
+const scene = await openScene('pf_docs_screenshot', () => new Date(NOW), { OUTBOUND_ALLOW_PRIVATE: 'true' });
+const { call, admin, adminHeaders } = scene;
 // The demo point master: accepts every adjustment webhook.
 const master = createServer((request, response) => request.resume().on('end', () => response.writeHead(204).end()));
 await new Promise<void>((resolve) => master.listen(0, '127.0.0.1', resolve));
-const browser = await launchBrowser({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
-
-/** The fields this script reads from the service's answers. */
-interface Answer {
-  id: string;
-  key: string;
-  status: string;
-}
-
-async function call(method: 'POST' | 'GET' | 'PUT' | 'PATCH', url: string, headers: Record<string, string>, payload?: unknown) {
-  const response = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
-  if (response.statusCode >= 300) throw new Error(`${method} ${url} answered ${response.statusCode}: ${response.body}`);
-  return response.json<Answer>();
-}
-const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const admin = (url: string, payload: unknown) => call('POST', `/admin/v1${url}`, adminHeaders, payload);
 
 try {
   const tenant = await admin('/tenants', { name: 'nordic-outdoor', mode: 'all-transaction' });
@@ -113,13 +60,8 @@ try {
     row(120, 'Purchase: Headlamp 400', 'Purchase', -0.05, { validFrom: 14, validTo: 379 }),
     row(500, 'Welcome to the member club', 'Manual', -25.3, { definitionId: 2, validTo: 340 }),
   ];
-  const accepted = await call('POST', '/api/v2/point-accounts/transactions', { apikey: key }, rows);
-  for (;;) {
-    const status = await call('GET', `/api/v2/point-accounts/transactions/status/${accepted.id}`, { apikey: key });
-    if (status.status !== 'Queued' && status.status !== 'Processing') break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await runLedgerMaintenance(runtime);
+  await scene.pushTransactions(key, rows);
+  await runLedgerMaintenance(scene.runtime);
 
   await call('PUT', `/admin/v1/tenants/${tenant.id}/webhook`, adminHeaders, {
     url: `http://127.0.0.1:${(master.address() as AddressInfo).port}/webhooks/engage`,
@@ -139,15 +81,7 @@ try {
     },
   );
 
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const page = await browser.context.newPage();
-  await page.goto(`${base}/ui/login?tenant=nordic-outdoor`);
-  await page.getByLabel('Username').fill('maria.lindqvist');
-  await page.getByLabel('Password').fill('demo-password-2026');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('Contact id').fill(CONTACT);
-  await page.getByRole('button', { name: 'Open card' }).click();
+  const page = await scene.openCard({ tenant: 'nordic-outdoor', username: 'maria.lindqvist', password: 'demo-password-2026' }, CONTACT);
   await page.getByRole('heading', { name: /History/ }).waitFor();
   await page.getByLabel('Amount').fill('500');
   await page.getByLabel('Reason').fill('Birthday gift');
@@ -162,19 +96,14 @@ try {
   // A second tenant expected to push hourly that never has: the overview shows it in red.
   const quiet = await admin('/tenants', { name: 'harbour-books', mode: 'balance-only' });
   await call('PATCH', `/admin/v1/tenants/${quiet.id}`, adminHeaders, { expectedPushMinutes: 60 });
-  const overview = await browser.context.newPage();
-  await overview.goto(`${base}/ui/admin/login`);
-  await overview.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  const overview = await scene.browser.context.newPage();
+  await overview.goto(`${await scene.url()}/ui/admin/login`);
+  await overview.getByLabel('Admin token').fill(scene.adminToken);
   await overview.getByLabel('Admin token').press('Enter');
   await overview.getByRole('heading', { name: 'Is every master still syncing?' }).waitFor();
   await overview.screenshot({ path: OVERVIEW_OUTPUT, fullPage: true });
   console.log(`Wrote ${OVERVIEW_OUTPUT}`);
 } finally {
-  await browser.close();
-  await worker.close();
   master.close();
-  await app.close();
-  for (const queue of [runtime.ingestQueue, runtime.webhookQueue]) await queue.obliterate({ force: true }).catch(() => undefined);
-  await closeRuntime(runtime);
-  await maintenance(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await scene.close();
 }
