@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildPointMaster, type PointMaster } from '../../examples/point-master/app.ts';
+import type { PointMaster } from '../../examples/point-master/app.ts';
 import { DAY, manualClock } from '../support/clock.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import { connectPointMaster } from '../support/point-master.ts';
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
 
@@ -87,25 +87,20 @@ async function changesOf(tenant: Tenant, contactId: string, n: number) {
 }
 
 async function connectMaster(tenant: Tenant): Promise<PointMaster & { webhookIds: string[] }> {
-  const secretsResponse = await admin('PUT', `/tenants/${tenant.id}/webhook`, { url: 'http://127.0.0.1:9/placeholder' });
-  const secrets = secretsResponse.json();
-  const master = buildPointMaster({
-    encryptionKey: secrets.encryptionKey,
-    signingSecret: secrets.signingSecret,
-    followerUrl,
-    followerApiKey: tenant.key,
-    // The follower signs with its clock, which this file sets years ahead; the signature itself is still checked.
-    toleranceSeconds: 20 * 365 * 86_400,
-    logger: false,
-  });
+  const adminPut = async (path: string, body: object) => {
+    const response = await admin('PUT', path, body);
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<{ encryptionKey?: string; signingSecret?: string }>();
+  };
   const webhookIds: string[] = [];
-  master.app.addHook('onResponse', async (request, reply) => {
-    if (request.url === '/webhooks/engage' && reply.statusCode === 200) webhookIds.push(String(request.headers['webhook-id']));
-  });
-  await master.app.listen({ host: '127.0.0.1', port: 0 });
+  // The follower signs with its clock, which this file sets years ahead; the signature itself is still checked.
+  const options = { followerUrl, toleranceSeconds: 20 * 365 * 86_400, logger: false };
+  const { master } = await connectPointMaster(adminPut, tenant, options, (m) =>
+    m.app.addHook('onResponse', async (request, reply) => {
+      if (request.url === '/webhooks/engage' && reply.statusCode === 200) webhookIds.push(String(request.headers['webhook-id']));
+    }),
+  );
   masters.push(master);
-  const url = `http://127.0.0.1:${(master.app.server.address() as AddressInfo).port}`;
-  expect((await admin('PUT', `/tenants/${tenant.id}/webhook`, { url: `${url}/webhooks/engage` })).statusCode).toBe(200);
   return { ...master, webhookIds };
 }
 

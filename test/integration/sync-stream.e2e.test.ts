@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../examples/point-master/reconcile.ts';
 import { buildPointMaster, type PointMaster } from '../../examples/point-master/app.ts';
@@ -7,6 +6,7 @@ import type { MasterTransaction } from '../../examples/point-master/store.ts';
 import { automation } from '../support/adjustments.ts';
 import { createUiUser, HTML, signIn } from '../support/ui.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { connectPointMaster } from '../support/point-master.ts';
 
 // The reference master and the follower, end to end over real HTTP: the
 // master's pushes go through its lossy link, its recovery loop reads /sync.
@@ -149,19 +149,8 @@ describe('sync assurance with the reference master over a lossy link', () => {
 
   it('an adjustment the master sends back as a transaction with the event id as externalId reads Confirmed', async () => {
     const tenant = await createTenant(system.app, { mode: 'all-transaction' });
-    const secrets = await admin('PUT', `/tenants/${tenant.id}/webhook`, { url: 'http://127.0.0.1:9/placeholder' });
-    const master = buildPointMaster({
-      encryptionKey: secrets.encryptionKey,
-      signingSecret: secrets.signingSecret,
-      followerUrl,
-      followerApiKey: tenant.key,
-      mode: 'all-transaction',
-      logger: false,
-    });
+    const { master } = await connectPointMaster((path, body) => admin('PUT', path, body), tenant, { followerUrl, mode: 'all-transaction', logger: false });
     masters.push(master);
-    await master.app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `http://127.0.0.1:${(master.app.server.address() as AddressInfo).port}`;
-    await admin('PUT', `/tenants/${tenant.id}/webhook`, { url: `${url}/webhooks/engage` });
 
     const contact = randomUUID();
     const created = await system.app.inject({

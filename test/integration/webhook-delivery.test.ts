@@ -1,12 +1,12 @@
 import { createDecipheriv, createHmac, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPointMaster, type PointMaster } from '../../examples/point-master/app.ts';
+import type { PointMaster } from '../../examples/point-master/app.ts';
 import { requeueSendableDeliveries } from '../../src/jobs/delivery-recovery.ts';
 import { webhookDeliveryJob } from '../../src/jobs/webhook-delivery.job.ts';
 import { json, startScriptedServer } from '../support/http-server.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { connectPointMaster } from '../support/point-master.ts';
 import { automation } from '../support/adjustments.ts';
 
 type Tenant = Awaited<ReturnType<typeof createTenant>>;
@@ -46,24 +46,19 @@ const admin = async (method: 'PUT' | 'POST' | 'GET', url: string, payload?: obje
  * webhook and the points log at it. `prepare` may add fault hooks first.
  */
 async function connectMaster(tenant: Tenant, prepare?: (app: FastifyInstance) => void): Promise<PointMaster & { webhookIds: string[] }> {
-  // The secrets come with the first PUT; no adjustment exists yet, so nothing is sent to this placeholder.
-  const secrets = await admin('PUT', `/tenants/${tenant.id}/webhook`, { url: 'http://127.0.0.1:9/placeholder' });
-  const master = buildPointMaster({
-    encryptionKey: secrets.encryptionKey,
-    signingSecret: secrets.signingSecret,
-    followerUrl,
-    followerApiKey: tenant.key,
-    logger: false,
-  });
   const webhookIds: string[] = [];
-  master.app.addHook('onRequest', async (request) => {
-    if (request.url === '/webhooks/engage') webhookIds.push(String(request.headers['webhook-id']));
-  });
-  prepare?.(master.app);
-  await master.app.listen({ host: '127.0.0.1', port: 0 });
+  const { master, url } = await connectPointMaster(
+    (path, body) => admin('PUT', path, body),
+    tenant,
+    { followerUrl, logger: false },
+    (m) => {
+      m.app.addHook('onRequest', async (request) => {
+        if (request.url === '/webhooks/engage') webhookIds.push(String(request.headers['webhook-id']));
+      });
+      prepare?.(m.app);
+    },
+  );
   masters.push(master);
-  const url = `http://127.0.0.1:${(master.app.server.address() as AddressInfo).port}`;
-  await admin('PUT', `/tenants/${tenant.id}/webhook`, { url: `${url}/webhooks/engage` });
   await admin('PUT', `/tenants/${tenant.id}/points-log`, { urlTemplate: `${url}/points/{contactId}` });
   return { ...master, webhookIds };
 }

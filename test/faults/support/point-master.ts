@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { expect } from 'vitest';
-import { buildPointMaster, type PointMaster } from '../../../examples/point-master/app.ts';
+import type { PointMaster } from '../../../examples/point-master/app.ts';
+import { connectPointMaster } from '../../support/point-master.ts';
 import { sleep } from './services.ts';
 import type { FaultSystem } from './system.ts';
 
@@ -12,20 +12,8 @@ export async function listeningPointMaster(
   tenant: { id: string; key: string },
   setUp?: (master: PointMaster) => void,
 ): Promise<PointMaster> {
-  const secrets = await system.admin('PUT', `/tenants/${tenant.id}/webhook`, { url: 'http://127.0.0.1:9/placeholder' });
-  const master = buildPointMaster({
-    encryptionKey: secrets.encryptionKey!,
-    signingSecret: secrets.signingSecret!,
-    followerUrl: system.apiUrl,
-    followerApiKey: tenant.key,
-    logger: false,
-  });
-  setUp?.(master);
-  await master.app.listen({ host: '127.0.0.1', port: 0 });
-  await system.admin('PUT', `/tenants/${tenant.id}/webhook`, {
-    url: `http://127.0.0.1:${(master.app.server.address() as AddressInfo).port}/webhooks/engage`,
-  });
-  return master;
+  const adminPut = (path: string, body: object) => system.admin('PUT', path, body);
+  return (await connectPointMaster(adminPut, tenant, { followerUrl: system.apiUrl, logger: false }, setUp)).master;
 }
 
 export interface SentAdjustment {
