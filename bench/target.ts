@@ -4,10 +4,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { freePort } from '../scripts/up/local-servers.ts';
 import { request } from 'undici';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,16 +30,6 @@ export interface BenchTarget {
   /** One more API process on the same database and queues, with some settings of its own; stopped with the target. */
   startExtraApi(settings: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function rss(pid: number | undefined): number {
