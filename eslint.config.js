@@ -17,6 +17,22 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
+  // The layers (docs/architecture.md): routes reach data only through services, and repositories do I/O, not rules.
+  {
+    files: ['src/routes/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/db/*'], message: 'Routes reach data through services.' }] }],
+    },
+  },
+  {
+    files: ['src/db/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/domain/*'], allowTypeImports: true, message: 'Repositories take types from domain/; jobs and services apply its rules.' }] },
+      ],
+    },
+  },
   {
     files: ['test/**'],
     rules: {

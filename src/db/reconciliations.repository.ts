@@ -1,13 +1,5 @@
 import type { TenantMode } from '../contracts/admin.ts';
-import {
-  type CompareOutcome,
-  DRIFT_KINDS,
-  type DriftKind,
-  type DriftRecord,
-  type ReconciliationLine,
-  type ReconciliationRecord,
-  type ReconciliationScope,
-} from '../domain/reconciliations.ts';
+import type { CompareOutcome, DriftKind, DriftRecord, ReconciliationLine, ReconciliationRecord, ReconciliationScope } from '../domain/reconciliations.ts';
 import { ledgerSql } from './ledger.repository.ts';
 import type { Db } from './pool.ts';
 
@@ -193,12 +185,17 @@ export function reconciliationsRepository(db: Db) {
         [reconciliation.tenantId, reconciliation.id, reconciliation.asOf],
       );
       const row = rows[0]!;
-      const byKind = Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, row.byKind?.[kind] ?? 0])) as Record<DriftKind, number>;
+      const counted = row.byKind ?? {};
+      const byKind = {
+        BalanceDiffers: counted.BalanceDiffers ?? 0,
+        MissingInFollower: counted.MissingInFollower ?? 0,
+        UnknownToMaster: counted.UnknownToMaster ?? 0,
+      };
       return { compared: row.compared, listed: row.listed, byKind };
     },
 
     async finish(tenantId: string, id: string, outcome: CompareOutcome & { repaired: number }, now: Date): Promise<void> {
-      const drifted = DRIFT_KINDS.reduce((sum, kind) => sum + outcome.byKind[kind], 0);
+      const { BalanceDiffers, MissingInFollower, UnknownToMaster } = outcome.byKind;
       await db.query(
         `UPDATE reconciliation SET status = 'Completed', listed = $3, compared = $4::int, matched = $4::int - $5::int, drifted = $5::int, balance_differs = $6,
                 missing_in_follower = $7, unknown_to_master = $8, repaired = $9, status_at = $10, completed_at = $10
@@ -208,10 +205,10 @@ export function reconciliationsRepository(db: Db) {
           id,
           outcome.listed,
           outcome.compared,
-          drifted,
-          outcome.byKind.BalanceDiffers,
-          outcome.byKind.MissingInFollower,
-          outcome.byKind.UnknownToMaster,
+          BalanceDiffers + MissingInFollower + UnknownToMaster,
+          BalanceDiffers,
+          MissingInFollower,
+          UnknownToMaster,
           outcome.repaired,
           now,
         ],

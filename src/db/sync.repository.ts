@@ -1,4 +1,4 @@
-import { advanceStream, type SyncGap } from '../domain/sync.ts';
+import type { StreamAdvance, SyncGap } from '../domain/sync.ts';
 import type { Db } from './pool.ts';
 
 export interface SyncStateRecord {
@@ -15,28 +15,31 @@ export interface SyncStateRecord {
 export function syncRepository(db: Db) {
   return {
     /**
-     * Records that the sequences `applied` (ascending, each new to the
-     * ledger) arrived, in the applying transaction. The tenant's state row is
-     * locked first, so applies of one tenant take turns on these few
-     * statements (the ledger insert before them runs side by side); the gaps
-     * touched are read, cut (domain/sync.ts advanceStream) and written back,
-     * and contiguousThrough follows from the lowest gap left.
+     * Locks the tenant's state row (creating it), so applies of one tenant
+     * take turns on the few statements that move its position on; answers
+     * the highest sequence seen so far.
      */
-    async advance(tenantId: string, applied: readonly number[], now: Date): Promise<void> {
-      const first = applied[0];
-      const last = applied.at(-1);
-      if (first === undefined || last === undefined) return;
+    async lockPosition(tenantId: string): Promise<number> {
       const { rows } = await db.query<{ highest: number }>(
         `INSERT INTO sync_state (tenant_id) VALUES ($1)
          ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
          RETURNING highest_sequence AS highest`,
         [tenantId],
       );
-      const overlapping = await db.query<SyncGap>(
+      return rows[0]!.highest;
+    },
+
+    /** The gaps that overlap [from, to]. */
+    async gapsOverlapping(tenantId: string, from: number, to: number): Promise<SyncGap[]> {
+      const { rows } = await db.query<SyncGap>(
         `SELECT from_seq AS "from", to_seq AS "to", since FROM sync_gap WHERE tenant_id = $1 AND from_seq <= $3 AND to_seq >= $2 ORDER BY from_seq`,
-        [tenantId, first, last],
+        [tenantId, from, to],
       );
-      const next = advanceStream(rows[0]!.highest, overlapping.rows, applied, now);
+      return rows;
+    },
+
+    /** Writes a move of the position (domain/sync.ts advanceStream); contiguousThrough follows from the lowest gap left. */
+    async moveOn(tenantId: string, next: StreamAdvance, now: Date): Promise<void> {
       // Two statements: a piece of a cut gap may start where the gap did, and one statement's delete and insert are not ordered.
       if (next.removed.length > 0) await db.query(`DELETE FROM sync_gap WHERE tenant_id = $1 AND from_seq = ANY($2::bigint[])`, [tenantId, next.removed]);
       if (next.added.length > 0) {

@@ -133,6 +133,13 @@ export interface SyncGap {
   since: Date;
 }
 
+/** How the stream moves on: the new highest sequence, the gaps to drop (by `from`) and the gaps to add. */
+export interface StreamAdvance {
+  highestSequence: number;
+  removed: number[];
+  added: SyncGap[];
+}
+
 /**
  * The stream after `applied` (new sequences, ascending, none applied before)
  * arrived, given the highest sequence seen so far and the gaps that overlap
@@ -141,12 +148,7 @@ export interface SyncGap {
  * the gap it falls in, and the pieces keep that gap's `since`. Answers which
  * gaps to drop (by `from`) and which to add; untouched gaps stay as they are.
  */
-export function advanceStream(
-  highestSequence: number,
-  overlapping: readonly SyncGap[],
-  applied: readonly number[],
-  now: Date,
-): { highestSequence: number; removed: number[]; added: SyncGap[] } {
+export function advanceStream(highestSequence: number, overlapping: readonly SyncGap[], applied: readonly number[], now: Date): StreamAdvance {
   const last = applied.at(-1);
   if (last === undefined) return { highestSequence, removed: [], added: [] };
   const ranges: (SyncGap & { old: boolean })[] = overlapping.map((gap) => ({ ...gap, old: true }));

@@ -2,7 +2,8 @@ import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.
 import type { ApplyResult } from '../domain/batches.ts';
 import type { QueuedDelivery } from '../domain/deliveries.ts';
 import { accountKeys } from '../domain/ledger.ts';
-import { indexEntries, judgeIdentity } from '../domain/sync.ts';
+import { advanceStream, indexEntries, judgeIdentity } from '../domain/sync.ts';
+import type { Database } from '../db/database.ts';
 import type { Runtime } from '../runtime.ts';
 import { applyBatch } from './apply-batch.ts';
 
@@ -21,7 +22,7 @@ export async function pointTransactionsJob({ db, clock, services }: Pick<Runtime
   const result = await applyBatch<StoredTransaction>(db, batchId, now, async (tx, { tenantId, items }) => {
     await tx.pointAccounts.ensure(tenantId, accountKeys(items), now);
     const applied = await tx.ledger.append(tenantId, batchId, items, now);
-    await tx.sync.advance(tenantId, applied.sequences, now);
+    await moveStreamOn(tx, tenantId, applied.sequences, now);
     announce = await services.levels.recordInBatch(tx, tenantId, [...new Set(items.map((item) => item.contactId))], now);
 
     const turnedAway = items.filter((item) => !applied.indexes.has(item.index));
@@ -47,4 +48,19 @@ export async function pointTransactionsJob({ db, clock, services }: Pick<Runtime
   });
   await services.levels.announce(announce);
   return result;
+}
+
+/**
+ * Records that the sequences `applied` (ascending, each new to the ledger)
+ * arrived: the tenant's position is locked, so applies of one tenant take
+ * turns on these few statements (the ledger insert before them runs side by
+ * side), and the gaps they touch are cut and written back.
+ */
+async function moveStreamOn(tx: Database, tenantId: string, applied: readonly number[], now: Date): Promise<void> {
+  const first = applied[0];
+  const last = applied.at(-1);
+  if (first === undefined || last === undefined) return;
+  const highest = await tx.sync.lockPosition(tenantId);
+  const overlapping = await tx.sync.gapsOverlapping(tenantId, first, last);
+  await tx.sync.moveOn(tenantId, advanceStream(highest, overlapping, applied, now), now);
 }
