@@ -277,7 +277,7 @@ function usersPanel(view: TenantView): SafeHtml {
                   <td data-label="Created">${timeElement(new Date(user.createdAt))}</td>
                   <td data-label="State">${user.disabled ? html`<span class="pill pill-failed">Disabled</span>` : html`<span class="pill pill-active">Active</span>`}</td>
                   <td data-label="Actions">
-                    <a class="button button-quiet" href="${tenantUrl(tenant.id)}/users/${user.id}/password" aria-label="Reset the password of ${user.username}">Reset password…</a>
+                    <a class="button button-quiet" href="${tenantUrl(tenant.id)}/users/${user.id}/password" aria-label="Reset password of ${user.username}">Reset password…</a>
                     ${user.disabled ? action(user, 'enable', 'Enable') : action(user, 'disable', 'Disable')}
                   </td>
                 </tr>`,
