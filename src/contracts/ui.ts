@@ -113,7 +113,7 @@ export const tenantForm = z.preprocess((body) => {
 }, createTenantBody);
 
 /** What was just done on a tenant's page on /ui/admin, for its confirmation; `id` names the key or user. */
-export const TENANT_PAGE_NOTICES = ['tenant-created', 'key-revoked', 'user-created', 'user-disabled', 'user-enabled', 'password-reset'] as const;
+const TENANT_PAGE_NOTICES = ['tenant-created', 'key-revoked', 'user-created', 'user-disabled', 'user-enabled', 'password-reset'] as const;
 export type TenantPageNotice = (typeof TENANT_PAGE_NOTICES)[number];
 export const tenantPageParams = z.object({ tenantId: z.uuid() });
 export const tenantPageQuery = z.object({ done: z.enum(TENANT_PAGE_NOTICES).optional(), id: z.uuid().optional() });

@@ -31,7 +31,7 @@ const LABELS = {
 } as const satisfies Record<string, Record<string, string>>;
 
 /** The problem with each field error named by its label, for the box above a form. */
-export function labelled(problem: ShownProblem, form: keyof typeof LABELS): ShownProblem {
+function labelled(problem: ShownProblem, form: keyof typeof LABELS): ShownProblem {
   const labels: Record<string, string> = LABELS[form];
   return { ...problem, errors: problem.errors?.map((error) => ({ ...error, label: labels[error.path] ?? error.path })) };
 }
