@@ -146,6 +146,7 @@ export async function buildApp(runtime: Runtime) {
     integrations: services.integrations,
     operations: services.operations,
     admin: services.admin,
+    users: services.uiUsers,
     sync: services.sync,
     reconciliations: services.reconciliations,
     queues,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DRIFT_KINDS } from '../domain/reconciliations.ts';
+import { createTenantBody } from './admin.ts';
 import { contactId, INT32, storableText } from './common.ts';
 import { deliveryState } from './adjustments.ts';
 import { transactionFilter } from './transactions.ts';
@@ -95,3 +96,37 @@ export const replayAllForm = z.object({ tenantId: z.uuid() });
 
 /** Rows per deliveries page. */
 export const DELIVERIES_PAGE_SIZE = 50;
+
+/**
+ * The operator's create-a-tenant form, read into the admin API's create body
+ * and checked by that same schema, so both refuse the same input. An
+ * unchecked box is absent from a form post; a checked one sends "on".
+ */
+export const tenantForm = z.preprocess((body) => {
+  const fields = body as Record<string, string | undefined>;
+  return {
+    name: fields.name ?? '',
+    mode: fields.mode ?? '',
+    pointSystemActive: fields.pointSystemActive === 'on',
+    requireKnownContacts: fields.requireKnownContacts === 'on',
+  };
+}, createTenantBody);
+
+/** What was just done on a tenant's page on /ui/admin, for its confirmation; `id` names the key or user. */
+const TENANT_PAGE_NOTICES = ['tenant-created', 'key-revoked', 'user-created', 'user-disabled', 'user-enabled', 'password-reset'] as const;
+export type TenantPageNotice = (typeof TENANT_PAGE_NOTICES)[number];
+export const tenantPageParams = z.object({ tenantId: z.uuid() });
+export const tenantPageQuery = z.object({ done: z.enum(TENANT_PAGE_NOTICES).optional(), id: z.uuid().optional() });
+export const apiKeyPageParams = tenantPageParams.extend({ id: z.uuid() });
+export const uiUserPageParams = tenantPageParams.extend({ id: z.uuid() });
+
+/**
+ * A contact card user made on the operator pages: an empty password asks for
+ * a generated one. The fields are then checked by the admin API's schema.
+ */
+export const uiUserForm = z.object({
+  username: z.string().default(''),
+  displayName: z.string().default(''),
+  password: z.string().default(''),
+});
+export const passwordResetForm = z.object({ password: z.string().default('') });

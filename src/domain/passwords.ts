@@ -27,6 +27,12 @@ function derive(password: string, salt: Buffer, params: ScryptParams, keyLength:
   );
 }
 
+/**
+ * A password an operator asks to be chosen for a user: 144 random bits in 24
+ * characters of the URL-safe alphabet, which survive copying from a page.
+ */
+export const generatePassword = () => randomBytes(18).toString('base64url');
+
 /** `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (PHC string format, base64 without padding). */
 export async function hashPassword(password: string, params: ScryptParams = SCRYPT_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES);

@@ -4,17 +4,28 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { createApiKeyBody } from '../../contracts/admin.ts';
+import { createUiUserBody, resetPasswordBody } from '../../contracts/ui-users.ts';
 import {
+  apiKeyPageParams,
   DELIVERIES_PAGE_SIZE,
   deliveriesPageQuery,
+  passwordResetForm,
   RECONCILIATION_DRIFTS_PAGE_SIZE,
   reconciliationPageParams,
   reconciliationPageQuery,
   replayAllForm,
   replayForm,
+  tenantForm,
+  type TenantPageNotice,
+  tenantPageParams,
+  tenantPageQuery,
+  uiUserForm,
+  uiUserPageParams,
 } from '../../contracts/ui.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { DeliveryState } from '../../domain/deliveries.ts';
+import { generatePassword } from '../../domain/passwords.ts';
 import { AppError } from '../../errors.ts';
 import { sendAppError } from '../../plugins/problems.ts';
 import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins/ui-security.ts';
@@ -25,11 +36,22 @@ import type { OperationsService } from '../../services/operations.service.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import type { SyncService } from '../../services/sync.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
+import type { UiUsersService } from '../../services/ui-users.service.ts';
 import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
 import { reconciliationPage } from '../../ui/pages/reconciliations.page.ts';
 import type { ShownProblem } from '../../ui/pages/layout.ts';
-import { parseForm } from './forms.ts';
+import {
+  type FormState,
+  newTenantPage,
+  resetPasswordPage,
+  revokeKeyPage,
+  type ShownSecret,
+  tenantNotice,
+  tenantPage,
+  tenantUrl,
+} from '../../ui/pages/tenants.page.ts';
+import { parseForm, stringFields } from './forms.ts';
 
 const COUNTS_TIMEOUT_MS = 1500;
 /** Reconciliations shown on the overview, newest first across tenants. */
@@ -100,17 +122,34 @@ async function queueDashboard(scope: FastifyInstance, queues: Queue[]) {
   await scope.register(serverAdapter.registerPlugin());
 }
 
+const sendPage = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
+
+/**
+ * A refusal the operator can fix in the form (bad input, a name taken) as the
+ * form shows it, its status kept; anything else is thrown on to the error pages.
+ * A conflict is said next to the field whose value is taken.
+ */
+function formRefusal(err: unknown, values: Record<string, string>, takenField: string): { status: number; form: FormState } {
+  if (!(err instanceof AppError) || (err.code !== 'validation' && err.code !== 'conflict')) throw err;
+  const errors = err.code === 'conflict' ? [{ path: takenField, message: 'is taken: choose another' }] : err.errors;
+  return { status: err.status, form: { values, problem: { title: err.title, detail: err.message, errors } } };
+}
+
+const afterChange = (tenantId: string, done: TenantPageNotice, id?: string) =>
+  `${tenantUrl(tenantId)}?${new URLSearchParams({ done, ...(id ? { id } : {}) }).toString()}`;
+
 /** Operator pages under /ui/admin, for sessions opened with the admin token. */
 export const uiAdminRoutes: FastifyPluginAsyncZod<{
   auth: UiAuthService;
   admin: AdminService;
+  users: UiUsersService;
   sync: SyncService;
   integrations: IntegrationsService;
   reconciliations: ReconciliationsService;
   operations: OperationsService;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, sync, integrations, reconciliations, operations, queues, clock }) => {
+}> = async (app, { auth, admin, users, sync, integrations, reconciliations, operations, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -197,6 +236,142 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
       const { replayed } = await integrations.replayFailed(tenantId);
       return `${deliveriesUrl({ tenantId })}&replayedAll=${replayed}`;
     });
+  });
+
+  /**
+   * Tenants, their API keys and their contact card users, through the same
+   * service calls (and so the same rules) as the admin API. A new key or a
+   * generated password is shown once, on the page answering the form: never
+   * in an address, and never stored by the browser (no-store).
+   */
+  app.get('/tenants/new', { schema: { hide: true } }, async (request, reply) => sendPage(reply, newTenantPage({ csrfToken: request.uiSession!.csrfToken })));
+
+  app.post('/tenants', { schema: { hide: true }, preHandler: requireCsrf }, async (request, reply) => {
+    const values = stringFields(request.body);
+    try {
+      const created = await admin.createTenant(parseForm(tenantForm, values, 'tenant'));
+      request.log.info({ tenantId: created.id, tenantName: created.name }, 'tenant created on the operator pages');
+      return reply.redirect(afterChange(created.id, 'tenant-created'), 303);
+    } catch (err) {
+      const { status, form } = formRefusal(err, values, 'name');
+      return sendPage(reply, newTenantPage({ csrfToken: request.uiSession!.csrfToken, form }), status);
+    }
+  });
+
+  async function showTenant(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    tenantId: string,
+    view: { notice?: { done?: TenantPageNotice | undefined; id?: string | undefined }; secret?: ShownSecret; keyForm?: FormState; userForm?: FormState },
+    status = 200,
+  ) {
+    const tenant = await admin.requireTenant(tenantId);
+    const [keys, userList] = await Promise.all([admin.listApiKeys(tenantId), users.list(tenantId)]);
+    const { notice: done, ...forms } = view;
+    const notice = tenantNotice(done?.done, done?.id, keys, userList);
+    const body = tenantPage({ csrfToken: request.uiSession!.csrfToken, tenant, keys, users: userList, notice, ...forms });
+    // Said outright for the pages that hold a secret, whatever the scope's default.
+    if (view.secret) reply.header('cache-control', 'no-store');
+    return sendPage(reply, body, status);
+  }
+
+  app.get('/tenants/:tenantId', { schema: { hide: true, params: tenantPageParams, querystring: tenantPageQuery } }, async (request, reply) =>
+    showTenant(request, reply, request.params.tenantId, { notice: request.query }),
+  );
+
+  app.post('/tenants/:tenantId/api-keys', { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
+    const { tenantId } = request.params;
+    const values = stringFields(request.body);
+    let created: Awaited<ReturnType<AdminService['createApiKey']>>;
+    try {
+      created = await admin.createApiKey(tenantId, parseForm(createApiKeyBody, values, 'API key').name);
+    } catch (err) {
+      const { status, form } = formRefusal(err, values, 'name');
+      return showTenant(request, reply, tenantId, { keyForm: form }, status);
+    }
+    request.log.info({ tenantId, apiKeyId: created.id }, 'API key created on the operator pages');
+    const secret = { title: `API key “${created.name}” created`, label: 'The key, for the point master (header apikey):', value: created.key };
+    return showTenant(request, reply, tenantId, { secret });
+  });
+
+  app.get('/tenants/:tenantId/api-keys/:id/revoke', { schema: { hide: true, params: apiKeyPageParams } }, async (request, reply) => {
+    const { tenantId, id } = request.params;
+    const tenant = await admin.requireTenant(tenantId);
+    const key = (await admin.listApiKeys(tenantId)).find((k) => k.id === id);
+    if (!key) throw new AppError('not_found', `API key ${id} not found`);
+    if (key.revokedAt) return reply.redirect(afterChange(tenantId, 'key-revoked', id), 303);
+    return sendPage(reply, revokeKeyPage({ csrfToken: request.uiSession!.csrfToken, tenant, key }));
+  });
+
+  app.post('/tenants/:tenantId/api-keys/:id/revoke', { schema: { hide: true, params: apiKeyPageParams }, preHandler: requireCsrf }, async (request, reply) => {
+    const { tenantId, id } = request.params;
+    await admin.revokeApiKey(tenantId, id);
+    request.log.info({ tenantId, apiKeyId: id }, 'API key revoked on the operator pages');
+    return reply.redirect(afterChange(tenantId, 'key-revoked', id), 303);
+  });
+
+  /** The typed password, or a generated one when the field was left empty (then shown once). */
+  const chosenPassword = (typed: string) => (typed === '' ? { password: generatePassword(), generated: true } : { password: typed, generated: false });
+
+  app.post('/tenants/:tenantId/users', { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
+    const { tenantId } = request.params;
+    const values = stringFields(request.body);
+    let created: Awaited<ReturnType<UiUsersService['create']>>;
+    let password: { password: string; generated: boolean };
+    try {
+      const form = parseForm(uiUserForm, values, 'user');
+      password = chosenPassword(form.password);
+      created = await users.create(tenantId, parseForm(createUiUserBody, { ...form, password: password.password }, 'user'));
+    } catch (err) {
+      const { status, form } = formRefusal(err, values, 'username');
+      return showTenant(request, reply, tenantId, { userForm: form }, status);
+    }
+    request.log.info({ tenantId, userId: created.id }, 'contact card user created on the operator pages');
+    if (!password.generated) return reply.redirect(afterChange(tenantId, 'user-created', created.id), 303);
+    const tenant = await admin.requireTenant(tenantId);
+    const secret = {
+      title: `User ${created.username} created`,
+      label: `The password, for signing in at /ui/login as ${created.username} of ${tenant.name}:`,
+      value: password.password,
+    };
+    return showTenant(request, reply, tenantId, { secret });
+  });
+
+  for (const [what, done] of [
+    ['disable', 'user-disabled'],
+    ['enable', 'user-enabled'],
+  ] as const) {
+    app.post(`/tenants/:tenantId/users/:id/${what}`, { schema: { hide: true, params: uiUserPageParams }, preHandler: requireCsrf }, async (request, reply) => {
+      const { tenantId, id } = request.params;
+      await users[what](tenantId, id);
+      request.log.info({ tenantId, userId: id }, `contact card user ${done.slice('user-'.length)} on the operator pages`);
+      return reply.redirect(afterChange(tenantId, done, id), 303);
+    });
+  }
+
+  app.get('/tenants/:tenantId/users/:id/password', { schema: { hide: true, params: uiUserPageParams } }, async (request, reply) => {
+    const { tenantId, id } = request.params;
+    const [tenant, user] = await Promise.all([admin.requireTenant(tenantId), users.get(tenantId, id)]);
+    return sendPage(reply, resetPasswordPage({ csrfToken: request.uiSession!.csrfToken, tenant, user }));
+  });
+
+  app.post('/tenants/:tenantId/users/:id/password', { schema: { hide: true, params: uiUserPageParams }, preHandler: requireCsrf }, async (request, reply) => {
+    const { tenantId, id } = request.params;
+    const values = stringFields(request.body);
+    let user: Awaited<ReturnType<UiUsersService['resetPassword']>>;
+    let password: { password: string; generated: boolean };
+    try {
+      password = chosenPassword(parseForm(passwordResetForm, values, 'password').password);
+      user = await users.resetPassword(tenantId, id, parseForm(resetPasswordBody, password, 'password').password);
+    } catch (err) {
+      const { status, form } = formRefusal(err, values, 'password');
+      const [tenant, shown] = await Promise.all([admin.requireTenant(tenantId), users.get(tenantId, id)]);
+      return sendPage(reply, resetPasswordPage({ csrfToken: request.uiSession!.csrfToken, tenant, user: shown, form }), status);
+    }
+    request.log.info({ tenantId, userId: id }, 'contact card password reset on the operator pages');
+    if (!password.generated) return reply.redirect(afterChange(tenantId, 'password-reset', id), 303);
+    const secret = { title: `New password for ${user.username}`, label: 'The password, for the next sign-in:', value: password.password };
+    return showTenant(request, reply, tenantId, { secret });
   });
 
   await app.register(async (scope) => queueDashboard(scope, queues), { prefix: '/queues' });

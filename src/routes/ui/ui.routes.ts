@@ -13,6 +13,7 @@ import type { SyncService } from '../../services/sync.service.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import type { OperationsService } from '../../services/operations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
+import type { UiUsersService } from '../../services/ui-users.service.ts';
 import { uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
 import { uiCardRoutes } from './card.routes.ts';
@@ -30,6 +31,7 @@ export interface UiOptions {
   adjustments: AdjustmentsService;
   integrations: IntegrationsService;
   admin: AdminService;
+  users: UiUsersService;
   sync: SyncService;
   reconciliations: ReconciliationsService;
   operations: OperationsService;
@@ -51,6 +53,7 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
   await ui.register(uiAdminRoutes, {
     auth: options.auth,
     admin: options.admin,
+    users: options.users,
     sync: options.sync,
     integrations: options.integrations,
     reconciliations: options.reconciliations,

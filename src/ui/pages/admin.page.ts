@@ -68,7 +68,7 @@ function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Da
   const needsPerson = needsAPerson(row, sync);
   const deliveries = (state?: DeliveryState) => deliveriesUrl({ tenantId: tenant.id, state });
   return html`<tr class="${needsPerson ? 'needs-person-row' : ''}" data-tenant-id="${tenant.id}" data-needs-person="${String(needsPerson)}">
-    <td data-label="Tenant"><strong>${tenant.name}</strong><br /><span class="muted">${tenant.mode}${tenant.pointSystemActive ? '' : ' · point system off'}</span></td>
+    <td data-label="Tenant"><a href="/ui/admin/tenants/${tenant.id}"><strong>${tenant.name}</strong></a><br /><span class="muted">${tenant.mode}${tenant.pointSystemActive ? '' : ' · point system off'}</span></td>
     <td data-label="Last push" class="${row.overdue ? 'needs-person' : ''}">${
       row.lastPushAt ? timeElement(row.lastPushAt, 'time', at) : html`<span class="muted">never</span>`
     }${row.overdue ? html`<br /><span data-testid="overdue">no push for over ${formatPoints(tenant.expectedPushMinutes ?? 0)} min</span>` : ''}</td>
@@ -107,13 +107,16 @@ export function adminHomePage(input: {
           <p class="eyebrow">Operations</p>
           <h1>Overview</h1>
         </div>
-        <p class="card-meta"><span class="muted">Read ${timeElement(overview.at)}</span> <a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a></p>
+        <p class="card-meta">
+          <span class="muted">Read ${timeElement(overview.at)}</span> <a class="button" href="/ui/admin/tenants/new">Create a tenant</a>
+          <a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a>
+        </p>
       </section>
       <section class="panel" aria-labelledby="tenants-title">
         <h2 id="tenants-title">Is every master still syncing?</h2>
         ${
           overview.tenants.length === 0
-            ? html`<p class="empty">No tenants yet. Create one with the admin API or <code>npm run cli -- tenants:create</code>.</p>`
+            ? html`<p class="empty">No tenants yet. <a href="/ui/admin/tenants/new">Create one</a> here, with the admin API or with <code>npm run cli -- tenants:create</code>.</p>`
             : html`<p class="${attention > 0 ? 'alert alert-error' : 'hint'}" data-testid="attention">${
                 attention > 0
                   ? `${attention} tenant${attention === 1 ? ' needs' : 's need'} a person: see the rows marked in red.`
@@ -129,6 +132,7 @@ export function adminHomePage(input: {
                 <tbody>${overview.tenants.map((row) => tenantHealthRow(row, input.syncStates.get(row.tenant.id), overview.at))}</tbody>
               </table>
             </div>
+            <p class="hint">A tenant's name opens its page: its API keys and contact card users.</p>
             <p class="hint">Red: failed webhook deliveries, no push for longer than the tenant's expected interval (<code>expectedPushMinutes</code>, set with PATCH /admin/v1/tenants/{id}), or sequences missing for longer than <code>SYNC_GAP_ALERT_SECONDS</code>.</p>`
         }
       </section>
