@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isTimeZone } from '../domain/levels.ts';
-import { contactId, definitionId, INT32, storableText } from './common.ts';
+import { contactId, definitionId, INT32, shortName, storableText } from './common.ts';
 
 const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
@@ -69,13 +69,13 @@ export const tenantParams = z.object({ tenantId: z.uuid() });
 
 export const createDefinitionBody = z.object({
   id: definitionId,
-  name: storableText.trim().min(1).max(200),
+  name: shortName,
   description: storableText.max(2000).optional(),
 });
 
 export const adminDefinition = z.object({ id: z.int(), name: z.string(), description: z.string().nullable() }).meta({ id: 'AdminPointDefinition' });
 
-export const createApiKeyBody = z.object({ name: storableText.trim().min(1).max(200) });
+export const createApiKeyBody = z.object({ name: shortName });
 
 export const createdApiKey = z
   .object({ id: z.uuid(), name: z.string(), key: z.string().describe('Shown only in this answer; store it now') })

@@ -53,6 +53,9 @@ const unstorable = /\u0000|\p{Cs}/u;
 /** Free text: anything Postgres can store, so a request it cannot keep is refused here rather than failing with a 500. */
 export const storableText = z.string().refine((value) => !unstorable.test(value), 'must not contain NUL or unpaired surrogate characters');
 
+/** A name people type: trimmed, 1 to 200 characters. */
+export const shortName = storableText.trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
 export const problem = z
   .object({
     type: z.string(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../domain/passwords.ts';
 import { tenantParams } from './admin.ts';
-import { storableText } from './common.ts';
+import { shortName } from './common.ts';
 
 const username = z
   .string()
@@ -16,7 +16,7 @@ const password = z
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`)
   .describe(`${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters; stored only as a scrypt hash`);
 
-const displayName = storableText.trim().min(1, 'must not be empty').max(200).describe('Shown on the card and sent to the master as UserName');
+const displayName = shortName.describe('Shown on the card and sent to the master as UserName');
 
 export const createUiUserBody = z.object({ username, password, displayName });
 export type CreateUiUser = z.output<typeof createUiUserBody>;
