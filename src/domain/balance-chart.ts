@@ -14,7 +14,7 @@ export interface MonthEndBalance {
   balance: number | null;
 }
 
-export interface BalancePoint {
+interface BalancePoint {
   /** 'YYYY-MM' for a month end, 'now' for the balance at reading time. */
   month: string;
   at: Date;

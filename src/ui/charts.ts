@@ -83,7 +83,7 @@ export function balanceSummary(series: BalanceSeries): string {
   const span = `${series.months} month${series.months === 1 ? '' : 's'}`;
   const range =
     series.min === series.max
-      ? `Balance ${formatPoints(series.min)} points throughout`
+      ? `Balance steady at ${formatPoints(series.min)} points`
       : `Balance from ${formatPoints(series.min)} to ${formatPoints(series.max)} points`;
   return `${range} over ${span}, now ${formatPoints(series.now)}`;
 }
