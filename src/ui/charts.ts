@@ -66,8 +66,8 @@ export function barChart(input: { title: string; bars: { label: string; value: n
 
 /** A small chart for a contact card's account tile: narrow enough for a 360 px phone, scaled by the viewBox. */
 const TILE = { width: 320, height: 120, top: 10, right: 10, bottom: 22 };
-/** Width of one character of a 12px label, in viewBox units (generous, for digits and separators). */
-const LABEL_CHAR = 7;
+/** Width of one character of the tile's 13px labels, in viewBox units (generous, for digits and separators). */
+const LABEL_CHAR = 8;
 
 const monthFormat = new Intl.DateTimeFormat('en-GB', { month: 'short', year: 'numeric', timeZone: 'UTC' });
 
@@ -115,7 +115,7 @@ export function balanceChart(input: { id: string; name: string; series: BalanceS
   const bottom = y(series.min);
   const summary = balanceSummary(series);
   return html`<figure class="chart chart-balance" data-testid="balance-chart">
-    <svg viewBox="0 0 ${TILE.width} ${TILE.height}" role="img" aria-labelledby="${input.id}-title ${input.id}-desc" focusable="false">
+    <svg viewBox="0 0 ${TILE.width} ${TILE.height}" role="img" aria-labelledby="${input.id}-title ${input.id}-desc">
       <title id="${input.id}-title">Balance of ${input.name}, last 12 months</title>
       <desc id="${input.id}-desc">${summary}</desc>
       <line class="chart-grid" x1="${left}" y1="${top.toFixed(1)}" x2="${TILE.width - TILE.right}" y2="${top.toFixed(1)}" />
