@@ -1,6 +1,8 @@
 import type { StoredTransaction, TransactionFilter } from '../contracts/transactions.ts';
+import type { MonthEndBalance } from '../domain/balance-chart.ts';
 import type { LedgerEntryRecord } from '../domain/ledger.ts';
 import type { IdentifiedEntry } from '../domain/sync.ts';
+import { monthEndsCte } from './month-ends.ts';
 import type { Db } from './pool.ts';
 
 /**
@@ -87,6 +89,37 @@ SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END
  WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.difference BETWEEN $6 AND $7
  ORDER BY d.ordinal
 ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING`;
+
+/**
+ * The balance of each of a contact's accounts ($1 tenant, $2 contact) at the
+ * end of each of the last twelve months (`month_end`, from $3 now in the
+ * time zone $4), counted by the rule of `ledgerSql.active` in one pass over
+ * the entries (ledger_entry_balance_idx, index-only): each entry is put in
+ * the bucket of the first month end at or after its validFrom (`starts`) and
+ * of the first at or after its validTo (`ends`); month end k counts the
+ * entries with starts < k and (no validTo or ends >= k). An account exists
+ * from its earliest entry (timeStamp or validFrom, whichever is first; one
+ * index probe each): before that its months have no balance.
+ */
+const MONTH_END_BALANCES_SQL = `
+WITH ${monthEndsCte('$3::timestamptz', '$4::text')}, account AS (
+  SELECT a.id,
+         least((SELECT min(e.transaction_date) FROM ledger_entry e WHERE e.tenant_id = $1 AND e.account_id = a.id AND ${ledgerSql.counts}),
+               (SELECT min(e.valid_from) FROM ledger_entry e WHERE e.tenant_id = $1 AND e.account_id = a.id AND ${ledgerSql.counts})) AS since
+    FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2
+), bucket AS MATERIALIZED (
+  SELECT e.account_id, width_bucket(e.valid_from, m.ats) AS starts, width_bucket(e.valid_to, m.ats) AS ends, sum(e.amount) AS amount
+    FROM account JOIN ledger_entry e ON e.tenant_id = $1 AND e.account_id = account.id AND ${ledgerSql.counts}
+   CROSS JOIN month_ends m
+   GROUP BY 1, 2, 3
+)
+SELECT account.id AS "accountId", month_end.month, month_end.at,
+       CASE WHEN account.since <= month_end.at THEN
+         (SELECT COALESCE(sum(b.amount), 0)::bigint FROM bucket b
+           WHERE b.account_id = account.id AND b.starts < month_end.k AND (b.ends IS NULL OR b.ends >= month_end.k))
+       END AS balance
+  FROM account CROSS JOIN month_end
+ ORDER BY account.id, month_end.k`;
 
 const ENTRY_COLUMNS = `e.id, e.account_id AS "accountId", e.amount, e.type, e.source, e.description, e.transaction_date AS "transactionDate",
   e.valid_from AS "validFrom", e.valid_to AS "validTo", e.created_at AS "createdOn", e.modified_at AS "modifiedOn",
@@ -205,6 +238,12 @@ export function ledgerRepository(db: Db) {
         [tenantId, accountId, expires, at],
       );
       return rows[0]?.points ?? 0;
+    },
+
+    /** See MONTH_END_BALANCES_SQL: twelve rows per account of the contact, oldest month first. */
+    async monthEndBalances(tenantId: string, contactId: string, now: Date, timeZone: string): Promise<MonthEndBalance[]> {
+      const { rows } = await db.query<MonthEndBalance>(MONTH_END_BALANCES_SQL, [tenantId, contactId, now, timeZone]);
+      return rows;
     },
 
     async findEntry(tenantId: string, id: number): Promise<LedgerEntryRecord | null> {

@@ -1,7 +1,9 @@
 import type { TenantMode } from '../contracts/admin.ts';
+import type { MonthEndBalance } from '../domain/balance-chart.ts';
 import type { BalanceWinner } from '../domain/balances.ts';
 import type { PointAccountRecord } from '../domain/ledger.ts';
 import { accountSummaryJoin, ledgerSql } from './ledger.repository.ts';
+import { monthEndsCte } from './month-ends.ts';
 import type { Db } from './pool.ts';
 
 /**
@@ -99,6 +101,32 @@ WITH drift AS (
   SELECT id, $2, 'Reconciliation', last_change, balance, $3, $4 FROM upserted WHERE last_change <> 0
 )
 SELECT count(*) FILTER (WHERE last_change <> 0) AS changed FROM upserted`;
+
+/**
+ * Balance-only: the balance of each of a contact's accounts ($1 tenant, $2
+ * contact) at the end of each of the last twelve months (`month_end`, from
+ * $3 now in the time zone $4). The balance at an instant is the one of the
+ * latest history row (by the master's timeStamp, then by id, as the ordering
+ * rule applies them) with a timeStamp at or before it, as a reconciliation
+ * reads a balance as of its asOf. One pass over the account's history
+ * (balance_history_account_id_id_idx): each row goes in the bucket of the
+ * first month end at or after its timeStamp and only the latest row of each
+ * bucket is kept; month end k takes the latest bucket below k. No row by
+ * then: no balance (the account did not exist yet). balance_history has no
+ * tenant column; the rows are reached through the tenant's accounts only.
+ */
+const MONTH_END_BALANCES_SQL = `
+WITH ${monthEndsCte('$3::timestamptz', '$4::text')}, account AS (
+  SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2
+), latest AS MATERIALIZED (
+  SELECT DISTINCT ON (h.account_id, bucket) h.account_id, width_bucket(h.master_time, m.ats) AS bucket, h.balance
+    FROM account JOIN balance_history h ON h.account_id = account.id CROSS JOIN month_ends m
+   ORDER BY h.account_id, bucket, h.master_time DESC, h.id DESC
+)
+SELECT account.id AS "accountId", month_end.month, month_end.at,
+       (SELECT l.balance FROM latest l WHERE l.account_id = account.id AND l.bucket < month_end.k ORDER BY l.bucket DESC LIMIT 1) AS balance
+  FROM account CROSS JOIN month_end
+ ORDER BY account.id, month_end.k`;
 
 /**
  * Per mode: balance-only accounts hold the master's balance (nothing pending,
@@ -222,6 +250,12 @@ export function pointAccountsRepository(db: Db) {
         [tenantId, contactId],
       );
       return new Map(rows.map((row) => [row.definition_id, row.updated_at]));
+    },
+
+    /** Balance-only, see MONTH_END_BALANCES_SQL: twelve rows per account of the contact, oldest month first. */
+    async monthEndBalances(tenantId: string, contactId: string, now: Date, timeZone: string): Promise<MonthEndBalance[]> {
+      const { rows } = await db.query<MonthEndBalance>(MONTH_END_BALANCES_SQL, [tenantId, contactId, now, timeZone]);
+      return rows;
     },
 
     /** See SNAPSHOT_LEDGER_BALANCES_SQL; answers how many accounts it changed. */

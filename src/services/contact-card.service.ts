@@ -1,6 +1,7 @@
 import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
 import type { Database } from '../db/database.ts';
+import { type BalanceSeries, balanceSeries } from '../domain/balance-chart.ts';
 import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts';
@@ -25,6 +26,8 @@ export interface CardAccount extends PointAccountRecord {
   drift?: CardDrift;
   /** How many points lapse at balanceExpires; absent when nothing expires. */
   expiringPoints?: number;
+  /** The balance at the end of each of the last twelve months and now; null when the account has no month end behind it yet. */
+  balanceChart: BalanceSeries | null;
 }
 
 interface Page {
@@ -121,12 +124,16 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   return {
     async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
       const readAt = clock.now();
-      const [page, definitions, log, memberLevel, latest] = await Promise.all([
+      const [page, definitions, log, memberLevel, latest, monthEnds] = await Promise.all([
         db.pointAccounts.listByContact(tenant, contactId, ALL, readAt),
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
         levels.cardLevel(tenant, contactId),
         db.reconciliations.latestDriftsOfContact(tenant.id, contactId),
+        // Month ends fall on the tenant's wall clock, the zone its member levels' calendar years use.
+        tenant.mode === 'balance-only'
+          ? db.pointAccounts.monthEndBalances(tenant.id, contactId, readAt, tenant.timeZone)
+          : db.ledger.monthEndBalances(tenant.id, contactId, readAt, tenant.timeZone),
       ]);
       // The latest completed reconciliation's findings on this contact's accounts, one per definition at most.
       const driftOf = (d: DriftRecord): CardDrift => ({
@@ -145,6 +152,10 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
             definitionName: definitions.name(account.definitionId),
             ...(found ? { drift: driftOf(found) } : {}),
             ...(account.balanceExpires ? { expiringPoints: await db.ledger.pointsExpiringAt(tenant.id, account.id, account.balanceExpires, readAt) } : {}),
+            balanceChart: balanceSeries(
+              monthEnds.filter((row) => row.accountId === account.id),
+              { at: readAt, balance: account.balance },
+            ),
           };
         }),
       );

@@ -1,3 +1,4 @@
+import type { BalanceSeries } from '../domain/balance-chart.ts';
 import { formatPoints } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
 
@@ -60,5 +61,86 @@ export function barChart(input: { title: string; bars: { label: string; value: n
       })}
     </svg>
     <figcaption>${input.title}</figcaption>
+  </figure>`;
+}
+
+/** A small chart for a contact card's account tile: narrow enough for a 360 px phone, scaled by the viewBox. */
+const TILE = { width: 320, height: 120, top: 10, right: 10, bottom: 22 };
+/** Width of one character of the tile's 13px labels, in viewBox units (generous, for digits and separators). */
+const LABEL_CHAR = 8;
+
+const monthFormat = new Intl.DateTimeFormat('en-GB', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** "Nov 2025" for '2025-11' (a month on the tenant's wall clock, so no zone may shift it); "Now" for the reading time. */
+export function monthLabel(month: string): string {
+  if (month === 'now') return 'Now';
+  const [year, index] = month.split('-').map(Number);
+  return monthFormat.format(new Date(Date.UTC(year!, index! - 1, 1)));
+}
+
+/** "Balance from 1,200 to 4,500 points over 12 months, now 3,100": what the chart shows, in words. */
+export function balanceSummary(series: BalanceSeries): string {
+  const span = `${series.months} month${series.months === 1 ? '' : 's'}`;
+  const range =
+    series.min === series.max
+      ? `Balance steady at ${formatPoints(series.min)} points`
+      : `Balance from ${formatPoints(series.min)} to ${formatPoints(series.max)} points`;
+  return `${range} over ${span}, now ${formatPoints(series.now)}`;
+}
+
+/**
+ * An account's balance at each month end and now, as a line through the
+ * points, placed by time (the last step, to now, is part of a month). The
+ * axis names the first month and now, the lowest and highest balance; the
+ * SVG is an image titled with the summary in words, and the figures
+ * themselves follow in a table inside <details>, for screen readers and
+ * anyone who wants the numbers.
+ */
+export function balanceChart(input: { id: string; name: string; series: BalanceSeries }): SafeHtml {
+  const { series } = input;
+  const first = series.points[0]!;
+  const last = series.points[series.points.length - 1]!;
+  const left = Math.max(formatPoints(series.min).length, formatPoints(series.max).length) * LABEL_CHAR + 8;
+  const span = Math.max(1, last.at.getTime() - first.at.getTime());
+  const range = series.max - series.min;
+  const x = (at: Date) => left + ((at.getTime() - first.at.getTime()) / span) * (TILE.width - left - TILE.right);
+  // A balance that never moved is a flat line across the middle.
+  const y = (balance: number) =>
+    range === 0
+      ? (TILE.top + TILE.height - TILE.bottom) / 2
+      : TILE.height - TILE.bottom - ((balance - series.min) / range) * (TILE.height - TILE.top - TILE.bottom);
+  const coordinates = series.points.map((point) => ({ point, cx: x(point.at).toFixed(1), cy: y(point.balance).toFixed(1) }));
+  const line = coordinates.map((c, i) => `${i === 0 ? 'M' : 'L'}${c.cx} ${c.cy}`).join('');
+  const top = y(series.max);
+  const bottom = y(series.min);
+  const summary = balanceSummary(series);
+  return html`<figure class="chart chart-balance" data-testid="balance-chart">
+    <svg viewBox="0 0 ${TILE.width} ${TILE.height}" role="img" aria-labelledby="${input.id}-title ${input.id}-desc">
+      <title id="${input.id}-title">Balance of ${input.name}, last 12 months</title>
+      <desc id="${input.id}-desc">${summary}</desc>
+      <line class="chart-grid" x1="${left}" y1="${top.toFixed(1)}" x2="${TILE.width - TILE.right}" y2="${top.toFixed(1)}" />
+      <line class="chart-axis" x1="${left}" y1="${bottom.toFixed(1)}" x2="${TILE.width - TILE.right}" y2="${bottom.toFixed(1)}" />
+      <text class="chart-label" x="${left - 6}" y="${(top + 4).toFixed(1)}" text-anchor="end" data-testid="chart-max">${formatPoints(series.max)}</text>
+      ${range === 0 ? '' : html`<text class="chart-label" x="${left - 6}" y="${(bottom + 4).toFixed(1)}" text-anchor="end" data-testid="chart-min">${formatPoints(series.min)}</text>`}
+      <text class="chart-label" x="${left}" y="${TILE.height - 5}">${monthLabel(first.month)}</text>
+      <text class="chart-label" x="${TILE.width - TILE.right}" y="${TILE.height - 5}" text-anchor="end">${monthLabel(last.month)}</text>
+      <path class="chart-line" d="${line}" />
+      ${coordinates.map((c) => html`<circle class="${c.point.month === 'now' ? 'chart-dot chart-dot-now' : 'chart-dot'}" cx="${c.cx}" cy="${c.cy}" r="${c.point.month === 'now' ? 3.5 : 2.5}" />`)}
+    </svg>
+    <figcaption>${summary}</figcaption>
+    <details class="chart-figures">
+      <summary>Balance at each month end</summary>
+      <table class="chart-table">
+        <caption class="visually-hidden">Balance of ${input.name} at the end of each month, oldest first, then now</caption>
+        <thead><tr><th scope="col">Month end</th><th scope="col">Balance</th></tr></thead>
+        <tbody>
+          ${series.points.map(
+            (point) => html`<tr data-month="${point.month}" data-balance="${point.balance}">
+              <th scope="row">${monthLabel(point.month)}</th><td>${formatPoints(point.balance)}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </details>
   </figure>`;
 }

@@ -7,6 +7,7 @@ import type { SignedInUser } from '../../services/ui-auth.service.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { REASON_MAX_CHARS } from '../../contracts/ui.ts';
 import { adjustmentStatus } from '../adjustment-status.ts';
+import { balanceChart } from '../charts.ts';
 import { formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
 import { timeElement } from '../time.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -115,7 +116,19 @@ function accountTile(card: ContactCard, account: CardAccount, selected: boolean)
       </dl>
       ${account.drift ? driftNote(account.drift) : ''}
     </a>
+    ${accountChart(account)}
   </li>`;
+}
+
+/** The account's balance over the last twelve months, beside its tile (a chart with a table of figures is no part of a link). */
+function accountChart(account: CardAccount): SafeHtml {
+  return html`<div class="account-chart" data-definition-id="${account.definitionId}">
+    ${
+      account.balanceChart
+        ? balanceChart({ id: `balance-chart-${account.definitionId}`, name: account.definitionName, series: account.balanceChart })
+        : html`<p class="account-chart-empty" data-testid="balance-chart-empty">No balance history yet: the chart starts once the account has been through a month end.</p>`
+    }
+  </div>`;
 }
 
 /** The latest reconciliation found this account's balance differing from the master's, as of its asOf. */
