@@ -107,7 +107,8 @@ describe('giving points from the card', () => {
     const card = await page(session, String(sent.headers.location).replace(/#.*/, ''));
     expect(card.body).toContain('Saved; will be sent when the master answers');
     expect(card.body).not.toContain('Sent to the point master');
-    expect(card.body).toMatch(/Next try at <time datetime="[^"]+" data-format="time">\d\d:\d\d UTC<\/time>/);
+    // A time of day, with the date in front when the retry falls on another day (past 23:00 UTC, say).
+    expect(card.body).toMatch(/Next try at <time datetime="[^"]+" data-format="time">(\d{1,2} \w{3} \d{4}, )?\d\d:\d\d UTC<\/time>/);
     expect(card.body).toContain('The master answered 503');
     expect(visibleText(card.body)).not.toContain('The master answered 503');
   });
