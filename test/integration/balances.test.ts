@@ -286,7 +286,7 @@ describe('durability', () => {
       ).rows;
     const before = await snapshot();
 
-    expect(await balanceAccountToAmountJob(system.runtime, done.id)).toBe('already-final');
+    expect(await balanceAccountToAmountJob(system.runtime, tenant.id, done.id)).toBe('already-final');
     // The worker gets the batch again: compare only once that very job has finished.
     const { config, ingestQueue } = system.runtime;
     const events = new QueueEvents(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.queue.prefix });
