@@ -303,6 +303,28 @@ describe('durability', () => {
     expect(await waitForBatch(system.app, tenant.headers, done.id)).toEqual(done);
   });
 
+  it('applies a batch whose job was queued before jobs carried their tenant (a rolling upgrade)', async () => {
+    const tenant = await createTenant(system.app);
+    const contact = randomUUID();
+    await system.stopWorker();
+    let id: string;
+    try {
+      const response = await post(tenant, [balance(contact, 42, '2024-01-01T00:00:00Z')]);
+      expect(response.statusCode, response.body).toBe(202);
+      id = response.json().id;
+      await system.loseRedisJobs();
+      // The job as the previous version queued it: the batch id alone. Kept once done, to read what ran.
+      await system.runtime.ingestQueue.add(ingestJobName.balances, { batchId: id }, { jobId: id, removeOnComplete: false });
+    } finally {
+      await system.startWorker();
+    }
+    expect(await waitForBatch(system.app, tenant.headers, id)).toMatchObject({ status: 'Completed', appliedCount: 1 });
+    const job = await system.runtime.ingestQueue.getJob(id);
+    expect(job?.data).toEqual({ batchId: id });
+    expect(job?.returnvalue).toMatchObject({ status: 'Completed', appliedCount: 1 });
+    expect((await accountsOf(tenant, contact)).items[0].balance).toBe(42);
+  });
+
   it('applies overlapping batches sent at once without losing the newest balance', async () => {
     const tenant = await createTenant(system.app);
     const contacts = Array.from({ length: 200 }, () => randomUUID());
