@@ -140,7 +140,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     await postAndWait(tenant, [balance(contact, 130, '2024-01-03T00:00:00Z')]); // no change, no history
     await postAndWait(tenant, [balance(contact, 90, '2024-01-04T00:00:00Z')]);
     const { rows } = await system.runtime.pool.query(
-      `SELECT h.source, h.amount, h.balance FROM balance_history h JOIN point_account a ON a.id = h.account_id
+      `SELECT h.source, h.amount, h.balance FROM balance_history h JOIN point_account a ON a.tenant_id = h.tenant_id AND a.id = h.account_id
         WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY h.id`,
       [tenant.id, contact],
     );
@@ -158,7 +158,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     const done = await postAndWait(tenant, [balance(contact, 2147483647, '2024-01-02T00:00:00Z')]);
     expect(done.status).toBe('Completed');
     const { rows } = await system.runtime.pool.query(
-      `SELECT h.amount FROM balance_history h JOIN point_account a ON a.id = h.account_id WHERE a.tenant_id = $1 ORDER BY h.id`,
+      `SELECT h.amount FROM balance_history h JOIN point_account a ON a.tenant_id = h.tenant_id AND a.id = h.account_id WHERE a.tenant_id = $1 ORDER BY h.id`,
       [tenant.id],
     );
     expect(rows).toEqual([{ amount: -2147483648 }, { amount: 4294967295 }]);
@@ -279,7 +279,7 @@ describe('durability', () => {
     const snapshot = async () =>
       (
         await system.runtime.pool.query(
-          `SELECT a.contact_id, a.balance, a.balance_time, (SELECT count(*) FROM balance_history h WHERE h.account_id = a.id) AS history
+          `SELECT a.contact_id, a.balance, a.balance_time, (SELECT count(*) FROM balance_history h WHERE h.tenant_id = a.tenant_id AND h.account_id = a.id) AS history
              FROM point_account a WHERE a.tenant_id = $1 ORDER BY a.contact_id`,
           [tenant.id],
         )
