@@ -15,7 +15,7 @@ const SELECT_RECORD = `
   SELECT a.id, a.created_at, ${ADJUSTMENT_INPUT_COLUMNS},
          d.id AS event_id, d.state, d.attempts, d.last_error, d.next_attempt_at, d.delivered_at,
          c.id AS confirmed_entry_id, c.created_at AS confirmed_at
-    FROM point_adjustment a JOIN webhook_delivery d ON d.adjustment_id = a.id
+    FROM point_adjustment a JOIN webhook_delivery d ON d.tenant_id = a.tenant_id AND d.adjustment_id = a.id
     LEFT JOIN ledger_entry c ON c.tenant_id = a.tenant_id AND c.external_id = d.id::text`;
 
 type Row = Record<string, unknown>;

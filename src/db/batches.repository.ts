@@ -24,6 +24,7 @@ export interface TenantPushActivity {
 }
 
 export interface UnfinishedBatch {
+  tenantId: string;
   id: string;
   kind: BatchKind;
 }
@@ -47,8 +48,13 @@ export interface NewBatch {
 }
 
 export function batchesRepository(db: Db) {
-  async function addMessages(batchId: string, messages: readonly string[], now: Date): Promise<void> {
-    await db.query(`INSERT INTO batch_message (batch_id, message, created_at) SELECT $1, m, $3 FROM unnest($2::text[]) AS m`, [batchId, messages, now]);
+  async function addMessages(tenantId: string, batchId: string, messages: readonly string[], now: Date): Promise<void> {
+    await db.query(`INSERT INTO batch_message (tenant_id, batch_id, message, created_at) SELECT $1, $2, m, $4 FROM unnest($3::text[]) AS m`, [
+      tenantId,
+      batchId,
+      messages,
+      now,
+    ]);
   }
 
   return {
@@ -86,11 +92,11 @@ export function batchesRepository(db: Db) {
         ],
       );
       if (rowCount === 0) return false;
-      if (batch.refused && batch.refused.messages.length > 0) await addMessages(batch.id, batch.refused.messages, batch.now);
+      if (batch.refused && batch.refused.messages.length > 0) await addMessages(batch.tenantId, batch.id, batch.refused.messages, batch.now);
       return true;
     },
 
-    /** Items accepted but not applied yet: the tenant's (0 without one) and everyone's. */
+    /** Items accepted but not applied yet: the tenant's (0 without one) and everyone's (a cross-tenant sum, over the cell's own tenants). */
     async backlog(tenantId: string | null = null): Promise<{ tenant: number; total: number }> {
       const { rows } = await db.query<{ tenant: number; total: number }>(
         `SELECT coalesce(sum(item_count) FILTER (WHERE tenant_id = $1), 0)::bigint::float8 AS tenant, coalesce(sum(item_count), 0)::bigint::float8 AS total
@@ -105,9 +111,9 @@ export function batchesRepository(db: Db) {
         `SELECT id, status, status_at AS "statusAt", item_count AS "itemCount", applied_count AS "appliedCount", skipped_count AS "skippedCount",
                 duplicate_count AS "duplicateCount", duplicates,
                 COALESCE((SELECT json_agg(json_build_object('message', m.message, 'createdAt', m.created_at) ORDER BY m.id)
-                            FROM batch_message m WHERE m.batch_id = b.id), '[]') AS messages
-           FROM ingest_batch b WHERE id = $1 AND tenant_id = $2`,
-        [id, tenantId],
+                            FROM batch_message m WHERE m.tenant_id = b.tenant_id AND m.batch_id = b.id), '[]') AS messages
+           FROM ingest_batch b WHERE b.tenant_id = $1 AND b.id = $2`,
+        [tenantId, id],
       );
       const row = rows[0];
       if (!row) return null;
@@ -119,20 +125,37 @@ export function batchesRepository(db: Db) {
      * this on its own so the status endpoint shows it. Null when the batch is
      * missing or already final.
      */
-    async markProcessing(id: string, now: Date): Promise<{ tenantId: string; kind: BatchKind } | null> {
-      const { rows } = await db.query<{ tenantId: string; kind: BatchKind }>(
-        `UPDATE ingest_batch SET status = 'Processing', status_at = $2, attempts = attempts + 1
-          WHERE id = $1 AND status IN ('Queued', 'Processing')
-          RETURNING tenant_id AS "tenantId", kind`,
-        [id, now],
+    async markProcessing(tenantId: string, id: string, now: Date): Promise<{ kind: BatchKind } | null> {
+      const { rows } = await db.query<{ kind: BatchKind }>(
+        `UPDATE ingest_batch SET status = 'Processing', status_at = $3, attempts = attempts + 1
+          WHERE tenant_id = $1 AND id = $2 AND status IN ('Queued', 'Processing')
+          RETURNING kind`,
+        [tenantId, id, now],
       );
       return rows[0] ?? null;
     },
 
-    /** Batches Postgres says are unfinished and that nobody touched for `graceMs`: the recovery sweep re-queues these. */
+    /**
+     * The tenant of an unfinished batch, found by its id alone: only for a job
+     * queued before jobs carried their tenant (a rolling upgrade). Cross-tenant;
+     * it reads only unfinished batches, through the (status, created_at) index.
+     * Null when the batch is final: such a job has nothing left to do.
+     */
+    async tenantOfBatch(id: string): Promise<string | null> {
+      const { rows } = await db.query<{ tenantId: string }>(
+        `SELECT tenant_id AS "tenantId" FROM ingest_batch WHERE status IN ('Queued', 'Processing') AND id = $1`,
+        [id],
+      );
+      return rows[0]?.tenantId ?? null;
+    },
+
+    /**
+     * Batches Postgres says are unfinished and that nobody touched for `graceMs`: the recovery sweep re-queues these.
+     * Cross-tenant maintenance, served by the (status, created_at) index.
+     */
     async listUnfinished(now: Date, graceMs: number, limit: number): Promise<UnfinishedBatch[]> {
       const { rows } = await db.query<UnfinishedBatch>(
-        `SELECT id, kind FROM ingest_batch
+        `SELECT tenant_id AS "tenantId", id, kind FROM ingest_batch
           WHERE status IN ('Queued', 'Processing') AND status_at < $1::timestamptz - make_interval(secs => $2)
           ORDER BY created_at LIMIT $3`,
         [now, graceMs / 1000, limit],
@@ -140,13 +163,13 @@ export function batchesRepository(db: Db) {
       return rows;
     },
 
-    async markFailed(id: string, message: string, now: Date): Promise<void> {
+    async markFailed(tenantId: string, id: string, message: string, now: Date): Promise<void> {
       await db.query(
         `WITH failed AS (
-           UPDATE ingest_batch SET status = 'Failed', status_at = $3, finished_at = $3
-            WHERE id = $1 AND status IN ('Queued', 'Processing') RETURNING id)
-         INSERT INTO batch_message (batch_id, message, created_at) SELECT id, $2, $3 FROM failed`,
-        [id, message, now],
+           UPDATE ingest_batch SET status = 'Failed', status_at = $4, finished_at = $4
+            WHERE tenant_id = $1 AND id = $2 AND status IN ('Queued', 'Processing') RETURNING tenant_id, id)
+         INSERT INTO batch_message (tenant_id, batch_id, message, created_at) SELECT tenant_id, id, $3, $4 FROM failed`,
+        [tenantId, id, message, now],
       );
     },
 
@@ -156,19 +179,25 @@ export function batchesRepository(db: Db) {
      * payload, so they are not validated a second time). Null when the batch
      * is already final: a job delivered twice finds the work done.
      */
-    async lockForApply<Item>(id: string): Promise<{ tenantId: string; items: Item[] } | null> {
-      const { rows } = await db.query<{ tenantId: string; items: Item[] }>(
-        `SELECT tenant_id AS "tenantId", payload AS items FROM ingest_batch WHERE id = $1 AND status IN ('Queued', 'Processing') FOR UPDATE`,
-        [id],
+    async lockForApply<Item>(tenantId: string, id: string): Promise<{ items: Item[] } | null> {
+      const { rows } = await db.query<{ items: Item[] }>(
+        `SELECT payload AS items FROM ingest_batch WHERE tenant_id = $1 AND id = $2 AND status IN ('Queued', 'Processing') FOR UPDATE`,
+        [tenantId, id],
       );
       return rows[0] ?? null;
     },
 
     /** Records the outcome of an applied batch in the applying transaction. Skips add to those recorded on arrival (rows refused by the API). */
-    async finish(id: string, outcome: { appliedCount: number; skipped: { message: string }[]; duplicates?: DuplicateRow[] }, now: Date): Promise<BatchStatus> {
+    async finish(
+      tenantId: string,
+      id: string,
+      outcome: { appliedCount: number; skipped: { message: string }[]; duplicates?: DuplicateRow[] },
+      now: Date,
+    ): Promise<BatchStatus> {
       const duplicates = outcome.duplicates ?? [];
       if (outcome.skipped.length > 0)
         await addMessages(
+          tenantId,
           id,
           outcome.skipped.map((s) => s.message),
           now,
@@ -179,9 +208,9 @@ export function batchesRepository(db: Db) {
                 applied_count = $2, skipped_count = skipped_count + $3, status_at = $4, finished_at = $4,
                 duplicate_count = duplicate_count + $5,
                 duplicates = CASE WHEN $5 = 0 THEN duplicates ELSE (duplicates::jsonb || $6::jsonb)::json END
-          WHERE id = $1
+          WHERE tenant_id = $7 AND id = $1
           RETURNING status`,
-        [id, outcome.appliedCount, outcome.skipped.length, now, duplicates.length, JSON.stringify(duplicates)],
+        [id, outcome.appliedCount, outcome.skipped.length, now, duplicates.length, JSON.stringify(duplicates), tenantId],
       );
       return rows[0]!.status;
     },
@@ -206,7 +235,7 @@ export function batchesRepository(db: Db) {
       return rows;
     },
 
-    /** Items applied per minute since `since`, by the minute their batch finished (minutes without any are left out). */
+    /** Items applied per minute since `since`, by the minute their batch finished (minutes without any are left out). Cross-tenant: the operator overview. */
     async appliedPerMinute(since: Date): Promise<{ minute: Date; applied: number }[]> {
       const { rows } = await db.query<{ minute: Date; applied: number }>(
         `SELECT date_trunc('minute', finished_at) AS minute, sum(applied_count)::int AS applied

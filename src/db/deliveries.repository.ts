@@ -107,7 +107,7 @@ export function deliveriesRepository(db: Db) {
      * outlives the HTTP call, so a worker that dies mid-send only delays the
      * delivery until the lease runs out and the recovery sweep re-queues it.
      */
-    async claim(id: string, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
+    async claim(tenantId: string, id: string, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
       const leaseToken = randomUUID();
       const { rows } = await db.query<
         Row & {
@@ -124,17 +124,17 @@ export function deliveriesRepository(db: Db) {
            UPDATE webhook_delivery d
               SET state = CASE WHEN d.state = 'AwaitingConfiguration' THEN 'Pending'::delivery_state ELSE d.state END,
                   lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $4), updated_at = $2
-            WHERE d.id = $1 AND ${sendableAt('$2')}
+            WHERE d.tenant_id = $5 AND d.id = $1 AND ${sendableAt('$2')}
            RETURNING d.id, d.tenant_id, d.adjustment_id, d.level_change_id, d.attempts, d.failures)
          SELECT c.id, c.attempts, c.failures, c.tenant_id, t.name AS tenant_name,
                 i.webhook_url, i.webhook_encryption_key, i.webhook_signing_secret, ${ADJUSTMENT_INPUT_COLUMNS},
                 lc.id AS level_change_id, lc.contact_id AS level_contact_id, lc.from_key, lc.to_key, lc.changed_at, lc.reason AS level_reason
            FROM claimed c
            JOIN tenant t ON t.id = c.tenant_id
-           LEFT JOIN point_adjustment a ON a.id = c.adjustment_id
+           LEFT JOIN point_adjustment a ON a.tenant_id = c.tenant_id AND a.id = c.adjustment_id
            LEFT JOIN member_level_change lc ON lc.tenant_id = c.tenant_id AND lc.id = c.level_change_id
            LEFT JOIN tenant_integration i ON i.tenant_id = c.tenant_id`,
-        [id, now, leaseToken, leaseMs / 1000],
+        [id, now, leaseToken, leaseMs / 1000, tenantId],
       );
       const row = rows[0];
       if (!row) return null;
@@ -157,7 +157,7 @@ export function deliveriesRepository(db: Db) {
         `INSERT INTO webhook_delivery (id, tenant_id, level_change_id, state, next_attempt_at, created_at, updated_at)
          SELECT gen_random_uuid(), $1, c, $3::delivery_state, CASE WHEN $3::delivery_state = 'Pending' THEN $4::timestamptz END, $4, $4
            FROM unnest($2::bigint[]) AS c ORDER BY c
-         RETURNING id, attempts`,
+         RETURNING tenant_id AS "tenantId", id, attempts`,
         [tenantId, changeIds, state, now],
       );
       return rows;
@@ -170,9 +170,20 @@ export function deliveriesRepository(db: Db) {
             SET state = $3::delivery_state, attempts = attempts + 1, failures = $4, next_attempt_at = $5, last_attempt_at = $6,
                 last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
                 lease_token = NULL, lease_until = NULL, updated_at = $9
-          WHERE id = $1 AND lease_token = $2
-         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
-        [claim.id, claim.leaseToken, outcome.state, outcome.failures, outcome.nextAttemptAt, attemptedAt, outcome.lastStatus, outcome.lastError, now],
+          WHERE tenant_id = $10 AND id = $1 AND lease_token = $2
+         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
+        [
+          claim.id,
+          claim.leaseToken,
+          outcome.state,
+          outcome.failures,
+          outcome.nextAttemptAt,
+          attemptedAt,
+          outcome.lastStatus,
+          outcome.lastError,
+          now,
+          claim.tenantId,
+        ],
       );
       return rows[0] ?? null;
     },
@@ -181,15 +192,29 @@ export function deliveriesRepository(db: Db) {
     async park(claim: ClaimedDelivery, now: Date): Promise<void> {
       await db.query(
         `UPDATE webhook_delivery SET state = 'AwaitingConfiguration', next_attempt_at = NULL, lease_token = NULL, lease_until = NULL, updated_at = $3
-          WHERE id = $1 AND lease_token = $2`,
-        [claim.id, claim.leaseToken, now],
+          WHERE tenant_id = $4 AND id = $1 AND lease_token = $2`,
+        [claim.id, claim.leaseToken, now, claim.tenantId],
       );
     },
 
-    /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. */
+    /**
+     * The tenant of a delivery not yet done, found by its id alone: only for a
+     * job queued before jobs carried their tenant (a rolling upgrade).
+     * Cross-tenant; it reads only the deliveries still on their way, through
+     * the (state, next_attempt_at) index. Null when there is none such.
+     */
+    async tenantOfDelivery(id: string): Promise<string | null> {
+      const { rows } = await db.query<{ tenantId: string }>(
+        `SELECT tenant_id AS "tenantId" FROM webhook_delivery WHERE state IN ('AwaitingConfiguration', 'Pending', 'Retrying') AND id = $1`,
+        [id],
+      );
+      return rows[0]?.tenantId ?? null;
+    },
+
+    /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. Cross-tenant maintenance, served by the (state, next_attempt_at) index. */
     async listSendable(now: Date, limit: number): Promise<QueuedDelivery[]> {
       const { rows } = await db.query<QueuedDelivery>(
-        `SELECT d.id, d.attempts, d.next_attempt_at AS "dueAt" FROM webhook_delivery d WHERE ${sendableAt('$1')}
+        `SELECT d.tenant_id AS "tenantId", d.id, d.attempts, d.next_attempt_at AS "dueAt" FROM webhook_delivery d WHERE ${sendableAt('$1')}
           ORDER BY d.next_attempt_at NULLS FIRST LIMIT $2`,
         [now, limit],
       );
@@ -199,7 +224,7 @@ export function deliveriesRepository(db: Db) {
     async list(tenantId: string, filter: { state?: DeliveryState | undefined; offset: number; count: number }) {
       const [items, total] = await Promise.all([
         db.query<Row>(
-          `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id
+          `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.tenant_id = d.tenant_id AND a.id = d.adjustment_id
             WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)
             ORDER BY a.seq DESC OFFSET $3 LIMIT $4`,
           [tenantId, filter.state ?? null, filter.offset, filter.count],
@@ -214,7 +239,7 @@ export function deliveriesRepository(db: Db) {
 
     async find(tenantId: string, id: string): Promise<DeliveryRecord | null> {
       const { rows } = await db.query<Row>(
-        `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.id = d.adjustment_id WHERE d.tenant_id = $1 AND d.id = $2`,
+        `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.tenant_id = d.tenant_id AND a.id = d.adjustment_id WHERE d.tenant_id = $1 AND d.id = $2`,
         [tenantId, id],
       );
       return rows[0] ? toRecord(rows[0]) : null;
@@ -229,13 +254,13 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
           WHERE tenant_id = $1 AND id = $2 AND state IN ('Failed', 'Retrying') AND (lease_until IS NULL OR lease_until <= $3)
-         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
+         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, id, now],
       );
       return rows[0] ?? null;
     },
 
-    /** Per tenant with any: deliveries still on their way (waiting for a URL, pending, retrying) and dead letters. */
+    /** Per tenant with any: deliveries still on their way (waiting for a URL, pending, retrying) and dead letters. Cross-tenant: the operator overview. */
     async backlog(): Promise<{ tenantId: string; waiting: number; failed: number }[]> {
       const { rows } = await db.query<{ tenantId: string; waiting: number; failed: number }>(
         `SELECT tenant_id AS "tenantId", (count(*) FILTER (WHERE state <> 'Failed'))::int AS waiting, (count(*) FILTER (WHERE state = 'Failed'))::int AS failed
@@ -244,7 +269,7 @@ export function deliveriesRepository(db: Db) {
       return rows;
     },
 
-    /** Webhook outcomes since `since`: delivered and failed by when it happened, retrying and waiting as they stand. */
+    /** Webhook outcomes since `since`: delivered and failed by when it happened, retrying and waiting as they stand. Cross-tenant: the operator overview. */
     async outcomes(since: Date): Promise<{ delivered: number; failed: number; retrying: number; waiting: number }> {
       const { rows } = await db.query<{ delivered: number; failed: number; retrying: number; waiting: number }>(
         `SELECT (count(*) FILTER (WHERE state = 'Delivered' AND delivered_at >= $1))::int AS delivered,
@@ -262,7 +287,7 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'AwaitingConfiguration'
-         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
+         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, now],
       );
       return rows;
@@ -272,7 +297,7 @@ export function deliveriesRepository(db: Db) {
       const { rows } = await db.query<QueuedDelivery>(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'Failed'
-         RETURNING id, attempts, next_attempt_at AS "dueAt"`,
+         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
         [tenantId, now],
       );
       return rows;

@@ -54,7 +54,10 @@ export function idempotencyRepository(db: Db) {
       await db.query(`DELETE FROM idempotency_key WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND response IS NULL`, [tenantId, key, token]);
     },
 
-    /** Forgets keys past their 24 h, in bounded chunks so a large backlog never holds one long transaction. */
+    /**
+     * Forgets keys past their 24 h, in bounded chunks so a large backlog never holds one long transaction.
+     * Cross-tenant maintenance, served by the (expires_at) index.
+     */
     async deleteExpired(now: Date, chunk = 5000): Promise<number> {
       let total = 0;
       for (;;) {

@@ -89,7 +89,7 @@ export function integrationsRepository(db: Db) {
       );
     },
 
-    /** Every tenant's stored secrets, sealed or not: what start-up checks it can open. */
+    /** Every tenant's stored secrets, sealed or not: what start-up checks it can open. Cross-tenant maintenance. */
     async listSecrets(): Promise<StoredSecrets[]> {
       const { rows } = await db.query<Record<string, string | null>>(
         `SELECT tenant_id, ${SECRET_COLUMNS.join(', ')} FROM tenant_integration WHERE ${anySecret} ORDER BY tenant_id`,
@@ -102,6 +102,7 @@ export function integrationsRepository(db: Db) {
      * `prefix` (call inside a transaction). A second caller waits for the
      * first to commit, then Postgres checks the condition again on the row as
      * committed, so a row the first caller rewrote is not returned twice.
+     * Cross-tenant maintenance (resealing every tenant's secrets).
      */
     async lockSecretsNotStartingWith(prefix: string): Promise<StoredSecrets[]> {
       const { rows } = await db.query<Record<string, string | null>>(

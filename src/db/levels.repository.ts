@@ -82,7 +82,7 @@ export function levelsRepository(db: Db) {
       );
     },
 
-    /** Tenants in all-transaction mode that have a ladder, with their time zone: the ones whose levels time can move. */
+    /** Tenants in all-transaction mode that have a ladder, with their time zone: the ones whose levels time can move. Cross-tenant: the daily sweep's list. */
     async tenantsWithLadders(): Promise<{ tenantId: string; timeZone: string }[]> {
       const { rows } = await db.query<{ tenantId: string; timeZone: string }>(
         `SELECT l.tenant_id AS "tenantId", t.time_zone AS "timeZone" FROM level_ladder l JOIN tenant t ON t.id = l.tenant_id

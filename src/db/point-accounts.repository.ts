@@ -32,8 +32,8 @@ WITH item AS (
    WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
   RETURNING a.id, a.contact_id, a.definition_id, a.balance, a.balance_time, a.last_change
 ), history AS (
-  INSERT INTO balance_history (account_id, batch_id, source, amount, balance, master_time)
-  SELECT id, $2, 'UpdateBalance', last_change, balance, balance_time FROM upserted WHERE last_change <> 0
+  INSERT INTO balance_history (tenant_id, account_id, batch_id, source, amount, balance, master_time)
+  SELECT $1, id, $2, 'UpdateBalance', last_change, balance, balance_time FROM upserted WHERE last_change <> 0
 )
 SELECT i.item_index FROM item i
  WHERE NOT EXISTS (SELECT FROM upserted u WHERE u.contact_id = i.contact_id AND u.definition_id = i.definition_id)`;
@@ -72,11 +72,11 @@ WITH derived AS (
    GROUP BY a.id
 ), updated AS (
   UPDATE point_account a SET balance = d.balance, last_change = d.balance::bigint - a.balance, updated_at = $2
-    FROM derived d WHERE a.id = d.id AND a.balance <> d.balance
+    FROM derived d WHERE a.tenant_id = $1 AND a.id = d.id AND a.balance <> d.balance
   RETURNING a.id, a.balance, a.last_change
 )
-INSERT INTO balance_history (account_id, source, amount, balance, master_time, created_at)
-SELECT id, 'ModeSwitch', last_change, balance, $2, $2 FROM updated ORDER BY id`;
+INSERT INTO balance_history (tenant_id, account_id, source, amount, balance, master_time, created_at)
+SELECT $1, id, 'ModeSwitch', last_change, balance, $2, $2 FROM updated ORDER BY id`;
 
 /**
  * Balance-only repair of reconciliation $2 (tenant $1): each drifted account
@@ -97,8 +97,8 @@ WITH drift AS (
    WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
   RETURNING a.id, a.balance, a.last_change
 ), history AS (
-  INSERT INTO balance_history (account_id, batch_id, source, amount, balance, master_time, created_at)
-  SELECT id, $2, 'Reconciliation', last_change, balance, $3, $4 FROM upserted WHERE last_change <> 0
+  INSERT INTO balance_history (tenant_id, account_id, batch_id, source, amount, balance, master_time, created_at)
+  SELECT $1, id, $2, 'Reconciliation', last_change, balance, $3, $4 FROM upserted WHERE last_change <> 0
 )
 SELECT count(*) FILTER (WHERE last_change <> 0) AS changed FROM upserted`;
 

@@ -36,7 +36,7 @@ const followerAsOf: Record<TenantMode, string> = {
       FROM point_account a
       LEFT JOIN LATERAL (
         SELECT h.balance FROM balance_history h
-         WHERE h.account_id = a.id AND h.master_time <= $3
+         WHERE h.tenant_id = a.tenant_id AND h.account_id = a.id AND h.master_time <= $3
          ORDER BY h.master_time DESC, h.id DESC LIMIT 1
       ) h ON true
      WHERE a.tenant_id = $1 AND (a.balance_time IS NULL OR a.balance_time > $3)`,
@@ -223,7 +223,10 @@ export function reconciliationsRepository(db: Db) {
       return (rowCount ?? 0) > 0;
     },
 
-    /** Comparing reconciliations nobody touched for `graceMs`: the recovery sweep queues these again if Redis lost their job. */
+    /**
+     * Comparing reconciliations nobody touched for `graceMs`: the recovery sweep queues these again if Redis lost their job.
+     * Cross-tenant maintenance, served by the (status, status_at) index.
+     */
     async listUnfinished(now: Date, graceMs: number, limit: number): Promise<{ tenantId: string; id: string }[]> {
       const { rows } = await db.query<{ tenantId: string; id: string }>(
         `SELECT tenant_id AS "tenantId", id FROM reconciliation

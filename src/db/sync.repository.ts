@@ -85,7 +85,7 @@ export function syncRepository(db: Db) {
       };
     },
 
-    /** Over every tenant: missing sequences, the oldest gap, and the gaps first seen before `alertBefore`. */
+    /** Over every tenant: missing sequences, the oldest gap, and the gaps first seen before `alertBefore`. Cross-tenant: metrics. */
     async totals(alertBefore: Date): Promise<{ missing: number; oldest: Date | null; alerting: number }> {
       const { rows } = await db.query<{ missing: number | null; oldest: Date | null; alerting: number }>(
         `SELECT sum(to_seq - from_seq + 1)::bigint AS missing, min(since) AS oldest, count(*) FILTER (WHERE since <= $1) AS alerting FROM sync_gap`,

@@ -22,16 +22,37 @@ interface SessionRow extends SessionTimes {
   tenantName: string | null;
 }
 
-/** Server-side sessions of the contact card and the operator pages, and the failed sign-in counters. */
+/**
+ * Server-side sessions of the contact card and the operator pages, and the
+ * failed sign-in counters: tables of the tenant directory (docs/scaling.md),
+ * found by a cookie's token or a sign-in's key before any tenant is known.
+ */
 export function uiSessionsRepository(db: Db) {
   return {
     async create(
-      session: { tokenHash: string; kind: UiSessionKind; userId: string | null; csrfToken: string; credentialStamp: string | null } & SessionTimes,
+      session: {
+        tokenHash: string;
+        kind: UiSessionKind;
+        tenantId: string | null;
+        userId: string | null;
+        csrfToken: string;
+        credentialStamp: string | null;
+      } & SessionTimes,
     ): Promise<void> {
       await db.query(
-        `INSERT INTO ui_session (token_hash, kind, user_id, csrf_token, credential_stamp, created_at, last_seen_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [session.tokenHash, session.kind, session.userId, session.csrfToken, session.credentialStamp, session.createdAt, session.lastSeenAt, session.expiresAt],
+        `INSERT INTO ui_session (token_hash, kind, tenant_id, user_id, csrf_token, credential_stamp, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          session.tokenHash,
+          session.kind,
+          session.tenantId,
+          session.userId,
+          session.csrfToken,
+          session.credentialStamp,
+          session.createdAt,
+          session.lastSeenAt,
+          session.expiresAt,
+        ],
       );
     },
 
@@ -40,7 +61,7 @@ export function uiSessionsRepository(db: Db) {
         `SELECT s.kind, s.csrf_token AS "csrfToken", s.credential_stamp AS "credentialStamp", s.created_at AS "createdAt",
                 s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username, u.display_name AS "displayName",
                 u.disabled_at AS "disabledAt", t.id AS "tenantId", t.name AS "tenantName"
-           FROM ui_session s LEFT JOIN ui_user u ON u.id = s.user_id LEFT JOIN tenant t ON t.id = u.tenant_id
+           FROM ui_session s LEFT JOIN ui_user u ON u.tenant_id = s.tenant_id AND u.id = s.user_id LEFT JOIN tenant t ON t.id = u.tenant_id
           WHERE s.token_hash = $1`,
         [tokenHash],
       );
@@ -77,8 +98,8 @@ export function uiSessionsRepository(db: Db) {
     },
 
     /** Ends every session of the user: its next request must sign in again. */
-    async deleteForUser(userId: string): Promise<void> {
-      await db.query(`DELETE FROM ui_session WHERE user_id = $1`, [userId]);
+    async deleteForUser(tenantId: string, userId: string): Promise<void> {
+      await db.query(`DELETE FROM ui_session WHERE tenant_id = $1 AND user_id = $2`, [tenantId, userId]);
     },
 
     /** Forgets sessions past their end or idle limit, and sign-in counters whose window and lock are over. */

@@ -16,6 +16,7 @@ export type DeliveryState = (typeof DELIVERY_STATES)[number];
  * id with a retry job still delayed in the queue.
  */
 export interface QueuedDelivery {
+  tenantId: string;
   id: string;
   attempts: number;
   dueAt: Date | null;

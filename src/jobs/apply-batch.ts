@@ -20,6 +20,7 @@ export interface BatchOutcome {
  */
 export function applyBatch<Item>(
   db: Database,
+  tenantId: string,
   batchId: string,
   now: Date,
   steps: (tx: Database, batch: { tenantId: string; items: Item[] }) => Promise<BatchOutcome>,
@@ -27,10 +28,10 @@ export function applyBatch<Item>(
   return retryOnConflict(() =>
     db.transaction(
       async (tx) => {
-        const batch = await tx.batches.lockForApply<Item>(batchId);
+        const batch = await tx.batches.lockForApply<Item>(tenantId, batchId);
         if (!batch) return 'already-final';
-        const outcome = await steps(tx, batch);
-        const status = await tx.batches.finish(batchId, outcome, now);
+        const outcome = await steps(tx, { tenantId, items: batch.items });
+        const status = await tx.batches.finish(tenantId, batchId, outcome, now);
         return { status, appliedCount: outcome.appliedCount, skippedCount: outcome.skipped.length };
       },
       { asyncCommit: true },

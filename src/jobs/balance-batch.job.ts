@@ -9,8 +9,8 @@ import { applyBatch } from './apply-batch.ts';
  * account the newest item wins; the upsert refuses items older than the
  * balance applied, which are then reported with that balance's time.
  */
-export function balanceAccountToAmountJob({ db, clock }: Pick<Runtime, 'db' | 'clock'>, batchId: string): Promise<ApplyResult> {
-  return applyBatch<BalanceItem>(db, batchId, clock.now(), async (tx, { tenantId, items }) => {
+export function balanceAccountToAmountJob({ db, clock }: Pick<Runtime, 'db' | 'clock'>, tenantId: string, batchId: string): Promise<ApplyResult> {
+  return applyBatch<BalanceItem>(db, tenantId, batchId, clock.now(), async (tx, { items }) => {
     const definitions = await tx.definitions.known(tenantId, [...new Set(items.map((item) => item.definitionId))]);
     const plan = planBalanceBatch(items, definitions);
 

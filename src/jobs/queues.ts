@@ -5,7 +5,8 @@ import type { QueuedDelivery } from '../domain/deliveries.ts';
 
 /**
  * The contract between producers (API, recovery sweep) and the worker: queue
- * names, job names and payloads. Jobs carry only ids; Postgres holds the data.
+ * names, job names and payloads. Jobs carry only ids, each with its tenant
+ * (every row a job names is keyed by tenant); Postgres holds the data.
  */
 export const INGEST_QUEUE = 'ingest';
 
@@ -17,7 +18,8 @@ export const ingestJobName: Record<BatchKind, string> = {
 /** BullMQ's event stream is only for dashboards; a short one keeps Redis memory small (the default keeps 10,000 events). */
 const EVENTS_MAX_LEN = 1000;
 
-export const ingestJobData = z.object({ batchId: z.uuid() });
+/** tenantId is optional only for jobs queued before jobs carried it; the worker then looks the tenant up (ingest.worker.ts). */
+export const ingestJobData = z.object({ tenantId: z.uuid().optional(), batchId: z.uuid() });
 export type IngestJobData = z.output<typeof ingestJobData>;
 
 export function createIngestQueue(connection: ConnectionOptions, prefix: string, attempts: number): Queue<IngestJobData> {
@@ -36,15 +38,16 @@ export function createIngestQueue(connection: ConnectionOptions, prefix: string,
 }
 
 /** Queues a batch. The job id is the batch id, so queuing it again while it waits or runs is a no-op. */
-export async function enqueueBatch(queue: Queue<IngestJobData>, kind: BatchKind, batchId: string): Promise<void> {
-  await queue.add(ingestJobName[kind], { batchId }, { jobId: batchId });
+export async function enqueueBatch(queue: Queue<IngestJobData>, kind: BatchKind, batch: { tenantId: string; id: string }): Promise<void> {
+  await queue.add(ingestJobName[kind], { tenantId: batch.tenantId, batchId: batch.id }, { jobId: batch.id });
 }
 
 /** Webhook deliveries to point masters. The outbox row in Postgres holds the state; a job only says "try this one now". */
 export const WEBHOOK_QUEUE = 'webhooks';
 const WEBHOOK_JOB = 'WebhookDeliveryJob';
 
-export const webhookJobData = z.object({ deliveryId: z.uuid() });
+/** tenantId is optional only for jobs queued before jobs carried it; the job then looks the tenant up (webhook-delivery.job.ts). */
+export const webhookJobData = z.object({ tenantId: z.uuid().optional(), deliveryId: z.uuid() });
 export type WebhookJobData = z.output<typeof webhookJobData>;
 
 export function createWebhookQueue(connection: ConnectionOptions, prefix: string): Queue<WebhookJobData> {
@@ -72,7 +75,7 @@ const deliveryJobId = (delivery: QueuedDelivery) => `${delivery.id}_${delivery.a
  * finds the delivery done, leased or not yet due and sends nothing.
  */
 export async function enqueueDelivery(queue: Queue<WebhookJobData>, delivery: QueuedDelivery, delayMs = 0): Promise<void> {
-  await queue.add(WEBHOOK_JOB, { deliveryId: delivery.id }, { jobId: deliveryJobId(delivery), delay: Math.max(0, delayMs) });
+  await queue.add(WEBHOOK_JOB, { tenantId: delivery.tenantId, deliveryId: delivery.id }, { jobId: deliveryJobId(delivery), delay: Math.max(0, delayMs) });
 }
 
 /** Reconciliation compares. A job names one reconciliation; Postgres holds its lines, status and outcome. */

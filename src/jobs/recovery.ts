@@ -18,7 +18,7 @@ export async function requeueUnfinishedBatches(runtime: Runtime): Promise<number
   for (const batch of batches) pipeline.exists(ingestQueue.toKey(batch.id));
   const known = (await pipeline.exec()) ?? [];
   const lost = batches.filter((_, i) => known[i]?.[1] !== 1);
-  for (const batch of lost) await enqueueBatch(ingestQueue, batch.kind, batch.id);
+  for (const batch of lost) await enqueueBatch(ingestQueue, batch.kind, batch);
   return lost.length;
 }
 

@@ -16,10 +16,14 @@ import { applyBatch } from './apply-batch.ts';
  * turned away arrived meanwhile in another batch: reported as a duplicate
  * when it is the same row, skipped as a conflict when it is not.
  */
-export async function pointTransactionsJob({ db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>, batchId: string): Promise<ApplyResult> {
+export async function pointTransactionsJob(
+  { db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>,
+  tenantId: string,
+  batchId: string,
+): Promise<ApplyResult> {
   const now = clock.now();
   let announce: QueuedDelivery[] = [];
-  const result = await applyBatch<StoredTransaction>(db, batchId, now, async (tx, { tenantId, items }) => {
+  const result = await applyBatch<StoredTransaction>(db, tenantId, batchId, now, async (tx, { items }) => {
     await tx.pointAccounts.ensure(tenantId, accountKeys(items), now);
     const applied = await tx.ledger.append(tenantId, batchId, items, now);
     await moveStreamOn(tx, tenantId, applied.sequences, now);

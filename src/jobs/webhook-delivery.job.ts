@@ -3,7 +3,7 @@ import { type WebhookEvent, webhookRequest } from '../domain/adjustments.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
 import { openSecret } from '../domain/secrets.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
-import { enqueueDelivery } from './queues.ts';
+import { enqueueDelivery, type WebhookJobData } from './queues.ts';
 
 /** The lease outlives the HTTP call and its bookkeeping; only a worker that died mid-send lets it run out. */
 const LEASE_MARGIN_MS = 30_000;
@@ -15,9 +15,13 @@ export type DeliveryJobResult = 'not-sendable' | 'parked' | 'lease-lost' | 'Deli
  * other worker sends it at the same time), sends it, records the outcome and
  * queues the next attempt when one is due later.
  */
-export async function webhookDeliveryJob(runtime: Runtime, deliveryId: string): Promise<DeliveryJobResult> {
+export async function webhookDeliveryJob(runtime: Runtime, job: WebhookJobData): Promise<DeliveryJobResult> {
   const { config, clock, log } = runtime;
-  const claim = await runtime.db.deliveries.claim(deliveryId, clock.now(), config.webhooks.timeoutMs + LEASE_MARGIN_MS);
+  const { deliveryId } = job;
+  // A job queued before jobs carried their tenant (a rolling upgrade) has its tenant looked up, only while the delivery is on its way.
+  const tenantId = job.tenantId ?? (await runtime.db.deliveries.tenantOfDelivery(deliveryId));
+  if (!tenantId) return 'not-sendable';
+  const claim = await runtime.db.deliveries.claim(tenantId, deliveryId, clock.now(), config.webhooks.timeoutMs + LEASE_MARGIN_MS);
   if (!claim) return 'not-sendable'; // not due, already done, or another worker has it
   if (!claim.webhook) {
     await runtime.db.deliveries.park(claim, clock.now());
@@ -25,7 +29,6 @@ export async function webhookDeliveryJob(runtime: Runtime, deliveryId: string): 
   }
 
   // A value no configured key opens throws here: the job fails and the lease runs out, so the delivery waits (logged) until the key is back.
-  const { tenantId } = claim;
   const encryptionKey = openSecret(runtime.secrets, claim.webhook.encryptionKey, { tenantId, column: 'webhook_encryption_key' });
   const signingSecret = openSecret(runtime.secrets, claim.webhook.signingSecret, { tenantId, column: 'webhook_signing_secret' });
   const attemptedAt = clock.now();

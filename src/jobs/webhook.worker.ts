@@ -9,15 +9,11 @@ export function startWebhookWorker(runtime: Runtime): { worker: Worker<WebhookJo
   const { config, log } = runtime;
   // Blocking reads need a connection of their own that retries forever.
   const connection = connectRedis(config, { maxRetriesPerRequest: null });
-  const worker = new Worker<WebhookJobData>(
-    WEBHOOK_QUEUE,
-    (job: Job<WebhookJobData>) => webhookDeliveryJob(runtime, webhookJobData.parse(job.data).deliveryId),
-    {
-      connection,
-      prefix: config.queue.prefix,
-      concurrency: config.webhooks.concurrency,
-    },
-  );
+  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, (job: Job<WebhookJobData>) => webhookDeliveryJob(runtime, webhookJobData.parse(job.data)), {
+    connection,
+    prefix: config.queue.prefix,
+    concurrency: config.webhooks.concurrency,
+  });
   worker.on('failed', (job, err) => log.warn({ deliveryId: job?.data.deliveryId, err }, 'webhook job failed; the recovery sweep will queue it again'));
   worker.on('error', (err) => log.error({ err }, 'webhook worker error'));
   return {

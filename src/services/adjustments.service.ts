@@ -47,7 +47,8 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; log: Logg
       await alsoInTransaction?.(tx, found);
       return found;
     });
-    if (created.deliveryState === 'Pending') await queueDeliveries([{ id: created.eventId, attempts: created.attempts, dueAt: created.nextAttemptAt }]);
+    if (created.deliveryState === 'Pending')
+      await queueDeliveries([{ tenantId: tenant.id, id: created.eventId, attempts: created.attempts, dueAt: created.nextAttemptAt }]);
     return created;
   }
 

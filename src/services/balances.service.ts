@@ -22,7 +22,7 @@ export function balancesService(deps: { db: Database; clock: Clock; queueBatch: 
       const id = randomUUID();
       const stored = await db.batches.insert({ id, tenantId: tenant.id, kind: 'balances', itemCount: items.length, payload: items, now: clock.now() });
       if (!stored) throw tenantChangedMeanwhile();
-      await queueBatch('balances', id);
+      await queueBatch('balances', { tenantId: tenant.id, id });
       return id;
     },
 

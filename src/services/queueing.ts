@@ -7,7 +7,7 @@ import { withTimeout } from '../timeout.ts';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 
-export type QueueBatch = (kind: BatchKind, batchId: string) => Promise<void>;
+export type QueueBatch = (kind: BatchKind, batch: { tenantId: string; id: string }) => Promise<void>;
 export type QueueDeliveries = (deliveries: readonly QueuedDelivery[]) => Promise<void>;
 
 /**
@@ -16,9 +16,9 @@ export type QueueDeliveries = (deliveries: readonly QueuedDelivery[]) => Promise
  * from Postgres.
  */
 export function queueBatchBestEffort(queue: Queue<IngestJobData>, log: Logger): QueueBatch {
-  return (kind, batchId) =>
-    withTimeout(enqueueBatch(queue, kind, batchId), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((err: unknown) =>
-      log.warn({ batchId, err }, 'batch stored but not queued; the recovery sweep will queue it'),
+  return (kind, batch) =>
+    withTimeout(enqueueBatch(queue, kind, batch), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((err: unknown) =>
+      log.warn({ batchId: batch.id, err }, 'batch stored but not queued; the recovery sweep will queue it'),
     );
 }
 

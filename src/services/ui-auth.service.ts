@@ -79,13 +79,21 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
     });
   }
 
-  async function open(kind: UiSessionKind, userId: string | null, stamp: string | null): Promise<{ token: string; csrfToken: string }> {
+  async function open(kind: UiSessionKind, user: { tenantId: string; id: string } | null, stamp: string | null): Promise<{ token: string; csrfToken: string }> {
     const now = clock.now();
     // Stale rows go whenever someone signs in: no extra job, and the tables stay as small as the people using them.
     await sessions.deleteStale(now, policy.idleMs, THROTTLE_RETENTION_MS);
     const token = newToken();
     const csrfToken = newToken();
-    await sessions.create({ tokenHash: hashToken(token), kind, userId, csrfToken, credentialStamp: stamp, ...newSessionTimes(now, policy) });
+    await sessions.create({
+      tokenHash: hashToken(token),
+      kind,
+      tenantId: user?.tenantId ?? null,
+      userId: user?.id ?? null,
+      csrfToken,
+      credentialStamp: stamp,
+      ...newSessionTimes(now, policy),
+    });
     return { token, csrfToken };
   }
 
@@ -110,7 +118,7 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
         await tx.uiSessions.uncountAttempt(userKey, USER_SLOWDOWN);
         await tx.uiSessions.uncountAttempt(ipKey, ADDRESS_THROTTLE);
       });
-      return { ...(await open('user', user.id, null)), userId: user.id };
+      return { ...(await open('user', user, null)), userId: user.id };
     },
 
     /** An admin session, opened with the admin token. */

@@ -30,7 +30,7 @@ export function uiUsersService(deps: { db: Database; clock: Clock }) {
     await tenantOf(tenantId);
     const user = await db.transaction(async (tx) => {
       const changed = await tx.uiUsers.update(tenantId, id, update, clock.now());
-      if (changed && endSessions) await tx.uiSessions.deleteForUser(id);
+      if (changed && endSessions) await tx.uiSessions.deleteForUser(tenantId, id);
       return changed;
     });
     if (!user) throw notFound(`User ${id}`);

@@ -140,7 +140,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     await postAndWait(tenant, [balance(contact, 130, '2024-01-03T00:00:00Z')]); // no change, no history
     await postAndWait(tenant, [balance(contact, 90, '2024-01-04T00:00:00Z')]);
     const { rows } = await system.runtime.pool.query(
-      `SELECT h.source, h.amount, h.balance FROM balance_history h JOIN point_account a ON a.id = h.account_id
+      `SELECT h.source, h.amount, h.balance FROM balance_history h JOIN point_account a ON a.tenant_id = h.tenant_id AND a.id = h.account_id
         WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY h.id`,
       [tenant.id, contact],
     );
@@ -158,7 +158,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     const done = await postAndWait(tenant, [balance(contact, 2147483647, '2024-01-02T00:00:00Z')]);
     expect(done.status).toBe('Completed');
     const { rows } = await system.runtime.pool.query(
-      `SELECT h.amount FROM balance_history h JOIN point_account a ON a.id = h.account_id WHERE a.tenant_id = $1 ORDER BY h.id`,
+      `SELECT h.amount FROM balance_history h JOIN point_account a ON a.tenant_id = h.tenant_id AND a.id = h.account_id WHERE a.tenant_id = $1 ORDER BY h.id`,
       [tenant.id],
     );
     expect(rows).toEqual([{ amount: -2147483648 }, { amount: 4294967295 }]);
@@ -279,14 +279,14 @@ describe('durability', () => {
     const snapshot = async () =>
       (
         await system.runtime.pool.query(
-          `SELECT a.contact_id, a.balance, a.balance_time, (SELECT count(*) FROM balance_history h WHERE h.account_id = a.id) AS history
+          `SELECT a.contact_id, a.balance, a.balance_time, (SELECT count(*) FROM balance_history h WHERE h.tenant_id = a.tenant_id AND h.account_id = a.id) AS history
              FROM point_account a WHERE a.tenant_id = $1 ORDER BY a.contact_id`,
           [tenant.id],
         )
       ).rows;
     const before = await snapshot();
 
-    expect(await balanceAccountToAmountJob(system.runtime, done.id)).toBe('already-final');
+    expect(await balanceAccountToAmountJob(system.runtime, tenant.id, done.id)).toBe('already-final');
     // The worker gets the batch again: compare only once that very job has finished.
     const { config, ingestQueue } = system.runtime;
     const events = new QueueEvents(INGEST_QUEUE, { connection: { url: config.redisUrl }, prefix: config.queue.prefix });
@@ -301,6 +301,28 @@ describe('durability', () => {
 
     expect(await snapshot()).toEqual(before);
     expect(await waitForBatch(system.app, tenant.headers, done.id)).toEqual(done);
+  });
+
+  it('applies a batch whose job was queued before jobs carried their tenant (a rolling upgrade)', async () => {
+    const tenant = await createTenant(system.app);
+    const contact = randomUUID();
+    await system.stopWorker();
+    let id: string;
+    try {
+      const response = await post(tenant, [balance(contact, 42, '2024-01-01T00:00:00Z')]);
+      expect(response.statusCode, response.body).toBe(202);
+      id = response.json().id;
+      await system.loseRedisJobs();
+      // The job as the previous version queued it: the batch id alone. Kept once done, to read what ran.
+      await system.runtime.ingestQueue.add(ingestJobName.balances, { batchId: id }, { jobId: id, removeOnComplete: false });
+    } finally {
+      await system.startWorker();
+    }
+    expect(await waitForBatch(system.app, tenant.headers, id)).toMatchObject({ status: 'Completed', appliedCount: 1 });
+    const job = await system.runtime.ingestQueue.getJob(id);
+    expect(job?.data).toEqual({ batchId: id });
+    expect(job?.returnvalue).toMatchObject({ status: 'Completed', appliedCount: 1 });
+    expect((await accountsOf(tenant, contact)).items[0].balance).toBe(42);
   });
 
   it('applies overlapping batches sent at once without losing the newest balance', async () => {

@@ -222,7 +222,7 @@ describe('reconciliation, balance-only mode', () => {
     const repair = await reconcile(tenant, asOf, 'Full', true, master);
     expect(repair.result).toMatchObject({ drifted: 3, repaired: 3 });
     const { rows: history } = await system.runtime.pool.query(
-      `SELECT a.contact_id, h.amount, h.balance, h.master_time, h.batch_id FROM balance_history h JOIN point_account a ON a.id = h.account_id
+      `SELECT a.contact_id, h.amount, h.balance, h.master_time, h.batch_id FROM balance_history h JOIN point_account a ON a.tenant_id = h.tenant_id AND a.id = h.account_id
         WHERE a.tenant_id = $1 AND h.source = 'Reconciliation' ORDER BY a.contact_id`,
       [tenant.id],
     );

@@ -72,7 +72,7 @@ describe('the stream under any interleaving of drops, duplicates and reorders', 
         const delivered = requests.flatMap((rows, i) => (fates[i] === 'drop' ? [] : fates[i] === 'twice' ? [rows, rows] : [rows]));
         const batchIds: string[] = [];
         for (const rows of permute(delivered, deliverOrder)) batchIds.push(await post(tenant, rows));
-        for (const id of permute(batchIds, applyOrder)) await pointTransactionsJob(system.runtime, id);
+        for (const id of permute(batchIds, applyOrder)) await pointTransactionsJob(system.runtime, tenant.id, id);
 
         // The recovery loop: read /sync, re-send everything from contiguousThrough + 1.
         for (let round = 0; ; round++) {
@@ -80,7 +80,7 @@ describe('the stream under any interleaving of drops, duplicates and reorders', 
           if (sync.contiguousThrough >= model.length) break;
           expect(round, 'recovery rounds').toBeLessThan(3);
           const rest = model.slice(sync.contiguousThrough);
-          for (let i = 0; i < rest.length; i += 1000) await pointTransactionsJob(system.runtime, await post(tenant, rest.slice(i, i + 1000)));
+          for (let i = 0; i < rest.length; i += 1000) await pointTransactionsJob(system.runtime, tenant.id, await post(tenant, rest.slice(i, i + 1000)));
         }
 
         const { rows: ledger } = await system.runtime.pool.query(

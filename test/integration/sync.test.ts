@@ -45,7 +45,7 @@ async function push(tenant: Tenant, payload: unknown) {
   const response = await post(tenant, payload);
   expect(response.statusCode, response.body).toBe(202);
   const body = response.json();
-  await pointTransactionsJob(system.runtime, body.id);
+  await pointTransactionsJob(system.runtime, tenant.id, body.id);
   return { body, status: await statusOf(tenant, body.id) };
 }
 
@@ -278,7 +278,7 @@ describe('racing batches', () => {
       const b = (await post(tenant, same)).json();
       // Both were accepted: neither was in the ledger yet.
       expect([a.duplicateCount, b.duplicateCount]).toEqual([0, 0]);
-      await Promise.all([pointTransactionsJob(system.runtime, a.id), pointTransactionsJob(second, b.id)]);
+      await Promise.all([pointTransactionsJob(system.runtime, tenant.id, a.id), pointTransactionsJob(second, tenant.id, b.id)]);
       expect(await entries(tenant)).toHaveLength(2);
       const statuses = [await statusOf(tenant, a.id), await statusOf(tenant, b.id)];
       expect(statuses.map((s) => s.appliedCount + s.duplicateCount)).toEqual([2, 2]);
@@ -293,7 +293,7 @@ describe('racing batches', () => {
     const contact = randomUUID();
     const a = (await post(tenant, [row(contact, 10, { externalId: 'fork' })])).json();
     const b = (await post(tenant, [row(contact, 99, { externalId: 'fork' })])).json();
-    await Promise.all([pointTransactionsJob(system.runtime, a.id), pointTransactionsJob(second, b.id)]);
+    await Promise.all([pointTransactionsJob(system.runtime, tenant.id, a.id), pointTransactionsJob(second, tenant.id, b.id)]);
     const [entry] = await entries(tenant);
     expect(await entries(tenant)).toHaveLength(1);
     const loser = (await statusOf(tenant, a.id)).appliedCount === 1 ? await statusOf(tenant, b.id) : await statusOf(tenant, a.id);

@@ -307,16 +307,31 @@ describe('faults', () => {
     expect(master.webhookIds).toHaveLength(3);
   });
 
+  it('a job queued before jobs carried their tenant (a rolling upgrade) is still sent, once', async () => {
+    const tenant = await createTenant(system.app);
+    const master = await connectMaster(tenant);
+    await system.stopWorker();
+    try {
+      const created = await adjust(tenant, automation(randomUUID()));
+      expect(await webhookDeliveryJob(system.runtime, { deliveryId: created.eventId })).toBe('Delivered');
+      expect(await webhookDeliveryJob(system.runtime, { deliveryId: created.eventId })).toBe('not-sendable');
+      expect(master.webhookIds).toEqual([created.eventId]);
+    } finally {
+      await system.startWorker();
+    }
+  });
+
   it('two workers never send one delivery at the same time', async () => {
     const tenant = await createTenant(system.app);
     const master = await connectMaster(tenant);
     await system.stopWorker();
     try {
       const created = await adjust(tenant, automation(randomUUID()));
-      const results = await Promise.all([1, 2, 3, 4].map(() => webhookDeliveryJob(system.runtime, created.eventId)));
+      const job = { tenantId: tenant.id, deliveryId: created.eventId as string };
+      const results = await Promise.all([1, 2, 3, 4].map(() => webhookDeliveryJob(system.runtime, job)));
       expect(results.sort()).toEqual(['Delivered', 'not-sendable', 'not-sendable', 'not-sendable']);
       expect(master.webhookIds).toEqual([created.eventId]);
-      expect(await webhookDeliveryJob(system.runtime, created.eventId)).toBe('not-sendable'); // delivered stays delivered
+      expect(await webhookDeliveryJob(system.runtime, job)).toBe('not-sendable'); // delivered stays delivered
     } finally {
       await system.startWorker();
     }

@@ -182,14 +182,14 @@ export async function verifyBalances(db: pg.Pool, tenantId: string, batches: Bal
   expect(stored.filter((b) => !FINAL_OK.includes(b.status))).toEqual([]);
 
   const { rows: skips } = await db.query<{ message: string }>(
-    `SELECT m.message FROM batch_message m JOIN ingest_batch b ON b.id = m.batch_id
+    `SELECT m.message FROM batch_message m JOIN ingest_batch b ON b.tenant_id = m.tenant_id AND b.id = m.batch_id
       WHERE b.tenant_id = $1 AND m.message NOT LIKE '%is older than the balance already applied%' AND m.message NOT LIKE '%superseded by item%' LIMIT 5`,
     [tenantId],
   );
   expect(skips).toEqual([]);
 
   const { rows: unbalanced } = await db.query(
-    `SELECT a.id, a.balance, COALESCE(sum(h.amount), 0)::int AS history FROM point_account a LEFT JOIN balance_history h ON h.account_id = a.id
+    `SELECT a.id, a.balance, COALESCE(sum(h.amount), 0)::int AS history FROM point_account a LEFT JOIN balance_history h ON h.tenant_id = a.tenant_id AND h.account_id = a.id
       WHERE a.tenant_id = $1 GROUP BY a.id, a.balance HAVING COALESCE(sum(h.amount), 0) <> a.balance LIMIT 5`,
     [tenantId],
   );

@@ -29,8 +29,8 @@ async function queued(tenant: TenantRecord): Promise<string> {
   return stored.id;
 }
 
-const lockForApply = (id: string) => scratch.db.transaction((tx) => tx.batches.lockForApply(id));
-const finish = (id: string) => scratch.db.batches.finish(id, { appliedCount: 1, skipped: [] }, at(HOUR));
+const lockForApply = (tenant: TenantRecord, id: string) => scratch.db.transaction((tx) => tx.batches.lockForApply(tenant.id, id));
+const finish = (tenant: TenantRecord, id: string) => scratch.db.batches.finish(tenant.id, id, { appliedCount: 1, skipped: [] }, at(HOUR));
 
 describe('batches.insert', () => {
   it('stores a batch only while the tenant is in the batch’s mode', async () => {
@@ -71,13 +71,31 @@ describe('batches.insert', () => {
 });
 
 describe('batches.markProcessing', () => {
-  it('claims a Queued batch, answering its tenant and kind; null once it is finished', async () => {
+  it('claims a Queued batch, answering its kind; null once it is finished', async () => {
     const tenant = await newTenant(scratch.db, 'balance-only');
     const id = await queued(tenant);
-    expect(await scratch.db.batches.markProcessing(id, at(1000))).toEqual({ tenantId: tenant.id, kind: 'balances' });
+    expect(await scratch.db.batches.markProcessing(tenant.id, id, at(1000))).toEqual({ kind: 'balances' });
     expect(await scratch.db.batches.findStatus(tenant.id, id)).toMatchObject({ status: 'Processing', statusAt: at(1000) });
-    await finish(id);
-    expect(await scratch.db.batches.markProcessing(id, at(2 * HOUR))).toBeNull();
+    await finish(tenant, id);
+    expect(await scratch.db.batches.markProcessing(tenant.id, id, at(2 * HOUR))).toBeNull();
+  });
+
+  it('claims nothing under another tenant', async () => {
+    const [tenant, other] = [await newTenant(scratch.db, 'balance-only'), await newTenant(scratch.db, 'balance-only')];
+    const id = await queued(tenant);
+    expect(await scratch.db.batches.markProcessing(other.id, id, at(1000))).toBeNull();
+    expect(await scratch.db.batches.findStatus(tenant.id, id)).toMatchObject({ status: 'Queued', statusAt: T0 });
+  });
+});
+
+describe('batches.tenantOfBatch', () => {
+  it('answers the tenant of an unfinished batch, null once it is final or for an unknown id', async () => {
+    const tenant = await newTenant(scratch.db, 'balance-only');
+    const id = await queued(tenant);
+    expect(await scratch.db.batches.tenantOfBatch(id)).toBe(tenant.id);
+    await finish(tenant, id);
+    expect(await scratch.db.batches.tenantOfBatch(id)).toBeNull();
+    expect(await scratch.db.batches.tenantOfBatch(randomUUID())).toBeNull();
   });
 });
 
@@ -85,16 +103,16 @@ describe('batches.lockForApply', () => {
   it('answers the stored items until the batch is finished, then null', async () => {
     const tenant = await newTenant(scratch.db, 'balance-only');
     const id = await queued(tenant);
-    expect(await lockForApply(id)).toEqual({ tenantId: tenant.id, items });
-    expect(await finish(id)).toBe('Completed');
-    expect(await lockForApply(id)).toBeNull();
+    expect(await lockForApply(tenant, id)).toEqual({ items });
+    expect(await finish(tenant, id)).toBe('Completed');
+    expect(await lockForApply(tenant, id)).toBeNull();
   });
 
   it('holds the batch row until the applying transaction ends', async () => {
     const tenant = await newTenant(scratch.db, 'balance-only');
     const id = await queued(tenant);
     await scratch.db.transaction(async (tx) => {
-      await tx.batches.lockForApply(id);
+      await tx.batches.lockForApply(tenant.id, id);
       await expect(scratch.pool.query(`SELECT 1 FROM ingest_batch WHERE id = $1 FOR UPDATE NOWAIT`, [id])).rejects.toMatchObject({ code: '55P03' });
     });
   });
@@ -105,7 +123,9 @@ describe('batches.finish', () => {
     const tenant = await newTenant(scratch.db, 'balance-only');
     const stored = batch(tenant, { itemCount: 3, refused: { messages: ['Item [2] bad'], count: 1 } });
     await scratch.db.batches.insert(stored);
-    expect(await scratch.db.batches.finish(stored.id, { appliedCount: 1, skipped: [{ message: 'Item [1] stale' }] }, at(HOUR))).toBe('CompletedWithErrors');
+    expect(await scratch.db.batches.finish(tenant.id, stored.id, { appliedCount: 1, skipped: [{ message: 'Item [1] stale' }] }, at(HOUR))).toBe(
+      'CompletedWithErrors',
+    );
     expect(await scratch.db.batches.findStatus(tenant.id, stored.id)).toMatchObject({ appliedCount: 1, skippedCount: 2, statusAt: at(HOUR) });
   });
 });
@@ -115,8 +135,8 @@ describe('batches.countUnfinished', () => {
     const [tenant, other] = [await newTenant(scratch.db, 'balance-only'), await newTenant(scratch.db, 'balance-only')];
     const [first, , processing] = [await queued(tenant), await queued(tenant), await queued(tenant)];
     await queued(other);
-    await scratch.db.batches.markProcessing(processing, T0);
-    await finish(first);
+    await scratch.db.batches.markProcessing(tenant.id, processing, T0);
+    await finish(tenant, first);
     expect(await scratch.db.batches.countUnfinished(tenant.id)).toBe(2);
   });
 });

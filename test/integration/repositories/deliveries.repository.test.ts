@@ -39,7 +39,11 @@ const withWebhook = async (tenant: TenantRecord) => {
 
 const newTenantWithWebhook = async () => withWebhook(await newTenant(scratch.db, 'balance-only'));
 
-const claim = (id: string, now: Date) => scratch.db.deliveries.claim(id, now, LEASE_MS);
+/** The tenant a delivery was stored under, read back from the table. */
+const tenantOf = async (id: string) =>
+  (await scratch.pool.query<{ tenant_id: string }>(`SELECT tenant_id FROM webhook_delivery WHERE id = $1`, [id])).rows[0]!.tenant_id;
+
+const claim = async (id: string, now: Date) => scratch.db.deliveries.claim(await tenantOf(id), id, now, LEASE_MS);
 
 const retrying = (failures: number, nextAttemptAt: Date): AttemptOutcome => ({
   state: 'Retrying',
@@ -65,6 +69,13 @@ describe('deliveries.claim', () => {
       webhook: { url: 'https://master.example/webhook', ...SECRETS },
       adjustment: input,
     });
+  });
+
+  it('claims nothing under another tenant', async () => {
+    const [tenant, other] = [await newTenantWithWebhook(), await newTenantWithWebhook()];
+    const id = await newDelivery(tenant, 'Pending', T0);
+    expect(await scratch.db.deliveries.claim(other.id, id, T0, LEASE_MS)).toBeNull();
+    expect(await claim(id, T0)).not.toBeNull();
   });
 
   it('claims nothing before the delivery is due', async () => {
@@ -101,7 +112,7 @@ describe('deliveries.recordAttempt', () => {
     const held = (await claim(id, T0))!;
     expect(await scratch.db.deliveries.recordAttempt({ ...held, leaseToken: randomUUID() }, delivered, at(1000), at(2000))).toBeNull();
     expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({ state: 'Pending', attempts: 0 });
-    expect(await scratch.db.deliveries.recordAttempt(held, delivered, at(1000), at(2000))).toEqual({ id, attempts: 1, dueAt: null });
+    expect(await scratch.db.deliveries.recordAttempt(held, delivered, at(1000), at(2000))).toEqual({ tenantId: tenant.id, id, attempts: 1, dueAt: null });
     expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({
       state: 'Delivered',
       attempts: 1,
@@ -128,7 +139,7 @@ describe('deliveries.releaseAwaiting', () => {
     const failed = await newDelivery(tenant, 'Failed');
     const elsewhere = await newDelivery(other, 'AwaitingConfiguration');
     const released = await scratch.db.deliveries.releaseAwaiting(tenant.id, at(HOUR));
-    expect(released.sort((a, b) => a.id.localeCompare(b.id))).toEqual(waiting.sort().map((id) => ({ id, attempts: 0, dueAt: at(HOUR) })));
+    expect(released.sort((a, b) => a.id.localeCompare(b.id))).toEqual(waiting.sort().map((id) => ({ tenantId: tenant.id, id, attempts: 0, dueAt: at(HOUR) })));
     expect(await scratch.db.deliveries.find(tenant.id, waiting[0]!)).toMatchObject({ state: 'Pending', nextAttemptAt: at(HOUR) });
     expect(await scratch.db.deliveries.find(tenant.id, failed)).toMatchObject({ state: 'Failed' });
     expect(await scratch.db.deliveries.find(other.id, elsewhere)).toMatchObject({ state: 'AwaitingConfiguration' });
@@ -156,7 +167,7 @@ describe('deliveries.replay', () => {
   it('sends a Failed delivery again now', async () => {
     const tenant = await newTenantWithWebhook();
     const id = await newDelivery(tenant, 'Failed');
-    expect(await scratch.db.deliveries.replay(tenant.id, id, at(HOUR))).toEqual({ id, attempts: 0, dueAt: at(HOUR) });
+    expect(await scratch.db.deliveries.replay(tenant.id, id, at(HOUR))).toEqual({ tenantId: tenant.id, id, attempts: 0, dueAt: at(HOUR) });
     expect(await scratch.db.deliveries.find(tenant.id, id)).toMatchObject({ state: 'Pending', nextAttemptAt: at(HOUR) });
   });
 
@@ -164,7 +175,7 @@ describe('deliveries.replay', () => {
     const tenant = await newTenantWithWebhook();
     const id = await newDelivery(tenant, 'Pending');
     await scratch.db.deliveries.recordAttempt((await claim(id, T0))!, retrying(3, at(HOUR)), T0, T0);
-    expect(await scratch.db.deliveries.replay(tenant.id, id, at(1000))).toEqual({ id, attempts: 1, dueAt: at(1000) });
+    expect(await scratch.db.deliveries.replay(tenant.id, id, at(1000))).toEqual({ tenantId: tenant.id, id, attempts: 1, dueAt: at(1000) });
     expect(await claim(id, at(1000))).toMatchObject({ attempts: 1, failures: 0 });
   });
 

@@ -32,7 +32,7 @@ async function stored(tenant: TenantRecord, contactId: string, definitionId = 1)
 
 async function history(tenant: TenantRecord) {
   const { rows } = await scratch.pool.query(
-    `SELECT h.source, h.amount, h.balance, h.master_time, h.batch_id FROM balance_history h JOIN point_account a ON a.id = h.account_id
+    `SELECT h.source, h.amount, h.balance, h.master_time, h.batch_id FROM balance_history h JOIN point_account a ON a.tenant_id = h.tenant_id AND a.id = h.account_id
       WHERE a.tenant_id = $1 ORDER BY h.id`,
     [tenant.id],
   );
