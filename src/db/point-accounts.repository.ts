@@ -109,18 +109,17 @@ SELECT count(*) FILTER (WHERE last_change <> 0) AS changed FROM upserted`;
  * latest history row (by the master's timeStamp, then by id, as the ordering
  * rule applies them) with a timeStamp at or before it, as a reconciliation
  * reads a balance as of its asOf. One pass over the account's history
- * (balance_history_account_id_id_idx): each row goes in the bucket of the
+ * (balance_history_tenant_id_account_id_id_idx): each row goes in the bucket of the
  * first month end at or after its timeStamp and only the latest row of each
  * bucket is kept; month end k takes the latest bucket below k. No row by
- * then: no balance (the account did not exist yet). balance_history has no
- * tenant column; the rows are reached through the tenant's accounts only.
+ * then: no balance (the account did not exist yet).
  */
 const MONTH_END_BALANCES_SQL = `
 WITH ${monthEndsCte('$3::timestamptz', '$4::text')}, account AS (
   SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2
 ), latest AS MATERIALIZED (
   SELECT DISTINCT ON (h.account_id, bucket) h.account_id, width_bucket(h.master_time, m.ats) AS bucket, h.balance
-    FROM account JOIN balance_history h ON h.account_id = account.id CROSS JOIN month_ends m
+    FROM account JOIN balance_history h ON h.tenant_id = $1 AND h.account_id = account.id CROSS JOIN month_ends m
    ORDER BY h.account_id, bucket, h.master_time DESC, h.id DESC
 )
 SELECT account.id AS "accountId", month_end.month, month_end.at,
