@@ -122,7 +122,9 @@ WITH due AS (
 ), settled_now AS (
   UPDATE ledger_entry e SET settled = true FROM due WHERE e.tenant_id = $1 AND e.id = due.id
   RETURNING e.account_id, e.valid_from AS settles_at, e.amount AS adds
-)${coverInCheckpoint('$1', '$2', 'settled_now')}`;
+), covered AS (${coverInCheckpoint('$1', '$2', 'settled_now')}
+)
+SELECT count(*)::int AS n FROM settled_now`;
 
 /**
  * Balance-only -> all-transaction: every account gets one OpeningBalance entry,
@@ -324,9 +326,10 @@ export function ledgerRepository(db: Db) {
     async settleNeverExpiring(tenantId: string, now: Date): Promise<number> {
       let total = 0;
       for (;;) {
-        const { rowCount } = await db.query(SETTLE_NEVER_EXPIRING_SQL, [tenantId, now, SETTLE_CHUNK]);
-        total += rowCount ?? 0;
-        if ((rowCount ?? 0) < SETTLE_CHUNK) return total;
+        const { rows } = await db.query<{ n: number }>(SETTLE_NEVER_EXPIRING_SQL, [tenantId, now, SETTLE_CHUNK]);
+        const settled = rows[0]?.n ?? 0;
+        total += settled;
+        if (settled < SETTLE_CHUNK) return total;
       }
     },
 

@@ -5,8 +5,9 @@ import { runPeriodically } from './periodic.ts';
  * One pass: records an Expiry entry for every ledger entry whose points lapsed
  * (so history explains the drop), covers the never-expiring entries that have
  * turned active in their account's checkpoint (both keep account reads to the
- * entries that can still change; db/ledger.repository.ts), records the member level changes time made
- * (windows moving on), then forgets Idempotency-Keys past their 24 h.
+ * entries that can still change; db/ledger.repository.ts), records the member
+ * level changes time made (windows moving on), then forgets Idempotency-Keys
+ * past their 24 h.
  * Idempotent, so several workers may run it side by side.
  */
 export async function runLedgerMaintenance(
