@@ -291,7 +291,10 @@ export function ledgerRepository(db: Db) {
      * by `now`, so history explains the drop. The balance does not wait for
      * this: it is derived from the windows at read time. Each lapse is
      * recorded once (flag plus unique expires_entry_id); SKIP LOCKED lets
-     * several workers sweep side by side.
+     * several workers sweep side by side. The lapsed entry is covered in its
+     * checkpoint at the same time: nothing else covers an entry that has a
+     * validTo, so looking only at unsettled ones (ledger_entry_unsettled_idx)
+     * misses no lapse.
      */
     async recordExpiries(tenantId: string, now: Date): Promise<number> {
       let total = 0;
