@@ -34,9 +34,3 @@ CREATE INDEX "ledger_entry_balance_idx" ON "ledger_entry"("tenant_id", "account_
 
 -- CreateIndex
 CREATE INDEX "ledger_entry_unsettled_idx" ON "ledger_entry"("tenant_id", "settled", "valid_to", "valid_from");
-
--- AddForeignKey
-ALTER TABLE "ledger_checkpoint" ADD CONSTRAINT "ledger_checkpoint_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenant"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "ledger_checkpoint" ADD CONSTRAINT "ledger_checkpoint_account_id_fkey" FOREIGN KEY ("account_id") REFERENCES "point_account"("id") ON DELETE CASCADE ON UPDATE CASCADE;
