@@ -1,17 +1,29 @@
-// Usage: npx tsx bench/ledger-read.ts [entries=10000] [iterations=300]
+// Usage: npx tsx bench/ledger-read.ts [entries=10000] [iterations=300] [mix=history|open]
+// (npm run bench -- --ledger runs it at 1,000,000 entries.)
 // Measures the all-transaction account read (balance, pendingPoints and
 // balanceExpires derived from the ledger at read time), the first page of
 // history and the member level read (GET /contacts/{id}/member-level: points
 // earned in a rolling 12-month window, from the same ledger), for one account with `entries` entries among 100,000 entries of
 // other accounts, in a scratch database created from the migrations and
 // dropped afterwards. DATABASE_URL names the server (its database is not touched).
+//
+// The entries are written straight into the table, so none is covered by the
+// account's checkpoint: the reads first scan every entry (as before there
+// was a checkpoint), then the maintenance sweeps cover the settled ones
+// (timed) and the same reads run again. Entry i was made i hours ago.
+// `history`: windows start at the entry's own time (a fifth deductions, a
+// tenth pending for 14 days, a tenth valid for a year, a tenth a one-day
+// campaign, the rest never expiring), so only the last year's entries are
+// still open. `open`: the older mix where a fifth of the windows, however
+// old the entry, are still open (a tenth pending for up to 30 days, a tenth
+// expiring within a year), so a read still scans a fifth of the entries.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { databaseUrl } from '../prisma.config.ts';
 import { dropDatabase, withDatabase } from '../prisma/scripts/engine.ts';
 import { migrateDatabase } from '../prisma/scripts/migrate.ts';
 import { createDatabase } from '../src/db/database.ts';
-import { ledgerRepository } from '../src/db/ledger.repository.ts';
+import { accountSummaryJoin, ledgerRepository } from '../src/db/ledger.repository.ts';
 import { pointAccountsRepository } from '../src/db/point-accounts.repository.ts';
 import { createPool } from '../src/db/pool.ts';
 import { createLogger } from '../src/logger.ts';
@@ -19,25 +31,47 @@ import { levelsService } from '../src/services/levels.service.ts';
 
 const entries = Number(process.argv[2] ?? 10_000);
 const iterations = Number(process.argv[3] ?? 300);
+const mix = process.argv[4] ?? 'history';
+if (mix !== 'history' && mix !== 'open') throw new Error('mix must be history or open');
 const OTHER_ACCOUNTS = 2000;
 const ENTRIES_PER_OTHER = 50;
+/** A read phase stops sampling after this long (at least 20 reads), so full scans of a million entries stay affordable. */
+const PHASE_BUDGET_MS = 15_000;
 
 const url = withDatabase(databaseUrl, `pf_bench_${randomBytes(4).toString('hex')}`);
 await migrateDatabase(url);
 const pool = createPool(url, 4, createLogger('warn', 'bench'));
 const now = new Date('2030-06-01T12:00:00Z');
 
-// Entry i of an account: one in five a deduction, a mix of endless, expired, active-expiring and pending windows.
+const WINDOWS = {
+  history: `CASE WHEN i % 10 = 1 THEN $2::timestamptz - make_interval(hours => i) + interval '14 days' ELSE $2::timestamptz - make_interval(hours => i) END,
+       CASE i % 10 WHEN 2 THEN $2::timestamptz - make_interval(hours => i) + interval '1 day'
+                   WHEN 3 THEN $2::timestamptz - make_interval(hours => i) + interval '365 days' ELSE NULL END`,
+  open: `CASE WHEN i % 10 = 1 THEN $2::timestamptz + make_interval(days => i % 30 + 1) ELSE $2::timestamptz - make_interval(hours => i) END,
+       CASE i % 10 WHEN 2 THEN $2::timestamptz - make_interval(hours => 1) WHEN 3 THEN $2::timestamptz + make_interval(days => i % 365 + 1)
+                  WHEN 1 THEN $2::timestamptz + make_interval(days => 400) ELSE NULL END`,
+};
+
+// Entry i of an account: one in five a deduction, windows as `mix` says.
 const ENTRY_SQL = `
 INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, created_at, modified_at)
 SELECT $1, a.id, CASE WHEN i % 5 = 0 THEN 'Deduction' ELSE 'Addition' END::ledger_entry_type,
        CASE WHEN i % 5 = 0 THEN -(i % 40 + 1) ELSE i % 90 + 1 END, 'Purchase', 'bench', $2::timestamptz - make_interval(hours => i),
-       CASE WHEN i % 10 = 1 THEN $2::timestamptz + make_interval(days => i % 30 + 1) ELSE $2::timestamptz - make_interval(hours => i) END,
-       CASE i % 10 WHEN 2 THEN $2::timestamptz - make_interval(hours => 1) WHEN 3 THEN $2::timestamptz + make_interval(days => i % 365 + 1)
-                  WHEN 1 THEN $2::timestamptz + make_interval(days => 400) ELSE NULL END,
+       ${WINDOWS[mix]},
        $2, $2
   FROM point_account a, generate_series(1, $4::int) AS i
  WHERE a.tenant_id = $1 AND a.id = ANY($3::bigint[])`;
+
+/** EXPLAIN (ANALYZE, BUFFERS) of the account read's own statement (the summary join of point-accounts.repository.ts). */
+async function explain(tenantId: string, accountId: number, title: string) {
+  const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(
+    `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF)
+     SELECT s.* FROM point_account a ${accountSummaryJoin('$3::timestamptz')} WHERE a.tenant_id = $1 AND a.id = $2`,
+    [tenantId, accountId, now],
+  );
+  console.log(title);
+  for (const line of plan) console.log(`  ${line['QUERY PLAN']}`);
+}
 
 function stats(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -48,7 +82,8 @@ function stats(samples: number[]) {
 async function time(label: string, read: () => Promise<unknown>) {
   for (let i = 0; i < 20; i++) await read(); // warm the cache and the plan
   const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
+  const started = performance.now();
+  while (samples.length < iterations && (samples.length < 20 || performance.now() - started < PHASE_BUDGET_MS)) {
     const start = performance.now();
     await read();
     samples.push(performance.now() - start);
@@ -108,20 +143,29 @@ try {
     await time('transactions?accountId, first 100, All', () => ledger.listEntries(tenantId, target!, 'All', { offset: 0, count: 100 }, now));
     await time('transactions?accountId, first 100, Active', () => ledger.listEntries(tenantId, target!, 'Active', { offset: 0, count: 100 }, now));
   };
-  await reads('Freshly written (visibility map not yet set):');
+  await reads('Freshly written, no checkpoint (visibility map not yet set):');
   await pool.query('VACUUM ANALYZE ledger_entry');
-  await reads('After VACUUM ANALYZE (what autovacuum keeps a settled table at):');
+  await reads('No checkpoint, after VACUUM ANALYZE (what autovacuum keeps a settled table at): every entry scanned');
+  await explain(tenantId, target!, 'Plan of the account summary, no checkpoint:');
 
-  const { rows: plan } = await pool.query<{ 'QUERY PLAN': string }>(
-    `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
-     SELECT s.* FROM point_account a
-       LEFT JOIN LATERAL (SELECT sum(e.amount) FILTER (WHERE e.valid_from <= $3 AND (e.valid_to IS NULL OR e.valid_to > $3)) AS balance
-                            FROM ledger_entry e WHERE e.tenant_id = a.tenant_id AND e.account_id = a.id AND e.type <> 'Expiry') s ON true
-      WHERE a.tenant_id = $1 AND a.id = $2`,
-    [tenantId, target, now],
+  // What the worker's maintenance pass does for this tenant, timed: lapses recorded (and covered), never-expiring entries covered.
+  const sweepStart = performance.now();
+  const expiries = await ledger.recordExpiries(tenantId, now);
+  const settled = await ledger.settleNeverExpiring(tenantId, now);
+  const sweepSeconds = ((performance.now() - sweepStart) / 1000).toFixed(1);
+  const { rows: open } = await pool.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry WHERE tenant_id = $1 AND account_id = $2 AND NOT settled`, [
+    tenantId,
+    target,
+  ]);
+  console.log(
+    `Sweeps covered ${(expiries + settled).toLocaleString('en')} entries of all accounts in ${sweepSeconds} s (${expiries.toLocaleString('en')} lapses recorded);` +
+      ` checkpoint of the account: ${JSON.stringify(await ledger.checkpoint(tenantId, target!))}; ${open[0]!.n.toLocaleString('en')} of its entries still open`,
   );
-  console.log('Plan of the summary (shape):');
-  for (const line of plan) console.log(`  ${line['QUERY PLAN']}`);
+  const after = await accounts.find(tenant, target!, now);
+  if (JSON.stringify(after) !== JSON.stringify(account)) throw new Error(`the checkpointed read differs: ${JSON.stringify(after)}`);
+  await pool.query('VACUUM ANALYZE ledger_entry, ledger_checkpoint');
+  await reads('With the checkpoint, after VACUUM ANALYZE: only open entries scanned');
+  await explain(tenantId, target!, 'Plan of the account summary, with the checkpoint:');
 } finally {
   await pool.end();
   await dropDatabase(url);

@@ -5,6 +5,11 @@
 // raw ceiling of the same SQL straight through pg, and a Full reconciliation
 // of a million accounts (bench/reconciliation.ts). Prints a table and writes
 // bench/results/<time>.json.
+//
+// npm run bench -- --ledger [entries=1000000] [--mix history|open]
+// Instead: the account read of one account with that many ledger entries,
+// scanning every entry and then with the account's checkpoint
+// (bench/ledger-read.ts, which prints its own figures and plans).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +30,12 @@ import { type BenchTarget, startTarget } from './target.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgv(process.argv.slice(2));
+if (flags.ledger !== undefined) {
+  const entries = flags.ledger === true ? '1000000' : String(flags.ledger);
+  const mix = typeof flags.mix === 'string' ? flags.mix : 'history';
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/ledger-read.ts', entries, '300', mix], { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
 const scale = Number(flags.scale ?? 1);
 if (!(scale > 0 && scale <= 10)) throw new Error('--scale must be in (0, 10]');
 

@@ -16,17 +16,67 @@ export const ledgerSql = {
 };
 
 /**
- * Balance, pending points and expiry of account `a`, derived from its entries
- * at time `at` (a LATERAL join yielding balance, pending, expires). Served by
- * ledger_entry_balance_idx as an index-only scan.
+ * The checkpoint of settled entries (table ledger_checkpoint, one row per
+ * account), so that reading an account scans only the entries whose window
+ * can still change its figures, however long its history.
+ *
+ * Why it is exact. An entry's share of the figures at instant t depends on t
+ * only through its window [validFrom, validTo). From the instant it settles,
+ * validFrom when validTo is null and validTo otherwise, that share is the
+ * same at every later t: an entry that never expires counts in the balance
+ * for ever (and is neither pending nor the next expiry), one whose window
+ * closed counts nowhere for ever. Expiry entries count at no instant at all
+ * (domain/ledger.ts summarise), so they are covered from the start and add
+ * nothing; the lapse they record is already in the lapsed entry's window.
+ * So a checkpoint holds: the entries it covers (ledger_entry.settled),
+ * `settled_through` T (the latest instant at which a covered entry settled)
+ * and `balance` (the sum of the covered entries that never expire). At any
+ * t >= T the figures are `balance` plus what the uncovered entries give at t;
+ * at t < T (a clock that went back, a read at a past instant) a covered entry
+ * may not have settled yet, so the read scans the covered entries as well.
+ *
+ * Who covers an entry, each in one statement that flags the entries and adds
+ * them to the checkpoint row, so no reader ever sees one without the other:
+ * the apply, for the entries it adds that have already settled (the usual
+ * purchase: active at once, never expiring); the lapse sweep (recordExpiries)
+ * for entries whose window closed, with the Expiry entry it writes; and the
+ * settling sweep (settleNeverExpiring) for never-expiring entries whose
+ * validFrom has passed (pending at arrival, written by another path, or
+ * back-dated into a window long past). A back-dated arrival is thus never
+ * missed: it is uncovered, so scanned, until a sweep covers it.
+ *
+ * Concurrency. An entry is flagged once: the sweeps pick entries FOR UPDATE
+ * SKIP LOCKED and only unsettled ones, the apply flags only the rows it
+ * inserts. The checkpoint row is added to (never recomputed) under its row
+ * lock by INSERT ... ON CONFLICT DO UPDATE, so two writers each add their own
+ * entries; every statement locks checkpoint rows in account order.
+ */
+const coverInCheckpoint = (tenant: string, now: string, covered: string) => `
+  INSERT INTO ledger_checkpoint AS c (tenant_id, account_id, settled_through, balance, entries, updated_at)
+  SELECT ${tenant}, account_id, max(settles_at), sum(adds), count(*), ${now} FROM ${covered} GROUP BY account_id ORDER BY account_id
+  ON CONFLICT (tenant_id, account_id) DO UPDATE
+     SET settled_through = greatest(c.settled_through, excluded.settled_through), balance = c.balance + excluded.balance,
+         entries = c.entries + excluded.entries, updated_at = excluded.updated_at`;
+
+/**
+ * Balance, pending points and expiry of account `a` at time `at` (a LATERAL
+ * join yielding balance, pending, expires): the checkpoint's balance plus the
+ * uncovered entries, or all entries when `at` is before the checkpoint (see
+ * above). Each part is an index-only range of ledger_entry_balance_idx; the
+ * part not needed is cut off by a one-time filter before it reads anything.
  */
 export const accountSummaryJoin = (at: string) => `
+  LEFT JOIN ledger_checkpoint c ON c.tenant_id = a.tenant_id AND c.account_id = a.id
   LEFT JOIN LATERAL (
-    SELECT COALESCE(sum(e.amount) FILTER (WHERE e.valid_from <= ${at} AND (e.valid_to IS NULL OR e.valid_to > ${at})), 0) AS balance,
+    SELECT COALESCE(sum(e.amount) FILTER (WHERE e.valid_from <= ${at} AND (e.valid_to IS NULL OR e.valid_to > ${at})), 0)
+             + CASE WHEN c.settled_through <= ${at} THEN c.balance ELSE 0 END AS balance,
            COALESCE(sum(e.amount) FILTER (WHERE e.valid_from > ${at}), 0) AS pending,
            min(e.valid_to) FILTER (WHERE e.amount > 0 AND e.valid_from <= ${at} AND e.valid_to > ${at}) AS expires
-      FROM ledger_entry e
-     WHERE e.tenant_id = a.tenant_id AND e.account_id = a.id AND ${ledgerSql.counts}
+      FROM (SELECT e.amount, e.valid_from, e.valid_to FROM ledger_entry e
+             WHERE e.tenant_id = a.tenant_id AND e.account_id = a.id AND e.settled = false AND ${ledgerSql.counts}
+            UNION ALL
+            SELECT e.amount, e.valid_from, e.valid_to FROM ledger_entry e
+             WHERE c.settled_through > ${at} AND e.tenant_id = a.tenant_id AND e.account_id = a.id AND e.settled = true AND ${ledgerSql.counts}) e
   ) s ON true`;
 
 /**
@@ -43,17 +93,40 @@ WITH item AS (
   SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
                        $13::text[], $14::bigint[], $15::smallint[])
     AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, sent_fields)
+), added AS (
+  INSERT INTO ledger_entry
+    (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,
+     external_id, sequence, sent_fields, settled)
+  SELECT $1, a.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
+         item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3,
+         item.external_id, item.sequence, item.sent_fields, item.valid_to IS NULL AND item.valid_from <= $3
+    FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
+   ORDER BY item.item_index
+  ON CONFLICT DO NOTHING
+  RETURNING account_id, amount, valid_from, settled, item_index, sequence
+), settled_now AS (
+  SELECT account_id, valid_from AS settles_at, amount AS adds FROM added WHERE settled
+), covered AS (${coverInCheckpoint('$1', '$3', 'settled_now')}
 )
-INSERT INTO ledger_entry
-  (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,
-   external_id, sequence, sent_fields)
-SELECT $1, a.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
-       item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3,
-       item.external_id, item.sequence, item.sent_fields
-  FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
- ORDER BY item.item_index
-ON CONFLICT DO NOTHING
-RETURNING item_index, sequence`;
+SELECT item_index, sequence FROM added`;
+
+/**
+ * Covers the tenant's never-expiring entries whose validFrom has passed by
+ * `now` ($2), at most $3 of them (see coverInCheckpoint). Served by
+ * ledger_entry_unsettled_idx: unsettled, validTo null, by validFrom.
+ */
+const SETTLE_NEVER_EXPIRING_SQL = `
+WITH due AS (
+  SELECT e.id FROM ledger_entry e
+   WHERE e.tenant_id = $1 AND e.settled = false AND e.valid_to IS NULL AND e.valid_from <= $2 AND ${ledgerSql.counts}
+   ORDER BY e.valid_from, e.id LIMIT $3
+     FOR UPDATE SKIP LOCKED
+), settled_now AS (
+  UPDATE ledger_entry e SET settled = true FROM due WHERE e.tenant_id = $1 AND e.id = due.id
+  RETURNING e.account_id, e.valid_from AS settles_at, e.amount AS adds
+), covered AS (${coverInCheckpoint('$1', '$2', 'settled_now')}
+)
+SELECT count(*)::int AS n FROM settled_now`;
 
 /**
  * Balance-only -> all-transaction: every account gets one OpeningBalance entry,
@@ -131,6 +204,7 @@ const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => strin
 };
 
 const EXPIRY_CHUNK = 5000;
+const SETTLE_CHUNK = 5000;
 
 /** The ledger of all-transaction mode: its entries. */
 export function ledgerRepository(db: Db) {
@@ -256,7 +330,10 @@ export function ledgerRepository(db: Db) {
      * by `now`, so history explains the drop. The balance does not wait for
      * this: it is derived from the windows at read time. Each lapse is
      * recorded once (flag plus unique expires_entry_id); SKIP LOCKED lets
-     * several workers sweep side by side.
+     * several workers sweep side by side. The lapsed entry is covered in its
+     * checkpoint at the same time: nothing else covers an entry that has a
+     * validTo, so looking only at unsettled ones (ledger_entry_unsettled_idx)
+     * misses no lapse.
      */
     async recordExpiries(tenantId: string, now: Date): Promise<number> {
       let total = 0;
@@ -264,17 +341,20 @@ export function ledgerRepository(db: Db) {
         const { rowCount } = await db.query(
           `WITH due AS (
              SELECT e.id, e.account_id, e.amount, e.valid_to FROM ledger_entry e
-              WHERE e.tenant_id = $1 AND NOT e.lapse_recorded AND e.valid_to <= $2 AND ${ledgerSql.counts}
+              WHERE e.tenant_id = $1 AND e.settled = false AND e.valid_to <= $2 AND NOT e.lapse_recorded AND ${ledgerSql.counts}
               ORDER BY e.valid_to, e.id LIMIT $3
                 FOR UPDATE SKIP LOCKED
            ), marked AS (
-             UPDATE ledger_entry e SET lapse_recorded = true FROM due WHERE e.tenant_id = $1 AND e.id = due.id
+             UPDATE ledger_entry e SET lapse_recorded = true, settled = true FROM due WHERE e.tenant_id = $1 AND e.id = due.id
              RETURNING due.id, due.account_id, due.amount, due.valid_to
+           ), lapsed AS (
+             SELECT account_id, valid_to AS settles_at, 0 AS adds FROM marked
+           ), covered AS (${coverInCheckpoint('$1', '$2', 'lapsed')}
            )
            INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to,
-                                     expires_entry_id, lapse_recorded, created_at, modified_at)
+                                     expires_entry_id, lapse_recorded, settled, created_at, modified_at)
            SELECT $1, account_id, 'Expiry', -amount, 'Expiry', format('%s points of transaction %s expired', amount, id), valid_to, valid_to, NULL,
-                  id, true, $2, $2
+                  id, true, true, $2, $2
              FROM marked ORDER BY id
            ON CONFLICT (tenant_id, expires_entry_id) DO NOTHING`,
           [tenantId, now, EXPIRY_CHUNK],
@@ -282,6 +362,26 @@ export function ledgerRepository(db: Db) {
         total += rowCount ?? 0;
         if ((rowCount ?? 0) < EXPIRY_CHUNK) return total;
       }
+    },
+
+    /** Covers the never-expiring entries of the tenant whose validFrom has passed by `now` (SETTLE_NEVER_EXPIRING_SQL); answers how many. */
+    async settleNeverExpiring(tenantId: string, now: Date): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const { rows } = await db.query<{ n: number }>(SETTLE_NEVER_EXPIRING_SQL, [tenantId, now, SETTLE_CHUNK]);
+        const settled = rows[0]?.n ?? 0;
+        total += settled;
+        if (settled < SETTLE_CHUNK) return total;
+      }
+    },
+
+    /** The checkpoint of an account: what it covers, up to when, and the balance the covered entries add. */
+    async checkpoint(tenantId: string, accountId: number): Promise<{ settledThrough: Date; balance: number; entries: number } | null> {
+      const { rows } = await db.query<{ settledThrough: Date; balance: number; entries: number }>(
+        `SELECT settled_through AS "settledThrough", balance, entries FROM ledger_checkpoint WHERE tenant_id = $1 AND account_id = $2`,
+        [tenantId, accountId],
+      );
+      return rows[0] ?? null;
     },
 
     /** See APPEND_RECONCILIATION_SQL; the accounts must exist (pointAccounts.ensureForDrifts). Answers how many entries it wrote. */
