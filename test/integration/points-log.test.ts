@@ -191,7 +191,7 @@ describe('outbound address rules (OUTBOUND_ALLOW_PRIVATE off)', () => {
       payload: { contactId: randomUUID(), definitionId: 1, amount: 5, description: 'x', source: 'Manual', userId: randomUUID(), userName: 'Op' },
     });
     const { id, eventId } = created.json();
-    expect(await webhookDeliveryJob(strict.runtime, eventId)).toBe('Retrying');
+    expect(await webhookDeliveryJob(strict.runtime, { tenantId: tenant.id, deliveryId: eventId })).toBe('Retrying');
     const after = await strict.app.inject({ url: `/api/v2/point-accounts/adjustments/${id}`, headers: tenant.headers });
     expect(after.json()).toMatchObject({ deliveryState: 'Retrying', attempts: 1, lastError: expect.stringContaining('is a loopback (127.0.0.0/8) address') });
     expect(master.requests).toHaveLength(0);
