@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, launchBrowser } from '../support/browser.ts';
-import { ADMIN_TOKEN, startSystem, type TestSystem } from '../support/system.ts';
+import type { Browser } from '../support/browser.ts';
+import { closeBrowserSystem, openBrowserSystem } from '../support/browser-system.ts';
+import { ADMIN_TOKEN, type TestSystem } from '../support/system.ts';
 
 // The operator pages' forms in real headless Chromium, against the real API on a real port.
 let system: TestSystem;
@@ -11,16 +11,10 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  system = await startSystem();
-  await system.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(system.app.server.address() as AddressInfo).port}`;
-  browser = await launchBrowser();
+  ({ system, browser, base } = await openBrowserSystem({}, { worker: false }));
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await system?.close();
-});
+afterAll(() => closeBrowserSystem({ system, browser }));
 
 const focused = (page: Page) => page.evaluate<string>('document.activeElement?.id || document.activeElement?.getAttribute("name") || ""');
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, launchBrowser } from '../support/browser.ts';
-import { createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import type { Browser } from '../support/browser.ts';
+import { closeBrowserSystem, openBrowserSystem } from '../support/browser-system.ts';
+import { createTenant, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser } from '../support/ui.ts';
 
 // The real API and worker on a real port, driven by real headless Chromium.
@@ -12,17 +12,10 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  system = await startSystem();
-  await system.startWorker();
-  await system.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(system.app.server.address() as AddressInfo).port}`;
-  browser = await launchBrowser();
+  ({ system, browser, base } = await openBrowserSystem());
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await system?.close();
-});
+afterAll(() => closeBrowserSystem({ system, browser }));
 
 const DAY = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, launchBrowser } from '../support/browser.ts';
+import type { Browser } from '../support/browser.ts';
+import { closeBrowserSystem, openBrowserSystem } from '../support/browser-system.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/http-server.ts';
-import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import { ADMIN_TOKEN, createTenant, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser } from '../support/ui.ts';
 
 // The real API and worker on a real port, driven by real headless Chromium.
@@ -14,18 +14,13 @@ let master: ScriptedServer;
 let base: string;
 
 beforeAll(async () => {
-  system = await startSystem({ OUTBOUND_ALLOW_PRIVATE: 'true' });
-  await system.startWorker();
-  await system.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(system.app.server.address() as AddressInfo).port}`;
+  ({ system, browser, base } = await openBrowserSystem({ OUTBOUND_ALLOW_PRIVATE: 'true' }));
   master = await startScriptedServer((_request, response) => response.writeHead(204).end());
-  browser = await launchBrowser();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
   await master?.close();
-  await system?.close();
+  await closeBrowserSystem({ system, browser });
 });
 
 const DAY = 86_400_000;

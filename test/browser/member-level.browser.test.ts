@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, launchBrowser } from '../support/browser.ts';
-import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import type { Browser } from '../support/browser.ts';
+import { closeBrowserSystem, openBrowserSystem } from '../support/browser-system.ts';
+import { ADMIN_TOKEN, createTenant, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser } from '../support/ui.ts';
 
 // The member level panel of the contact card: the real API and worker on a real port, driven by headless Chromium.
@@ -12,17 +12,10 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  system = await startSystem();
-  await system.startWorker();
-  await system.app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(system.app.server.address() as AddressInfo).port}`;
-  browser = await launchBrowser();
+  ({ system, browser, base } = await openBrowserSystem());
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await system?.close();
-});
+afterAll(() => closeBrowserSystem({ system, browser }));
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 

@@ -1,0 +1,31 @@
+import type { AddressInfo } from 'node:net';
+import { type Browser, launchBrowser } from './browser.ts';
+import { startSystem, type TestSystem } from './system.ts';
+
+/** What a browser test drives: the real API listening on a 127.0.0.1 port of its own, and headless Chromium. */
+export interface BrowserSystem {
+  system: TestSystem;
+  browser: Browser;
+  /** The API's address, `http://127.0.0.1:<port>`. */
+  base: string;
+}
+
+/** Starts the system (with its worker unless `worker` is false), lets the API listen, and launches Chromium. */
+export async function openBrowserSystem(env: Record<string, string> = {}, { worker = true } = {}): Promise<BrowserSystem> {
+  const system = await startSystem(env);
+  try {
+    if (worker) await system.startWorker();
+    await system.app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(system.app.server.address() as AddressInfo).port}`;
+    return { system, browser: await launchBrowser(), base };
+  } catch (err) {
+    await system.close(); // nothing is left running when the file's set-up fails
+    throw err;
+  }
+}
+
+/** Closes what openBrowserSystem opened, as far as it got. */
+export async function closeBrowserSystem({ system, browser }: Partial<BrowserSystem>): Promise<void> {
+  await browser?.close();
+  await system?.close();
+}
