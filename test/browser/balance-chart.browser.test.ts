@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../support/browser.ts';
-import { closeBrowserSystem, openBrowserSystem } from '../support/browser-system.ts';
+import { closeBrowserSystem, openBrowserSystem, submitSignIn } from '../support/browser-system.ts';
 import { createTenant, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser } from '../support/ui.ts';
 
@@ -51,11 +51,7 @@ async function seededTenant() {
 }
 
 async function signIn(page: Page, tenantName: string, username: string, password: string) {
-  await page.goto(`${base}/ui`);
-  await page.getByLabel('Organisation').fill(tenantName);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
+  await submitSignIn(page, base, tenantName, username, password);
   await page.getByRole('heading', { name: 'Find a contact' }).waitFor();
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../support/browser.ts';
-import { closeBrowserSystem, openBrowserSystem } from '../support/browser-system.ts';
+import { closeBrowserSystem, openBrowserSystem, submitSignIn } from '../support/browser-system.ts';
 import { startScriptedServer, type ScriptedServer } from '../support/http-server.ts';
 import { ADMIN_TOKEN, createTenant, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser } from '../support/ui.ts';
@@ -79,14 +79,6 @@ function watchConsole(page: Page): string[] {
   return errors;
 }
 
-async function signIn(page: Page, tenantName: string, username: string, password: string) {
-  await page.goto(`${base}/ui`);
-  await page.getByLabel('Organisation').fill(tenantName);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-}
-
 describe('contact card in a browser', () => {
   it('signs in, shows the balance the API holds, pages through history, gives points and follows the delivery, signs out', async () => {
     const { tenant, contact, user } = await seededTenant();
@@ -94,7 +86,7 @@ describe('contact card in a browser', () => {
     const errors = watchConsole(page);
 
     // A wrong password is refused on the form itself.
-    await signIn(page, tenant.name, user.username, 'not the password');
+    await submitSignIn(page, base, tenant.name, user.username, 'not the password');
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong organisation, username or password');
     expect(new URL(page.url()).pathname).toBe('/ui/login');
 
@@ -185,7 +177,7 @@ describe('contact card in a browser', () => {
     const page = await newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     const errors = watchConsole(page);
-    await signIn(page, tenant.name, user.username, user.password);
+    await submitSignIn(page, base, tenant.name, user.username, user.password);
     await page.getByRole('heading', { name: 'Find a contact' }).waitFor();
     await page.goto(`${base}/ui/contacts/${contact}`);
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);

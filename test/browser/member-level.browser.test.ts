@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '../support/browser.ts';
-import { closeBrowserSystem, openBrowserSystem } from '../support/browser-system.ts';
+import { closeBrowserSystem, openBrowserSystem, submitSignIn } from '../support/browser-system.ts';
 import { ADMIN_TOKEN, createTenant, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser } from '../support/ui.ts';
 
@@ -26,11 +26,7 @@ async function push(tenant: { headers: Record<string, string> }, rows: object[])
 }
 
 async function openCard(page: Page, tenantName: string, user: { username: string; password: string }, contact: string) {
-  await page.goto(`${base}/ui`);
-  await page.getByLabel('Organisation').fill(tenantName);
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, base, tenantName, user.username, user.password);
   await page.getByRole('heading', { name: 'Find a contact' }).waitFor();
   await page.getByLabel('Contact id').fill(contact);
   await page.getByRole('button', { name: 'Open card' }).click();

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
 import { type Browser, launchBrowser } from './browser.ts';
 import { startSystem, type TestSystem } from './system.ts';
 
@@ -28,4 +29,13 @@ export async function openBrowserSystem(env: Record<string, string> = {}, { work
 export async function closeBrowserSystem({ system, browser }: Partial<BrowserSystem>): Promise<void> {
   await browser?.close();
   await system?.close();
+}
+
+/** Fills the sign-in form at `/ui` as a person would and sends it with Enter; what comes next is the caller's to wait for. */
+export async function submitSignIn(page: Page, base: string, tenantName: string, username: string, password: string): Promise<void> {
+  await page.goto(`${base}/ui`);
+  await page.getByLabel('Organisation').fill(tenantName);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password').press('Enter');
 }
