@@ -1,52 +1,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
-import { closeRuntime, createRuntime, type Runtime } from '../../src/runtime.ts';
-import { createTestDatabase } from '../support/database.ts';
-import { TEST_REDIS_URL } from '../support/env.ts';
-import { ADMIN_TOKEN, createTenant } from '../support/system.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 import { tableFingerprints } from '../support/tables.ts';
 import { FORM, form, HTML, postLogin, signIn, signInAdmin, type UiSession } from '../support/ui.ts';
 
 // The operator pages' forms without script, against the real database and Redis; every log line is kept to be searched for secrets.
+let system: TestSystem;
 let app: FastifyInstance;
 let runtime: Runtime;
-let lines: string[];
-let close: () => Promise<void>;
+const lines: string[] = [];
 let operator: UiSession;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  lines = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    ADMIN_TOKEN,
-    QUEUE_PREFIX: `pfforms-${randomBytes(4).toString('hex')}`,
-    LOG_LEVEL: 'trace',
-    RATE_LIMIT_PER_SECOND: '0',
-  });
-  runtime = createRuntime(config, createLogger(config.logLevel, 'api', sink));
-  app = await buildApp(runtime);
-  await app.ready();
-  close = async () => {
-    await app.close();
-    await closeRuntime(runtime);
-    await database.drop();
-  };
+  system = await startSystem({ LOG_LEVEL: 'trace', RATE_LIMIT_PER_SECOND: '0' }, { logLines: lines });
+  ({ app, runtime } = system);
   operator = await signInAdmin(app, ADMIN_TOKEN);
 });
-afterAll(() => close?.());
+afterAll(() => system?.close());
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { closeRuntime, createRuntime } from '../../src/runtime.ts';
-import { createLogger } from '../../src/logger.ts';
-import { createTestDatabase } from '../support/database.ts';
-import { TEST_REDIS_URL } from '../support/env.ts';
 import { fillRoute, listRoutes, routeParams } from '../support/routes.ts';
 import { ADMIN_TOKEN, adminPost, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser, signIn, signInAdmin } from '../support/ui.ts';
@@ -182,36 +175,14 @@ describe('CORS', () => {
 });
 
 describe('log redaction', () => {
+  let system: TestSystem;
   let app: FastifyInstance;
-  let lines: string[];
-  let close: () => Promise<void>;
+  const lines: string[] = [];
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    lines = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    });
-    const config = loadConfig({
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      ADMIN_TOKEN,
-      QUEUE_PREFIX: `pfsec-${randomUUID().slice(0, 8)}`,
-      LOG_LEVEL: 'trace',
-      RATE_LIMIT_PER_SECOND: '0',
-    });
-    const runtime = createRuntime(config, createLogger(config.logLevel, 'api', sink));
-    app = await buildApp(runtime);
-    await app.ready();
-    close = async () => {
-      await app.close();
-      await closeRuntime(runtime);
-      await database.drop();
-    };
+    system = await startSystem({ LOG_LEVEL: 'trace', RATE_LIMIT_PER_SECOND: '0' }, { logLines: lines });
+    app = system.app;
   });
-  afterAll(() => close?.());
+  afterAll(() => system?.close());
 
   it('no API key, admin token or other secret appears in any log line', async () => {
     const tenant = await createTenant(app);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
@@ -34,7 +35,7 @@ export interface TestSystem {
  * unless given), so a test can move time for both. Given a DATABASE_URL, the
  * system shares that database (another system's) instead of making its own.
  */
-export async function startSystem(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestSystem> {
+export async function startSystem(env: Record<string, string> = {}, options: { clock?: Clock; logLines?: string[] } = {}): Promise<TestSystem> {
   const database = env.DATABASE_URL ? undefined : await createTestDatabase();
   const prefix = `pftest-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -49,7 +50,17 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
     DB_POOL_SIZE: '5',
     ...env,
   });
-  const log = createLogger(config.logLevel, 'test');
+  // With `logLines`, every log line is kept there (as JSON text) for the test to search.
+  const lines = options.logLines;
+  const sink = lines
+    ? new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(...String(chunk).split('\n').filter(Boolean));
+          done();
+        },
+      })
+    : undefined;
+  const log = createLogger(config.logLevel, 'test', sink);
   const runtime = createRuntime(config, log, options.clock);
   // As server.ts does: a key problem with the stored integration secrets refuses the start.
   let secretsCheck: Awaited<ReturnType<typeof prepareSecretsAtStart>>;
