@@ -51,13 +51,8 @@ export const transactionsBody = z
   .min(1, 'must contain at least one item')
   .describe('Point transactions (PointTransactionRow), at most 1000');
 
-/**
- * An accepted row as stored in the batch: defaults filled in, times in
- * canonical ISO form, its index in the request kept. Built by the API from a
- * row transactionRow accepted, and applied by the worker as stored.
- */
-export interface StoredTransaction {
-  index: number;
+/** What a point transaction says, wherever it is held (a stored batch row, a ledger entry). Times are canonical ISO strings. */
+export interface TransactionContent {
   contactId: string;
   definitionId: number;
   amount: number;
@@ -66,6 +61,15 @@ export interface StoredTransaction {
   transactionDate: string;
   validFrom: string;
   validTo: string | null;
+}
+
+/**
+ * An accepted row as stored in the batch: defaults filled in, times in
+ * canonical ISO form, its index in the request kept. Built by the API from a
+ * row transactionRow accepted, and applied by the worker as stored.
+ */
+export interface StoredTransaction extends TransactionContent {
+  index: number;
   /** Sync assurance: present only when the master sent them. */
   externalId?: string;
   sequence?: number;

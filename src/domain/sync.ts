@@ -1,4 +1,4 @@
-import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.ts';
+import type { DuplicateRow, StoredTransaction, TransactionContent } from '../contracts/transactions.ts';
 
 /**
  * Sync assurance, without I/O: a transaction row's identity (externalId,
@@ -19,19 +19,11 @@ export function sentFieldsOf(row: { timeStamp?: string | undefined; validFrom?: 
 }
 
 /** A ledger entry that carries an identity, with what it was sent as. Times are canonical ISO strings, as rows carry them. */
-export interface IdentifiedEntry {
+export interface IdentifiedEntry extends TransactionContent {
   id: number;
   externalId: string | null;
   sequence: number | null;
   sentFields: number | null;
-  contactId: string;
-  definitionId: number;
-  amount: number;
-  source: string;
-  description: string;
-  transactionDate: string;
-  validFrom: string;
-  validTo: string | null;
 }
 
 /**
