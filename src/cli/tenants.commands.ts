@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createApiKeyBody, createDefinitionBody, createTenantBody, tenantParams, updateTenantBody } from '../contracts/admin.ts';
+import { paging } from '../contracts/common.ts';
 import type { CliCommand, CliOptions } from './context.ts';
 
 const tenantOf = (o: CliOptions) => tenantParams.parse({ tenantId: o.tenant }).tenantId;
@@ -26,7 +27,7 @@ export const tenantCommands: Record<string, CliCommand> = {
   'tenants:show': { usage: '--tenant ID', run: (s, o) => s.admin.requireTenant(tenantOf(o)) },
   'tenants:update': {
     usage:
-      '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false] [--default-definition-id N|none] [--max-adjustment-points N] [--expected-push-minutes N|none] [--time-zone ZONE]',
+      '--tenant ID [--mode balance-only|all-transaction] [--point-system-active true|false] [--require-known-contacts true|false] [--default-definition-id N|none] [--max-adjustment-points N] [--expected-push-minutes N|none] [--time-zone ZONE] [--expiry follower|master]',
     run: (s, o) =>
       s.settings.update(
         tenantOf(o),
@@ -38,8 +39,13 @@ export const tenantCommands: Record<string, CliCommand> = {
           timeZone: o['time-zone'],
           maxAdjustmentPoints: o['max-adjustment-points'] === undefined ? undefined : Number(o['max-adjustment-points']),
           expectedPushMinutes: definitionOption(o['expected-push-minutes']),
+          expiry: o.expiry,
         }),
       ),
+  },
+  'tenants:rule-changes': {
+    usage: '--tenant ID [--offset N] [--count N]   (accounts whose figures moved when the ledger rule became lots)',
+    run: (s, o) => s.settings.ruleChanges(tenantOf(o), paging.parse({ offset: o.offset, count: o.count })),
   },
   'definitions:create': {
     usage: '--tenant ID --id N --name NAME [--description TEXT]',

@@ -5,6 +5,13 @@ import { contactId, definitionId, INT32, shortName, storableText } from './commo
 const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
 
+const expiryOwner = z
+  .enum(['follower', 'master'])
+  .describe(
+    "All-transaction mode: who takes what is left of a lot off at its validTo. 'follower' (default): the follower does, and records it as an Expiry entry. 'master': the master sends its expiry as negative rows; validTo is only shown",
+  );
+export type ExpiryOwner = z.output<typeof expiryOwner>;
+
 const tenantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 const maxAdjustmentPoints = z
@@ -37,6 +44,7 @@ export const updateTenantBody = z
       .optional()
       .describe("Where the tenant's calendar years begin, for member levels with a CalendarYear window (default UTC)"),
     maxAdjustmentPoints: maxAdjustmentPoints.optional(),
+    expiry: expiryOwner.optional(),
     expectedPushMinutes: z
       .int()
       .min(1)
@@ -46,7 +54,7 @@ export const updateTenantBody = z
       .describe('How often the master is expected to push, in minutes; the operator overview shows the tenant in red past it. null: no expectation'),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expectedPushMinutes',
+    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expiry, expectedPushMinutes',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
@@ -61,11 +69,27 @@ export const tenant = z
     defaultDefinitionId: z.int().optional().describe('Absent when unset: rewardpointtransaction then adjusts the lowest definition id'),
     timeZone: z.string().describe("IANA time zone where the tenant's calendar years begin (member levels); UTC unless set"),
     maxAdjustmentPoints: z.int().describe('The most points one adjustment may give or remove'),
+    expiry: expiryOwner,
     expectedPushMinutes: z.int().optional().describe('How often the master is expected to push, in minutes; absent: no expectation'),
   })
   .meta({ id: 'Tenant' });
 
 export const tenantParams = z.object({ tenantId: z.uuid() });
+
+const ruleChange = z
+  .object({
+    accountId: z.int(),
+    contactId: z.string(),
+    definitionId: z.int(),
+    recordedAt: z.string().describe('When the move to lots replayed the account'),
+    before: z.object({ balance: z.number(), pendingPoints: z.number(), balanceExpires: z.string().optional() }),
+    after: z.object({ balance: z.number(), pendingPoints: z.number(), balanceExpires: z.string().optional() }),
+  })
+  .meta({ id: 'LedgerRuleChange' });
+
+export const ruleChangeList = z
+  .object({ items: z.array(ruleChange), totalCount: z.int(), offset: z.int(), count: z.int() })
+  .meta({ id: 'LedgerRuleChangeList' });
 
 export const createDefinitionBody = z.object({
   id: definitionId,

@@ -8,7 +8,13 @@ export const pointAccount = z
     definitionId: z.number().int(),
     balance: z.number().int(),
     pendingPoints: z.number().int(),
-    balanceExpires: z.string().optional().describe('The earliest validTo among active points; absent when nothing expires (and in balance-only mode)'),
+    balanceExpires: z
+      .string()
+      .optional()
+      .describe('The soonest validTo among active lots with points left; absent when nothing expires (and in balance-only mode)'),
+    expiringWithin30Days: z.number().optional().describe('Extension: what is left of active lots expiring within 30 days; absent when none'),
+    expiringWithin60Days: z.number().optional().describe('Extension: the same within 60 days (30 included); absent when none'),
+    expiringWithin90Days: z.number().optional().describe('Extension: the same within 90 days (30 and 60 included); absent when none'),
     links,
   })
   .meta({ id: 'PointAccount' });

@@ -6,82 +6,35 @@ import { monthEndsCte } from './month-ends.ts';
 import type { Db } from './pool.ts';
 
 /**
- * SQL forms of the rules in domain/ledger.ts, over ledger_entry aliased `e`,
- * with the reading time as the parameter `at`. Expiry entries never count.
+ * The rule of all-transaction mode (DESIGN 2.2: lots that are used up and
+ * expire) is the SQL function ledger_walk (migration ledger_lots), written
+ * once; everything here that needs an account's figures asks it. It replays
+ * an account from its checkpoint (ledger_checkpoint: what is owed and what is
+ * left of each open lot, after every event up to settled_through) when the
+ * instant asked for is at or after it, and from the first entry otherwise; a
+ * write folds the accounts it touched (the caller holds their row locks), so
+ * the checkpoint moves on with the ledger and an account read replays only
+ * what is still open, however long its history.
  */
-export const ledgerSql = {
-  counts: `e.type <> 'Expiry'`,
+
+/** The figures of the accounts `accounts` (an int8[] expression) of tenant `tenant` at the instants `marks` (a timestamptz[]). */
+export const figuresAt = (tenant: string, accounts: string, marks: string) => `ledger_walk(${tenant}, ${accounts}, ${marks})`;
+
+/** Row windows for the Active and Pending listings of transactions, over ledger_entry aliased `e`: a row's own window, not what is left of it. */
+const windowSql = {
   active: (at: string) => `e.type <> 'Expiry' AND e.valid_from <= ${at} AND (e.valid_to IS NULL OR e.valid_to > ${at})`,
   pending: (at: string) => `e.type <> 'Expiry' AND e.valid_from > ${at}`,
 };
 
-/**
- * The checkpoint of settled entries (table ledger_checkpoint, one row per
- * account), so that reading an account scans only the entries whose window
- * can still change its figures, however long its history.
- *
- * Why it is exact. An entry's share of the figures at instant t depends on t
- * only through its window [validFrom, validTo). From the instant it settles,
- * validFrom when validTo is null and validTo otherwise, that share is the
- * same at every later t: an entry that never expires counts in the balance
- * for ever (and is neither pending nor the next expiry), one whose window
- * closed counts nowhere for ever. Expiry entries count at no instant at all
- * (domain/ledger.ts summarise), so they are covered from the start and add
- * nothing; the lapse they record is already in the lapsed entry's window.
- * So a checkpoint holds: the entries it covers (ledger_entry.settled),
- * `settled_through` T (the latest instant at which a covered entry settled)
- * and `balance` (the sum of the covered entries that never expire). At any
- * t >= T the figures are `balance` plus what the uncovered entries give at t;
- * at t < T (a clock that went back, a read at a past instant) a covered entry
- * may not have settled yet, so the read scans the covered entries as well.
- *
- * Who covers an entry, each in one statement that flags the entries and adds
- * them to the checkpoint row, so no reader ever sees one without the other:
- * the apply, for the entries it adds that have already settled (the usual
- * purchase: active at once, never expiring); the lapse sweep (recordExpiries)
- * for entries whose window closed, with the Expiry entry it writes; and the
- * settling sweep (settleNeverExpiring) for never-expiring entries whose
- * validFrom has passed (pending at arrival, written by another path, or
- * back-dated into a window long past). A back-dated arrival is thus never
- * missed: it is uncovered, so scanned, until a sweep covers it.
- *
- * Concurrency. An entry is flagged once: the sweeps pick entries FOR UPDATE
- * SKIP LOCKED and only unsettled ones, the apply flags only the rows it
- * inserts. The checkpoint row is added to (never recomputed) under its row
- * lock by INSERT ... ON CONFLICT DO UPDATE, so two writers each add their own
- * entries; every statement locks checkpoint rows in account order.
- */
-const coverInCheckpoint = (tenant: string, now: string, covered: string) => `
-  INSERT INTO ledger_checkpoint AS c (tenant_id, account_id, settled_through, balance, entries, updated_at)
-  SELECT ${tenant}, account_id, max(settles_at), sum(adds), count(*), ${now} FROM ${covered} GROUP BY account_id ORDER BY account_id
-  ON CONFLICT (tenant_id, account_id) DO UPDATE
-     SET settled_through = greatest(c.settled_through, excluded.settled_through), balance = c.balance + excluded.balance,
-         entries = c.entries + excluded.entries, updated_at = excluded.updated_at`;
-
-/**
- * Balance, pending points and expiry of account `a` at time `at` (a LATERAL
- * join yielding balance, pending, expires): the checkpoint's balance plus the
- * uncovered entries, or all entries when `at` is before the checkpoint (see
- * above). Each part is an index-only range of ledger_entry_balance_idx; the
- * part not needed is cut off by a one-time filter before it reads anything.
- */
-export const accountSummaryJoin = (at: string) => `
-  LEFT JOIN ledger_checkpoint c ON c.tenant_id = a.tenant_id AND c.account_id = a.id
-  LEFT JOIN LATERAL (
-    SELECT COALESCE(sum(e.amount) FILTER (WHERE e.valid_from <= ${at} AND (e.valid_to IS NULL OR e.valid_to > ${at})), 0)
-             + CASE WHEN c.settled_through <= ${at} THEN c.balance ELSE 0 END AS balance,
-           COALESCE(sum(e.amount) FILTER (WHERE e.valid_from > ${at}), 0) AS pending,
-           min(e.valid_to) FILTER (WHERE e.amount > 0 AND e.valid_from <= ${at} AND e.valid_to > ${at}) AS expires
-      FROM (SELECT e.amount, e.valid_from, e.valid_to FROM ledger_entry e
-             WHERE e.tenant_id = a.tenant_id AND e.account_id = a.id AND e.settled = false AND ${ledgerSql.counts}
-            UNION ALL
-            SELECT e.amount, e.valid_from, e.valid_to FROM ledger_entry e
-             WHERE c.settled_through > ${at} AND e.tenant_id = a.tenant_id AND e.account_id = a.id AND e.settled = true AND ${ledgerSql.counts}) e
-  ) s ON true`;
+/** Folds accounts $2 of tenant $1 on to $3, with the entries $4 just added (ledger_walk); answers how many accounts. */
+const FOLD_SQL = `SELECT count(*)::int AS n FROM ledger_walk($1, $2::bigint[], '{}', $3, $4::bigint[], $5)`;
 
 /**
  * Appends one entry per row to the account of its (contact, definition),
- * which pointAccounts.ensure made sure of in the same transaction. Three
+ * which pointAccounts.ensure made sure of in the same transaction, in the
+ * phase the fold that follows will most often leave it in (a lot active by
+ * now open with all its points, a deduction due by now done, anything later
+ * waiting), so that fold rewrites only the entries it finds otherwise. Three
  * unique keys have the final word on what is added: (tenant, batch, row), so
  * a batch never adds its rows twice, and (tenant, externalId) and (tenant,
  * sequence), so a row two batches carry is added once even when they are
@@ -96,37 +49,34 @@ WITH item AS (
 ), added AS (
   INSERT INTO ledger_entry
     (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,
-     external_id, sequence, sent_fields, settled)
+     external_id, sequence, sent_fields, phase, remaining)
   SELECT $1, a.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
          item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3,
-         item.external_id, item.sequence, item.sent_fields, item.valid_to IS NULL AND item.valid_from <= $3
+         item.external_id, item.sequence, item.sent_fields,
+         CASE WHEN item.valid_from > $3 THEN 0 WHEN item.amount > 0 THEN 1 ELSE 2 END,
+         CASE WHEN item.valid_from <= $3 AND item.amount > 0 THEN item.amount END
     FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
    ORDER BY item.item_index
   ON CONFLICT DO NOTHING
-  RETURNING account_id, amount, valid_from, settled, item_index, sequence
-), settled_now AS (
-  SELECT account_id, valid_from AS settles_at, amount AS adds FROM added WHERE settled
-), covered AS (${coverInCheckpoint('$1', '$3', 'settled_now')}
+  RETURNING id, account_id, item_index, sequence
 )
-SELECT item_index, sequence FROM added`;
+SELECT id, account_id, item_index, sequence FROM added`;
 
 /**
- * Covers the tenant's never-expiring entries whose validFrom has passed by
- * `now` ($2), at most $3 of them (see coverInCheckpoint). Served by
- * ledger_entry_unsettled_idx: unsettled, validTo null, by validFrom.
+ * The tenant's accounts whose figures change by themselves by `now` ($2): a
+ * lot turning active, a deduction coming due, a lot expiring
+ * (ledger_checkpoint.next_event_at), at most $3 of them, locked in account
+ * order and skipping any another writer holds (it folds them itself), then
+ * folded on to `now`: what is left of expired lots gets its Expiry entry.
  */
-const SETTLE_NEVER_EXPIRING_SQL = `
-WITH due AS (
-  SELECT e.id FROM ledger_entry e
-   WHERE e.tenant_id = $1 AND e.settled = false AND e.valid_to IS NULL AND e.valid_from <= $2 AND ${ledgerSql.counts}
-   ORDER BY e.valid_from, e.id LIMIT $3
-     FOR UPDATE SKIP LOCKED
-), settled_now AS (
-  UPDATE ledger_entry e SET settled = true FROM due WHERE e.tenant_id = $1 AND e.id = due.id
-  RETURNING e.account_id, e.valid_from AS settles_at, e.amount AS adds
-), covered AS (${coverInCheckpoint('$1', '$2', 'settled_now')}
+const SWEEP_SQL = `
+WITH due AS MATERIALIZED (
+  SELECT a.id FROM ledger_checkpoint c JOIN point_account a ON a.tenant_id = c.tenant_id AND a.id = c.account_id
+   WHERE c.tenant_id = $1 AND c.next_event_at <= $2
+   ORDER BY a.id LIMIT $3
+     FOR UPDATE OF a SKIP LOCKED
 )
-SELECT count(*)::int AS n FROM settled_now`;
+SELECT (SELECT count(*)::int FROM due) AS n, (SELECT count(*) FROM ledger_walk($1, ARRAY(SELECT id FROM due), '{}', $2)) AS walked`;
 
 /**
  * Balance-only -> all-transaction: every account gets one OpeningBalance entry,
@@ -135,16 +85,17 @@ SELECT count(*)::int AS n FROM settled_now`;
  * yields now, so the derived balance equals the balance the account had.
  */
 const CARRY_BALANCES_INTO_LEDGER_SQL = `
-WITH carry AS (
-  SELECT a.id, a.balance - COALESCE(sum(e.amount) FILTER (WHERE ${ledgerSql.active('$2::timestamptz')}), 0) AS amount
-    FROM point_account a LEFT JOIN ledger_entry e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
-   WHERE a.tenant_id = $1
-   GROUP BY a.id, a.balance
+WITH account AS (
+  SELECT a.id, a.balance FROM point_account a WHERE a.tenant_id = $1 ORDER BY a.id FOR UPDATE
+), carry AS (
+  SELECT account.id, account.balance - COALESCE(f.balance, 0) AS amount
+    FROM account LEFT JOIN ${figuresAt('$1', 'ARRAY(SELECT id FROM account)', 'ARRAY[$2::timestamptz]')} f ON f.account_id = account.id
 )
 INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, created_at, modified_at)
-SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, amount::int, 'OpeningBalance',
+SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, amount, 'OpeningBalance',
        'Balance carried over from balance-only mode', $2, $2, NULL, $2, $2
-  FROM carry WHERE amount <> 0 ORDER BY id`;
+  FROM carry WHERE amount <> 0 ORDER BY id
+RETURNING id, account_id`;
 
 /**
  * Repairs every drift of reconciliation $2 (tenant $1) whose difference fits
@@ -156,42 +107,31 @@ SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger
 const APPEND_RECONCILIATION_SQL = `
 INSERT INTO ledger_entry
   (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at)
-SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, d.difference::int, 'Reconciliation', $4,
+SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, d.difference, 'Reconciliation', $4,
        $3, $3, NULL, $2, d.ordinal, $5, $5
   FROM reconciliation_drift d JOIN point_account a ON a.tenant_id = d.tenant_id AND a.contact_id = d.contact_id AND a.definition_id = d.definition_id
  WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.difference BETWEEN $6 AND $7
  ORDER BY d.ordinal
-ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING`;
+ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING
+RETURNING id, account_id`;
 
 /**
  * The balance of each of a contact's accounts ($1 tenant, $2 contact) at the
  * end of each of the last twelve months (`month_end`, from $3 now in the
- * time zone $4), counted by the rule of `ledgerSql.active` in one pass over
- * the entries (ledger_entry_balance_idx, index-only): each entry is put in
- * the bucket of the first month end at or after its validFrom (`starts`) and
- * of the first at or after its validTo (`ends`); month end k counts the
- * entries with starts < k and (no validTo or ends >= k). An account exists
- * from its earliest entry (timeStamp or validFrom, whichever is first; one
- * index probe each): before that its months have no balance.
+ * time zone $4), by the rule (ledger_walk, one replay per account for the
+ * twelve instants). An account exists from its earliest entry (timeStamp or
+ * validFrom, whichever is first): before that its months have no balance.
  */
 const MONTH_END_BALANCES_SQL = `
 WITH ${monthEndsCte('$3::timestamptz', '$4::text')}, account AS (
   SELECT a.id,
-         least((SELECT min(e.transaction_date) FROM ledger_entry e WHERE e.tenant_id = $1 AND e.account_id = a.id AND ${ledgerSql.counts}),
-               (SELECT min(e.valid_from) FROM ledger_entry e WHERE e.tenant_id = $1 AND e.account_id = a.id AND ${ledgerSql.counts})) AS since
+         (SELECT least(min(e.transaction_date), min(e.valid_from)) FROM ledger_entry e WHERE e.tenant_id = $1 AND e.account_id = a.id AND e.type <> 'Expiry') AS since
     FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2
-), bucket AS MATERIALIZED (
-  SELECT e.account_id, width_bucket(e.valid_from, m.ats) AS starts, width_bucket(e.valid_to, m.ats) AS ends, sum(e.amount) AS amount
-    FROM account JOIN ledger_entry e ON e.tenant_id = $1 AND e.account_id = account.id AND ${ledgerSql.counts}
-   CROSS JOIN month_ends m
-   GROUP BY 1, 2, 3
+), walked AS (
+  SELECT f.account_id, f.at, f.balance FROM month_ends, ${figuresAt('$1', 'ARRAY(SELECT id FROM account)', 'month_ends.ats')} f
 )
-SELECT account.id AS "accountId", month_end.month, month_end.at,
-       CASE WHEN account.since <= month_end.at THEN
-         (SELECT COALESCE(sum(b.amount), 0)::bigint FROM bucket b
-           WHERE b.account_id = account.id AND b.starts < month_end.k AND (b.ends IS NULL OR b.ends >= month_end.k))
-       END AS balance
-  FROM account CROSS JOIN month_end
+SELECT account.id AS "accountId", month_end.month, month_end.at, CASE WHEN account.since <= month_end.at THEN w.balance END AS balance
+  FROM account CROSS JOIN month_end LEFT JOIN walked w ON w.account_id = account.id AND w.at = month_end.at
  ORDER BY account.id, month_end.k`;
 
 const ENTRY_COLUMNS = `e.id, e.account_id AS "accountId", e.amount, e.type, e.source, e.description, e.transaction_date AS "transactionDate",
@@ -199,12 +139,11 @@ const ENTRY_COLUMNS = `e.id, e.account_id AS "accountId", e.amount, e.type, e.so
   e.external_id AS "externalId", e.sequence`;
 
 const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => string> = {
-  Active: ledgerSql.active,
-  Pending: ledgerSql.pending,
+  Active: windowSql.active,
+  Pending: windowSql.pending,
 };
 
-const EXPIRY_CHUNK = 5000;
-const SETTLE_CHUNK = 5000;
+const SWEEP_CHUNK = 1000;
 
 /** The ledger of all-transaction mode: its entries. */
 export function ledgerRepository(db: Db) {
@@ -225,11 +164,21 @@ export function ledgerRepository(db: Db) {
     return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
   }
 
+  /** Folds the accounts of entries just added on to `now` (FOLD_SQL); their row locks are held. */
+  async function fold(tenantId: string, added: readonly { id: number; account_id: number }[], now: Date): Promise<void> {
+    if (added.length === 0) return;
+    const accounts = [...new Set(added.map((entry) => entry.account_id))].sort((a, b) => a - b);
+    await db.query(FOLD_SQL, [tenantId, accounts, now, added.map((entry) => entry.id), false]);
+  }
+
   return {
-    /** Appends a batch's rows (APPEND_ENTRIES_SQL); answers the indexes of the rows it added, and the sequences they carried. */
+    /**
+     * Appends a batch's rows (APPEND_ENTRIES_SQL) and folds the accounts they
+     * reached; answers the indexes of the rows it added, and the sequences they carried.
+     */
     async append(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date): Promise<{ indexes: Set<number>; sequences: number[] }> {
       const identified = items.some((i) => i.sentFields !== undefined);
-      const { rows } = await db.query<{ item_index: number; sequence: number | null }>(APPEND_ENTRIES_SQL, [
+      const { rows } = await db.query<{ id: number; account_id: number; item_index: number; sequence: number | null }>(APPEND_ENTRIES_SQL, [
         tenantId,
         batchId,
         now,
@@ -246,6 +195,7 @@ export function ledgerRepository(db: Db) {
         identified ? items.map((i) => i.sequence ?? null) : [],
         identified ? items.map((i) => i.sentFields ?? null) : [],
       ]);
+      await fold(tenantId, rows, now);
       const sequences: number[] = [];
       for (const row of rows) if (row.sequence !== null) sequences.push(row.sequence);
       return { indexes: new Set(rows.map((row) => row.item_index)), sequences: sequences.sort((a, b) => a - b) };
@@ -304,16 +254,6 @@ export function ledgerRepository(db: Db) {
       return pageOfEntries(where, [tenantId, contactId], page);
     },
 
-    /** The points of an account that are active at `at` and lapse exactly at `expires` (its next expiry). */
-    async pointsExpiringAt(tenantId: string, accountId: number, expires: Date, at: Date): Promise<number> {
-      const { rows } = await db.query<{ points: number }>(
-        `SELECT COALESCE(sum(e.amount), 0)::int AS points FROM ledger_entry e
-          WHERE e.tenant_id = $1 AND e.account_id = $2 AND e.amount > 0 AND e.valid_to = $3 AND ${ledgerSql.active('$4')}`,
-        [tenantId, accountId, expires, at],
-      );
-      return rows[0]?.points ?? 0;
-    },
-
     /** See MONTH_END_BALANCES_SQL: twelve rows per account of the contact, oldest month first. */
     async monthEndBalances(tenantId: string, contactId: string, now: Date, timeZone: string): Promise<MonthEndBalance[]> {
       const { rows } = await db.query<MonthEndBalance>(MONTH_END_BALANCES_SQL, [tenantId, contactId, now, timeZone]);
@@ -326,59 +266,38 @@ export function ledgerRepository(db: Db) {
     },
 
     /**
-     * Writes an Expiry entry for every entry of the tenant whose window closed
-     * by `now`, so history explains the drop. The balance does not wait for
-     * this: it is derived from the windows at read time. Each lapse is
-     * recorded once (flag plus unique expires_entry_id); SKIP LOCKED lets
-     * several workers sweep side by side. The lapsed entry is covered in its
-     * checkpoint at the same time: nothing else covers an entry that has a
-     * validTo, so looking only at unsettled ones (ledger_entry_unsettled_idx)
-     * misses no lapse.
+     * Folds on to `now` every account of the tenant whose figures changed by
+     * themselves (SWEEP_SQL), a chunk at a time; answers how many accounts.
+     * Nothing waits for this: reads replay the events since the checkpoint.
+     * It writes the Expiry entries, so history explains the drop, and keeps
+     * what reads replay short. SKIP LOCKED lets several workers sweep side by side.
      */
-    async recordExpiries(tenantId: string, now: Date): Promise<number> {
+    async sweep(tenantId: string, now: Date): Promise<number> {
       let total = 0;
       for (;;) {
-        const { rowCount } = await db.query(
-          `WITH due AS (
-             SELECT e.id, e.account_id, e.amount, e.valid_to FROM ledger_entry e
-              WHERE e.tenant_id = $1 AND e.settled = false AND e.valid_to <= $2 AND NOT e.lapse_recorded AND ${ledgerSql.counts}
-              ORDER BY e.valid_to, e.id LIMIT $3
-                FOR UPDATE SKIP LOCKED
-           ), marked AS (
-             UPDATE ledger_entry e SET lapse_recorded = true, settled = true FROM due WHERE e.tenant_id = $1 AND e.id = due.id
-             RETURNING due.id, due.account_id, due.amount, due.valid_to
-           ), lapsed AS (
-             SELECT account_id, valid_to AS settles_at, 0 AS adds FROM marked
-           ), covered AS (${coverInCheckpoint('$1', '$2', 'lapsed')}
-           )
-           INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to,
-                                     expires_entry_id, lapse_recorded, settled, created_at, modified_at)
-           SELECT $1, account_id, 'Expiry', -amount, 'Expiry', format('%s points of transaction %s expired', amount, id), valid_to, valid_to, NULL,
-                  id, true, true, $2, $2
-             FROM marked ORDER BY id
-           ON CONFLICT (tenant_id, expires_entry_id) DO NOTHING`,
-          [tenantId, now, EXPIRY_CHUNK],
-        );
-        total += rowCount ?? 0;
-        if ((rowCount ?? 0) < EXPIRY_CHUNK) return total;
+        const { rows } = await db.query<{ n: number }>(SWEEP_SQL, [tenantId, now, SWEEP_CHUNK]);
+        const folded = rows[0]?.n ?? 0;
+        total += folded;
+        if (folded < SWEEP_CHUNK) return total;
       }
     },
 
-    /** Covers the never-expiring entries of the tenant whose validFrom has passed by `now` (SETTLE_NEVER_EXPIRING_SQL); answers how many. */
-    async settleNeverExpiring(tenantId: string, now: Date): Promise<number> {
-      let total = 0;
-      for (;;) {
-        const { rows } = await db.query<{ n: number }>(SETTLE_NEVER_EXPIRING_SQL, [tenantId, now, SETTLE_CHUNK]);
-        const settled = rows[0]?.n ?? 0;
-        total += settled;
-        if (settled < SETTLE_CHUNK) return total;
-      }
+    /**
+     * Replays every account of the tenant from its first entry, under the
+     * tenant's current expiry owner, and rewrites what its checkpoint and its
+     * Expiry entries hold; locks the accounts in order first.
+     */
+    async rebuildTenant(tenantId: string, now: Date): Promise<void> {
+      await db.query(
+        `SELECT count(*) FROM ledger_walk($1, ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1 ORDER BY a.id FOR UPDATE), '{}', $2, '{}', true)`,
+        [tenantId, now],
+      );
     },
 
-    /** The checkpoint of an account: what it covers, up to when, and the balance the covered entries add. */
-    async checkpoint(tenantId: string, accountId: number): Promise<{ settledThrough: Date; balance: number; entries: number } | null> {
-      const { rows } = await db.query<{ settledThrough: Date; balance: number; entries: number }>(
-        `SELECT settled_through AS "settledThrough", balance, entries FROM ledger_checkpoint WHERE tenant_id = $1 AND account_id = $2`,
+    /** The checkpoint of an account: the time of the last event folded in, what is owed, and when its figures next change by themselves. */
+    async checkpoint(tenantId: string, accountId: number): Promise<{ settledThrough: Date; owed: number; nextEventAt: Date | null } | null> {
+      const { rows } = await db.query<{ settledThrough: Date; owed: number; nextEventAt: Date | null }>(
+        `SELECT settled_through AS "settledThrough", owed, next_event_at AS "nextEventAt" FROM ledger_checkpoint WHERE tenant_id = $1 AND account_id = $2`,
         [tenantId, accountId],
       );
       return rows[0] ?? null;
@@ -391,7 +310,7 @@ export function ledgerRepository(db: Db) {
       entry: { asOf: Date; description: string; range: { min: number; max: number } },
       now: Date,
     ): Promise<number> {
-      const { rowCount } = await db.query(APPEND_RECONCILIATION_SQL, [
+      const { rows } = await db.query<{ id: number; account_id: number }>(APPEND_RECONCILIATION_SQL, [
         tenantId,
         reconciliationId,
         entry.asOf,
@@ -400,12 +319,41 @@ export function ledgerRepository(db: Db) {
         entry.range.min,
         entry.range.max,
       ]);
-      return rowCount ?? 0;
+      await fold(tenantId, rows, now);
+      return rows.length;
+    },
+
+    /** The accounts whose figures the move to lots changed (table ledger_rule_change), by contact and definition. */
+    async ruleChanges(tenantId: string, page: { offset: number; count: number }) {
+      const [items, total] = await Promise.all([
+        db.query<{
+          accountId: number;
+          contactId: string;
+          definitionId: number;
+          recordedAt: Date;
+          balanceBefore: number;
+          pendingBefore: number;
+          expiresBefore: Date | null;
+          balanceAfter: number;
+          pendingAfter: number;
+          expiresAfter: Date | null;
+        }>(
+          `SELECT account_id AS "accountId", contact_id AS "contactId", definition_id AS "definitionId", recorded_at AS "recordedAt",
+                  balance_before AS "balanceBefore", pending_before AS "pendingBefore", expires_before AS "expiresBefore",
+                  balance_after AS "balanceAfter", pending_after AS "pendingAfter", expires_after AS "expiresAfter"
+             FROM ledger_rule_change WHERE tenant_id = $1 ORDER BY contact_id, definition_id OFFSET $2 LIMIT $3`,
+          [tenantId, page.offset, page.count],
+        ),
+        db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_rule_change WHERE tenant_id = $1`, [tenantId]),
+      ]);
+      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
     },
 
     /** See CARRY_BALANCES_INTO_LEDGER_SQL; answers how many accounts got an entry. */
     async carryBalancesIn(tenantId: string, now: Date): Promise<number> {
-      return (await db.query(CARRY_BALANCES_INTO_LEDGER_SQL, [tenantId, now])).rowCount ?? 0;
+      const { rows } = await db.query<{ id: number; account_id: number }>(CARRY_BALANCES_INTO_LEDGER_SQL, [tenantId, now]);
+      await fold(tenantId, rows, now);
+      return rows.length;
     },
   };
 }

@@ -2,7 +2,7 @@ import type { TenantMode } from '../contracts/admin.ts';
 import type { MonthEndBalance } from '../domain/balance-chart.ts';
 import type { BalanceWinner } from '../domain/balances.ts';
 import type { PointAccountRecord } from '../domain/ledger.ts';
-import { accountSummaryJoin, ledgerSql } from './ledger.repository.ts';
+import { figuresAt } from './ledger.repository.ts';
 import { monthEndsCte } from './month-ends.ts';
 import type { Db } from './pool.ts';
 
@@ -66,10 +66,8 @@ export function upsertBalancesParams(tenantId: string, batchId: string, winners:
  */
 const SNAPSHOT_LEDGER_BALANCES_SQL = `
 WITH derived AS (
-  SELECT a.id, COALESCE(sum(e.amount) FILTER (WHERE ${ledgerSql.active('$2::timestamptz')}), 0)::int AS balance
-    FROM point_account a LEFT JOIN ledger_entry e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
-   WHERE a.tenant_id = $1
-   GROUP BY a.id
+  SELECT f.account_id AS id, f.balance
+    FROM ${figuresAt('$1', 'ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1)', 'ARRAY[$2::timestamptz]')} f
 ), updated AS (
   UPDATE point_account a SET balance = d.balance, last_change = d.balance::bigint - a.balance, updated_at = $2
     FROM derived d WHERE a.tenant_id = $1 AND a.id = d.id AND a.balance <> d.balance
@@ -129,21 +127,23 @@ SELECT account.id AS "accountId", month_end.month, month_end.at,
 
 /**
  * Per mode: balance-only accounts hold the master's balance (nothing pending,
- * nothing expiring); all-transaction accounts derive all three from the ledger
- * at the time of reading, so pending points turn active and points expire on
- * time without anything having to run.
+ * nothing expiring); all-transaction accounts derive their figures from the
+ * ledger by the rule (ledger_walk) at the time of reading, so pending points
+ * turn active and points expire on time without anything having to run.
  */
 const columns: Record<TenantMode, { select: string; join: (at: string) => string; readsClock: boolean }> = {
   'balance-only': {
     select: `a.id, a.contact_id AS "contactId", a.definition_id AS "definitionId", a.balance,
-             0 AS "pendingPoints", NULL::timestamptz AS "balanceExpires"`,
+             0 AS "pendingPoints", NULL::timestamptz AS "balanceExpires", 0 AS "expiresAmount",
+             0 AS "expiringWithin30Days", 0 AS "expiringWithin60Days", 0 AS "expiringWithin90Days"`,
     join: () => '',
     readsClock: false,
   },
   'all-transaction': {
     select: `a.id, a.contact_id AS "contactId", a.definition_id AS "definitionId", s.balance,
-             s.pending AS "pendingPoints", s.expires AS "balanceExpires"`,
-    join: accountSummaryJoin,
+             s.pending AS "pendingPoints", s.expires AS "balanceExpires", s.expires_amount AS "expiresAmount",
+             s.expiring_30 AS "expiringWithin30Days", s.expiring_60 AS "expiringWithin60Days", s.expiring_90 AS "expiringWithin90Days"`,
+    join: (at) => `LEFT JOIN LATERAL ${figuresAt('a.tenant_id', 'ARRAY[a.id]', `ARRAY[${at}]`)} s ON true`,
     readsClock: true,
   },
 };

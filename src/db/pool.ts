@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 
 // int8 (bigint ids, counts) arrive as strings by default; every bigint we hand out fits in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// numeric (points) arrives as text; the amounts the API accepts keep 4 decimals within 2^53 ten-thousandths, so the
+// nearest double prints back as the same decimal. Sums are made in numeric, in Postgres, never in JS.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
 
 export type Pool = pg.Pool;
 type PoolClient = pg.PoolClient;

@@ -1,6 +1,6 @@
 import type { TenantMode } from '../contracts/admin.ts';
 import type { CompareOutcome, DriftKind, DriftRecord, ReconciliationLine, ReconciliationRecord, ReconciliationScope } from '../domain/reconciliations.ts';
-import { ledgerSql } from './ledger.repository.ts';
+import { figuresAt } from './ledger.repository.ts';
 import type { Db } from './pool.ts';
 
 const COLUMNS = `r.id, r.tenant_id AS "tenantId", r.as_of AS "asOf", r.scope::text AS scope, r.repair, r.status::text AS status, r.listed, r.compared,
@@ -23,8 +23,9 @@ const DRIFT_COLUMNS = `d.contact_id AS "contactId", d.definition_id AS "definiti
  * - balance-only: the account's balance when the last master balance applied
  *   is not newer than asOf, else the last balance history row up to asOf
  *   (looked up only for those few accounts);
- * - all-transaction: the sum of the entries with timeStamp <= asOf that are
- *   active at asOf, in one pass over the tenant's ledger.
+ * - all-transaction: the balance the account is served as of asOf, by the
+ *   rule (ledger_walk, the one function every read uses), held when one of
+ *   its entries had taken effect by then.
  */
 const followerAsOf: Record<TenantMode, string> = {
   'balance-only': `
@@ -41,14 +42,10 @@ const followerAsOf: Record<TenantMode, string> = {
       ) h ON true
      WHERE a.tenant_id = $1 AND (a.balance_time IS NULL OR a.balance_time > $3)`,
   'all-transaction': `
-    SELECT a.id, a.contact_id, a.definition_id, COALESCE(s.balance, 0)::bigint AS balance, s.account_id IS NOT NULL AS held
+    SELECT a.id, a.contact_id, a.definition_id, COALESCE(f.balance, 0) AS balance,
+           EXISTS (SELECT FROM ledger_entry e WHERE e.tenant_id = $1 AND e.account_id = a.id AND e.type <> 'Expiry' AND e.valid_from <= $3) AS held
       FROM point_account a
-      LEFT JOIN (
-        SELECT e.account_id, COALESCE(sum(e.amount) FILTER (WHERE ${ledgerSql.active('$3')}), 0) AS balance
-          FROM ledger_entry e
-         WHERE e.tenant_id = $1 AND ${ledgerSql.counts} AND e.transaction_date <= $3
-         GROUP BY e.account_id
-      ) s ON s.account_id = a.id
+      LEFT JOIN ${figuresAt('$1', 'ARRAY(SELECT p.id FROM point_account p WHERE p.tenant_id = $1)', 'ARRAY[$3::timestamptz]')} f ON f.account_id = a.id
      WHERE a.tenant_id = $1`,
 };
 

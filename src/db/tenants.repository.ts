@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { TenantMode, TenantUpdate } from '../contracts/admin.ts';
+import type { ExpiryOwner, TenantMode, TenantUpdate } from '../contracts/admin.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import type { Db } from './pool.ts';
 
 /** A tenant row `t` as a TenantRecord; the mode column holds the enum's mapped names, which are TenantMode's own. */
 export const TENANT_COLUMNS = `t.id, t.name, t.mode::text AS mode, t.point_system_active AS "pointSystemActive", t.require_known_contacts AS "requireKnownContacts",
   t.default_definition_id AS "defaultDefinitionId", t.time_zone AS "timeZone", t.max_adjustment_points AS "maxAdjustmentPoints",
-  t.expected_push_minutes AS "expectedPushMinutes"`;
+  t.expected_push_minutes AS "expectedPushMinutes", t.expiry::text AS expiry`;
 
 type TenantRow = Omit<TenantRecord, 'defaultDefinitionId' | 'expectedPushMinutes'> & {
   defaultDefinitionId: number | null;
@@ -50,8 +50,11 @@ export function tenantsRepository(db: Db) {
      * are stored only after reading that row FOR SHARE, so none can be stored
      * meanwhile.
      */
-    async lockSettings(id: string): Promise<{ mode: TenantMode } | null> {
-      const { rows } = await db.query<{ mode: TenantMode }>(`SELECT mode::text AS mode FROM tenant WHERE id = $1 FOR NO KEY UPDATE`, [id]);
+    async lockSettings(id: string): Promise<{ mode: TenantMode; expiry: ExpiryOwner } | null> {
+      const { rows } = await db.query<{ mode: TenantMode; expiry: ExpiryOwner }>(
+        `SELECT mode::text AS mode, expiry::text AS expiry FROM tenant WHERE id = $1 FOR NO KEY UPDATE`,
+        [id],
+      );
       return rows[0] ?? null;
     },
 
@@ -62,7 +65,8 @@ export function tenantsRepository(db: Db) {
                                 default_definition_id = CASE WHEN $6 THEN $7::int ELSE default_definition_id END,
                                 time_zone = COALESCE($8, time_zone),
                                 max_adjustment_points = COALESCE($9, max_adjustment_points),
-                                expected_push_minutes = CASE WHEN $10 THEN $11::int ELSE expected_push_minutes END
+                                expected_push_minutes = CASE WHEN $10 THEN $11::int ELSE expected_push_minutes END,
+                                expiry = COALESCE($12::expiry_owner, expiry)
           WHERE id = $1
           RETURNING ${TENANT_COLUMNS}`,
         [
@@ -77,6 +81,7 @@ export function tenantsRepository(db: Db) {
           update.maxAdjustmentPoints ?? null,
           update.expectedPushMinutes !== undefined,
           update.expectedPushMinutes ?? null,
+          update.expiry ?? null,
         ],
       );
       return tenantRecord(rows[0]!);

@@ -2,28 +2,28 @@ import { type DuplicateRow, type EchoedTransactionRow, type StoredTransaction, t
 import { type EntryIndex, judgeIdentity, repeatsWithinRequest, sentFieldsOf } from './sync.ts';
 
 /**
- * The ledger rules of all-transaction mode, without I/O. The SQL in
- * db/ledger.repository.ts and db/point-accounts.repository.ts computes the same
- * things in the database; the property test holds both to an independent model.
+ * All-transaction mode's rows as the service reads them. The rule that turns
+ * them into figures (lots used up soonest-expiring first, debts, expiry of
+ * what is left: DESIGN 2.2) is the SQL function ledger_walk, written once;
+ * the property tests hold it to an independent model.
  *
- * An entry's window is [validFrom, validTo): it is pending before validFrom,
- * active from validFrom up to (not including) validTo, expired from validTo on.
- * A null validTo never expires.
+ * A row's window is [validFrom, validTo): it is pending before validFrom,
+ * active from validFrom up to (not including) validTo, expired from validTo
+ * on. A null validTo never expires.
  */
 type EntryType = 'Addition' | 'Deduction' | 'Expiry';
 export type EntryState = 'pending' | 'active' | 'expired';
-
-export interface LedgerFacts {
-  type: EntryType;
-  amount: number;
-  validFrom: Date;
-  validTo: Date | null;
-}
 
 export interface AccountSummary {
   balance: number;
   pendingPoints: number;
   balanceExpires: Date | null;
+  /** What is left of the lots that expire at balanceExpires. */
+  expiresAmount: number;
+  /** What is left of the active lots that expire within 30, 60 and 90 days of the reading. */
+  expiringWithin30Days: number;
+  expiringWithin60Days: number;
+  expiringWithin90Days: number;
 }
 
 /** A point account as read, in either mode. */
@@ -49,34 +49,11 @@ export interface LedgerEntryRecord {
   sequence: number | null;
 }
 
-export function entryState(entry: Pick<LedgerFacts, 'validFrom' | 'validTo'>, at: Date): EntryState {
+/** Where a row's own window stands at `at` (the history's labels and the Active/Pending listings). */
+export function entryState(entry: { validFrom: Date; validTo: Date | null }, at: Date): EntryState {
   if (at.getTime() < entry.validFrom.getTime()) return 'pending';
   if (entry.validTo !== null && at.getTime() >= entry.validTo.getTime()) return 'expired';
   return 'active';
-}
-
-/**
- * balance = sum of active Addition/Deduction entries; pendingPoints = sum of
- * pending ones; balanceExpires = earliest validTo among active positive entries.
- * Expiry entries are history only: the lapsed entry already stopped counting
- * when its window closed, so counting its Expiry entry too would take the
- * points off twice.
- */
-export function summarise(entries: Iterable<LedgerFacts>, at: Date): AccountSummary {
-  let balance = 0;
-  let pendingPoints = 0;
-  let balanceExpires: Date | null = null;
-  for (const entry of entries) {
-    if (entry.type === 'Expiry') continue;
-    const state = entryState(entry, at);
-    if (state === 'pending') pendingPoints += entry.amount;
-    if (state !== 'active') continue;
-    balance += entry.amount;
-    if (entry.amount > 0 && entry.validTo !== null && (balanceExpires === null || entry.validTo < balanceExpires)) {
-      balanceExpires = entry.validTo;
-    }
-  }
-  return { balance, pendingPoints, balanceExpires };
 }
 
 export type RowCheck = { index: number; row: unknown } & ({ ok: true; transaction: StoredTransaction } | { ok: false; messages: string[] });

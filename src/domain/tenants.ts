@@ -1,4 +1,4 @@
-import type { TenantMode } from '../contracts/admin.ts';
+import type { ExpiryOwner, TenantMode } from '../contracts/admin.ts';
 
 /** A tenant as every layer sees it; the API key a request presents resolves to one. */
 export interface TenantRecord {
@@ -13,6 +13,8 @@ export interface TenantRecord {
   timeZone: string;
   /** The most points one adjustment may give or remove; keeps one slip of a finger from pushing a balance out of range. */
   maxAdjustmentPoints: number;
+  /** Who takes what is left of a lot off at its validTo (all-transaction mode). */
+  expiry: ExpiryOwner;
   /** How often the master is expected to push, in minutes; absent: no expectation. */
   expectedPushMinutes?: number;
 }

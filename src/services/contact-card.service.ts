@@ -151,7 +151,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
             ...account,
             definitionName: definitions.name(account.definitionId),
             ...(found ? { drift: driftOf(found) } : {}),
-            ...(account.balanceExpires ? { expiringPoints: await db.ledger.pointsExpiringAt(tenant.id, account.id, account.balanceExpires, readAt) } : {}),
+            ...(account.balanceExpires ? { expiringPoints: account.expiresAmount } : {}),
             balanceChart: balanceSeries(
               monthEnds.filter((row) => row.accountId === account.id),
               { at: readAt, balance: account.balance },

@@ -14,6 +14,10 @@ const toPointAccount = (account: PointAccountRecord) => ({
   pendingPoints: account.pendingPoints,
   // Left out rather than null: Engage's models make every field optional and none nullable.
   balanceExpires: account.balanceExpires?.toISOString(),
+  // Extensions, left out when nothing expires that soon.
+  expiringWithin30Days: account.expiringWithin30Days || undefined,
+  expiringWithin60Days: account.expiringWithin60Days || undefined,
+  expiringWithin90Days: account.expiringWithin90Days || undefined,
   links: [
     link('self', `${API}/point-accounts/${account.id}`),
     link('transactions', `${API}/point-accounts/transactions?accountId=${account.id}`),

@@ -1,0 +1,388 @@
+-- Lots that are used up and expire (DESIGN 2.2, rewritten): a positive entry is a lot, a negative one uses up active
+-- lots soonest-expiring first, what cannot be covered is owed, and expiry takes only what is left. The rule lives in
+-- one function, ledger_walk, below; the checkpoint now holds each account's state (what is owed, what is left of each
+-- open lot) instead of a sum.
+
+-- The owner of expiry: the follower takes what is left of a lot off at its validTo, or the master sends it as rows.
+CREATE TYPE "expiry_owner" AS ENUM ('follower', 'master');
+ALTER TABLE "tenant" ADD COLUMN "expiry" "expiry_owner" NOT NULL DEFAULT 'follower';
+
+-- What the old rule (sum of the active entries) showed for every account with a ledger, so the accounts this
+-- migration changes can be reported with their figures before and after (admin API and CLI: rule-changes).
+CREATE TABLE "ledger_rule_change" (
+    "tenant_id" UUID NOT NULL,
+    "account_id" BIGINT NOT NULL,
+    "contact_id" UUID NOT NULL,
+    "definition_id" INTEGER NOT NULL,
+    "recorded_at" TIMESTAMPTZ(3) NOT NULL,
+    "balance_before" DECIMAL(19,4) NOT NULL,
+    "pending_before" DECIMAL(19,4) NOT NULL,
+    "expires_before" TIMESTAMPTZ(3),
+    "balance_after" DECIMAL(19,4),
+    "pending_after" DECIMAL(19,4),
+    "expires_after" TIMESTAMPTZ(3),
+
+    CONSTRAINT "ledger_rule_change_pkey" PRIMARY KEY ("tenant_id","account_id")
+);
+
+INSERT INTO "ledger_rule_change" ("tenant_id", "account_id", "contact_id", "definition_id", "recorded_at", "balance_before", "pending_before", "expires_before")
+SELECT a."tenant_id", a."id", a."contact_id", a."definition_id", now(),
+       COALESCE(sum(e."amount") FILTER (WHERE e."valid_from" <= now() AND (e."valid_to" IS NULL OR e."valid_to" > now())), 0),
+       COALESCE(sum(e."amount") FILTER (WHERE e."valid_from" > now()), 0),
+       min(e."valid_to") FILTER (WHERE e."amount" > 0 AND e."valid_from" <= now() AND e."valid_to" > now())
+  FROM "point_account" a JOIN "ledger_entry" e ON e."tenant_id" = a."tenant_id" AND e."account_id" = a."id" AND e."type" <> 'Expiry'
+ GROUP BY a."tenant_id", a."id", a."contact_id", a."definition_id";
+
+-- Entries: `phase` says what an entry still does to its account (0 waiting: not folded into the checkpoint yet, a
+-- pending lot or a deduction still to come; 1 open: a lot folded in with points left; 2 done), `remaining` what is
+-- left of a lot as of the checkpoint.
+DROP INDEX "ledger_entry_balance_idx";
+DROP INDEX "ledger_entry_unsettled_idx";
+ALTER TABLE "ledger_entry" DROP COLUMN "settled", DROP COLUMN "lapse_recorded",
+    ADD COLUMN "phase" SMALLINT NOT NULL DEFAULT 0,
+    ADD COLUMN "remaining" DECIMAL(19,4);
+CREATE INDEX "ledger_entry_phase_idx" ON "ledger_entry"("tenant_id", "account_id", "phase");
+
+-- The checkpoint: the state of the account after every event up to settled_through.
+TRUNCATE "ledger_checkpoint";
+ALTER TABLE "ledger_checkpoint" DROP COLUMN "balance", DROP COLUMN "entries",
+    ADD COLUMN "owed" DECIMAL(19,4) NOT NULL DEFAULT 0,
+    ADD COLUMN "next_event_at" TIMESTAMPTZ(3);
+CREATE INDEX "ledger_checkpoint_tenant_id_next_event_at_idx" ON "ledger_checkpoint"("tenant_id", "next_event_at");
+
+/*
+ * ledger_walk: the one implementation of the rule (the property test holds it to an independent model).
+ *
+ * Replays accounts of one tenant in time order. Events: a lot turns active at its validFrom and pays what is owed
+ * first, then joins the open lots; a deduction at its validFrom uses up open lots in use order (validTo soonest
+ * first, never-expiring last; then validFrom; then ledger order) and what they cannot cover is owed; at a lot's
+ * validTo what is left of it expires (unless the tenant's master owns expiry). At one instant, expiries come first
+ * (a window is [validFrom, validTo)), then lots turning active, then deductions. Expiry entries are history, never
+ * events.
+ *
+ * Reading (p_fold_to null): answers the figures of every account at each instant of p_marks (ascending): balance
+ * (what is left of active lots minus what is owed), pending (lots not active yet), expires (the soonest validTo
+ * among lots with something left), expires_amount (what is left of the lots expiring then) and what is left of the
+ * lots expiring within 30, 60 and 90 days of the mark. It starts from the account's checkpoint when every mark is at
+ * or after it, and from the first entry otherwise.
+ *
+ * Folding (p_fold_to set; the caller holds the accounts' row locks): moves each account's checkpoint on to
+ * p_fold_to, writing what it found: the phase and remaining of the entries that changed, the Expiry entries of the
+ * lots that expired (exactly what was left of each; none when nothing was), and the checkpoint row (settled_through:
+ * the time of the last event folded in; owed; next_event_at: when the figures next change by themselves).
+ * p_new names entries just added: one dated at or before the checkpoint (a back-dated row), or p_rebuild, replays
+ * the account from its first entry and rewrites its Expiry entries, so the figures never depend on arrival order.
+ */
+CREATE FUNCTION "ledger_walk"(
+    p_tenant UUID,
+    p_accounts BIGINT[],
+    p_marks TIMESTAMPTZ[],
+    p_fold_to TIMESTAMPTZ DEFAULT NULL,
+    p_new BIGINT[] DEFAULT '{}',
+    p_rebuild BOOLEAN DEFAULT false
+) RETURNS TABLE (
+    account_id BIGINT, "at" TIMESTAMPTZ, balance NUMERIC, pending NUMERIC, expires TIMESTAMPTZ, expires_amount NUMERIC,
+    expiring_30 NUMERIC, expiring_60 NUMERIC, expiring_90 NUMERIC
+) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    v_expire BOOLEAN;
+    v_marks INT := COALESCE(array_length(p_marks, 1), 0);
+    r RECORD;
+    n INT;
+    k INT;
+    mi INT;
+    j INT;
+    lots INT;
+    step_at TIMESTAMPTZ;
+    step TEXT;
+    -- the account being walked: its open lots in use order (pos: the entry's index in r's arrays)
+    l_id BIGINT[];
+    l_rem NUMERIC[];
+    l_from TIMESTAMPTZ[];
+    l_to TIMESTAMPTZ[];
+    l_pos INT[];
+    owed NUMERIC;
+    total NUMERIC;
+    waiting NUMERIC;
+    settled TIMESTAMPTZ;
+    amount NUMERIC;
+    need NUMERIC;
+    take NUMERIC;
+    f_phase SMALLINT[];
+    f_rem NUMERIC[];
+    -- what a fold writes, for every account at once
+    w_id BIGINT[] := '{}';
+    w_phase SMALLINT[] := '{}';
+    w_rem NUMERIC[] := '{}';
+    x_lot BIGINT[] := '{}';
+    x_account BIGINT[] := '{}';
+    x_at TIMESTAMPTZ[] := '{}';
+    x_amount NUMERIC[] := '{}';
+    z_account BIGINT[] := '{}';
+    c_account BIGINT[] := '{}';
+    c_settled TIMESTAMPTZ[] := '{}';
+    c_owed NUMERIC[] := '{}';
+    c_next TIMESTAMPTZ[] := '{}';
+BEGIN
+    SELECT t.expiry = 'follower' INTO v_expire FROM tenant t WHERE t.id = p_tenant;
+    IF v_expire IS NULL THEN
+        RETURN;
+    END IF;
+
+    FOR r IN
+        WITH fresh AS MATERIALIZED (
+            SELECT e.id, e.account_id FROM ledger_entry e WHERE e.tenant_id = p_tenant AND e.id = ANY (p_new)
+        ), fresh_from AS (
+            SELECT f.account_id, min(e.valid_from) AS valid_from
+              FROM fresh f JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.id = f.id GROUP BY f.account_id
+        ), acc AS MATERIALIZED (
+            SELECT a.id, c.settled_through, COALESCE(c.owed, 0) AS owed,
+                   (c.account_id IS NULL OR p_rebuild OR COALESCE(p_fold_to IS NULL AND p_marks[1] < c.settled_through, false)
+                    OR COALESCE(ff.valid_from <= c.settled_through, false)
+                    OR EXISTS (SELECT FROM ledger_entry w WHERE w.tenant_id = p_tenant AND w.account_id = a.id AND w.phase = 0
+                                  AND w.valid_from <= c.settled_through)) AS scratch
+              FROM (SELECT DISTINCT u.id FROM unnest(p_accounts) AS u(id)) a
+              LEFT JOIN ledger_checkpoint c ON c.tenant_id = p_tenant AND c.account_id = a.id
+              LEFT JOIN fresh_from ff ON ff.account_id = a.id
+        ), entry AS (
+            -- from the start: every entry is an event
+            SELECT acc.id AS account, e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, true AS event
+              FROM acc JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.account_id = acc.id AND e.type <> 'Expiry'
+             WHERE acc.scratch
+            UNION ALL
+            -- from the checkpoint: open lots are the state, waiting entries and the new ones are events
+            SELECT acc.id, e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase,
+                   e.phase = 0 OR e.id IN (SELECT f.id FROM fresh f)
+              FROM acc JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.account_id = acc.id AND e.phase < 2 AND e.type <> 'Expiry'
+             WHERE NOT acc.scratch
+            UNION ALL
+            SELECT acc.id, e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, true
+              FROM fresh f JOIN acc ON acc.id = f.account_id AND NOT acc.scratch
+              JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.id = f.id AND e.phase = 2
+        )
+        SELECT acc.id, acc.settled_through, acc.owed, acc.scratch,
+               array_agg(x.id ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS ids,
+               array_agg(x.valid_from ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS froms,
+               array_agg(x.valid_to ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS tos,
+               array_agg(x.amount ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS amounts,
+               array_agg(x.remaining ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS rems,
+               array_agg(x.phase ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS phases,
+               array_agg(x.event ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS events
+          FROM acc
+          LEFT JOIN (SELECT entry.*, CASE WHEN entry.event THEN entry.valid_from END AS ev_from, entry.amount < 0 AS deduction FROM entry) x
+            ON x.account = acc.id
+         GROUP BY acc.id, acc.settled_through, acc.owed, acc.scratch
+         ORDER BY acc.id
+    LOOP
+        n := CASE WHEN r.ids[1] IS NULL THEN 0 ELSE array_length(r.ids, 1) END;
+        l_id := '{}'; l_rem := '{}'; l_from := '{}'; l_to := '{}'; l_pos := '{}';
+        f_phase := r.phases;
+        f_rem := r.rems;
+        total := 0;
+        waiting := 0;
+        IF r.scratch THEN
+            owed := 0;
+            settled := '-infinity';
+        ELSE
+            owed := r.owed;
+            settled := r.settled_through;
+        END IF;
+        -- the open lots of the checkpoint come first, already in use order
+        k := 1;
+        WHILE k <= n AND NOT r.events[k] LOOP
+            l_id := l_id || r.ids[k]; l_rem := l_rem || r.rems[k]; l_from := l_from || r.froms[k];
+            l_to := l_to || r.tos[k]; l_pos := l_pos || k;
+            total := total + r.rems[k];
+            k := k + 1;
+        END LOOP;
+        FOR j IN k..n LOOP
+            IF r.amounts[j] > 0 THEN
+                waiting := waiting + r.amounts[j];
+            END IF;
+        END LOOP;
+        mi := 1;
+
+        LOOP
+            -- the next step: a mark, an event, or the end of the fold
+            IF mi <= v_marks AND (k > n OR p_marks[mi] < r.froms[k]) THEN
+                step := 'mark'; step_at := p_marks[mi];
+            ELSIF p_fold_to IS NULL THEN
+                EXIT WHEN mi > v_marks;
+                step := 'event'; step_at := r.froms[k];
+            ELSIF k <= n AND r.froms[k] <= p_fold_to THEN
+                step := 'event'; step_at := r.froms[k];
+            ELSE
+                step := 'fold'; step_at := p_fold_to;
+            END IF;
+
+            -- what is left of the lots whose validTo has come expires (they are first in use order)
+            lots := COALESCE(array_length(l_id, 1), 0);
+            j := 1;
+            WHILE v_expire AND j <= lots AND l_to[j] <= step_at LOOP
+                IF p_fold_to IS NOT NULL THEN
+                    IF l_rem[j] > 0 THEN
+                        x_lot := x_lot || l_id[j]; x_account := x_account || r.id; x_at := x_at || l_to[j]; x_amount := x_amount || l_rem[j];
+                    END IF;
+                    f_phase[l_pos[j]] := 2;
+                    f_rem[l_pos[j]] := 0;
+                END IF;
+                total := total - l_rem[j];
+                settled := greatest(settled, l_to[j]);
+                j := j + 1;
+            END LOOP;
+            IF j > 1 THEN
+                l_id := l_id[j:]; l_rem := l_rem[j:]; l_from := l_from[j:]; l_to := l_to[j:]; l_pos := l_pos[j:];
+                lots := lots - (j - 1);
+            END IF;
+
+            IF step = 'mark' THEN
+                account_id := r.id; "at" := step_at; balance := total - owed; pending := waiting;
+                expires := NULL; expires_amount := 0; expiring_30 := 0; expiring_60 := 0; expiring_90 := 0;
+                FOR j IN 1..lots LOOP
+                    CONTINUE WHEN l_to[j] <= step_at;
+                    EXIT WHEN l_to[j] IS NULL OR l_to[j] > step_at + interval '90 days';
+                    IF expires IS NULL THEN expires := l_to[j]; END IF;
+                    IF l_to[j] = expires THEN expires_amount := expires_amount + l_rem[j]; END IF;
+                    IF l_to[j] <= step_at + interval '30 days' THEN expiring_30 := expiring_30 + l_rem[j]; END IF;
+                    IF l_to[j] <= step_at + interval '60 days' THEN expiring_60 := expiring_60 + l_rem[j]; END IF;
+                    expiring_90 := expiring_90 + l_rem[j];
+                END LOOP;
+                IF expires IS NULL THEN
+                    -- the next expiry may lie beyond 90 days
+                    FOR j IN 1..lots LOOP
+                        CONTINUE WHEN l_to[j] <= step_at;
+                        EXIT WHEN l_to[j] IS NULL;
+                        IF expires IS NULL THEN expires := l_to[j]; END IF;
+                        EXIT WHEN l_to[j] <> expires;
+                        expires_amount := expires_amount + l_rem[j];
+                    END LOOP;
+                END IF;
+                RETURN NEXT;
+                mi := mi + 1;
+
+            ELSIF step = 'event' THEN
+                amount := r.amounts[k];
+                IF amount > 0 THEN
+                    -- a lot turns active: it pays what is owed first, and what is left of it joins the open lots
+                    waiting := waiting - amount;
+                    take := least(owed, amount);
+                    owed := owed - take;
+                    IF amount - take > 0 THEN
+                        j := lots;
+                        WHILE j >= 1 AND (COALESCE(l_to[j], 'infinity'), l_from[j], l_id[j])
+                                       > (COALESCE(r.tos[k], 'infinity'), r.froms[k], r.ids[k]) LOOP
+                            j := j - 1;
+                        END LOOP;
+                        l_id := l_id[:j] || r.ids[k] || l_id[j + 1:];
+                        l_rem := l_rem[:j] || (amount - take) || l_rem[j + 1:];
+                        l_from := l_from[:j] || r.froms[k] || l_from[j + 1:];
+                        l_to := l_to[:j] || r.tos[k] || l_to[j + 1:];
+                        l_pos := l_pos[:j] || k || l_pos[j + 1:];
+                        lots := lots + 1;
+                        total := total + amount - take;
+                        f_phase[k] := 1;
+                    ELSE
+                        f_phase[k] := 2;
+                    END IF;
+                    f_rem[k] := amount - take;
+                ELSE
+                    -- a deduction uses up open lots in use order; what they cannot cover is owed
+                    need := -amount;
+                    j := 1;
+                    WHILE need > 0 AND j <= lots LOOP
+                        take := least(need, l_rem[j]);
+                        l_rem[j] := l_rem[j] - take;
+                        need := need - take;
+                        total := total - take;
+                        f_rem[l_pos[j]] := l_rem[j];
+                        EXIT WHEN l_rem[j] > 0;
+                        f_phase[l_pos[j]] := 2;
+                        j := j + 1;
+                    END LOOP;
+                    IF j > 1 THEN
+                        l_id := l_id[j:]; l_rem := l_rem[j:]; l_from := l_from[j:]; l_to := l_to[j:]; l_pos := l_pos[j:];
+                        lots := lots - (j - 1);
+                    END IF;
+                    owed := owed + need;
+                    f_phase[k] := 2;
+                    f_rem[k] := NULL;
+                END IF;
+                settled := greatest(settled, step_at);
+                k := k + 1;
+
+            ELSE
+                -- the end of a fold: entries after it wait; what changed is written below, for all accounts at once
+                FOR j IN k..n LOOP
+                    f_phase[j] := 0;
+                    f_rem[j] := NULL;
+                END LOOP;
+                FOR j IN 1..n LOOP
+                    IF f_phase[j] IS DISTINCT FROM r.phases[j] OR f_rem[j] IS DISTINCT FROM r.rems[j] THEN
+                        w_id := w_id || r.ids[j]; w_phase := w_phase || f_phase[j]; w_rem := w_rem || f_rem[j];
+                    END IF;
+                END LOOP;
+                IF r.scratch THEN
+                    z_account := z_account || r.id;
+                END IF;
+                c_account := c_account || r.id;
+                c_settled := c_settled || settled;
+                c_owed := c_owed || owed;
+                c_next := c_next || least(CASE WHEN v_expire AND lots > 0 THEN l_to[1] END, CASE WHEN k <= n THEN r.froms[k] END);
+                EXIT;
+            END IF;
+        END LOOP;
+    END LOOP;
+
+    IF p_fold_to IS NULL THEN
+        RETURN;
+    END IF;
+
+    UPDATE ledger_entry e SET phase = w.phase, remaining = w.rem
+      FROM unnest(w_id, w_phase, w_rem) AS w(id, phase, rem)
+     WHERE e.tenant_id = p_tenant AND e.id = w.id;
+
+    -- Replayed from the start: an Expiry entry whose lot no longer expires with anything left goes.
+    DELETE FROM ledger_entry d
+     WHERE d.tenant_id = p_tenant AND d.type = 'Expiry' AND d.account_id = ANY (z_account)
+       AND NOT EXISTS (SELECT FROM unnest(x_lot) AS x(id) WHERE x.id = d.expires_entry_id);
+
+    INSERT INTO ledger_entry AS e (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to,
+                                   expires_entry_id, phase, created_at, modified_at)
+    SELECT p_tenant, x.account, 'Expiry', -x.amount, 'Expiry', format('%s points of transaction %s expired', trim_scale(x.amount), x.lot),
+           x.at, x.at, NULL, x.lot, 2, p_fold_to, p_fold_to
+      FROM unnest(x_lot, x_account, x_at, x_amount) AS x(lot, account, at, amount)
+     ORDER BY x.lot
+    ON CONFLICT (tenant_id, expires_entry_id) DO UPDATE
+       SET amount = EXCLUDED.amount, description = EXCLUDED.description, modified_at = EXCLUDED.modified_at
+     WHERE e.amount <> EXCLUDED.amount;
+
+    INSERT INTO ledger_checkpoint AS c (tenant_id, account_id, settled_through, owed, next_event_at, updated_at)
+    SELECT p_tenant, s.account, s.settled, s.owed, s.next, p_fold_to
+      FROM unnest(c_account, c_settled, c_owed, c_next) AS s(account, settled, owed, next)
+     ORDER BY s.account
+    ON CONFLICT (tenant_id, account_id) DO UPDATE
+       SET settled_through = EXCLUDED.settled_through, owed = EXCLUDED.owed, next_event_at = EXCLUDED.next_event_at,
+           updated_at = EXCLUDED.updated_at;
+END;
+$$;
+
+-- Every account with a ledger is replayed from its first entry under the new rule.
+DO $$
+DECLARE
+    t RECORD;
+BEGIN
+    FOR t IN SELECT e.tenant_id, array_agg(DISTINCT e.account_id) AS accounts FROM ledger_entry e GROUP BY e.tenant_id LOOP
+        PERFORM ledger_walk(t.tenant_id, t.accounts, '{}', now(), '{}', true);
+    END LOOP;
+END;
+$$;
+
+-- The report keeps only the accounts whose figures moved.
+UPDATE ledger_rule_change r SET balance_after = f.balance, pending_after = f.pending, expires_after = f.expires
+  FROM (SELECT t.tenant_id, w.* FROM (SELECT DISTINCT tenant_id FROM ledger_rule_change) t,
+               LATERAL ledger_walk(t.tenant_id, ARRAY(SELECT c.account_id FROM ledger_rule_change c WHERE c.tenant_id = t.tenant_id),
+                                   ARRAY[now()]) w) f
+ WHERE r.tenant_id = f.tenant_id AND r.account_id = f.account_id;
+DELETE FROM ledger_rule_change
+ WHERE balance_after = balance_before AND pending_after = pending_before AND expires_after IS NOT DISTINCT FROM expires_before;
