@@ -1,31 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  accountKeys,
-  checkTransactionRow,
-  checkTransactionRows,
-  entryState,
-  type LedgerFacts,
-  planTransactions,
-  referencedIds,
-  summarise,
-} from '../../src/domain/ledger.ts';
+import { accountKeys, checkTransactionRow, checkTransactionRows, entryState, planTransactions, referencedIds } from '../../src/domain/ledger.ts';
 
 const A = '00000000-0000-0000-0000-00000000000a';
 const B = '00000000-0000-0000-0000-00000000000b';
 const NOW = new Date('2030-01-10T12:00:00.000Z');
 const at = (iso: string) => new Date(iso);
-
-const entry = (
-  amount: number,
-  validFrom: string,
-  validTo: string | null = null,
-  type: LedgerFacts['type'] = amount > 0 ? 'Addition' : 'Deduction',
-): LedgerFacts => ({
-  type,
-  amount,
-  validFrom: at(validFrom),
-  validTo: validTo === null ? null : at(validTo),
-});
 
 const row = (overrides: Record<string, unknown> = {}) => ({
   contactId: A,
@@ -46,43 +25,6 @@ describe('entryState', () => {
   });
   it('never expires without validTo', () => {
     expect(entryState({ validFrom: at('2000-01-01T00:00:00Z'), validTo: null }, at('2999-01-01T00:00:00Z'))).toBe('active');
-  });
-});
-
-describe('summarise', () => {
-  it('is all zero for no entries', () => {
-    expect(summarise([], NOW)).toEqual({ balance: 0, pendingPoints: 0, balanceExpires: null });
-  });
-
-  it('sums active entries into the balance and pending ones into pendingPoints, ignoring expired ones', () => {
-    const entries = [
-      entry(100, '2030-01-01T00:00:00Z'),
-      entry(-30, '2030-01-05T00:00:00Z'),
-      entry(50, '2030-01-15T00:00:00Z', '2030-02-01T00:00:00Z'),
-      entry(-5, '2030-01-11T00:00:00Z'),
-      entry(70, '2029-12-01T00:00:00Z', '2030-01-10T12:00:00Z'),
-    ];
-    expect(summarise(entries, NOW)).toEqual({ balance: 70, pendingPoints: 45, balanceExpires: null });
-  });
-
-  it('takes the earliest validTo among active positive entries as balanceExpires', () => {
-    const entries = [
-      entry(10, '2030-01-01T00:00:00Z', '2030-03-01T00:00:00Z'),
-      entry(10, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z'),
-      entry(-10, '2030-01-01T00:00:00Z', '2030-01-15T00:00:00Z'), // a deduction: not "points that expire"
-      entry(10, '2030-01-11T00:00:00Z', '2030-01-12T00:00:00Z'), // pending
-      entry(10, '2029-01-01T00:00:00Z', '2030-01-01T00:00:00Z'), // already expired
-    ];
-    expect(summarise(entries, NOW).balanceExpires).toEqual(at('2030-02-01T00:00:00Z'));
-  });
-
-  it('never counts Expiry entries: the lapsed entry already stopped counting', () => {
-    const entries = [
-      entry(40, '2030-01-01T00:00:00Z', '2030-01-05T00:00:00Z'),
-      entry(-40, '2030-01-05T00:00:00Z', null, 'Expiry'),
-      entry(7, '2030-01-01T00:00:00Z'),
-    ];
-    expect(summarise(entries, NOW)).toEqual({ balance: 7, pendingPoints: 0, balanceExpires: null });
   });
 });
 
