@@ -294,10 +294,15 @@ export function ledgerRepository(db: Db) {
       );
     },
 
-    /** The checkpoint of an account: the time of the last event folded in, what is owed, and when its figures next change by themselves. */
-    async checkpoint(tenantId: string, accountId: number): Promise<{ settledThrough: Date; owed: number; nextEventAt: Date | null } | null> {
-      const { rows } = await db.query<{ settledThrough: Date; owed: number; nextEventAt: Date | null }>(
-        `SELECT settled_through AS "settledThrough", owed, next_event_at AS "nextEventAt" FROM ledger_checkpoint WHERE tenant_id = $1 AND account_id = $2`,
+    /**
+     * The checkpoint of an account: the time of the last event folded in (null
+     * when none has happened yet), what is owed, and when its figures next
+     * change by themselves.
+     */
+    async checkpoint(tenantId: string, accountId: number): Promise<{ settledThrough: Date | null; owed: number; nextEventAt: Date | null } | null> {
+      const { rows } = await db.query<{ settledThrough: Date | null; owed: number; nextEventAt: Date | null }>(
+        `SELECT NULLIF(settled_through, '-infinity') AS "settledThrough", owed, next_event_at AS "nextEventAt"
+           FROM ledger_checkpoint WHERE tenant_id = $1 AND account_id = $2`,
         [tenantId, accountId],
       );
       return rows[0] ?? null;

@@ -146,7 +146,6 @@ describe('ledger.listEntries', () => {
     const accountId = await appendEntries(scratch.db, tenant.id, { contactId: randomUUID(), definitionId: 1 }, [
       { amount: 8, from: at(-2 * DAY), to: at(-DAY) },
     ]);
-    await scratch.db.ledger.recordExpiries(tenant.id, T0);
     expect((await entries(tenant, accountId, 'All')).items.map((e) => e.type)).toEqual(['Expiry', 'Addition']);
     expect((await entries(tenant, accountId, 'Active')).items).toEqual([]);
     expect((await entries(tenant, accountId, 'Pending', at(-3 * DAY))).items.map((e) => e.type)).toEqual(['Addition']);
@@ -163,52 +162,59 @@ describe('ledger.findEntry', () => {
   });
 });
 
-describe('ledger.recordExpiries', () => {
-  it('writes one Expiry entry per entry whose window closed by then, reversing its amount', async () => {
+describe('ledger.sweep', () => {
+  it('writes one Expiry entry per lot with points left when its validTo passes, for exactly what is left', async () => {
     const tenant = await newTenant(scratch.db, 'all-transaction');
     const accountId = await appendEntries(scratch.db, tenant.id, { contactId: randomUUID(), definitionId: 1 }, [
-      { amount: 40, from: at(-2 * DAY), to: at(-DAY) },
-      { amount: -10, from: at(-2 * DAY), to: T0 },
-      { amount: 30, from: at(-2 * DAY), to: at(DAY) },
+      { amount: 40, from: at(-2 * DAY), to: at(DAY) },
+      { amount: -10, from: at(-2 * DAY) },
+      { amount: 30, from: at(-2 * DAY), to: at(2 * DAY) },
       { amount: 5, from: at(-2 * DAY) },
     ]);
-    const lapsed = (await entries(tenant, accountId)).items.find((e) => e.amount === 40)!;
-    expect(await scratch.db.ledger.recordExpiries(tenant.id, T0)).toBe(2);
-    const expiries = (await entries(tenant, accountId)).items.filter((e) => e.type === 'Expiry');
-    expect(expiries.map((e) => e.amount)).toEqual([10, -40]);
-    expect(expiries[1]).toMatchObject({
-      source: 'Expiry',
-      description: `40 points of transaction ${lapsed.id} expired`,
-      transactionDate: at(-DAY),
-      validFrom: at(-DAY),
-      validTo: null,
-      createdOn: T0,
-    });
+    const lot = (await entries(tenant, accountId)).items.find((e) => e.amount === 40)!;
+    const expiries = async () => (await entries(tenant, accountId)).items.filter((e) => e.type === 'Expiry');
+    expect(await expiries()).toEqual([]);
+    expect(await scratch.db.ledger.sweep(tenant.id, at(DAY + HOUR))).toBe(1);
+    // The deduction used the soonest-expiring lot: 30 of its 40 points were left to expire.
+    expect(await expiries()).toMatchObject([
+      {
+        amount: -30,
+        source: 'Expiry',
+        description: `30 points of transaction ${lot.id} expired`,
+        transactionDate: at(DAY),
+        validFrom: at(DAY),
+        validTo: null,
+        createdOn: at(DAY + HOUR),
+      },
+    ]);
+    expect(await scratch.db.pointAccounts.find(tenant, accountId, at(DAY + HOUR))).toMatchObject({ balance: 35, balanceExpires: at(2 * DAY) });
   });
 
-  it('records each lapse once, however often it runs', async () => {
+  it('records each expiry once however often it runs, and none for a lot that was used up', async () => {
     const tenant = await newTenant(scratch.db, 'all-transaction');
     const accountId = await appendEntries(scratch.db, tenant.id, { contactId: randomUUID(), definitionId: 1 }, [
-      { amount: 40, from: at(-2 * DAY), to: at(-DAY) },
-      { amount: 30, from: at(-2 * DAY), to: at(DAY) },
+      { amount: 40, from: at(-2 * DAY), to: at(DAY) },
+      { amount: -40, from: at(-DAY) },
+      { amount: 30, from: at(-2 * DAY), to: at(2 * DAY) },
     ]);
-    await scratch.db.ledger.recordExpiries(tenant.id, T0);
-    expect(await scratch.db.ledger.recordExpiries(tenant.id, T0)).toBe(0);
-    expect(await scratch.db.ledger.recordExpiries(tenant.id, at(2 * DAY))).toBe(1);
-    expect((await entries(tenant, accountId)).items.filter((e) => e.type === 'Expiry').map((e) => e.amount)).toEqual([-30, -40]);
+    // The used-up lot changes nothing when its validTo passes: no account is due until the other lot's.
+    expect(await scratch.db.ledger.sweep(tenant.id, at(1.5 * DAY))).toBe(0);
+    expect(await scratch.db.ledger.sweep(tenant.id, at(3 * DAY))).toBe(1);
+    expect(await scratch.db.ledger.sweep(tenant.id, at(3 * DAY))).toBe(0);
+    expect((await entries(tenant, accountId)).items.filter((e) => e.type === 'Expiry').map((e) => e.amount)).toEqual([-30]);
   });
 
-  it('leaves the derived balance as it was, and other tenants’ entries alone', async () => {
+  it('leaves the served balance as it was, and other tenants’ entries alone', async () => {
     const [tenant, other] = [await newTenant(scratch.db, 'all-transaction'), await newTenant(scratch.db, 'all-transaction')];
     const spec = [
-      { amount: 40, from: at(-2 * DAY), to: at(-DAY) },
+      { amount: 40, from: at(-2 * DAY), to: at(DAY) },
       { amount: 30, from: at(-2 * DAY) },
     ];
     const accountId = await appendEntries(scratch.db, tenant.id, { contactId: randomUUID(), definitionId: 1 }, spec);
     const otherAccountId = await appendEntries(scratch.db, other.id, { contactId: randomUUID(), definitionId: 1 }, spec);
-    const find = () => scratch.db.pointAccounts.find(tenant, accountId, T0);
+    const find = () => scratch.db.pointAccounts.find(tenant, accountId, at(2 * DAY));
     const before = await find();
-    await scratch.db.ledger.recordExpiries(tenant.id, T0);
+    await scratch.db.ledger.sweep(tenant.id, at(2 * DAY));
     expect(before).toMatchObject({ balance: 30 });
     expect(await find()).toEqual(before);
     expect((await entries(other, otherAccountId)).totalCount).toBe(2);
