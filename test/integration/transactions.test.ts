@@ -285,8 +285,8 @@ describe('balances derived from the ledger as time passes', () => {
         pendingPoints: 0,
         balanceExpires: new Date(start.getTime() + 3 * DAY).toISOString(),
       });
-      expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ expiryEntries: 1 });
-      expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ expiryEntries: 0 });
+      expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ foldedAccounts: 1 });
+      expect(await runLedgerMaintenance(system.runtime)).toMatchObject({ foldedAccounts: 0 });
       expect(await accountOf(tenant, contact)).toMatchObject({ balance: 30 });
 
       clock.advance(1 * DAY);
