@@ -36,6 +36,7 @@ describe('admin API', () => {
       requireKnownContacts: false,
       timeZone: 'UTC',
       maxAdjustmentPoints: 100_000,
+      expiry: 'follower',
     });
 
     const again = await admin('POST', '/tenants', { name, mode: 'balance-only' });

@@ -155,15 +155,16 @@ describe('balance chart on the contact card', () => {
       '2025-11': 1500,
       '2025-12': 1300,
       '2026-01': 1300,
-      '2026-02': 800,
-      '2026-03': 1200,
-      '2026-04': 1200,
-      '2026-05': 1450,
-      now: 1200,
+      // The return used 200 of the 500 (the soonest to expire): 300 of it expired, not 500.
+      '2026-02': 1000,
+      '2026-03': 1400,
+      '2026-04': 1400,
+      '2026-05': 1650,
+      now: 1400,
     });
     // The last point is the balance the tile shows.
-    expect(page).toMatch(/<span class="figure">1,200<\/span>/);
-    expect(svgOf(page)).toContain('Balance from 800 to 1,500 points over 10 months, now 1,200');
+    expect(page).toMatch(/<span class="figure">1,400<\/span>/);
+    expect(svgOf(page)).toContain('Balance from 1,000 to 1,650 points over 10 months, now 1,400');
   });
 
   it('all-transaction: the month-end balances equal the ledger rules applied entry by entry', async () => {

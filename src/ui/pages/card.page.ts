@@ -113,11 +113,23 @@ function accountTile(card: ContactCard, account: CardAccount, selected: boolean)
               : html`<span class="muted">None</span>`
           }</dd>
         </div>
+        ${account.expiringWithin90Days > 0 ? expiringSoon(account) : ''}
       </dl>
       ${account.drift ? driftNote(account.drift) : ''}
     </a>
     ${accountChart(account)}
   </li>`;
+}
+
+/** What is left of the lots that expire within 30, 60 and 90 days (each includes the shorter), as programmes show customers. */
+function expiringSoon(account: CardAccount): SafeHtml {
+  return html`<div>
+    <dt>Expiring soon</dt>
+    <dd data-testid="expiring-soon">
+      ${formatPoints(account.expiringWithin30Days)} within 30 days, ${formatPoints(account.expiringWithin60Days)} within 60,
+      ${formatPoints(account.expiringWithin90Days)} within 90
+    </dd>
+  </div>`;
 }
 
 /** The account's balance over the last twelve months, beside its tile (a chart with a table of figures is no part of a link). */

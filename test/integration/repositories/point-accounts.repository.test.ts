@@ -173,10 +173,14 @@ describe('pointAccounts.listByContact and find', () => {
       balance: 100,
       pendingPoints: 0,
       balanceExpires: null,
+      expiresAmount: 0,
+      expiringWithin30Days: 0,
+      expiringWithin60Days: 0,
+      expiringWithin90Days: 0,
     });
   });
 
-  it('all-transaction derives balance, pendingPoints and balanceExpires from the ledger at the given time', async () => {
+  it('all-transaction derives balance, pendingPoints and balanceExpires from the ledger at the given time, by the lot rule', async () => {
     const tenant = await newTenant(scratch.db, 'all-transaction');
     const contact = randomUUID();
     const id = await appendEntries(scratch.db, tenant.id, { contactId: contact, definitionId: 1 }, [
@@ -188,8 +192,21 @@ describe('pointAccounts.listByContact and find', () => {
       { amount: 40, from: at(-5 * DAY), to: at(-DAY) },
     ]);
     const find = (time: Date) => scratch.db.pointAccounts.find(asAllTransaction(tenant), id, time);
-    expect(await find(T0)).toEqual({ id, contactId: contact, definitionId: 1, balance: 110, pendingPoints: 20, balanceExpires: at(3 * DAY) });
-    expect(await find(at(5 * DAY))).toMatchObject({ balance: 90, pendingPoints: 0, balanceExpires: at(10 * DAY) });
+    // The 40 expired whole before anything was spent; the 40 deducted came out of the 50, the soonest to expire.
+    expect(await find(T0)).toEqual({
+      id,
+      contactId: contact,
+      definitionId: 1,
+      balance: 110,
+      pendingPoints: 20,
+      balanceExpires: at(3 * DAY),
+      expiresAmount: 10,
+      expiringWithin30Days: 110,
+      expiringWithin60Days: 110,
+      expiringWithin90Days: 110,
+    });
+    // The 10 left of the 50 expired; the 20 turned active; a deduction's validTo changes nothing.
+    expect(await find(at(5 * DAY))).toMatchObject({ balance: 120, pendingPoints: 0, balanceExpires: at(10 * DAY), expiringWithin30Days: 100 });
   });
 
   it('listByContact lists the contact’s accounts by definition, paged, with the total', async () => {
