@@ -93,10 +93,21 @@ DECLARE
     k INT;
     mi INT;
     j INT;
-    lots INT;
+    i INT;
     step_at TIMESTAMPTZ;
     step TEXT;
-    -- the account being walked: its open lots in use order (pos: the entry's index in r's arrays)
+    -- the account being walked, in local arrays (expanded: reading an element costs the same wherever it is)
+    e_id BIGINT[];
+    e_from TIMESTAMPTZ[];
+    e_to TIMESTAMPTZ[];
+    e_amount NUMERIC[];
+    o_phase SMALLINT[];
+    o_rem NUMERIC[];
+    f_phase SMALLINT[];
+    f_rem NUMERIC[];
+    -- its open lots in use order, live from h to t (pos: the entry's index in the e_ arrays)
+    h INT;
+    t INT;
     l_id BIGINT[];
     l_rem NUMERIC[];
     l_from TIMESTAMPTZ[];
@@ -109,8 +120,6 @@ DECLARE
     amount NUMERIC;
     need NUMERIC;
     take NUMERIC;
-    f_phase SMALLINT[];
-    f_rem NUMERIC[];
     -- what a fold writes, for every account at once
     w_id BIGINT[] := '{}';
     w_phase SMALLINT[] := '{}';
@@ -176,11 +185,10 @@ BEGIN
          ORDER BY acc.id
     LOOP
         n := CASE WHEN r.ids[1] IS NULL THEN 0 ELSE array_length(r.ids, 1) END;
-        l_id := '{}'; l_rem := '{}'; l_from := '{}'; l_to := '{}'; l_pos := '{}';
-        f_phase := r.phases;
-        f_rem := r.rems;
-        total := 0;
-        waiting := 0;
+        e_id := r.ids; e_from := r.froms; e_to := r.tos; e_amount := r.amounts;
+        o_phase := r.phases; o_rem := r.rems;
+        f_phase := o_phase;
+        f_rem := o_rem;
         IF r.scratch THEN
             owed := 0;
             settled := '-infinity';
@@ -190,96 +198,84 @@ BEGIN
         END IF;
         -- the open lots of the checkpoint come first, already in use order
         k := 1;
+        total := 0;
         WHILE k <= n AND NOT r.events[k] LOOP
-            l_id := l_id || r.ids[k]; l_rem := l_rem || r.rems[k]; l_from := l_from || r.froms[k];
-            l_to := l_to || r.tos[k]; l_pos := l_pos || k;
-            total := total + r.rems[k];
+            total := total + f_rem[k];
             k := k + 1;
         END LOOP;
+        l_id := e_id[1:k - 1]; l_rem := f_rem[1:k - 1]; l_from := e_from[1:k - 1]; l_to := e_to[1:k - 1];
+        l_pos := ARRAY(SELECT generate_series(1, k - 1));
+        h := 1;
+        t := k - 1;
+        waiting := 0;
         FOR j IN k..n LOOP
-            IF r.amounts[j] > 0 THEN
-                waiting := waiting + r.amounts[j];
+            IF e_amount[j] > 0 THEN
+                waiting := waiting + e_amount[j];
             END IF;
         END LOOP;
         mi := 1;
 
         LOOP
             -- the next step: a mark, an event, or the end of the fold
-            IF mi <= v_marks AND (k > n OR p_marks[mi] < r.froms[k]) THEN
+            IF mi <= v_marks AND (k > n OR p_marks[mi] < e_from[k]) THEN
                 step := 'mark'; step_at := p_marks[mi];
             ELSIF p_fold_to IS NULL THEN
                 EXIT WHEN mi > v_marks;
-                step := 'event'; step_at := r.froms[k];
-            ELSIF k <= n AND r.froms[k] <= p_fold_to THEN
-                step := 'event'; step_at := r.froms[k];
+                step := 'event'; step_at := e_from[k];
+            ELSIF k <= n AND e_from[k] <= p_fold_to THEN
+                step := 'event'; step_at := e_from[k];
             ELSE
                 step := 'fold'; step_at := p_fold_to;
             END IF;
 
             -- what is left of the lots whose validTo has come expires (they are first in use order)
-            lots := COALESCE(array_length(l_id, 1), 0);
-            j := 1;
-            WHILE v_expire AND j <= lots AND l_to[j] <= step_at LOOP
+            WHILE v_expire AND h <= t AND l_to[h] <= step_at LOOP
                 IF p_fold_to IS NOT NULL THEN
-                    IF l_rem[j] > 0 THEN
-                        x_lot := x_lot || l_id[j]; x_account := x_account || r.id; x_at := x_at || l_to[j]; x_amount := x_amount || l_rem[j];
+                    IF l_rem[h] > 0 THEN
+                        x_lot := x_lot || l_id[h]; x_account := x_account || r.id; x_at := x_at || l_to[h]; x_amount := x_amount || l_rem[h];
                     END IF;
-                    f_phase[l_pos[j]] := 2;
-                    f_rem[l_pos[j]] := 0;
+                    f_phase[l_pos[h]] := 2;
+                    f_rem[l_pos[h]] := 0;
                 END IF;
-                total := total - l_rem[j];
-                settled := greatest(settled, l_to[j]);
-                j := j + 1;
+                total := total - l_rem[h];
+                settled := greatest(settled, l_to[h]);
+                h := h + 1;
             END LOOP;
-            IF j > 1 THEN
-                l_id := l_id[j:]; l_rem := l_rem[j:]; l_from := l_from[j:]; l_to := l_to[j:]; l_pos := l_pos[j:];
-                lots := lots - (j - 1);
-            END IF;
 
             IF step = 'mark' THEN
                 account_id := r.id; "at" := step_at; balance := total - owed; pending := waiting;
                 expires := NULL; expires_amount := 0; expiring_30 := 0; expiring_60 := 0; expiring_90 := 0;
-                FOR j IN 1..lots LOOP
+                FOR j IN h..t LOOP
                     CONTINUE WHEN l_to[j] <= step_at;
-                    EXIT WHEN l_to[j] IS NULL OR l_to[j] > step_at + interval '90 days';
+                    EXIT WHEN l_to[j] IS NULL OR (l_to[j] > expires AND l_to[j] > step_at + interval '90 days');
                     IF expires IS NULL THEN expires := l_to[j]; END IF;
                     IF l_to[j] = expires THEN expires_amount := expires_amount + l_rem[j]; END IF;
                     IF l_to[j] <= step_at + interval '30 days' THEN expiring_30 := expiring_30 + l_rem[j]; END IF;
                     IF l_to[j] <= step_at + interval '60 days' THEN expiring_60 := expiring_60 + l_rem[j]; END IF;
-                    expiring_90 := expiring_90 + l_rem[j];
+                    IF l_to[j] <= step_at + interval '90 days' THEN expiring_90 := expiring_90 + l_rem[j]; END IF;
                 END LOOP;
-                IF expires IS NULL THEN
-                    -- the next expiry may lie beyond 90 days
-                    FOR j IN 1..lots LOOP
-                        CONTINUE WHEN l_to[j] <= step_at;
-                        EXIT WHEN l_to[j] IS NULL;
-                        IF expires IS NULL THEN expires := l_to[j]; END IF;
-                        EXIT WHEN l_to[j] <> expires;
-                        expires_amount := expires_amount + l_rem[j];
-                    END LOOP;
-                END IF;
                 RETURN NEXT;
                 mi := mi + 1;
 
             ELSIF step = 'event' THEN
-                amount := r.amounts[k];
+                amount := e_amount[k];
                 IF amount > 0 THEN
                     -- a lot turns active: it pays what is owed first, and what is left of it joins the open lots
                     waiting := waiting - amount;
                     take := least(owed, amount);
                     owed := owed - take;
                     IF amount - take > 0 THEN
-                        j := lots;
-                        WHILE j >= 1 AND (COALESCE(l_to[j], 'infinity'), l_from[j], l_id[j])
-                                       > (COALESCE(r.tos[k], 'infinity'), r.froms[k], r.ids[k]) LOOP
+                        -- its place in use order, found from the end (a lot usually expires after those before it)
+                        j := t;
+                        WHILE j >= h AND (COALESCE(l_to[j], 'infinity'), l_from[j], l_id[j])
+                                       > (COALESCE(e_to[k], 'infinity'), e_from[k], e_id[k]) LOOP
                             j := j - 1;
                         END LOOP;
-                        l_id := l_id[:j] || r.ids[k] || l_id[j + 1:];
-                        l_rem := l_rem[:j] || (amount - take) || l_rem[j + 1:];
-                        l_from := l_from[:j] || r.froms[k] || l_from[j + 1:];
-                        l_to := l_to[:j] || r.tos[k] || l_to[j + 1:];
-                        l_pos := l_pos[:j] || k || l_pos[j + 1:];
-                        lots := lots + 1;
+                        FOR i IN REVERSE t..j + 1 LOOP
+                            l_id[i + 1] := l_id[i]; l_rem[i + 1] := l_rem[i]; l_from[i + 1] := l_from[i]; l_to[i + 1] := l_to[i]; l_pos[i + 1] := l_pos[i];
+                        END LOOP;
+                        l_id[j + 1] := e_id[k]; l_rem[j + 1] := amount - take; l_from[j + 1] := e_from[k]; l_to[j + 1] := e_to[k]; l_pos[j + 1] := k;
+                        t := t + 1;
                         total := total + amount - take;
                         f_phase[k] := 1;
                     ELSE
@@ -289,21 +285,16 @@ BEGIN
                 ELSE
                     -- a deduction uses up open lots in use order; what they cannot cover is owed
                     need := -amount;
-                    j := 1;
-                    WHILE need > 0 AND j <= lots LOOP
-                        take := least(need, l_rem[j]);
-                        l_rem[j] := l_rem[j] - take;
+                    WHILE need > 0 AND h <= t LOOP
+                        take := least(need, l_rem[h]);
+                        l_rem[h] := l_rem[h] - take;
                         need := need - take;
                         total := total - take;
-                        f_rem[l_pos[j]] := l_rem[j];
-                        EXIT WHEN l_rem[j] > 0;
-                        f_phase[l_pos[j]] := 2;
-                        j := j + 1;
+                        f_rem[l_pos[h]] := l_rem[h];
+                        EXIT WHEN l_rem[h] > 0;
+                        f_phase[l_pos[h]] := 2;
+                        h := h + 1;
                     END LOOP;
-                    IF j > 1 THEN
-                        l_id := l_id[j:]; l_rem := l_rem[j:]; l_from := l_from[j:]; l_to := l_to[j:]; l_pos := l_pos[j:];
-                        lots := lots - (j - 1);
-                    END IF;
                     owed := owed + need;
                     f_phase[k] := 2;
                     f_rem[k] := NULL;
@@ -318,8 +309,8 @@ BEGIN
                     f_rem[j] := NULL;
                 END LOOP;
                 FOR j IN 1..n LOOP
-                    IF f_phase[j] IS DISTINCT FROM r.phases[j] OR f_rem[j] IS DISTINCT FROM r.rems[j] THEN
-                        w_id := w_id || r.ids[j]; w_phase := w_phase || f_phase[j]; w_rem := w_rem || f_rem[j];
+                    IF f_phase[j] IS DISTINCT FROM o_phase[j] OR f_rem[j] IS DISTINCT FROM o_rem[j] THEN
+                        w_id := w_id || e_id[j]; w_phase := w_phase || f_phase[j]; w_rem := w_rem || f_rem[j];
                     END IF;
                 END LOOP;
                 IF r.scratch THEN
@@ -328,7 +319,7 @@ BEGIN
                 c_account := c_account || r.id;
                 c_settled := c_settled || settled;
                 c_owed := c_owed || owed;
-                c_next := c_next || least(CASE WHEN v_expire AND lots > 0 THEN l_to[1] END, CASE WHEN k <= n THEN r.froms[k] END);
+                c_next := c_next || least(CASE WHEN v_expire AND h <= t THEN l_to[h] END, CASE WHEN k <= n THEN e_from[k] END);
                 EXIT;
             END IF;
         END LOOP;
