@@ -12,12 +12,13 @@
 // instant does), then every account is folded on to now (timed; what the
 // apply and the sweeps keep up as the ledger grows) and the same reads run
 // again, replaying only what is still open. Entry i was made i hours ago.
-// `history`: windows start at the entry's own time (a fifth deductions, a
-// tenth pending for 14 days, a tenth valid for a year, a tenth a one-day
-// campaign, the rest never expiring), so only the last year's entries are
-// still open. `open`: a fifth of the entries, however old, stay open (a
-// tenth pending for up to 30 days, a tenth lots expiring within a year), so
-// at a million entries 200,000 lots are open and a read replays all of them.
+// `history`: a busy account whose points expire three days after they turn
+// active (a fifth of the entries deductions, a tenth of the lots pending for
+// 14 days first), so only about a hundred lots are open at any time however
+// long the history. `open`: lots that mostly never expire (a tenth pending
+// for up to 30 days, a tenth expiring within a year) and deductions large
+// enough to use up three quarters of them, so at a million entries about
+// 200,000 lots are open and a read replays all of them.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { databaseUrl } from '../prisma.config.ts';
@@ -46,8 +47,8 @@ const now = new Date('2030-06-01T12:00:00Z');
 
 const WINDOWS = {
   history: `CASE WHEN i % 10 = 1 THEN $2::timestamptz - make_interval(hours => i) + interval '14 days' ELSE $2::timestamptz - make_interval(hours => i) END,
-       CASE i % 10 WHEN 2 THEN $2::timestamptz - make_interval(hours => i) + interval '1 day'
-                   WHEN 3 THEN $2::timestamptz - make_interval(hours => i) + interval '365 days' ELSE NULL END`,
+       CASE WHEN i % 10 = 1 THEN $2::timestamptz - make_interval(hours => i) + interval '17 days'
+            ELSE $2::timestamptz - make_interval(hours => i) + interval '3 days' END`,
   open: `CASE WHEN i % 10 = 1 THEN $2::timestamptz + make_interval(days => i % 30 + 1) ELSE $2::timestamptz - make_interval(hours => i) END,
        CASE i % 10 WHEN 2 THEN $2::timestamptz - make_interval(hours => 1) WHEN 3 THEN $2::timestamptz + make_interval(days => i % 365 + 1)
                   WHEN 1 THEN $2::timestamptz + make_interval(days => 400) ELSE NULL END`,
@@ -57,7 +58,7 @@ const WINDOWS = {
 const ENTRY_SQL = `
 INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, created_at, modified_at)
 SELECT $1, a.id, CASE WHEN i % 5 = 0 THEN 'Deduction' ELSE 'Addition' END::ledger_entry_type,
-       CASE WHEN i % 5 = 0 THEN -(i % 40 + 1) ELSE i % 90 + 1 END, 'Purchase', 'bench', $2::timestamptz - make_interval(hours => i),
+       CASE WHEN i % 5 <> 0 THEN i % 90 + 1 WHEN $5::boolean THEN -(i % 270 + 1) ELSE -(i % 40 + 1) END, 'Purchase', 'bench', $2::timestamptz - make_interval(hours => i),
        ${WINDOWS[mix]},
        $2, $2
   FROM point_account a, generate_series(1, $4::int) AS i
@@ -101,8 +102,8 @@ try {
     [tenantId, OTHER_ACCOUNTS],
   );
   const [target, ...others] = rows.map((r) => r.id);
-  await pool.query(ENTRY_SQL, [tenantId, now, [target], entries]);
-  await pool.query(ENTRY_SQL, [tenantId, now, others, ENTRIES_PER_OTHER]);
+  await pool.query(ENTRY_SQL, [tenantId, now, [target], entries, mix === 'open']);
+  await pool.query(ENTRY_SQL, [tenantId, now, others, ENTRIES_PER_OTHER, mix === 'open']);
 
   const tenant = { id: tenantId, mode: 'all-transaction' as const };
   const accounts = pointAccountsRepository(pool);

@@ -139,49 +139,76 @@ BEGIN
         RETURN;
     END IF;
 
+    -- The usual fold needs no walk: an account that owes nothing and has nothing due gets only lots that turn active
+    -- after its checkpoint (or later) and expire after now. They join the open lots whole, as the apply wrote them, so
+    -- only the checkpoint moves on. Every other account is walked below.
+    IF p_fold_to IS NOT NULL AND NOT p_rebuild AND cardinality(p_new) > 0 THEN
+        WITH fresh AS (
+            SELECT e.account_id, bool_and(e.amount > 0 AND (e.valid_to IS NULL OR e.valid_to > p_fold_to)) AS lots,
+                   min(e.valid_from) FILTER (WHERE e.valid_from <= p_fold_to) AS first_from,
+                   max(e.valid_from) FILTER (WHERE e.valid_from <= p_fold_to) AS last_from,
+                   least(min(e.valid_to), min(e.valid_from) FILTER (WHERE e.valid_from > p_fold_to)) AS next_event
+              FROM ledger_entry e WHERE e.tenant_id = p_tenant AND e.id = ANY (p_new) GROUP BY e.account_id
+        ), simple AS (
+            SELECT f.* , c.account_id IS NULL AS first FROM fresh f
+              LEFT JOIN ledger_checkpoint c ON c.tenant_id = p_tenant AND c.account_id = f.account_id
+             WHERE f.lots AND (c.account_id IS NULL
+                               OR (c.owed = 0 AND (c.next_event_at IS NULL OR c.next_event_at > p_fold_to)
+                                   AND (f.first_from IS NULL OR f.first_from > c.settled_through)))
+        ), moved AS (
+            INSERT INTO ledger_checkpoint AS c (tenant_id, account_id, settled_through, owed, next_event_at, updated_at)
+            SELECT p_tenant, s.account_id, COALESCE(s.last_from, '-infinity'), 0, s.next_event, p_fold_to FROM simple s ORDER BY s.account_id
+            ON CONFLICT (tenant_id, account_id) DO UPDATE
+               SET settled_through = greatest(c.settled_through, EXCLUDED.settled_through),
+                   next_event_at = least(c.next_event_at, EXCLUDED.next_event_at), updated_at = EXCLUDED.updated_at
+            RETURNING c.account_id
+        )
+        SELECT ARRAY(SELECT u.id FROM unnest(p_accounts) AS u(id) EXCEPT SELECT m.account_id FROM moved m) INTO p_accounts;
+        IF cardinality(p_accounts) = 0 THEN
+            RETURN;
+        END IF;
+    END IF;
+
     FOR r IN
-        WITH fresh AS MATERIALIZED (
-            SELECT e.id, e.account_id FROM ledger_entry e WHERE e.tenant_id = p_tenant AND e.id = ANY (p_new)
-        ), fresh_from AS (
-            SELECT f.account_id, min(e.valid_from) AS valid_from
-              FROM fresh f JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.id = f.id GROUP BY f.account_id
+        -- Each account's entries are read by its own index range (a lateral join), whatever the planner's statistics say.
+        WITH fresh AS (
+            SELECT e.account_id, array_agg(e.id) AS ids, min(e.valid_from) AS valid_from
+              FROM ledger_entry e WHERE e.tenant_id = p_tenant AND e.id = ANY (p_new) GROUP BY e.account_id
         ), acc AS MATERIALIZED (
-            SELECT a.id, c.settled_through, COALESCE(c.owed, 0) AS owed,
+            SELECT a.id, c.settled_through, COALESCE(c.owed, 0) AS owed, COALESCE(f.ids, '{}') AS fresh,
                    (c.account_id IS NULL OR p_rebuild OR COALESCE(p_fold_to IS NULL AND p_marks[1] < c.settled_through, false)
-                    OR COALESCE(ff.valid_from <= c.settled_through, false)
+                    OR COALESCE(f.valid_from <= c.settled_through, false)
                     OR EXISTS (SELECT FROM ledger_entry w WHERE w.tenant_id = p_tenant AND w.account_id = a.id AND w.phase = 0
                                   AND w.valid_from <= c.settled_through)) AS scratch
               FROM (SELECT DISTINCT u.id FROM unnest(p_accounts) AS u(id)) a
               LEFT JOIN ledger_checkpoint c ON c.tenant_id = p_tenant AND c.account_id = a.id
-              LEFT JOIN fresh_from ff ON ff.account_id = a.id
-        ), entry AS (
-            -- from the start: every entry is an event
-            SELECT acc.id AS account, e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, true AS event
-              FROM acc JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.account_id = acc.id AND e.type <> 'Expiry'
-             WHERE acc.scratch
-            UNION ALL
-            -- from the checkpoint: open lots are the state, waiting entries and the new ones are events
-            SELECT acc.id, e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase,
-                   e.phase = 0 OR e.id IN (SELECT f.id FROM fresh f)
-              FROM acc JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.account_id = acc.id AND e.phase < 2 AND e.type <> 'Expiry'
-             WHERE NOT acc.scratch
-            UNION ALL
-            SELECT acc.id, e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, true
-              FROM fresh f JOIN acc ON acc.id = f.account_id AND NOT acc.scratch
-              JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.id = f.id AND e.phase = 2
+              LEFT JOIN fresh f ON f.account_id = a.id
         )
-        SELECT acc.id, acc.settled_through, acc.owed, acc.scratch,
-               array_agg(x.id ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS ids,
-               array_agg(x.valid_from ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS froms,
-               array_agg(x.valid_to ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS tos,
-               array_agg(x.amount ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS amounts,
-               array_agg(x.remaining ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS rems,
-               array_agg(x.phase ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS phases,
-               array_agg(x.event ORDER BY x.event, x.ev_from, x.deduction, x.valid_to NULLS LAST, x.valid_from, x.id) AS events
+        SELECT acc.id, acc.settled_through, acc.owed, acc.scratch, x.*
           FROM acc
-          LEFT JOIN (SELECT entry.*, CASE WHEN entry.event THEN entry.valid_from END AS ev_from, entry.amount < 0 AS deduction FROM entry) x
-            ON x.account = acc.id
-         GROUP BY acc.id, acc.settled_through, acc.owed, acc.scratch
+          LEFT JOIN LATERAL (
+            SELECT array_agg(e.id ORDER BY e.event, e.ev_from, e.deduction, e.valid_to NULLS LAST, e.valid_from, e.id) AS ids,
+                   array_agg(e.valid_from ORDER BY e.event, e.ev_from, e.deduction, e.valid_to NULLS LAST, e.valid_from, e.id) AS froms,
+                   array_agg(e.valid_to ORDER BY e.event, e.ev_from, e.deduction, e.valid_to NULLS LAST, e.valid_from, e.id) AS tos,
+                   array_agg(e.amount ORDER BY e.event, e.ev_from, e.deduction, e.valid_to NULLS LAST, e.valid_from, e.id) AS amounts,
+                   array_agg(e.remaining ORDER BY e.event, e.ev_from, e.deduction, e.valid_to NULLS LAST, e.valid_from, e.id) AS rems,
+                   array_agg(e.phase ORDER BY e.event, e.ev_from, e.deduction, e.valid_to NULLS LAST, e.valid_from, e.id) AS phases,
+                   array_agg(e.event ORDER BY e.event, e.ev_from, e.deduction, e.valid_to NULLS LAST, e.valid_from, e.id) AS events
+              FROM (SELECT y.*, CASE WHEN y.event THEN y.valid_from END AS ev_from, y.amount < 0 AS deduction FROM (
+                      -- from the start: every entry is an event
+                      SELECT e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, true AS event
+                        FROM ledger_entry e
+                       WHERE acc.scratch AND e.tenant_id = p_tenant AND e.account_id = acc.id AND e.type <> 'Expiry'
+                      UNION ALL
+                      -- from the checkpoint: open lots are the state; waiting entries and the new ones are events
+                      SELECT e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, e.phase = 0 OR e.id = ANY (acc.fresh)
+                        FROM ledger_entry e
+                       WHERE NOT acc.scratch AND e.tenant_id = p_tenant AND e.account_id = acc.id AND e.phase < 2 AND e.type <> 'Expiry'
+                      UNION ALL
+                      SELECT e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, true
+                        FROM unnest(acc.fresh) AS n(id) JOIN ledger_entry e ON e.tenant_id = p_tenant AND e.id = n.id
+                       WHERE NOT acc.scratch AND e.phase = 2) y) e
+          ) x ON true
          ORDER BY acc.id
     LOOP
         n := CASE WHEN r.ids[1] IS NULL THEN 0 ELSE array_length(r.ids, 1) END;
@@ -199,12 +226,13 @@ BEGIN
         -- the open lots of the checkpoint come first, already in use order
         k := 1;
         total := 0;
+        l_pos := '{}';
         WHILE k <= n AND NOT r.events[k] LOOP
             total := total + f_rem[k];
+            l_pos[k] := k;
             k := k + 1;
         END LOOP;
         l_id := e_id[1:k - 1]; l_rem := f_rem[1:k - 1]; l_from := e_from[1:k - 1]; l_to := e_to[1:k - 1];
-        l_pos := ARRAY(SELECT generate_series(1, k - 1));
         h := 1;
         t := k - 1;
         waiting := 0;
