@@ -151,7 +151,7 @@ try {
 
   // Every account folded on to now, timed: the state the apply and the sweeps keep.
   const foldStart = performance.now();
-  await ledger.rebuildTenant(tenantId, now);
+  await ledger.rebuild(tenantId, null, now);
   const foldSeconds = ((performance.now() - foldStart) / 1000).toFixed(1);
   const { rows: open } = await pool.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry WHERE tenant_id = $1 AND account_id = $2 AND phase < 2`, [
     tenantId,

@@ -14,6 +14,7 @@ import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
 import { adminSyncRoutes } from './routes/admin/sync.routes.ts';
 import { adminLevelsRoutes } from './routes/admin/levels.routes.ts';
 import { adminReconciliationsRoutes } from './routes/admin/reconciliations.routes.ts';
+import { adminLedgerRoutes } from './routes/admin/ledger.routes.ts';
 import { adminTenantSettingsRoutes } from './routes/admin/tenant-settings.routes.ts';
 import { adminTenantsRoutes } from './routes/admin/tenants.routes.ts';
 import { adminUiUsersRoutes } from './routes/admin/ui-users.routes.ts';
@@ -128,6 +129,7 @@ export async function buildApp(runtime: Runtime) {
       admin.addHook('onRequest', limitAuthFailures({ ...authFailures, scope: 'admin' }, adminAuth(config.adminToken)));
       await admin.register(adminTenantsRoutes, { admin: services.admin });
       await admin.register(adminTenantSettingsRoutes, { settings: services.settings });
+      await admin.register(adminLedgerRoutes, { ledger: services.ledger });
       await admin.register(adminContactsRoutes, { contacts: services.contacts });
       await admin.register(adminIntegrationsRoutes, { integrations: services.integrations });
       await admin.register(adminUiUsersRoutes, { users: services.uiUsers });

@@ -45,6 +45,11 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers,
     }),
+    ledgerSplits: new Counter({
+      name: 'pf_ledger_audit_splits_total',
+      help: 'Accounts whose checkpoint the self-audit found split from their ledger',
+      registers,
+    }),
     driftedAccounts: new Counter({
       name: 'pf_reconciliation_drifted_accounts_total',
       help: 'Drifted accounts reconciliations found, by kind',

@@ -1,3 +1,4 @@
+import { ledgerService } from './services/ledger.service.ts';
 import type { Queue } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
@@ -109,6 +110,7 @@ function createServices(clients: Clients, db: Database) {
     levels,
     reconciliations: reconciliationsService({ db, clock, queueReconciliation: queueReconciliationBestEffort(clients.reconciliationQueue, log) }),
     operations: operationsService({ db, clock }),
+    ledger: ledgerService({ db, clock, metrics: clients.metrics }),
   };
 }
 

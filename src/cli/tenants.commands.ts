@@ -45,7 +45,11 @@ export const tenantCommands: Record<string, CliCommand> = {
   },
   'tenants:rule-changes': {
     usage: '--tenant ID [--offset N] [--count N]   (accounts whose figures moved when the ledger rule became lots)',
-    run: (s, o) => s.settings.ruleChanges(tenantOf(o), paging.parse({ offset: o.offset, count: o.count })),
+    run: (s, o) => s.ledger.ruleChanges(tenantOf(o), paging.parse({ offset: o.offset, count: o.count })),
+  },
+  'ledger:audit': {
+    usage: "--tenant ID [--mend]   (every account's checkpoint against its ledger; --mend replays the ones that split)",
+    run: (s, o) => s.ledger.audit(tenantOf(o), { mend: flag(o.mend) ?? false }),
   },
   'definitions:create': {
     usage: '--tenant ID --id N --name NAME [--description TEXT]',

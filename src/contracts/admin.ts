@@ -54,7 +54,8 @@ export const updateTenantBody = z
       .describe('How often the master is expected to push, in minutes; the operator overview shows the tenant in red past it. null: no expectation'),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expiry, expectedPushMinutes',
+    message:
+      'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expiry, expectedPushMinutes',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
@@ -86,6 +87,20 @@ const ruleChange = z
     after: z.object({ balance: z.number(), pendingPoints: z.number(), balanceExpires: z.string().optional() }),
   })
   .meta({ id: 'LedgerRuleChange' });
+
+const auditFigures = z.object({ balance: z.number(), pendingPoints: z.number(), balanceExpires: z.string().optional() });
+
+export const ledgerAuditBody = z
+  .object({ mend: z.boolean().optional().describe('Replay the accounts that split, so they serve their ledger’s figures again (default false)') })
+  .optional();
+
+export const ledgerAudit = z
+  .object({
+    checkedAt: z.string(),
+    splits: z.array(z.object({ accountId: z.int(), contactId: z.string(), definitionId: z.int(), served: auditFigures, ledger: auditFigures })),
+    mended: z.int().describe('How many accounts were replayed from their ledger'),
+  })
+  .meta({ id: 'LedgerAudit' });
 
 export const ruleChangeList = z
   .object({ items: z.array(ruleChange), totalCount: z.int(), offset: z.int(), count: z.int() })

@@ -145,6 +145,34 @@ const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => strin
 
 const SWEEP_CHUNK = 1000;
 
+/** An account whose checkpoint no longer agrees with its ledger: both sides' figures. */
+export interface LedgerSplit {
+  accountId: number;
+  contactId: string;
+  definitionId: number;
+  served: { balance: number; pendingPoints: number; balanceExpires: Date | null };
+  ledger: { balance: number; pendingPoints: number; balanceExpires: Date | null };
+}
+
+/**
+ * Every account of tenant $1 read at $2 twice, as served (ledger_walk from
+ * the checkpoint) and replayed from its first entry (p_rebuild in a read),
+ * answering those whose figures differ.
+ */
+const AUDIT_SQL = `
+WITH account AS (
+  SELECT ARRAY(SELECT c.account_id FROM ledger_checkpoint c WHERE c.tenant_id = $1 ORDER BY c.account_id) AS ids
+)
+SELECT s.account_id AS "accountId", a.contact_id AS "contactId", a.definition_id AS "definitionId",
+       s.balance AS "servedBalance", s.pending AS "servedPending", s.expires AS "servedExpires",
+       l.balance AS "ledgerBalance", l.pending AS "ledgerPending", l.expires AS "ledgerExpires"
+  FROM account, ${figuresAt('$1', 'account.ids', 'ARRAY[$2::timestamptz]')} s
+  JOIN ledger_walk($1, (SELECT ids FROM account), ARRAY[$2::timestamptz], NULL, '{}', true) l ON l.account_id = s.account_id
+  JOIN point_account a ON a.tenant_id = $1 AND a.id = s.account_id
+ WHERE (s.balance, s.pending, s.expires_amount, s.expiring_90) IS DISTINCT FROM (l.balance, l.pending, l.expires_amount, l.expiring_90)
+    OR s.expires IS DISTINCT FROM l.expires
+ ORDER BY a.contact_id, a.definition_id`;
+
 /** The ledger of all-transaction mode: its entries. */
 export function ledgerRepository(db: Db) {
   /** One page of the entries matching `where` (over `e`, with `params`), newest first, and how many match in all. */
@@ -283,15 +311,36 @@ export function ledgerRepository(db: Db) {
     },
 
     /**
-     * Replays every account of the tenant from its first entry, under the
-     * tenant's current expiry owner, and rewrites what its checkpoint and its
-     * Expiry entries hold; locks the accounts in order first.
+     * Replays accounts of the tenant (all of them when `accountIds` is null)
+     * from their first entry, under the tenant's current expiry owner, and
+     * rewrites what their checkpoints and Expiry entries hold; locks the
+     * accounts in order first.
      */
-    async rebuildTenant(tenantId: string, now: Date): Promise<void> {
+    async rebuild(tenantId: string, accountIds: readonly number[] | null, now: Date): Promise<void> {
       await db.query(
-        `SELECT count(*) FROM ledger_walk($1, ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1 ORDER BY a.id FOR UPDATE), '{}', $2, '{}', true)`,
-        [tenantId, now],
+        `SELECT count(*) FROM ledger_walk($1, ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND ($3::bigint[] IS NULL OR a.id = ANY ($3))
+                                                     ORDER BY a.id FOR UPDATE), '{}', $2, '{}', true)`,
+        [tenantId, now, accountIds],
       );
+    },
+
+    /**
+     * The self-audit: every account of the tenant whose figures at `now`, as
+     * served (from its checkpoint), differ from a replay of its ledger from
+     * the first entry (AUDIT_SQL).
+     */
+    async audit(tenantId: string, now: Date): Promise<LedgerSplit[]> {
+      type Row = Omit<LedgerSplit, 'served' | 'ledger'> &
+        Record<`${'served' | 'ledger'}${'Balance' | 'Pending'}`, number> &
+        Record<`${'served' | 'ledger'}Expires`, Date | null>;
+      const { rows } = await db.query<Row>(AUDIT_SQL, [tenantId, now]);
+      return rows.map((row) => ({
+        accountId: row.accountId,
+        contactId: row.contactId,
+        definitionId: row.definitionId,
+        served: { balance: row.servedBalance, pendingPoints: row.servedPending, balanceExpires: row.servedExpires },
+        ledger: { balance: row.ledgerBalance, pendingPoints: row.ledgerPending, balanceExpires: row.ledgerExpires },
+      }));
     },
 
     /**

@@ -10,9 +10,7 @@ import { runPeriodically } from './periodic.ts';
  * Idempotency-Keys past their 24 h.
  * Idempotent, so several workers may run it side by side.
  */
-export async function runLedgerMaintenance(
-  runtime: Runtime,
-): Promise<{ foldedAccounts: number; levelChanges: number; expiredKeys: number }> {
+export async function runLedgerMaintenance(runtime: Runtime): Promise<{ foldedAccounts: number; levelChanges: number; expiredKeys: number }> {
   const { db } = runtime;
   const now = runtime.clock.now();
   let foldedAccounts = 0;

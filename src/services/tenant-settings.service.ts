@@ -48,35 +48,12 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
         // Who expires points changes every figure from the first lot that expired: each account is replayed under the new owner.
         if (update.expiry !== undefined && update.expiry !== current.expiry) {
           await tx.tenants.updateSettings(tenantId, { expiry: update.expiry }, now);
-          await tx.ledger.rebuildTenant(tenantId, now);
+          await tx.ledger.rebuild(tenantId, null, now);
         }
         return { tenant: await tx.tenants.updateSettings(tenantId, update, now), accountsCarriedOver: carried };
       });
       log.info({ tenantId, update, accountsCarriedOver }, 'tenant settings updated');
       return tenant;
-    },
-
-    /** The accounts whose figures the move to lots changed (migration ledger_lots), before and after. */
-    async ruleChanges(tenantId: string, page: { offset: number; count: number }) {
-      if (!(await db.tenants.find(tenantId))) throw notFound(`Tenant ${tenantId}`);
-      const { items, totalCount } = await db.ledger.ruleChanges(tenantId, page);
-      const figures = (balance: number, pendingPoints: number, expires: Date | null) => ({
-        balance,
-        pendingPoints,
-        ...(expires ? { balanceExpires: expires.toISOString() } : {}),
-      });
-      return {
-        items: items.map((row) => ({
-          accountId: row.accountId,
-          contactId: row.contactId,
-          definitionId: row.definitionId,
-          recordedAt: row.recordedAt.toISOString(),
-          before: figures(row.balanceBefore, row.pendingBefore, row.expiresBefore),
-          after: figures(row.balanceAfter, row.pendingAfter, row.expiresAfter),
-        })),
-        totalCount,
-        ...page,
-      };
     },
   };
 }

@@ -216,7 +216,9 @@ describe('balance chart on the contact card', () => {
     monthEnds.forEach((monthEnd, i) => {
       const [year, month] = monthEnd.month.split('-').map(Number);
       expect(monthEnd.at.toISOString()).toBe(new Date(Date.UTC(year!, month, 1, zoneHours[i]) - 1).toISOString());
-      expect(monthEnd.balance, monthEnd.month).toBe(monthEnd.at.getTime() >= first ? Number(figuresAt(entries, monthEnd.at.getTime(), true).balance) / 10_000 : null);
+      expect(monthEnd.balance, monthEnd.month).toBe(
+        monthEnd.at.getTime() >= first ? Number(figuresAt(entries, monthEnd.at.getTime(), true).balance) / 10_000 : null,
+      );
     });
   });
 

@@ -96,7 +96,9 @@ describe('the three cases the old rule got wrong', () => {
     const after = await account(tenant, contact);
     expect(after).toMatchObject({ balance: 0 });
     expect(after).not.toHaveProperty('expiringWithin30Days');
-    expect(await expiryEntries(tenant, contact)).toEqual([{ amount: -70, description: expect.stringMatching(/^70 points of transaction \d+ expired$/), at: at(8 * SECOND) }]);
+    expect(await expiryEntries(tenant, contact)).toEqual([
+      { amount: -70, description: expect.stringMatching(/^70 points of transaction \d+ expired$/), at: at(8 * SECOND) },
+    ]);
   });
 });
 
@@ -168,7 +170,12 @@ describe('each rule', () => {
   it('6. the account read carries what is left of lots expiring within 30, 60 and 90 days, left out when none', async () => {
     const tenant = await ledgerTenant();
     const contact = randomUUID();
-    await push(tenant, [row(contact, 10, { validTo: at(20 * DAY) }), row(contact, 20, { validTo: at(45 * DAY) }), row(contact, 40, { validTo: at(80 * DAY) }), row(contact, 5)]);
+    await push(tenant, [
+      row(contact, 10, { validTo: at(20 * DAY) }),
+      row(contact, 20, { validTo: at(45 * DAY) }),
+      row(contact, 40, { validTo: at(80 * DAY) }),
+      row(contact, 5),
+    ]);
     expect(await account(tenant, contact)).toMatchObject({
       balance: 75,
       balanceExpires: at(20 * DAY),
@@ -218,9 +225,16 @@ describe('each rule', () => {
       const base = '/api/v2/point-accounts/reconciliations';
       const opened = await system.app.inject({ method: 'POST', url: base, headers: tenant.headers, payload: { asOf, scope: 'Listed' } });
       const { id } = opened.json();
-      await system.app.inject({ method: 'POST', url: `${base}/${id}/accounts`, headers: tenant.headers, payload: [{ contactId: contact, definitionId: 1, balance }] });
+      await system.app.inject({
+        method: 'POST',
+        url: `${base}/${id}/accounts`,
+        headers: tenant.headers,
+        payload: [{ contactId: contact, definitionId: 1, balance }],
+      });
       await system.app.inject({ method: 'POST', url: `${base}/${id}/complete`, headers: tenant.headers });
-      await expect.poll(async () => (await system.app.inject({ url: `${base}/${id}`, headers: tenant.headers })).json().status, { timeout: 20_000 }).toBe('Completed');
+      await expect
+        .poll(async () => (await system.app.inject({ url: `${base}/${id}`, headers: tenant.headers })).json().status, { timeout: 20_000 })
+        .toBe('Completed');
       return (await system.app.inject({ url: `${base}/${id}`, headers: tenant.headers })).json();
     };
     // 70 before the expiry, 0 after: what a master counting lots holds.
@@ -233,5 +247,57 @@ describe('each rule', () => {
     const response = await system.app.inject({ url: `/admin/v1/tenants/${tenant.id}/rule-changes`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toEqual({ items: [], totalCount: 0, offset: 0, count: 100 });
+  });
+});
+
+describe('the figure compared is the figure served, and the self-audit', () => {
+  it('compares the served balance when a settled entry is deleted by hand, and the audit names the account and mends it', async () => {
+    const tenant = await ledgerTenant();
+    const contact = randomUUID();
+    await push(tenant, [row(contact, 100), row(contact, -30, { description: 'Returned shirt' })]);
+    const { id: accountId } = await account(tenant, contact);
+    // Someone deletes an entry the checkpoint already holds: the ledger now says 100, the checkpoint still 70.
+    await system.runtime.pool.query(`DELETE FROM ledger_entry WHERE tenant_id = $1 AND account_id = $2 AND description = 'Returned shirt'`, [
+      tenant.id,
+      accountId,
+    ]);
+    expect(await account(tenant, contact)).toMatchObject({ balance: 70 });
+
+    // A master holding 70 finds no drift: the compare reads what clients are served, so no repair moves the balance off 70.
+    const base = '/api/v2/point-accounts/reconciliations';
+    const opened = await system.app.inject({ method: 'POST', url: base, headers: tenant.headers, payload: { asOf: at(0), scope: 'Listed', repair: true } });
+    const { id } = opened.json();
+    await system.app.inject({
+      method: 'POST',
+      url: `${base}/${id}/accounts`,
+      headers: tenant.headers,
+      payload: [{ contactId: contact, definitionId: 1, balance: 70 }],
+    });
+    await system.app.inject({ method: 'POST', url: `${base}/${id}/complete`, headers: tenant.headers });
+    await expect
+      .poll(async () => (await system.app.inject({ url: `${base}/${id}`, headers: tenant.headers })).json().status, { timeout: 20_000 })
+      .toBe('Completed');
+    expect((await system.app.inject({ url: `${base}/${id}`, headers: tenant.headers })).json()).toMatchObject({ matched: 1, drifted: 0, repaired: 0 });
+    expect(await account(tenant, contact)).toMatchObject({ balance: 70 });
+
+    const audit = (mend: boolean) =>
+      system.app.inject({
+        method: 'POST',
+        url: `/admin/v1/tenants/${tenant.id}/ledger-audit`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        payload: { mend },
+      });
+    const found = await audit(false);
+    expect(found.statusCode, found.body).toBe(200);
+    expect(found.json()).toEqual({
+      checkedAt: START.toISOString(),
+      splits: [{ accountId, contactId: contact, definitionId: 1, served: { balance: 70, pendingPoints: 0 }, ledger: { balance: 100, pendingPoints: 0 } }],
+      mended: 0,
+    });
+    expect((await audit(true)).json()).toMatchObject({ mended: 1 });
+    expect(await account(tenant, contact)).toMatchObject({ balance: 100 });
+    expect((await audit(false)).json()).toMatchObject({ splits: [], mended: 0 });
+    const metrics = await system.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/pf_ledger_audit_splits_total [1-9]/);
   });
 });

@@ -225,7 +225,15 @@ async function runScenario(steps: Step[]) {
 
     // One Expiry entry per lot with points left at its validTo.
     const accounts = new Set(model.map((e) => e.account));
-    const lapsed = [...accounts].reduce((n, account) => n + expiriesBy(model.filter((e) => e.account === account), t).length, 0);
+    const lapsed = [...accounts].reduce(
+      (n, account) =>
+        n +
+        expiriesBy(
+          model.filter((e) => e.account === account),
+          t,
+        ).length,
+      0,
+    );
     const { rows: expiries } = await system.runtime.pool.query<{ n: number }>(
       `SELECT count(*) AS n FROM ledger_entry WHERE tenant_id = $1 AND type = 'Expiry'`,
       [tenant.id],

@@ -42,8 +42,7 @@ interface Lot {
 
 const DAY = 86_400_000;
 
-const useOrder = (a: Lot, b: Lot) =>
-  (a.row.validTo ?? Infinity) - (b.row.validTo ?? Infinity) || a.row.validFrom - b.row.validFrom || a.row.id - b.row.id;
+const useOrder = (a: Lot, b: Lot) => (a.row.validTo ?? Infinity) - (b.row.validTo ?? Infinity) || a.row.validFrom - b.row.validFrom || a.row.id - b.row.id;
 
 /** The state of an account after every event at or before `until`. */
 function walk(rows: readonly ModelRow[], until: number, followerExpires: boolean) {

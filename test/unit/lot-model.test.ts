@@ -4,7 +4,12 @@ import { expiriesBy, figuresAt, type ModelRow } from '../support/lot-model.ts';
 /** The model the property tests hold the service to, on the worked examples of docs/point-master-guide.md. */
 const P = 10_000n;
 const t = (seconds: number) => Date.UTC(2030, 0, 1) + seconds * 1000;
-const lot = (id: number, points: number, from: number, to: number | null = null): ModelRow => ({ id, amount: BigInt(points) * P, validFrom: t(from), validTo: to === null ? null : t(to) });
+const lot = (id: number, points: number, from: number, to: number | null = null): ModelRow => ({
+  id,
+  amount: BigInt(points) * P,
+  validFrom: t(from),
+  validTo: to === null ? null : t(to),
+});
 
 describe('the lot model', () => {
   it('spent points do not expire a second time: +100 expiring, -100, then the expiry leaves 0', () => {

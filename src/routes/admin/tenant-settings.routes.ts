@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ruleChangeList, tenant, tenantParams, updateTenantBody } from '../../contracts/admin.ts';
-import { paging, problem } from '../../contracts/common.ts';
+import { tenant, tenantParams, updateTenantBody } from '../../contracts/admin.ts';
+import { problem } from '../../contracts/common.ts';
 import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
 
 export const adminTenantSettingsRoutes: FastifyPluginAsyncZod<{ settings: TenantSettingsService }> = async (app, { settings }) => {
@@ -20,22 +20,5 @@ export const adminTenantSettingsRoutes: FastifyPluginAsyncZod<{ settings: Tenant
       },
     },
     (request) => settings.update(request.params.tenantId, request.body),
-  );
-
-  app.get(
-    '/tenants/:tenantId/rule-changes',
-    {
-      schema: {
-        tags: ['admin'],
-        summary: 'The accounts whose figures moved when the ledger rule became lots that are used up and expire',
-        description:
-          'One item per account whose balance, pending points or next expiry the move changed, with the figures the old rule ' +
-          '(the plain sum of active entries) and the new one gave at that moment. docs/point-master-guide.md explains why they differ.',
-        params: tenantParams,
-        querystring: paging,
-        response: { 200: ruleChangeList, 400: problem, 401: problem, 404: problem },
-      },
-    },
-    (request) => settings.ruleChanges(request.params.tenantId, request.query),
   );
 };
