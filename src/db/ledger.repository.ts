@@ -26,8 +26,15 @@ const windowSql = {
   pending: (at: string) => `e.type <> 'Expiry' AND e.valid_from > ${at}`,
 };
 
-/** Folds accounts $2 of tenant $1 on to $3, with the entries $4 just added (ledger_walk); answers how many accounts. */
-const FOLD_SQL = `SELECT count(*)::int AS n FROM ledger_walk($1, $2::bigint[], '{}', $3, $4::bigint[], $5)`;
+/**
+ * Folds accounts $2 of tenant $1 on to $3 with the entries $4 just added
+ * (ledger_walk), locking them in account order first: the apply holds them
+ * already, a repair does not.
+ */
+const FOLD_SQL = `
+SELECT count(*)::int AS n
+  FROM ledger_walk($1, ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.id = ANY ($2::bigint[]) ORDER BY a.id FOR UPDATE),
+                   '{}', $3, $4::bigint[])`;
 
 /**
  * Appends one entry per row to the account of its (contact, definition),
@@ -192,11 +199,11 @@ export function ledgerRepository(db: Db) {
     return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
   }
 
-  /** Folds the accounts of entries just added on to `now` (FOLD_SQL); their row locks are held. */
+  /** Folds the accounts of entries just added on to `now` (FOLD_SQL). */
   async function fold(tenantId: string, added: readonly { id: number; account_id: number }[], now: Date): Promise<void> {
     if (added.length === 0) return;
     const accounts = [...new Set(added.map((entry) => entry.account_id))].sort((a, b) => a - b);
-    await db.query(FOLD_SQL, [tenantId, accounts, now, added.map((entry) => entry.id), false]);
+    await db.query(FOLD_SQL, [tenantId, accounts, now, added.map((entry) => entry.id)]);
   }
 
   return {
