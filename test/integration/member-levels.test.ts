@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PointMaster } from '../../examples/point-master/app.ts';
+import { levelsService } from '../../src/services/levels.service.ts';
+import { queueDeliveriesBestEffort } from '../../src/services/queueing.ts';
 import { DAY, manualClock } from '../support/clock.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 import { connectPointMaster } from '../support/point-master.ts';
@@ -237,6 +239,30 @@ describe('the level of a contact', () => {
     clock.advance(400 * DAY);
     await system.runtime.services.levels.recordTimeMoves();
     expect((await historyOf(tenant, contact)).totalCount).toBe(1);
+  });
+
+  it('records nothing when the tenant leaves all-transaction mode between the periodic pass reading and writing', async () => {
+    const tenant = await levelTenant();
+    const contact = randomUUID();
+    await push(tenant, [purchase(120, contact)]);
+    await changesOf(tenant, contact, 1);
+    // A pass of its own, a year ahead of the file's clock (so the worker's passes see nothing move), that stops after its
+    // lock-free first pass found the contact and lets the operator switch the tenant to balance-only right there.
+    const seen: string[] = [];
+    const sweep = levelsService({
+      db: system.runtime.db,
+      clock: manualClock(new Date(clock.now().getTime() + 400 * DAY)),
+      log: system.runtime.log,
+      queueDeliveries: queueDeliveriesBestEffort(system.runtime.webhookQueue, system.runtime.log),
+      afterSweepSelect: async (tenantId, moved) => {
+        if (tenantId !== tenant.id) return;
+        seen.push(...moved);
+        expect((await admin('PATCH', `/tenants/${tenant.id}`, { mode: 'balance-only' })).statusCode).toBe(200);
+      },
+    });
+    await sweep.recordTimeMoves();
+    expect(seen).toEqual([contact]);
+    expect((await historyOf(tenant, contact)).items.map((c: { toKey: string }) => c.toKey)).toEqual(['silver']);
   });
 
   it('pages the history newest first and refuses a bad contact id', async () => {
