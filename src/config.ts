@@ -130,6 +130,12 @@ const envObject = z.object({
   UI_SESSION_IDLE_MINUTES: int(1).default(60),
   /** ...and this long after sign-in in any case. */
   UI_SESSION_MAX_HOURS: int(1).default(12),
+  /**
+   * Test-only: the scrypt cost (log2 N) of new contact card passwords, for
+   * test suites. Unset in production, where the cost is 15; below that a
+   * stolen hash is cheaper to guess.
+   */
+  TEST_ONLY_SCRYPT_LOG_N: z.preprocess(unsetWhenEmpty, int(10).max(20).optional()),
 });
 
 const envSchema = envObject
@@ -195,7 +201,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhooks: { retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrency: e.WEBHOOK_CONCURRENCY },
     pointsLog: { timeoutMs: e.POINTS_LOG_TIMEOUT_MS },
     sync: { gapAlertSeconds: e.SYNC_GAP_ALERT_SECONDS },
-    ui: { sessionIdleMs: e.UI_SESSION_IDLE_MINUTES * 60_000, sessionMaxAgeMs: e.UI_SESSION_MAX_HOURS * 3_600_000 },
+    ui: {
+      sessionIdleMs: e.UI_SESSION_IDLE_MINUTES * 60_000,
+      sessionMaxAgeMs: e.UI_SESSION_MAX_HOURS * 3_600_000,
+      testOnlyScryptLogN: e.TEST_ONLY_SCRYPT_LOG_N ?? null,
+    },
   };
 }
 

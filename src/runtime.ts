@@ -6,6 +6,7 @@ import { createDatabase, type Database } from './db/database.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { type SecretsKeyring, secretsKeyring } from './domain/secrets.ts';
+import { scryptParams } from './domain/passwords.ts';
 import { createOutboundAgent } from './integrations/outbound.ts';
 import {
   createIngestQueue,
@@ -85,6 +86,7 @@ function createServices(clients: Clients, db: Database) {
   const admitToBacklog = backlogGuard({ db, limits: config.limits.backlog, metrics: clients.metrics });
   const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
   const levels = levelsService({ db, clock, log, queueDeliveries });
+  const hashing = scryptParams(config.ui.testOnlyScryptLogN);
   const pointsLog = pointsLogService({ db, keyring, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
     admin: adminService({ db, clock }),
@@ -92,12 +94,13 @@ function createServices(clients: Clients, db: Database) {
     contacts: contactsService({ db, clock }),
     integrations: integrationsService({ db, clock, keyring, queueDeliveries }),
     secrets: secretsService({ db, keyring, log }),
-    uiUsers: uiUsersService({ db, clock }),
+    uiUsers: uiUsersService({ db, clock, hashing }),
     uiAuth: uiAuthService({
       db,
       clock,
       policy: { idleMs: config.ui.sessionIdleMs, maxAgeMs: config.ui.sessionMaxAgeMs },
       adminToken: config.adminToken,
+      hashing,
     }),
     balances: balancesService({ db, clock, queueBatch, admitToBacklog }),
     transactions: transactionsService({ db, clock, log, queueBatch, admitToBacklog }),

@@ -1,11 +1,17 @@
+import type { Readable } from 'node:stream';
 import type { Services } from '../runtime.ts';
 
 /** `--flag value` and `--flag` options as parsed (strings, or true for bare flags); commands validate them with zod. */
 export type CliOptions = Record<string, string | boolean | undefined>;
 
+/** What a command may read besides its options: stdin (a password is piped in, never passed as an argument). */
+export interface CliIo {
+  stdin: Readable & { isTTY?: boolean };
+}
+
 export interface CliCommand {
   usage: string;
-  run(services: Services, options: CliOptions): Promise<unknown>;
+  run(services: Services, options: CliOptions, io: CliIo): Promise<unknown>;
 }
 
 /** A command that needs no database (tools for the point master's side); runs without the service's environment. */

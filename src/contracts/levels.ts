@@ -64,6 +64,8 @@ export const memberLevelAnswer = z
   })
   .meta({ id: 'MemberLevel' });
 
+export const levelChangeReason = z.enum(LEVEL_CHANGE_REASONS);
+
 const levelChange = z
   .object({
     id: z.string(),
@@ -71,7 +73,7 @@ const levelChange = z
     fromName: z.string(),
     toKey: z.string(),
     toName: z.string(),
-    reason: z.enum(LEVEL_CHANGE_REASONS),
+    reason: levelChangeReason,
     qualifying: z.int(),
     changedAt: z.string(),
   })

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import { z } from 'zod';
+import { type AdjustmentInput, deliveryState } from '../contracts/adjustments.ts';
 import type { AdjustmentRecord } from '../domain/adjustments.ts';
-import type { DeliveryState } from '../domain/deliveries.ts';
-import { ADJUSTMENT_INPUT_COLUMNS, toAdjustmentInput } from './deliveries.repository.ts';
+import { ADJUSTMENT_INPUT_COLUMNS, adjustmentInputRow } from './deliveries.repository.ts';
 import type { Db } from './pool.ts';
+import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';
 
 /**
  * An adjustment is confirmed when the master sent back a transaction whose
@@ -18,21 +19,41 @@ const SELECT_RECORD = `
     FROM point_adjustment a JOIN webhook_delivery d ON d.tenant_id = a.tenant_id AND d.adjustment_id = a.id
     LEFT JOIN ledger_entry c ON c.tenant_id = a.tenant_id AND c.external_id = d.id::text`;
 
-type Row = Record<string, unknown>;
+/** A SELECT_RECORD row: the adjustment as sent (adjustmentInputRow) with its delivery and confirmation. */
+const recordRow = z
+  .object({
+    adjustment: adjustmentInputRow,
+    id: z.string(),
+    created_at: z.date(),
+    event_id: z.string(),
+    state: deliveryState,
+    attempts: z.number().int(),
+    last_error: z.string().nullable(),
+    next_attempt_at: nullableDate,
+    delivered_at: nullableDate,
+    confirmed_entry_id: z.number().int().nullable(),
+    confirmed_at: nullableDate,
+  })
+  .transform((row): AdjustmentRecord => ({
+    ...row.adjustment,
+    id: row.id,
+    createdAt: row.created_at,
+    eventId: row.event_id,
+    deliveryState: row.state,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: row.next_attempt_at,
+    deliveredAt: row.delivered_at,
+    confirmedTransactionId: row.confirmed_entry_id,
+    confirmedAt: row.confirmed_at,
+  }));
 
-const toRecord = (row: Row): AdjustmentRecord => ({
-  ...toAdjustmentInput(row),
-  id: row.id as string,
-  createdAt: row.created_at as Date,
-  eventId: row.event_id as string,
-  deliveryState: row.state as DeliveryState,
-  attempts: row.attempts as number,
-  lastError: row.last_error as string | null,
-  nextAttemptAt: row.next_attempt_at as Date | null,
-  deliveredAt: row.delivered_at as Date | null,
-  confirmedTransactionId: row.confirmed_entry_id as number | null,
-  confirmedAt: row.confirmed_at as Date | null,
-});
+/** The adjustment columns sit beside the others in one row; the parser reads them as one nested value. */
+const parseRecords = (rows: readonly object[]) =>
+  parseRows(
+    recordRow,
+    rows.map((row) => ({ ...row, adjustment: row })),
+  );
 
 export function adjustmentsRepository(db: Db) {
   return {
@@ -66,21 +87,21 @@ export function adjustmentsRepository(db: Db) {
     },
 
     async find(tenantId: string, id: string): Promise<AdjustmentRecord | null> {
-      const { rows } = await db.query<Row>(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
-      return rows[0] ? toRecord(rows[0]) : null;
+      const { rows } = await db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
+      return parseRecords(rows)[0] ?? null;
     },
 
     async listByContact(tenantId: string, contactId: string, page: { offset: number; count: number }) {
       const [items, total] = await Promise.all([
-        db.query<Row>(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.seq DESC OFFSET $3 LIMIT $4`, [
+        db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.seq DESC OFFSET $3 LIMIT $4`, [
           tenantId,
           contactId,
           page.offset,
           page.count,
         ]),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM point_adjustment WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]),
+        db.query(`SELECT count(*) AS n FROM point_adjustment WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]),
       ]);
-      return { items: items.rows.map(toRecord), totalCount: total.rows[0]?.n ?? 0 };
+      return { items: parseRecords(items.rows), totalCount: parseFirstRow(countRow, total.rows)?.n ?? 0 };
     },
   };
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AdjustmentInput } from '../contracts/adjustments.ts';
+import { z } from 'zod';
+import { type AdjustmentInput, deliveryState } from '../contracts/adjustments.ts';
+import { levelChangeReason } from '../contracts/levels.ts';
 import type { WebhookEvent } from '../domain/adjustments.ts';
 import type { AttemptOutcome, DeliveryState, QueuedDelivery } from '../domain/deliveries.ts';
-import type { LevelChangeReason } from '../domain/levels.ts';
 import type { Db } from './pool.ts';
+import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';
 
 /** A delivery this worker holds the lease of, with everything needed to send it: the event it announces too. */
 export type ClaimedDelivery = {
@@ -34,26 +36,68 @@ export interface DeliveryRecord {
   createdAt: Date;
 }
 
-type Row = Record<string, unknown>;
+const adjustmentCommon = { contact_id: z.string(), definition_id: z.number().int(), amount: z.number(), description: z.string() };
 
-/** Row -> adjustment in the contract's shape, as stored by adjustments.repository. */
-export function toAdjustmentInput(row: Row): AdjustmentInput {
-  const common = {
-    contactId: row.contact_id as string,
-    definitionId: row.definition_id as number,
-    amount: row.amount as number,
-    description: row.description as string,
-  };
-  if (row.source === 'Manual') return { ...common, source: 'Manual', userId: row.user_id as string, userName: row.user_name as string };
-  return {
-    ...common,
-    source: 'Automation',
-    reason: row.reason as string,
-    processId: row.process_id as string,
-    workflowId: row.workflow_id as string,
-    workflowName: (row.workflow_name as string | null) ?? '',
-  };
-}
+/**
+ * The columns ADJUSTMENT_INPUT_COLUMNS selects -> the adjustment in the
+ * contract's shape, as stored by adjustments.repository: a Manual one carries
+ * its user, an Automation one its reason, process and workflow.
+ */
+export const adjustmentInputRow = z
+  .discriminatedUnion('source', [
+    z.object({ ...adjustmentCommon, source: z.literal('Manual'), user_id: z.string(), user_name: z.string() }),
+    z.object({
+      ...adjustmentCommon,
+      source: z.literal('Automation'),
+      reason: z.string(),
+      process_id: z.string(),
+      workflow_id: z.string(),
+      workflow_name: z.string().nullable(),
+    }),
+  ])
+  .transform((row): AdjustmentInput => {
+    const common = { contactId: row.contact_id, definitionId: row.definition_id, amount: row.amount, description: row.description };
+    if (row.source === 'Manual') return { ...common, source: 'Manual', userId: row.user_id, userName: row.user_name };
+    return {
+      ...common,
+      source: 'Automation',
+      reason: row.reason,
+      processId: row.process_id,
+      workflowId: row.workflow_id,
+      workflowName: row.workflow_name ?? '',
+    };
+  });
+
+/** What every statement that answers deliveries to queue RETURNs: `dueAt` is part of the job id, so none may leave it out. */
+const queuedDeliveryRow = z.object({
+  tenantId: z.string(),
+  id: z.string(),
+  attempts: z.number().int(),
+  dueAt: nullableDate,
+}) satisfies z.ZodType<QueuedDelivery>;
+const QUEUED_DELIVERY_COLUMNS = `tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`;
+
+const claimedRow = z.object({
+  attempts: z.number().int(),
+  failures: z.number().int(),
+  tenant_id: z.string(),
+  tenant_name: z.string(),
+  webhook_url: z.string().nullable(),
+  webhook_encryption_key: z.string().nullable(),
+  webhook_signing_secret: z.string().nullable(),
+  level_change_id: z.number().int().nullable(),
+});
+
+/** The level change a claimed delivery announces (its adjustment columns are then NULL). */
+const claimedLevelChangeRow = z
+  .object({ level_contact_id: z.string(), from_key: z.string(), to_key: z.string(), changed_at: z.date(), level_reason: levelChangeReason })
+  .transform((row) => ({ contactId: row.level_contact_id, fromKey: row.from_key, toKey: row.to_key, changedAt: row.changed_at, reason: row.level_reason }));
+
+/** A webhook secret column, NOT NULL whenever the webhook URL is set (integrations.repository writes them together). */
+const secret = (value: string | null, column: string): string => {
+  if (value === null) throw new Error(`tenant_integration.${column} is NULL while webhook_url is set`);
+  return value;
+};
 
 // A delivery may be sent when it is due and nobody holds an unexpired lease on
 // it. AwaitingConfiguration counts as due once the tenant has a webhook URL:
@@ -72,22 +116,42 @@ const RECORD_COLUMNS = `
   d.id, d.adjustment_id, a.contact_id, a.definition_id, a.amount, a.source, d.state, d.attempts, d.last_status,
   d.last_error, d.next_attempt_at, d.last_attempt_at, d.delivered_at, d.created_at`;
 
-const toRecord = (row: Row): DeliveryRecord => ({
-  id: row.id as string,
-  adjustmentId: row.adjustment_id as string,
-  contactId: row.contact_id as string,
-  definitionId: row.definition_id as number,
-  amount: row.amount as number,
-  source: row.source as DeliveryRecord['source'],
-  state: row.state as DeliveryState,
-  attempts: row.attempts as number,
-  lastStatus: row.last_status as number | null,
-  lastError: row.last_error as string | null,
-  nextAttemptAt: row.next_attempt_at as Date | null,
-  lastAttemptAt: row.last_attempt_at as Date | null,
-  deliveredAt: row.delivered_at as Date | null,
-  createdAt: row.created_at as Date,
-});
+const deliveryRecordRow = z
+  .object({
+    id: z.string(),
+    adjustment_id: z.string(),
+    contact_id: z.string(),
+    definition_id: z.number().int(),
+    amount: z.number(),
+    source: z.enum(['Manual', 'Automation']),
+    state: deliveryState,
+    attempts: z.number().int(),
+    last_status: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    next_attempt_at: nullableDate,
+    last_attempt_at: nullableDate,
+    delivered_at: nullableDate,
+    created_at: z.date(),
+  })
+  .transform((row): DeliveryRecord => ({
+    id: row.id,
+    adjustmentId: row.adjustment_id,
+    contactId: row.contact_id,
+    definitionId: row.definition_id,
+    amount: row.amount,
+    source: row.source,
+    state: row.state,
+    attempts: row.attempts,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    nextAttemptAt: row.next_attempt_at,
+    lastAttemptAt: row.last_attempt_at,
+    deliveredAt: row.delivered_at,
+    createdAt: row.created_at,
+  }));
+
+const outcomesRow = z.object({ delivered: z.number().int(), failed: z.number().int(), retrying: z.number().int(), waiting: z.number().int() });
+const backlogRow = z.object({ tenantId: z.string(), waiting: z.number().int(), failed: z.number().int() });
 
 export function deliveriesRepository(db: Db) {
   return {
@@ -109,17 +173,7 @@ export function deliveriesRepository(db: Db) {
      */
     async claim(tenantId: string, id: string, now: Date, leaseMs: number): Promise<ClaimedDelivery | null> {
       const leaseToken = randomUUID();
-      const { rows } = await db.query<
-        Row & {
-          attempts: number;
-          failures: number;
-          tenant_id: string;
-          tenant_name: string;
-          webhook_url: string | null;
-          webhook_encryption_key: string;
-          webhook_signing_secret: string;
-        }
-      >(
+      const { rows } = await db.query(
         `WITH claimed AS (
            UPDATE webhook_delivery d
               SET state = CASE WHEN d.state = 'AwaitingConfiguration' THEN 'Pending'::delivery_state ELSE d.state END,
@@ -136,42 +190,42 @@ export function deliveriesRepository(db: Db) {
            LEFT JOIN tenant_integration i ON i.tenant_id = c.tenant_id`,
         [id, now, leaseToken, leaseMs / 1000, tenantId],
       );
-      const row = rows[0];
-      if (!row) return null;
-      const webhook = row.webhook_url ? { url: row.webhook_url, encryptionKey: row.webhook_encryption_key, signingSecret: row.webhook_signing_secret } : null;
+      const raw: unknown = rows[0];
+      if (raw === undefined) return null;
+      const row = claimedRow.parse(raw);
+      const webhook = row.webhook_url
+        ? {
+            url: row.webhook_url,
+            encryptionKey: secret(row.webhook_encryption_key, 'webhook_encryption_key'),
+            signingSecret: secret(row.webhook_signing_secret, 'webhook_signing_secret'),
+          }
+        : null;
       const claimed = { id, leaseToken, attempts: row.attempts, failures: row.failures, tenantId: row.tenant_id, tenantName: row.tenant_name, webhook };
-      if (row.level_change_id === null) return { ...claimed, adjustment: toAdjustmentInput(row) };
-      const levelChange = {
-        contactId: row.level_contact_id as string,
-        fromKey: row.from_key as string,
-        toKey: row.to_key as string,
-        changedAt: row.changed_at as Date,
-        reason: row.level_reason as LevelChangeReason,
-      };
-      return { ...claimed, levelChange };
+      if (row.level_change_id === null) return { ...claimed, adjustment: adjustmentInputRow.parse(raw) };
+      return { ...claimed, levelChange: claimedLevelChangeRow.parse(raw) };
     },
 
     /** The outbox rows of recorded level changes (loyalty.levelChanged), one per change; answers them for queuing. */
     async insertForLevelChanges(tenantId: string, changeIds: readonly number[], state: DeliveryState, now: Date): Promise<QueuedDelivery[]> {
-      const { rows } = await db.query<QueuedDelivery>(
+      const { rows } = await db.query(
         `INSERT INTO webhook_delivery (id, tenant_id, level_change_id, state, next_attempt_at, created_at, updated_at)
          SELECT gen_random_uuid(), $1, c, $3::delivery_state, CASE WHEN $3::delivery_state = 'Pending' THEN $4::timestamptz END, $4, $4
            FROM unnest($2::bigint[]) AS c ORDER BY c
-         RETURNING tenant_id AS "tenantId", id, attempts`,
+         RETURNING ${QUEUED_DELIVERY_COLUMNS}`,
         [tenantId, changeIds, state, now],
       );
-      return rows;
+      return parseRows(queuedDeliveryRow, rows);
     },
 
     /** Stores the outcome of an attempt and gives up the lease; null when the lease was lost meanwhile. */
     async recordAttempt(claim: ClaimedDelivery, outcome: AttemptOutcome, attemptedAt: Date, now: Date): Promise<QueuedDelivery | null> {
-      const { rows } = await db.query<QueuedDelivery>(
+      const { rows } = await db.query(
         `UPDATE webhook_delivery
             SET state = $3::delivery_state, attempts = attempts + 1, failures = $4, next_attempt_at = $5, last_attempt_at = $6,
                 last_status = $7, last_error = $8, delivered_at = CASE WHEN $3::delivery_state = 'Delivered' THEN $9 ELSE delivered_at END,
                 lease_token = NULL, lease_until = NULL, updated_at = $9
           WHERE tenant_id = $10 AND id = $1 AND lease_token = $2
-         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
+         RETURNING ${QUEUED_DELIVERY_COLUMNS}`,
         [
           claim.id,
           claim.leaseToken,
@@ -185,7 +239,7 @@ export function deliveriesRepository(db: Db) {
           claim.tenantId,
         ],
       );
-      return rows[0] ?? null;
+      return parseFirstRow(queuedDeliveryRow, rows);
     },
 
     /** Back to waiting: the webhook URL vanished between claim and send. */
@@ -204,45 +258,45 @@ export function deliveriesRepository(db: Db) {
      * the (state, next_attempt_at) index. Null when there is none such.
      */
     async tenantOfDelivery(id: string): Promise<string | null> {
-      const { rows } = await db.query<{ tenantId: string }>(
+      const { rows } = await db.query(
         `SELECT tenant_id AS "tenantId" FROM webhook_delivery WHERE state IN ('AwaitingConfiguration', 'Pending', 'Retrying') AND id = $1`,
         [id],
       );
-      return rows[0]?.tenantId ?? null;
+      return parseFirstRow(z.object({ tenantId: z.string() }), rows)?.tenantId ?? null;
     },
 
     /** Deliveries Postgres says should be sent by now: the recovery sweep queues these. Cross-tenant maintenance, served by the (state, next_attempt_at) index. */
     async listSendable(now: Date, limit: number): Promise<QueuedDelivery[]> {
-      const { rows } = await db.query<QueuedDelivery>(
+      const { rows } = await db.query(
         `SELECT d.tenant_id AS "tenantId", d.id, d.attempts, d.next_attempt_at AS "dueAt" FROM webhook_delivery d WHERE ${sendableAt('$1')}
           ORDER BY d.next_attempt_at NULLS FIRST LIMIT $2`,
         [now, limit],
       );
-      return rows;
+      return parseRows(queuedDeliveryRow, rows);
     },
 
     async list(tenantId: string, filter: { state?: DeliveryState | undefined; offset: number; count: number }) {
       const [items, total] = await Promise.all([
-        db.query<Row>(
+        db.query(
           `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.tenant_id = d.tenant_id AND a.id = d.adjustment_id
             WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)
             ORDER BY a.seq DESC OFFSET $3 LIMIT $4`,
           [tenantId, filter.state ?? null, filter.offset, filter.count],
         ),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM webhook_delivery WHERE tenant_id = $1 AND ($2::delivery_state IS NULL OR state = $2)`, [
+        db.query(`SELECT count(*) AS n FROM webhook_delivery WHERE tenant_id = $1 AND ($2::delivery_state IS NULL OR state = $2)`, [
           tenantId,
           filter.state ?? null,
         ]),
       ]);
-      return { items: items.rows.map(toRecord), totalCount: total.rows[0]?.n ?? 0 };
+      return { items: parseRows(deliveryRecordRow, items.rows), totalCount: parseFirstRow(countRow, total.rows)?.n ?? 0 };
     },
 
     async find(tenantId: string, id: string): Promise<DeliveryRecord | null> {
-      const { rows } = await db.query<Row>(
+      const { rows } = await db.query(
         `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.tenant_id = d.tenant_id AND a.id = d.adjustment_id WHERE d.tenant_id = $1 AND d.id = $2`,
         [tenantId, id],
       );
-      return rows[0] ? toRecord(rows[0]) : null;
+      return parseFirstRow(deliveryRecordRow, rows);
     },
 
     /**
@@ -251,27 +305,27 @@ export function deliveriesRepository(db: Db) {
      * worker holds it at this moment.
      */
     async replay(tenantId: string, id: string, now: Date): Promise<QueuedDelivery | null> {
-      const { rows } = await db.query<QueuedDelivery>(
+      const { rows } = await db.query(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
           WHERE tenant_id = $1 AND id = $2 AND state IN ('Failed', 'Retrying') AND (lease_until IS NULL OR lease_until <= $3)
-         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
+         RETURNING ${QUEUED_DELIVERY_COLUMNS}`,
         [tenantId, id, now],
       );
-      return rows[0] ?? null;
+      return parseFirstRow(queuedDeliveryRow, rows);
     },
 
     /** Per tenant with any: deliveries still on their way (waiting for a URL, pending, retrying) and dead letters. Cross-tenant: the operator overview. */
     async backlog(): Promise<{ tenantId: string; waiting: number; failed: number }[]> {
-      const { rows } = await db.query<{ tenantId: string; waiting: number; failed: number }>(
+      const { rows } = await db.query(
         `SELECT tenant_id AS "tenantId", (count(*) FILTER (WHERE state <> 'Failed'))::int AS waiting, (count(*) FILTER (WHERE state = 'Failed'))::int AS failed
            FROM webhook_delivery WHERE state <> 'Delivered' GROUP BY tenant_id`,
       );
-      return rows;
+      return parseRows(backlogRow, rows);
     },
 
     /** Webhook outcomes since `since`: delivered and failed by when it happened, retrying and waiting as they stand. Cross-tenant: the operator overview. */
     async outcomes(since: Date): Promise<{ delivered: number; failed: number; retrying: number; waiting: number }> {
-      const { rows } = await db.query<{ delivered: number; failed: number; retrying: number; waiting: number }>(
+      const { rows } = await db.query(
         `SELECT (count(*) FILTER (WHERE state = 'Delivered' AND delivered_at >= $1))::int AS delivered,
                 (count(*) FILTER (WHERE state = 'Failed' AND last_attempt_at >= $1))::int AS failed,
                 (count(*) FILTER (WHERE state = 'Retrying'))::int AS retrying,
@@ -279,28 +333,28 @@ export function deliveriesRepository(db: Db) {
            FROM webhook_delivery WHERE state <> 'Delivered' OR delivered_at >= $1`,
         [since],
       );
-      return rows[0]!;
+      return outcomesRow.parse(rows[0]);
     },
 
     /** Makes the tenant's waiting deliveries Pending: it has just been given a webhook URL. */
     async releaseAwaiting(tenantId: string, now: Date): Promise<QueuedDelivery[]> {
-      const { rows } = await db.query<QueuedDelivery>(
+      const { rows } = await db.query(
         `UPDATE webhook_delivery SET state = 'Pending', next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'AwaitingConfiguration'
-         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
+         RETURNING ${QUEUED_DELIVERY_COLUMNS}`,
         [tenantId, now],
       );
-      return rows;
+      return parseRows(queuedDeliveryRow, rows);
     },
 
     async replayAllFailed(tenantId: string, now: Date): Promise<QueuedDelivery[]> {
-      const { rows } = await db.query<QueuedDelivery>(
+      const { rows } = await db.query(
         `UPDATE webhook_delivery SET state = 'Pending', failures = 0, next_attempt_at = $2, updated_at = $2
           WHERE tenant_id = $1 AND state = 'Failed'
-         RETURNING tenant_id AS "tenantId", id, attempts, next_attempt_at AS "dueAt"`,
+         RETURNING ${QUEUED_DELIVERY_COLUMNS}`,
         [tenantId, now],
       );
-      return rows;
+      return parseRows(queuedDeliveryRow, rows);
     },
   };
 }

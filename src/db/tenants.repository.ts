@@ -58,6 +58,16 @@ export function tenantsRepository(db: Db) {
       return rows[0] ?? null;
     },
 
+    /**
+     * The tenant's mode, reading its row FOR SHARE until the transaction ends:
+     * a settings change (which holds the row FOR NO KEY UPDATE) waits for this
+     * transaction, or commits first and this read sees its outcome.
+     */
+    async holdMode(id: string): Promise<TenantMode | null> {
+      const { rows } = await db.query<{ mode: TenantMode }>(`SELECT mode::text AS mode FROM tenant WHERE id = $1 FOR SHARE`, [id]);
+      return rows[0]?.mode ?? null;
+    },
+
     async updateSettings(id: string, update: TenantUpdate, now: Date): Promise<TenantRecord> {
       const { rows } = await db.query<TenantRow>(
         `UPDATE tenant AS t SET mode = COALESCE($2::tenant_mode, mode), point_system_active = COALESCE($3, point_system_active),

@@ -12,11 +12,18 @@ const SALT_BYTES = 16;
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 256;
 
-interface ScryptParams {
+export interface ScryptParams {
   logN: number;
   r: number;
   p: number;
 }
+
+/**
+ * The parameters new hashes get: production's, or with a test-only cost
+ * (TEST_ONLY_SCRYPT_LOG_N) that keeps a test suite creating and signing in
+ * hundreds of users from spending its time in scrypt.
+ */
+export const scryptParams = (testOnlyLogN: number | null): ScryptParams => (testOnlyLogN === null ? SCRYPT_PARAMS : { ...SCRYPT_PARAMS, logN: testOnlyLogN });
 
 function derive(password: string, salt: Buffer, params: ScryptParams, keyLength: number): Promise<Buffer> {
   const N = 2 ** params.logN;
@@ -56,10 +63,16 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /**
  * A hash no password matches, checked when the username is unknown so that an
- * unknown user and a wrong password take the same time to refuse.
+ * unknown user and a wrong password take the same time to refuse (so it has
+ * the parameters new hashes get).
  */
-let decoy: Promise<string> | undefined;
-export function decoyHash(): Promise<string> {
-  decoy ??= hashPassword(randomBytes(32).toString('base64url'));
+const decoys = new Map<string, Promise<string>>();
+export function decoyHash(params: ScryptParams = SCRYPT_PARAMS): Promise<string> {
+  const key = `${params.logN},${params.r},${params.p}`;
+  let decoy = decoys.get(key);
+  if (!decoy) {
+    decoy = hashPassword(randomBytes(32).toString('base64url'), params);
+    decoys.set(key, decoy);
+  }
   return decoy;
 }

@@ -30,8 +30,18 @@ type Contacts = readonly string[] | null;
  * read (derived from the ledger at the time of the request), and the changes
  * the worker records and announces.
  */
-export function levelsService(deps: { db: Database; clock: Clock; log: Logger; queueDeliveries: QueueDeliveries }) {
-  const { db, clock, log, queueDeliveries } = deps;
+export function levelsService(deps: {
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  queueDeliveries: QueueDeliveries;
+  /**
+   * Test-only seam: awaited by the periodic pass between its lock-free first
+   * pass and its recording, so a test can change the tenant in that gap.
+   */
+  afterSweepSelect?: (tenantId: string, moved: readonly string[]) => Promise<void>;
+}) {
+  const { db, clock, log, queueDeliveries, afterSweepSelect } = deps;
 
   /**
    * The contacts among `contacts` whose level differs from the one recorded,
@@ -49,7 +59,8 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
 
   /**
    * Records the level changes of `candidates` as of `at`: in one transaction
-   * holding the ladder and those contacts' rows (locked in contact order), it
+   * holding the tenant's mode (all-transaction, or nothing is recorded), the
+   * ladder and those contacts' rows (locked in contact order), it
    * reads their figures afresh and writes each change with its history row
    * (and its webhook when the ladder announces changes). Two recorders on the
    * same contacts queue on the row locks; the second reads the figures after
@@ -67,6 +78,9 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
     if (candidates.length === 0) return { changes: [], deliveries: [] };
     const sorted = [...candidates].sort();
     return tx.transaction(async (inner) => {
+      // The mode as it stands now, held until commit: a switch to balance-only made after the caller chose these
+      // contacts (the periodic pass reads without locks) is seen here, and one made later waits for this commit.
+      if ((await inner.tenants.holdMode(tenant.id)) !== 'all-transaction') return { changes: [], deliveries: [] };
       // The ladder as it stands now, held until commit: an operator's PUT cannot slip in between.
       const ladder = await inner.levels.ladder(tenant.id, { lock: true });
       if (!ladder) return { changes: [], deliveries: [] };
@@ -94,9 +108,11 @@ export function levelsService(deps: { db: Database; clock: Clock; log: Logger; q
   /** The periodic pass for one tenant: a first pass without locks, then `record` for the contacts that moved; webhooks queued after commit. */
   async function recordTimeMovesOf(tenant: { id: string; timeZone: string }, ladder: Ladder): Promise<LevelChangeRecord[]> {
     const at = clock.now();
-    const { changes, deliveries } = await retryOnConflict(async () =>
-      record(db, tenant, await movedContacts(db, tenant, ladder, null, at, firstLevel(ladder)), 'WindowMoved', at, firstLevel),
-    );
+    const { changes, deliveries } = await retryOnConflict(async () => {
+      const moved = await movedContacts(db, tenant, ladder, null, at, firstLevel(ladder));
+      await afterSweepSelect?.(tenant.id, moved);
+      return record(db, tenant, moved, 'WindowMoved', at, firstLevel);
+    });
     if (deliveries.length > 0) await queueDeliveries(deliveries);
     if (changes.length > 0) log.info({ tenantId: tenant.id, changes: changes.length }, 'member level changes recorded (window moved)');
     return changes;

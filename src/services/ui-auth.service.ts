@@ -13,7 +13,7 @@ import {
   USER_SLOWDOWN,
   userThrottleKey,
 } from '../domain/login-throttle.ts';
-import { decoyHash, verifyPassword } from '../domain/passwords.ts';
+import { decoyHash, type ScryptParams, verifyPassword } from '../domain/passwords.ts';
 import {
   credentialStamp,
   hashToken,
@@ -56,8 +56,8 @@ export class LockedOut extends AppError {
 }
 
 /** Signing in and out of the contact card and the operator pages; sessions live in Postgres. */
-export function uiAuthService(deps: { db: Database; clock: Clock; policy: SessionPolicy; adminToken: string }) {
-  const { db, clock, policy, adminToken } = deps;
+export function uiAuthService(deps: { db: Database; clock: Clock; policy: SessionPolicy; adminToken: string; hashing: ScryptParams }) {
+  const { db, clock, policy, adminToken, hashing } = deps;
   const { tenants, uiUsers: users, uiSessions: sessions } = db;
 
   /**
@@ -109,7 +109,7 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
         [ipKey, ADDRESS_THROTTLE],
       ]);
       const user = await users.findCredentials(input.tenantName, input.username.toLowerCase());
-      const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
+      const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(hashing)));
       if (!user || !passwordOk || user.disabledAt !== null) throw new AppError('unauthorized', WRONG_CREDENTIALS);
       // The right password: the pair starts afresh; the username and the address only get this attempt back, so a
       // sign-in by the owner does not hand a guesser elsewhere a fresh allowance.

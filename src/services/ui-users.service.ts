@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts';
 import type { UiUserRecord } from '../db/ui-users.repository.ts';
 import type { Clock } from '../domain/clock.ts';
 import { userSubject, userThrottleKey } from '../domain/login-throttle.ts';
-import { hashPassword } from '../domain/passwords.ts';
+import { hashPassword, type ScryptParams } from '../domain/passwords.ts';
 import { notFound } from '../errors.ts';
 import { requireTenant, uniquely } from './guards.ts';
 
@@ -18,8 +18,8 @@ const toUiUser = (user: UiUserRecord) => ({
 });
 
 /** Contact card users as operators manage them, through the admin API and the CLI. */
-export function uiUsersService(deps: { db: Database; clock: Clock }) {
-  const { db, clock } = deps;
+export function uiUsersService(deps: { db: Database; clock: Clock; hashing: ScryptParams }) {
+  const { db, clock, hashing } = deps;
   const tenantOf = (tenantId: string) => requireTenant(db.tenants, tenantId);
 
   /**
@@ -40,7 +40,7 @@ export function uiUsersService(deps: { db: Database; clock: Clock }) {
   return {
     async create(tenantId: string, input: CreateUiUser) {
       await tenantOf(tenantId);
-      const passwordHash = await hashPassword(input.password);
+      const passwordHash = await hashPassword(input.password, hashing);
       const user = await uniquely(
         () => db.uiUsers.create({ tenantId, username: input.username, displayName: input.displayName, passwordHash }, clock.now()),
         `A user named ${input.username} already exists in this tenant`,
@@ -68,7 +68,7 @@ export function uiUsersService(deps: { db: Database; clock: Clock }) {
     /** Ends the user's sessions and lifts a lock-out, so the person can sign in with the new password at once. */
     async resetPassword(tenantId: string, id: string, password: string) {
       const tenant = await tenantOf(tenantId);
-      const user = await change(tenantId, id, { passwordHash: await hashPassword(password) }, true);
+      const user = await change(tenantId, id, { passwordHash: await hashPassword(password, hashing) }, true);
       await db.uiSessions.clearForUser(userThrottleKey(tenant.name, user.username), userSubject(tenant.name, user.username));
       return toUiUser(user);
     },

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseContactFile } from '../../src/cli/contacts.commands.ts';
+import { runCommand } from '../support/cli.ts';
 import { createTenant, processEnv, startSystem, type TestSystem } from '../support/system.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let system: TestSystem;
 let dir: string;
 beforeAll(async () => {
@@ -21,12 +18,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI the way operators do, against this file's database. */
+/** Runs a CLI command as operators do, against this file's database. */
 async function cli(...args: string[]) {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env: processEnv(system),
-  });
+  const { code, stdout, stderr } = await runCommand(processEnv(system), args);
+  expect(code, stderr).toBe(0);
   return JSON.parse(stdout);
 }
 

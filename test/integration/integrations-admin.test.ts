@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrationCommands, webhookToolCommands } from '../../src/cli/integrations.commands.ts';
 import { openSecret } from '../../src/domain/secrets.ts';
 import { encryptPayload, signWebhook } from '../../src/domain/webhook-crypto.ts';
+import { NO_STDIN } from '../support/cli.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
 const UNSENDABLE = 'the value may hold only tabs, printable ASCII and Latin-1 characters (no control characters)';
@@ -147,7 +148,7 @@ describe('points-log settings', () => {
 });
 
 describe('CLI twins', () => {
-  const run = async (name: string, options: Record<string, string>) => integrationCommands[name]!.run(system.runtime.services, options);
+  const run = async (name: string, options: Record<string, string>) => integrationCommands[name]!.run(system.runtime.services, options, NO_STDIN);
 
   it('sets, shows and rotates the webhook and points-log settings', async () => {
     const tenant = await createTenant(system.app);

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../support/cli.ts';
 import { createTenant, processEnv, startSystem, type TestSystem } from '../support/system.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let system: TestSystem;
 let dir: string;
 beforeAll(async () => {
@@ -19,19 +16,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI the way operators do, against this file's database; answers its exit code and output. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: root,
-      env: processEnv(system),
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** Runs a CLI command as operators do, against this file's database; answers its exit code and output. */
+const cli = (...args: string[]) => runCommand(processEnv(system), args);
 
 const ladder = {
   definitionId: 1,

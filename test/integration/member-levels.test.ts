@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PointMaster } from '../../examples/point-master/app.ts';
+import { requeueSendableDeliveries } from '../../src/jobs/delivery-recovery.ts';
+import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
+import { levelsService } from '../../src/services/levels.service.ts';
+import { queueDeliveriesBestEffort } from '../../src/services/queueing.ts';
 import { DAY, manualClock } from '../support/clock.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 import { connectPointMaster } from '../support/point-master.ts';
@@ -239,6 +243,30 @@ describe('the level of a contact', () => {
     expect((await historyOf(tenant, contact)).totalCount).toBe(1);
   });
 
+  it('records nothing when the tenant leaves all-transaction mode between the periodic pass reading and writing', async () => {
+    const tenant = await levelTenant();
+    const contact = randomUUID();
+    await push(tenant, [purchase(120, contact)]);
+    await changesOf(tenant, contact, 1);
+    // A pass of its own, a year ahead of the file's clock (so the worker's passes see nothing move), that stops after its
+    // lock-free first pass found the contact and lets the operator switch the tenant to balance-only right there.
+    const seen: string[] = [];
+    const sweep = levelsService({
+      db: system.runtime.db,
+      clock: manualClock(new Date(clock.now().getTime() + 400 * DAY)),
+      log: system.runtime.log,
+      queueDeliveries: queueDeliveriesBestEffort(system.runtime.webhookQueue, system.runtime.log),
+      afterSweepSelect: async (tenantId, moved) => {
+        if (tenantId !== tenant.id) return;
+        seen.push(...moved);
+        expect((await admin('PATCH', `/tenants/${tenant.id}`, { mode: 'balance-only' })).statusCode).toBe(200);
+      },
+    });
+    await sweep.recordTimeMoves();
+    expect(seen).toEqual([contact]);
+    expect((await historyOf(tenant, contact)).items.map((c: { toKey: string }) => c.toKey)).toEqual(['silver']);
+  });
+
   it('pages the history newest first and refuses a bad contact id', async () => {
     const tenant = await levelTenant();
     const contact = randomUUID();
@@ -256,6 +284,44 @@ describe('the level of a contact', () => {
 });
 
 describe('recorded and announced', () => {
+  it('queues one job for each change it announces, the one the recovery sweep would queue', async () => {
+    // A system of its own whose only consumer applies batches, so the webhook jobs stay in Redis to be counted.
+    const own = await startSystem(ENV, { clock });
+    const ingest = startIngestWorker(own.runtime);
+    try {
+      const put = async (url: string, payload: object) => {
+        const response = await own.app.inject({ method: 'PUT', url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload });
+        expect(response.statusCode, response.body).toBe(200);
+      };
+      const tenant = await createTenant(own.app, { mode: 'all-transaction' });
+      await put(`/tenants/${tenant.id}/levels`, {
+        definitionId: 1,
+        basis: 'PointsEarned',
+        window: { type: 'Rolling', months: 12 },
+        levels: LEVELS,
+        announce: true,
+      });
+      await put(`/tenants/${tenant.id}/webhook`, { url: 'http://127.0.0.1:9/never-called' });
+      const response = await own.app.inject({
+        method: 'POST',
+        url: '/api/v2/point-accounts/transactions',
+        headers: tenant.headers,
+        payload: Array.from({ length: 20 }, () => purchase(150, randomUUID())),
+      });
+      expect(response.statusCode, response.body).toBe(202);
+      expect((await waitForBatch(own.app, tenant.headers, response.json().id)).status).toBe('Completed');
+      const jobIds = async () => (await own.runtime.webhookQueue.getJobs(['waiting', 'delayed', 'prioritized'])).map((job) => job.id).sort();
+      // The batch queues its changes' webhooks just after it commits.
+      await expect.poll(jobIds, { timeout: 10_000 }).toHaveLength(20);
+      const queued = await jobIds();
+      expect(await requeueSendableDeliveries(own.runtime)).toBe(20);
+      expect(await jobIds()).toEqual(queued);
+    } finally {
+      await ingest.close();
+      await own.close();
+    }
+  });
+
   it('sends loyalty.levelChanged to the master, encrypted and signed, once per change, with two workers running', async () => {
     second = await startSystem({ ...ENV, DATABASE_URL: system.runtime.config.databaseUrl, QUEUE_PREFIX: system.runtime.config.queue.prefix }, { clock });
     await second.startWorker();

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../support/cli.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
@@ -56,15 +57,8 @@ function start(script: string): { child: ChildProcess; output: () => string; wai
   };
 }
 
-async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
+/** A CLI command run in this process; the `.env` test below runs the built CLI as a process of its own. */
+const cli = (...args: string[]) => runCommand(env, args);
 
 describe('entry points', () => {
   it('the API serves, then on SIGTERM stops cleanly', async () => {
@@ -140,10 +134,10 @@ describe('CLI', () => {
 });
 
 describe('.env', () => {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const tsx = import.meta.resolve('tsx');
+  const builtCli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-  it('is read by the CLI from its working directory; a variable set in the environment wins over the file', async () => {
+  it('is read by the built CLI from its working directory; a variable set in the environment wins over the file', async () => {
+    expect(existsSync(builtCli), 'dist/cli/main.js is missing: npm test builds it first (npm run build)').toBe(true);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pf-env-'));
     try {
       // The file names a database nobody serves, which the environment overrides; everything else comes from the file alone.
@@ -157,15 +151,11 @@ describe('.env', () => {
         ].join('\n'),
       );
       const bare: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: env.DATABASE_URL };
-      const child = spawn(
-        process.execPath,
-        ['--import', tsx, path.join(root, 'src/cli/main.ts'), 'tenants:create', '--name', 'env-shop', '--mode', 'balance-only'],
-        {
-          cwd: dir,
-          env: bare,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+      const child = spawn(process.execPath, [builtCli, 'tenants:create', '--name', 'env-shop', '--mode', 'balance-only'], {
+        cwd: dir,
+        env: bare,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile as masterReconcile } from '../../examples/point-master/reconcile.ts';
 import { PointMasterStore } from '../../examples/point-master/store.ts';
 import { reconciliationCompareJob } from '../../src/jobs/reconciliation.job.ts';
+import { runCommand } from '../support/cli.ts';
 import { ADMIN_TOKEN, createTenant, processEnv, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 import { createUiUser, HTML, signIn, signInAdmin } from '../support/ui.ts';
 
@@ -277,7 +278,8 @@ describe('reconciliations for operators and on the contact card', () => {
     expect((await system.app.inject({ url: `/admin/v1/tenants/${randomUUID()}/reconciliations`, headers: admin })).statusCode).toBe(404);
 
     const cli = async (...args: string[]) => {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: processEnv(system) });
+      const { code, stdout, stderr } = await runCommand(processEnv(system), args);
+      expect(code, stderr).toBe(0);
       return JSON.parse(stdout);
     };
     expect(await cli('reconciliations:list', '--tenant', tenant.id)).toEqual(listed.json());

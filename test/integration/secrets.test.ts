@@ -6,6 +6,7 @@ import { openSecret, secretsKeyId, secretsKeyring } from '../../src/domain/secre
 import { decryptPayload, verifyWebhook } from '../../src/domain/webhook-crypto.ts';
 import { automation } from '../support/adjustments.ts';
 import { json, type RecordedRequest, type ScriptedServer, startScriptedServer } from '../support/http-server.ts';
+import { runCommand } from '../support/cli.ts';
 import { ADMIN_TOKEN, createTenant, processEnv, startSystem, type TestSystem } from '../support/system.ts';
 
 const KEY1 = randomBytes(32).toString('base64');
@@ -202,4 +203,4 @@ async function run(env: NodeJS.ProcessEnv, script: string, ...args: string[]): P
   return { code, stdout, stderr };
 }
 
-const cli = (env: NodeJS.ProcessEnv, ...args: string[]) => run(env, 'src/cli/main.ts', ...args);
+const cli = (env: NodeJS.ProcessEnv, ...args: string[]) => runCommand(env, args);

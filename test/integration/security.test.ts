@@ -124,7 +124,7 @@ describe('tenant isolation', () => {
     }
     // batch ids on both status routes, both account ids, the transaction id, the definition id, the adjustment id
     expect(refused).toBeGreaterThanOrEqual(7);
-  });
+  }, 120_000); // it walks every tenant route; beside other files on a busy machine that took more than the default 30 s
 });
 
 describe('admin routes', () => {

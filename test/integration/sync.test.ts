@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { pointTransactionsJob } from '../../src/jobs/transactions-batch.job.ts';
 import { createLogger } from '../../src/logger.ts';
 import { closeRuntime, createRuntime, type Runtime } from '../../src/runtime.ts';
+import { NO_STDIN } from '../support/cli.ts';
 import { manualClock } from '../support/clock.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 import { HTML, signInAdmin } from '../support/ui.ts';
@@ -241,7 +242,7 @@ describe('stream position: sequence', () => {
     const adminRead = await system.app.inject({ url: `/admin/v1/tenants/${tenant.id}/sync`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(adminRead.statusCode, adminRead.body).toBe(200);
     expect(adminRead.json()).toEqual(expected);
-    expect(await syncCommands['sync:status']!.run(system.runtime.services, { tenant: tenant.id })).toEqual(expected);
+    expect(await syncCommands['sync:status']!.run(system.runtime.services, { tenant: tenant.id }, NO_STDIN)).toEqual(expected);
 
     const session = await signInAdmin(system.app, ADMIN_TOKEN);
     const page = async () => (await system.app.inject({ url: '/ui/admin', headers: { ...HTML, cookie: session.cookie } })).body;
@@ -342,7 +343,7 @@ describe('bad input', () => {
     expect((await admin('not-a-uuid')).statusCode).toBe(400);
     expect((await admin(randomUUID())).statusCode).toBe(404);
     expect((await system.app.inject({ url: '/api/v2/point-accounts/sync' })).statusCode).toBe(401);
-    await expect(syncCommands['sync:status']!.run(system.runtime.services, { tenant: 'nope' })).rejects.toThrow();
+    await expect(syncCommands['sync:status']!.run(system.runtime.services, { tenant: 'nope' }, NO_STDIN)).rejects.toThrow();
   });
 
   it('the config refuses a bad SYNC_GAP_ALERT_SECONDS', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS_THROTTLE, afterAttempt, PAIR_THROTTLE, type ThrottleState, USER_SLOWDOWN } from '../../src/domain/login-throttle.ts';
 import { manualClock } from '../support/clock.ts';
-import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { ADMIN_TOKEN, createTenant, startSystem, TEST_SCRYPT_LOG_N, type TestSystem } from '../support/system.ts';
 import { cookieOf, createUiUser, csrfOf, FORM, form, HTML, postLogin, setCookieLine, signIn, signInAdmin } from '../support/ui.ts';
 
 const clock = manualClock('2030-05-01T08:00:00.000Z');
@@ -47,7 +47,7 @@ describe('UI users through the admin API', () => {
     });
     expect(response.body).not.toMatch(/password|scrypt/i);
     const { rows } = await system.runtime.pool.query(`SELECT password_hash FROM ui_user WHERE id = $1`, [response.json().id]);
-    expect(rows[0].password_hash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$/);
+    expect(rows[0].password_hash).toMatch(new RegExp(`^\\$scrypt\\$ln=${TEST_SCRYPT_LOG_N},r=8,p=1\\$`));
     expect((await admin('GET', `/tenants/${tenant.id}/users`)).json()).toEqual([response.json()]);
   });
 

@@ -1,24 +1,18 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../support/cli.ts';
 import { createTenant, processEnv, startSystem, type TestSystem } from '../support/system.ts';
 import { postLogin } from '../support/ui.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let system: TestSystem;
 beforeAll(async () => {
   system = await startSystem();
 });
 afterAll(() => system?.close());
 
-/** Runs the CLI the way operators do, with `stdin` piped in; answers the exit code and the parsed output. */
-function cli(args: string[], stdin = ''): Promise<{ code: number; out: unknown; err: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: processEnv(system) }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout ? JSON.parse(stdout) : null, err: stderr }),
-    );
-    child.stdin?.end(stdin);
-  });
+/** Runs a CLI command as operators do, with `stdin` piped in; answers the exit code and the parsed output. */
+async function cli(args: string[], stdin = ''): Promise<{ code: number; out: unknown; err: string }> {
+  const { code, stdout, stderr } = await runCommand(processEnv(system), args, stdin);
+  return { code, out: stdout ? JSON.parse(stdout) : null, err: stderr };
 }
 
 describe('users CLI', () => {

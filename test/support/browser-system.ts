@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
-import { type Browser, launchBrowser } from './browser.ts';
+import { inject } from 'vitest';
+import { type Browser, connectBrowser } from './browser.ts';
 import { startSystem, type TestSystem } from './system.ts';
 
 /** What a browser test drives: the real API listening on a 127.0.0.1 port of its own, and headless Chromium. */
@@ -11,14 +12,14 @@ export interface BrowserSystem {
   base: string;
 }
 
-/** Starts the system (with its worker unless `worker` is false), lets the API listen, and launches Chromium. */
+/** Starts the system (with its worker unless `worker` is false), lets the API listen, and opens a context in the shared Chromium. */
 export async function openBrowserSystem(env: Record<string, string> = {}, { worker = true } = {}): Promise<BrowserSystem> {
   const system = await startSystem(env);
   try {
     if (worker) await system.startWorker();
     await system.app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(system.app.server.address() as AddressInfo).port}`;
-    return { system, browser: await launchBrowser(), base };
+    return { system, browser: await connectBrowser(inject('chromiumEndpoint')), base };
   } catch (err) {
     await system.close(); // nothing is left running when the file's set-up fails
     throw err;

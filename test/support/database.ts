@@ -25,6 +25,9 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
+  // A commit need not wait for its WAL to reach the disk: a crash could lose the last moments of a throw-away
+  // database, never its consistency, and every connection to it commits sooner.
+  await admin((c) => c.query(`ALTER DATABASE ${name} SET synchronous_commit = off`));
   return {
     url: databaseUrl(name),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),

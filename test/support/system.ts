@@ -17,6 +17,8 @@ import { TEST_REDIS_URL } from './env.ts';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** The SECRETS_KEY every test system runs with unless a test gives its own (32 bytes, base64). */
 const TEST_SECRETS_KEY = Buffer.from('test-secrets-key-of-32-bytes-000').toString('base64');
+/** The scrypt cost (log2 N) of the passwords test systems store: the lowest the app reads, instead of production's 15. */
+export const TEST_SCRYPT_LOG_N = 10;
 
 export interface TestSystem {
   app: FastifyInstance;
@@ -48,6 +50,7 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
     RECOVERY_INTERVAL_MS: '200',
     RECOVERY_GRACE_MS: '0',
     DB_POOL_SIZE: '5',
+    TEST_ONLY_SCRYPT_LOG_N: String(TEST_SCRYPT_LOG_N),
     ...env,
   });
   // With `logLines`, every log line is kept there (as JSON text) for the test to search.
@@ -157,5 +160,6 @@ export function processEnv(system: TestSystem): NodeJS.ProcessEnv {
     SECRETS_KEY: config.secrets.key?.toString('base64') ?? '',
     SECRETS_KEY_PREVIOUS: config.secrets.previousKeys.map((key) => key.toString('base64')).join(','),
     QUEUE_PREFIX: config.queue.prefix,
+    TEST_ONLY_SCRYPT_LOG_N: config.ui.testOnlyScryptLogN?.toString() ?? '',
   };
 }

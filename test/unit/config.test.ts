@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { scryptParams } from '../../src/domain/passwords.ts';
 
 const valid = {
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/pf',
@@ -41,15 +42,23 @@ describe('loadConfig', () => {
 
 describe('contact card sessions', () => {
   it('default to one idle hour and twelve hours at most', () => {
-    expect(loadConfig(valid).ui).toEqual({ sessionIdleMs: 3_600_000, sessionMaxAgeMs: 43_200_000 });
+    expect(loadConfig(valid).ui).toEqual({ sessionIdleMs: 3_600_000, sessionMaxAgeMs: 43_200_000, testOnlyScryptLogN: null });
   });
 
   it('take other limits from the environment', () => {
     expect(loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '15', UI_SESSION_MAX_HOURS: '8' }).ui).toEqual({
       sessionIdleMs: 900_000,
       sessionMaxAgeMs: 28_800_000,
+      testOnlyScryptLogN: null,
     });
     expect(() => loadConfig({ ...valid, UI_SESSION_IDLE_MINUTES: '0' })).toThrow(/UI_SESSION_IDLE_MINUTES/);
+  });
+
+  it('hash new passwords at the production cost unless a test sets its own, never below what a stored hash may have', () => {
+    expect(scryptParams(loadConfig(valid).ui.testOnlyScryptLogN)).toEqual({ logN: 15, r: 8, p: 1 });
+    expect(scryptParams(loadConfig({ ...valid, TEST_ONLY_SCRYPT_LOG_N: '' }).ui.testOnlyScryptLogN).logN).toBe(15);
+    expect(scryptParams(loadConfig({ ...valid, TEST_ONLY_SCRYPT_LOG_N: '10' }).ui.testOnlyScryptLogN)).toEqual({ logN: 10, r: 8, p: 1 });
+    expect(() => loadConfig({ ...valid, TEST_ONLY_SCRYPT_LOG_N: '9' })).toThrow(/TEST_ONLY_SCRYPT_LOG_N/);
   });
 
   it('reads Redis Cluster nodes, gives the queue prefix a hash tag and keeps counters out of it', () => {

@@ -34,4 +34,9 @@ describe('password hashing (scrypt)', () => {
   it('has a decoy hash that no password matches', async () => {
     expect(await verifyPassword('', await decoyHash())).toBe(false);
   });
+
+  it('gives the decoy the parameters new hashes get, so an unknown user costs what a wrong password does', async () => {
+    expect(await decoyHash()).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$/);
+    expect(await decoyHash({ logN: 10, r: 8, p: 1 })).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$/);
+  });
 });

@@ -192,3 +192,66 @@ describe('deliveries.replay', () => {
     expect(await replay(leased)).toBeNull();
   });
 });
+
+describe('the deliveries each statement answers for queuing', () => {
+  // The job id of an attempt is made of tenantId, id, attempts and dueAt (jobs/queues.ts): every statement that answers
+  // deliveries to queue must answer all four, equal to what the recovery sweep reads back for the same attempt.
+  const sweepSees = async (id: string, now: Date) => (await scratch.db.deliveries.listSendable(now, 1000)).find((delivery) => delivery.id === id);
+
+  it('insertForLevelChanges answers each new delivery with its due time, as the recovery sweep reads it', async () => {
+    const tenant = await withWebhook(await newTenant(scratch.db, 'all-transaction'));
+    const contacts = [randomUUID(), randomUUID()].sort();
+    const member = { key: 'member', name: 'Member', threshold: 0 };
+    const silver = { key: 'silver', name: 'Silver', threshold: 100 };
+    await scratch.db.levels.lockContacts(tenant.id, contacts, member);
+    const changes = await scratch.db.levels.recordChanges(
+      tenant.id,
+      contacts.map((contactId) => ({ contactId, to: silver, qualifying: 150 })),
+      'Transactions',
+      T0,
+    );
+    const ids = changes.map((change) => change.id);
+    const pending = await scratch.db.deliveries.insertForLevelChanges(tenant.id, ids, 'Pending', T0);
+    expect(pending).toEqual(contacts.map(() => ({ tenantId: tenant.id, id: expect.stringMatching(/^[0-9a-f-]{36}$/), attempts: 0, dueAt: T0 })));
+    for (const delivery of pending) expect(await sweepSees(delivery.id, T0)).toEqual(delivery);
+
+    const other = await newTenant(scratch.db, 'all-transaction');
+    await scratch.db.levels.lockContacts(other.id, contacts, member);
+    const waiting = await scratch.db.levels.recordChanges(
+      other.id,
+      contacts.map((contactId) => ({ contactId, to: silver, qualifying: 150 })),
+      'Transactions',
+      T0,
+    );
+    expect(
+      await scratch.db.deliveries.insertForLevelChanges(
+        other.id,
+        waiting.map((change) => change.id),
+        'AwaitingConfiguration',
+        T0,
+      ),
+    ).toEqual(contacts.map(() => expect.objectContaining({ tenantId: other.id, attempts: 0, dueAt: null })));
+  });
+
+  it('recordAttempt, replay, replayAllFailed and releaseAwaiting answer what the sweep reads for the next attempt', async () => {
+    const tenant = await newTenantWithWebhook();
+    const id = await newDelivery(tenant, 'Pending');
+    const retry = await scratch.db.deliveries.recordAttempt((await claim(id, T0))!, retrying(1, at(HOUR)), T0, T0);
+    expect(retry).toEqual({ tenantId: tenant.id, id, attempts: 1, dueAt: at(HOUR) });
+    expect(await sweepSees(id, at(HOUR))).toEqual(retry);
+
+    const replayed = await scratch.db.deliveries.replay(tenant.id, id, at(1000));
+    expect(replayed).toEqual({ tenantId: tenant.id, id, attempts: 1, dueAt: at(1000) });
+    expect(await sweepSees(id, at(1000))).toEqual(replayed);
+
+    const failed = await newDelivery(tenant, 'Failed');
+    const replayedAll = await scratch.db.deliveries.replayAllFailed(tenant.id, at(2000));
+    expect(replayedAll).toEqual([{ tenantId: tenant.id, id: failed, attempts: 0, dueAt: at(2000) }]);
+    expect(await sweepSees(failed, at(2000))).toEqual(replayedAll[0]);
+
+    const unconfigured = await newTenant(scratch.db, 'balance-only');
+    const waiting = await newDelivery(unconfigured, 'AwaitingConfiguration');
+    const released = await scratch.db.deliveries.releaseAwaiting(unconfigured.id, at(3000));
+    expect(released).toEqual([{ tenantId: unconfigured.id, id: waiting, attempts: 0, dueAt: at(3000) }]);
+  });
+});
