@@ -135,13 +135,13 @@ SELECT account.id AS "accountId", month_end.month, month_end.at,
  */
 const columns: Record<TenantMode, { select: string; join: (at: string) => string; readsClock: boolean }> = {
   'balance-only': {
-    select: `a.id, a.contact_id AS "contactId", a.definition_id AS "definitionId", a.balance,
+    select: `a.id, a.guid, a.contact_id AS "contactId", a.definition_id AS "definitionId", a.balance,
              0 AS "pendingPoints", NULL::timestamptz AS "balanceExpires"`,
     join: () => '',
     readsClock: false,
   },
   'all-transaction': {
-    select: `a.id, a.contact_id AS "contactId", a.definition_id AS "definitionId", s.balance,
+    select: `a.id, a.guid, a.contact_id AS "contactId", a.definition_id AS "definitionId", s.balance,
              s.pending AS "pendingPoints", s.expires AS "balanceExpires"`,
     join: accountSummaryJoin,
     readsClock: true,
@@ -173,16 +173,18 @@ export function pointAccountsRepository(db: Db) {
       return rows[0] ?? null;
     },
 
-    /** The account id for an accountId or a (contact, definition) pair, within the tenant. */
-    async findId(tenantId: string, by: { accountId: number } | { contactId: string; definitionId: number }): Promise<number | null> {
+    /** The account id for an accountId, an account's v3 GUID or a (contact, definition) pair, within the tenant. */
+    async findId(tenantId: string, by: { accountId: number } | { accountGuid: string } | { contactId: string; definitionId: number }): Promise<number | null> {
       const { rows } =
         'accountId' in by
           ? await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND id = $2`, [tenantId, by.accountId])
-          : await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND contact_id = $2 AND definition_id = $3`, [
-              tenantId,
-              by.contactId,
-              by.definitionId,
-            ]);
+          : 'accountGuid' in by
+            ? await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND guid = $2`, [tenantId, by.accountGuid])
+            : await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND contact_id = $2 AND definition_id = $3`, [
+                tenantId,
+                by.contactId,
+                by.definitionId,
+              ]);
       return rows[0]?.id ?? null;
     },
 

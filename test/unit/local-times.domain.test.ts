@@ -40,14 +40,24 @@ describe('localTimeToInstant', () => {
     expect(localTimeToInstant('2026-11-01T01:30:00', 'America/New_York')).toBe('2026-11-01T05:30:00.000Z');
   });
 
-  it("gives a day whose midnight is skipped its real first instant", () => {
+  it('gives a day whose midnight is skipped its real first instant', () => {
     // Santiago moves from -04:00 to -03:00 at local midnight on 2026-09-06: the day starts at 01:00.
     expect(localTimeToInstant('2026-09-06', 'America/Santiago')).toBe('2026-09-06T04:00:00.000Z');
     expect(offsetAt(Date.parse('2026-09-06T04:00:00Z'), 'America/Santiago')).toBe(-3 * 3_600_000);
   });
 
   it('answers null for what is not a local date or date-time, or names no real date or time', () => {
-    for (const value of ['2026-12-01T12:20:03Z', '2026-12-01T12:20:03+01:00', '2026-02-30', '2026-13-01', '2026-12-01T24:00:00', '2026-12-01T12:60', '01/12/2026', '2026-12-01 12:20:03', '']) {
+    for (const value of [
+      '2026-12-01T12:20:03Z',
+      '2026-12-01T12:20:03+01:00',
+      '2026-02-30',
+      '2026-13-01',
+      '2026-12-01T24:00:00',
+      '2026-12-01T12:60',
+      '01/12/2026',
+      '2026-12-01 12:20:03',
+      '',
+    ]) {
       expect(localTimeToInstant(value, STOCKHOLM), value).toBeNull();
     }
     expect(localTimeToInstant('2028-02-29', STOCKHOLM)).toBe('2028-02-28T23:00:00.000Z');
