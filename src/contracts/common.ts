@@ -47,6 +47,8 @@ export function canonicalInstant(value: string): string | null {
 export const isoDateTime = z.iso
   .datetime({
     offset: true,
+    // A value that is no date-time at all gets this one message, not also the range's.
+    abort: true,
     error: unlessMissing(
       "must be an ISO-8601 date-time with an offset (2023-05-16T12:20:03.807Z), without one (2023-05-16T14:20:03, in the tenant's time zone), or a date (2023-05-16)",
     ),
