@@ -166,8 +166,11 @@ describe('pointAccounts.listByContact and find', () => {
     const contact = randomUUID();
     await setBalances(tenant, winner(0, contact, 100, at(HOUR)));
     const id = await appendEntries(scratch.db, tenant.id, { contactId: contact, definitionId: 1 }, [{ amount: 5, from: at(-DAY), to: at(DAY) }]);
+    const guid = (await scratch.db.pointAccounts.listByContact(asBalanceOnly(tenant), contact, { offset: 0, count: 1 }, T0)).items[0]!.guid;
+    expect(await scratch.db.pointAccounts.findId(tenant.id, { accountGuid: guid })).toBe(id);
     expect(await scratch.db.pointAccounts.find(asBalanceOnly(tenant), id, T0)).toEqual({
       id,
+      guid,
       contactId: contact,
       definitionId: 1,
       balance: 100,
@@ -188,7 +191,15 @@ describe('pointAccounts.listByContact and find', () => {
       { amount: 40, from: at(-5 * DAY), to: at(-DAY) },
     ]);
     const find = (time: Date) => scratch.db.pointAccounts.find(asAllTransaction(tenant), id, time);
-    expect(await find(T0)).toEqual({ id, contactId: contact, definitionId: 1, balance: 110, pendingPoints: 20, balanceExpires: at(3 * DAY) });
+    expect(await find(T0)).toEqual({
+      id,
+      guid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      contactId: contact,
+      definitionId: 1,
+      balance: 110,
+      pendingPoints: 20,
+      balanceExpires: at(3 * DAY),
+    });
     expect(await find(at(5 * DAY))).toMatchObject({ balance: 90, pendingPoints: 0, balanceExpires: at(10 * DAY) });
   });
 
