@@ -173,18 +173,22 @@ export function pointAccountsRepository(db: Db) {
       return rows[0] ?? null;
     },
 
-    /** The account id for an accountId, an account's v3 GUID or a (contact, definition) pair, within the tenant. */
-    async findId(tenantId: string, by: { accountId: number } | { accountGuid: string } | { contactId: string; definitionId: number }): Promise<number | null> {
+    /** The account id for an accountId or a (contact, definition) pair, within the tenant. */
+    async findId(tenantId: string, by: { accountId: number } | { contactId: string; definitionId: number }): Promise<number | null> {
       const { rows } =
         'accountId' in by
           ? await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND id = $2`, [tenantId, by.accountId])
-          : 'accountGuid' in by
-            ? await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND guid = $2`, [tenantId, by.accountGuid])
-            : await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND contact_id = $2 AND definition_id = $3`, [
-                tenantId,
-                by.contactId,
-                by.definitionId,
-              ]);
+          : await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND contact_id = $2 AND definition_id = $3`, [
+              tenantId,
+              by.contactId,
+              by.definitionId,
+            ]);
+      return rows[0]?.id ?? null;
+    },
+
+    /** The account id for an account's v3 GUID, within the tenant. */
+    async findIdByGuid(tenantId: string, guid: string): Promise<number | null> {
+      const { rows } = await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND guid = $2`, [tenantId, guid]);
       return rows[0]?.id ?? null;
     },
 

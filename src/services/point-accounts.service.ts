@@ -18,7 +18,7 @@ export function pointAccountsService(deps: { db: Database; clock: Clock }) {
 
     /** An account by its v3 GUID: the same read, so the same figures, as by its v2 id. */
     async findByGuid(tenant: TenantRecord, guid: string) {
-      const id = await db.pointAccounts.findId(tenant.id, { accountGuid: guid });
+      const id = await db.pointAccounts.findIdByGuid(tenant.id, guid);
       const account = id === null ? null : await db.pointAccounts.find(tenant, id, clock.now());
       if (!account) throw notFound(`Point account ${guid}`);
       return account;

@@ -87,7 +87,8 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
      * accounts; an account id that names no account is not found.
      */
     async list(tenant: TenantRecord, account: AccountSelector, filter: TransactionFilter, page: { offset: number; count: number }) {
-      const id = await db.pointAccounts.findId(tenant.id, account);
+      const id =
+        'accountGuid' in account ? await db.pointAccounts.findIdByGuid(tenant.id, account.accountGuid) : await db.pointAccounts.findId(tenant.id, account);
       if (!id && 'contactId' in account) return { items: [], totalCount: 0 };
       if (!id) throw notFound('Point account');
       return db.ledger.listEntries(tenant.id, id, filter, page, clock.now());

@@ -36,7 +36,7 @@ describe('ledger.append', () => {
     expect(guids.size).toBe(2);
     for (const guid of guids) expect(guid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(new Set(items.map((e) => e.accountGuid)).size).toBe(1);
-    expect(await scratch.db.pointAccounts.findId(tenant.id, { accountGuid: items[0]!.accountGuid })).toBe(account.id);
+    expect(await scratch.db.pointAccounts.findIdByGuid(tenant.id, items[0]!.accountGuid)).toBe(account.id);
     expect(await scratch.db.ledger.findEntryByGuid(tenant.id, items[0]!.guid)).toEqual(items[0]);
     expect(items.map(({ id: _, guid: _guid, accountGuid: _accountGuid, ...entry }) => entry)).toEqual([
       {

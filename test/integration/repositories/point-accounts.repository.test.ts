@@ -167,7 +167,7 @@ describe('pointAccounts.listByContact and find', () => {
     await setBalances(tenant, winner(0, contact, 100, at(HOUR)));
     const id = await appendEntries(scratch.db, tenant.id, { contactId: contact, definitionId: 1 }, [{ amount: 5, from: at(-DAY), to: at(DAY) }]);
     const guid = (await scratch.db.pointAccounts.listByContact(asBalanceOnly(tenant), contact, { offset: 0, count: 1 }, T0)).items[0]!.guid;
-    expect(await scratch.db.pointAccounts.findId(tenant.id, { accountGuid: guid })).toBe(id);
+    expect(await scratch.db.pointAccounts.findIdByGuid(tenant.id, guid)).toBe(id);
     expect(await scratch.db.pointAccounts.find(asBalanceOnly(tenant), id, T0)).toEqual({
       id,
       guid,
