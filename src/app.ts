@@ -24,6 +24,7 @@ import { batchStatusRoutes } from './routes/api/batch-status.routes.ts';
 import { contactsRoutes } from './routes/api/contacts.routes.ts';
 import { memberLevelsRoutes } from './routes/api/member-levels.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
+import { pointReadsV3Routes } from './routes/api/point-reads-v3.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { syncRoutes } from './routes/api/sync.routes.ts';
 import { reconciliationsRoutes } from './routes/api/reconciliations.routes.ts';
@@ -121,7 +122,14 @@ export async function buildApp(runtime: Runtime) {
     }),
     { prefix: '/api/v2' },
   );
-  await app.register(tenantApi(pushRoutes), { prefix: '/api/v3' });
+  // Engage's current API: the same pushes, and the point reads in v3 shapes.
+  await app.register(
+    tenantApi(async (api) => {
+      await pushRoutes(api);
+      await api.register(pointReadsV3Routes, { accounts: services.pointAccounts, transactions: services.transactions });
+    }),
+    { prefix: '/api/v3' },
+  );
 
   await app.register(
     async (admin) => {

@@ -42,7 +42,9 @@ export const updateTenantBody = z
       .string()
       .refine(isTimeZone, 'must be an IANA time zone name, e.g. Europe/Stockholm or UTC')
       .optional()
-      .describe("Where the tenant's calendar years begin, for member levels with a CalendarYear window (default UTC)"),
+      .describe(
+        "The tenant's time zone (default UTC): where its calendar years begin (member levels with a CalendarYear window), and how pushed times without an offset, or dates alone, are read",
+      ),
     maxAdjustmentPoints: maxAdjustmentPoints.optional(),
     expiry: expiryOwner.optional(),
     expectedPushMinutes: z
@@ -68,7 +70,9 @@ export const tenant = z
     pointSystemActive: z.boolean(),
     requireKnownContacts: z.boolean(),
     defaultDefinitionId: z.int().optional().describe('Absent when unset: rewardpointtransaction then adjusts the lowest definition id'),
-    timeZone: z.string().describe("IANA time zone where the tenant's calendar years begin (member levels); UTC unless set"),
+    timeZone: z
+      .string()
+      .describe("IANA time zone where the tenant's calendar years begin (member levels) and pushed times without an offset are read; UTC unless set"),
     maxAdjustmentPoints: z.int().describe('The most points one adjustment may give or remove'),
     expiry: expiryOwner,
     expectedPushMinutes: z.int().optional().describe('How often the master is expected to push, in minutes; absent: no expectation'),

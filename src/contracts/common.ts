@@ -37,14 +37,33 @@ export function canonicalInstant(value: string): string | null {
 }
 
 /**
- * Any offset in, canonical UTC with milliseconds out: the precision Postgres
- * stores and JS compares. `overwrite` rather than `transform` keeps it a plain
- * string check, which costs far less per item of a batch.
+ * A time a master pushes (timeStamp, validFrom, validTo, asOf). Any offset in,
+ * canonical UTC with milliseconds out: the precision Postgres stores and JS
+ * compares. `overwrite` rather than `transform` keeps it a plain string check,
+ * which costs far less per item of a batch. A date-time without an offset, or
+ * a date alone, is read in the tenant's time zone before this sees it
+ * (domain/local-times.ts); one that names no real date or time is refused here.
  */
 export const isoDateTime = z.iso
-  .datetime({ offset: true, error: unlessMissing('must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z') })
+  .datetime({
+    offset: true,
+    // A value that is no date-time at all gets this one message, not also the range's.
+    abort: true,
+    error: unlessMissing(
+      "must be an ISO-8601 date-time with an offset (2023-05-16T12:20:03.807Z), without one (2023-05-16T14:20:03, in the tenant's time zone), or a date (2023-05-16)",
+    ),
+  })
   .refine((value) => canonicalInstant(value) !== null, 'must be between years 0001 and 9999 in UTC')
   .overwrite((value) => canonicalInstant(value)!);
+
+/**
+ * An enum in a query string, matched in any case as ASP.NET binds enums
+ * (`filter=active`), and answered in its canonical spelling.
+ */
+export function anyCaseEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  const canonical = new Map(values.map((value) => [value.toLowerCase(), value]));
+  return z.preprocess((value) => (typeof value === 'string' ? (canonical.get(value.toLowerCase()) ?? value) : value), z.enum(values));
+}
 
 // Postgres text refuses NUL, and jsonb (where batches are kept) also refuses a lone UTF-16 surrogate.
 // eslint-disable-next-line no-control-regex -- NUL is the character this looks for.

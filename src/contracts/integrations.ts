@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CONTACT_ID_PLACEHOLDER, pointsLogUrl } from '../domain/points-log.ts';
 import { deliveryState } from './adjustments.ts';
-import { paging, storableText } from './common.ts';
+import { anyCaseEnum, paging, storableText } from './common.ts';
+import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { tenantParams } from './admin.ts';
 
 /**
@@ -105,7 +106,7 @@ export const delivery = z
 
 export const deliveryList = z.object({ items: z.array(delivery), totalCount: z.int(), offset: z.int(), count: z.int() }).meta({ id: 'WebhookDeliveryList' });
 
-export const deliveriesQuery = paging.extend({ state: deliveryState.optional() });
+export const deliveriesQuery = paging.extend({ state: anyCaseEnum(DELIVERY_STATES).optional() });
 export const deliveryParams = tenantParams.extend({ id: z.uuid() });
-export const replayAllQuery = z.object({ state: z.literal('Failed').default('Failed').describe('Only dead letters are replayed in bulk') });
+export const replayAllQuery = z.object({ state: anyCaseEnum(['Failed']).default('Failed').describe('Only dead letters are replayed in bulk') });
 export const replayAllResponse = z.object({ replayed: z.int() }).meta({ id: 'ReplayResult' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DRIFT_KINDS, type DriftRecord, RECONCILIATION_SCOPES, RECONCILIATION_STATUSES, type ReconciliationRecord } from '../domain/reconciliations.ts';
-import { contactId, definitionId, isoDateTime, paging, points } from './common.ts';
+import { anyCaseEnum, contactId, definitionId, isoDateTime, paging, points } from './common.ts';
 
 export const openReconciliationBody = z
   .object({
@@ -50,7 +50,7 @@ export const reconciliationList = z
   .object({ items: z.array(reconciliation), totalCount: z.int(), offset: z.int(), count: z.int() })
   .meta({ id: 'ReconciliationList' });
 
-export const driftQuery = paging.extend({ kind: z.enum(DRIFT_KINDS).optional() });
+export const driftQuery = paging.extend({ kind: anyCaseEnum(DRIFT_KINDS).optional() });
 
 const drift = z
   .object({

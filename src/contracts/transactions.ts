@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactId, definitionId, INT32, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
+import { anyCaseEnum, contactId, definitionId, INT32, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
 
 // Control characters (C0, DEL, C1) would make an id that logs and terminals show wrongly.
 // eslint-disable-next-line no-control-regex -- control characters are what this looks for.
@@ -162,7 +162,7 @@ export const pointTransactionList = z
   .object({ items: z.array(pointTransaction), totalCount: z.int(), offset: z.int(), count: z.int(), links })
   .meta({ id: 'PointTransactionList' });
 
-export const transactionFilter = z.enum(['All', 'Active', 'Pending']);
+export const transactionFilter = anyCaseEnum(['All', 'Active', 'Pending']);
 export type TransactionFilter = z.output<typeof transactionFilter>;
 
 export const transactionListQuery = paging

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DRIFT_KINDS } from '../domain/reconciliations.ts';
 import { createTenantBody } from './admin.ts';
-import { contactId, INT32, storableText } from './common.ts';
-import { deliveryState } from './adjustments.ts';
+import { anyCaseEnum, contactId, INT32, storableText } from './common.ts';
+import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { transactionFilter } from './transactions.ts';
 
 /** The contact card's forms and addresses. Field names are those of the HTML forms. */
@@ -77,7 +77,7 @@ export const cardQueryAfterSend = cardQuery.extend({ sent: z.uuid().optional() }
 /** The operator's deliveries page: one tenant's webhook deliveries, by state. */
 export const deliveriesPageQuery = z.object({
   tenant: z.union([z.uuid(), z.literal('')]).optional(),
-  state: deliveryState.optional(),
+  state: anyCaseEnum(DELIVERY_STATES).optional(),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   replayed: z.uuid().optional(),
   replayedAll: z.coerce.number().int().min(0).optional(),
@@ -87,7 +87,7 @@ export const deliveriesPageQuery = z.object({
 export const reconciliationPageParams = z.object({ tenantId: z.uuid(), id: z.uuid() });
 export const RECONCILIATION_DRIFTS_PAGE_SIZE = 100;
 export const reconciliationPageQuery = z.object({
-  kind: z.enum(DRIFT_KINDS).optional(),
+  kind: anyCaseEnum(DRIFT_KINDS).optional(),
   offset: z.coerce.number().int().min(0).max(100_000_000).default(0),
 });
 
@@ -116,7 +116,7 @@ export const tenantForm = z.preprocess((body) => {
 const TENANT_PAGE_NOTICES = ['tenant-created', 'key-revoked', 'user-created', 'user-disabled', 'user-enabled', 'password-reset'] as const;
 export type TenantPageNotice = (typeof TENANT_PAGE_NOTICES)[number];
 export const tenantPageParams = z.object({ tenantId: z.uuid() });
-export const tenantPageQuery = z.object({ done: z.enum(TENANT_PAGE_NOTICES).optional(), id: z.uuid().optional() });
+export const tenantPageQuery = z.object({ done: anyCaseEnum(TENANT_PAGE_NOTICES).optional(), id: z.uuid().optional() });
 export const apiKeyPageParams = tenantPageParams.extend({ id: z.uuid() });
 export const uiUserPageParams = tenantPageParams.extend({ id: z.uuid() });
 

@@ -27,6 +27,11 @@ export function definitionsRepository(db: Db) {
       return rows;
     },
 
+    async count(tenantId: string): Promise<number> {
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*) AS n FROM point_definition WHERE tenant_id = $1`, [tenantId]);
+      return rows[0]?.n ?? 0;
+    },
+
     async find(tenantId: string, id: number): Promise<DefinitionRecord | null> {
       const { rows } = await db.query<DefinitionRecord>(`SELECT ${DEFINITION_COLUMNS} FROM point_definition WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
       return rows[0] ?? null;

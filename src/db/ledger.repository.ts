@@ -143,7 +143,8 @@ SELECT account.id AS "accountId", month_end.month, month_end.at, CASE WHEN accou
 
 const ENTRY_COLUMNS = `e.id, e.account_id AS "accountId", e.amount, e.type, e.source, e.description, e.transaction_date AS "transactionDate",
   e.valid_from AS "validFrom", e.valid_to AS "validTo", e.created_at AS "createdOn", e.modified_at AS "modifiedOn",
-  e.external_id AS "externalId", e.sequence`;
+  e.external_id AS "externalId", e.sequence,
+  e.guid, (SELECT a.guid FROM point_account a WHERE a.tenant_id = e.tenant_id AND a.id = e.account_id) AS "accountGuid"`;
 
 const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => string> = {
   Active: windowSql.active,
@@ -297,6 +298,15 @@ export function ledgerRepository(db: Db) {
 
     async findEntry(tenantId: string, id: number): Promise<LedgerEntryRecord | null> {
       const { rows } = await db.query<LedgerEntryRecord>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE e.tenant_id = $1 AND e.id = $2`, [tenantId, id]);
+      return rows[0] ?? null;
+    },
+
+    /** An entry by its v3 GUID. */
+    async findEntryByGuid(tenantId: string, guid: string): Promise<LedgerEntryRecord | null> {
+      const { rows } = await db.query<LedgerEntryRecord>(`SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE e.tenant_id = $1 AND e.guid = $2`, [
+        tenantId,
+        guid,
+      ]);
       return rows[0] ?? null;
     },
 

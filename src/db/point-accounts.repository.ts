@@ -133,14 +133,14 @@ SELECT account.id AS "accountId", month_end.month, month_end.at,
  */
 const columns: Record<TenantMode, { select: string; join: (at: string) => string; readsClock: boolean }> = {
   'balance-only': {
-    select: `a.id, a.contact_id AS "contactId", a.definition_id AS "definitionId", a.balance,
+    select: `a.id, a.guid, a.contact_id AS "contactId", a.definition_id AS "definitionId", a.balance,
              0 AS "pendingPoints", NULL::timestamptz AS "balanceExpires", 0 AS "expiresAmount",
              0 AS "expiringWithin30Days", 0 AS "expiringWithin60Days", 0 AS "expiringWithin90Days"`,
     join: () => '',
     readsClock: false,
   },
   'all-transaction': {
-    select: `a.id, a.contact_id AS "contactId", a.definition_id AS "definitionId", s.balance,
+    select: `a.id, a.guid, a.contact_id AS "contactId", a.definition_id AS "definitionId", s.balance,
              s.pending AS "pendingPoints", s.expires AS "balanceExpires", s.expires_amount AS "expiresAmount",
              s.expiring_30 AS "expiringWithin30Days", s.expiring_60 AS "expiringWithin60Days", s.expiring_90 AS "expiringWithin90Days"`,
     join: (at) => `LEFT JOIN LATERAL ${figuresAt('a.tenant_id', 'ARRAY[a.id]', `ARRAY[${at}]`)} s ON true`,
@@ -183,6 +183,12 @@ export function pointAccountsRepository(db: Db) {
               by.contactId,
               by.definitionId,
             ]);
+      return rows[0]?.id ?? null;
+    },
+
+    /** The account id for an account's v3 GUID, within the tenant. */
+    async findIdByGuid(tenantId: string, guid: string): Promise<number | null> {
+      const { rows } = await db.query<{ id: number }>(`SELECT id FROM point_account WHERE tenant_id = $1 AND guid = $2`, [tenantId, guid]);
       return rows[0]?.id ?? null;
     },
 

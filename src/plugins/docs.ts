@@ -19,7 +19,7 @@ export const docsPlugin = fp(async (app: FastifyInstance, options: { includeAdmi
         title: 'Engage point follower',
         version: '1.0.0',
         description:
-          'Takes balances and point transactions from a point master and serves them in Engage v2 shapes. ' +
+          'Takes balances and point transactions from a point master and serves them in Engage v2 and v3 shapes. ' +
           'Tenant endpoints take the API key as the `apikey` header or `Authorization: Bearer`.',
       },
       components: {
@@ -31,6 +31,7 @@ export const docsPlugin = fp(async (app: FastifyInstance, options: { includeAdmi
       security: [{ apikey: [] }, { bearer: [] }],
       tags: [
         { name: 'point-accounts', description: 'Engage v2 point accounts (tenant API key)' },
+        { name: 'point-accounts-v3', description: 'Engage v3 point reads: accounts and transactions by GUID (tenant API key)' },
         { name: 'contacts', description: 'Engage v2 contact endpoints for points (tenant API key)' },
         { name: 'admin', description: 'Operator API (Authorization: Bearer ADMIN_TOKEN)' },
         { name: 'ops', description: 'Health and readiness' },

@@ -16,7 +16,21 @@ export function pointAccountsService(deps: { db: Database; clock: Clock }) {
       return account;
     },
 
+    /** An account by its v3 GUID: the same read, so the same figures, as by its v2 id. */
+    async findByGuid(tenant: TenantRecord, guid: string) {
+      const id = await db.pointAccounts.findIdByGuid(tenant.id, guid);
+      const account = id === null ? null : await db.pointAccounts.find(tenant, id, clock.now());
+      if (!account) throw notFound(`Point account ${guid}`);
+      return account;
+    },
+
     listDefinitions: (tenant: TenantRecord, page: { offset: number; count: number }) => db.definitions.list(tenant.id, page),
+
+    /** One page of the definitions and how many there are in all (v3 pages them like its other lists). */
+    async pageDefinitions(tenant: TenantRecord, page: { offset: number; count: number }) {
+      const [items, totalCount] = await Promise.all([db.definitions.list(tenant.id, page), db.definitions.count(tenant.id)]);
+      return { items, totalCount };
+    },
 
     async findDefinition(tenant: TenantRecord, id: number) {
       const definition = await db.definitions.find(tenant.id, id);

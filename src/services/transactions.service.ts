@@ -20,7 +20,7 @@ function ensureNewPointSystem(tenant: TenantRecord): void {
   }
 }
 
-export type AccountSelector = { accountId: number } | { contactId: string; definitionId: number };
+export type AccountSelector = { accountId: number } | { accountGuid: string } | { contactId: string; definitionId: number };
 
 /**
  * Point transactions (all-transaction mode): POST's row-by-row checks, a
@@ -30,7 +30,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
   const { db, clock, log, queueBatch, admitToBacklog } = deps;
 
   async function store(tenant: TenantRecord, rows: unknown[], now: Date, hold: KeyHold | null): Promise<TransactionsAccepted> {
-    const checks = checkTransactionRows(rows, now);
+    const checks = checkTransactionRows(rows, now, tenant.timeZone);
     const ids = referencedIds(checks);
     const [definitions, knownContacts, identified] = await Promise.all([
       db.definitions.known(tenant.id, ids.definitionIds),
@@ -80,9 +80,16 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
       );
     },
 
-    /** An account's entries, newest first; Active and Pending as at the time of the request. */
+    /**
+     * An account's entries, newest first; Active and Pending as at the time of
+     * the request. A contact without an account for the definition (unknown,
+     * or another tenant's) has no entries, as Engage answers a contact without
+     * accounts; an account id that names no account is not found.
+     */
     async list(tenant: TenantRecord, account: AccountSelector, filter: TransactionFilter, page: { offset: number; count: number }) {
-      const id = await db.pointAccounts.findId(tenant.id, account);
+      const id =
+        'accountGuid' in account ? await db.pointAccounts.findIdByGuid(tenant.id, account.accountGuid) : await db.pointAccounts.findId(tenant.id, account);
+      if (!id && 'contactId' in account) return { items: [], totalCount: 0 };
       if (!id) throw notFound('Point account');
       return db.ledger.listEntries(tenant.id, id, filter, page, clock.now());
     },
@@ -96,6 +103,12 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
     async find(tenant: TenantRecord, id: number) {
       const entry = await db.ledger.findEntry(tenant.id, id);
       if (!entry) throw notFound(`Point transaction ${id}`);
+      return entry;
+    },
+
+    async findByGuid(tenant: TenantRecord, guid: string) {
+      const entry = await db.ledger.findEntryByGuid(tenant.id, guid);
+      if (!entry) throw notFound(`Point transaction ${guid}`);
       return entry;
     },
   };

@@ -6,10 +6,15 @@ import {
   nullPaths,
   pointAccount,
   pointAccountList,
+  pointAccountV3,
+  pointAccountV3List,
   pointDefinition,
+  pointDefinitionV3List,
   pointTransaction,
   pointTransactionList,
   pointTransactionToAccountResult,
+  pointTransactionV3,
+  pointTransactionV3List,
 } from './engage-models.ts';
 
 /**
@@ -190,6 +195,75 @@ describe('all-transaction mode', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.json()).toEqual(first.json());
     expect(nullPaths(replay.json())).toEqual([]);
+  });
+});
+
+describe('v3 point reads', () => {
+  it('serves balance-only accounts (no balanceExpires), their empty transaction lists, and definitions with and without description', async () => {
+    const tenant = await createTenant(system.app, { definitions: [1] });
+    await adminPost(system.app, `/tenants/${tenant.id}/definitions`, { id: 2, name: 'Described', description: 'Points with a description' });
+    const contact = randomUUID();
+    const push = await system.app.inject({
+      method: 'POST',
+      url: '/api/v3/point-accounts/balances',
+      headers: tenant.headers,
+      payload: [
+        { contactId: contact, amount: 10, definitionId: 1, timeStamp: '2026-01-01T00:00:00' },
+        { contactId: contact, amount: 20, definitionId: 2, timeStamp: '2026-01-01' },
+      ],
+    });
+    await waitForBatch(system.app, tenant.headers, push.json().id);
+
+    const accounts = await engage(tenant, pointAccountV3List, `/api/v3/point-accounts?contactId=${contact}`);
+    expect(accounts.items).toHaveLength(2);
+    for (const account of accounts.items!) {
+      expect(account).not.toHaveProperty('balanceExpires');
+      await engage(tenant, pointAccountV3, `/api/v3/point-accounts/${account.id}`);
+      const history = await engage(tenant, pointTransactionV3List, `/api/v3/point-transactions?accountId=${account.id}`);
+      expect(history).toMatchObject({ items: [], totalCount: 0 });
+    }
+    const definitions = await engage(tenant, pointDefinitionV3List, '/api/v3/point-definitions');
+    expect(definitions.items!.map((d) => d.description)).toEqual([undefined, 'Points with a description']);
+    await engage(tenant, pointDefinition, '/api/v3/point-definitions/1');
+    await engage(tenant, pointDefinition, '/api/v3/point-definitions/2');
+    const none = await engage(tenant, pointAccountV3List, `/api/v3/point-accounts?contactId=${randomUUID()}`);
+    expect(none.items).toEqual([]);
+    const noneTransactions = await engage(tenant, pointTransactionV3List, `/api/v3/point-transactions?contactId=${randomUUID()}&definitionId=1`);
+    expect(noneTransactions.items).toEqual([]);
+    expect((await engage(tenant, pointDefinitionV3List, '/api/v3/point-definitions?offset=5')).items).toEqual([]);
+  });
+
+  it('serves all-transaction accounts with and without expiry, and every kind of transaction, paged, with and without master ids', async () => {
+    const tenant = await createTenant(system.app, { mode: 'all-transaction' });
+    const [expiring, forever] = [randomUUID(), randomUUID()];
+    await pushTransactions(tenant, [
+      row(expiring, 50, { validTo: '2099-01-01T00:00:00Z', externalId: `x-${randomUUID()}`, sequence: 1 }),
+      row(expiring, 7),
+      row(expiring, 30, { validFrom: '2098-01-01T00:00:00Z' }),
+      row(expiring, 5, { validFrom: '2020-01-01T00:00:00Z', validTo: '2021-01-01T00:00:00Z' }),
+      row(expiring, -3, { source: 'Return' }),
+      row(forever, 9),
+    ]);
+
+    const withExpiry = (await engage(tenant, pointAccountV3List, `/api/v3/point-accounts?contactId=${expiring}`)).items![0]!;
+    expect(withExpiry).toMatchObject({ balance: 54, pendingPoints: 30, balanceExpires: '2099-01-01T00:00:00.000Z' });
+    const foreverId = (await engage(tenant, pointAccountV3List, `/api/v3/point-accounts?contactId=${forever}`)).items![0]!.id!;
+    const withoutExpiry = await engage(tenant, pointAccountV3, `/api/v3/point-accounts/${foreverId}`);
+    expect(withoutExpiry).not.toHaveProperty('balanceExpires');
+
+    for (const filter of ['All', 'Active', 'Pending', 'active']) {
+      await engage(tenant, pointTransactionV3List, `/api/v3/point-transactions?accountId=${withExpiry.id}&filter=${filter}`);
+    }
+    const all = await engage(tenant, pointTransactionV3List, `/api/v3/point-transactions?contactId=${expiring}&definitionId=1`);
+    expect(all.items).toHaveLength(5);
+    expect(all.items!.some((t) => t.validTo === undefined)).toBe(true);
+    expect(all.items!.some((t) => 'externalId' in t && 'sequence' in t)).toBe(true);
+    for (const item of all.items!) {
+      expect(item.accountId).toBe(withExpiry.id);
+      await engage(tenant, pointTransactionV3, `/api/v3/point-transactions/${item.id}`);
+    }
+    const middle = await engage(tenant, pointTransactionV3List, `/api/v3/point-transactions?accountId=${withExpiry.id}&offset=1&count=1`);
+    expect(middle.links!.map((l) => l.rel)).toEqual(['self', 'next', 'previous']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Engage's published v2 models, written from its documentation and not from
+ * Engage's published v2 models (and, below, its v3 point models), written from its documentation and not from
  * this service's contracts: every field optional, none nullable, the listed
  * types, and `type` an enum where Engage gives one. Unknown fields are allowed
  * (clients ignore them; the follower adds a few, such as the batch `id`),
@@ -98,6 +98,20 @@ export const pagedResultOfBonusPointTransactionModel = z.looseObject({
 /** The answer to AdjustRewardPoints: here both fields are required. */
 export const adjustRewardPointsResult = z.looseObject({ contactId: z.string(), totalRewardPoints: z.number() });
 
+/**
+ * Engage's v3 point models. v3 changed the ids: its examples show GUID
+ * strings for an account's `id` and a transaction's `id` and `accountId`;
+ * definitions keep integer ids. The rest is as in v2: every field optional,
+ * none nullable.
+ */
+const guidString = z.guid().optional();
+
+export const pointAccountV3 = pointAccount.extend({ id: guidString });
+export const pointTransactionV3 = pointTransaction.extend({ id: guidString, accountId: guidString });
+export const pointAccountV3List = list(pointAccountV3);
+export const pointTransactionV3List = list(pointTransactionV3);
+export const pointDefinitionV3List = list(pointDefinition);
+
 /** The JSON paths of every `null` in a value: Engage's models have none, extension fields included. */
 export function nullPaths(value: unknown, path = '$'): string[] {
   if (value === null) return [path];
@@ -118,4 +132,9 @@ export const MODELS_IN_OPENAPI = {
   BonusPointTransaction: bonusPointTransaction,
   PagedResultOfBonusPointTransactionModel: pagedResultOfBonusPointTransactionModel,
   AdjustRewardPointsResult: adjustRewardPointsResult,
+  PointAccountV3: pointAccountV3,
+  PointTransactionV3: pointTransactionV3,
+  PointAccountV3List: pointAccountV3List,
+  PointTransactionV3List: pointTransactionV3List,
+  PointDefinitionV3List: pointDefinitionV3List,
 } as const;

@@ -55,9 +55,11 @@ const MAY_BE_ABSENT: Record<string, string[]> = {
   PointTransaction: ['validTo', 'retailTransactionLineItemId'],
   PointTransactionToAccount: ['contactId', 'amount', 'definitionId', 'timeStamp', 'source', 'description', 'validFrom', 'validTo'],
   BonusPointTransaction: ['id', 'type', 'automationBonusAdjustmentReason'],
+  PointAccountV3: ['balanceExpires'],
+  PointTransactionV3: ['validTo', 'retailTransactionLineItemId'],
 };
 
-describe('the OpenAPI document against Engage v2 models', () => {
+describe('the OpenAPI document against Engage v2 and v3 models', () => {
   for (const [name, model] of Object.entries(MODELS_IN_OPENAPI)) {
     it(`documents ${name} as Engage does`, () => {
       const component = doc.components.schemas[name];
@@ -70,6 +72,22 @@ describe('the OpenAPI document against Engage v2 models', () => {
       expect(modelRequired.filter((field) => !required.includes(field))).toEqual([]);
     });
   }
+
+  it('lists the v3 point reads with their v3 models', () => {
+    const answers: Record<string, string> = {
+      '/api/v3/point-accounts': 'PointAccountV3List',
+      '/api/v3/point-accounts/{id}': 'PointAccountV3',
+      '/api/v3/point-transactions': 'PointTransactionV3List',
+      '/api/v3/point-transactions/{id}': 'PointTransactionV3',
+      '/api/v3/point-definitions': 'PointDefinitionV3List',
+      '/api/v3/point-definitions/{id}': 'PointDefinition',
+    };
+    const paths = doc.paths as Record<string, { get?: { responses: Record<string, { content: Record<string, { schema: Schema }> }> } }>;
+    for (const [path, model] of Object.entries(answers)) {
+      const schema = paths[path]?.get?.responses['200']?.content['application/json']?.schema;
+      expect(schema?.$ref, path).toBe(`#/components/schemas/${model}`);
+    }
+  });
 
   it('lets no response schema under /api be nullable', () => {
     const responses = JSON.stringify(

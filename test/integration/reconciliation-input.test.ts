@@ -50,7 +50,7 @@ describe('reconciliation input', () => {
     for (const [body, path] of [
       [{}, 'asOf'],
       [{ asOf: 'yesterday' }, 'asOf'],
-      [{ asOf: '2024-01-01T00:00:00' }, 'asOf'],
+      [{ asOf: '2024-02-30T00:00:00' }, 'asOf'],
       [{ asOf: new Date(Date.now() + 3_600_000).toISOString() }, 'asOf'],
       [{ asOf: ago(1000), scope: 'Partial' }, 'scope'],
       [{ asOf: ago(1000), repair: 'yes' }, 'repair'],

@@ -70,12 +70,18 @@ describe('tenant isolation', () => {
     const accountId = accounts.items[0].id as number;
     const balanceAccountId = (await app.inject({ url: `/api/v2/point-accounts?contactId=${contactId}`, headers: owner2.headers })).json().items[0].id as number;
     const entries = (await app.inject({ url: `/api/v2/point-accounts/transactions?accountId=${accountId}`, headers: owner.headers })).json();
+    const v3Account = (await app.inject({ url: `/api/v3/point-accounts?contactId=${contactId}`, headers: owner.headers })).json().items[0];
+    const v3BalanceAccount = (await app.inject({ url: `/api/v3/point-accounts?contactId=${contactId}`, headers: owner2.headers })).json().items[0];
+    const v3Entry = (await app.inject({ url: `/api/v3/point-transactions?accountId=${v3Account.id}`, headers: owner.headers })).json().items[0];
     const ids: Record<string, [Tenant, string]> = {
       'transactions batch id': [owner, tx.json().id],
       'balances batch id': [owner2, balance.json().id],
       'account id (ledger)': [owner, String(accountId)],
       'account id (balance-only)': [owner2, String(balanceAccountId)],
       'transaction id': [owner, String(entries.items[0].id)],
+      'account GUID (ledger)': [owner, v3Account.id],
+      'account GUID (balance-only)': [owner2, v3BalanceAccount.id],
+      'transaction GUID': [owner, v3Entry.id],
       'definition id': [owner, '7'],
       'contact id': [owner, contactId],
       'adjustment id': [owner, adjustment.json().id],
@@ -93,7 +99,7 @@ describe('tenant isolation', () => {
       adjustment.json().eventId,
     ];
 
-    const tenantGets = listRoutes(app).filter((r) => r.method === 'GET' && r.url.startsWith('/api/v2'));
+    const tenantGets = listRoutes(app).filter((r) => r.method === 'GET' && /^\/api\/v[23]\//.test(r.url));
     let refused = 0;
     for (const route of tenantGets) {
       const params = routeParams(route.url);
@@ -109,7 +115,12 @@ describe('tenant isolation', () => {
           if (asIntruder.statusCode === 200) {
             // Lists answer empty; only data that is not the owner's (the definitions list: the intruder's own) may show.
             const body = asIntruder.json();
-            if (Array.isArray(body.items)) expect(body.totalCount, context).toBe(0);
+            if (route.url.endsWith('/point-definitions'))
+              expect(
+                body.items.map((d: { id: number }) => d.id),
+                context,
+              ).toEqual([5000]);
+            else if (Array.isArray(body.items)) expect(body.totalCount, context).toBe(0);
           } else {
             expect([400, 404], context).toContain(asIntruder.statusCode);
           }
@@ -122,8 +133,8 @@ describe('tenant isolation', () => {
         }
       }
     }
-    // batch ids on both status routes, both account ids, the transaction id, the definition id, the adjustment id
-    expect(refused).toBeGreaterThanOrEqual(7);
+    // batch ids on both status routes (v2 and v3), both account ids and GUIDs, the transaction id and GUID, the definition id (v2 and v3), the adjustment id
+    expect(refused).toBeGreaterThanOrEqual(14);
   }, 120_000); // it walks every tenant route; beside other files on a busy machine that took more than the default 30 s
 });
 

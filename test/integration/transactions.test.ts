@@ -413,7 +413,7 @@ describe('GET /api/v2/point-accounts/transactions', () => {
     expect(unknownPair.json().totalCount).toBe(1);
   });
 
-  it("answers 404 for another tenant's account, transaction and batch, and for unknown ones", async () => {
+  it("answers 404 for another tenant's account, transaction and batch, and for unknown ones; its contact's list is empty", async () => {
     const owner = await allTransaction();
     const other = await allTransaction();
     const contact = randomUUID();
@@ -421,9 +421,12 @@ describe('GET /api/v2/point-accounts/transactions', () => {
     const account = await accountOf(owner, contact);
     const entry = (await get(owner, `/api/v2/point-accounts/transactions?accountId=${account.id}`)).json().items[0];
 
+    // Another tenant's contact is, to this tenant, a contact without accounts: an empty list, as Engage answers.
+    const byContact = await get(other, `/api/v2/point-accounts/transactions?contactId=${contact}&definitionId=1`);
+    expect(byContact.statusCode).toBe(200);
+    expect(byContact.json()).toMatchObject({ items: [], totalCount: 0 });
     for (const url of [
       `/api/v2/point-accounts/transactions?accountId=${account.id}`,
-      `/api/v2/point-accounts/transactions?contactId=${contact}&definitionId=1`,
       `/api/v2/point-accounts/transactions/${entry.id}`,
       `/api/v2/point-accounts/transactions/status/${batch.id}`,
       `/api/v2/point-accounts/${account.id}`,

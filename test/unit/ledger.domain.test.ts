@@ -32,7 +32,7 @@ describe('checkTransactionRow', () => {
   const requestTime = NOW.toISOString();
 
   it('fills timeStamp and validFrom with the request time and normalises dates', () => {
-    const check = checkTransactionRow(row({ validTo: '2030-06-01T00:00:00+02:00' }), 3, requestTime);
+    const check = checkTransactionRow(row({ validTo: '2030-06-01T00:00:00+02:00' }), 3, requestTime, 'UTC');
     expect(check).toEqual({
       index: 3,
       row: expect.any(Object),
@@ -56,6 +56,7 @@ describe('checkTransactionRow', () => {
       row({ contactId: A.toUpperCase(), timeStamp: '2023-06-01T08:40:51.658Z', validFrom: '2023-06-16T08:40:51.658Z', validTo: null }),
       0,
       requestTime,
+      'UTC',
     );
     expect(check.ok && check.transaction).toMatchObject({
       contactId: A,
@@ -66,11 +67,11 @@ describe('checkTransactionRow', () => {
   });
 
   it('accepts negative amounts', () => {
-    expect(checkTransactionRow(row({ amount: -25 }), 0, requestTime).ok).toBe(true);
+    expect(checkTransactionRow(row({ amount: -25 }), 0, requestTime, 'UTC').ok).toBe(true);
   });
 
   const refused = (input: unknown) => {
-    const check = checkTransactionRow(input, 2, requestTime);
+    const check = checkTransactionRow(input, 2, requestTime, 'UTC');
     if (check.ok) throw new Error('expected the row to be refused');
     return check.messages;
   };
@@ -91,10 +92,22 @@ describe('checkTransactionRow', () => {
     expect(refused(row({ definitionId: 0 }))[0]).toMatch(/^Row \[2\]\.definitionId: /);
   });
 
-  it('refuses dates without an offset', () => {
-    expect(refused(row({ validFrom: '2030-01-01 00:00' }))).toEqual([
-      'Row [2].validFrom: must be an ISO-8601 date-time with offset, e.g. 2023-05-16T12:20:03.807Z',
-    ]);
+  it("reads times without an offset, and dates alone, in the tenant's time zone; the row stays as sent", () => {
+    const sent = row({ timeStamp: '2026-12-01T12:20:03', validFrom: '2026-12-01', validTo: '2030-01-01' });
+    const check = checkTransactionRow(sent, 0, requestTime, 'Europe/Stockholm');
+    expect(check.ok && check.transaction).toMatchObject({
+      transactionDate: '2026-12-01T11:20:03.000Z',
+      validFrom: '2026-11-30T23:00:00.000Z',
+      validTo: '2029-12-31T23:00:00.000Z',
+    });
+    expect(check.row).toBe(sent);
+  });
+
+  it('refuses times that are in no form it reads, or name no real date', () => {
+    const message = (field: string) =>
+      `Row [2].${field}: must be an ISO-8601 date-time with an offset (2023-05-16T12:20:03.807Z), without one (2023-05-16T14:20:03, in the tenant's time zone), or a date (2023-05-16)`;
+    expect(refused(row({ validFrom: '2030-01-01 00:00' }))).toEqual([message('validFrom')]);
+    expect(refused(row({ timeStamp: '2030-02-30' }))).toEqual([message('timeStamp')]);
   });
 
   it('refuses a validTo that is not after validFrom, given or defaulted', () => {
@@ -106,9 +119,9 @@ describe('checkTransactionRow', () => {
 
   it('compares validFrom and validTo as instants whatever offsets they were written with', () => {
     const validFrom = '2030-02-01T02:00:00+02:00'; // 00:00 UTC
-    expect(checkTransactionRow(row({ validFrom, validTo: '2030-02-01T01:00:00+00:00' }), 0, requestTime).ok).toBe(true);
+    expect(checkTransactionRow(row({ validFrom, validTo: '2030-02-01T01:00:00+00:00' }), 0, requestTime, 'UTC').ok).toBe(true);
     expect(refused(row({ validFrom, validTo: '2030-02-01T01:00:00+02:00' }))).toEqual(['Row [2].validTo: must be after validFrom (2030-02-01T00:00:00.000Z)']);
-    expect(checkTransactionRow(row({ validFrom: '0999-12-31T23:00:00-02:00', validTo: '1000-01-01T01:30:00Z' }), 0, requestTime).ok).toBe(true);
+    expect(checkTransactionRow(row({ validFrom: '0999-12-31T23:00:00-02:00', validTo: '1000-01-01T01:30:00Z' }), 0, requestTime, 'UTC').ok).toBe(true);
   });
 
   it('refuses rows that are not objects', () => {
@@ -129,6 +142,7 @@ describe('planTransactions', () => {
       row({ contactId: B, definitionId: 1 }),
     ],
     NOW,
+    'UTC',
   );
 
   it('lists the ids the well-formed rows need looked up', () => {
@@ -156,7 +170,7 @@ describe('planTransactions', () => {
   });
 
   it('reports both problems of a row with an unknown definition and an unknown contact, and the row once', () => {
-    const plan = planTransactions(checkTransactionRows([row({ contactId: B, definitionId: 9 })], NOW), new Set([1]), new Set());
+    const plan = planTransactions(checkTransactionRows([row({ contactId: B, definitionId: 9 })], NOW, 'UTC'), new Set([1]), new Set());
     expect(plan.notAccepted).toHaveLength(1);
     expect(plan.errorMessages).toEqual(['Row [0].definitionId: unknown definitionId 9', `Row [0].contactId: unknown contact ${B}`]);
   });
@@ -172,6 +186,7 @@ describe('accountKeys', () => {
         row({ contactId: A, definitionId: 2 }),
       ],
       NOW,
+      'UTC',
     );
     const transactions = checks.flatMap((c) => (c.ok ? [c.transaction] : []));
     expect(accountKeys(transactions)).toEqual([

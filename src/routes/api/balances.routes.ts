@@ -4,6 +4,7 @@ import { problem, problemResponses } from '../../contracts/common.ts';
 import { AppError } from '../../errors.ts';
 import type { BalancesService } from '../../services/balances.service.ts';
 import { API } from './links.ts';
+import { tenantLocalTimes } from './local-times.hook.ts';
 
 export function tooManyItemsGuard(max: number) {
   // Runs before schema validation, so a 50,000-item body is refused without validating every item.
@@ -18,7 +19,7 @@ export const balancesRoutes: FastifyPluginAsyncZod<{ balances: BalancesService; 
   app.post(
     '/point-accounts/balances',
     {
-      preValidation: tooManyItemsGuard(maxBatchItems),
+      preValidation: [tooManyItemsGuard(maxBatchItems), tenantLocalTimes(['timeStamp'])],
       // The usual batch skips the schema's item-by-item walk; any other body gets
       // the schema and its messages. The route's only schema is its body's.
       validatorCompiler: ({ method, url, httpPart }) => {
@@ -33,7 +34,8 @@ export const balancesRoutes: FastifyPluginAsyncZod<{ balances: BalancesService; 
         summary: 'Set balances (balance-only mode)',
         description:
           'Validates the whole batch, stores it durably and queues BalanceAccountToAmountJob. ' +
-          'Per (contactId, definitionId) the newest timeStamp wins; balances older than the one applied are skipped as stale.',
+          'Per (contactId, definitionId) the newest timeStamp wins; balances older than the one applied are skipped as stale. ' +
+          "A timeStamp without an offset, or a date alone, is read in the tenant's time zone.",
         body: balanceBatchBody,
         response: { 202: batchAccepted, ...problemResponses, 409: problem },
       },

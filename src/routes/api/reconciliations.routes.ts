@@ -15,6 +15,7 @@ import {
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import { tooManyItemsGuard } from './balances.routes.ts';
 import { API } from './links.ts';
+import { tenantLocalTimes } from './local-times.hook.ts';
 
 const tags = ['reconciliations'];
 const BASE = '/point-accounts/reconciliations';
@@ -26,10 +27,13 @@ export const reconciliationsRoutes: FastifyPluginAsyncZod<{ reconciliations: Rec
   app.post(
     BASE,
     {
+      preValidation: tenantLocalTimes(['asOf']),
       schema: {
         tags,
         summary: 'Open a reconciliation as of a time',
-        description: 'Then list the master balances with POST .../{id}/accounts and start the compare with POST .../{id}/complete.',
+        description:
+          'Then list the master balances with POST .../{id}/accounts and start the compare with POST .../{id}/complete. ' +
+          "An asOf without an offset, or a date alone, is read in the tenant's time zone.",
         body: openReconciliationBody,
         response: { 201: reconciliation, ...problemResponses },
       },

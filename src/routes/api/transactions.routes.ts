@@ -50,7 +50,7 @@ export const transactionsPushRoutes: FastifyPluginAsyncZod<{ transactions: Trans
           'Rows are checked one by one: bad rows, rows with an unknown definitionId and (when the tenant requires known contacts) ' +
           'rows for unknown contacts come back in notAccepted with a message each; the rest are stored durably and applied to the ' +
           'ledger by the worker. Rows: {contactId, amount (non-zero integer), definitionId, timeStamp?, source, description, validFrom?, validTo?, ' +
-          'externalId?, sequence?}. A row whose externalId or sequence the ledger already holds with the same content is reported in ' +
+          "externalId?, sequence?}; a time without an offset, or a date alone, is read in the tenant's time zone. A row whose externalId or sequence the ledger already holds with the same content is reported in " +
           'duplicates and not applied again; with other content it is refused, naming the transaction it collides with.',
         headers: idempotencyHeaders,
         body: transactionsBody,

@@ -31,7 +31,14 @@ describe('ledger.append', () => {
     ];
     expect(await scratch.db.ledger.append(tenant.id, randomUUID(), rows, at(HOUR))).toEqual({ indexes: new Set([0, 1]), sequences: [] });
     const { items } = await entries(tenant, account.id);
-    expect(items.map(({ id: _, ...entry }) => entry)).toEqual([
+    // Each entry has its own v3 GUID; both carry their account's.
+    const guids = new Set(items.map((e) => e.guid));
+    expect(guids.size).toBe(2);
+    for (const guid of guids) expect(guid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(new Set(items.map((e) => e.accountGuid)).size).toBe(1);
+    expect(await scratch.db.pointAccounts.findIdByGuid(tenant.id, items[0]!.accountGuid)).toBe(account.id);
+    expect(await scratch.db.ledger.findEntryByGuid(tenant.id, items[0]!.guid)).toEqual(items[0]);
+    expect(items.map(({ id: _, guid: _guid, accountGuid: _accountGuid, ...entry }) => entry)).toEqual([
       {
         accountId: account.id,
         amount: -30,

@@ -166,8 +166,11 @@ describe('pointAccounts.listByContact and find', () => {
     const contact = randomUUID();
     await setBalances(tenant, winner(0, contact, 100, at(HOUR)));
     const id = await appendEntries(scratch.db, tenant.id, { contactId: contact, definitionId: 1 }, [{ amount: 5, from: at(-DAY), to: at(DAY) }]);
+    const guid = (await scratch.db.pointAccounts.listByContact(asBalanceOnly(tenant), contact, { offset: 0, count: 1 }, T0)).items[0]!.guid;
+    expect(await scratch.db.pointAccounts.findIdByGuid(tenant.id, guid)).toBe(id);
     expect(await scratch.db.pointAccounts.find(asBalanceOnly(tenant), id, T0)).toEqual({
       id,
+      guid,
       contactId: contact,
       definitionId: 1,
       balance: 100,
@@ -195,6 +198,7 @@ describe('pointAccounts.listByContact and find', () => {
     // The 40 expired whole before anything was spent; the 40 deducted came out of the 50, the soonest to expire.
     expect(await find(T0)).toEqual({
       id,
+      guid: expect.stringMatching(/^[0-9a-f-]{36}$/),
       contactId: contact,
       definitionId: 1,
       balance: 110,
