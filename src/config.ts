@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { parseRetrySchedule } from './domain/retry-schedule.ts';
 import { parseSecretsKey } from './domain/secrets.ts';
 
+/** Admin tokens the project itself has printed as examples: known to anyone who reads it, so never accepted. */
+const PUBLISHED_ADMIN_TOKENS: ReadonlySet<string> = new Set(['change-me-to-a-long-random-secret']);
+
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const int = (min: number) => z.coerce.number().int().min(min);
 /** An empty value (compose passes `${X:-}` through) counts as unset. */
@@ -51,7 +54,13 @@ const envObject = z.object({
     }),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0).max(65535).default(3000),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters; make one with: openssl rand -base64 32')
+    .refine(
+      (token) => !PUBLISHED_ADMIN_TOKENS.has(token),
+      "is the example value printed in the project's own files; make a random one with: openssl rand -base64 32",
+    ),
   /**
    * Seals integration secrets at rest (AES-256-GCM): 32 bytes, base64. Unset,
    * they are stored in plain text and every start-up says so.
