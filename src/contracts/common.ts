@@ -53,6 +53,13 @@ const unstorable = /\u0000|\p{Cs}/u;
 /** Free text: anything Postgres can store, so a request it cannot keep is refused here rather than failing with a 500. */
 export const storableText = z.string().refine((value) => !unstorable.test(value), 'must not contain NUL or unpaired surrogate characters');
 
+// C0 controls, DEL and C1 controls: nothing a person types into a one-line field.
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for.
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** One line of text a person types: storable, and without control characters. */
+export const lineText = storableText.refine((value) => !controlCharacter.test(value), 'must not contain control characters (NUL, tabs, line breaks, ...)');
+
 /** A name people type: trimmed, 1 to 200 characters. */
 export const shortName = storableText.trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
