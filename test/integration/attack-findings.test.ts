@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, startSystem, type TestSystem } from '../support/system.ts';
+import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem } from '../support/system.ts';
 import { createUiUser, FORM, form, HTML, signIn } from '../support/ui.ts';
 
 /** One case for each finding of the third attack pass that is not about sign-in (ui-auth.test.ts holds those). */
@@ -85,4 +86,38 @@ describe("the contact card's adjustment form", () => {
       expect(await count('point_adjustment')).toBe(adjustments);
     },
   );
+});
+
+describe('a client that closes the connection mid-body', () => {
+  it('is logged at info as an aborted request, never as a database outage', async () => {
+    const lines: string[] = [];
+    const logged = await startSystem({ LOG_LEVEL: 'info' }, { logLines: lines });
+    try {
+      const address = await logged.app.listen({ host: '127.0.0.1', port: 0 });
+      const aborts = 5;
+      for (let i = 0; i < aborts; i++) {
+        const socket = connect(Number(new URL(address).port), '127.0.0.1');
+        socket.on('error', () => undefined);
+        const head = [
+          'POST /admin/v1/tenants HTTP/1.1',
+          'Host: 127.0.0.1',
+          `Authorization: Bearer ${ADMIN_TOKEN}`,
+          'Content-Type: application/json',
+          'Content-Length: 1000',
+        ];
+        socket.write(`${head.join('\r\n')}\r\n\r\n{"name":`);
+        // Once the server holds the request (its log says so), the client goes away.
+        await expect.poll(() => lines.filter((line) => line.includes('"incoming request"')).length).toBe(i + 1);
+        socket.destroy();
+      }
+      const aborted = () =>
+        lines.map((line) => JSON.parse(line) as { level: number; msg: string; kind?: string }).filter((entry) => entry.msg === 'request aborted by the client');
+      await expect.poll(() => aborted().length).toBe(aborts);
+      expect(aborted().every((entry) => entry.level === 30 && entry.kind === 'client-aborted')).toBe(true);
+      expect(lines.filter((line) => line.includes('database unavailable'))).toEqual([]);
+      expect(lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
+    } finally {
+      await logged.close();
+    }
+  });
 });
