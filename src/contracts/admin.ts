@@ -22,6 +22,7 @@ export const createTenantBody = z.object({
 
 export const updateTenantBody = z
   .object({
+    name: tenantName.optional().describe('A new name; unique after Unicode normalisation and case folding. Contact card users sign in with it from then on'),
     mode: tenantMode
       .optional()
       .describe('Switching carries each balance over: into the ledger as an OpeningBalance entry, or from the ledger as the new balance'),
@@ -46,7 +47,8 @@ export const updateTenantBody = z
       .describe('How often the master is expected to push, in minutes; the operator overview shows the tenant in red past it. null: no expectation'),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expectedPushMinutes',
+    message:
+      'give at least one of name, mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expectedPushMinutes',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;

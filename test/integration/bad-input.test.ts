@@ -251,7 +251,7 @@ const formBody = fc
     fc.array(fc.tuple(fc.constantFrom(...Object.keys(FORM_FIELDS), 'password', 'displayName', 'tenant'), nasty.map(asText)), { minLength: 1, maxLength: 2 }),
   )
   .map(([names, nastyFields]): Body => {
-    const fields = new URLSearchParams(names.map((name) => [name, FORM_FIELDS[name as keyof typeof FORM_FIELDS]]));
+    const fields = new URLSearchParams(names.map((name): [string, string] => [name, FORM_FIELDS[name as keyof typeof FORM_FIELDS]]));
     for (const [name, value] of nastyFields) fields.set(name, value);
     return { kind: 'form', text: fields.toString() };
   });
