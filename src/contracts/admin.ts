@@ -100,7 +100,7 @@ export const addContactsBody = z.object({ contactIds: z.array(contactId).min(1).
 
 export const addedContacts = z.object({ added: z.int().describe('Contacts new to the registry'), alreadyKnown: z.int() }).meta({ id: 'AddedContacts' });
 
-const knownContact = z.object({ contactId: z.string(), createdAt: z.string() }).meta({ id: 'KnownContact' });
+const knownContact = z.object({ contactId, createdAt: z.string() }).meta({ id: 'KnownContact' });
 
 export const knownContactList = z
   .object({ items: z.array(knownContact), totalCount: z.int(), offset: z.int(), count: z.int() })

@@ -9,8 +9,14 @@ export const unlessMissing = (message: string) => (issue: { input?: unknown }) =
 /** The range of Postgres `integer`, in which balances, amounts and definition ids are kept. */
 export const INT32 = { min: -2147483648, max: 2147483647 } as const;
 
-/** Engage ids are uuids in the 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples use 0000...0001). */
-export const contactId = z.guid({ error: unlessMissing('must be a uuid') }).overwrite((id) => id.toLowerCase());
+/**
+ * Engage's ids (contacts, users, processes, workflows) are uuids in the
+ * 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples
+ * use 0000...0001). The one schema of that shape, for requests and answers
+ * alike, so an answer never refuses an id a request took.
+ */
+export const engageId = z.guid({ error: unlessMissing('must be a uuid') }).overwrite((id) => id.toLowerCase());
+export const contactId = engageId;
 export const definitionId = z
   .int({ error: unlessMissing('must be a positive integer') })
   .positive({ error: 'must be a positive integer' })
