@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
-import { contactId, definitionId, engageId, links, paging, points, storableText } from './common.ts';
+import { contactId, definitionId, links, paging, points, storableText } from './common.ts';
 
-const guid = engageId;
+/** Engage's user, process and workflow ids: the shape of a contact id, so the same schema. */
+const guid = contactId;
 const text = (max: number) => storableText.trim().min(1).max(max);
 
 const adjustmentBase = {
@@ -60,11 +61,11 @@ export const adjustment = z
     amount: z.int(),
     description: z.string(),
     source: z.enum(['Manual', 'Automation']),
-    userId: engageId.optional(),
+    userId: guid.optional(),
     userName: z.string().optional(),
     reason: z.string().optional(),
-    processId: engageId.optional(),
-    workflowId: engageId.optional(),
+    processId: guid.optional(),
+    workflowId: guid.optional(),
     workflowName: z.string().optional(),
     createdOn: z.string(),
     ...deliveryFields,

@@ -12,11 +12,11 @@ export const INT32 = { min: -2147483648, max: 2147483647 } as const;
 /**
  * Engage's ids (contacts, users, processes, workflows) are uuids in the
  * 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples
- * use 0000...0001). The one schema of that shape, for requests and answers
- * alike, so an answer never refuses an id a request took.
+ * use 0000...0001). The one schema of that shape (named for the id most
+ * often sent), for requests and answers alike, so an answer never refuses an
+ * id a request took.
  */
-export const engageId = z.guid({ error: unlessMissing('must be a uuid') }).overwrite((id) => id.toLowerCase());
-export const contactId = engageId;
+export const contactId = z.guid({ error: unlessMissing('must be a uuid') }).overwrite((id) => id.toLowerCase());
 export const definitionId = z
   .int({ error: unlessMissing('must be a positive integer') })
   .positive({ error: 'must be a positive integer' })

@@ -46,14 +46,6 @@ export function tenantsRepository(db: Db) {
       return rows[0]?.name ?? null;
     },
 
-    /** Groups of tenants whose names share a key (left from before names were unique by key), for operators to rename. */
-    async nameClashes(): Promise<{ tenants: { id: string; name: string }[] }[]> {
-      const { rows } = await db.query<{ tenants: { id: string; name: string }[] }>(
-        `SELECT json_agg(json_build_object('id', id, 'name', name) ORDER BY clash_rank) AS tenants FROM tenant GROUP BY name_key HAVING count(*) > 1`,
-      );
-      return rows;
-    },
-
     async list(): Promise<TenantRecord[]> {
       return (await db.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenant t ORDER BY t.created_at, t.id`)).rows.map(tenantRecord);
     },

@@ -56,7 +56,12 @@ describe('loadConfig', () => {
 
   it('trusts X-Forwarded-For only from the proxies listed, never from everyone', () => {
     expect(loadConfig(valid).http.trustProxy).toEqual([]);
-    expect(loadConfig({ ...valid, TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1, fd00::/8' }).http.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8']);
+    expect(loadConfig({ ...valid, TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1, fd00::/8' }).http.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      '::1',
+      'fd00::/8',
+    ]);
     expect(() => loadConfig({ ...valid, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY: true would believe X-Forwarded-For from anyone/);
     expect(() => loadConfig({ ...valid, TRUST_PROXY: '10.0.0.0/33,proxy.local,1' })).toThrow(/TRUST_PROXY: .*not one: 10.0.0.0\/33, proxy.local, 1/);
   });
