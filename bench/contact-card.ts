@@ -20,7 +20,7 @@ const entries = Number(process.argv[2] ?? 10_000);
 const iterations = Number(process.argv[3] ?? 200);
 const OTHER_ACCOUNTS = 2000;
 const ENTRIES_PER_OTHER = 50;
-const ADMIN_TOKEN = `bench-${randomBytes(12).toString('hex')}`;
+const ADMIN_TOKEN = `bench-${randomBytes(16).toString('hex')}`;
 const HTML = { accept: 'text/html' };
 
 const url = withDatabase(databaseUrl, `pf_bench_${randomBytes(4).toString('hex')}`);

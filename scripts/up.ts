@@ -129,7 +129,8 @@ function buildIfStale(): void {
 async function main(): Promise<void> {
   const databaseUrl = await postgres();
   const redisUrl = await redis();
-  const adminToken = process.env.ADMIN_TOKEN ?? (kept.adminToken ??= randomBytes(24).toString('base64url'));
+  // An empty ADMIN_TOKEN (the line .env.example leaves blank) counts as unset: up makes a random one and keeps it.
+  const adminToken = process.env.ADMIN_TOKEN || (kept.adminToken ??= randomBytes(32).toString('base64url'));
   // A local system stores its integration secrets encrypted too; its key lives beside its data, which suits a demo only.
   const secretsKey = process.env.SECRETS_KEY || (kept.secretsKey ??= randomBytes(32).toString('base64'));
   keep();

@@ -51,7 +51,7 @@ export async function buildApp(runtime: Runtime) {
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.http.bodyLimit,
-    trustProxy: config.http.trustProxy,
+    trustProxy: config.http.trustProxy.length > 0 ? config.http.trustProxy : false,
     // A client that trickles its headers or body holds a connection for as long as it likes without these.
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,

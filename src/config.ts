@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseRetrySchedule } from './domain/retry-schedule.ts';
 import { parseSecretsKey } from './domain/secrets.ts';
+
+/** Admin tokens the project itself has printed as examples: known to anyone who reads it, so never accepted. */
+const PUBLISHED_ADMIN_TOKENS: ReadonlySet<string> = new Set(['change-me-to-a-long-random-secret']);
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -51,7 +55,13 @@ const envObject = z.object({
     }),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0).max(65535).default(3000),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters; make one with: openssl rand -base64 32')
+    .refine(
+      (token) => !PUBLISHED_ADMIN_TOKENS.has(token),
+      "is the example value printed in the project's own files; make a random one with: openssl rand -base64 32",
+    ),
   /**
    * Seals integration secrets at rest (AES-256-GCM): 32 bytes, base64. Unset,
    * they are stored in plain text and every start-up says so.
@@ -103,7 +113,33 @@ const envObject = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1).default(5000),
   DB_POOL_SIZE: int(1).default(10),
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25000),
-  TRUST_PROXY: bool.default(false),
+  /**
+   * The proxies whose X-Forwarded-For (and -Proto, -Host) are believed:
+   * addresses or CIDRs, comma-separated; `false` (the default) believes none.
+   * `true` (every sender) is refused: anyone could then choose the address
+   * that the sign-in and authentication limits count.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((text, ctx) => {
+      if (text.trim() === 'false' || text.trim() === '') return [];
+      if (text.trim() === 'true') {
+        ctx.addIssue({ code: 'custom', message: 'true would believe X-Forwarded-For from anyone; list the addresses or CIDRs of your proxies' });
+        return z.NEVER;
+      }
+      const entries = text.split(',').map((entry) => entry.trim());
+      const valid = (entry: string) =>
+        entry.includes('/')
+          ? ipaddr.IPv4.isValidCIDRFourPartDecimal(entry) || ipaddr.IPv6.isValidCIDR(entry)
+          : ipaddr.IPv4.isValidFourPartDecimal(entry) || ipaddr.IPv6.isValid(entry);
+      const bad = entries.filter((entry) => !valid(entry));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected addresses or CIDRs separated by commas; not one: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return entries;
+    }),
   /** Lists the operator API (/admin/v1) in /documentation; off, the public page shows only the tenant API and health. */
   DOCS_INCLUDE_ADMIN: bool.default(false),
   /** Lets calls to point masters reach loopback and private addresses: for tests and local demos only. */
@@ -167,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: e.HOST,
       port: e.PORT,
       bodyLimit: e.BODY_LIMIT_BYTES,
+      /** Addresses and CIDRs of trusted proxies (Fastify's trustProxy takes the list as it is); empty: none. */
       trustProxy: e.TRUST_PROXY,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -38,6 +38,12 @@ export function createMetrics() {
       labelNames: ['kind'],
       registers,
     }),
+    signInCeilings: new Counter({
+      name: 'pf_ui_signin_ceiling_reached_total',
+      help: "Times a tenant's failed contact card sign-ins from all addresses reached the ceiling (an alert: someone is guessing)",
+      labelNames: ['tenant'],
+      registers,
+    }),
     batchesFinished: new Counter({ name: 'pf_batches_finished_total', help: 'Batches by final status', labelNames: ['kind', 'status'], registers }),
     reconciliations: new Counter({
       name: 'pf_reconciliations_total',

@@ -98,6 +98,8 @@ function createServices(clients: Clients, db: Database) {
     uiAuth: uiAuthService({
       db,
       clock,
+      log,
+      onTenantCeiling: (tenantId) => clients.metrics.signInCeilings.inc({ tenant: tenantId }),
       policy: { idleMs: config.ui.sessionIdleMs, maxAgeMs: config.ui.sessionMaxAgeMs },
       adminToken: config.adminToken,
       hashing,

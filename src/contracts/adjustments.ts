@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { contactId, definitionId, links, paging, points, storableText } from './common.ts';
 
-const guid = z.guid().transform((id) => id.toLowerCase());
+/** Engage's user, process and workflow ids: the shape of a contact id, so the same schema. */
+const guid = contactId;
 const text = (max: number) => storableText.trim().min(1).max(max);
 
 const adjustmentBase = {
@@ -55,16 +56,16 @@ const deliveryFields = {
 export const adjustment = z
   .object({
     id: z.uuid(),
-    contactId: z.string(),
+    contactId,
     definitionId: z.int(),
     amount: z.int(),
     description: z.string(),
     source: z.enum(['Manual', 'Automation']),
-    userId: z.string().optional(),
+    userId: guid.optional(),
     userName: z.string().optional(),
     reason: z.string().optional(),
-    processId: z.string().optional(),
-    workflowId: z.string().optional(),
+    processId: guid.optional(),
+    workflowId: guid.optional(),
     workflowName: z.string().optional(),
     createdOn: z.string(),
     ...deliveryFields,

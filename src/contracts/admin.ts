@@ -29,6 +29,7 @@ export const createTenantBody = z.object({
 
 export const updateTenantBody = z
   .object({
+    name: tenantName.optional().describe('A new name; unique after Unicode normalisation and case folding. Contact card users sign in with it from then on'),
     mode: tenantMode
       .optional()
       .describe('Switching carries each balance over: into the ledger as an OpeningBalance entry, or from the ledger as the new balance'),
@@ -57,7 +58,7 @@ export const updateTenantBody = z
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
     message:
-      'give at least one of mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expiry, expectedPushMinutes',
+      'give at least one of name, mode, pointSystemActive, requireKnownContacts, defaultDefinitionId, timeZone, maxAdjustmentPoints, expiry, expectedPushMinutes',
     path: [],
   });
 export type TenantUpdate = z.output<typeof updateTenantBody>;
@@ -141,7 +142,7 @@ export const addContactsBody = z.object({ contactIds: z.array(contactId).min(1).
 
 export const addedContacts = z.object({ added: z.int().describe('Contacts new to the registry'), alreadyKnown: z.int() }).meta({ id: 'AddedContacts' });
 
-const knownContact = z.object({ contactId: z.string(), createdAt: z.string() }).meta({ id: 'KnownContact' });
+const knownContact = z.object({ contactId, createdAt: z.string() }).meta({ id: 'KnownContact' });
 
 export const knownContactList = z
   .object({ items: z.array(knownContact), totalCount: z.int(), offset: z.int(), count: z.int() })

@@ -9,7 +9,13 @@ export const unlessMissing = (message: string) => (issue: { input?: unknown }) =
 /** The range of Postgres `integer`, in which balances, amounts and definition ids are kept. */
 export const INT32 = { min: -2147483648, max: 2147483647 } as const;
 
-/** Engage ids are uuids in the 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples use 0000...0001). */
+/**
+ * Engage's ids (contacts, users, processes, workflows) are uuids in the
+ * 8-4-4-4-12 form; their version nibble is not checked (Engage's own examples
+ * use 0000...0001). The one schema of that shape (named for the id most
+ * often sent), for requests and answers alike, so an answer never refuses an
+ * id a request took.
+ */
 export const contactId = z.guid({ error: unlessMissing('must be a uuid') }).overwrite((id) => id.toLowerCase());
 export const definitionId = z
   .int({ error: unlessMissing('must be a positive integer') })
@@ -71,6 +77,13 @@ const unstorable = /\u0000|\p{Cs}/u;
 
 /** Free text: anything Postgres can store, so a request it cannot keep is refused here rather than failing with a 500. */
 export const storableText = z.string().refine((value) => !unstorable.test(value), 'must not contain NUL or unpaired surrogate characters');
+
+// C0 controls, DEL and C1 controls: nothing a person types into a one-line field.
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for.
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** One line of text a person types: storable, and without control characters. */
+export const lineText = storableText.refine((value) => !controlCharacter.test(value), 'must not contain control characters (NUL, tabs, line breaks, ...)');
 
 /** A name people type: trimmed, 1 to 200 characters. */
 export const shortName = storableText.trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');

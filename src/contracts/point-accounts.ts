@@ -4,7 +4,7 @@ import { contactId, links, paging } from './common.ts';
 export const pointAccount = z
   .object({
     id: z.number().int(),
-    contactId: z.string(),
+    contactId,
     definitionId: z.number().int(),
     balance: z.number().int(),
     pendingPoints: z.number().int(),

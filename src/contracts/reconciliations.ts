@@ -54,7 +54,7 @@ export const driftQuery = paging.extend({ kind: anyCaseEnum(DRIFT_KINDS).optiona
 
 const drift = z
   .object({
-    contactId: z.uuid(),
+    contactId,
     definitionId: z.int(),
     accountId: z.int().optional().describe("The follower's account, when it has one"),
     masterBalance: z.int(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DRIFT_KINDS } from '../domain/reconciliations.ts';
 import { createTenantBody } from './admin.ts';
-import { anyCaseEnum, contactId, INT32, storableText } from './common.ts';
+import { anyCaseEnum, contactId, INT32, lineText, storableText } from './common.ts';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { transactionFilter } from './transactions.ts';
 
@@ -61,8 +61,7 @@ export const adjustmentForm = z.object({
   definitionId: z.coerce.number({ error: 'choose a point definition' }).int().positive('choose a point definition').max(INT32.max),
   direction: z.enum(['give', 'remove'], { error: 'choose whether to give or remove points' }),
   amount: amountField,
-  description: z
-    .string({ error: 'is required' })
+  description: lineText
     .trim()
     .min(1, 'is required: say why, e.g. "Complaint 4411: late delivery"')
     .max(REASON_MAX_CHARS, `is longer than ${REASON_MAX_CHARS.toLocaleString('en-GB')} characters; shorten it`),

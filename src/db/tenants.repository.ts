@@ -22,11 +22,15 @@ export const tenantRecord = ({ defaultDefinitionId, expectedPushMinutes, ...row 
 
 export function tenantsRepository(db: Db) {
   return {
-    async create(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }, now: Date): Promise<TenantRecord> {
+    /** `nameKey` is the name's key (domain/tenants.ts tenantNameKey), unique among tenants. */
+    async create(
+      input: { name: string; nameKey: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean },
+      now: Date,
+    ): Promise<TenantRecord> {
       const { rows } = await db.query<TenantRow>(
-        `INSERT INTO tenant AS t (id, name, mode, point_system_active, require_known_contacts, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${TENANT_COLUMNS}`,
-        [randomUUID(), input.name, input.mode, input.pointSystemActive, input.requireKnownContacts, now],
+        `INSERT INTO tenant AS t (id, name, name_key, mode, point_system_active, require_known_contacts, updated_at)
+         VALUES ($1, $2, $7, $3, $4, $5, $6) RETURNING ${TENANT_COLUMNS}`,
+        [randomUUID(), input.name, input.mode, input.pointSystemActive, input.requireKnownContacts, now, input.nameKey],
       );
       return tenantRecord(rows[0]!);
     },
@@ -34,6 +38,12 @@ export function tenantsRepository(db: Db) {
     async find(id: string): Promise<TenantRecord | null> {
       const { rows } = await db.query<TenantRow>(`SELECT ${TENANT_COLUMNS} FROM tenant t WHERE t.id = $1`, [id]);
       return rows[0] ? tenantRecord(rows[0]) : null;
+    },
+
+    /** The name of a tenant (other than `exceptId`) whose name has this key, or null. */
+    async nameTakenBy(nameKey: string, exceptId: string | null = null): Promise<string | null> {
+      const { rows } = await db.query<{ name: string }>(`SELECT name FROM tenant WHERE name_key = $1 AND id IS DISTINCT FROM $2 LIMIT 1`, [nameKey, exceptId]);
+      return rows[0]?.name ?? null;
     },
 
     async list(): Promise<TenantRecord[]> {
@@ -68,7 +78,8 @@ export function tenantsRepository(db: Db) {
       return rows[0]?.mode ?? null;
     },
 
-    async updateSettings(id: string, update: TenantUpdate, now: Date): Promise<TenantRecord> {
+    /** `update.name` goes with its key (domain/tenants.ts tenantNameKey); a renamed tenant leaves any clash it was part of. */
+    async updateSettings(id: string, update: TenantUpdate & { nameKey?: string }, now: Date): Promise<TenantRecord> {
       const { rows } = await db.query<TenantRow>(
         `UPDATE tenant AS t SET mode = COALESCE($2::tenant_mode, mode), point_system_active = COALESCE($3, point_system_active),
                                 require_known_contacts = COALESCE($4, require_known_contacts), updated_at = $5,
@@ -76,7 +87,9 @@ export function tenantsRepository(db: Db) {
                                 time_zone = COALESCE($8, time_zone),
                                 max_adjustment_points = COALESCE($9, max_adjustment_points),
                                 expected_push_minutes = CASE WHEN $10 THEN $11::int ELSE expected_push_minutes END,
-                                expiry = COALESCE($12::expiry_owner, expiry)
+                                expiry = COALESCE($12::expiry_owner, expiry),
+                                name = COALESCE($13, name), name_key = COALESCE($14, name_key),
+                                clash_rank = CASE WHEN $13::text IS NULL THEN clash_rank ELSE 0 END
           WHERE id = $1
           RETURNING ${TENANT_COLUMNS}`,
         [
@@ -92,6 +105,8 @@ export function tenantsRepository(db: Db) {
           update.expectedPushMinutes !== undefined,
           update.expectedPushMinutes ?? null,
           update.expiry ?? null,
+          update.name ?? null,
+          update.nameKey ?? null,
         ],
       );
       return tenantRecord(rows[0]!);

@@ -4,16 +4,19 @@ import type { Db } from './pool.ts';
 
 export interface UiSessionRecord extends SessionTimes {
   kind: UiSessionKind;
-  csrfToken: string;
   credentialStamp: string | null;
-  /** The signed-in user of a user session, with its tenant; null for admin sessions. */
-  user: { id: string; username: string; displayName: string; tenantId: string; tenantName: string; disabled: boolean } | null;
+  /**
+   * The signed-in user of a user session, with its tenant; null for admin
+   * sessions. `current` is false once the user's password was reset or the
+   * user disabled after the session was opened.
+   */
+  user: { id: string; username: string; displayName: string; tenantId: string; tenantName: string; disabled: boolean; current: boolean } | null;
 }
 
 interface SessionRow extends SessionTimes {
   kind: UiSessionKind;
-  csrfToken: string;
   credentialStamp: string | null;
+  current: boolean;
   userId: string | null;
   username: string | null;
   displayName: string | null;
@@ -35,19 +38,19 @@ export function uiSessionsRepository(db: Db) {
         kind: UiSessionKind;
         tenantId: string | null;
         userId: string | null;
-        csrfToken: string;
+        userSessionVersion: number | null;
         credentialStamp: string | null;
       } & SessionTimes,
     ): Promise<void> {
       await db.query(
-        `INSERT INTO ui_session (token_hash, kind, tenant_id, user_id, csrf_token, credential_stamp, created_at, last_seen_at, expires_at)
+        `INSERT INTO ui_session (token_hash, kind, tenant_id, user_id, user_session_version, credential_stamp, created_at, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           session.tokenHash,
           session.kind,
           session.tenantId,
           session.userId,
-          session.csrfToken,
+          session.userSessionVersion,
           session.credentialStamp,
           session.createdAt,
           session.lastSeenAt,
@@ -58,7 +61,7 @@ export function uiSessionsRepository(db: Db) {
 
     async find(tokenHash: string): Promise<UiSessionRecord | null> {
       const { rows } = await db.query<SessionRow>(
-        `SELECT s.kind, s.csrf_token AS "csrfToken", s.credential_stamp AS "credentialStamp", s.created_at AS "createdAt",
+        `SELECT s.kind, s.credential_stamp AS "credentialStamp", s.user_session_version IS NOT DISTINCT FROM u.session_version AS current, s.created_at AS "createdAt",
                 s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username, u.display_name AS "displayName",
                 u.disabled_at AS "disabledAt", t.id AS "tenantId", t.name AS "tenantName"
            FROM ui_session s LEFT JOIN ui_user u ON u.tenant_id = s.tenant_id AND u.id = s.user_id LEFT JOIN tenant t ON t.id = u.tenant_id
@@ -76,11 +79,11 @@ export function uiSessionsRepository(db: Db) {
               tenantId: row.tenantId,
               tenantName: row.tenantName ?? '',
               disabled: row.disabledAt !== null,
+              current: row.current,
             }
           : null;
       return {
         kind: row.kind,
-        csrfToken: row.csrfToken,
         credentialStamp: row.credentialStamp,
         createdAt: row.createdAt,
         lastSeenAt: row.lastSeenAt,

@@ -27,15 +27,32 @@ export interface ThrottlePolicy {
 export const PAIR_THROTTLE: ThrottlePolicy = { maxAttempts: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
 export const ADDRESS_THROTTLE: ThrottlePolicy = { maxAttempts: 20, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
 export const USER_SLOWDOWN: ThrottlePolicy = { maxAttempts: 10, windowMs: 15 * 60_000, lockMs: 30_000 };
+/**
+ * The ceiling on one tenant's failed sign-ins from all addresses together:
+ * past 100 in 15 minutes the tenant's sign-ins take one attempt per 10
+ * seconds until the window ends, and operators are alerted. It bounds what
+ * many addresses (or a spoofed X-Forwarded-For) can guess across a tenant's
+ * users, at the price that the tenant's own people may wait while it holds.
+ */
+export const TENANT_CEILING: ThrottlePolicy = { maxAttempts: 100, windowMs: 15 * 60_000, lockMs: 10_000 };
 /** The longest a counter row can matter, for cleaning up. */
-export const THROTTLE_RETENTION_MS = Math.max(...[PAIR_THROTTLE, ADDRESS_THROTTLE, USER_SLOWDOWN].map((p) => Math.max(p.windowMs, p.lockMs)));
+export const THROTTLE_RETENTION_MS = Math.max(...[PAIR_THROTTLE, ADDRESS_THROTTLE, USER_SLOWDOWN, TENANT_CEILING].map((p) => Math.max(p.windowMs, p.lockMs)));
 
-/** Tenant and username as the sign-in form sent them, the same whatever the case. */
-export const userSubject = (tenantName: string, username: string) => `${tenantName.toLowerCase()}:${username.toLowerCase()}`;
-export const userThrottleKey = (tenantName: string, username: string) => `user:${userSubject(tenantName, username)}`;
+/**
+ * Whom a sign-in is for: the user's tenant id and user id, never the spelling
+ * typed, so another spelling of the organisation ("RT-Victim", a dotted İ)
+ * counts against the same user or against nobody. A sign-in for no user is
+ * counted by the keys of what was typed (domain/tenants.ts tenantNameKey), so
+ * guessing at unknown names is limited too.
+ */
+export type SignInSubject = { tenantId: string; userId: string } | { unknown: { nameKey: string; username: string } };
+export const userSubject = (subject: SignInSubject) =>
+  'unknown' in subject ? `?${subject.unknown.nameKey}:${subject.unknown.username}` : `${subject.tenantId}:${subject.userId}`;
+export const userThrottleKey = (subject: SignInSubject) => `user:${userSubject(subject)}`;
 /** The address comes first and holds no space, so the subject after the first space is exact (see clearForUser). */
-export const pairThrottleKey = (tenantName: string, username: string, ip: string) => `pair:${ip} ${userSubject(tenantName, username)}`;
+export const pairThrottleKey = (subject: SignInSubject, ip: string) => `pair:${ip} ${userSubject(subject)}`;
 export const addressThrottleKey = (scope: 'user' | 'admin', ip: string) => `${scope}-ip:${ip}`;
+export const tenantThrottleKey = (tenantId: string) => `tenant:${tenantId}`;
 
 export interface ThrottleState {
   attempts: number;

@@ -25,3 +25,13 @@ export function pushOverdue(tenant: Pick<TenantRecord, 'expectedPushMinutes'>, l
   if (lastPushAt === null) return true;
   return now.getTime() - lastPushAt.getTime() > tenant.expectedPushMinutes * 60_000;
 }
+
+/**
+ * The form in which tenant names are compared: NFKC, then case folded, then
+ * NFKC again (case mapping can leave a string unnormalised). "ACME", "acme"
+ * and "ａｃｍｅ" share a key, so they are one tenant; sign-in matches this form
+ * exactly. Upper- then lower-casing folds what lower-casing alone keeps apart
+ * ("ß" and "SS" both become "ss"); a dotted capital İ folds to "i" with a
+ * combining dot, never to a plain "i".
+ */
+export const tenantNameKey = (name: string) => name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');

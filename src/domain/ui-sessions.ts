@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { secretsEqual } from './api-keys.ts';
 
 /** A new session token (the cookie value) or CSRF token: 256 random bits. */
@@ -6,6 +6,13 @@ export const newToken = () => randomBytes(32).toString('base64url');
 
 /** Sessions are looked up by the token's SHA-256: a copy of the table does not hold usable cookies. */
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * A session's CSRF token, derived from its token (the cookie value) rather
+ * than stored: the table holds neither, and the token cannot be worked back
+ * to the cookie. Stable for the session's life, so every open form stays good.
+ */
+export const csrfTokenOf = (sessionToken: string) => createHmac('sha256', sessionToken).update('pf-csrf-v1').digest('base64url');
 
 /** What an admin session remembers of the admin token, so a changed token ends every admin session. */
 export const credentialStamp = (adminToken: string) => createHash('sha256').update(`admin-session:${adminToken}`).digest('hex');

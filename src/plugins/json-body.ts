@@ -37,8 +37,31 @@ function closingQuote(text: string, open: number): number {
 }
 
 /**
+ * Where a number literal too large for a double sits in the parsed body
+ * (`1e400` parses as Infinity), as a field path (`[3].amount`), or null. Such
+ * a value passes no check written for numbers and cannot be written back as
+ * JSON, so it is refused here, before any route sees it. The walk runs only
+ * when the text holds a long exponent or a long run of digits, which no
+ * finite-looking body has: a literal reaches 1.8e308 only with an exponent of
+ * three digits or some 210 digits before it.
+ */
+export function nonFinitePath(text: string, value: unknown): string | null {
+  if (!/[eE][+-]?\d{3}|\d{200}/.test(text)) return null;
+  const walk = (node: unknown, path: string): string | null => {
+    if (typeof node === 'number') return Number.isFinite(node) ? null : path || 'body';
+    if (node === null || typeof node !== 'object') return null;
+    for (const [key, child] of Object.entries(node)) {
+      const found = walk(child, Array.isArray(node) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  return walk(value, '');
+}
+
+/**
  * Fastify's own JSON parser (with its prototype-poisoning checks) behind a
- * nesting limit: a body of a few thousand nested brackets fits in the size
+ * nesting limit, refusing non-finite numbers (above): a body of a few thousand nested brackets fits in the size
  * limit but overflows the stack of any recursive walk over it (hashing it for
  * Idempotency-Key, serializing it back), which answered 500.
  */
@@ -50,6 +73,10 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
       done(new AppError('validation', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       return;
     }
-    void parseJson(request, text, done);
+    void parseJson(request, text, (err, value) => {
+      const path = err ? null : nonFinitePath(text, value);
+      if (path === null) done(err, value);
+      else done(new AppError('validation', 'The JSON body holds a number too large to represent', [{ path, message: 'must be a finite number' }]), undefined);
+    });
   });
 });

@@ -58,7 +58,17 @@ export interface ClassifiedError {
   detail: string;
   errors?: FieldError[] | undefined;
   retryAfterSeconds?: number;
-  log: { level: 'warn' | 'error'; fields: Record<string, unknown>; message: string };
+  log: { level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string };
+}
+
+/**
+ * The client closed the connection before its request arrived whole: Node
+ * reports "aborted" (ECONNRESET) while the body is read, and Fastify marks
+ * such a read error a 400. The same code from Postgres never carries a
+ * client status, so this is told apart from a database outage.
+ */
+function clientAborted(err: FastifyError): boolean {
+  return (err.code === 'ECONNRESET' || err.code === 'ECONNABORTED') && err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500;
 }
 
 /** The one place that decides what every error becomes; the problem+json handler and the HTML error pages both use it. */
@@ -84,6 +94,14 @@ export function classifyError(err: FastifyError): ClassifiedError {
       detail: `The ${where} has ${errors.length} invalid field(s)`,
       errors,
       log: { level: 'warn', fields: { errors: errors.slice(0, 20) }, message: 'invalid request' },
+    };
+  }
+  if (clientAborted(err)) {
+    // Nobody is left to read the answer; a client that gives up is the client's affair, not an alarm.
+    return {
+      problem: { type: 'about:blank', title: 'Request aborted', status: 400 },
+      detail: 'The client closed the connection before the request arrived whole',
+      log: { level: 'info', fields: { kind: 'client-aborted', code: err.code }, message: 'request aborted by the client' },
     };
   }
   if (isDatabaseUnavailable(err)) {

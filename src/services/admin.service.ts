@@ -2,9 +2,9 @@ import type { TenantMode } from '../contracts/admin.ts';
 import type { Database } from '../db/database.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from '../domain/api-keys.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { TenantRecord } from '../domain/tenants.ts';
+import { type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
 import { notFound } from '../errors.ts';
-import { requireTenant, uniquely } from './guards.ts';
+import { nameTaken, requireTenant, uniquely } from './guards.ts';
 
 /** What operators do to tenants, shared by the admin API and the CLI; and the tenant an API key belongs to. */
 export function adminService(deps: { db: Database; clock: Clock }) {
@@ -18,8 +18,13 @@ export function adminService(deps: { db: Database; clock: Clock }) {
     /** The tenant owning this unrevoked API key, or null. */
     tenantForApiKey: (key: string): Promise<TenantRecord | null> => db.apiKeys.findTenant(hashApiKey(key)),
 
-    createTenant(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }) {
-      return uniquely(() => db.tenants.create(input, clock.now()), `A tenant named ${input.name} already exists`);
+    /** Names are unique after normalisation and case folding: "ACME" beside "acme" is refused, naming the one that exists. */
+    async createTenant(input: { name: string; mode: TenantMode; pointSystemActive: boolean; requireKnownContacts: boolean }) {
+      // The unique index has the final word; this finds the tenants it does not cover (names that clashed before it).
+      const nameKey = tenantNameKey(input.name);
+      const taken = await db.tenants.nameTakenBy(nameKey);
+      if (taken !== null) throw nameTaken(input.name, taken);
+      return uniquely(() => db.tenants.create({ ...input, nameKey }, clock.now()), `A tenant named ${input.name} already exists`);
     },
 
     async createDefinition(tenantId: string, input: { id: number; name: string; description?: string | undefined }) {

@@ -33,6 +33,15 @@ export function ensureWithinAdjustmentLimit(tenant: TenantRecord, amount: number
 export const tenantChangedMeanwhile = () =>
   new AppError('conflict', "The tenant's point settings changed while this request was handled; nothing was stored. Send it again.");
 
+/** A tenant name refused because another tenant's name is the same after normalisation and case folding. */
+export const nameTaken = (name: string, existing: string) =>
+  new AppError(
+    'conflict',
+    existing === name
+      ? `A tenant named ${name} already exists`
+      : `A tenant named ${existing} already exists; names that differ only in case or Unicode form are the same name (${name})`,
+  );
+
 /** A write that may hit a unique constraint, answered as a conflict with this message. */
 export async function uniquely<T>(write: () => Promise<T>, conflict: string): Promise<T> {
   try {

@@ -1,9 +1,10 @@
 import type { TenantMode, TenantUpdate } from '../contracts/admin.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { TenantRecord } from '../domain/tenants.ts';
+import { type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { nameTaken, uniquely } from './guards.ts';
 
 /**
  * How each account's points follow a mode switch: into the ledger as one
@@ -15,7 +16,7 @@ const carryOver: Record<TenantMode, (tx: Database, tenantId: string, now: Date) 
   'balance-only': (tx, tenantId, now) => tx.pointAccounts.snapshotLedgerBalances(tenantId, now),
 };
 
-/** Changing a tenant's mode, point system switch, contact rule, default definition and expiry owner; shared by the admin API and the CLI. */
+/** Changing a tenant's name, mode, point system switch, contact rule, default definition and expiry owner; shared by the admin API and the CLI. */
 export function tenantSettingsService(deps: { db: Database; clock: Clock; log: Logger }) {
   const { db, clock, log } = deps;
   return {
@@ -34,6 +35,11 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
           const message = `point definition ${defaultDefinition} does not exist for this tenant`;
           throw new AppError('validation', `Unknown defaultDefinitionId: ${message}`, [{ path: 'defaultDefinitionId', message }]);
         }
+        const nameKey = update.name === undefined ? undefined : tenantNameKey(update.name);
+        if (update.name !== undefined && nameKey !== undefined) {
+          const taken = await tx.tenants.nameTakenBy(nameKey, tenantId);
+          if (taken !== null) throw nameTaken(update.name, taken);
+        }
         let carried = 0;
         if (update.mode !== undefined && update.mode !== current.mode) {
           const unfinished = await tx.batches.countUnfinished(tenantId);
@@ -50,7 +56,11 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
           await tx.tenants.updateSettings(tenantId, { expiry: update.expiry }, now);
           await tx.ledger.rebuild(tenantId, null, now);
         }
-        return { tenant: await tx.tenants.updateSettings(tenantId, update, now), accountsCarriedOver: carried };
+        const updated = await uniquely(
+          () => tx.tenants.updateSettings(tenantId, nameKey === undefined ? update : { ...update, nameKey }, now),
+          `A tenant named ${update.name} already exists`,
+        );
+        return { tenant: updated, accountsCarriedOver: carried };
       });
       log.info({ tenantId, update, accountsCarriedOver }, 'tenant settings updated');
       return tenant;

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { TenantRecord } from '../domain/tenants.ts';
+import { type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
 import { secretsEqual } from '../domain/api-keys.ts';
 import {
   ADDRESS_THROTTLE,
@@ -8,14 +8,19 @@ import {
   lockedForSeconds,
   PAIR_THROTTLE,
   pairThrottleKey,
+  type SignInSubject,
+  TENANT_CEILING,
+  tenantThrottleKey,
   THROTTLE_RETENTION_MS,
   type ThrottlePolicy,
   USER_SLOWDOWN,
   userThrottleKey,
 } from '../domain/login-throttle.ts';
 import { decoyHash, type ScryptParams, verifyPassword } from '../domain/passwords.ts';
+import type { Logger } from '../logger.ts';
 import {
   credentialStamp,
+  csrfTokenOf,
   hashToken,
   needsTouch,
   newSessionTimes,
@@ -56,8 +61,17 @@ export class LockedOut extends AppError {
 }
 
 /** Signing in and out of the contact card and the operator pages; sessions live in Postgres. */
-export function uiAuthService(deps: { db: Database; clock: Clock; policy: SessionPolicy; adminToken: string; hashing: ScryptParams }) {
-  const { db, clock, policy, adminToken, hashing } = deps;
+export function uiAuthService(deps: {
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  policy: SessionPolicy;
+  adminToken: string;
+  hashing: ScryptParams;
+  /** Counts a tenant reaching its ceiling of failed sign-ins (an operator alert). */
+  onTenantCeiling: (tenantId: string) => void;
+}) {
+  const { db, clock, log, policy, adminToken, hashing, onTenantCeiling } = deps;
   const { tenants, uiUsers: users, uiSessions: sessions } = db;
 
   /**
@@ -66,59 +80,90 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
    * longest wait. Keys are taken in one order so parallel attempts cannot
    * deadlock.
    */
-  async function countAttempt(entries: [string, ThrottlePolicy][]): Promise<void> {
+  async function countAttempt(entries: [string, ThrottlePolicy][]): Promise<Map<string, number>> {
     const now = clock.now();
     const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
       const locks: Date[] = [];
+      const attempts = new Map<string, number>();
       for (const [key, throttle] of sorted) {
         const result = await tx.uiSessions.countAttempt(key, now, throttle);
         if ('lockedUntil' in result) locks.push(result.lockedUntil);
+        else attempts.set(key, result.counted.attempts);
       }
       if (locks.length > 0) throw new LockedOut(Math.max(1, lockedForSeconds(locks, now)));
+      return attempts;
     });
   }
 
-  async function open(kind: UiSessionKind, user: { tenantId: string; id: string } | null, stamp: string | null): Promise<{ token: string; csrfToken: string }> {
+  /** A new session's token and CSRF token; `write` stores it (inside the caller's transaction for user sessions). */
+  function newSession(now: Date): { token: string; csrfToken: string; tokenHash: string; times: ReturnType<typeof newSessionTimes> } {
+    const token = newToken();
+    return { token, csrfToken: csrfTokenOf(token), tokenHash: hashToken(token), times: newSessionTimes(now, policy) };
+  }
+
+  /**
+   * Opens a user session in one transaction that first holds the user's row
+   * and checks it is still enabled and on the session version its password
+   * was checked under: a reset or a disable that commits first is seen here,
+   * and one that commits later waits for this row and ends the new session.
+   */
+  async function openUserSession(user: { tenantId: string; id: string; sessionVersion: number }): Promise<{ token: string; csrfToken: string }> {
     const now = clock.now();
     // Stale rows go whenever someone signs in: no extra job, and the tables stay as small as the people using them.
     await sessions.deleteStale(now, policy.idleMs, THROTTLE_RETENTION_MS);
-    const token = newToken();
-    const csrfToken = newToken();
-    await sessions.create({
-      tokenHash: hashToken(token),
-      kind,
-      tenantId: user?.tenantId ?? null,
-      userId: user?.id ?? null,
-      csrfToken,
-      credentialStamp: stamp,
-      ...newSessionTimes(now, policy),
+    const session = newSession(now);
+    await db.transaction(async (tx) => {
+      const state = await tx.uiUsers.lockForSession(user.tenantId, user.id);
+      if (!state || state.disabled || state.sessionVersion !== user.sessionVersion) throw new AppError('unauthorized', WRONG_CREDENTIALS);
+      await tx.uiSessions.create({
+        tokenHash: session.tokenHash,
+        kind: 'user',
+        tenantId: user.tenantId,
+        userId: user.id,
+        userSessionVersion: user.sessionVersion,
+        credentialStamp: null,
+        ...session.times,
+      });
     });
-    return { token, csrfToken };
+    return { token: session.token, csrfToken: session.csrfToken };
   }
 
   return {
     /** A new session for the user; refuses (401, or 429 while locked out) without saying which credential was wrong. */
     async signIn(input: { tenantName: string; username: string; password: string }, ip: string) {
-      const userKey = userThrottleKey(input.tenantName, input.username);
-      const pairKey = pairThrottleKey(input.tenantName, input.username, ip);
+      // The organisation is found by the key of its name, matched exactly; every counter keys on whom that finds.
+      const nameKey = tenantNameKey(input.tenantName);
+      const username = input.username.toLowerCase();
+      const found = await users.findSignIn(nameKey, input.tenantName, username);
+      const user = found?.user ?? null;
+      const subject: SignInSubject = user ? { tenantId: user.tenantId, userId: user.id } : { unknown: { nameKey, username } };
+      const userKey = userThrottleKey(subject);
+      const pairKey = pairThrottleKey(subject, ip);
       const ipKey = addressThrottleKey('user', ip);
-      await countAttempt([
+      const tenantKey = found ? tenantThrottleKey(found.tenantId) : null;
+      const counted = await countAttempt([
         [pairKey, PAIR_THROTTLE],
         [userKey, USER_SLOWDOWN],
         [ipKey, ADDRESS_THROTTLE],
+        ...(tenantKey ? [[tenantKey, TENANT_CEILING] as [string, ThrottlePolicy]] : []),
       ]);
-      const user = await users.findCredentials(input.tenantName, input.username.toLowerCase());
+      if (found && tenantKey && counted.get(tenantKey) === TENANT_CEILING.maxAttempts) {
+        // The attempt that reached the ceiling, once per window: an alert for operators (metric and log).
+        onTenantCeiling(found.tenantId);
+        log.error({ tenantId: found.tenantId, ceiling: TENANT_CEILING.maxAttempts }, 'failed sign-ins of one tenant reached its ceiling');
+      }
       const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(hashing)));
       if (!user || !passwordOk || user.disabledAt !== null) throw new AppError('unauthorized', WRONG_CREDENTIALS);
-      // The right password: the pair starts afresh; the username and the address only get this attempt back, so a
-      // sign-in by the owner does not hand a guesser elsewhere a fresh allowance.
+      // The right password: the pair starts afresh; the username, the address and the tenant only get this attempt
+      // back, so a sign-in by the owner does not hand a guesser elsewhere a fresh allowance.
       await db.transaction(async (tx) => {
         await tx.uiSessions.clear(pairKey);
         await tx.uiSessions.uncountAttempt(userKey, USER_SLOWDOWN);
         await tx.uiSessions.uncountAttempt(ipKey, ADDRESS_THROTTLE);
+        if (tenantKey) await tx.uiSessions.uncountAttempt(tenantKey, TENANT_CEILING);
       });
-      return { ...(await open('user', user, null)), userId: user.id };
+      return { ...(await openUserSession(user)), userId: user.id };
     },
 
     /** An admin session, opened with the admin token. */
@@ -127,10 +172,25 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
       await countAttempt([[ipKey, ADDRESS_THROTTLE]]);
       if (!secretsEqual(token, adminToken)) throw new AppError('unauthorized', 'Wrong admin token');
       await sessions.uncountAttempt(ipKey, ADDRESS_THROTTLE);
-      return open('admin', null, credentialStamp(adminToken));
+      const now = clock.now();
+      await sessions.deleteStale(now, policy.idleMs, THROTTLE_RETENTION_MS);
+      const session = newSession(now);
+      await sessions.create({
+        tokenHash: session.tokenHash,
+        kind: 'admin',
+        tenantId: null,
+        userId: null,
+        userSessionVersion: null,
+        credentialStamp: credentialStamp(adminToken),
+        ...session.times,
+      });
+      return { token: session.token, csrfToken: session.csrfToken };
     },
 
-    /** The live session a cookie names, or null: unknown, expired, idle too long, user disabled, or admin token changed. */
+    /**
+     * The live session a cookie names, or null: unknown, expired, idle too
+     * long, user disabled or reset since it opened, or admin token changed.
+     */
     async session(token: string | undefined, kind: UiSessionKind): Promise<ActiveSession | null> {
       if (!token) return null;
       const tokenHash = hashToken(token);
@@ -140,13 +200,13 @@ export function uiAuthService(deps: { db: Database; clock: Clock; policy: Sessio
       if (kind === 'admin' && (found.credentialStamp === null || !secretsEqual(found.credentialStamp, credentialStamp(adminToken)))) return null;
       let user: SignedInUser | null = null;
       if (kind === 'user') {
-        if (!found.user || found.user.disabled) return null;
+        if (!found.user || found.user.disabled || !found.user.current) return null;
         const tenant = await tenants.find(found.user.tenantId);
         if (!tenant) return null;
         user = { id: found.user.id, username: found.user.username, displayName: found.user.displayName, tenant };
       }
       if (needsTouch(found, now)) await sessions.touch(tokenHash, now);
-      return { kind, csrfToken: found.csrfToken, user };
+      return { kind, csrfToken: csrfTokenOf(token), user };
     },
 
     async signOut(token: string | undefined): Promise<void> {

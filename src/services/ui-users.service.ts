@@ -23,13 +23,15 @@ export function uiUsersService(deps: { db: Database; clock: Clock; hashing: Scry
   const tenantOf = (tenantId: string) => requireTenant(db.tenants, tenantId);
 
   /**
-   * Changes a user and, when asked, ends its sessions in the same transaction,
-   * so a disabled user or a reset password takes effect on the very next request.
+   * Changes a user and, when asked, ends its sessions in the same transaction
+   * and moves its session version on, so a disabled user or a reset password
+   * takes effect on the very next request, a session being opened at that
+   * moment included, and enabling the user again revives none.
    */
   async function change(tenantId: string, id: string, update: { disabledAt?: Date | null; passwordHash?: string }, endSessions: boolean) {
     await tenantOf(tenantId);
     const user = await db.transaction(async (tx) => {
-      const changed = await tx.uiUsers.update(tenantId, id, update, clock.now());
+      const changed = await tx.uiUsers.update(tenantId, id, update, clock.now(), endSessions);
       if (changed && endSessions) await tx.uiSessions.deleteForUser(tenantId, id);
       return changed;
     });
@@ -67,9 +69,9 @@ export function uiUsersService(deps: { db: Database; clock: Clock; hashing: Scry
 
     /** Ends the user's sessions and lifts a lock-out, so the person can sign in with the new password at once. */
     async resetPassword(tenantId: string, id: string, password: string) {
-      const tenant = await tenantOf(tenantId);
       const user = await change(tenantId, id, { passwordHash: await hashPassword(password, hashing) }, true);
-      await db.uiSessions.clearForUser(userThrottleKey(tenant.name, user.username), userSubject(tenant.name, user.username));
+      const subject = { tenantId, userId: user.id };
+      await db.uiSessions.clearForUser(userThrottleKey(subject), userSubject(subject));
       return toUiUser(user);
     },
   };

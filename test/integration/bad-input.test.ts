@@ -111,6 +111,10 @@ const NASTY_STRINGS = [
   '[]',
   '__proto__',
 ];
+/** Numbers JSON can write but a double cannot hold (1e400 parses as Infinity): carried as marked strings, written raw into the body. */
+const NON_FINITE = ['1e400', '-1e999', '1E309'].map((text) => `@@raw:${text}@@`);
+const unraw = (text: string) => text.replace(/"?@@raw:([^@]+)@@"?/g, '$1');
+const asText = (value: unknown) => unraw(typeof value === 'string' ? value : String(JSON.stringify(value)));
 const NASTY_NUMBERS = [0, -0, -1, 1.5, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e308, -1e308, Number.MIN_VALUE];
 const BOUNDARY_DATES = [
   '0000-01-01T00:00:00Z',
@@ -124,6 +128,7 @@ const BOUNDARY_DATES = [
 
 const nasty: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom<unknown>(...NASTY_STRINGS, ...NASTY_NUMBERS, null, true, false, [], {}, [null]),
+  fc.constantFrom<unknown>(...NON_FINITE, '\u0000', 'a\u0000b', '\ud800', 'x\udfffy'),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.integer(),
   fc.double(),
@@ -238,7 +243,20 @@ function almostValid(schema: JsonSchema): fc.Arbitrary<unknown> {
   );
 }
 
-type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; text: string };
+type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; text: string } | { kind: 'form'; text: string };
+
+// The HTML forms' fields (card, sign-in, operator pages) with values they accept, one or two then made nasty: a form post as a browser sends it.
+const FORM_FIELDS = { definitionId: '1', direction: 'give', amount: '5', description: 'Complaint', name: 'f-1', mode: 'balance-only', username: 'ann' };
+const formBody = fc
+  .tuple(
+    fc.subarray(Object.keys(FORM_FIELDS), { minLength: 1 }),
+    fc.array(fc.tuple(fc.constantFrom(...Object.keys(FORM_FIELDS), 'password', 'displayName', 'tenant'), nasty.map(asText)), { minLength: 1, maxLength: 2 }),
+  )
+  .map(([names, nastyFields]): Body => {
+    const fields = new URLSearchParams(names.map((name): [string, string] => [name, FORM_FIELDS[name as keyof typeof FORM_FIELDS]]));
+    for (const [name, value] of nastyFields) fields.set(name, value);
+    return { kind: 'form', text: fields.toString() };
+  });
 
 const RAW_BODIES = [
   '{"__proto__":{"polluted":1}}',
@@ -261,6 +279,7 @@ function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<Body> {
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }).map((text): Body => ({ kind: 'raw', text })) },
     { weight: 1, arbitrary: fc.constantFrom(...RAW_BODIES).map((text): Body => ({ kind: 'raw', text })) },
     { weight: 1, arbitrary: fc.constant<Body>({ kind: 'none' }) },
+    { weight: 2, arbitrary: formBody },
   );
 }
 
@@ -292,7 +311,6 @@ const extraHeaders = fc.record(
 
 type Parameter = { in: string; name: string; schema?: JsonSchema };
 
-const asText = (value: unknown) => (typeof value === 'string' ? value : String(JSON.stringify(value)));
 const queryValue: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('0', '1', '2', '100', '1000', '1001', 'All', 'Active', 'Pending', ...knownIds),
   fc.uuid(),
@@ -386,8 +404,8 @@ describe('generated bad input against every route', () => {
           const headers: Record<string, string> = { ...input.headers, ...credentialsFor(route.url, input.balanceTenant, ui) };
           let payload: string | undefined;
           if (input.body.kind !== 'none') {
-            headers['content-type'] = input.contentType;
-            payload = input.body.kind === 'json' ? (JSON.stringify(input.body.value) ?? 'null') : input.body.text;
+            headers['content-type'] = input.body.kind === 'form' ? 'application/x-www-form-urlencoded' : input.contentType;
+            payload = input.body.kind === 'json' ? unraw(JSON.stringify(input.body.value) ?? 'null') : input.body.text;
           }
 
           const before = await rowChanges.mark();

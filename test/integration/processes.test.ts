@@ -18,7 +18,7 @@ beforeAll(async () => {
     ...process.env,
     DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
-    ADMIN_TOKEN: 'process-test-admin-token',
+    ADMIN_TOKEN: randomBytes(24).toString('base64url'),
     QUEUE_PREFIX: `pfproc-${randomBytes(4).toString('hex')}`,
     HOST: '127.0.0.1',
     PORT: '0',

@@ -347,7 +347,7 @@ describe('bad input', () => {
   });
 
   it('the config refuses a bad SYNC_GAP_ALERT_SECONDS', () => {
-    const base = { DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x', ADMIN_TOKEN: 'a'.repeat(16) };
+    const base = { DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x', ADMIN_TOKEN: 'a'.repeat(32) };
     expect(loadConfig(base).sync.gapAlertSeconds).toBe(300);
     expect(() => loadConfig({ ...base, SYNC_GAP_ALERT_SECONDS: '0' })).toThrow(/SYNC_GAP_ALERT_SECONDS/);
     expect(() => loadConfig({ ...base, SYNC_GAP_ALERT_SECONDS: 'soon' })).toThrow(/SYNC_GAP_ALERT_SECONDS/);

@@ -175,7 +175,7 @@ describe('signing in', () => {
   });
 
   it('sets the cookie Secure when the request came over TLS through a trusted proxy', async () => {
-    const proxied = await startSystem({ DATABASE_URL: system.runtime.config.databaseUrl, TRUST_PROXY: 'true' }, { clock });
+    const proxied = await startSystem({ DATABASE_URL: system.runtime.config.databaseUrl, TRUST_PROXY: '127.0.0.1' }, { clock });
     try {
       const tenant = await createTenant(proxied.app);
       const user = await createUiUser(proxied.app, tenant.id);

@@ -14,7 +14,8 @@ import { withTimeout } from '../../src/timeout.ts';
 import { createTestDatabase } from './database.ts';
 import { TEST_REDIS_URL } from './env.ts';
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** A fresh admin token per test process: the service refuses one printed in the project's files. */
+export const ADMIN_TOKEN = randomBytes(24).toString('base64url');
 /** The SECRETS_KEY every test system runs with unless a test gives its own (32 bytes, base64). */
 const TEST_SECRETS_KEY = Buffer.from('test-secrets-key-of-32-bytes-000').toString('base64');
 /** The scrypt cost (log2 N) of the passwords test systems store: the lowest the app reads, instead of production's 15. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { scryptParams } from '../../src/domain/passwords.ts';
@@ -5,7 +6,7 @@ import { scryptParams } from '../../src/domain/passwords.ts';
 const valid = {
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/pf',
   REDIS_URL: 'redis://127.0.0.1:6379',
-  ADMIN_TOKEN: 'a-long-enough-admin-token',
+  ADMIN_TOKEN: 'a-long-enough-admin-token-of-32-ch',
 };
 
 describe('loadConfig', () => {
@@ -23,8 +24,47 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/ADMIN_TOKEN/);
   });
 
-  it('refuses a short admin token', () => {
-    expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN: must be at least 16 characters/);
+  it('refuses an admin token shorter than 32 characters, naming the setting', () => {
+    expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN: must be at least 32 characters/);
+    expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'x'.repeat(31) })).toThrow(/ADMIN_TOKEN/);
+    expect(loadConfig({ ...valid, ADMIN_TOKEN: 'x'.repeat(32) }).adminToken).toBe('x'.repeat(32));
+  });
+
+  it('refuses every admin token the project prints in its own files', () => {
+    const files = ['.env.example', 'docker-compose.yml', 'README.md', 'docs/point-master-guide.md', 'docs/operations.md', 'docs/security.md'];
+    const printed = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      // ADMIN_TOKEN=value, ADMIN_TOKEN: value, ${ADMIN_TOKEN:-value} and "Bearer value" in the examples.
+      for (const match of text.matchAll(/ADMIN_TOKEN(?:=|: |:-)([A-Za-z0-9_+/=.-]{8,})|Bearer ([A-Za-z0-9_+/=.-]{16,})/g)) {
+        printed.add((match[1] ?? match[2])!);
+      }
+    }
+    // The example value the project printed until this release is refused whatever the files say now.
+    printed.add('change-me-to-a-long-random-secret');
+    for (const token of printed) {
+      expect(() => loadConfig({ ...valid, ADMIN_TOKEN: token }), token).toThrow(/ADMIN_TOKEN: /);
+    }
+  });
+
+  it('compose needs ADMIN_TOKEN from the environment and publishes the API on 127.0.0.1 unless told', () => {
+    const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+    expect(compose).toMatch(/^\s+ADMIN_TOKEN: \$\{ADMIN_TOKEN:\?[^}]+\}$/m);
+    expect(compose).not.toMatch(/ADMIN_TOKEN:-/);
+    const ports = [...compose.matchAll(/ports: \[(.*)\]/g)].map((match) => match[1]);
+    expect(ports).toEqual(['"${API_BIND:-127.0.0.1}:${API_PORT:-3000}:3000"']);
+  });
+
+  it('trusts X-Forwarded-For only from the proxies listed, never from everyone', () => {
+    expect(loadConfig(valid).http.trustProxy).toEqual([]);
+    expect(loadConfig({ ...valid, TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1, fd00::/8' }).http.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      '::1',
+      'fd00::/8',
+    ]);
+    expect(() => loadConfig({ ...valid, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY: true would believe X-Forwarded-For from anyone/);
+    expect(() => loadConfig({ ...valid, TRUST_PROXY: '10.0.0.0/33,proxy.local,1' })).toThrow(/TRUST_PROXY: .*not one: 10.0.0.0\/33, proxy.local, 1/);
   });
 
   it('defaults outbound calls to public addresses only, with the documented webhook schedule', () => {

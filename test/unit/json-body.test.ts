@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nestsDeeperThan } from '../../src/plugins/json-body.ts';
+import { nestsDeeperThan, nonFinitePath } from '../../src/plugins/json-body.ts';
 
 /** How deep a parsed JSON value nests arrays and objects (a scalar is 0). */
 function depthOf(value: unknown): number {
@@ -31,5 +31,21 @@ describe('nestsDeeperThan', () => {
 
   it('leaves an unterminated string to the parser', () => {
     expect(nestsDeeperThan('["abc [[[', 1)).toBe(false);
+  });
+});
+
+describe('nonFinitePath', () => {
+  const at = (text: string) => nonFinitePath(text, JSON.parse(text));
+
+  it('names where a number too large for a double sits', () => {
+    expect(at('[{"amount":7},{"amount":1e400}]')).toBe('[1].amount');
+    expect(at('{"definitionId":-1e999}')).toBe('definitionId');
+    expect(at('1E309')).toBe('body');
+    expect(at(`[1${'0'.repeat(250)}e60]`)).toBe('[0]');
+  });
+
+  it('lets every finite number through, the largest included', () => {
+    expect(at('[1.7976931348623157e308, -1e308, 1e-400, 5e-324]')).toBeNull();
+    fc.assert(fc.property(fc.jsonValue(), (value) => nonFinitePath(JSON.stringify(value), value) === null));
   });
 });

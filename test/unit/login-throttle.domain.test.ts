@@ -41,10 +41,14 @@ describe('sign-in attempt limits', () => {
     expect(next).toEqual({ attempts: USER_SLOWDOWN.maxAttempts + 1, windowStartedAt: at(0), lockedUntil: new Date(at(1).getTime()) });
   });
 
-  it('keeps the keys of a user, a pair and another user apart, whatever the case', () => {
-    expect(userThrottleKey('Acme', 'Sam')).toBe('user:acme:sam');
-    expect(pairThrottleKey('Acme', 'Sam', '::1')).toBe('pair:::1 acme:sam');
-    expect(pairThrottleKey('Acme', 'Sam', '10.0.0.1')).not.toBe(pairThrottleKey('Acme', 'Sam', '10.0.0.2'));
+  it('keys a known user by tenant id and user id, an unknown one by the keys of what was typed', () => {
+    const sam = { tenantId: 't-1', userId: 'u-1' };
+    expect(userThrottleKey(sam)).toBe('user:t-1:u-1');
+    expect(pairThrottleKey(sam, '::1')).toBe('pair:::1 t-1:u-1');
+    expect(pairThrottleKey(sam, '10.0.0.1')).not.toBe(pairThrottleKey(sam, '10.0.0.2'));
+    const unknown = { unknown: { nameKey: 'acme', username: 'sam' } };
+    expect(userThrottleKey(unknown)).toBe('user:?acme:sam');
+    expect(userThrottleKey(unknown)).not.toBe(userThrottleKey(sam));
   });
 
   it('says how long the later of several locks still holds, in whole seconds', () => {

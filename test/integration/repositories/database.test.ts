@@ -60,7 +60,10 @@ describe('db.transaction', () => {
   it('a nested tx.transaction joins the outer one: it sees the outer writes and commits nothing of its own', async () => {
     const tenant = await newTenant(scratch.db, 'balance-only');
     await scratch.db.transaction(async (tx) => {
-      const created = await tx.tenants.create({ name: `nested-${tenant.id}`, mode: 'balance-only', pointSystemActive: true, requireKnownContacts: false }, T0);
+      const created = await tx.tenants.create(
+        { name: `nested-${tenant.id}`, nameKey: `nested-${tenant.id}`, mode: 'balance-only', pointSystemActive: true, requireKnownContacts: false },
+        T0,
+      );
       await tx.transaction(async (inner) => {
         expect(await inner.tenants.find(created.id)).toEqual(created);
         await addDefinition(inner, tenant.id, 3);

@@ -34,10 +34,13 @@ export const HOUR = 60 * 60 * 1000;
 export const DAY = 24 * HOUR;
 export const at = (offsetMs: number) => new Date(T0.getTime() + offsetMs);
 
+/** A tenant name with its key; the names made here are already in their folded form. */
+const withKey = (name: string) => ({ name, nameKey: name });
+
 /** A tenant of the test's own, with definitions 1 and 2. */
 export async function newTenant(db: Database, mode: TenantMode, settings: { pointSystemActive?: boolean } = {}): Promise<TenantRecord> {
   const tenant = await db.tenants.create(
-    { name: `tenant-${randomUUID()}`, mode, pointSystemActive: settings.pointSystemActive ?? true, requireKnownContacts: false },
+    { ...withKey(`tenant-${randomUUID()}`), mode, pointSystemActive: settings.pointSystemActive ?? true, requireKnownContacts: false },
     T0,
   );
   await db.definitions.create(tenant.id, { id: 1, name: 'Stars' });
