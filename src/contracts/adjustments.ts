@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
-import { contactId, definitionId, links, paging, points, storableText } from './common.ts';
+import { contactId, definitionId, links, paging, pointAmount, pointFigure, storableText } from './common.ts';
 
 const guid = z.guid().transform((id) => id.toLowerCase());
 const text = (max: number) => storableText.trim().min(1).max(max);
@@ -8,7 +8,7 @@ const text = (max: number) => storableText.trim().min(1).max(max);
 const adjustmentBase = {
   contactId,
   definitionId,
-  amount: points.refine((amount) => amount !== 0, 'must not be zero'),
+  amount: pointAmount({ nonZero: true }),
   description: text(1000),
 };
 
@@ -57,7 +57,7 @@ export const adjustment = z
     id: z.uuid(),
     contactId: z.string(),
     definitionId: z.int(),
-    amount: z.int(),
+    amount: pointFigure,
     description: z.string(),
     source: z.enum(['Manual', 'Automation']),
     userId: z.string().optional(),

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { contactId, links, paging } from './common.ts';
+import { contactId, links, paging, pointFigure } from './common.ts';
 
 export const pointAccount = z
   .object({
     id: z.number().int(),
     contactId: z.string(),
     definitionId: z.number().int(),
-    balance: z.number().int(),
-    pendingPoints: z.number().int(),
+    balance: pointFigure.describe('A decimal with up to 4 places'),
+    pendingPoints: pointFigure,
     balanceExpires: z.string().optional().describe('The earliest validTo among active points; absent when nothing expires (and in balance-only mode)'),
     links,
   })

@@ -90,7 +90,7 @@ export const accountSummaryJoin = (at: string) => `
  */
 const APPEND_ENTRIES_SQL = `
 WITH item AS (
-  SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+  SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::numeric[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
                        $13::text[], $14::bigint[], $15::smallint[])
     AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, sent_fields)
 ), added AS (
@@ -142,7 +142,7 @@ WITH carry AS (
    GROUP BY a.id, a.balance
 )
 INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, created_at, modified_at)
-SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, amount::int, 'OpeningBalance',
+SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, amount, 'OpeningBalance',
        'Balance carried over from balance-only mode', $2, $2, NULL, $2, $2
   FROM carry WHERE amount <> 0 ORDER BY id`;
 
@@ -156,7 +156,7 @@ SELECT $1, id, CASE WHEN amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger
 const APPEND_RECONCILIATION_SQL = `
 INSERT INTO ledger_entry
   (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at)
-SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, d.difference::int, 'Reconciliation', $4,
+SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, d.difference, 'Reconciliation', $4,
        $3, $3, NULL, $2, d.ordinal, $5, $5
   FROM reconciliation_drift d JOIN point_account a ON a.tenant_id = d.tenant_id AND a.contact_id = d.contact_id AND a.definition_id = d.definition_id
  WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.difference BETWEEN $6 AND $7
@@ -188,7 +188,7 @@ WITH ${monthEndsCte('$3::timestamptz', '$4::text')}, account AS (
 )
 SELECT account.id AS "accountId", month_end.month, month_end.at,
        CASE WHEN account.since <= month_end.at THEN
-         (SELECT COALESCE(sum(b.amount), 0)::bigint FROM bucket b
+         (SELECT COALESCE(sum(b.amount), 0) FROM bucket b
            WHERE b.account_id = account.id AND b.starts < month_end.k AND (b.ends IS NULL OR b.ends >= month_end.k))
        END AS balance
   FROM account CROSS JOIN month_end
@@ -307,7 +307,7 @@ export function ledgerRepository(db: Db) {
     /** The points of an account that are active at `at` and lapse exactly at `expires` (its next expiry). */
     async pointsExpiringAt(tenantId: string, accountId: number, expires: Date, at: Date): Promise<number> {
       const { rows } = await db.query<{ points: number }>(
-        `SELECT COALESCE(sum(e.amount), 0)::int AS points FROM ledger_entry e
+        `SELECT COALESCE(sum(e.amount), 0) AS points FROM ledger_entry e
           WHERE e.tenant_id = $1 AND e.account_id = $2 AND e.amount > 0 AND e.valid_to = $3 AND ${ledgerSql.active('$4')}`,
         [tenantId, accountId, expires, at],
       );
@@ -353,7 +353,7 @@ export function ledgerRepository(db: Db) {
            )
            INSERT INTO ledger_entry (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to,
                                      expires_entry_id, lapse_recorded, settled, created_at, modified_at)
-           SELECT $1, account_id, 'Expiry', -amount, 'Expiry', format('%s points of transaction %s expired', amount, id), valid_to, valid_to, NULL,
+           SELECT $1, account_id, 'Expiry', -amount, 'Expiry', format('%s points of transaction %s expired', trim_scale(amount), id), valid_to, valid_to, NULL,
                   id, true, true, $2, $2
              FROM marked ORDER BY id
            ON CONFLICT (tenant_id, expires_entry_id) DO NOTHING`,
