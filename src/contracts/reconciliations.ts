@@ -14,7 +14,11 @@ export const openReconciliationBody = z
   .meta({ id: 'OpenReconciliation' });
 
 const reconciliationLine = z
-  .object({ contactId, definitionId, balance: pointAmount({ nonZero: false }).describe("The master's balance as of asOf: a decimal with up to 4 places, from -2147483648 to 2147483647") })
+  .object({
+    contactId,
+    definitionId,
+    balance: pointAmount({ nonZero: false }).describe("The master's balance as of asOf: a decimal with up to 4 places, from -2147483648 to 2147483647"),
+  })
   .meta({ id: 'ReconciliationAccount' });
 
 export const reconciliationLinesBody = z.array(reconciliationLine).min(1, 'must contain at least one item');

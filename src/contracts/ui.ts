@@ -55,7 +55,8 @@ const amountField = z
     const signed = /^[-−]\s*(\d+(?:\.\d+)?)$/.exec(value);
     if (signed) ctx.addIssue({ code: 'custom', message: `has a minus sign: to take points away, choose “Remove points” and enter ${signed[1]}` });
     else if (/^\d+\.\d{5,}$/.test(value)) ctx.addIssue({ code: 'custom', message: `must have at most ${AMOUNT_DECIMALS} decimal places, like 12.5` });
-    else if (!/^\d+(\.\d+)?$/.test(value)) ctx.addIssue({ code: 'custom', message: value === '' ? 'is required' : 'must be a number of points, like 250 or 12.5' });
+    else if (!/^\d+(\.\d+)?$/.test(value))
+      ctx.addIssue({ code: 'custom', message: value === '' ? 'is required' : 'must be a number of points, like 250 or 12.5' });
   })
   .transform(Number)
   .pipe(z.number().positive('must be more than 0').max(AMOUNT_RANGE.max, 'is too large'));
