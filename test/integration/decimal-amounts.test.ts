@@ -199,6 +199,35 @@ describe('amounts with up to 4 decimal places', () => {
     expect((await accountOf(tenant, contact)).balance).toBe(10.1234);
   });
 
+  it('member levels: points earned with decimals count exactly, and what the next level needs is exact', async () => {
+    const tenant = await createTenant(system.app, { mode: 'all-transaction' });
+    const ladder = await system.app.inject({
+      method: 'PUT',
+      url: `/admin/v1/tenants/${tenant.id}/levels`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: {
+        definitionId: 1,
+        basis: 'PointsEarned',
+        window: { type: 'Rolling', months: 12 },
+        levels: [
+          { key: 'base', name: 'Base', threshold: 0 },
+          { key: 'one', name: 'One', threshold: 1 },
+        ],
+      },
+    });
+    expect(ladder.statusCode, ladder.body).toBe(200);
+    const contact = randomUUID();
+    await pushAndWait(tenant, '/api/v2/point-accounts/transactions', [purchase(contact, 0.4), purchase(contact, 0.5)]);
+    // 1 - 0.9 in JS numbers would be 0.09999999999999998.
+    expect(await get(tenant, `/api/v2/contacts/${contact}/member-level`)).toMatchObject({
+      key: 'base',
+      qualifying: 0.9,
+      next: { key: 'one', threshold: 1, remaining: 0.1 },
+    });
+    await pushAndWait(tenant, '/api/v2/point-accounts/transactions', [purchase(contact, 0.1)]);
+    expect(await get(tenant, `/api/v2/contacts/${contact}/member-level`)).toMatchObject({ key: 'one', qualifying: 1 });
+  });
+
   it('the contact card shows decimals where they exist and its form gives them', async () => {
     const tenant = await createTenant(system.app);
     const contact = randomUUID();
