@@ -38,6 +38,7 @@ export const pointAmount = ({ nonZero }: { nonZero: boolean }) => {
 
 /** A figure of points in an answer (an amount, a balance, a difference): a decimal with up to 4 places, as a JSON number. */
 export const pointFigure = z.number();
+
 /**
  * The canonical UTC form (milliseconds, `Z`) of a valid ISO date-time, or null
  * for years outside 0001-9999 in UTC: Postgres has no year 0, and a later year
