@@ -26,7 +26,9 @@ const text = (max: number) => storableText.max(max, `must be at most ${max} char
 export const transactionRow = z
   .object({
     contactId,
-    amount: pointAmount({ nonZero: true }).describe('Positive: points given (a lot); negative: points taken. A decimal with up to 4 places, not zero'),
+    amount: pointAmount({ nonZero: true }).describe(
+      'Positive: points given; negative: points taken. A decimal with up to 4 places, from -2147483648 to 2147483647, not zero',
+    ),
     definitionId,
     timeStamp: isoDateTime.optional().describe('When the transaction happened; defaults to the time of the request'),
     source: text(100).describe('Purchase, Adjustment, Return, Automation, Manual, ...'),
