@@ -30,13 +30,14 @@ async function call(target: BenchTarget, key: string, method: 'GET' | 'POST', pa
 /**
  * The follower's side is written straight into Postgres (one statement), as if
  * balances had been pushed earlier; only the reconciliation itself is timed.
+ * Balances carry two decimal places, as amounts of money-like programmes do.
  */
 export async function reconciliationBench(target: BenchTarget, accounts: number) {
   const tenant = await target.createTenant('balance-only');
   const asOf = new Date(Date.now() - 1000).toISOString();
   await target.db.query(
     `INSERT INTO point_account (tenant_id, contact_id, definition_id, balance, balance_time, last_change)
-     SELECT $1, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 1, n % 5000, $2::timestamptz - interval '1 hour', n % 5000
+     SELECT $1, ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 1, (n % 500000) / 100.0, $2::timestamptz - interval '1 hour', (n % 500000) / 100.0
        FROM generate_series(0, $3 - 1) AS n`,
     [tenant.id, asOf, accounts],
   );
@@ -47,7 +48,7 @@ export async function reconciliationBench(target: BenchTarget, accounts: number)
   for (let start = 0; start < accounts; start += CALL) {
     const items = [];
     for (let n = start; n < Math.min(accounts, start + CALL); n++) {
-      items.push({ contactId: contactOf(n), definitionId: 1, balance: n % DRIFT_EVERY === 0 ? (n % 5000) + 1 : n % 5000 });
+      items.push({ contactId: contactOf(n), definitionId: 1, balance: ((n % 500_000) + (n % DRIFT_EVERY === 0 ? 100 : 0)) / 100 });
     }
     bodies.push(JSON.stringify(items));
   }

@@ -58,7 +58,7 @@ type BalanceItem = { contactId: string; amount: number; definitionId: number; ti
 function balanceBatches(items: number): BalanceItem[][] {
   const timeStamp = new Date().toISOString();
   return Array.from({ length: items / BATCH }, () =>
-    Array.from({ length: BATCH }, (_, i) => ({ contactId: randomUUID(), amount: (i * 7919) % 5000, definitionId: 1, timeStamp })),
+    Array.from({ length: BATCH }, (_, i) => ({ contactId: randomUUID(), amount: ((i * 7919) % 500_000) / 100, definitionId: 1, timeStamp })),
   );
 }
 
@@ -75,10 +75,11 @@ type TransactionRow = {
 };
 
 /**
- * A day of a store's traffic: purchases that count at once, purchases pending
- * for two weeks, campaign points that expire (some already lapsed), and
- * returns; about five rows per contact. `identified`: every row also carries
- * an externalId and its sequence, as a master using sync assurance sends them
+ * A day of a store's traffic: purchases that count at once (with two decimal
+ * places), purchases pending for two weeks, campaign points that expire (some
+ * already lapsed), and returns; about five rows per contact. `identified`:
+ * every row also carries an externalId and its sequence, as a master using
+ * sync assurance sends them
  * (the posters send batches side by side, so sequences arrive out of order
  * and gaps open and close as they would).
  */
@@ -100,7 +101,7 @@ function transactionBatches(rows: number, identified = false): TransactionRow[][
       case 5:
         return { contactId, amount: -15, definitionId: 1, source: 'Return', description: 'Returned item' };
       default:
-        return { contactId, amount: 10 + (i % 90), definitionId: 1, source: 'Purchase', description: `Receipt ${i}` };
+        return { contactId, amount: (1000 + ((i * 7919) % 9000)) / 100, definitionId: 1, source: 'Purchase', description: `Receipt ${i}` };
     }
   };
   const identify = (r: TransactionRow, n: number): TransactionRow => (identified ? { ...r, externalId: `receipt-${n + 1}`, sequence: n + 1 } : r);

@@ -43,7 +43,7 @@ export function problemWith(value: unknown): string | null {
   const a = value as Partial<Adjustment> | null;
   if (typeof a !== 'object' || a === null) return 'the payload is not a JSON object';
   if (typeof a.ContactId !== 'string') return 'ContactId is missing';
-  if (!Number.isInteger(a.Amount)) return 'Amount is not an integer';
+  if (typeof a.Amount !== 'number' || Math.round(a.Amount * 10_000) / 10_000 !== a.Amount) return 'Amount is not a number with at most 4 decimal places';
   if (!Number.isInteger(a.PointDefinitionId)) return 'PointDefinitionId is not an integer';
   if (a.Source !== 'Manual' && a.Source !== 'Automation') return 'Source is neither Manual nor Automation';
   return null;
@@ -79,7 +79,8 @@ export class PointMasterStore {
   /** Adds points to an account and its log; returns the new balance. */
   book(contactId: string, definitionId: number, amount: number, description: string, at: Date): number {
     const key = `${contactId}/${definitionId}`;
-    const balance = (this.balances.get(key) ?? 0) + amount;
+    // Amounts carry up to 4 decimal places: added as whole ten-thousandths, so 0.1 + 0.2 is 0.3, as the follower sums.
+    const balance = (Math.round((this.balances.get(key) ?? 0) * 10_000) + Math.round(amount * 10_000)) / 10_000;
     this.balances.set(key, balance);
     const log = this.logs.get(contactId) ?? [];
     log.push({ transactionDate: at.toISOString(), amount, description });

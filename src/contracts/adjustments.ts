@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
-import { contactId, definitionId, links, paging, points, storableText } from './common.ts';
+import { contactId, definitionId, links, paging, pointAmount, pointFigure, storableText } from './common.ts';
 
 /** Engage's user, process and workflow ids: the shape of a contact id, so the same schema. */
 const guid = contactId;
@@ -9,7 +9,7 @@ const text = (max: number) => storableText.trim().min(1).max(max);
 const adjustmentBase = {
   contactId,
   definitionId,
-  amount: points.refine((amount) => amount !== 0, 'must not be zero'),
+  amount: pointAmount({ nonZero: true }),
   description: text(1000),
 };
 
@@ -58,7 +58,7 @@ export const adjustment = z
     id: z.uuid(),
     contactId,
     definitionId: z.int(),
-    amount: z.int(),
+    amount: pointFigure,
     description: z.string(),
     source: z.enum(['Manual', 'Automation']),
     userId: guid.optional(),

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { duplicateRow } from './transactions.ts';
-import { canonicalInstant, contactId, definitionId, INT32, isoDateTime, points } from './common.ts';
+import { isAmount } from '../domain/amounts.ts';
+import { canonicalInstant, contactId, definitionId, INT32, isoDateTime, pointAmount } from './common.ts';
 
 const balanceItem = z
   .object({
     contactId,
-    amount: points,
+    amount: pointAmount({ nonZero: false }).describe('The balance: a decimal with up to 4 places, from -2147483648 to 2147483647'),
     definitionId,
     timeStamp: isoDateTime.describe('When the master computed this balance; older balances than the one applied are skipped as stale'),
   })
@@ -16,7 +17,7 @@ export type BalanceItem = z.output<typeof balanceItem>;
 export const balanceBatchBody = z.array(balanceItem).min(1, 'must contain at least one item');
 
 const LOWERCASE_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const isInt32 = (value: unknown, min: number): value is number => Number.isInteger(value) && (value as number) >= min && (value as number) <= INT32.max;
+const isDefinitionId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= INT32.max;
 
 /**
  * A balance batch in the form masters usually send (lowercase ids, canonical
@@ -34,7 +35,7 @@ export function canonicalBalanceBatch(body: unknown): BalanceItem[] | null {
     if (typeof item !== 'object' || item === null) return null;
     const { contactId, amount, definitionId, timeStamp } = item as Record<string, unknown>;
     if (typeof contactId !== 'string' || !LOWERCASE_GUID.test(contactId)) return null;
-    if (!isInt32(amount, INT32.min) || !isInt32(definitionId, 1)) return null;
+    if (!isAmount(amount) || !isDefinitionId(definitionId)) return null;
     if (typeof timeStamp !== 'string' || canonicalInstant(timeStamp) !== timeStamp) return null;
     items[i] = { contactId, amount, definitionId, timeStamp };
   }

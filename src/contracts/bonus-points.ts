@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { BONUS_POINT_TYPES } from '../domain/bonus-points.ts';
-import { contactId, paging, points, storableText } from './common.ts';
+import { contactId, paging, pointAmount, pointFigure, storableText } from './common.ts';
 
 /** Engage's BonusPointTransaction: a line of a contact's point history. Fields without a value are left out. */
 const bonusPointTransaction = z
   .object({
     id: z.string().optional().describe("The ledger entry's id in all-transaction mode; absent for the master's points-log lines, which have none"),
-    amount: z.int(),
+    amount: pointFigure,
     transactionDateTime: z.string(),
     description: z.string(),
     type: z
@@ -29,7 +29,7 @@ export const bonusPointQuery = paging;
 /** Engage's AdjustRewardPoints request. */
 export const rewardPointsBody = z
   .object({
-    points: points.refine((value) => value !== 0, 'must be a non-zero integer'),
+    points: pointAmount({ nonZero: true }),
     description: storableText.trim().min(1).max(1000).optional(),
     type: storableText.trim().min(1).max(200).optional().describe('Why; sent to the master as the adjustment reason'),
   })
@@ -39,7 +39,7 @@ export type RewardPointsInput = z.output<typeof rewardPointsBody>;
 export const rewardPointsAnswer = z
   .object({
     contactId: z.string(),
-    totalRewardPoints: z.int().describe("The account's current balance: unchanged until the master's next sync brings the adjustment back"),
+    totalRewardPoints: pointFigure.describe("The account's current balance: unchanged until the master's next sync brings the adjustment back"),
   })
   .meta({ id: 'AdjustRewardPointsResult' });
 export type RewardPointsAnswer = z.output<typeof rewardPointsAnswer>;

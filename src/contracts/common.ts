@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AMOUNT_DECIMALS, AMOUNT_RANGE, hasAtMostFourDecimals } from '../domain/amounts.ts';
 
 // Every contract words a missing field the same way; field schemas word the rest.
 z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : undefined) });
@@ -6,7 +7,7 @@ z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : 
 /** The message for a present but wrong value; a missing one falls through to "is required". */
 export const unlessMissing = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message);
 
-/** The range of Postgres `integer`, in which balances, amounts and definition ids are kept. */
+/** The range of Postgres `integer`, in which definition ids are kept. */
 export const INT32 = { min: -2147483648, max: 2147483647 } as const;
 
 /**
@@ -21,10 +22,29 @@ export const definitionId = z
   .int({ error: unlessMissing('must be a positive integer') })
   .positive({ error: 'must be a positive integer' })
   .max(INT32.max);
-export const points = z
-  .int({ error: unlessMissing('must be an integer') })
-  .min(INT32.min)
-  .max(INT32.max);
+const isAmountInRange = (value: number) => value >= AMOUNT_RANGE.min && value <= AMOUNT_RANGE.max;
+const outOfRange = `must be between ${AMOUNT_RANGE.min} and ${AMOUNT_RANGE.max}`;
+
+/**
+ * A point amount as Engage keeps it: a decimal with up to 4 places within
+ * AMOUNT_RANGE (domain/amounts.ts, which says why a JS number carries it
+ * exactly). `nonZero` where an amount of zero would mean nothing.
+ */
+export const pointAmount = ({ nonZero }: { nonZero: boolean }) => {
+  const amount = z
+    .number({ error: unlessMissing(`must be a ${nonZero ? 'non-zero ' : ''}number with at most ${AMOUNT_DECIMALS} decimal places`) })
+    .min(AMOUNT_RANGE.min, outOfRange)
+    .max(AMOUNT_RANGE.max, outOfRange)
+    // Out of range is said once, by the checks above.
+    .refine((value) => !isAmountInRange(value) || hasAtMostFourDecimals(value), `must have at most ${AMOUNT_DECIMALS} decimal places`);
+  return (nonZero ? amount.refine((value) => value !== 0, 'must not be zero') : amount).describe(
+    `A decimal with up to ${AMOUNT_DECIMALS} places, from ${AMOUNT_RANGE.min} to ${AMOUNT_RANGE.max}${nonZero ? ', not zero' : ''}`,
+  );
+};
+
+/** A figure of points in an answer (an amount, a balance, a difference): a decimal with up to 4 places, as a JSON number. */
+export const pointFigure = z.number();
+
 /**
  * The canonical UTC form (milliseconds, `Z`) of a valid ISO date-time, or null
  * for years outside 0001-9999 in UTC: Postgres has no year 0, and a later year

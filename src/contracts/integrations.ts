@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONTACT_ID_PLACEHOLDER, pointsLogUrl } from '../domain/points-log.ts';
 import { deliveryState } from './adjustments.ts';
-import { anyCaseEnum, paging, storableText } from './common.ts';
+import { anyCaseEnum, paging, pointFigure, storableText } from './common.ts';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { tenantParams } from './admin.ts';
 
@@ -91,7 +91,7 @@ export const delivery = z
     adjustmentId: z.uuid(),
     contactId: z.string(),
     definitionId: z.int(),
-    amount: z.int(),
+    amount: pointFigure,
     source: z.enum(['Manual', 'Automation']),
     state: deliveryState,
     attempts: z.int(),

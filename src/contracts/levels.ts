@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LEVEL_BASES, LEVEL_CHANGE_REASONS, ladderProblems } from '../domain/levels.ts';
-import { contactId, definitionId, INT32, paging, storableText } from './common.ts';
+import { contactId, definitionId, INT32, paging, pointFigure, storableText } from './common.ts';
 
 const levelKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/, 'must be 1-50 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
@@ -51,14 +51,14 @@ export const memberLevelAnswer = z
     key: z.string(),
     name: z.string(),
     since: z.string().optional().describe('When the worker recorded the contact reaching this level; absent until it has, and for a contact never moved'),
-    qualifying: z.int().describe('Points earned or purchases counted in the window, at the time of the request'),
+    qualifying: pointFigure.describe('Points earned or purchases counted in the window, at the time of the request'),
     basis: z.enum(LEVEL_BASES),
     window: z.object({
       from: z.string().describe('The earliest transaction time that counts'),
       to: z.string().describe('Rolling: the time of the request. CalendarYear: the next 1 January 00:00 in the tenant time zone'),
     }),
     next: z
-      .object({ key: z.string(), name: z.string(), threshold: z.int(), remaining: z.int().describe('Points or purchases still needed') })
+      .object({ key: z.string(), name: z.string(), threshold: z.int(), remaining: pointFigure.describe('Points or purchases still needed') })
       .optional()
       .describe('Absent at the top level'),
   })
@@ -74,7 +74,7 @@ const levelChange = z
     toKey: z.string(),
     toName: z.string(),
     reason: levelChangeReason,
-    qualifying: z.int(),
+    qualifying: pointFigure,
     changedAt: z.string(),
   })
   .meta({ id: 'MemberLevelChange' });

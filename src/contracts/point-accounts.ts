@@ -1,20 +1,20 @@
 import { z } from 'zod';
-import { contactId, links, paging } from './common.ts';
+import { contactId, links, paging, pointFigure } from './common.ts';
 
 export const pointAccount = z
   .object({
     id: z.number().int(),
     contactId,
     definitionId: z.number().int(),
-    balance: z.number().int(),
-    pendingPoints: z.number().int(),
+    balance: pointFigure.describe('A decimal with up to 4 places'),
+    pendingPoints: pointFigure,
     balanceExpires: z
       .string()
       .optional()
       .describe('The soonest validTo among active lots with points left; absent when nothing expires (and in balance-only mode)'),
-    expiringWithin30Days: z.number().optional().describe('Extension: what is left of active lots expiring within 30 days; absent when none'),
-    expiringWithin60Days: z.number().optional().describe('Extension: the same within 60 days (30 included); absent when none'),
-    expiringWithin90Days: z.number().optional().describe('Extension: the same within 90 days (30 and 60 included); absent when none'),
+    expiringWithin30Days: pointFigure.optional().describe('Extension: what is left of active lots expiring within 30 days; absent when none'),
+    expiringWithin60Days: pointFigure.optional().describe('Extension: the same within 60 days (30 included); absent when none'),
+    expiringWithin90Days: pointFigure.optional().describe('Extension: the same within 90 days (30 and 60 included); absent when none'),
     links,
   })
   .meta({ id: 'PointAccount' });

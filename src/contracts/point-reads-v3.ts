@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { contactId, definitionId, links, paging, unlessMissing } from './common.ts';
-import { pointDefinition } from './point-accounts.ts';
+import { contactId, definitionId, links, paging, pointFigure, unlessMissing } from './common.ts';
+import { pointAccount, pointDefinition } from './point-accounts.ts';
 import { transactionFilter } from './transactions.ts';
 
 /**
@@ -18,9 +18,15 @@ export const pointAccountV3 = z
     id: z.guid().describe("The account's v3 id"),
     contactId: z.string(),
     definitionId: z.int(),
-    balance: z.int(),
-    pendingPoints: z.int(),
-    balanceExpires: z.string().optional().describe('The earliest validTo among active points; absent when nothing expires (and in balance-only mode)'),
+    // The figures are v2's, by the same rule and with the same extensions.
+    ...pointAccount.pick({
+      balance: true,
+      pendingPoints: true,
+      balanceExpires: true,
+      expiringWithin30Days: true,
+      expiringWithin60Days: true,
+      expiringWithin90Days: true,
+    }).shape,
     links,
   })
   .meta({ id: 'PointAccountV3' });
@@ -33,7 +39,7 @@ export const pointTransactionV3 = z
   .object({
     id: z.guid().describe("The transaction's v3 id"),
     accountId: z.guid().describe("The account's v3 id"),
-    amount: z.int(),
+    amount: pointFigure,
     type: z.enum(['Addition', 'Deduction', 'Expiry']),
     source: z.string(),
     description: z.string(),

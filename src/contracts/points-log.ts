@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { contactId } from './common.ts';
+import { contactId, pointAmount } from './common.ts';
 
 /** One line of a contact's points log, as the master must serve it and as the follower passes it on. */
 const pointsLogEntry = z
   .object({
     transactionDate: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset, e.g. 2023-05-08T12:06:58Z' }),
-    amount: z.int(),
+    amount: pointAmount({ nonZero: false }),
     description: z.string(),
   })
   .meta({ id: 'PointsLogEntry' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DRIFT_KINDS, type DriftRecord, RECONCILIATION_SCOPES, RECONCILIATION_STATUSES, type ReconciliationRecord } from '../domain/reconciliations.ts';
-import { anyCaseEnum, contactId, definitionId, isoDateTime, paging, points } from './common.ts';
+import { anyCaseEnum, contactId, definitionId, isoDateTime, paging, pointAmount, pointFigure } from './common.ts';
 
 export const openReconciliationBody = z
   .object({
@@ -14,7 +14,11 @@ export const openReconciliationBody = z
   .meta({ id: 'OpenReconciliation' });
 
 const reconciliationLine = z
-  .object({ contactId, definitionId, balance: points.describe("The master's balance as of asOf") })
+  .object({
+    contactId,
+    definitionId,
+    balance: pointAmount({ nonZero: false }).describe("The master's balance as of asOf: a decimal with up to 4 places, from -2147483648 to 2147483647"),
+  })
   .meta({ id: 'ReconciliationAccount' });
 
 export const reconciliationLinesBody = z.array(reconciliationLine).min(1, 'must contain at least one item');
@@ -57,9 +61,9 @@ const drift = z
     contactId,
     definitionId: z.int(),
     accountId: z.int().optional().describe("The follower's account, when it has one"),
-    masterBalance: z.int(),
-    followerBalance: z.int(),
-    difference: z.int().describe('masterBalance - followerBalance'),
+    masterBalance: pointFigure,
+    followerBalance: pointFigure,
+    difference: pointFigure.describe('masterBalance - followerBalance'),
     kind: z.enum(DRIFT_KINDS),
   })
   .meta({ id: 'ReconciliationDrift' });

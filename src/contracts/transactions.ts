@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { anyCaseEnum, contactId, definitionId, INT32, isoDateTime, links, paging, storableText, unlessMissing } from './common.ts';
+import { anyCaseEnum, contactId, definitionId, isoDateTime, links, paging, pointAmount, pointFigure, storableText, unlessMissing } from './common.ts';
 
 // Control characters (C0, DEL, C1) would make an id that logs and terminals show wrongly.
 // eslint-disable-next-line no-control-regex -- control characters are what this looks for.
@@ -26,11 +26,9 @@ const text = (max: number) => storableText.max(max, `must be at most ${max} char
 export const transactionRow = z
   .object({
     contactId,
-    amount: z
-      .int({ error: unlessMissing('must be a non-zero integer') })
-      .min(INT32.min)
-      .max(INT32.max)
-      .refine((amount) => amount !== 0, 'must be a non-zero integer'),
+    amount: pointAmount({ nonZero: true }).describe(
+      'Positive: points given; negative: points taken. A decimal with up to 4 places, from -2147483648 to 2147483647, not zero',
+    ),
     definitionId,
     timeStamp: isoDateTime.optional().describe('When the transaction happened; defaults to the time of the request'),
     source: text(100).describe('Purchase, Adjustment, Return, Automation, Manual, ...'),
@@ -139,7 +137,7 @@ export const pointTransaction = z
   .object({
     id: z.int(),
     accountId: z.int(),
-    amount: z.int(),
+    amount: pointFigure,
     type: ledgerEntryType,
     source: z.string(),
     description: z.string(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DRIFT_KINDS } from '../domain/reconciliations.ts';
 import { createTenantBody } from './admin.ts';
+import { AMOUNT_DECIMALS, AMOUNT_RANGE } from '../domain/amounts.ts';
 import { anyCaseEnum, contactId, INT32, lineText, storableText } from './common.ts';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { transactionFilter } from './transactions.ts';
@@ -39,8 +40,9 @@ const cardQuery = z.object({
 export const HISTORY_PAGE_SIZE = 20;
 
 /**
- * The give-or-remove-points form. The amount is typed as a positive number and
- * the direction chosen apart, so nobody removes points by forgetting a minus
+ * The give-or-remove-points form. The amount is typed as a positive number,
+ * with up to 4 decimal places after a point (the card is en-GB), and the
+ * direction chosen apart, so nobody removes points by forgetting a minus
  * sign; it becomes a Manual adjustment signed by the direction.
  */
 /** The longest reason the card takes; the API's description limit is the same. */
@@ -50,12 +52,14 @@ const amountField = z
   .string({ error: 'is required' })
   .trim()
   .superRefine((value, ctx) => {
-    const signed = /^[-−]\s*(\d+)$/.exec(value);
+    const signed = /^[-−]\s*(\d+(?:\.\d+)?)$/.exec(value);
     if (signed) ctx.addIssue({ code: 'custom', message: `has a minus sign: to take points away, choose “Remove points” and enter ${signed[1]}` });
-    else if (!/^\d+$/.test(value)) ctx.addIssue({ code: 'custom', message: value === '' ? 'is required' : 'must be a whole number of points, like 250' });
+    else if (/^\d+\.\d{5,}$/.test(value)) ctx.addIssue({ code: 'custom', message: `must have at most ${AMOUNT_DECIMALS} decimal places, like 12.5` });
+    else if (!/^\d+(\.\d+)?$/.test(value))
+      ctx.addIssue({ code: 'custom', message: value === '' ? 'is required' : 'must be a number of points, like 250 or 12.5' });
   })
   .transform(Number)
-  .pipe(z.number().int().min(1, 'must be at least 1').max(INT32.max, 'is too large'));
+  .pipe(z.number().positive('must be more than 0').max(AMOUNT_RANGE.max, 'is too large'));
 
 export const adjustmentForm = z.object({
   definitionId: z.coerce.number({ error: 'choose a point definition' }).int().positive('choose a point definition').max(INT32.max),

@@ -50,7 +50,7 @@ SELECT count(*)::int AS n
  */
 const APPEND_ENTRIES_SQL = `
 WITH item AS (
-  SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::int[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+  SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::numeric[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
                        $13::text[], $14::bigint[], $15::smallint[])
     AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, sent_fields)
 ), added AS (

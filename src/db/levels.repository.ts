@@ -158,7 +158,7 @@ export function levelsRepository(db: Db) {
     ): Promise<LevelChangeRecord[]> {
       const { rows } = await db.query<LevelChangeRecord>(
         `WITH move AS (
-           SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::bigint[]) AS m(contact_id, to_key, to_name, qualifying)
+           SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::numeric[]) AS m(contact_id, to_key, to_name, qualifying)
          ), changed AS (
            UPDATE member_level l SET previous_key = l.level_key, previous_name = l.level_name, level_key = m.to_key, level_name = m.to_name, since = $7
              FROM move m

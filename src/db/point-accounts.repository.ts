@@ -19,7 +19,7 @@ import type { Db } from './pool.ts';
  */
 export const UPSERT_BALANCES_SQL = `
 WITH item AS (
-  SELECT * FROM unnest($3::uuid[], $4::int[], $5::int[], $6::timestamptz[], $7::int[])
+  SELECT * FROM unnest($3::uuid[], $4::int[], $5::numeric[], $6::timestamptz[], $7::int[])
     AS t(contact_id, definition_id, amount, master_time, item_index)
 ), upserted AS (
   INSERT INTO point_account AS a (tenant_id, contact_id, definition_id, balance, balance_time, last_change)
@@ -27,7 +27,7 @@ WITH item AS (
   ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE
      SET balance = EXCLUDED.balance,
          balance_time = EXCLUDED.balance_time,
-         last_change = EXCLUDED.balance::bigint - a.balance,
+         last_change = EXCLUDED.balance - a.balance,
          updated_at = now()
    WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
   RETURNING a.id, a.contact_id, a.definition_id, a.balance, a.balance_time, a.last_change
@@ -69,7 +69,7 @@ WITH derived AS (
   SELECT f.account_id AS id, f.balance
     FROM ${figuresAt('$1', 'ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1)', 'ARRAY[$2::timestamptz]')} f
 ), updated AS (
-  UPDATE point_account a SET balance = d.balance, last_change = d.balance::bigint - a.balance, updated_at = $2
+  UPDATE point_account a SET balance = d.balance, last_change = d.balance - a.balance, updated_at = $2
     FROM derived d WHERE a.tenant_id = $1 AND a.id = d.id AND a.balance <> d.balance
   RETURNING a.id, a.balance, a.last_change
 )
@@ -85,13 +85,13 @@ SELECT $1, id, 'ModeSwitch', last_change, balance, $2, $2 FROM updated ORDER BY 
  */
 const REPAIR_BALANCES_SQL = `
 WITH drift AS (
-  SELECT d.contact_id, d.definition_id, d.master_balance::int AS balance FROM reconciliation_drift d
+  SELECT d.contact_id, d.definition_id, d.master_balance AS balance FROM reconciliation_drift d
    WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 ORDER BY d.contact_id, d.definition_id
 ), upserted AS (
   INSERT INTO point_account AS a (tenant_id, contact_id, definition_id, balance, balance_time, last_change, created_at, updated_at)
   SELECT $1, contact_id, definition_id, balance, $3, balance, $4, $4 FROM drift
   ON CONFLICT (tenant_id, contact_id, definition_id) DO UPDATE
-     SET balance = EXCLUDED.balance, balance_time = EXCLUDED.balance_time, last_change = EXCLUDED.balance::bigint - a.balance, updated_at = EXCLUDED.updated_at
+     SET balance = EXCLUDED.balance, balance_time = EXCLUDED.balance_time, last_change = EXCLUDED.balance - a.balance, updated_at = EXCLUDED.updated_at
    WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
   RETURNING a.id, a.balance, a.last_change
 ), history AS (

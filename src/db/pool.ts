@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 
 // int8 (bigint ids, counts) arrive as strings by default; every bigint we hand out fits in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-// numeric (points) arrives as text; the amounts the API accepts keep 4 decimals within 2^53 ten-thousandths, so the
-// nearest double prints back as the same decimal. Sums are made in numeric, in Postgres, never in JS.
+// numeric (amounts, balances, differences, and Postgres' exact sums of them) arrives as a string such as "12.5000". This is
+// the one place it becomes a JS number: the number that decimal names, which carries it exactly for the figures
+// domain/amounts.ts bounds (4 places, magnitude below 2^39), so answers show 12.5 and a value sent back in SQL is the same.
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
 
 export type Pool = pg.Pool;

@@ -29,11 +29,11 @@ const DRIFT_COLUMNS = `d.contact_id AS "contactId", d.definition_id AS "definiti
  */
 const followerAsOf: Record<TenantMode, string> = {
   'balance-only': `
-    SELECT a.id, a.contact_id, a.definition_id, a.balance::bigint AS balance, true AS held
+    SELECT a.id, a.contact_id, a.definition_id, a.balance, true AS held
       FROM point_account a
      WHERE a.tenant_id = $1 AND a.balance_time <= $3
     UNION ALL
-    SELECT a.id, a.contact_id, a.definition_id, COALESCE(h.balance, 0)::bigint, h.balance IS NOT NULL
+    SELECT a.id, a.contact_id, a.definition_id, COALESCE(h.balance, 0), h.balance IS NOT NULL
       FROM point_account a
       LEFT JOIN LATERAL (
         SELECT h.balance FROM balance_history h
@@ -60,7 +60,7 @@ WITH line AS (
 ), follower AS (${followerAsOf[mode]}
 ), joined AS (
   SELECT COALESCE(l.contact_id, f.contact_id) AS contact_id, COALESCE(l.definition_id, f.definition_id) AS definition_id, f.id AS account_id,
-         COALESCE(l.balance, 0)::bigint AS master, COALESCE(f.balance, 0) AS follower, l.contact_id IS NOT NULL AS listed, COALESCE(f.held, false) AS held
+         COALESCE(l.balance, 0) AS master, COALESCE(f.balance, 0) AS follower, l.contact_id IS NOT NULL AS listed, COALESCE(f.held, false) AS held
     FROM line l ${scope === 'Full' ? 'FULL' : 'LEFT'} JOIN follower f ON f.contact_id = l.contact_id AND f.definition_id = l.definition_id
 ), classified AS (
   SELECT j.*,
@@ -135,7 +135,7 @@ export function reconciliationsRepository(db: Db) {
     async putLines(tenantId: string, id: string, lines: readonly ReconciliationLine[]): Promise<void> {
       await db.query(
         `INSERT INTO reconciliation_line (tenant_id, reconciliation_id, contact_id, definition_id, balance)
-         SELECT $1, $2, t.contact_id, t.definition_id, t.balance FROM unnest($3::uuid[], $4::int[], $5::int[]) AS t(contact_id, definition_id, balance)
+         SELECT $1, $2, t.contact_id, t.definition_id, t.balance FROM unnest($3::uuid[], $4::int[], $5::numeric[]) AS t(contact_id, definition_id, balance)
          ON CONFLICT (tenant_id, reconciliation_id, contact_id, definition_id) DO UPDATE SET balance = EXCLUDED.balance`,
         [tenantId, id, plainArray(lines.map((l) => l.contactId)), plainArray(lines.map((l) => l.definitionId)), plainArray(lines.map((l) => l.balance))],
       );

@@ -1,3 +1,5 @@
+import { subtractFigures } from './amounts.ts';
+
 /**
  * The member level rules, without I/O. db/levels.repository.ts computes the
  * qualifying figure in SQL with the same filters; the property test holds this
@@ -167,7 +169,7 @@ export function levelFor(ladder: Pick<Ladder, 'levels'>, qualifying: number, win
     level: ladder.levels[index]!,
     qualifying,
     window,
-    next: next ? { ...next, remaining: next.threshold - qualifying } : null,
+    next: next ? { ...next, remaining: subtractFigures(next.threshold, qualifying) } : null,
   };
 }
 

@@ -1,3 +1,5 @@
+import { AMOUNT_RANGE } from './amounts.ts';
+
 /**
  * Reconciliation: the master states its balances as of a time, the follower
  * compares them with its own as of that time and reports each account that
@@ -73,5 +75,5 @@ export function latestLinePerAccount(lines: readonly ReconciliationLine[]): Reco
 /** The description of the ledger entry (all-transaction mode) that repairs one drifted account. */
 export const repairDescription = (reconciliationId: string) => `Reconciliation ${reconciliationId}: brought to the master's balance`;
 
-/** A ledger entry holds a Postgres integer; a repair whose difference does not fit is left undone and counted as such. */
-export const REPAIRABLE = { min: -2147483648, max: 2147483647 } as const;
+/** A repair's entry is an amount like any row's: a difference outside that range is left undone and counted as such. */
+export const REPAIRABLE = AMOUNT_RANGE;

@@ -1,9 +1,12 @@
+import { AMOUNT_DECIMALS } from '../domain/amounts.ts';
+
 /**
  * Numbers and dates as the card shows them. Dates are rendered in UTC on the
  * server (the only zone it knows for sure) inside <time datetime>; the page
  * script rewrites them in the reader's own zone.
  */
-const numberFormat = new Intl.NumberFormat('en-GB');
+/** Up to 4 decimal places, as amounts are kept (domain/amounts.ts): 1,470.5, never rounded to 3 places as the default would. */
+const numberFormat = new Intl.NumberFormat('en-GB', { maximumFractionDigits: AMOUNT_DECIMALS });
 
 export const formatPoints = (points: number) => numberFormat.format(points);
 

@@ -130,12 +130,12 @@ describe('contact card in a browser', () => {
     expect(await rows.locator('.pill').allTextContents()).toEqual(['Pending', 'Pending', 'Pending', 'Pending', 'Pending']);
 
     // A bad amount is refused with the problem details' words, next to the form, and nothing is sent.
-    await page.getByLabel('Amount').fill('12.5');
+    await page.getByLabel('Amount').fill('12.50001');
     await page.getByLabel('Reason').fill('Complaint 4411: late delivery');
     await page.getByRole('button', { name: 'Send to point master' }).click();
     const problem = page.locator('#adjustment-error');
     await problem.waitFor();
-    expect(await problem.textContent()).toContain('Amount: must be a whole number of points, like 250');
+    expect(await problem.textContent()).toContain('Amount: must have at most 4 decimal places, like 12.5');
     expect(await page.getByLabel('Amount').getAttribute('aria-invalid')).toBe('true');
     expect(master.requests).toHaveLength(0);
 
@@ -188,7 +188,7 @@ describe('contact card in a browser', () => {
     await page.keyboard.type('Goodwill correction');
     await page.keyboard.press('Enter');
     await page.locator('#adjustment-error').waitFor();
-    expect(await page.locator('#adjustment-error').textContent()).toContain('Amount: must be at least 1');
+    expect(await page.locator('#adjustment-error').textContent()).toContain('Amount: must be more than 0');
     // The error takes the focus, so a screen reader reads it.
     expect(await page.evaluate('document.activeElement?.id')).toBe('adjustment-error');
 

@@ -154,7 +154,7 @@ describe('all-transaction mode', () => {
     const refused = [
       row('not-a-uuid', 1),
       row(known, 0),
-      row(known, 2.5),
+      row(known, 2.50001),
       row(known, '5' as unknown as number),
       row(known, 1, { definitionId: '1' }),
       row(known, 1, { definitionId: 99 }),

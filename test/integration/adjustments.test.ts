@@ -87,7 +87,7 @@ describe('POST /api/v2/point-accounts/adjustments', () => {
 
   it.each([
     ['a zero amount', { amount: 0 }, ['amount']],
-    ['a fractional amount', { amount: 1.5 }, ['amount']],
+    ['an amount with 5 decimal places', { amount: 1.00005 }, ['amount']],
     ['a contact that is not a uuid', { contactId: 'x' }, ['contactId']],
     ['an empty description', { description: '  ' }, ['description']],
   ])('answers 400 for %s', async (_name, change, paths) => {

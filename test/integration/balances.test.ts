@@ -179,7 +179,7 @@ describe('POST /api/v2/point-accounts/balances', () => {
     const tenant = await createTenant(system.app);
     const response = await post(tenant, [
       balance(randomUUID(), 1, '2024-01-01T00:00:00Z'),
-      { contactId: 'not-a-uuid', amount: 1.5, definitionId: 1, timeStamp: '2024-01-01T00:00:00Z' },
+      { contactId: 'not-a-uuid', amount: 1.00005, definitionId: 1, timeStamp: '2024-01-01T00:00:00Z' },
       { contactId: randomUUID(), amount: 1, definitionId: 0, timeStamp: '2024-01-01 00:00' },
       { contactId: randomUUID(), amount: 1, timeStamp: '2024-01-01T00:00:00Z' },
     ]);

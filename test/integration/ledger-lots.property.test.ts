@@ -19,8 +19,15 @@ beforeAll(async () => {
 afterAll(() => scratch?.close());
 
 /** A row relative to the clock at its arrival: back-dated when `from` is negative. */
+/** Points with up to 4 decimal places, as Engage keeps them. */
+const points = (min: number, max: number) =>
+  fc
+    .integer({ min: min * 10_000, max: max * 10_000 })
+    .filter((n) => n !== 0)
+    .map((n) => n / 10_000);
+
 const row = fc.record({
-  amount: fc.integer({ min: -600, max: 1000 }).filter((n) => n !== 0),
+  amount: points(-600, 1000),
   from: fc.integer({ min: -20 * DAY, max: 5 * DAY }),
   /** How long the lot stays active; null never expires. */
   length: fc.option(fc.integer({ min: 1, max: 40 * DAY }), { nil: null, freq: 3 }),
@@ -68,7 +75,7 @@ describe('ledger lots against the model', () => {
 
   it('gives the same figures and Expiry entries whatever order and batches the same rows arrive in', async () => {
     const absolute = fc.record({
-      amount: fc.integer({ min: -600, max: 1000 }).filter((n) => n !== 0),
+      amount: points(-600, 1000),
       from: fc.integer({ min: -10 * DAY, max: 20 * DAY }),
       length: fc.option(fc.integer({ min: 1, max: 30 * DAY }), { nil: null, freq: 3 }),
     });

@@ -62,7 +62,7 @@ describe('reconciliation input', () => {
     expectProblem(await open([]), 400);
 
     const accounts = (body: unknown, target = id) => inject(tenant, 'POST', `${BASE}/${target}/accounts`, body);
-    const bad = await accounts([line(1), { contactId: 'nope', definitionId: 0, balance: 1.5 }, line(3), { definitionId: 1, balance: 2 ** 31 }]);
+    const bad = await accounts([line(1), { contactId: 'nope', definitionId: 0, balance: 1.00005 }, line(3), { definitionId: 1, balance: 2 ** 31 }]);
     expectProblem(bad, 400);
     expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual([
       '[1].contactId',

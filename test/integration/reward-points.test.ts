@@ -109,7 +109,7 @@ describe('POST /api/v2/contacts/{contactId}/rewardpointtransaction', () => {
     const contact = randomUUID();
     for (const [payload, field] of [
       [{ points: 0 }, 'points'],
-      [{ points: 1.5 }, 'points'],
+      [{ points: 1.00005 }, 'points'],
       [{ points: '5' }, 'points'],
       [{}, 'points'],
       [{ points: 5, description: '' }, 'description'],

@@ -116,14 +116,14 @@ describe('POST /api/v2/point-accounts/transactions', () => {
     const tenant = await allTransaction();
     const bad = row(randomUUID(), 0);
     const body = await postAndWait(tenant, [bad, row(randomUUID(), 1)]);
-    expect(body).toMatchObject({ notAccepted: [bad], errorMessages: ['Row [0].amount: must be a non-zero integer'] });
+    expect(body).toMatchObject({ notAccepted: [bad], errorMessages: ['Row [0].amount: must not be zero'] });
   });
 
-  it('refuses an amount that is not an integer', async () => {
+  it('refuses an amount with more than 4 decimal places', async () => {
     const tenant = await allTransaction();
-    const bad = row(randomUUID(), 2.5);
+    const bad = row(randomUUID(), 2.50001);
     const body = await postAndWait(tenant, [row(randomUUID(), 1), bad]);
-    expect(body).toMatchObject({ notAccepted: [bad], errorMessages: ['Row [1].amount: must be a non-zero integer'] });
+    expect(body).toMatchObject({ notAccepted: [bad], errorMessages: ['Row [1].amount: must have at most 4 decimal places'] });
   });
 
   it('refuses a row without source', async () => {
@@ -160,8 +160,8 @@ describe('POST /api/v2/point-accounts/transactions', () => {
     ]);
     expect(JSON.stringify(body)).not.toContain('null');
     expect(body.errorMessages).toEqual([
-      'Row [0].amount: must be a non-zero integer',
-      'Row [1].amount: must be a non-zero integer',
+      'Row [0].amount: must not be zero',
+      'Row [1].amount: must be a non-zero number with at most 4 decimal places',
       'Row [1].definitionId: must be a positive integer',
       'Row [2]: must be an object',
     ]);

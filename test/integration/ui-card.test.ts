@@ -222,7 +222,7 @@ describe('giving and removing points from the card', () => {
     // The heading is for people and the field is named by its label.
     expect(response.body).toContain('The points were not sent');
     expect(response.body).not.toContain('Invalid request');
-    expect(response.body).toContain('<strong>Amount</strong>: must be at least 1');
+    expect(response.body).toContain('<strong>Amount</strong>: must be more than 0');
     expect(response.body).toMatch(/id="amount" name="amount"[^>]*value="0"[^>]*aria-invalid="true"/);
     expect(response.body).toContain('value="Complaint 17"');
   });

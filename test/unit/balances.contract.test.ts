@@ -8,9 +8,12 @@ const canonicalTime = fc
   .map((date) => date.toISOString());
 
 /** Items as masters send them: contactId, amount, definitionId and timeStamp in their canonical forms. */
+/** A decimal with up to 4 places in range, as JSON.parse reads its text. */
+const fourPlaces = fc.integer({ min: -(2 ** 31) * 10 ** 4, max: INT32.max * 10 ** 4 }).map((units) => units / 10 ** 4);
+
 const canonicalItem = fc.record({
   contactId: fc.uuid(),
-  amount: fc.integer(INT32),
+  amount: fc.oneof(fc.integer(INT32), fourPlaces),
   definitionId: fc.integer({ min: 1, max: INT32.max }),
   timeStamp: canonicalTime,
 });
@@ -26,7 +29,7 @@ const anyItem = fc.oneof(
         fc.string(),
         fc.integer(),
       ),
-      amount: fc.oneof(fc.integer(INT32), fc.constant(INT32.max + 1), fc.double(), fc.string()),
+      amount: fc.oneof(fc.integer(INT32), fourPlaces, fc.constant(INT32.max + 1), fc.constant(1.00005), fc.double(), fc.string()),
       definitionId: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.constant(INT32.max + 1), fc.double()),
       timeStamp: fc.oneof(
         canonicalTime,

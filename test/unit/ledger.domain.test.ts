@@ -79,16 +79,24 @@ describe('checkTransactionRow', () => {
   it('names the row and field of every problem', () => {
     expect(refused(row({ contactId: 'nope', amount: 0, source: '  ', description: undefined }))).toEqual([
       'Row [2].contactId: must be a uuid',
-      'Row [2].amount: must be a non-zero integer',
+      'Row [2].amount: must not be zero',
       'Row [2].source: must not be empty',
       'Row [2].description: is required',
     ]);
   });
 
-  it('refuses fractional and missing amounts and non-integer definitions', () => {
-    expect(refused(row({ amount: 1.5 }))).toEqual(['Row [2].amount: must be a non-zero integer']);
+  it('accepts amounts with up to 4 decimal places, as they were sent', () => {
+    for (const amount of [1.5, -0.0001, 12.3456, 2147483646.9999]) {
+      const check = checkTransactionRow(row({ amount }), 0, requestTime, 'UTC');
+      expect(check.ok && check.transaction.amount).toBe(amount);
+    }
+  });
+
+  it('refuses amounts with more places, out of range or missing, and non-integer definitions', () => {
+    expect(refused(row({ amount: 1.00001 }))).toEqual(['Row [2].amount: must have at most 4 decimal places']);
+    expect(refused(row({ amount: 2 ** 31 }))).toEqual(['Row [2].amount: must be between -2147483648 and 2147483647']);
     expect(refused(row({ amount: undefined }))).toEqual(['Row [2].amount: is required']);
-    expect(refused(row({ amount: '10' }))).toEqual(['Row [2].amount: must be a non-zero integer']);
+    expect(refused(row({ amount: '10' }))).toEqual(['Row [2].amount: must be a non-zero number with at most 4 decimal places']);
     expect(refused(row({ definitionId: 0 }))[0]).toMatch(/^Row \[2\]\.definitionId: /);
   });
 
@@ -154,7 +162,7 @@ describe('planTransactions', () => {
     expect(plan.accepted.map((t) => t.index)).toEqual([0, 4]);
     expect(plan.notAccepted).toEqual([checks[1]!.row, checks[2]!.row, checks[3]!.row]);
     expect(plan.errorMessages).toEqual([
-      'Row [1].amount: must be a non-zero integer',
+      'Row [1].amount: must not be zero',
       'Row [2].definitionId: unknown definitionId 9',
       'Row [3].definitionId: unknown definitionId 9',
     ]);

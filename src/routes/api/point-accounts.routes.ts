@@ -6,10 +6,8 @@ import type { PointAccountsService } from '../../services/point-accounts.service
 import { API, link, pageLinks } from './links.ts';
 import { z } from 'zod';
 
-const toPointAccount = (account: PointAccountRecord) => ({
-  id: account.id,
-  contactId: account.contactId,
-  definitionId: account.definitionId,
+/** An account's figures as v2 and v3 answer them. */
+export const accountFigures = (account: PointAccountRecord) => ({
   balance: account.balance,
   pendingPoints: account.pendingPoints,
   // Left out rather than null: Engage's models make every field optional and none nullable.
@@ -18,6 +16,13 @@ const toPointAccount = (account: PointAccountRecord) => ({
   expiringWithin30Days: account.expiringWithin30Days || undefined,
   expiringWithin60Days: account.expiringWithin60Days || undefined,
   expiringWithin90Days: account.expiringWithin90Days || undefined,
+});
+
+const toPointAccount = (account: PointAccountRecord) => ({
+  id: account.id,
+  contactId: account.contactId,
+  definitionId: account.definitionId,
+  ...accountFigures(account),
   links: [
     link('self', `${API}/point-accounts/${account.id}`),
     link('transactions', `${API}/point-accounts/transactions?accountId=${account.id}`),

@@ -14,6 +14,7 @@ import type { LedgerEntryRecord, PointAccountRecord } from '../../domain/ledger.
 import type { PointAccountsService } from '../../services/point-accounts.service.ts';
 import type { TransactionsService } from '../../services/transactions.service.ts';
 import { API_V3, link, pageLinks } from './links.ts';
+import { accountFigures } from './point-accounts.routes.ts';
 
 const tags = ['point-accounts-v3'];
 
@@ -22,9 +23,7 @@ const toPointAccount = (account: PointAccountRecord) => ({
   id: account.guid,
   contactId: account.contactId,
   definitionId: account.definitionId,
-  balance: account.balance,
-  pendingPoints: account.pendingPoints,
-  balanceExpires: account.balanceExpires?.toISOString(),
+  ...accountFigures(account),
   links: [
     link('self', `${API_V3}/point-accounts/${account.guid}`),
     link('transactions', `${API_V3}/point-transactions?accountId=${account.guid}`),

@@ -149,12 +149,12 @@ function newKey() {
 function needsConfirmation(form, feedback, button) {
   const amount = form.querySelector('[name="amount"]').value.trim();
   const direction = form.querySelector('[name="direction"]:checked')?.value || 'give';
-  if (!/^\d+$/.test(amount) || Number(amount) <= Number(form.dataset.confirmAbove)) return false;
+  if (!/^\d+(\.\d{1,4})?$/.test(amount) || Number(amount) <= Number(form.dataset.confirmAbove)) return false;
   const token = `${direction}:${Number(amount)}:${form.querySelector('[name="definitionId"]').value}`;
   const confirmed = form.querySelector('[name="confirmed"]');
   if (confirmed.value === token) return false;
   confirmed.value = token;
-  const points = new Intl.NumberFormat('en-GB').format(Number(amount));
+  const points = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 4 }).format(Number(amount));
   const verb = direction === 'remove' ? 'remove' : 'give';
   const box = element('div', 'alert alert-warning');
   box.setAttribute('role', 'alert');

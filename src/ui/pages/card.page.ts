@@ -415,8 +415,8 @@ function adjustmentForm(
             </fieldset>
             <div class="field">
               <label for="amount">Amount</label>
-              <input id="amount" name="amount" inputmode="numeric" autocomplete="off" value="${values.amount ?? ''}" aria-describedby="amount-hint" ${invalid('amount')} />
-              <p class="hint" id="amount-hint">Whole points, for example 250; to take points away choose “Remove points”. At most ${formatPoints(tenant.maxAdjustmentPoints)} at a time; above ${formatPoints(threshold)} you are asked to confirm.</p>
+              <input id="amount" name="amount" inputmode="decimal" autocomplete="off" value="${values.amount ?? ''}" aria-describedby="amount-hint" ${invalid('amount')} />
+              <p class="hint" id="amount-hint">Points, for example 250 or 12.5 (at most 4 decimal places); to take points away choose “Remove points”. At most ${formatPoints(tenant.maxAdjustmentPoints)} at a time; above ${formatPoints(threshold)} you are asked to confirm.</p>
             </div>
             <div class="field">
               <label for="description">Reason</label>
