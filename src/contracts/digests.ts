@@ -58,6 +58,6 @@ export const digestAccountsBody = z
 
 export const digestAccounts = z
   .object({
-    items: z.array(z.object({ contactId: z.uuid(), definitionId: z.int() })).describe('Sorted by contact and definition'),
+    items: z.array(z.object({ contactId: z.guid(), definitionId: z.int() })).describe('Sorted by contact and definition'),
   })
   .meta({ id: 'DigestAccounts' });

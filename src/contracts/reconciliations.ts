@@ -70,7 +70,7 @@ export const driftQuery = paging.extend({ kind: z.enum(DRIFT_KINDS).optional() }
 
 const drift = z
   .object({
-    contactId: z.uuid(),
+    contactId: z.guid(),
     definitionId: z.int(),
     accountId: z.int().optional().describe("The follower's account, when it has one"),
     masterBalance: z.int(),

@@ -115,6 +115,8 @@ describe('the reference master reconciles by digest', () => {
     const tenant = await createTenant(system.app);
     const follower = { url, apiKey: tenant.key };
     const books: MasterBalance[] = Array.from({ length: 3000 }, (_, i) => ({ contactId: randomUUID(), definitionId: 1, balance: (i % 997) + 1 }));
+    // Engage contact ids need not be RFC 4122 uuids (version and variant nibbles of 0): the answers must carry them too.
+    books[10]!.contactId = `12345678-9abc-0def-0${randomUUID().slice(20)}`;
     const followerOnly = { contactId: randomUUID(), definitionId: 1, balance: 55 };
     const followerZero = { contactId: randomUUID(), definitionId: 1, balance: 0 };
     await pushBalances(tenant, [...books, followerOnly, followerZero], HOUR_AGO());
