@@ -114,7 +114,7 @@ export interface DigestFinding {
  * small, then the follower names its accounts in them, so an account only the
  * follower holds is listed too (with the master's 0).
  */
-export async function findDifferingAccounts(
+async function findDifferingAccounts(
   follower: { url: string; apiKey: string },
   balances: readonly MasterBalance[],
   options: DigestOptions,

@@ -1,5 +1,5 @@
 import type { TenantMode } from '../contracts/admin.ts';
-import { prefixBounds, type RangeDigest } from '../domain/digests.ts';
+import type { RangeDigest } from '../domain/digests.ts';
 import type { Db } from './pool.ts';
 import { followerAsOf } from './reconciliations.repository.ts';
 
@@ -38,36 +38,36 @@ SELECT range AS prefix, count(*)::int AS count,
                     - 9223372036854775808)::bigint), 16, '0') AS hash
   FROM hashed GROUP BY range ORDER BY range`;
 
+/** Ranges of one length, named by their prefixes, and the lowest and highest contact id in them. */
+interface Ranges {
+  prefixes: string[];
+  low: string;
+  high: string;
+}
+
 /** Digests of ranges of a tenant's contact id space, and the accounts in ranges, as of a moment (read only). */
 export function digestsRepository(db: Db) {
-  async function run<Row extends object>(sql: string, tenantId: string, asOf: string, prefixes: string[], rangeLength: number) {
-    const { low, high } = prefixBounds(prefixes);
+  async function run<Row extends object>(sql: string, tenantId: string, asOf: string, ranges: Ranges, rangeLength: number) {
     // As for the compare: planning this with JIT costs more than running it.
     await db.query('SET LOCAL jit = off');
-    return db.query<Row>(sql, [tenantId, prefixes, asOf, prefixes[0]!.length, rangeLength, low, high]);
+    return db.query<Row>(sql, [tenantId, ranges.prefixes, asOf, ranges.prefixes[0]!.length, rangeLength, ranges.low, ranges.high]);
   }
 
   return {
-    /** Each range of length prefix + depth below the prefixes that holds an account; in the caller's transaction. */
-    async digest(tenantId: string, mode: TenantMode, asOf: string, prefixes: string[], depth: number): Promise<RangeDigest[]> {
-      const { rows } = await run<RangeDigest>(digestSql(mode), tenantId, asOf, prefixes, prefixes[0]!.length + depth);
+    /** Each range of length prefix + depth below the ranges that holds an account; in the caller's transaction. */
+    async digest(tenantId: string, mode: TenantMode, asOf: string, ranges: Ranges, depth: number): Promise<RangeDigest[]> {
+      const { rows } = await run<RangeDigest>(digestSql(mode), tenantId, asOf, ranges, ranges.prefixes[0]!.length + depth);
       return rows;
     },
 
     /** The accounts in the ranges, by contact and definition, at most `limit` of them; in the caller's transaction. */
-    async accounts(
-      tenantId: string,
-      mode: TenantMode,
-      asOf: string,
-      prefixes: string[],
-      limit: number,
-    ): Promise<{ contactId: string; definitionId: number }[]> {
+    async accounts(tenantId: string, mode: TenantMode, asOf: string, ranges: Ranges, limit: number): Promise<{ contactId: string; definitionId: number }[]> {
       const { rows } = await run<{ contactId: string; definitionId: number }>(
         `${inRanges(mode)} SELECT a.contact_id AS "contactId", a.definition_id AS "definitionId" FROM account a ORDER BY 1, 2 LIMIT ${Number(limit)}`,
         tenantId,
         asOf,
-        prefixes,
-        prefixes[0]!.length,
+        ranges,
+        ranges.prefixes[0]!.length,
       );
       return rows;
     },

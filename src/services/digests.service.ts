@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import { DIGEST_LIMITS } from '../domain/digests.ts';
+import { DIGEST_LIMITS, prefixBounds } from '../domain/digests.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 
@@ -9,6 +9,8 @@ import { AppError } from '../errors.ts';
  * of ranges of the contact id space as of a moment, and the accounts of the
  * ranges a master found different. Read only; both modes.
  */
+const rangesOf = (prefixes: string[]) => ({ prefixes, ...prefixBounds(prefixes) });
+
 export function digestsService(deps: { db: Database; clock: Clock }) {
   const { db, clock } = deps;
 
@@ -24,13 +26,15 @@ export function digestsService(deps: { db: Database; clock: Clock }) {
   return {
     async digest(tenant: TenantRecord, input: { asOf: string; prefixes: string[]; depth: number }) {
       ensureNotFuture(input.asOf);
-      const ranges = await db.transaction((tx) => tx.digests.digest(tenant.id, tenant.mode, input.asOf, input.prefixes, input.depth));
+      const ranges = await db.transaction((tx) => tx.digests.digest(tenant.id, tenant.mode, input.asOf, rangesOf(input.prefixes), input.depth));
       return { asOf: input.asOf, ranges };
     },
 
     async accounts(tenant: TenantRecord, input: { asOf: string; prefixes: string[] }) {
       ensureNotFuture(input.asOf);
-      const items = await db.transaction((tx) => tx.digests.accounts(tenant.id, tenant.mode, input.asOf, input.prefixes, DIGEST_LIMITS.maxAccounts + 1));
+      const items = await db.transaction((tx) =>
+        tx.digests.accounts(tenant.id, tenant.mode, input.asOf, rangesOf(input.prefixes), DIGEST_LIMITS.maxAccounts + 1),
+      );
       if (items.length > DIGEST_LIMITS.maxAccounts) {
         throw new AppError('validation', `The ranges hold more than ${DIGEST_LIMITS.maxAccounts} accounts; ask for the digests of narrower ranges first`, [
           { path: 'prefixes', message: `must name ranges holding at most ${DIGEST_LIMITS.maxAccounts} accounts together` },
