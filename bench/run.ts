@@ -6,6 +6,10 @@
 // of a million accounts (bench/reconciliation.ts). Prints a table and writes
 // bench/results/<time>.json.
 //
+// npm run bench -- --digest [accounts=1000000]
+// Instead: a comparison of that many accounts by digest against a Full
+// upload of the same accounts (bench/digest.ts, which prints its own figures).
+//
 // npm run bench -- --ledger [entries=1000000] [--mix history|open]
 // Instead: the account read of one account with that many ledger entries,
 // scanning every entry and then with the account's checkpoint
@@ -34,6 +38,11 @@ if (flags.ledger !== undefined) {
   const entries = flags.ledger === true ? '1000000' : String(flags.ledger);
   const mix = typeof flags.mix === 'string' ? flags.mix : 'history';
   execFileSync(process.execPath, ['--import', 'tsx', 'bench/ledger-read.ts', entries, '300', mix], { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
+if (flags.digest !== undefined) {
+  const accounts = flags.digest === true ? '1000000' : String(flags.digest);
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/digest.ts', accounts], { cwd: root, stdio: 'inherit' });
   process.exit(0);
 }
 const scale = Number(flags.scale ?? 1);

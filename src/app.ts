@@ -28,6 +28,7 @@ import { pointReadsV3Routes } from './routes/api/point-reads-v3.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
 import { syncRoutes } from './routes/api/sync.routes.ts';
 import { reconciliationsRoutes } from './routes/api/reconciliations.routes.ts';
+import { digestsRoutes } from './routes/api/digests.routes.ts';
 import { transactionsPushRoutes, transactionsRoutes } from './routes/api/transactions.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
@@ -119,6 +120,7 @@ export async function buildApp(runtime: Runtime) {
       await api.register(contactsRoutes, { contactPoints: services.contactPoints });
       await api.register(memberLevelsRoutes, { levels: services.levels });
       await api.register(reconciliationsRoutes, { reconciliations: services.reconciliations, maxBatchItems });
+      await api.register(digestsRoutes, { digests: services.digests });
     }),
     { prefix: '/api/v2' },
   );

@@ -89,6 +89,11 @@ const envObject = z.object({
   /** A batch must be this old before the sweep re-queues it (the API enqueues it itself first). */
   RECOVERY_GRACE_MS: int(0).default(2000),
   JOB_ATTEMPTS: int(1).default(8),
+  /**
+   * How long a worker's hold on a job lasts unless renewed (it renews every half of it). A killed worker's jobs
+   * go to another worker, or to itself restarted, at most this plus half of it after its death.
+   */
+  JOB_LOCK_MS: int(1000).default(4000),
   /** How often the worker records Expiry entries and forgets Idempotency-Keys past their 24 h. Balances never wait for it. */
   LEDGER_MAINTENANCE_INTERVAL_MS: int(100).default(60000),
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
@@ -220,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       nice: e.WORKER_NICE,
       metricsPort: e.WORKER_METRICS_PORT,
       attempts: e.JOB_ATTEMPTS,
+      lockMs: e.JOB_LOCK_MS,
       recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
       recoveryGraceMs: e.RECOVERY_GRACE_MS,
       ledgerMaintenanceIntervalMs: e.LEDGER_MAINTENANCE_INTERVAL_MS,

@@ -33,6 +33,7 @@ import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
 import { queueBatchBestEffort, queueDeliveriesBestEffort, queueReconciliationBestEffort } from './services/queueing.ts';
 import { reconciliationsService } from './services/reconciliations.service.ts';
+import { digestsService } from './services/digests.service.ts';
 import { secretsService } from './services/secrets.service.ts';
 import { syncService } from './services/sync.service.ts';
 import { tenantSettingsService } from './services/tenant-settings.service.ts';
@@ -114,6 +115,7 @@ function createServices(clients: Clients, db: Database) {
     cards: contactCardService({ db, clock, adjustments, pointsLog, levels }),
     levels,
     reconciliations: reconciliationsService({ db, clock, queueReconciliation: queueReconciliationBestEffort(clients.reconciliationQueue, log) }),
+    digests: digestsService({ db, clock }),
     operations: operationsService({ db, clock }),
     ledger: ledgerService({ db, clock, metrics: clients.metrics }),
   };

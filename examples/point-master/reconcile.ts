@@ -16,16 +16,25 @@ export interface MasterBalance {
   balance: number;
 }
 
+/** What crossed the wire: calls made, and the bytes of their bodies each way. */
+export interface Traffic {
+  calls: number;
+  sent: number;
+  received: number;
+}
+
 export interface ReconcileOptions {
   asOf: Date;
   scope: 'Listed' | 'Full';
   repair: boolean;
   /** How often to ask whether the compare is done. */
   pollMs?: number;
+  /** Counts the calls and their bytes here when given. */
+  traffic?: Traffic;
 }
 
 /** The follower's answer for a reconciliation (the fields the report prints). */
-interface Reconciliation {
+export interface Reconciliation {
   id: string;
   asOf: string;
   scope: 'Listed' | 'Full';
@@ -39,7 +48,7 @@ interface Reconciliation {
   error?: string;
 }
 
-interface Drift {
+export interface Drift {
   contactId: string;
   definitionId: number;
   masterBalance: number;
@@ -51,14 +60,20 @@ interface Drift {
 /** The follower takes up to 1000 accounts per call. */
 const CALL = 1000;
 
-async function call<T>(follower: { url: string; apiKey: string }, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function call<T>(follower: { url: string; apiKey: string }, method: 'GET' | 'POST', path: string, body?: unknown, traffic?: Traffic): Promise<T> {
+  const sent = body === undefined ? undefined : JSON.stringify(body);
   const response = await fetch(new URL(`/api/v2/point-accounts/reconciliations${path}`, follower.url), {
     method,
-    headers: { apikey: follower.apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: { apikey: follower.apiKey, ...(sent === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(sent === undefined ? {} : { body: sent }),
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();
+  if (traffic) {
+    traffic.calls += 1;
+    traffic.sent += Buffer.byteLength(sent ?? '');
+    traffic.received += Buffer.byteLength(text);
+  }
   if (!response.ok) throw new Error(`${method} ${path || '/'} answered ${response.status}: ${text}`);
   return JSON.parse(text) as T;
 }
@@ -72,18 +87,21 @@ export async function reconcile(
   balances: readonly MasterBalance[],
   options: ReconcileOptions,
 ): Promise<{ reconciliation: Reconciliation; drifts: Drift[] }> {
-  const opened = await call<Reconciliation>(follower, 'POST', '', { asOf: options.asOf.toISOString(), scope: options.scope, repair: options.repair });
+  const { traffic } = options;
+  const open = { asOf: options.asOf.toISOString(), scope: options.scope, repair: options.repair };
+  const opened = await call<Reconciliation>(follower, 'POST', '', open, traffic);
   for (let start = 0; start < balances.length; start += CALL) {
-    await call(follower, 'POST', `/${opened.id}/accounts`, balances.slice(start, start + CALL));
+    await call(follower, 'POST', `/${opened.id}/accounts`, balances.slice(start, start + CALL), traffic);
   }
-  let reconciliation = await call<Reconciliation>(follower, 'POST', `/${opened.id}/complete`);
+  let reconciliation = await call<Reconciliation>(follower, 'POST', `/${opened.id}/complete`, undefined, traffic);
   while (reconciliation.status === 'Comparing') {
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
-    reconciliation = await call<Reconciliation>(follower, 'GET', `/${opened.id}`);
+    reconciliation = await call<Reconciliation>(follower, 'GET', `/${opened.id}`, undefined, traffic);
   }
   const drifts: Drift[] = [];
   for (let total = Infinity; drifts.length < total;) {
-    const page = await call<{ items: Drift[]; totalCount: number }>(follower, 'GET', `/${opened.id}/drifts?offset=${drifts.length}&count=${CALL}`);
+    const path = `/${opened.id}/drifts?offset=${drifts.length}&count=${CALL}`;
+    const page = await call<{ items: Drift[]; totalCount: number }>(follower, 'GET', path, undefined, traffic);
     drifts.push(...page.items);
     total = page.items.length === 0 ? drifts.length : page.totalCount;
   }

@@ -23,6 +23,22 @@ const reconciliationLine = z
 
 export const reconciliationLinesBody = z.array(reconciliationLine).min(1, 'must contain at least one item');
 
+/** The fields of a line, in the order its refusals are listed. */
+export const RECONCILIATION_LINE_FIELDS = Object.keys(reconciliationLine.shape);
+
+/**
+ * The items of a body that failed its schema which still name a well-formed
+ * definition id, with their index: their definitions can be checked in the
+ * same answer as the form's errors.
+ */
+export function namedDefinitions(body: unknown): { index: number; definitionId: number }[] {
+  if (!Array.isArray(body)) return [];
+  return body.flatMap((item: unknown, index) => {
+    const parsed = definitionId.safeParse(typeof item === 'object' && item !== null ? (item as { definitionId?: unknown }).definitionId : undefined);
+    return parsed.success ? [{ index, definitionId: parsed.data }] : [];
+  });
+}
+
 export const reconciliationParams = z.object({ id: z.uuid() });
 
 export const linesAccepted = z

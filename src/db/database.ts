@@ -3,6 +3,7 @@ import { apiKeysRepository } from './api-keys.repository.ts';
 import { batchesRepository } from './batches.repository.ts';
 import { contactsRepository } from './contacts.repository.ts';
 import { definitionsRepository } from './definitions.repository.ts';
+import { digestsRepository } from './digests.repository.ts';
 import { deliveriesRepository } from './deliveries.repository.ts';
 import { idempotencyRepository } from './idempotency.repository.ts';
 import { integrationsRepository } from './integrations.repository.ts';
@@ -35,6 +36,7 @@ function repositories(db: Db) {
     uiUsers: uiUsersRepository(db),
     uiSessions: uiSessionsRepository(db),
     reconciliations: reconciliationsRepository(db),
+    digests: digestsRepository(db),
   };
 }
 

@@ -18,7 +18,8 @@ const DRIFT_COLUMNS = `d.contact_id AS "contactId", d.definition_id AS "definiti
   d.follower_balance AS "followerBalance", d.difference, d.kind::text AS kind`;
 
 /**
- * The follower's side as of $3 (asOf), one row per account of tenant $1:
+ * The follower's side as of $3 (asOf), one row per account of tenant $1 (the
+ * compare's and the digests' one formula, src/db/digests.repository.ts):
  * `balance`, and `held` = the follower held anything for the account by then.
  * - balance-only: the account's balance when the last master balance applied
  *   is not newer than asOf, else the last balance history row up to asOf
@@ -27,7 +28,7 @@ const DRIFT_COLUMNS = `d.contact_id AS "contactId", d.definition_id AS "definiti
  *   rule (ledger_walk, the one function every read uses), held when one of
  *   its entries had taken effect by then.
  */
-const followerAsOf: Record<TenantMode, string> = {
+export const followerAsOf: Record<TenantMode, string> = {
   'balance-only': `
     SELECT a.id, a.contact_id, a.definition_id, a.balance, true AS held
       FROM point_account a

@@ -72,6 +72,35 @@ export function latestLinePerAccount(lines: readonly ReconciliationLine[]): Reco
   return [...byAccount.values()].sort((a, b) => (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : a.definitionId - b.definitionId));
 }
 
+/** An item's field that the follower refused, with where it is (`[3].definitionId`). */
+interface ItemError {
+  path: string;
+  message: string;
+}
+
+/**
+ * The refusals of one upload call in one list: by item, and within an item in
+ * the order of `fields`, so an unknown definition is listed beside the same
+ * item's malformed fields instead of in a second round.
+ */
+export function inItemOrder<E extends ItemError>(errors: readonly E[], fields: readonly string[]): E[] {
+  const position = (error: E) => {
+    const match = /^\[(\d+)\]\.?(.*)$/.exec(error.path);
+    const field = fields.indexOf(match?.[2] ?? '');
+    return [match ? Number(match[1]) : -1, field === -1 ? fields.length : field] as const;
+  };
+  return errors
+    .map((error, order) => ({ error, order, at: position(error) }))
+    .sort((a, b) => a.at[0] - b.at[0] || a.at[1] - b.at[1] || a.order - b.order)
+    .map(({ error }) => error);
+}
+
+/** The refusal of each line whose definition the tenant does not have. */
+export const unknownDefinitionErrors = (lines: readonly { index: number; definitionId: number }[], known: ReadonlySet<number>): ItemError[] =>
+  lines.flatMap((line) =>
+    known.has(line.definitionId) ? [] : [{ path: `[${line.index}].definitionId`, message: `unknown definitionId ${line.definitionId}` }],
+  );
+
 /** The description of the ledger entry (all-transaction mode) that repairs one drifted account. */
 export const repairDescription = (reconciliationId: string) => `Reconciliation ${reconciliationId}: brought to the master's balance`;
 

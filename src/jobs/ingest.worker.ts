@@ -3,7 +3,7 @@ import type { ApplyResult, BatchKind } from '../domain/batches.ts';
 import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { balanceAccountToAmountJob } from './balance-batch.job.ts';
-import { INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from './queues.ts';
+import { consumerLock, INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from './queues.ts';
 import { pointTransactionsJob } from './transactions-batch.job.ts';
 
 const processors: Record<BatchKind, (runtime: Runtime, tenantId: string, batchId: string) => Promise<ApplyResult>> = {
@@ -52,6 +52,7 @@ export function startIngestWorker(runtime: Runtime): { worker: Worker<IngestJobD
     connection,
     prefix: config.queue.prefix,
     concurrency: config.queue.concurrency,
+    ...consumerLock(config.queue.lockMs),
   });
 
   worker.on('failed', (job, err) => {

@@ -42,6 +42,15 @@ export async function enqueueBatch(queue: Queue<IngestJobData>, kind: BatchKind,
   await queue.add(ingestJobName[kind], { tenantId: batch.tenantId, batchId: batch.id }, { jobId: batch.id });
 }
 
+/**
+ * How every consumer holds its jobs. BullMQ's defaults (a 30 s lock, a stalled
+ * check every 30 s) let a killed worker's jobs wait about a minute; a lock of
+ * `lockMs`, renewed every half of it, and a stalled check every half of it hand
+ * them on within 1.5 * lockMs. A job whose holder only paused past its lock (a
+ * long GC) runs twice, which every job here makes harmless.
+ */
+export const consumerLock = (lockMs: number) => ({ lockDuration: lockMs, stalledInterval: Math.ceil(lockMs / 2) });
+
 /** Webhook deliveries to point masters. The outbox row in Postgres holds the state; a job only says "try this one now". */
 export const WEBHOOK_QUEUE = 'webhooks';
 const WEBHOOK_JOB = 'WebhookDeliveryJob';

@@ -2,7 +2,7 @@ import { type Job, Worker } from 'bullmq';
 import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { reconciliationCompareJob } from './reconciliation.job.ts';
-import { RECONCILIATION_QUEUE, type ReconciliationJobData, reconciliationJobData } from './queues.ts';
+import { consumerLock, RECONCILIATION_QUEUE, type ReconciliationJobData, reconciliationJobData } from './queues.ts';
 
 /**
  * Consumes the reconciliation queue, one compare at a time per process: a
@@ -22,7 +22,7 @@ export function startReconciliationWorker(runtime: Runtime): { worker: Worker<Re
       metrics.recordReconciliation(result);
       return result;
     },
-    { connection, prefix: config.queue.prefix, concurrency: 1 },
+    { connection, prefix: config.queue.prefix, concurrency: 1, ...consumerLock(config.queue.lockMs) },
   );
 
   worker.on('failed', (job, err) => {

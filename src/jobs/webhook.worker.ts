@@ -1,7 +1,7 @@
 import { type Job, Worker } from 'bullmq';
 import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
-import { WEBHOOK_QUEUE, type WebhookJobData, webhookJobData } from './queues.ts';
+import { consumerLock, WEBHOOK_QUEUE, type WebhookJobData, webhookJobData } from './queues.ts';
 import { webhookDeliveryJob } from './webhook-delivery.job.ts';
 
 /** Consumes the webhook queue. A job that throws is not retried by BullMQ: the outbox row is still due, so the sweep queues it again. */
@@ -13,6 +13,7 @@ export function startWebhookWorker(runtime: Runtime): { worker: Worker<WebhookJo
     connection,
     prefix: config.queue.prefix,
     concurrency: config.webhooks.concurrency,
+    ...consumerLock(config.queue.lockMs),
   });
   worker.on('failed', (job, err) => log.warn({ deliveryId: job?.data.deliveryId, err }, 'webhook job failed; the recovery sweep will queue it again'));
   worker.on('error', (err) => log.error({ err }, 'webhook worker error'));

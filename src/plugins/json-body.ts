@@ -61,7 +61,7 @@ export function nonFinitePath(text: string, value: unknown): string | null {
 
 /**
  * Fastify's own JSON parser (with its prototype-poisoning checks) behind a
- * nesting limit, refusing non-finite numbers (above): a body of a few thousand nested brackets fits in the size
+ * nesting limit, taking an empty body as none and refusing non-finite numbers (above): a body of a few thousand nested brackets fits in the size
  * limit but overflows the stack of any recursive walk over it (hashing it for
  * Idempotency-Key, serializing it back), which answered 500.
  */
@@ -69,6 +69,12 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string; // parseAs: 'string'
+    // A JSON content type with no body is no body at all: a route without one (POST .../complete) takes it, a
+    // route with one refuses it through its schema (a 400 naming `body`).
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
     if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
       done(new AppError('validation', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       return;

@@ -50,6 +50,12 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   void sendProblem(reply, problem, err.message);
 }
 
+/** The fields a schema refused, each with where it is; none for an error that is not a schema's. */
+export function schemaFieldErrors(err: unknown): FieldError[] {
+  if (!hasZodFastifySchemaValidationErrors(err)) return [];
+  return err.validation.map((issue) => ({ path: fieldPath(err.validationContext, issue.instancePath), message: issue.message ?? 'is invalid' }));
+}
+
 const MASTER_FAULTS: ReadonlySet<ErrorCode> = new Set(['bad_gateway', 'gateway_timeout', 'outbound_refused']);
 
 /** What an error means for the client, and how it is logged: 4xx at warn without a stack, 5xx at error with it. */
@@ -87,7 +93,7 @@ export function classifyError(err: FastifyError): ClassifiedError {
     };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors = err.validation.map((issue) => ({ path: fieldPath(err.validationContext, issue.instancePath), message: issue.message ?? 'is invalid' }));
+    const errors = schemaFieldErrors(err);
     const where = err.validationContext === 'querystring' ? 'query string' : (err.validationContext ?? 'request');
     return {
       problem: problemOf('validation'),

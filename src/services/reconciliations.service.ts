@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import { type DriftKind, latestLinePerAccount, type ReconciliationLine, type ReconciliationScope } from '../domain/reconciliations.ts';
+import { RECONCILIATION_LINE_FIELDS } from '../contracts/reconciliations.ts';
+import {
+  type DriftKind,
+  inItemOrder,
+  latestLinePerAccount,
+  type ReconciliationLine,
+  type ReconciliationScope,
+  unknownDefinitionErrors,
+} from '../domain/reconciliations.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
-import { AppError, notFound } from '../errors.ts';
+import { AppError, type FieldError, notFound } from '../errors.ts';
 import { ensurePointSystemActive, requireTenant } from './guards.ts';
 import type { QueueReconciliation } from './queueing.ts';
 
 type Page = { offset: number; count: number };
+
+const invalidLines = (errors: FieldError[]) => new AppError('validation', `The body has ${errors.length} invalid field(s)`, errors);
 
 /**
  * Reconciliations (DESIGN 2.6): the master opens one as of a time, lists its
@@ -52,14 +62,25 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
         if (!status) throw notFound(`Reconciliation ${id}`);
         if (status !== 'Open') throw new AppError('conflict', `Reconciliation ${id} is ${status}; accounts can be listed only while it is Open`);
         const known = await tx.definitions.known(tenant.id, [...new Set(items.map((item) => item.definitionId))]);
-        const errors = items.flatMap((item, index) =>
-          known.has(item.definitionId) ? [] : [{ path: `[${index}].definitionId`, message: `unknown definitionId ${item.definitionId}` }],
+        const errors = unknownDefinitionErrors(
+          items.map((item, index) => ({ index, definitionId: item.definitionId })),
+          known,
         );
-        if (errors.length > 0) throw new AppError('validation', `The body has ${errors.length} invalid field(s)`, errors);
+        if (errors.length > 0) throw invalidLines(errors);
         const lines = latestLinePerAccount(items);
         await tx.reconciliations.putLines(tenant.id, id, lines);
         return { id, accepted: lines.length };
       });
+    },
+
+    /**
+     * The refusal of a call whose body failed its schema: the schema's errors
+     * and, in the same answer, every well-formed definition id the tenant
+     * does not have, item by item.
+     */
+    async refuseLines(tenant: TenantRecord, named: { index: number; definitionId: number }[], formErrors: FieldError[]): Promise<never> {
+      const known = await db.definitions.known(tenant.id, [...new Set(named.map((line) => line.definitionId))]);
+      throw invalidLines(inItemOrder([...formErrors, ...unknownDefinitionErrors(named, known)], RECONCILIATION_LINE_FIELDS));
     },
 
     /**

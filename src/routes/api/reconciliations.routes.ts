@@ -4,6 +4,7 @@ import {
   driftList,
   driftQuery,
   linesAccepted,
+  namedDefinitions,
   openReconciliationBody,
   reconciliation,
   reconciliationLinesBody,
@@ -12,6 +13,7 @@ import {
   toDrift,
   toReconciliation,
 } from '../../contracts/reconciliations.ts';
+import { schemaFieldErrors } from '../../plugins/problems.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import { tooManyItemsGuard } from './balances.routes.ts';
 import { API } from './links.ts';
@@ -48,6 +50,8 @@ export const reconciliationsRoutes: FastifyPluginAsyncZod<{ reconciliations: Rec
     `${BASE}/:id/accounts`,
     {
       preValidation: tooManyItemsGuard(maxBatchItems),
+      // A body that fails its schema still reaches the handler, which lists its unknown definitions in the same answer.
+      attachValidation: true,
       schema: {
         tags,
         summary: "List the master's balances (up to 1000 accounts per call)",
@@ -58,7 +62,13 @@ export const reconciliationsRoutes: FastifyPluginAsyncZod<{ reconciliations: Rec
         response: { 200: linesAccepted, ...problemResponses, 409: problem },
       },
     },
-    (request) => reconciliations.listAccounts(request.tenant, request.params.id, request.body),
+    async (request) => {
+      const invalid = request.validationError;
+      if (!invalid) return reconciliations.listAccounts(request.tenant, request.params.id, request.body);
+      const formErrors = invalid.validationContext === 'body' ? schemaFieldErrors(invalid) : [];
+      if (formErrors.length === 0) throw invalid;
+      return reconciliations.refuseLines(request.tenant, namedDefinitions(request.body), formErrors);
+    },
   );
 
   app.post(
