@@ -15,7 +15,7 @@ import { type EntryIndex, judgeIdentity, repeatsWithinRequest, sentFieldsOf } fr
 type EntryType = 'Addition' | 'Deduction' | 'Expiry';
 export type EntryState = 'pending' | 'active' | 'expired';
 
-export interface AccountSummary {
+interface AccountSummary {
   balance: number;
   pendingPoints: number;
   balanceExpires: Date | null;
