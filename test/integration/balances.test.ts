@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceAccountToAmountJob } from '../../src/jobs/balance-batch.job.ts';
 import { INGEST_QUEUE, ingestJobName } from '../../src/jobs/queues.ts';
 import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
-import { createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
+import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 
 let system: TestSystem;
 beforeAll(async () => {
@@ -227,11 +227,11 @@ describe('authentication and tenancy', () => {
     expect((await system.app.inject({ url, headers: { apikey: 'pf_wrong' } })).statusCode).toBe(401);
     expect((await system.app.inject({ url, headers: { authorization: `Bearer ${tenant.key}` } })).statusCode).toBe(200);
 
-    const keys = await system.app.inject({ url: `/admin/v1/tenants/${tenant.id}/api-keys`, headers: { authorization: 'Bearer test-admin-token-0123456789' } });
+    const keys = await system.app.inject({ url: `/admin/v1/tenants/${tenant.id}/api-keys`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const revoke = await system.app.inject({
       method: 'DELETE',
       url: `/admin/v1/tenants/${tenant.id}/api-keys/${keys.json()[0].id}`,
-      headers: { authorization: 'Bearer test-admin-token-0123456789' },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(revoke.statusCode).toBe(204);
     const refused = await system.app.inject({ url, headers: tenant.headers });

@@ -40,7 +40,7 @@ const ago = (days: number) => new Date(Date.now() - days * DAY);
 describe('migration ledger_lots', () => {
   it('replays every ledger as lots, rewrites what expired, and reports the accounts whose figures moved', async () => {
     const tenantId = randomUUID();
-    await db.query(`INSERT INTO tenant (id, name, mode, updated_at) VALUES ($1, 'shop', 'all-transaction', now())`, [tenantId]);
+    await db.query(`INSERT INTO tenant (id, name, name_key, mode, updated_at) VALUES ($1, 'shop', 'shop', 'all-transaction', now())`, [tenantId]);
     const account = async () =>
       (
         await db.query<{ id: string }>(`INSERT INTO point_account (tenant_id, contact_id, definition_id) VALUES ($1, $2, 1) RETURNING id`, [

@@ -32,7 +32,7 @@ describe('reconciliation lines', () => {
       payload: [
         { contactId: randomUUID(), definitionId: 9, balance: 5 },
         { contactId: 'not-a-uuid', definitionId: 1, balance: 5 },
-        { contactId: 'nope', definitionId: 7, balance: 1.5 },
+        { contactId: 'nope', definitionId: 7, balance: 1.23456 },
         { contactId: randomUUID(), definitionId: 1, balance: 5 },
         { contactId: randomUUID(), definitionId: 'two', balance: 5 },
       ],
@@ -46,7 +46,7 @@ describe('reconciliation lines', () => {
         { path: '[1].contactId', message: 'must be a uuid' },
         { path: '[2].contactId', message: 'must be a uuid' },
         { path: '[2].definitionId', message: 'unknown definitionId 7' },
-        { path: '[2].balance', message: 'must be an integer' },
+        { path: '[2].balance', message: 'must have at most 4 decimal places' },
         { path: '[4].definitionId', message: 'must be a positive integer' },
       ],
     });

@@ -35,7 +35,7 @@ afterAll(async () => {
 describe('the v3_guids migration', () => {
   it('gives every account and ledger entry already there its own GUID, and new rows one by default', async () => {
     const tenantId = randomUUID();
-    await db.query(`INSERT INTO tenant (id, name, mode, updated_at) VALUES ($1, 'before v3', 'all-transaction', now())`, [tenantId]);
+    await db.query(`INSERT INTO tenant (id, name, name_key, mode, updated_at) VALUES ($1, 'before v3', 'before v3', 'all-transaction', now())`, [tenantId]);
     for (const contactId of [randomUUID(), randomUUID(), randomUUID()]) {
       const { rows } = await db.query<{ id: string }>(
         `INSERT INTO point_account (tenant_id, contact_id, definition_id, balance) VALUES ($1, $2, 1, 0) RETURNING id`,
