@@ -96,6 +96,7 @@ describe('CLI', () => {
     expect(created.code).toBe(0);
     const tenant = JSON.parse(created.stdout);
     expect(tenant).toEqual({
+      expiry: 'follower',
       id: expect.any(String),
       name: 'cli-shop',
       mode: 'all-transaction',
