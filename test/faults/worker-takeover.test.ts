@@ -95,10 +95,10 @@ async function expectAllApplied(tenant: Tenant, contactId: string, held: string[
   expect(rows).toHaveLength(BATCHES + 1);
   for (const row of rows) expect(['Completed', 'CompletedWithErrors']).toContain(row.status);
   for (const id of held) expect(rows.find((r) => r.id === id)?.attempts).toBeGreaterThanOrEqual(2);
-  const { rows: account } = await system.db.query<{ balance: number }>(`SELECT balance FROM point_account WHERE tenant_id = $1 AND contact_id = $2`, [
-    tenant.id,
-    contactId,
-  ]);
+  const { rows: account } = await system.db.query<{ balance: number }>(
+    `SELECT balance::float8 AS balance FROM point_account WHERE tenant_id = $1 AND contact_id = $2`,
+    [tenant.id, contactId],
+  );
   expect(account[0]?.balance).toBe(BATCHES);
 }
 

@@ -160,7 +160,7 @@ export async function verifyBalances(db: pg.Pool, tenantId: string, batches: Bal
   for (const batch of batches) for (const item of batch) expected.set(item.contactId, item.amount);
 
   const { rows: accounts } = await db.query<{ contact_id: string; balance: number }>(
-    `SELECT contact_id, balance FROM point_account WHERE tenant_id = $1 AND definition_id = 1`,
+    `SELECT contact_id, balance::float8 AS balance FROM point_account WHERE tenant_id = $1 AND definition_id = 1`,
     [tenantId],
   );
   expect(accounts.length).toBe(expected.size);
@@ -189,7 +189,7 @@ export async function verifyBalances(db: pg.Pool, tenantId: string, batches: Bal
   expect(skips).toEqual([]);
 
   const { rows: unbalanced } = await db.query(
-    `SELECT a.id, a.balance, COALESCE(sum(h.amount), 0)::int AS history FROM point_account a LEFT JOIN balance_history h ON h.tenant_id = a.tenant_id AND h.account_id = a.id
+    `SELECT a.id, a.balance::float8 AS balance, COALESCE(sum(h.amount), 0)::float8 AS history FROM point_account a LEFT JOIN balance_history h ON h.tenant_id = a.tenant_id AND h.account_id = a.id
       WHERE a.tenant_id = $1 GROUP BY a.id, a.balance HAVING COALESCE(sum(h.amount), 0) <> a.balance LIMIT 5`,
     [tenantId],
   );
