@@ -155,7 +155,8 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         followerBalance: d.followerBalance,
       });
       // A drift stands while the follower's balance as of that asOf, read now, still differs from the master's figure.
-      const asOfNow = latest && latest.drifts.length > 0 ? await db.pointAccounts.balancesAsOf(tenant, contactId, latest.reconciliation.asOf) : new Map<number, number>();
+      const asOfNow =
+        latest && latest.drifts.length > 0 ? await db.pointAccounts.balancesAsOf(tenant, contactId, latest.reconciliation.asOf) : new Map<number, number>();
       const standing = (latest?.drifts ?? []).filter((d) => driftStands(d, asOfNow.get(d.definitionId) ?? 0));
       const byDefinition = new Map(standing.map((d) => [d.definitionId, d]));
       const cardAccounts: CardAccount[] = await Promise.all(

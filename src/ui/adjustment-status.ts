@@ -98,7 +98,11 @@ export interface SentBanner {
 export function sentBanner(stage: AdjustmentStage): SentBanner {
   switch (stage) {
     case 'Pending':
-      return { tone: 'success', title: 'Saved; sending it to the point master now', text: 'Follow its state below; the balance changes when the master next syncs.' };
+      return {
+        tone: 'success',
+        title: 'Saved; sending it to the point master now',
+        text: 'Follow its state below; the balance changes when the master next syncs.',
+      };
     case 'Retrying':
       return {
         tone: 'warning',
@@ -112,7 +116,11 @@ export function sentBanner(stage: AdjustmentStage): SentBanner {
         text: 'The connection to the point master is not set up yet. It is sent as soon as an operator sets it up; do not give the points again.',
       };
     case 'Delivered':
-      return { tone: 'success', title: 'Sent to the point master', text: 'The balance changes when the master next syncs this account. Follow its state below.' };
+      return {
+        tone: 'success',
+        title: 'Sent to the point master',
+        text: 'The balance changes when the master next syncs this account. Follow its state below.',
+      };
     case 'Synced':
       return {
         tone: 'success',

@@ -33,7 +33,10 @@ export function cardUrl(contactId: string, view: CardView = {}): string {
 }
 
 /** A time on the card, in the tenant's zone (the card says which once, in its head). */
-const timeIn = (zone: string) => (at: Date, format: 'date' | 'datetime' = 'datetime') => timeElement(at, format, undefined, zone);
+const timeIn =
+  (zone: string) =>
+  (at: Date, format: 'date' | 'datetime' = 'datetime') =>
+    timeElement(at, format, undefined, zone);
 
 /** User text (reasons, names) isolated, so a right-to-left mark in it cannot reorder what follows. */
 const userText = (text: string) => html`<bdi>${text}</bdi>`;
@@ -279,7 +282,9 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
 
 function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtml {
   const time = timeIn(card.timeZone);
-  const synced = card.tenantLastPushAt ? html`as of the master's last push, ${time(card.tenantLastPushAt)}` : html`as far as the master has pushed (it has not pushed yet)`;
+  const synced = card.tenantLastPushAt
+    ? html`as of the master's last push, ${time(card.tenantLastPushAt)}`
+    : html`as far as the master has pushed (it has not pushed yet)`;
   const head = html`<div class="panel-head">
     <h2 id="history-title">History <span class="muted">· from the point master</span></h2>
   </div>`;

@@ -1,5 +1,12 @@
 import { RECONCILIATION_DRIFTS_PAGE_SIZE } from '../../contracts/ui.ts';
-import { DRIFT_KINDS, type DriftKind, type DriftRecord, type ReconciliationRecord, reconciliationOutcome, unrepairedDrifts } from '../../domain/reconciliations.ts';
+import {
+  DRIFT_KINDS,
+  type DriftKind,
+  type DriftRecord,
+  type ReconciliationRecord,
+  reconciliationOutcome,
+  unrepairedDrifts,
+} from '../../domain/reconciliations.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { formatPoints, formatSignedPoints, zoneLabel } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -143,7 +150,7 @@ export function repairConfirmPage(view: { csrfToken: string; now: Date; tenant: 
           ${timeElement(r.asOf, 'datetime', view.now, view.tenant.timeZone)}: ${
             view.tenant.mode === 'all-transaction'
               ? 'by one ledger entry per account (source Reconciliation), which the contact sees in their history.'
-              : "by a balance at that time (history source Reconciliation); a newer balance from the master still wins."
+              : 'by a balance at that time (history source Reconciliation); a newer balance from the master still wins.'
           }</p>
         <p>This runs a new reconciliation with repair, through the same steps as the point master's API: accounts that match by now are left alone.</p>
         <form method="post" action="${reconciliationUrl(r)}/repair" class="form-actions">
