@@ -46,7 +46,9 @@ SELECT count(*)::int AS n
  * a batch never adds its rows twice, and (tenant, externalId) and (tenant,
  * sequence), so a row two batches carry is added once even when they are
  * applied at the same moment (the later insert waits for the earlier's
- * commit, then adds nothing).
+ * commit, then adds nothing). The accounts are looked up by the batch's
+ * contact ids, so a planner whose statistics predate the tenant's growth
+ * never hashes every account of the tenant for one batch.
  */
 const APPEND_ENTRIES_SQL = `
 WITH item AS (
@@ -63,6 +65,7 @@ WITH item AS (
          CASE WHEN item.valid_from > $3 THEN 0 WHEN item.amount > 0 THEN 1 ELSE 2 END,
          CASE WHEN item.valid_from <= $3 AND item.amount > 0 THEN item.amount END
     FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
+                                  AND a.contact_id = ANY ($5::uuid[])
    ORDER BY item.item_index
   ON CONFLICT DO NOTHING
   RETURNING id, account_id, item_index, sequence
