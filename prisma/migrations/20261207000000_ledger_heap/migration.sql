@@ -4,6 +4,9 @@
 -- their number to replay. The rule is unchanged (the lot property test holds both to the same model); only the
 -- bookkeeping of the walk is.
 --
+-- A read from the checkpoint takes the never-expiring open lots as one (what is left of them in all), so an account
+-- with many of them is read at the cost of summing them.
+--
 -- Its statements also name the keys they look up (id = ANY (...)) where the planner, with statistics older than the
 -- rows an apply just wrote, chose a scan of the tenant's whole ledger or checkpoints: an apply of transactions ran at
 -- a third of its speed before the lot rule.
@@ -144,6 +147,15 @@ BEGIN
                       SELECT e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, e.phase = 0 OR e.id = ANY (acc.fresh)
                         FROM ledger_entry e
                        WHERE NOT acc.scratch AND e.tenant_id = p_tenant AND e.account_id = acc.id AND e.phase < 2 AND e.type <> 'Expiry'
+                         AND (p_fold_to IS NOT NULL OR e.phase = 0 OR e.valid_to IS NOT NULL)
+                      UNION ALL
+                      -- a read needs only what is left of the never-expiring open lots in all: none of them expires, so
+                      -- which of them a deduction uses changes no figure, and they are read as one lot
+                      SELECT max(e.id), max(e.valid_from), NULL::timestamptz, sum(e.remaining), sum(e.remaining), 1::smallint, false
+                        FROM ledger_entry e
+                       WHERE NOT acc.scratch AND p_fold_to IS NULL AND e.tenant_id = p_tenant AND e.account_id = acc.id AND e.phase = 1
+                         AND e.valid_to IS NULL AND e.type <> 'Expiry'
+                      HAVING count(*) > 0
                       UNION ALL
                       -- the new entries already done, found by their keys (the fence keeps the phase index out of it)
                       SELECT e.id, e.valid_from, e.valid_to, e.amount, e.remaining, e.phase, true
