@@ -70,7 +70,7 @@ export function entryState(entry: { validFrom: Date; validTo: Date | null }, at:
  * timeStamp, or one still to come) from its arrival. Canonical UTC strings
  * of one width compare as the instants they name.
  */
-export const rowValidFrom = (timeStamp: string | undefined, requestTime: string): string =>
+const rowValidFrom = (timeStamp: string | undefined, requestTime: string): string =>
   timeStamp !== undefined && timeStamp < requestTime ? timeStamp : requestTime;
 
 export type RowCheck = { index: number; row: unknown } & ({ ok: true; transaction: StoredTransaction } | { ok: false; messages: string[] });
