@@ -35,7 +35,7 @@ export async function reconciliationCompareJob(
       if (!tenant) return 'already-final';
       const now = clock.now();
       const outcome = await tx.reconciliations.compare(reconciliation, tenant.mode);
-      const stream = await tx.sync.read(tenantId, GAPS_RECORDED);
+      const sequences = await tx.sync.missing(tenantId, GAPS_RECORDED);
       let repaired = 0;
       if (reconciliation.repair) {
         if (tenant.mode === 'all-transaction') {
@@ -52,7 +52,6 @@ export async function reconciliationCompareJob(
           repaired = await tx.pointAccounts.repairBalances(tenantId, reconciliationId, reconciliation.asOf, now);
         }
       }
-      const sequences = { gaps: stream.gaps, missing: stream.missingCount, highest: stream.highestSequence };
       await tx.reconciliations.finish(tenantId, reconciliationId, { ...outcome, repaired, sequences }, now);
       return { drifted: outcome.byKind, repaired };
     }),

@@ -132,4 +132,29 @@ describe('a repair and the row it stood in for count once', () => {
     const full = await reconcile(tenant, { asOf: ago(0), scope: 'Full', repair: false }, masterBooks);
     expect(full).toMatchObject({ compared: 2, drifted: 0 });
   });
+
+  it('a repair as of an earlier moment, written after a later one, takes the later one over: 150, then the row arrives: 150', async () => {
+    const tenant = await createTenant(system.app, { mode: 'all-transaction' });
+    const rows = outbox();
+    await send(tenant, [rows.first, rows.other]);
+
+    const later = await reconcile(tenant, { asOf: ago(MINUTE), scope: 'Listed', repair: true }, [masterBooks[0]]);
+    expect(later).toMatchObject({ drifted: 1, repaired: 1 });
+    // As of ten minutes ago the later repair is not counted yet: the follower holds 100 there, and repairs it too.
+    const earlier = await reconcile(tenant, { asOf: ago(10 * MINUTE), scope: 'Listed', repair: true }, [masterBooks[0]]);
+    expect(earlier).toMatchObject({ drifted: 1, repaired: 1 });
+    expect(await balanceOf(tenant, contact(1))).toBe(150);
+
+    const history = await historyOf(tenant, contact(1));
+    const repairOf = (id: string) => history.find((e) => e.source === 'Reconciliation' && e.description.startsWith(`Reconciliation ${id}`))!;
+    expect(history.find((e) => e.description.startsWith('Offsets'))).toMatchObject({
+      amount: -50,
+      description: `Offsets repair ${repairOf(later.id).id} (reconciliation ${later.id}): repair ${repairOf(earlier.id).id}, dated earlier, was written after it`,
+    });
+
+    await send(tenant, [rows.missing]);
+    expect(await balanceOf(tenant, contact(1))).toBe(150);
+    const full = await reconcile(tenant, { asOf: ago(0), scope: 'Full', repair: false }, masterBooks);
+    expect(full).toMatchObject({ compared: 2, drifted: 0 });
+  });
 });
