@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { registerSyncMetrics } from './jobs/sync-metrics.ts';
+import { answersBeforeCommitPlugin } from './plugins/answers-before-commit.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { limitAuthFailures } from './plugins/auth-failures.ts';
 import { docsPlugin } from './plugins/docs.ts';
@@ -80,6 +81,8 @@ export async function buildApp(runtime: Runtime) {
 
   await app.register(problemsPlugin);
   await app.register(jsonBodyPlugin);
+  // Before every route: a write's answer is checked before its COMMIT.
+  await app.register(answersBeforeCommitPlugin);
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   registerQueueMetrics(
     runtime.metrics,

@@ -2,6 +2,7 @@ import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { notFound } from '../errors.ts';
 import { requireTenant } from './guards.ts';
+import { commitWithAnswer } from './answer-check.ts';
 
 /** The contact registry as operators manage it, through the admin API and the CLI. */
 export function contactsService(deps: { db: Database; clock: Clock }) {
@@ -11,7 +12,7 @@ export function contactsService(deps: { db: Database; clock: Clock }) {
   return {
     async add(tenantId: string, contactIds: readonly string[]) {
       await requireTenant(db.tenants, tenantId);
-      return contacts.add(tenantId, contactIds, clock.now());
+      return commitWithAnswer(db, (tx) => tx.contacts.add(tenantId, contactIds, clock.now()));
     },
 
     async list(tenantId: string, page: { offset: number; count: number }) {
@@ -27,7 +28,9 @@ export function contactsService(deps: { db: Database; clock: Clock }) {
 
     async remove(tenantId: string, contactId: string): Promise<void> {
       await requireTenant(db.tenants, tenantId);
-      if (!(await contacts.remove(tenantId, contactId))) throw notFound(`Contact ${contactId}`);
+      await commitWithAnswer(db, async (tx) => {
+        if (!(await tx.contacts.remove(tenantId, contactId))) throw notFound(`Contact ${contactId}`);
+      });
     },
   };
 }

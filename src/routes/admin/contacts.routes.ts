@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { addContactsBody, addedContacts, contactParams, knownContactList, tenantParams } from '../../contracts/admin.ts';
 import { paging, problem } from '../../contracts/common.ts';
 import type { ContactsService } from '../../services/contacts.service.ts';
+import { noContent } from '../../plugins/answers-before-commit.ts';
 
 const problems = { 400: problem, 401: problem, 404: problem };
 
@@ -40,7 +41,7 @@ export const adminContactsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsServ
 
   app.delete(
     '/tenants/:tenantId/contacts/:contactId',
-    { schema: { tags, summary: 'Forget a known contact', params: contactParams, response: { 204: z.null(), ...problems } } },
+    { config: { answerOf: noContent }, schema: { tags, summary: 'Forget a known contact', params: contactParams, response: { 204: z.null(), ...problems } } },
     async (request, reply) => {
       await contacts.remove(request.params.tenantId, request.params.contactId);
       return reply.code(204).send(null);
