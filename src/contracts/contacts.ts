@@ -26,9 +26,7 @@ export const contactDetailFields = {
     )
     .optional()
     .describe('Best with its country code (+46 70 123 45 67); the card search also finds it typed in national form (070-123 45 67)'),
-  memberNumber: text(64)
-    .optional()
-    .describe("The number on the member's card; the search ignores case, spaces and hyphens"),
+  memberNumber: text(64).optional().describe("The number on the member's card; the search ignores case, spaces and hyphens"),
 };
 
 /** PUT /admin/v1/tenants/{id}/contacts/{contactId}: the contact's details as a whole; a field left out is held no more. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ContactDetails, type ContactSearch, type SearchMatch, SEARCH_LIMIT, searchKeys } from '../domain/contacts.ts';
+import type { ContactDetails, ContactSearch, ContactSearchKeys, SearchMatch } from '../domain/contacts.ts';
 import type { Db } from './pool.ts';
 import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';
 
@@ -45,6 +45,8 @@ const DETAILS_COLUMNS = `contact_id AS "contactId", display_name AS "displayName
 export interface DetailsWrite extends ContactDetails {
   contactId: string;
   asOf: Date;
+  /** The details' search forms (domain/contacts.ts searchKeys). */
+  keys: ContactSearchKeys;
 }
 
 /** The contact registry: which contacts a tenant that requires known contacts accepts transactions for, and who they are. */
@@ -71,7 +73,7 @@ export function contactsRepository(db: Db) {
     async writeDetails(tenantId: string, writes: readonly DetailsWrite[], now: Date): Promise<Set<string>> {
       const sorted = [...writes].sort((a, b) => (a.contactId < b.contactId ? -1 : a.contactId > b.contactId ? 1 : 0));
       const column = <T>(pick: (write: DetailsWrite) => T) => sorted.map(pick);
-      const keys = sorted.map((write) => searchKeys(write));
+      const keys = sorted.map((write) => write.keys);
       const { rows } = await db.query(
         `INSERT INTO contact AS c (tenant_id, contact_id, created_at, display_name, email, phone, member_number,
                                    name_key, email_key, phone_digits, phone_tail, member_number_key, details_at)
@@ -120,11 +122,7 @@ export function contactsRepository(db: Db) {
 
     async list(tenantId: string, page: { offset: number; count: number }): Promise<{ items: KnownContactRecord[]; totalCount: number }> {
       const [items, total] = await Promise.all([
-        db.query(`SELECT ${KNOWN_COLUMNS} FROM contact WHERE tenant_id = $1 ORDER BY contact_id OFFSET $2 LIMIT $3`, [
-          tenantId,
-          page.offset,
-          page.count,
-        ]),
+        db.query(`SELECT ${KNOWN_COLUMNS} FROM contact WHERE tenant_id = $1 ORDER BY contact_id OFFSET $2 LIMIT $3`, [tenantId, page.offset, page.count]),
         db.query(`SELECT count(*) AS n FROM contact WHERE tenant_id = $1`, [tenantId]),
       ]);
       return { items: parseRows(knownContactRow, items.rows), totalCount: parseFirstRow(countRow, total.rows)?.n ?? 0 };
@@ -151,7 +149,7 @@ export function contactsRepository(db: Db) {
      * either way round) and member number; a name whose every word is
      * contained (trigram index), names that start with the text first.
      */
-    async search(tenantId: string, search: ContactSearch & { kind: 'email' | 'text' }): Promise<FoundContact[]> {
+    async search(tenantId: string, search: ContactSearch & { kind: 'email' | 'text' }, limit: number): Promise<FoundContact[]> {
       const parts: string[] = [];
       const params: unknown[] = [tenantId];
       const param = (value: unknown) => `$${params.push(value)}`;
@@ -182,7 +180,7 @@ export function contactsRepository(db: Db) {
         `SELECT "contactId", "displayName", email, phone, "memberNumber", "matchedBy"
            FROM (SELECT DISTINCT ON ("contactId") * FROM (${parts.map((part) => `(${part} ORDER BY rank LIMIT ${PART_LIMIT})`).join(' UNION ALL ')}) AS found
                   ORDER BY "contactId", rank) AS best
-          ORDER BY rank, sort NULLS LAST, "contactId" LIMIT ${SEARCH_LIMIT}`,
+          ORDER BY rank, sort NULLS LAST, "contactId" LIMIT ${param(limit)}`,
         params,
       );
       return parseRows(foundRow, rows);

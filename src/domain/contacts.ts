@@ -21,11 +21,11 @@ export interface ContactSearchKeys {
 }
 
 /** A number typed in national form and one stored with its country code share at least their last 8 digits. */
-export const PHONE_TAIL_DIGITS = 8;
+const PHONE_TAIL_DIGITS = 8;
 /** Fewer digits than this is not a phone number anyone would search by. */
 export const PHONE_MIN_DIGITS = 7;
 /** A name is searched from this many characters on (one letter would list half the tenant). */
-export const NAME_MIN_CHARS = 2;
+const NAME_MIN_CHARS = 2;
 /** The most contacts one search lists. */
 export const SEARCH_LIMIT = 20;
 
@@ -95,9 +95,7 @@ export function contactSearch(text: string): ContactSearch {
   if (value.includes('@')) return { kind: 'email', emailKey: emailKey(value) };
   const digits = phoneDigits(value);
   const phone =
-    PHONE_LIKE.test(value) && digits.length >= PHONE_MIN_DIGITS
-      ? { digits, ending: digits.replace(/^0+/, ''), tail: digits.slice(-PHONE_TAIL_DIGITS) }
-      : null;
+    PHONE_LIKE.test(value) && digits.length >= PHONE_MIN_DIGITS ? { digits, ending: digits.replace(/^0+/, ''), tail: digits.slice(-PHONE_TAIL_DIGITS) } : null;
   const key = nameKey(value);
   const nameWords = /\p{L}/u.test(value) && key.length >= NAME_MIN_CHARS ? key.split(' ') : null;
   return { kind: 'text', memberNumberKey: memberNumberKey(value), phone, nameWords };

@@ -2,7 +2,7 @@ import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
 import type { ContactDetailsRecord, FoundContact } from '../db/contacts.repository.ts';
 import type { Database } from '../db/database.ts';
-import { contactSearch } from '../domain/contacts.ts';
+import { contactSearch, SEARCH_LIMIT } from '../domain/contacts.ts';
 import { type BalanceSeries, balanceSeries } from '../domain/balance-chart.ts';
 import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -195,10 +195,13 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
      * registry holds it); anything else is looked up by email, phone, member
      * number and name (domain/contacts.ts says which a text is tried as).
      */
-    async search(tenant: TenantRecord, text: string): Promise<{ kind: 'empty' } | { kind: 'contactId'; contactId: string } | { kind: 'found'; items: FoundContact[] }> {
+    async search(
+      tenant: TenantRecord,
+      text: string,
+    ): Promise<{ kind: 'empty' } | { kind: 'contactId'; contactId: string } | { kind: 'found'; items: FoundContact[] }> {
       const search = contactSearch(text);
       if (search.kind === 'empty' || search.kind === 'contactId') return search;
-      return { kind: 'found', items: await db.contacts.search(tenant.id, search) };
+      return { kind: 'found', items: await db.contacts.search(tenant.id, search, SEARCH_LIMIT) };
     },
 
     /** The adjustments list alone, which the page polls until every delivery has settled. */

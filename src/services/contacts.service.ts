@@ -2,7 +2,7 @@ import type { ContactDetailsItem } from '../contracts/contacts.ts';
 import type { Database } from '../db/database.ts';
 import type { KnownContactRecord } from '../db/contacts.repository.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { ContactDetails } from '../domain/contacts.ts';
+import { type ContactDetails, searchKeys } from '../domain/contacts.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { notFound } from '../errors.ts';
 import { requireTenant } from './guards.ts';
@@ -18,12 +18,11 @@ function knownContactView(record: KnownContactRecord) {
   };
 }
 
-const detailsOf = (input: ContactDetails): ContactDetails => ({
-  displayName: input.displayName,
-  email: input.email,
-  phone: input.phone,
-  memberNumber: input.memberNumber,
-});
+/** The details alone (an item carries more), with their search forms. */
+function detailsOf(input: ContactDetails) {
+  const details = { displayName: input.displayName, email: input.email, phone: input.phone, memberNumber: input.memberNumber };
+  return { ...details, keys: searchKeys(details) };
+}
 
 /** The contact registry and its personal details as operators and the master manage them: admin API, CLI, CSV import, the push. */
 export function contactsService(deps: { db: Database; clock: Clock }) {

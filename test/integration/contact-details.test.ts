@@ -94,7 +94,12 @@ describe('contact details through the admin API', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toContain('application/problem+json');
-    expect(bad.json().errors.map((e: { path: string }) => e.path).sort()).toEqual(['displayName', 'email', 'memberNumber', 'phone']);
+    expect(
+      bad
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(['displayName', 'email', 'memberNumber', 'phone']);
     expect((await adminCall('PUT', `/tenants/${randomUUID()}/contacts/${contact}`, anna)).statusCode).toBe(404);
     expect((await adminCall('DELETE', `/tenants/${tenant.id}/contacts/${contact}/personal-data`)).statusCode).toBe(404);
     expect((await adminCall('GET', `/tenants/${tenant.id}/contacts/${contact}`)).statusCode).toBe(404);
@@ -137,7 +142,12 @@ describe('the master pushes contact details', () => {
       { contactId: 'x', timeStamp: 'yesterday', phone: '12' },
     ]);
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().errors.map((e: { path: string }) => e.path).sort()).toEqual(['[0].email', '[1].contactId', '[1].phone', '[1].timeStamp']);
+    expect(
+      bad
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(['[0].email', '[1].contactId', '[1].phone', '[1].timeStamp']);
     expect((await adminCall('GET', `/tenants/${tenant.id}/contacts`)).json().totalCount).toBe(0);
     expect((await push(tenant, [])).statusCode).toBe(400);
     const tooMany = await push(

@@ -6,10 +6,7 @@ import { tooManyItemsGuard } from './balances.routes.ts';
 import { tenantLocalTimes } from './local-times.hook.ts';
 
 /** The master's optional push of who its contacts are, so contact card users can recognise them. */
-export const contactDetailsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsService; maxBatchItems: number }> = async (
-  app,
-  { contacts, maxBatchItems },
-) => {
+export const contactDetailsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsService; maxBatchItems: number }> = async (app, { contacts, maxBatchItems }) => {
   app.post(
     '/contacts/details',
     {

@@ -65,8 +65,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
           }
         : {
             title: 'No contact found',
-            detail:
-              'Nothing in this organisation matches. Check the spelling; an email address or member number must be whole, a name may be part of one.',
+            detail: 'Nothing in this organisation matches. Check the spelling; an email address or member number must be whole, a name may be part of one.',
           };
     return sendHtml(reply, searchPage({ user, csrfToken, value, problem }), result.kind === 'empty' ? 400 : 404);
   });
