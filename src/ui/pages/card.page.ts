@@ -76,13 +76,13 @@ function searchForm(input: { value: string; csrfToken: string; problem?: ShownPr
   return html`<form class="${prominent ? 'search search-prominent' : 'search search-compact'}" method="post" action="/ui/contacts/search" role="search">
     <input type="hidden" name="_csrf" value="${input.csrfToken}" />
     <div class="field">
-      <label for="contact-search">Contact id, name, email, phone or member number</label>
+      <label for="contactId">Contact id, name, email, phone or member number</label>
       <div class="search-row">
-        <input id="contact-search" name="q" value="${value}" required spellcheck="false" autocomplete="off" ${prominent ? html`autofocus` : ''}
-          aria-describedby="contact-search-hint${problem ? ' search-error' : ''}" ${problem ? html`aria-invalid="true"` : ''} />
+        <input id="contactId" name="q" value="${value}" required spellcheck="false" autocomplete="off" ${prominent ? html`autofocus` : ''}
+          aria-describedby="contactId-hint${problem ? ' search-error' : ''}" ${problem ? html`aria-invalid="true"` : ''} />
         <button type="submit" class="button button-primary">Open card</button>
       </div>
-      <p class="${prominent ? 'hint' : 'visually-hidden'}" id="contact-search-hint">The whole email address or member number, a phone number (with or without its country code), part of the name, or the Engage contact id (a uuid).</p>
+      <p class="${prominent ? 'hint' : 'visually-hidden'}" id="contactId-hint">The whole email address or member number, a phone number (with or without its country code), part of the name, or the Engage contact id (a uuid).</p>
     </div>
     ${problemBox(problem, 'search-error')}
   </form>`;
