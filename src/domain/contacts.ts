@@ -24,8 +24,12 @@ export interface ContactSearchKeys {
 const PHONE_TAIL_DIGITS = 8;
 /** Fewer digits than this is not a phone number anyone would search by. */
 export const PHONE_MIN_DIGITS = 7;
-/** A name is searched from this many characters on (one letter would list half the tenant). */
-const NAME_MIN_CHARS = 2;
+/**
+ * A name is searched when one of its words has this many characters: the
+ * trigram index narrows by three-letter pieces, so shorter words alone would
+ * read every contact of the tenant ("Anna Ek" is fine, "Ek" alone is not).
+ */
+const NAME_WORD_MIN_CHARS = 3;
 /** The most contacts one search lists. */
 export const SEARCH_LIMIT = 20;
 
@@ -97,7 +101,8 @@ export function contactSearch(text: string): ContactSearch {
   const phone =
     PHONE_LIKE.test(value) && digits.length >= PHONE_MIN_DIGITS ? { digits, ending: digits.replace(/^0+/, ''), tail: digits.slice(-PHONE_TAIL_DIGITS) } : null;
   const key = nameKey(value);
-  const nameWords = /\p{L}/u.test(value) && key.length >= NAME_MIN_CHARS ? key.split(' ') : null;
+  const words = key === '' ? [] : key.split(' ');
+  const nameWords = /\p{L}/u.test(value) && words.some((word) => word.length >= NAME_WORD_MIN_CHARS) ? words : null;
   return { kind: 'text', memberNumberKey: memberNumberKey(value), phone, nameWords };
 }
 

@@ -38,8 +38,9 @@ describe('what a search text is looked for as', () => {
     });
     expect(contactSearch('10042')).toMatchObject({ memberNumberKey: '10042', phone: null, nameWords: null });
     expect(contactSearch('Lindqvist Åsa')).toMatchObject({ memberNumberKey: 'LINDQVISTÅSA', phone: null, nameWords: ['lindqvist', 'asa'] });
-    // One letter is no name to search by; it may still be a member number.
-    expect(contactSearch('a')).toMatchObject({ nameWords: null, memberNumberKey: 'A' });
+    // Without a word of three letters it is no name to search by (the index could not narrow it); it may still be a member number.
+    expect(contactSearch('Ek')).toMatchObject({ nameWords: null, memberNumberKey: 'EK' });
+    expect(contactSearch('Anna Ek')).toMatchObject({ nameWords: ['anna', 'ek'] });
   });
 });
 
