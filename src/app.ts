@@ -27,6 +27,7 @@ import { memberLevelsRoutes } from './routes/api/member-levels.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointReadsV3Routes } from './routes/api/point-reads-v3.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
+import { contactDetailsRoutes } from './routes/api/contact-details.routes.ts';
 import { syncRoutes } from './routes/api/sync.routes.ts';
 import { reconciliationsRoutes } from './routes/api/reconciliations.routes.ts';
 import { digestsRoutes } from './routes/api/digests.routes.ts';
@@ -111,6 +112,7 @@ export async function buildApp(runtime: Runtime) {
     await api.register(balancesRoutes, { balances: services.balances, maxBatchItems });
     await api.register(transactionsPushRoutes, { transactions: services.transactions, maxBatchItems });
     await api.register(batchStatusRoutes, { balances: services.balances });
+    await api.register(contactDetailsRoutes, { contacts: services.contacts, maxBatchItems });
   };
   await app.register(
     tenantApi(async (api) => {

@@ -1,6 +1,8 @@
 import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
+import type { ContactDetailsRecord, FoundContact } from '../db/contacts.repository.ts';
 import type { Database } from '../db/database.ts';
+import { contactSearch, SEARCH_LIMIT } from '../domain/contacts.ts';
 import { type BalanceSeries, balanceSeries } from '../domain/balance-chart.ts';
 import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -52,6 +54,8 @@ export type CardAdjustment = AdjustmentRecord & { definitionName: string; stage:
 
 export interface ContactCard {
   contactId: string;
+  /** Who the contact is (display name, email, phone, member number), when the tenant holds any of it. */
+  details: ContactDetailsRecord | null;
   mode: TenantRecord['mode'];
   pointSystemActive: boolean;
   /** The moment balances, pending points and entry states were read at. */
@@ -124,7 +128,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   return {
     async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
       const readAt = clock.now();
-      const [page, definitions, log, memberLevel, latest, monthEnds] = await Promise.all([
+      const [page, definitions, log, memberLevel, latest, monthEnds, details] = await Promise.all([
         db.pointAccounts.listByContact(tenant, contactId, ALL, readAt),
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
@@ -134,6 +138,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         tenant.mode === 'balance-only'
           ? db.pointAccounts.monthEndBalances(tenant.id, contactId, readAt, tenant.timeZone)
           : db.ledger.monthEndBalances(tenant.id, contactId, readAt, tenant.timeZone),
+        db.contacts.details(tenant.id, contactId),
       ]);
       // The latest completed reconciliation's findings on this contact's accounts, one per definition at most.
       const driftOf = (d: DriftRecord): CardDrift => ({
@@ -172,6 +177,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
       }
       return {
         contactId,
+        details,
         mode: tenant.mode,
         pointSystemActive: tenant.pointSystemActive,
         readAt,
@@ -182,6 +188,20 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         adjustments: await recentAdjustments(tenant, contactId, definitions.name),
         memberLevel,
       };
+    },
+
+    /**
+     * The card search: a contact id opens its card (whether or not the
+     * registry holds it); anything else is looked up by email, phone, member
+     * number and name (domain/contacts.ts says which a text is tried as).
+     */
+    async search(
+      tenant: TenantRecord,
+      text: string,
+    ): Promise<{ kind: 'empty' } | { kind: 'contactId'; contactId: string } | { kind: 'found'; items: FoundContact[] }> {
+      const search = contactSearch(text);
+      if (search.kind === 'empty' || search.kind === 'contactId') return search;
+      return { kind: 'found', items: await db.contacts.search(tenant.id, search, SEARCH_LIMIT) };
     },
 
     /** The adjustments list alone, which the page polls until every delivery has settled. */
