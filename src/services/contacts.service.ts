@@ -52,8 +52,10 @@ export function contactsService(deps: { db: Database; clock: Clock }) {
     /** Sets a contact's details as a whole (adding it to the registry when new); what is left out is held no more. */
     async setDetails(tenantId: string, contactId: string, details: ContactDetails) {
       await requireTenant(db.tenants, tenantId);
-      await contacts.writeDetails(tenantId, [{ contactId, asOf: clock.now(), ...detailsOf(details) }], clock.now());
-      return knownContactView((await contacts.find(tenantId, contactId))!);
+      return commitWithAnswer(db, async (tx) => {
+        await tx.contacts.writeDetails(tenantId, [{ contactId, asOf: clock.now(), ...detailsOf(details) }], clock.now());
+        return knownContactView((await tx.contacts.find(tenantId, contactId))!);
+      });
     },
 
     /** Many contacts' details at once (the CSV import), each as a whole. */
@@ -79,38 +81,42 @@ export function contactsService(deps: { db: Database; clock: Clock }) {
         const held = newest.get(item.contactId);
         if (held === undefined || new Date(items[held]!.timeStamp) <= new Date(item.timeStamp)) newest.set(item.contactId, index);
       });
-      const written = await contacts.writeDetails(
-        tenant.id,
-        [...newest.values()].map((index) => {
-          const item = items[index]!;
-          return { contactId: item.contactId, asOf: new Date(item.timeStamp), ...detailsOf(item) };
-        }),
-        now,
-      );
-      const messages: string[] = [];
-      items.forEach((item, index) => {
-        const kept = newest.get(item.contactId);
-        if (kept !== index) messages.push(`[${index}] contact ${item.contactId}: superseded by item [${kept}] of this request, which is newer`);
-        else if (!written.has(item.contactId)) {
-          messages.push(
-            `[${index}] contact ${item.contactId}: not stored: the follower holds details as of a later time, or erased the contact's personal data after ${item.timeStamp}`,
-          );
-        }
+      return commitWithAnswer(db, async (tx) => {
+        const written = await tx.contacts.writeDetails(
+          tenant.id,
+          [...newest.values()].map((index) => {
+            const item = items[index]!;
+            return { contactId: item.contactId, asOf: new Date(item.timeStamp), ...detailsOf(item) };
+          }),
+          now,
+        );
+        const messages: string[] = [];
+        items.forEach((item, index) => {
+          const kept = newest.get(item.contactId);
+          if (kept !== index) messages.push(`[${index}] contact ${item.contactId}: superseded by item [${kept}] of this request, which is newer`);
+          else if (!written.has(item.contactId)) {
+            messages.push(
+              `[${index}] contact ${item.contactId}: not stored: the follower holds details as of a later time, or erased the contact's personal data after ${item.timeStamp}`,
+            );
+          }
+        });
+        const at = now.toISOString();
+        return {
+          status: messages.length === 0 ? ('Completed' as const) : ('CompletedWithErrors' as const),
+          itemCount: items.length,
+          appliedCount: written.size,
+          skippedCount: items.length - written.size,
+          messages: messages.map((message) => ({ message, timeStamp: at })),
+        };
       });
-      const at = now.toISOString();
-      return {
-        status: messages.length === 0 ? ('Completed' as const) : ('CompletedWithErrors' as const),
-        itemCount: items.length,
-        appliedCount: written.size,
-        skippedCount: items.length - written.size,
-        messages: messages.map((message) => ({ message, timeStamp: at })),
-      };
     },
 
     /** Erases the contact's personal data; its ledger, accounts and adjustments stay under the contact id. */
     async erasePersonalData(tenantId: string, contactId: string): Promise<void> {
       await requireTenant(db.tenants, tenantId);
-      if (!(await contacts.erasePersonalData(tenantId, contactId, clock.now()))) throw notFound(`Contact ${contactId}`);
+      await commitWithAnswer(db, async (tx) => {
+        if (!(await tx.contacts.erasePersonalData(tenantId, contactId, clock.now()))) throw notFound(`Contact ${contactId}`);
+      });
     },
 
     async remove(tenantId: string, contactId: string): Promise<void> {

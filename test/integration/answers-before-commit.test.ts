@@ -101,6 +101,8 @@ const pushTransactions = (version: string) => async () =>
     [{ contactId: randomUUID(), definitionId: 1, amount: 7, source: 'Purchase', description: 'Purchase' }],
     { 'idempotency-key': randomUUID() },
   );
+const pushContactDetails = (version: string) => async () =>
+  tenantApi(await balanceTenant(), 'POST', `/api/${version}/contacts/details`, [{ contactId: randomUUID(), timeStamp: now(), displayName: 'Ann Lind' }]);
 async function uiUser(tenant: Tenant): Promise<string> {
   return (
     await adminPost(app, `/tenants/${tenant.id}/users`, { username: `u-${randomUUID().slice(0, 8)}`, password: 'a long enough password', displayName: 'Ann' })
@@ -141,6 +143,8 @@ const requests: Record<string, () => Promise<InjectOptions>> = {
     const tenant = await balanceTenant();
     return tenantApi(tenant, 'POST', `/api/v2/point-accounts/reconciliations/${await openReconciliation(tenant)}/complete`);
   },
+  'POST /api/v2/contacts/details': pushContactDetails('v2'),
+  'POST /api/v3/contacts/details': pushContactDetails('v3'),
   'POST /api/v2/contacts/:contactId/rewardpointtransaction': async () =>
     tenantApi(
       await balanceTenant(),
@@ -183,6 +187,14 @@ const requests: Record<string, () => Promise<InjectOptions>> = {
     const contactId = randomUUID();
     await adminPost(app, `/tenants/${tenant.id}/contacts`, { contactIds: [contactId] }).catch(() => undefined);
     return adminApi('DELETE', `/tenants/${tenant.id}/contacts/${contactId}`);
+  },
+  'PUT /admin/v1/tenants/:tenantId/contacts/:contactId': async () =>
+    adminApi('PUT', `/tenants/${(await balanceTenant()).id}/contacts/${randomUUID()}`, { displayName: 'Ann Lind', email: 'ann@example.com' }),
+  'DELETE /admin/v1/tenants/:tenantId/contacts/:contactId/personal-data': async () => {
+    const tenant = await balanceTenant();
+    const contactId = randomUUID();
+    await app.inject(adminApi('PUT', `/tenants/${tenant.id}/contacts/${contactId}`, { displayName: 'Ann Lind' }));
+    return adminApi('DELETE', `/tenants/${tenant.id}/contacts/${contactId}/personal-data`);
   },
   'PUT /admin/v1/tenants/:tenantId/webhook': async () =>
     adminApi('PUT', `/tenants/${(await balanceTenant()).id}/webhook`, { url: 'https://master.example/hook' }),

@@ -82,6 +82,7 @@ export const adminContactsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsServ
         params: contactParams,
         response: { 204: z.null(), ...problems },
       },
+      config: { answerOf: noContent },
     },
     async (request, reply) => {
       await contacts.erasePersonalData(request.params.tenantId, request.params.contactId);
