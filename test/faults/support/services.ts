@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
@@ -342,7 +342,9 @@ export async function startPrivatePgBouncer(postgresPort: number, serverConnecti
     for (const file of ['', 'userlist.txt', 'pgbouncer.ini']) chownSync(path.join(dir, file), uid, gid);
   }
   const args = [...(asRoot ? ['-u', 'postgres'] : []), path.join(dir, 'pgbouncer.ini')];
-  const server = spawn('pgbouncer', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Debian installs it in /usr/sbin, which is not on a normal user's PATH.
+  const command = existsSync('/usr/sbin/pgbouncer') ? '/usr/sbin/pgbouncer' : 'pgbouncer';
+  const server = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-50_000));
   server.stdout?.on('data', collect);
@@ -359,7 +361,7 @@ export async function startPrivatePgBouncer(postgresPort: number, serverConnecti
     }
   };
   const destroy = async () => {
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT'); // SIGINT: close every connection and exit now
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL'); // nothing to keep; its "safe" shutdown waits for clients
     await waitForExit(server);
     rmSync(dir, { recursive: true, force: true });
   };
