@@ -33,6 +33,23 @@ export default defineConfig(
       ],
     },
   },
+  // Behind a pooler in transaction mode (docs/scaling.md) a connection is ours for one transaction: nothing may outlive it.
+  {
+    files: ['src/db/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='query'] > ObjectExpression > Property[key.name='name']",
+          message: 'No named prepared statements: the next transaction may run on another server connection.',
+        },
+        ...['Literal', 'TemplateElement'].map((node) => ({
+          selector: `${node}[${node === 'Literal' ? 'value' : 'value.raw'}=/pg_advisory_(un)?lock\\b|\\b(UN)?LISTEN\\s|TEMP(ORARY)?\\s+TABLE|(^|;)\\s*SET\\s+(?!LOCAL\\b)/]`,
+          message: 'Session state (a session advisory lock, LISTEN, a temporary table, SET without LOCAL) outlives the transaction.',
+        })),
+      ],
+    },
+  },
   {
     files: ['test/**'],
     rules: {

@@ -97,7 +97,7 @@ async function time(label: string, read: () => Promise<unknown>) {
 
 try {
   const tenantId = randomUUID();
-  await pool.query(`INSERT INTO tenant (id, name, mode, updated_at) VALUES ($1, 'bench', 'all-transaction', now())`, [tenantId]);
+  await pool.query(`INSERT INTO tenant (id, name, name_key, mode, updated_at) VALUES ($1, 'bench', 'bench', 'all-transaction', now())`, [tenantId]);
   await pool.query(`INSERT INTO point_definition (tenant_id, id, name) VALUES ($1, 1, 'Points')`, [tenantId]);
   const { rows } = await pool.query<{ id: number }>(
     `INSERT INTO point_account (tenant_id, contact_id, definition_id) SELECT $1, gen_random_uuid(), 1 FROM generate_series(0, $2::int) RETURNING id`,

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerQueueMetrics } from './jobs/queue-metrics.ts';
 import { registerSyncMetrics } from './jobs/sync-metrics.ts';
+import { answersBeforeCommitPlugin } from './plugins/answers-before-commit.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { limitAuthFailures } from './plugins/auth-failures.ts';
 import { docsPlugin } from './plugins/docs.ts';
@@ -26,6 +27,7 @@ import { memberLevelsRoutes } from './routes/api/member-levels.routes.ts';
 import { pointAccountsRoutes } from './routes/api/point-accounts.routes.ts';
 import { pointReadsV3Routes } from './routes/api/point-reads-v3.routes.ts';
 import { pointsLogRoutes } from './routes/api/points-log.routes.ts';
+import { contactDetailsRoutes } from './routes/api/contact-details.routes.ts';
 import { syncRoutes } from './routes/api/sync.routes.ts';
 import { reconciliationsRoutes } from './routes/api/reconciliations.routes.ts';
 import { digestsRoutes } from './routes/api/digests.routes.ts';
@@ -80,6 +82,8 @@ export async function buildApp(runtime: Runtime) {
 
   await app.register(problemsPlugin);
   await app.register(jsonBodyPlugin);
+  // Before every route: a write's answer is checked before its COMMIT.
+  await app.register(answersBeforeCommitPlugin);
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   registerQueueMetrics(
     runtime.metrics,
@@ -108,6 +112,7 @@ export async function buildApp(runtime: Runtime) {
     await api.register(balancesRoutes, { balances: services.balances, maxBatchItems });
     await api.register(transactionsPushRoutes, { transactions: services.transactions, maxBatchItems });
     await api.register(batchStatusRoutes, { balances: services.balances });
+    await api.register(contactDetailsRoutes, { contacts: services.contacts, maxBatchItems });
   };
   await app.register(
     tenantApi(async (api) => {

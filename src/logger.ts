@@ -22,9 +22,39 @@ const REDACT = [
   '*.webhook.signingSecret',
 ];
 
+/**
+ * Addresses whose query string is what someone typed to find a person (an
+ * email, a phone number, a name): the query is left out of the log line.
+ */
+const PERSONAL_QUERIES = new Set(['/ui/contacts']);
+
+/** A request's address as logged. */
+export function loggedUrl(url: string): string {
+  const at = url.indexOf('?');
+  return at >= 0 && PERSONAL_QUERIES.has(url.slice(0, at)) ? `${url.slice(0, at)}?[redacted]` : url;
+}
+
+/** The request as Fastify logs it, its address through loggedUrl. */
+interface LoggedRequest {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number | undefined } | undefined;
+}
+const serializers = {
+  req: (request: LoggedRequest) => ({
+    method: request.method,
+    url: loggedUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  }),
+};
+
 /** JSON lines to stdout; `destination` lets tests read exactly what would be written. */
 export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
-  const options = { level, name, redact: { paths: REDACT, censor: '[redacted]' } };
+  const options = { level, name, serializers, redact: { paths: REDACT, censor: '[redacted]' } };
   return destination ? pino(options, destination) : pino(options);
 }
 

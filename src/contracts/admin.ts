@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isTimeZone } from '../domain/levels.ts';
 import { contactId, definitionId, INT32, shortName, storableText } from './common.ts';
+import { personalDataHeld } from './contacts.ts';
 
 const tenantMode = z.enum(['balance-only', 'all-transaction']);
 export type TenantMode = z.output<typeof tenantMode>;
@@ -142,7 +143,15 @@ export const addContactsBody = z.object({ contactIds: z.array(contactId).min(1).
 
 export const addedContacts = z.object({ added: z.int().describe('Contacts new to the registry'), alreadyKnown: z.int() }).meta({ id: 'AddedContacts' });
 
-const knownContact = z.object({ contactId, createdAt: z.string() }).meta({ id: 'KnownContact' });
+export const knownContact = z
+  .object({
+    contactId,
+    createdAt: z.string(),
+    personalData: personalDataHeld,
+    personalDataAsOf: z.string().optional().describe('The time the details held are as of; absent when none are held'),
+    personalDataErasedAt: z.string().optional().describe('When the personal data was last erased'),
+  })
+  .meta({ id: 'KnownContact' });
 
 export const knownContactList = z
   .object({ items: z.array(knownContact), totalCount: z.int(), offset: z.int(), count: z.int() })

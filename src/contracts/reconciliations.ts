@@ -60,6 +60,16 @@ export const reconciliation = z
     drifted: z.int(),
     byKind,
     repaired: z.int().describe('Drifted accounts the repair changed'),
+    missingSequences: z
+      .object({
+        count: z.int().describe('Sequences missing when the compare ran'),
+        highestSequence: z.int().describe('The highest sequence applied then: rows above it may be missing too'),
+        gaps: z.array(z.object({ from: z.int(), to: z.int(), since: z.string() })).describe('The first 100 missing ranges, lowest first'),
+      })
+      .optional()
+      .describe(
+        'Left out when no sequence was missing. Rows in these gaps (dated at or before asOf) may be what a drift stands for; a repair stands in for them, and when they arrive they offset it',
+      ),
     createdAt: z.string(),
     completedAt: z.string().optional(),
     error: z.string().optional().describe('Why the compare failed (status Failed)'),
@@ -99,6 +109,14 @@ export const toReconciliation = (r: ReconciliationRecord): z.output<typeof recon
   drifted: r.drifted,
   byKind: r.byKind,
   repaired: r.repaired,
+  missingSequences:
+    r.sequences.missing > 0
+      ? {
+          count: r.sequences.missing,
+          highestSequence: r.sequences.highest,
+          gaps: r.sequences.gaps.map((gap) => ({ from: gap.from, to: gap.to, since: gap.since.toISOString() })),
+        }
+      : undefined,
   createdAt: r.createdAt.toISOString(),
   completedAt: r.completedAt?.toISOString(),
   error: r.error ?? undefined,

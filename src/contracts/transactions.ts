@@ -33,7 +33,11 @@ export const transactionRow = z
     timeStamp: isoDateTime.optional().describe('When the transaction happened; defaults to the time of the request'),
     source: text(100).describe('Purchase, Adjustment, Return, Automation, Manual, ...'),
     description: text(1000),
-    validFrom: isoDateTime.optional().describe('Points are pending until then; defaults to the time of the request'),
+    validFrom: isoDateTime
+      .optional()
+      .describe(
+        'Points are pending until then; defaults to timeStamp when that is earlier than the request (a row sent late counts from when it happened), else to the time of the request',
+      ),
     validTo: isoDateTime.nullish().describe('Points expire then; must be after validFrom; absent or null: never'),
     externalId: externalId
       .optional()

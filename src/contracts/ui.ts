@@ -27,6 +27,9 @@ export const loginPageQuery = z.object({
 
 export const contactSearchQuery = z.object({ contactId: z.string().max(200).default('') });
 
+/** The card search form: a contact id, name, email, phone or member number. */
+export const contactSearchForm = z.object({ q: z.string().max(200, 'must be at most 200 characters').default('') });
+
 export const cardParams = z.object({ contactId });
 
 /** A history page: which account (by definition), which entries, and where in them. */

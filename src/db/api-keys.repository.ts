@@ -34,13 +34,16 @@ export function apiKeysRepository(db: Db) {
       return rowCount === 1;
     },
 
-    /** The tenant owning an unrevoked key with this hash. Every API request asks this, so it is one prepared statement. */
+    /**
+     * The tenant owning an unrevoked key with this hash. Every API request asks this. It is not a named prepared
+     * statement: a pooler in transaction mode (PgBouncer before 1.21) hands each transaction another server
+     * connection, where the name is unknown or already taken (docs/scaling.md, "Behind PgBouncer").
+     */
     async findTenant(keyHash: string): Promise<TenantRecord | null> {
-      const { rows } = await db.query<Parameters<typeof tenantRecord>[0]>({
-        name: 'tenant-by-key-hash',
-        text: `SELECT ${TENANT_COLUMNS} FROM api_key k JOIN tenant t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-        values: [keyHash],
-      });
+      const { rows } = await db.query<Parameters<typeof tenantRecord>[0]>(
+        `SELECT ${TENANT_COLUMNS} FROM api_key k JOIN tenant t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+        [keyHash],
+      );
       return rows[0] ? tenantRecord(rows[0]) : null;
     },
   };

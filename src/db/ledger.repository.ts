@@ -46,7 +46,9 @@ SELECT count(*)::int AS n
  * a batch never adds its rows twice, and (tenant, externalId) and (tenant,
  * sequence), so a row two batches carry is added once even when they are
  * applied at the same moment (the later insert waits for the earlier's
- * commit, then adds nothing).
+ * commit, then adds nothing). The accounts are looked up by the batch's
+ * contact ids, so a planner whose statistics predate the tenant's growth
+ * never hashes every account of the tenant for one batch.
  */
 const APPEND_ENTRIES_SQL = `
 WITH item AS (
@@ -63,11 +65,12 @@ WITH item AS (
          CASE WHEN item.valid_from > $3 THEN 0 WHEN item.amount > 0 THEN 1 ELSE 2 END,
          CASE WHEN item.valid_from <= $3 AND item.amount > 0 THEN item.amount END
     FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
+                                  AND a.contact_id = ANY ($5::uuid[])
    ORDER BY item.item_index
   ON CONFLICT DO NOTHING
-  RETURNING id, account_id, item_index, sequence
+  RETURNING id, account_id, item_index, sequence, valid_from
 )
-SELECT id, account_id, item_index, sequence FROM added`;
+SELECT id, account_id, item_index, sequence, valid_from FROM added`;
 
 /**
  * The tenant's accounts whose figures change by themselves by `now` ($2): a
@@ -107,20 +110,68 @@ RETURNING id, account_id`;
 /**
  * Repairs every drift of reconciliation $2 (tenant $1) whose difference fits
  * an entry: one entry per drifted account for the difference, active from
- * asOf ($3) and never expiring. The reconciliation id stands in the batch id
+ * asOf ($3) and never expiring, with nothing netted yet, and its ledger_repair
+ * row: the master's balance as of asOf, which the repair holds the account to
+ * (services/repair-offsets.ts). The reconciliation id stands in the batch id
  * and the drift's ordinal in the item index, so (tenant, batch, item) being
  * unique means no repair can ever be written twice.
  */
 const APPEND_RECONCILIATION_SQL = `
+WITH added AS (
+  INSERT INTO ledger_entry
+    (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,
+     netted)
+  SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, d.difference, 'Reconciliation', $4,
+         $3, $3, NULL, $2, d.ordinal, $5, $5, 0
+    FROM reconciliation_drift d JOIN point_account a ON a.tenant_id = d.tenant_id AND a.contact_id = d.contact_id AND a.definition_id = d.definition_id
+   WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.difference BETWEEN $6 AND $7
+   ORDER BY d.ordinal
+  ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING
+  RETURNING id, account_id, item_index
+), held AS (
+  INSERT INTO ledger_repair (tenant_id, entry_id, account_id, reconciliation_id, as_of, target)
+  SELECT $1, added.id, added.account_id, $2, $3, d.master_balance
+    FROM added JOIN reconciliation_drift d ON d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.ordinal = added.item_index
+)
+SELECT id, account_id FROM added`;
+
+/**
+ * The repairs of tenant $1 that arrivals may have filled: on each account $2
+ * (with $3, the earliest validFrom of what arrived on it), every repair whose
+ * asOf is at or after that, for the accounts where at least one such repair
+ * is not of reconciliation $4 (the one being written, when it is a repair that
+ * arrived). In account, asOf and ledger order.
+ */
+const REPAIRS_REACHED_SQL = `
+WITH reached AS (
+  SELECT x.account_id, min(x.from_at) AS from_at FROM unnest($2::bigint[], $3::timestamptz[]) AS x(account_id, from_at) GROUP BY x.account_id
+), hit AS (
+  SELECT x.account_id, x.from_at FROM reached x
+   WHERE EXISTS (SELECT FROM ledger_repair r WHERE r.tenant_id = $1 AND r.account_id = x.account_id AND r.as_of >= x.from_at
+                    AND r.reconciliation_id IS DISTINCT FROM $4::uuid)
+)
+SELECT r.entry_id AS "entryId", r.account_id AS "accountId", r.reconciliation_id AS "reconciliationId", r.as_of AS "asOf", r.target,
+       e.amount, e.netted
+  FROM hit JOIN ledger_repair r ON r.tenant_id = $1 AND r.account_id = hit.account_id AND r.as_of >= hit.from_at
+  JOIN ledger_entry e ON e.tenant_id = $1 AND e.id = r.entry_id
+ ORDER BY r.account_id, r.as_of, r.entry_id`;
+
+/**
+ * A change of what repair $2 (tenant $1) counts: its netted amount becomes
+ * $3, and an offset entry records the change ($4, Addition or Deduction by
+ * its sign) with description $5, at $6, valid from the repair's asOf ($7).
+ * The offset entry is history (phase 2, offsets_entry_id): the walk counts
+ * the repair as amount - netted and never the offset entry itself.
+ */
+const OFFSET_REPAIR_SQL = `
+WITH repair AS (
+  UPDATE ledger_entry SET netted = $3, modified_at = $6 WHERE tenant_id = $1 AND id = $2 RETURNING account_id
+)
 INSERT INTO ledger_entry
-  (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at)
-SELECT $1, a.id, CASE WHEN d.difference > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, d.difference, 'Reconciliation', $4,
-       $3, $3, NULL, $2, d.ordinal, $5, $5
-  FROM reconciliation_drift d JOIN point_account a ON a.tenant_id = d.tenant_id AND a.contact_id = d.contact_id AND a.definition_id = d.definition_id
- WHERE d.tenant_id = $1 AND d.reconciliation_id = $2 AND d.difference BETWEEN $6 AND $7
- ORDER BY d.ordinal
-ON CONFLICT (tenant_id, batch_id, item_index) DO NOTHING
-RETURNING id, account_id`;
+  (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, offsets_entry_id, phase, created_at, modified_at)
+SELECT $1, repair.account_id, CASE WHEN $4::numeric > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, $4, 'Reconciliation', $5, $6, $7, NULL,
+       $2, 2, $6, $6
+  FROM repair`;
 
 /**
  * The balance of each of a contact's accounts ($1 tenant, $2 contact) at the
@@ -152,6 +203,27 @@ const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => strin
 };
 
 const SWEEP_CHUNK = 1000;
+
+/** A reconciliation's repair entry and what it holds its account to (table ledger_repair). */
+export interface RepairRecord {
+  entryId: number;
+  accountId: number;
+  reconciliationId: string;
+  asOf: Date;
+  /** The master's balance as of asOf. */
+  target: number;
+  /** The difference the repair was written for. */
+  amount: number;
+  /** How much of it rows that arrived later took over; the repair counts amount - netted. */
+  netted: number;
+}
+
+/** An entry just added: a row of a batch, or a repair. */
+export interface Arrival {
+  entryId: number;
+  accountId: number;
+  validFrom: Date;
+}
 
 /** An account whose checkpoint no longer agrees with its ledger: both sides' figures. */
 export interface LedgerSplit {
@@ -212,9 +284,14 @@ export function ledgerRepository(db: Db) {
      * Appends a batch's rows (APPEND_ENTRIES_SQL) and folds the accounts they
      * reached; answers the indexes of the rows it added, and the sequences they carried.
      */
-    async append(tenantId: string, batchId: string, items: readonly StoredTransaction[], now: Date): Promise<{ indexes: Set<number>; sequences: number[] }> {
+    async append(
+      tenantId: string,
+      batchId: string,
+      items: readonly StoredTransaction[],
+      now: Date,
+    ): Promise<{ indexes: Set<number>; sequences: number[]; added: Arrival[] }> {
       const identified = items.some((i) => i.sentFields !== undefined);
-      const { rows } = await db.query<{ id: number; account_id: number; item_index: number; sequence: number | null }>(APPEND_ENTRIES_SQL, [
+      const { rows } = await db.query<{ id: number; account_id: number; item_index: number; sequence: number | null; valid_from: Date }>(APPEND_ENTRIES_SQL, [
         tenantId,
         batchId,
         now,
@@ -234,7 +311,11 @@ export function ledgerRepository(db: Db) {
       await fold(tenantId, rows, now);
       const sequences: number[] = [];
       for (const row of rows) if (row.sequence !== null) sequences.push(row.sequence);
-      return { indexes: new Set(rows.map((row) => row.item_index)), sequences: sequences.sort((a, b) => a - b) };
+      return {
+        indexes: new Set(rows.map((row) => row.item_index)),
+        sequences: sequences.sort((a, b) => a - b),
+        added: rows.map((row) => ({ entryId: row.id, accountId: row.account_id, validFrom: row.valid_from })),
+      };
     },
 
     /** The entries of the tenant carrying any of these externalIds or sequences, with what they were sent as. */
@@ -374,13 +455,13 @@ export function ledgerRepository(db: Db) {
       return rows[0] ?? null;
     },
 
-    /** See APPEND_RECONCILIATION_SQL; the accounts must exist (pointAccounts.ensureForDrifts). Answers how many entries it wrote. */
+    /** See APPEND_RECONCILIATION_SQL; the accounts must exist (pointAccounts.ensureForDrifts). Answers the entries it wrote. */
     async appendReconciliation(
       tenantId: string,
       reconciliationId: string,
       entry: { asOf: Date; description: string; range: { min: number; max: number } },
       now: Date,
-    ): Promise<number> {
+    ): Promise<Arrival[]> {
       const { rows } = await db.query<{ id: number; account_id: number }>(APPEND_RECONCILIATION_SQL, [
         tenantId,
         reconciliationId,
@@ -391,7 +472,34 @@ export function ledgerRepository(db: Db) {
         entry.range.max,
       ]);
       await fold(tenantId, rows, now);
-      return rows.length;
+      return rows.map((row) => ({ entryId: row.id, accountId: row.account_id, validFrom: entry.asOf }));
+    },
+
+    /** See REPAIRS_REACHED_SQL: the repairs that what arrived (`arrivals`) may have filled, unless all are of `writing`. */
+    async repairsReached(tenantId: string, arrivals: readonly Arrival[], writing: string | null): Promise<RepairRecord[]> {
+      if (arrivals.length === 0) return [];
+      const { rows } = await db.query<RepairRecord>(REPAIRS_REACHED_SQL, [
+        tenantId,
+        arrivals.map((a) => a.accountId),
+        arrivals.map((a) => a.validFrom),
+        writing,
+      ]);
+      return rows;
+    },
+
+    /** An account's balance at `at`, replayed from its first entry (not from its checkpoint, which a repair's change leaves behind). */
+    async replayedBalanceAt(tenantId: string, accountId: number, at: Date): Promise<number> {
+      const { rows } = await db.query<{ balance: number }>(`SELECT balance FROM ledger_walk($1, ARRAY[$2::bigint], ARRAY[$3::timestamptz], NULL, '{}', true)`, [
+        tenantId,
+        accountId,
+        at,
+      ]);
+      return rows[0]?.balance ?? 0;
+    },
+
+    /** See OFFSET_REPAIR_SQL. The caller replays the account afterwards (rebuild). */
+    async offsetRepair(tenantId: string, repair: RepairRecord, netted: number, change: number, description: string, now: Date): Promise<void> {
+      await db.query(OFFSET_REPAIR_SQL, [tenantId, repair.entryId, netted, change, description, now, repair.asOf]);
     },
 
     /** The accounts whose figures the move to lots changed (table ledger_rule_change), by contact and definition. */

@@ -5,13 +5,23 @@ import type { Db } from './pool.ts';
 
 const COLUMNS = `r.id, r.tenant_id AS "tenantId", r.as_of AS "asOf", r.scope::text AS scope, r.repair, r.status::text AS status, r.listed, r.compared,
   r.matched, r.drifted, r.balance_differs AS "balanceDiffers", r.missing_in_follower AS "missingInFollower", r.unknown_to_master AS "unknownToMaster",
-  r.repaired, r.error, r.created_at AS "createdAt", r.completed_at AS "completedAt"`;
+  r.repaired, r.error, r.created_at AS "createdAt", r.completed_at AS "completedAt", r.gaps, r.missing_sequences AS "missingSequences",
+  r.highest_sequence AS "highestSequence"`;
 
-type Row = Omit<ReconciliationRecord, 'byKind'> & Record<'balanceDiffers' | 'missingInFollower' | 'unknownToMaster', number>;
+type Row = Omit<ReconciliationRecord, 'byKind' | 'sequences'> &
+  Record<'balanceDiffers' | 'missingInFollower' | 'unknownToMaster' | 'missingSequences' | 'highestSequence', number> & {
+    /** As written by finish: since is an ISO string in JSON. */
+    gaps: { from: number; to: number; since: string }[] | null;
+  };
 
-const record = ({ balanceDiffers, missingInFollower, unknownToMaster, ...row }: Row): ReconciliationRecord => ({
+const record = ({ balanceDiffers, missingInFollower, unknownToMaster, gaps, missingSequences, highestSequence, ...row }: Row): ReconciliationRecord => ({
   ...row,
   byKind: { BalanceDiffers: balanceDiffers, MissingInFollower: missingInFollower, UnknownToMaster: unknownToMaster },
+  sequences: {
+    gaps: (gaps ?? []).map((gap) => ({ from: gap.from, to: gap.to, since: new Date(gap.since) })),
+    missing: missingSequences,
+    highest: highestSequence,
+  },
 });
 
 const DRIFT_COLUMNS = `d.contact_id AS "contactId", d.definition_id AS "definitionId", d.account_id AS "accountId", d.master_balance AS "masterBalance",
@@ -200,11 +210,18 @@ export function reconciliationsRepository(db: Db) {
       return { compared: row.compared, listed: row.listed, byKind };
     },
 
-    async finish(tenantId: string, id: string, outcome: CompareOutcome & { repaired: number }, now: Date): Promise<void> {
+    async finish(
+      tenantId: string,
+      id: string,
+      outcome: CompareOutcome & { repaired: number; sequences: ReconciliationRecord['sequences'] },
+      now: Date,
+    ): Promise<void> {
       const { BalanceDiffers, MissingInFollower, UnknownToMaster } = outcome.byKind;
+      const { gaps, missing, highest } = outcome.sequences;
       await db.query(
         `UPDATE reconciliation SET status = 'Completed', listed = $3, compared = $4::int, matched = $4::int - $5::int, drifted = $5::int, balance_differs = $6,
-                missing_in_follower = $7, unknown_to_master = $8, repaired = $9, status_at = $10, completed_at = $10
+                missing_in_follower = $7, unknown_to_master = $8, repaired = $9, status_at = $10, completed_at = $10,
+                gaps = $11::jsonb, missing_sequences = $12, highest_sequence = $13
           WHERE tenant_id = $1 AND id = $2`,
         [
           tenantId,
@@ -217,6 +234,9 @@ export function reconciliationsRepository(db: Db) {
           UnknownToMaster,
           outcome.repaired,
           now,
+          JSON.stringify(gaps),
+          missing,
+          highest,
         ],
       );
     },

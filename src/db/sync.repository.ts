@@ -85,6 +85,23 @@ export function syncRepository(db: Db) {
       };
     },
 
+    /**
+     * In one statement (for a caller's transaction, whose client runs one
+     * query at a time): the highest sequence applied, how many sequences the
+     * gaps hold, and the first `gapLimit` gaps.
+     */
+    async missing(tenantId: string, gapLimit: number): Promise<{ highest: number; missing: number; gaps: SyncGap[] }> {
+      const { rows } = await db.query<{ highest: number; missing: number; gaps: { from: number; to: number; since: string }[] }>(
+        `SELECT COALESCE((SELECT highest_sequence FROM sync_state WHERE tenant_id = $1), 0) AS highest,
+                COALESCE((SELECT sum(to_seq - from_seq + 1) FROM sync_gap WHERE tenant_id = $1), 0)::bigint AS missing,
+                COALESCE((SELECT json_agg(json_build_object('from', g.from_seq, 'to', g.to_seq, 'since', g.since) ORDER BY g.from_seq)
+                            FROM (SELECT * FROM sync_gap WHERE tenant_id = $1 ORDER BY from_seq LIMIT $2) g), '[]') AS gaps`,
+        [tenantId, gapLimit],
+      );
+      const row = rows[0]!;
+      return { highest: row.highest, missing: row.missing, gaps: row.gaps.map((gap) => ({ from: gap.from, to: gap.to, since: new Date(gap.since) })) };
+    },
+
     /** Over every tenant: missing sequences, the oldest gap, and the gaps first seen before `alertBefore`. Cross-tenant: metrics. */
     async totals(alertBefore: Date): Promise<{ missing: number; oldest: Date | null; alerting: number }> {
       const { rows } = await db.query<{ missing: number | null; oldest: Date | null; alerting: number }>(

@@ -62,6 +62,17 @@ export function entryState(entry: { validFrom: Date; validTo: Date | null }, at:
   return 'active';
 }
 
+/**
+ * When a row sent without validFrom starts to count: from its own timeStamp
+ * when that is earlier than its arrival, so a row that arrives late (re-sent
+ * after a loss) has the effect it would have had on time, and a
+ * reconciliation as of a moment in the past sees it; otherwise (no
+ * timeStamp, or one still to come) from its arrival. Canonical UTC strings
+ * of one width compare as the instants they name.
+ */
+const rowValidFrom = (timeStamp: string | undefined, requestTime: string): string =>
+  timeStamp !== undefined && timeStamp < requestTime ? timeStamp : requestTime;
+
 export type RowCheck = { index: number; row: unknown } & ({ ok: true; transaction: StoredTransaction } | { ok: false; messages: string[] });
 
 const fieldLabel = (index: number, path: readonly PropertyKey[]) => `Row [${index}]${path.length > 0 ? `.${path.map(String).join('.')}` : ''}`;
@@ -71,9 +82,10 @@ const ROW_TIMES = ['timeStamp', 'validFrom', 'validTo'] as const;
 
 /**
  * Checks one row on its own. A time without an offset, or a date alone, is
- * read in `timeZone` (the tenant's; domain/local-times.ts). timeStamp and
- * validFrom default to the time of the request (`requestTime`, canonical like
- * the row's own times); validTo must be after validFrom. The contract's times are canonical UTC strings of
+ * read in `timeZone` (the tenant's; domain/local-times.ts). timeStamp
+ * defaults to the time of the request (`requestTime`, canonical like the
+ * row's own times), validFrom to the earlier of timeStamp and the request
+ * (rowValidFrom); validTo must be after validFrom. The contract's times are canonical UTC strings of
  * one width, which sort as the instants they name: they are compared and
  * stored as they are, with no Date made for them.
  */
@@ -90,7 +102,7 @@ export function checkTransactionRow(row: unknown, index: number, requestTime: st
     return { index, row, ok: false, messages: parsed.error.issues.map((issue) => `${fieldLabel(index, issue.path)}: ${issue.message}`) };
   }
   const input = parsed.data;
-  const validFrom = input.validFrom ?? requestTime;
+  const validFrom = input.validFrom ?? rowValidFrom(input.timeStamp, requestTime);
   const validTo = input.validTo ?? null;
   if (validTo !== null && validTo <= validFrom) {
     return { index, row, ok: false, messages: [`${fieldLabel(index, ['validTo'])}: must be after validFrom (${validFrom})`] };

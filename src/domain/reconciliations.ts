@@ -1,4 +1,5 @@
-import { AMOUNT_DECIMALS, AMOUNT_RANGE } from './amounts.ts';
+import { AMOUNT_DECIMALS, AMOUNT_RANGE, subtractFigures } from './amounts.ts';
+import type { SyncGap } from './sync.ts';
 
 /**
  * Reconciliation: the master states its balances as of a time, the follower
@@ -32,6 +33,12 @@ export interface ReconciliationRecord {
   drifted: number;
   byKind: Record<DriftKind, number>;
   repaired: number;
+  /**
+   * The tenant's sequence gaps when the compare ran (the first ones), how many
+   * sequences they hold, and the highest sequence applied: rows a drift may
+   * stand for, which a repair then stands in for.
+   */
+  sequences: { gaps: SyncGap[]; missing: number; highest: number };
   error: string | null;
   createdAt: Date;
   completedAt: Date | null;
@@ -142,3 +149,42 @@ export const driftStands = (drift: Pick<DriftRecord, 'masterBalance'>, followerA
 /** The lines of a repair reconciliation: each drifted account at the master's figure (zero for an account the master did not list). */
 export const repairLines = (drifts: readonly Pick<DriftRecord, 'contactId' | 'definitionId' | 'masterBalance'>[]): ReconciliationLine[] =>
   drifts.map((d) => ({ contactId: d.contactId, definitionId: d.definitionId, balance: d.masterBalance }));
+
+/**
+ * A repair stands in for rows the follower lacked at its asOf: it holds the
+ * account's balance as of asOf at the master's figure (`target`). When rows
+ * it stood in for arrive later (or an earlier-dated repair is written), the
+ * balance as of asOf without this repair (`without`) moves, and the repair
+ * counts only what is still missing: target - without, of the repair's own
+ * sign and never past zero (a repair that added points never takes any).
+ * Answers what the repair now counts; its `amount` (the difference found)
+ * stays as written, and amount - counts is what later rows took over.
+ */
+export function repairCounts(repair: { amount: number; target: number }, without: number): number {
+  const missing = subtractFigures(repair.target, without);
+  return repair.amount > 0 ? Math.max(0, missing) : Math.min(0, missing);
+}
+
+/** At most this many transactions are named in one offset entry's description. */
+const NAMED_CAUSES = 5;
+
+/**
+ * The description of the entry that records a change of what a repair counts:
+ * it names the repair, its reconciliation, and why: transactions (by id) that
+ * arrived, a repair of an earlier asOf written after it, or one that was
+ * offset and so moved the balance as of this repair's asOf.
+ */
+export function offsetDescription(
+  repair: { entryId: number; reconciliationId: string },
+  cause: { transactions: readonly number[] } | { repair: number; how: 'written' | 'offset' },
+): string {
+  let what: string;
+  if ('repair' in cause) {
+    what = `repair ${cause.repair}, dated earlier, ${cause.how === 'written' ? 'was written after it' : 'was offset'}`;
+  } else {
+    const named = cause.transactions.slice(0, NAMED_CAUSES).join(', ');
+    const more = cause.transactions.length > NAMED_CAUSES ? ` and ${cause.transactions.length - NAMED_CAUSES} more` : '';
+    what = `transaction${cause.transactions.length === 1 ? '' : 's'} ${named}${more} arrived after it, dated at or before its asOf`;
+  }
+  return `Offsets repair ${repair.entryId} (reconciliation ${repair.reconciliationId}): ${what}`;
+}

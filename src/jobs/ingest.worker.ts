@@ -4,7 +4,7 @@ import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { balanceAccountToAmountJob } from './balance-batch.job.ts';
 import { consumerLock, INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from './queues.ts';
-import { pointTransactionsJob } from './transactions-batch.job.ts';
+import { pointTransactionsJob } from './point-transactions.job.ts';
 
 const processors: Record<BatchKind, (runtime: Runtime, tenantId: string, batchId: string) => Promise<ApplyResult>> = {
   balances: balanceAccountToAmountJob,

@@ -18,7 +18,11 @@ export const ingestJobName: Record<BatchKind, string> = {
 /** BullMQ's event stream is only for dashboards; a short one keeps Redis memory small (the default keeps 10,000 events). */
 const EVENTS_MAX_LEN = 1000;
 
-/** tenantId is optional only for jobs queued before jobs carried it; the worker then looks the tenant up (ingest.worker.ts). */
+/**
+ * tenantId is optional only for jobs queued before jobs carried it; the worker then looks the tenant up
+ * (ingest.worker.ts). It can go one release after the one that added it: by then every such job has run, and the
+ * recovery sweep re-queues any unfinished batch with its tenant.
+ */
 export const ingestJobData = z.object({ tenantId: z.uuid().optional(), batchId: z.uuid() });
 export type IngestJobData = z.output<typeof ingestJobData>;
 
@@ -55,7 +59,11 @@ export const consumerLock = (lockMs: number) => ({ lockDuration: lockMs, stalled
 export const WEBHOOK_QUEUE = 'webhooks';
 const WEBHOOK_JOB = 'WebhookDeliveryJob';
 
-/** tenantId is optional only for jobs queued before jobs carried it; the job then looks the tenant up (webhook-delivery.job.ts). */
+/**
+ * tenantId is optional only for jobs queued before jobs carried it; the job then looks the tenant up
+ * (webhook-delivery.job.ts). It can go one release after the one that added it: a delivery's job is queued anew (with
+ * its tenant) at every retry and by the delivery sweep, so no older job outlives that release.
+ */
 export const webhookJobData = z.object({ tenantId: z.uuid().optional(), deliveryId: z.uuid() });
 export type WebhookJobData = z.output<typeof webhookJobData>;
 

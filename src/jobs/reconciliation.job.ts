@@ -1,6 +1,10 @@
 import { retryOnConflict } from '../db/pool.ts';
 import { type DriftKind, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
 import type { Runtime } from '../runtime.ts';
+import { holdRepairs } from '../services/repair-offsets.ts';
+
+/** The sequence gaps a reconciliation records (the first ones, lowest first); their total is recorded beside them. */
+const GAPS_RECORDED = 100;
 
 export type CompareResult = { drifted: Record<DriftKind, number>; repaired: number } | 'already-final';
 
@@ -12,7 +16,10 @@ export type CompareResult = { drifted: Record<DriftKind, number>; repaired: numb
  * Comparing and a retry, or the recovery sweep, runs it again), and a job
  * delivered twice finds it Completed and does nothing: Completed is final,
  * so no repair is ever written twice. The repair's ledger entries carry a
- * unique (reconciliation, drift) key besides.
+ * unique (reconciliation, drift) key besides. It records the tenant's
+ * sequence gaps as they stand (rows in them may be what a drift stands for),
+ * and a repair of an earlier asOf than an existing one offsets that one
+ * (services/repair-offsets.ts).
  */
 export async function reconciliationCompareJob(
   { db, clock }: Pick<Runtime, 'db' | 'clock'>,
@@ -28,21 +35,24 @@ export async function reconciliationCompareJob(
       if (!tenant) return 'already-final';
       const now = clock.now();
       const outcome = await tx.reconciliations.compare(reconciliation, tenant.mode);
+      const sequences = await tx.sync.missing(tenantId, GAPS_RECORDED);
       let repaired = 0;
       if (reconciliation.repair) {
         if (tenant.mode === 'all-transaction') {
           await tx.pointAccounts.ensureForDrifts(tenantId, reconciliationId, now);
-          repaired = await tx.ledger.appendReconciliation(
+          const repairs = await tx.ledger.appendReconciliation(
             tenantId,
             reconciliationId,
             { asOf: reconciliation.asOf, description: repairDescription(reconciliationId), range: REPAIRABLE },
             now,
           );
+          await holdRepairs(tx, tenantId, repairs, reconciliationId, now);
+          repaired = repairs.length;
         } else {
           repaired = await tx.pointAccounts.repairBalances(tenantId, reconciliationId, reconciliation.asOf, now);
         }
       }
-      await tx.reconciliations.finish(tenantId, reconciliationId, { ...outcome, repaired }, now);
+      await tx.reconciliations.finish(tenantId, reconciliationId, { ...outcome, repaired, sequences }, now);
       return { drifted: outcome.byKind, repaired };
     }),
   );

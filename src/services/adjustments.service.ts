@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { ensurePointSystemActive, ensureWithinAdjustmentLimit } from './guards.ts';
 import { type Answered, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import type { QueueDeliveries } from './queueing.ts';
+import { answerBeforeCommit } from './answer-check.ts';
 
 type AlsoInTransaction = (tx: Database, created: AdjustmentRecord) => Promise<void>;
 
@@ -71,7 +72,11 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; log: Logg
       return underIdempotencyKey(
         { db, log },
         { tenant, key: idempotencyKey, request: { adjustment: input }, now: clock.now() },
-        (hold) => record(tenant, input, (tx, created) => storeAnswer(tx, hold, { adjustmentId: created.id } satisfies StoredAnswer)),
+        (hold) =>
+          record(tenant, input, async (tx, created) => {
+            await storeAnswer(tx, hold, { adjustmentId: created.id } satisfies StoredAnswer);
+            answerBeforeCommit(created);
+          }),
         (stored) => find(tenant, (stored as StoredAnswer).adjustmentId),
       );
     },

@@ -5,6 +5,7 @@ import type { Clock } from '../domain/clock.ts';
 import { type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
 import { notFound } from '../errors.ts';
 import { nameTaken, requireTenant, uniquely } from './guards.ts';
+import { commitWithAnswer } from './answer-check.ts';
 
 /** What operators do to tenants, shared by the admin API and the CLI; and the tenant an API key belongs to. */
 export function adminService(deps: { db: Database; clock: Clock }) {
@@ -24,12 +25,12 @@ export function adminService(deps: { db: Database; clock: Clock }) {
       const nameKey = tenantNameKey(input.name);
       const taken = await db.tenants.nameTakenBy(nameKey);
       if (taken !== null) throw nameTaken(input.name, taken);
-      return uniquely(() => db.tenants.create({ ...input, nameKey }, clock.now()), `A tenant named ${input.name} already exists`);
+      return uniquely(() => commitWithAnswer(db, (tx) => tx.tenants.create({ ...input, nameKey }, clock.now())), `A tenant named ${input.name} already exists`);
     },
 
     async createDefinition(tenantId: string, input: { id: number; name: string; description?: string | undefined }) {
       await tenantOf(tenantId);
-      return uniquely(() => db.definitions.create(tenantId, input), `Definition ${input.id} already exists for this tenant`);
+      return uniquely(() => commitWithAnswer(db, (tx) => tx.definitions.create(tenantId, input)), `Definition ${input.id} already exists for this tenant`);
     },
 
     async listDefinitions(tenantId: string) {
@@ -41,8 +42,10 @@ export function adminService(deps: { db: Database; clock: Clock }) {
     async createApiKey(tenantId: string, name: string) {
       await tenantOf(tenantId);
       const key = generateApiKey();
-      const row = await db.apiKeys.create(tenantId, { name, keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
-      return { id: row.id, name: row.name, key };
+      return commitWithAnswer(db, async (tx) => {
+        const row = await tx.apiKeys.create(tenantId, { name, keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
+        return { id: row.id, name: row.name, key };
+      });
     },
 
     async listApiKeys(tenantId: string) {
@@ -59,7 +62,9 @@ export function adminService(deps: { db: Database; clock: Clock }) {
 
     async revokeApiKey(tenantId: string, keyId: string): Promise<void> {
       await tenantOf(tenantId);
-      if (!(await db.apiKeys.revoke(tenantId, keyId, clock.now()))) throw notFound(`API key ${keyId}`);
+      await commitWithAnswer(db, async (tx) => {
+        if (!(await tx.apiKeys.revoke(tenantId, keyId, clock.now()))) throw notFound(`API key ${keyId}`);
+      });
     },
   };
 }

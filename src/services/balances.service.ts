@@ -7,6 +7,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { AdmitToBacklog } from './backlog.ts';
 import { ensurePointSystemActive, tenantChangedMeanwhile } from './guards.ts';
 import type { QueueBatch } from './queueing.ts';
+import { commitWithAnswer } from './answer-check.ts';
 
 /** Balance batches (balance-only mode) as the master sends them, and the status of any batch. */
 export function balancesService(deps: { db: Database; clock: Clock; queueBatch: QueueBatch; admitToBacklog: AdmitToBacklog }) {
@@ -20,8 +21,12 @@ export function balancesService(deps: { db: Database; clock: Clock; queueBatch: 
       }
       await admitToBacklog(tenant, 'balances', items.length);
       const id = randomUUID();
-      const stored = await db.batches.insert({ id, tenantId: tenant.id, kind: 'balances', itemCount: items.length, payload: items, now: clock.now() });
-      if (!stored) throw tenantChangedMeanwhile();
+      await commitWithAnswer(db, async (tx) => {
+        if (!(await tx.batches.insert({ id, tenantId: tenant.id, kind: 'balances', itemCount: items.length, payload: items, now: clock.now() }))) {
+          throw tenantChangedMeanwhile();
+        }
+        return id;
+      });
       await queueBatch('balances', { tenantId: tenant.id, id });
       return id;
     },

@@ -1,6 +1,8 @@
 import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
+import type { ContactDetailsRecord, FoundContact } from '../db/contacts.repository.ts';
 import type { Database } from '../db/database.ts';
+import { contactSearch, SEARCH_LIMIT } from '../domain/contacts.ts';
 import { type BalanceSeries, balanceSeries } from '../domain/balance-chart.ts';
 import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -54,6 +56,8 @@ export type CardAdjustment = AdjustmentRecord & { definitionName: string; stage:
 
 export interface ContactCard {
   contactId: string;
+  /** Who the contact is (display name, email, phone, member number), when the tenant holds any of it. */
+  details: ContactDetailsRecord | null;
   mode: TenantRecord['mode'];
   pointSystemActive: boolean;
   /** The tenant's zone: every time on the card is shown in it. */
@@ -133,7 +137,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   return {
     async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
       const readAt = clock.now();
-      const [page, definitions, log, memberLevel, latest, monthEnds, pushes, activity] = await Promise.all([
+      const [page, definitions, log, memberLevel, latest, monthEnds, pushes, activity, details] = await Promise.all([
         db.pointAccounts.listByContact(tenant, contactId, ALL, readAt),
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
@@ -145,6 +149,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
           : db.ledger.monthEndBalances(tenant.id, contactId, readAt, tenant.timeZone),
         db.pointAccounts.lastPushAt(tenant.id, contactId),
         db.batches.activity([tenant.id], readAt),
+        db.contacts.details(tenant.id, contactId),
       ]);
       // The latest completed reconciliation's findings on this contact's accounts, one per definition at most.
       const driftOf = (d: DriftRecord): CardDrift => ({
@@ -188,6 +193,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
       }
       return {
         contactId,
+        details,
         mode: tenant.mode,
         pointSystemActive: tenant.pointSystemActive,
         timeZone: tenant.timeZone,
@@ -201,6 +207,20 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         adjustments: await recentAdjustments(tenant, contactId, definitions.name, pushes),
         memberLevel,
       };
+    },
+
+    /**
+     * The card search: a contact id opens its card (whether or not the
+     * registry holds it); anything else is looked up by email, phone, member
+     * number and name (domain/contacts.ts says which a text is tried as).
+     */
+    async search(
+      tenant: TenantRecord,
+      text: string,
+    ): Promise<{ kind: 'empty' } | { kind: 'contactId'; contactId: string } | { kind: 'found'; items: FoundContact[] }> {
+      const search = contactSearch(text);
+      if (search.kind === 'empty' || search.kind === 'contactId') return search;
+      return { kind: 'found', items: await db.contacts.search(tenant.id, search, SEARCH_LIMIT) };
     },
 
     /** The adjustments list alone, which the page polls until every delivery has settled. */

@@ -10,6 +10,7 @@ import type { AdjustmentsService } from './adjustments.service.ts';
 import { ensureWithinAdjustmentLimit } from './guards.ts';
 import { type Answered, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import type { PointsLogService } from './points-log.service.ts';
+import { answerBeforeCommit } from './answer-check.ts';
 
 interface Paged<T> {
   items: T[];
@@ -76,7 +77,7 @@ export function contactPointsService(deps: { db: Database; clock: Clock; log: Lo
               const accountId = await tx.pointAccounts.findId(tenant.id, { contactId, definitionId });
               const account = accountId === null ? null : await tx.pointAccounts.find(tenant, accountId, clock.now());
               answer = { contactId, totalRewardPoints: account?.balance ?? 0 };
-              await storeAnswer(tx, hold, answer);
+              await storeAnswer(tx, hold, answerBeforeCommit(answer));
             },
           );
           return answer!;

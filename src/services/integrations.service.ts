@@ -8,6 +8,7 @@ import { generateEncryptionKey, generateSigningSecret } from '../domain/webhook-
 import { AppError, notFound } from '../errors.ts';
 import { requireTenant } from './guards.ts';
 import type { QueueDeliveries } from './queueing.ts';
+import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -43,12 +44,13 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
       const offered = { encryptionKey: generateEncryptionKey(), signingSecret: generateSigningSecret() };
       const now = clock.now();
       // Adjustments waiting for a webhook become Pending in the transaction that gives the tenant one.
-      const { secretsCreated, released } = await db.transaction(async (tx) => ({
-        secretsCreated: await tx.integrations.setWebhookUrl(tenantId, url, sealedWebhookSecrets(tenantId, offered), now),
-        released: await tx.deliveries.releaseAwaiting(tenantId, now),
-      }));
+      const { answer, released } = await db.transaction(async (tx) => {
+        const secretsCreated = await tx.integrations.setWebhookUrl(tenantId, url, sealedWebhookSecrets(tenantId, offered), now);
+        const released = await tx.deliveries.releaseAwaiting(tenantId, now);
+        return { answer: answerBeforeCommit({ url, ...(secretsCreated ? offered : {}), releasedDeliveries: released.length }), released };
+      });
       await queue(released);
-      return { url, ...(secretsCreated ? offered : {}), releasedDeliveries: released.length };
+      return answer;
     },
 
     async getWebhook(tenantId: string) {
@@ -62,8 +64,11 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
     async rotateWebhookSecrets(tenantId: string) {
       const tenant = await tenantOf(tenantId);
       const secrets = { encryptionKey: generateEncryptionKey(), signingSecret: generateSigningSecret() };
-      if (!(await integrations.rotateWebhookSecrets(tenantId, sealedWebhookSecrets(tenantId, secrets), clock.now()))) throw webhookNotConfigured(tenant.name);
-      return secrets;
+      return commitWithAnswer(db, async (tx) => {
+        if (!(await tx.integrations.rotateWebhookSecrets(tenantId, sealedWebhookSecrets(tenantId, secrets), clock.now())))
+          throw webhookNotConfigured(tenant.name);
+        return secrets;
+      });
     },
 
     async setPointsLog(tenantId: string, settings: { urlTemplate: string; authHeader?: PointsLogSettings['authHeader'] | undefined }) {
@@ -73,8 +78,10 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
         name: authHeader.name,
         value: sealSecret(keyring, authHeader.value, { tenantId, column: 'points_log_auth_header_value' }),
       };
-      await integrations.setPointsLog(tenantId, { urlTemplate: settings.urlTemplate, authHeader: stored }, clock.now());
-      return { urlTemplate: settings.urlTemplate, authHeaderName: authHeader?.name ?? null };
+      return commitWithAnswer(db, async (tx) => {
+        await tx.integrations.setPointsLog(tenantId, { urlTemplate: settings.urlTemplate, authHeader: stored }, clock.now());
+        return { urlTemplate: settings.urlTemplate, authHeaderName: authHeader?.name ?? null };
+      });
     },
 
     async getPointsLog(tenantId: string) {
@@ -96,18 +103,25 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
       const current = await deliveries.find(tenantId, id);
       if (!current) throw notFound(`Delivery ${id}`);
       if (!canReplay(current.state)) throw new AppError('conflict', `Delivery ${id} is ${current.state}; only Failed or Retrying deliveries can be replayed`);
-      const replayed = await deliveries.replay(tenantId, id, clock.now());
-      if (!replayed) throw new AppError('conflict', `Delivery ${id} is being sent right now; look again in a moment`);
-      // Read before queuing: once queued, a worker may deliver it before this answer is built.
-      const after = await deliveries.find(tenantId, id);
-      if (!after) throw notFound(`Delivery ${id}`);
+      // The answer is read before queuing: once queued, a worker may deliver it before this answer is built.
+      const { replayed, answer } = await db.transaction(async (tx) => {
+        const replayed = await tx.deliveries.replay(tenantId, id, clock.now());
+        if (!replayed) throw new AppError('conflict', `Delivery ${id} is being sent right now; look again in a moment`);
+        const after = await tx.deliveries.find(tenantId, id);
+        if (!after) throw notFound(`Delivery ${id}`);
+        return { replayed, answer: answerBeforeCommit(toDelivery(after)) };
+      });
       await queue([replayed]);
-      return toDelivery(after);
+      return answer;
     },
 
     async replayFailed(tenantId: string) {
       await tenantOf(tenantId);
-      const replayed = await deliveries.replayAllFailed(tenantId, clock.now());
+      const replayed = await db.transaction(async (tx) => {
+        const replayed = await tx.deliveries.replayAllFailed(tenantId, clock.now());
+        answerBeforeCommit({ replayed: replayed.length });
+        return replayed;
+      });
       await queue(replayed);
       return { replayed: replayed.length };
     },

@@ -2,6 +2,7 @@ import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Metrics } from '../metrics.ts';
 import { requireTenant } from './guards.ts';
+import { answerBeforeCommit } from './answer-check.ts';
 
 const figures = (balance: number, pendingPoints: number, balanceExpires: Date | null) => ({
   balance,
@@ -43,16 +44,7 @@ export function ledgerService(deps: { db: Database; clock: Clock; metrics: Pick<
       const checkedAt = clock.now();
       const splits = await db.ledger.audit(tenantId, checkedAt);
       metrics.ledgerSplits.inc(splits.length);
-      if (options.mend && splits.length > 0) {
-        await db.transaction((tx) =>
-          tx.ledger.rebuild(
-            tenantId,
-            splits.map((split) => split.accountId),
-            checkedAt,
-          ),
-        );
-      }
-      return {
+      const answer = {
         checkedAt: checkedAt.toISOString(),
         splits: splits.map((split) => ({
           accountId: split.accountId,
@@ -63,6 +55,17 @@ export function ledgerService(deps: { db: Database; clock: Clock; metrics: Pick<
         })),
         mended: options.mend ? splits.length : 0,
       };
+      if (options.mend && splits.length > 0) {
+        await db.transaction(async (tx) => {
+          await tx.ledger.rebuild(
+            tenantId,
+            splits.map((split) => split.accountId),
+            checkedAt,
+          );
+          answerBeforeCommit(answer);
+        });
+      }
+      return answer;
     },
   };
 }

@@ -10,6 +10,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { requireTenant } from './guards.ts';
 import type { QueueDeliveries } from './queueing.ts';
+import { answerBeforeCommit } from './answer-check.ts';
 
 function ensureAllTransaction(tenant: Pick<TenantRecord, 'mode'>): void {
   if (tenant.mode !== 'all-transaction') {
@@ -136,7 +137,7 @@ export function levelsService(deps: {
      */
     async setLadder(tenantId: string, input: LadderInput) {
       const now = clock.now();
-      const { tenant, changes, deliveries } = await db.transaction(async (tx) => {
+      const { answer, deliveries } = await db.transaction(async (tx) => {
         if (!(await tx.tenants.lockSettings(tenantId))) throw notFound(`Tenant ${tenantId}`);
         const tenant = (await tx.tenants.find(tenantId))!;
         ensureAllTransaction(tenant);
@@ -150,12 +151,13 @@ export function levelsService(deps: {
         // Contacts never recorded sat on the old ladder's first level; with no old ladder, on the new one's.
         const implicitBase = (previous ?? ladder).levels[0]!;
         const moved = await movedContacts(tx, tenant, ladder, null, now, implicitBase);
-        return { tenant, ...(await record(tx, tenant, moved, 'LadderChanged', now, () => implicitBase)) };
+        const { changes, deliveries } = await record(tx, tenant, moved, 'LadderChanged', now, () => implicitBase);
+        const stored = (await tx.levels.ladder(tenantId))!;
+        return { answer: answerBeforeCommit({ ...answerLadder(stored, tenant.timeZone), changesRecorded: changes.length }), deliveries };
       });
       if (deliveries.length > 0) await queueDeliveries(deliveries);
-      log.info({ tenantId, changes: changes.length }, 'member level ladder set');
-      const ladder = (await db.levels.ladder(tenantId))!;
-      return { ...answerLadder(ladder, tenant.timeZone), changesRecorded: changes.length };
+      log.info({ tenantId, changes: answer.changesRecorded }, 'member level ladder set');
+      return answer;
     },
 
     /** A contact's level right now, from the ledger (no job needs to have run), with what the next level still needs. */

@@ -16,6 +16,7 @@ import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, type FieldError, notFound } from '../errors.ts';
 import { ensurePointSystemActive, requireTenant } from './guards.ts';
 import type { QueueReconciliation } from './queueing.ts';
+import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 
 type Page = { offset: number; count: number };
 
@@ -52,7 +53,7 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
           { path: 'asOf', message: `must not be after the time of the request (${now.toISOString()})` },
         ]);
       }
-      return db.reconciliations.create({ id: randomUUID(), tenantId: tenant.id, ...input }, now);
+      return commitWithAnswer(db, (tx) => tx.reconciliations.create({ id: randomUUID(), tenantId: tenant.id, ...input }, now));
     },
 
     /**
@@ -74,7 +75,7 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
         if (errors.length > 0) throw invalidLines(errors);
         const lines = latestLinePerAccount(items);
         await tx.reconciliations.putLines(tenant.id, id, lines);
-        return { id, accepted: lines.length };
+        return answerBeforeCommit({ id, accepted: lines.length });
       });
     },
 
@@ -94,8 +95,10 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
      * queued again, which is a no-op while its job exists).
      */
     async complete(tenant: TenantRecord, id: string) {
-      const comparing = await db.reconciliations.markComparing(tenant.id, id, clock.now());
-      const current = comparing ?? (await find(tenant.id, id));
+      const current = await commitWithAnswer(
+        db,
+        async (tx) => (await tx.reconciliations.markComparing(tenant.id, id, clock.now())) ?? (await find(tenant.id, id)),
+      );
       if (current.status === 'Comparing') await queueReconciliation({ tenantId: tenant.id, reconciliationId: id });
       return current;
     },

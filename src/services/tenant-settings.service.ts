@@ -5,6 +5,7 @@ import { type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { nameTaken, uniquely } from './guards.ts';
+import { answerBeforeCommit } from './answer-check.ts';
 
 /**
  * How each account's points follow a mode switch: into the ledger as one
@@ -60,7 +61,7 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
           () => tx.tenants.updateSettings(tenantId, nameKey === undefined ? update : { ...update, nameKey }, now),
           `A tenant named ${update.name} already exists`,
         );
-        return { tenant: updated, accountsCarriedOver: carried };
+        return { tenant: answerBeforeCommit(updated), accountsCarriedOver: carried };
       });
       log.info({ tenantId, update, accountsCarriedOver }, 'tenant settings updated');
       return tenant;

@@ -11,6 +11,7 @@ import type { AdmitToBacklog } from './backlog.ts';
 import { type Answered, type KeyHold, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import { ensurePointSystemActive, tenantChangedMeanwhile } from './guards.ts';
 import type { QueueBatch } from './queueing.ts';
+import { answerBeforeCommit } from './answer-check.ts';
 
 /** Engage answers both cases with the same title. */
 function ensureNewPointSystem(tenant: TenantRecord): void {
@@ -58,6 +59,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
       });
       if (!stored) throw tenantChangedMeanwhile();
       await storeAnswer(tx, hold, answer, answer.id);
+      answerBeforeCommit(answer);
     });
     if (accepted.length > 0) await queueBatch('transactions', { tenantId: tenant.id, id: answer.id });
     return answer;

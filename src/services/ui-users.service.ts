@@ -6,6 +6,7 @@ import { userSubject, userThrottleKey } from '../domain/login-throttle.ts';
 import { hashPassword, type ScryptParams } from '../domain/passwords.ts';
 import { notFound } from '../errors.ts';
 import { requireTenant, uniquely } from './guards.ts';
+import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 
 const toUiUser = (user: UiUserRecord) => ({
   id: user.id,
@@ -33,6 +34,7 @@ export function uiUsersService(deps: { db: Database; clock: Clock; hashing: Scry
     const user = await db.transaction(async (tx) => {
       const changed = await tx.uiUsers.update(tenantId, id, update, clock.now(), endSessions);
       if (changed && endSessions) await tx.uiSessions.deleteForUser(tenantId, id);
+      if (changed) answerBeforeCommit(toUiUser(changed));
       return changed;
     });
     if (!user) throw notFound(`User ${id}`);
@@ -43,11 +45,13 @@ export function uiUsersService(deps: { db: Database; clock: Clock; hashing: Scry
     async create(tenantId: string, input: CreateUiUser) {
       await tenantOf(tenantId);
       const passwordHash = await hashPassword(input.password, hashing);
-      const user = await uniquely(
-        () => db.uiUsers.create({ tenantId, username: input.username, displayName: input.displayName, passwordHash }, clock.now()),
+      return uniquely(
+        () =>
+          commitWithAnswer(db, async (tx) =>
+            toUiUser(await tx.uiUsers.create({ tenantId, username: input.username, displayName: input.displayName, passwordHash }, clock.now())),
+          ),
         `A user named ${input.username} already exists in this tenant`,
       );
-      return toUiUser(user);
     },
 
     async list(tenantId: string) {

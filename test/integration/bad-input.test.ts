@@ -13,7 +13,10 @@ import { createUiUser, signIn, signInAdmin } from '../support/ui.ts';
  * refusal of the JSON APIs is problem+json, a refused request changes nothing
  * in the database, and everything the API accepts can be applied by the worker.
  * Browser pages under /ui (signed in, with the CSRF token) may refuse with an
- * HTML page instead, and the queue dashboard's own API with its JSON.
+ * HTML page instead, and the queue dashboard's own API with its JSON. Besides
+ * the generated requests, a fixed sweep puts non-finite numbers, NUL and lone
+ * surrogates in every field of every endpoint (path, query, body, and the
+ * fields of the UI's forms), one field at a time, to the same rules.
  */
 
 // No rate limit, so every generated request reaches validation; one job attempt, so a batch that cannot be applied fails at once.
@@ -419,25 +422,128 @@ describe('generated bad input against every route', () => {
       );
     });
   }
+});
 
-  it('every batch the API accepted above is applied by the worker, none fails', async () => {
-    // The queue dashboard's routes take operator actions that are accepted, not refused: a generated
-    // request may have paused every queue or limited them. Undo that, as an operator would.
-    for (const queue of [system.runtime.ingestQueue, system.runtime.webhookQueue]) {
-      await queue.resume();
-      await queue.removeGlobalConcurrency();
-      await queue.removeGlobalRateLimit();
-      await queue.removeRateLimitKey();
-    }
-    await system.startWorker();
-    const unfinished = async () =>
-      (await system.runtime.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE status IN ('Queued', 'Processing')`)).rows[0]!.n;
-    await expect.poll(unfinished, { timeout: 20_000, message: 'unfinished batches' }).toBe(0);
-    const { rows } = await system.runtime.pool.query(
-      `SELECT b.id, b.kind, b.payload, m.message FROM ingest_batch b LEFT JOIN batch_message m ON m.batch_id = b.id WHERE b.status = 'Failed'`,
-    );
-    expect(rows).toEqual([]);
-  });
+// Values every field of every endpoint gets once, one field at a time, the rest of the request valid: numbers a
+// double cannot hold (raw JSON: 1e400 parses as Infinity), NUL, and lone surrogates (the halves of a pair, apart).
+const SWEPT = [...NON_FINITE.slice(0, 2), '\u0000', 'a\u0000b', '\ud800', 'x\udfffy'];
+// A form's field is text, where the sign of a number and a NUL's place change nothing: fewer values for the costlier pages.
+const SWEPT_FORM = ['1e400', 'a\u0000b', '\ud800', 'x\udfffy'];
+const EXAMPLE_UUID = '3fa85f64-5717-4562-b3fc-2c963f66afa6';
+
+/** One valid value of a schema, the same on every run, with every optional field present, so each field can be swept in turn. */
+function exampleFor(schema: JsonSchema, depth = 0): unknown {
+  if (schema.$ref) return exampleFor(resolve(schema.$ref), depth);
+  const options = schema.anyOf ?? schema.oneOf;
+  if (options) return exampleFor(options.find((option) => option.type !== 'null') ?? options[0]!, depth);
+  if (schema.enum) return schema.enum[0];
+  if ('const' in schema) return schema.const;
+  switch (Array.isArray(schema.type) ? schema.type[0] : schema.type) {
+    case 'object':
+      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([key, value]) => [key, exampleFor(value, depth + 1)]));
+    case 'array':
+      return Array.from({ length: Math.max(1, schema.minItems ?? 0) }, () => exampleFor(schema.items ?? {}, depth + 1));
+    case 'string':
+      if (schema.format === 'uuid') return EXAMPLE_UUID;
+      if (schema.format === 'date-time') return '2024-06-01T12:00:00Z';
+      if (schema.format === 'uri') return 'https://master.example/hook';
+      if (schema.pattern) return fc.sample(fc.stringMatching(new RegExp(schema.pattern), { maxLength: 30 }), { numRuns: 1, seed: 7 })[0];
+      return 'Purchase';
+    case 'integer':
+    case 'number':
+      return Math.min(Math.max(1, schema.minimum ?? 1, (schema.exclusiveMinimum ?? 0) + 1), schema.maximum ?? 1, (schema.exclusiveMaximum ?? 2) - 1);
+    case 'boolean':
+      return false;
+    case 'null':
+      return null;
+    default:
+      return depth === 0 ? [] : 'x';
+  }
+}
+
+/** The path of every leaf (a value that is no object or array) of `value`. */
+function leafPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [path];
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((item, i) => [i, item]) : Object.entries(value);
+  return entries.length === 0 ? [path] : entries.flatMap(([key, child]) => leafPaths(child, [...path, key]));
+}
+
+function withLeaf(value: unknown, path: (string | number)[], leaf: unknown): unknown {
+  if (path.length === 0) return leaf;
+  const copy = structuredClone(value) as Record<string | number, unknown>;
+  let target = copy;
+  for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
+  target[path.at(-1)!] = leaf;
+  return copy;
+}
+
+// Every field a form of the UI has, with a value it accepts.
+const FORM_EXAMPLE: Record<string, string> = {
+  ...FORM_FIELDS,
+  password: 'a long enough password',
+  displayName: 'Ann',
+  tenant: 'acme',
+  tenantId: EXAMPLE_UUID,
+  id: EXAMPLE_UUID,
+  confirmed: 'x',
+  idempotencyKey: 'k-1',
+};
+
+describe('every field of every endpoint gets non-finite numbers, NUL and lone surrogates', () => {
+  // Sign-ins last: failed ones count against the address, and the other forms sign in first.
+  const swept = [...routes].sort((a, b) => Number(writesWhenRefused(a.url)) - Number(writesWhenRefused(b.url)));
+
+  for (const route of swept) {
+    it(`${route.method} ${route.url}: never a 5xx, a refusal changes nothing`, async () => {
+      const operation = doc.paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
+      const parameters: Parameter[] = operation?.parameters ?? [];
+      const names = routeParams(route.url);
+      const validParams = Object.fromEntries(
+        names.map((name) => {
+          const schema = parameters.find((p) => p.in === 'path' && p.name === name)?.schema;
+          return [name, name === 'tenantId' ? adminTenant.id : String(schema ? exampleFor(schema) : EXAMPLE_UUID)];
+        }),
+      );
+      const query = Object.fromEntries(parameters.filter((p) => p.in === 'query').map((p) => [p.name, String(exampleFor(p.schema ?? {}))]));
+      const bodySchema = operation?.requestBody?.content?.['application/json']?.schema;
+      const body = WRITE_METHODS.has(route.method) && bodySchema ? exampleFor(bodySchema) : undefined;
+      const form = route.url.startsWith('/ui') && route.method === 'POST';
+      const ui = route.url.startsWith('/ui') ? await uiHeaders(route.url) : undefined;
+
+      type Swept = { params: Record<string, string>; query: Record<string, string>; body: unknown; form?: Record<string, string> };
+      const cases: Swept[] = SWEPT.flatMap((value) => [
+        ...names.map((name) => ({ params: { ...validParams, [name]: asText(value) }, query, body })),
+        ...Object.keys(query).map((name) => ({ params: validParams, query: { ...query, [name]: asText(value) }, body })),
+        ...(body === undefined ? [] : leafPaths(body).map((path) => ({ params: validParams, query, body: withLeaf(body, path, value) }))),
+      ]);
+      if (form) {
+        for (const value of SWEPT_FORM) {
+          for (const name of Object.keys(FORM_EXAMPLE)) cases.push({ params: validParams, query, body, form: { ...FORM_EXAMPLE, [name]: value } });
+        }
+      }
+
+      for (const sent of cases) {
+        let url = fillRoute(route.url, sent.params);
+        const search = new URLSearchParams(sent.query).toString();
+        if (search) url += `?${search}`;
+        const headers: Record<string, string> = { ...credentialsFor(route.url, route.url.includes('/balances'), ui) };
+        let payload: string | undefined;
+        if (sent.form) {
+          headers['content-type'] = 'application/x-www-form-urlencoded';
+          payload = new URLSearchParams(sent.form).toString();
+        } else if (sent.body !== undefined) {
+          headers['content-type'] = 'application/json';
+          payload = unraw(JSON.stringify(sent.body));
+        }
+        const before = await rowChanges.mark();
+        const response = await app.inject({ method: route.method as 'GET', url, headers, payload });
+        const context = `${route.method} ${url} ${payload?.slice(0, 300)} -> ${response.statusCode} ${response.body.slice(0, 300)}`;
+        expectProblem(response, context, route.url);
+        const accepted = (response.statusCode < 400 && WRITE_METHODS.has(route.method)) || writesWhenRefused(route.url);
+        if (!accepted) expect(await rowChanges.since(before), context).toEqual([]);
+      }
+    });
+  }
 });
 
 describe('limits', () => {
@@ -470,4 +576,25 @@ describe('limits', () => {
       expect(await rowChanges.since(before)).toEqual([]);
     });
   }
+});
+
+describe('after the generated and swept input', () => {
+  it('every batch the API accepted above is applied by the worker, none fails', async () => {
+    // The queue dashboard's routes take operator actions that are accepted, not refused: a generated
+    // request may have paused every queue or limited them. Undo that, as an operator would.
+    for (const queue of [system.runtime.ingestQueue, system.runtime.webhookQueue]) {
+      await queue.resume();
+      await queue.removeGlobalConcurrency();
+      await queue.removeGlobalRateLimit();
+      await queue.removeRateLimitKey();
+    }
+    await system.startWorker();
+    const unfinished = async () =>
+      (await system.runtime.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ingest_batch WHERE status IN ('Queued', 'Processing')`)).rows[0]!.n;
+    await expect.poll(unfinished, { timeout: 20_000, message: 'unfinished batches' }).toBe(0);
+    const { rows } = await system.runtime.pool.query(
+      `SELECT b.id, b.kind, b.payload, m.message FROM ingest_batch b LEFT JOIN batch_message m ON m.batch_id = b.id WHERE b.status = 'Failed'`,
+    );
+    expect(rows).toEqual([]);
+  });
 });

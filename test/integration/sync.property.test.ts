@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pointTransactionsJob } from '../../src/jobs/transactions-batch.job.ts';
+import { pointTransactionsJob } from '../../src/jobs/point-transactions.job.ts';
 import { createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
 // No worker: the property decides the order in which delivered batches are applied.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncCommands } from '../../src/cli/sync.commands.ts';
 import { loadConfig } from '../../src/config.ts';
-import { pointTransactionsJob } from '../../src/jobs/transactions-batch.job.ts';
+import { pointTransactionsJob } from '../../src/jobs/point-transactions.job.ts';
 import { createLogger } from '../../src/logger.ts';
 import { closeRuntime, createRuntime, type Runtime } from '../../src/runtime.ts';
 import { NO_STDIN } from '../support/cli.ts';

@@ -332,7 +332,8 @@ describe('GET /api/v2/point-accounts/transactions', () => {
       row(contact, 1, { timeStamp: day(-5) }),
       row(contact, 2, { timeStamp: day(-4), validFrom: day(3) }),
       row(contact, 3, { timeStamp: day(-3), validFrom: day(-10), validTo: day(-1) }),
-      row(contact, -4, { timeStamp: day(-2) }),
+      // Counting from now: without validFrom it would count from its timeStamp, and take the 3 before that expires.
+      row(contact, -4, { timeStamp: day(-2), validFrom: day(0) }),
       row(contact, 5, { timeStamp: day(-1), validFrom: day(1), validTo: day(9) }),
       row(contact, 6, { timeStamp: day(-6), definitionId: 2 }),
     ]);

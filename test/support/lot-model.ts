@@ -9,6 +9,11 @@
  * and pay what is owed, then deductions dated then use up active lots,
  * soonest validTo first (never-expiring last), then earliest validFrom, then
  * ledger order; what they cannot cover is owed.
+ *
+ * A reconciliation's repair that rows arriving later took over in part counts
+ * only what is left of it: a repair of +50 of which 30 were netted is a lot of
+ * 20 from its validFrom (not a lot of 50 and a deduction of 30, which would use
+ * up the soonest-expiring lot instead), and one netted whole counts nothing.
  */
 export interface ModelRow {
   /** Ledger order. */
@@ -16,7 +21,12 @@ export interface ModelRow {
   amount: bigint;
   validFrom: number;
   validTo: number | null;
+  /** On a repair: the part of `amount` that later rows took over. */
+  netted?: bigint;
 }
+
+/** What a row counts for: its amount, less what was netted off a repair. */
+const counted = (row: ModelRow): ModelRow => (row.netted === undefined ? row : { ...row, amount: row.amount - row.netted });
 
 export interface ModelFigures {
   balance: bigint;
@@ -45,7 +55,8 @@ const DAY = 86_400_000;
 const useOrder = (a: Lot, b: Lot) => (a.row.validTo ?? Infinity) - (b.row.validTo ?? Infinity) || a.row.validFrom - b.row.validFrom || a.row.id - b.row.id;
 
 /** The state of an account after every event at or before `until`. */
-function walk(rows: readonly ModelRow[], until: number, followerExpires: boolean) {
+function walk(ledger: readonly ModelRow[], until: number, followerExpires: boolean) {
+  const rows = ledger.map(counted).filter((row) => row.amount !== 0n);
   const lots: Lot[] = rows.filter((row) => row.amount > 0n).map((row) => ({ row, left: row.amount, active: false, expired: false }));
   const deductions = rows.filter((row) => row.amount < 0n);
   const instants = new Set<number>();

@@ -66,6 +66,22 @@ describe('checkTransactionRow', () => {
     });
   });
 
+  it('lets a row sent without validFrom count from its timeStamp when that is earlier than its arrival, else from its arrival', () => {
+    const validFrom = (fields: Record<string, unknown>) => {
+      const check = checkTransactionRow(row(fields), 0, requestTime, 'UTC');
+      return check.ok ? check.transaction.validFrom : null;
+    };
+    // sent late: counts from when it happened
+    expect(validFrom({ timeStamp: '2030-01-10T11:30:00Z' })).toBe('2030-01-10T11:30:00.000Z');
+    // dated after its arrival, or not dated: counts from its arrival
+    expect(validFrom({ timeStamp: '2030-01-10T12:30:00Z' })).toBe(NOW.toISOString());
+    expect(validFrom({})).toBe(NOW.toISOString());
+    // a validFrom sent is kept
+    expect(validFrom({ timeStamp: '2030-01-10T11:30:00Z', validFrom: '2030-01-10T13:00:00Z' })).toBe('2030-01-10T13:00:00.000Z');
+    // validTo is checked against the validFrom it gets
+    expect(checkTransactionRow(row({ timeStamp: '2030-01-10T11:00:00Z', validTo: '2030-01-10T11:30:00Z' }), 0, requestTime, 'UTC').ok).toBe(true);
+  });
+
   it('accepts negative amounts', () => {
     expect(checkTransactionRow(row({ amount: -25 }), 0, requestTime, 'UTC').ok).toBe(true);
   });

@@ -46,4 +46,15 @@ describe('the lot model', () => {
     expect(figuresAt(rows, t(9), false)).toMatchObject({ balance: -10n * P, balanceExpires: null });
     expect(figuresAt(rows, t(101), true).balance).toBe(70n * P);
   });
+
+  it('counts a repair as what is left of it after netting, from its validFrom, never expiring', () => {
+    // +50 repair at 5 stood in for a lot of 50 (valid 2 to 8) that arrived later: netted whole, it counts nothing
+    const late = [lot(1, 100, 0), lot(2, 50, 2, 8), { ...lot(3, 50, 5), netted: 50n * P }];
+    expect(figuresAt(late, t(6), true).balance).toBe(150n * P);
+    expect(figuresAt(late, t(9), true).balance).toBe(100n * P);
+    // netted in part: a lot of 20 from 5
+    const part = [lot(1, 100, 0), { ...lot(3, 50, 5), netted: 30n * P }, lot(4, -130, 6)];
+    expect(figuresAt(part, t(4), true).balance).toBe(100n * P);
+    expect(figuresAt(part, t(7), true)).toMatchObject({ balance: -10n * P, pendingPoints: 0n });
+  });
 });

@@ -13,6 +13,7 @@ import {
 } from '../../contracts/admin.ts';
 import { problem } from '../../contracts/common.ts';
 import type { AdminService } from '../../services/admin.service.ts';
+import { noContent } from '../../plugins/answers-before-commit.ts';
 
 const problems = { 400: problem, 401: problem, 404: problem, 409: problem };
 
@@ -73,7 +74,7 @@ export const adminTenantsRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> 
 
   app.delete(
     '/tenants/:tenantId/api-keys/:id',
-    { schema: { tags, summary: 'Revoke an API key', params: apiKeyParams, response: { 204: z.null(), ...problems } } },
+    { config: { answerOf: noContent }, schema: { tags, summary: 'Revoke an API key', params: apiKeyParams, response: { 204: z.null(), ...problems } } },
     async (request, reply) => {
       await admin.revokeApiKey(request.params.tenantId, request.params.id);
       return reply.code(204).send(null);

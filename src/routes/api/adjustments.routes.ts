@@ -25,6 +25,7 @@ export const adjustmentsRoutes: FastifyPluginAsyncZod<{ adjustments: Adjustments
   app.post(
     '/point-accounts/adjustments',
     {
+      config: { answerOf: toAdjustment },
       schema: {
         tags,
         summary: 'Give or remove points: sent to the point master as a webhook',

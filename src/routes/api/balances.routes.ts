@@ -15,11 +15,14 @@ export function tooManyItemsGuard(max: number) {
   };
 }
 
+const batchQueued = (id: string) => ({ id, status: 'Queued' as const });
+
 export const balancesRoutes: FastifyPluginAsyncZod<{ balances: BalancesService; maxBatchItems: number }> = async (app, { balances, maxBatchItems }) => {
   app.post(
     '/point-accounts/balances',
     {
       preValidation: [tooManyItemsGuard(maxBatchItems), tenantLocalTimes(['timeStamp'])],
+      config: { answerOf: batchQueued },
       // The usual batch skips the schema's item-by-item walk; any other body gets
       // the schema and its messages. The route's only schema is its body's.
       validatorCompiler: ({ method, url, httpPart }) => {
@@ -42,7 +45,7 @@ export const balancesRoutes: FastifyPluginAsyncZod<{ balances: BalancesService; 
     },
     async (request, reply) => {
       const id = await balances.accept(request.tenant, request.body);
-      return reply.code(202).header('location', `${API}/point-accounts/balances/status/${id}`).send({ id, status: 'Queued' });
+      return reply.code(202).header('location', `${API}/point-accounts/balances/status/${id}`).send(batchQueued(id));
     },
   );
 };

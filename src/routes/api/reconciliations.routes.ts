@@ -30,6 +30,7 @@ export const reconciliationsRoutes: FastifyPluginAsyncZod<{ reconciliations: Rec
     BASE,
     {
       preValidation: tenantLocalTimes(['asOf']),
+      config: { answerOf: toReconciliation },
       schema: {
         tags,
         summary: 'Open a reconciliation as of a time',
@@ -74,6 +75,7 @@ export const reconciliationsRoutes: FastifyPluginAsyncZod<{ reconciliations: Rec
   app.post(
     `${BASE}/:id/complete`,
     {
+      config: { answerOf: toReconciliation },
       schema: {
         tags,
         summary: 'Start the compare (and the repair, if asked for)',

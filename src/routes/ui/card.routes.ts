@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { manualAdjustment } from '../../contracts/adjustments.ts';
 import { contactId } from '../../contracts/common.ts';
-import { adjustmentForm, cardParams, cardQueryAfterSend, contactSearchQuery, HISTORY_PAGE_SIZE } from '../../contracts/ui.ts';
+import { adjustmentForm, cardParams, cardQueryAfterSend, contactSearchForm, contactSearchQuery, HISTORY_PAGE_SIZE } from '../../contracts/ui.ts';
 import { AppError } from '../../errors.ts';
 import { loadSession, requireCsrf, requireSession } from '../../plugins/ui-session.ts';
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
@@ -43,6 +43,32 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
       errors: [{ path: 'contactId', label: 'Contact id', message: value === '' ? 'is required' : 'must be a uuid' }],
     };
     return sendHtml(reply, searchPage({ ...signedIn(request.uiSession), value, problem }), 400);
+  });
+
+  /**
+   * The search form: one contact found opens its card, several are listed,
+   * none is said so. What was typed is personal data more often than not:
+   * it is posted, and never logged.
+   */
+  app.post('/contacts/search', { schema: { hide }, preHandler: requireCsrf }, async (request, reply) => {
+    const { user, csrfToken } = signedIn(request.uiSession);
+    const value = parseForm(contactSearchForm, request.body, 'search').q;
+    const result = await cards.search(user.tenant, value);
+    if (result.kind === 'contactId') return reply.redirect(cardUrl(result.contactId), 303);
+    if (result.kind === 'found' && result.items.length === 1) return reply.redirect(cardUrl(result.items[0]!.contactId), 303);
+    if (result.kind === 'found' && result.items.length > 1) return sendHtml(reply, searchPage({ user, csrfToken, value, found: result.items }));
+    const problem =
+      result.kind === 'empty'
+        ? {
+            title: 'Enter what you know of the contact',
+            detail: 'Enter a contact id, a name, an email address, a phone number or a member number.',
+            errors: [{ path: 'q', label: 'Search', message: 'is required' }],
+          }
+        : {
+            title: 'No contact found',
+            detail: 'Nothing in this organisation matches. Check the spelling; an email address or member number must be whole, a name may be part of one.',
+          };
+    return sendHtml(reply, searchPage({ user, csrfToken, value, problem }), result.kind === 'empty' ? 400 : 404);
   });
 
   app.get('/contacts/:contactId', { schema: { hide, params: cardParams, querystring: cardQueryAfterSend } }, async (request, reply) => {

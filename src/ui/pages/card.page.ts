@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TransactionFilter } from '../../contracts/transactions.ts';
 import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import { entryState } from '../../domain/ledger.ts';
+import type { ContactDetailsRecord, FoundContact } from '../../db/contacts.repository.ts';
 import type { CardAccount, CardAdjustment, CardDrift, ContactCard, LedgerHistory, PointsLogHistory } from '../../services/contact-card.service.ts';
 import type { SignedInUser } from '../../services/ui-auth.service.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
@@ -79,31 +80,63 @@ function chromeFor(user: SignedInUser, csrfToken: string) {
   };
 }
 
-function searchForm(value: string, problem: ShownProblem | null | undefined, prominent: boolean): SafeHtml {
-  return html`<form class="${prominent ? 'search search-prominent' : 'search search-compact'}" method="get" action="/ui/contacts" role="search">
+function searchForm(input: { value: string; csrfToken: string; problem?: ShownProblem | null | undefined; prominent: boolean }): SafeHtml {
+  const { value, problem, prominent } = input;
+  // Posted, so what was typed (an email, a phone number, a name) never travels in an address, a log line or the browser's history.
+  return html`<form class="${prominent ? 'search search-prominent' : 'search search-compact'}" method="post" action="/ui/contacts/search" role="search">
+    <input type="hidden" name="_csrf" value="${input.csrfToken}" />
     <div class="field">
-      <label for="contactId">Contact id</label>
+      <label for="contactId">Contact id, name, email, phone or member number</label>
       <div class="search-row">
-        <input id="contactId" name="contactId" value="${value}" required spellcheck="false" autocomplete="off" ${prominent ? html`autofocus` : ''}
-          placeholder="e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6" aria-describedby="contactId-hint${problem ? ' search-error' : ''}"
-          ${problem ? html`aria-invalid="true"` : ''} />
+        <input id="contactId" name="q" value="${value}" required spellcheck="false" autocomplete="off" ${prominent ? html`autofocus` : ''}
+          aria-describedby="contactId-hint${problem ? ' search-error' : ''}" ${problem ? html`aria-invalid="true"` : ''} />
         <button type="submit" class="button button-primary">Open card</button>
       </div>
-      <p class="${prominent ? 'hint' : 'visually-hidden'}" id="contactId-hint">The Engage contact id (a uuid), as shown on the contact in Engage.</p>
+      <p class="${prominent ? 'hint' : 'visually-hidden'}" id="contactId-hint">The whole email address or member number, a phone number (with or without its country code), part of the name, or the Engage contact id (a uuid).</p>
     </div>
     ${problemBox(problem, 'search-error')}
   </form>`;
 }
 
-export function searchPage(input: { user: SignedInUser; csrfToken: string; value?: string; problem?: ShownProblem | null }): string {
+const MATCHED_BY: Record<FoundContact['matchedBy'], string> = { email: 'email', phone: 'phone', memberNumber: 'member number', name: 'name' };
+
+/** The contacts a search found, when it found more than one. */
+function searchResults(found: FoundContact[]): SafeHtml {
+  return html`<section class="panel" aria-labelledby="results-title">
+    <h2 id="results-title">${found.length} contacts found</h2>
+    <ul class="search-results" data-testid="search-results">
+      ${found.map(
+        (contact) => html`<li>
+          <a href="${cardUrl(contact.contactId)}"><bdi>${contact.displayName ?? 'No name'}</bdi></a>
+          <span class="muted">found by ${MATCHED_BY[contact.matchedBy]}</span>
+          ${contactFacts(contact)}
+        </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
+export function searchPage(input: { user: SignedInUser; csrfToken: string; value?: string; problem?: ShownProblem | null; found?: FoundContact[] }): string {
   return page(
     { title: 'Find a contact', ...chromeFor(input.user, input.csrfToken) },
     html`<section class="panel hero">
       <h1>Find a contact</h1>
       <p class="muted">Open a customer's card to see how many points they have, why, and when they expire.</p>
-      ${searchForm(input.value ?? '', input.problem, true)}
-    </section>`,
+      ${searchForm({ value: input.value ?? '', csrfToken: input.csrfToken, problem: input.problem, prominent: true })}
+    </section>
+    ${input.found && input.found.length > 1 ? searchResults(input.found) : ''}`,
   );
+}
+
+/** Member number, email, phone and contact id, those held. */
+function contactFacts(contact: ContactDetailsRecord, onCard = false): SafeHtml {
+  const fact = (label: string, testId: string, value: string | undefined) =>
+    value === undefined ? '' : html`<div><dt>${label}</dt><dd ${onCard ? html`data-testid="${testId}"` : ''}><bdi>${value}</bdi></dd></div>`;
+  return html`<dl class="contact-facts">
+    ${fact('Member number', 'contact-member-number', contact.memberNumber)} ${fact('Email', 'contact-email', contact.email)}
+    ${fact('Phone', 'contact-phone', contact.phone)}
+    <div><dt>Contact id</dt><dd class="contact-id-small" ${onCard ? html`data-testid="contact-id"` : ''}>${contact.contactId}</dd></div>
+  </dl>`;
 }
 
 function accountTile(card: ContactCard, account: CardAccount, selected: boolean): SafeHtml {
@@ -457,13 +490,21 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
   const modeLabel = card.mode === 'all-transaction' ? 'All-transaction mode' : 'Balance-only mode';
   const history = card.history;
   return page(
-    { title: `Contact ${card.contactId}`, ...chromeFor(input.user, input.csrfToken) },
-    html`${searchForm(card.contactId, null, false)}
+    { title: card.details?.displayName ?? `Contact ${card.contactId}`, ...chromeFor(input.user, input.csrfToken) },
+    html`${searchForm({ value: '', csrfToken: input.csrfToken, prominent: false })}
     <section class="card-head">
-      <div>
-        <p class="eyebrow">Contact</p>
-        <h1 class="contact-id" data-testid="contact-id">${card.contactId}</h1>
-      </div>
+      ${
+        card.details
+          ? html`<div>
+            <p class="eyebrow">Contact</p>
+            <h1 class="contact-name" data-testid="contact-name"><bdi>${card.details.displayName ?? 'No name'}</bdi></h1>
+            ${contactFacts(card.details, true)}
+          </div>`
+          : html`<div>
+            <p class="eyebrow">Contact</p>
+            <h1 class="contact-id" data-testid="contact-id">${card.contactId}</h1>
+          </div>`
+      }
       <p class="card-meta" data-live="meta">
         <span class="pill pill-neutral">${modeLabel}</span>
         <span class="muted" data-testid="tenant-last-push">Last pushed by the master ${

@@ -48,6 +48,67 @@ export async function sendAdjustments(system: FaultSystem, tenant: { key: string
   return sent;
 }
 
+/**
+ * `count` adjustments over 20 contacts, spread over several APIs while some of
+ * them may be killed: each carries an Idempotency-Key and is sent again (to
+ * the next API) until it is answered 202, so one whose answer was lost is
+ * still recorded once. Answers what was sent, and every answer that was not a
+ * 202 by status (409 while a killed API's claim on the key is still leased).
+ */
+export async function sendAdjustmentsUntilAccepted(
+  apiUrls: string[],
+  tenant: { key: string },
+  count: number,
+  options: { inFlight: number; pauseMs: number; deadlineMs?: number },
+): Promise<{ sent: SentAdjustment[]; refusals: Record<number, number>; failures: Record<string, number> }> {
+  const contacts = Array.from({ length: 20 }, () => randomUUID());
+  const sent: SentAdjustment[] = [];
+  const refusals: Record<number, number> = {};
+  const failures: Record<string, number> = {};
+  const deadline = Date.now() + (options.deadlineMs ?? 240_000);
+  let next = 0;
+  const sender = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const body = {
+        contactId: contacts[i % contacts.length]!,
+        definitionId: 1,
+        amount: (i % 7) + 1,
+        description: `adjustment ${i}`,
+        source: 'Manual',
+        userId: randomUUID(),
+        userName: 'Operator',
+      };
+      const headers = { apikey: tenant.key, 'content-type': 'application/json', 'idempotency-key': randomUUID() };
+      for (let attempt = 0; ; attempt++) {
+        if (Date.now() > deadline) throw new Error(`adjustment ${i} not accepted before the deadline: ${JSON.stringify({ refusals, failures })}`);
+        try {
+          const response = await request(`${apiUrls[(i + attempt) % apiUrls.length]}/api/v2/point-accounts/adjustments`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify(body),
+            reset: true,
+            headersTimeout: 30_000,
+            bodyTimeout: 30_000,
+          });
+          const answer = (await response.body.json()) as { eventId?: string };
+          if (response.statusCode === 202 && answer.eventId) {
+            sent.push({ eventId: answer.eventId, contactId: body.contactId, amount: body.amount });
+            break;
+          }
+          refusals[response.statusCode] = (refusals[response.statusCode] ?? 0) + 1;
+        } catch (err) {
+          const code = (err as { code?: string }).code ?? (err as Error).message;
+          failures[code] = (failures[code] ?? 0) + 1;
+        }
+        await sleep(100);
+      }
+      await sleep(options.pauseMs);
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight }, sender));
+  return { sent, refusals, failures };
+}
+
 /** Waits until every delivery is Delivered, then checks the master applied each event once and its books add up exactly. */
 export async function expectAllDelivered(system: FaultSystem, master: PointMaster, sent: SentAdjustment[], timeoutMs = 90_000): Promise<void> {
   const until = Date.now() + timeoutMs;

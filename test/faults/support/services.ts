@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
@@ -40,6 +40,7 @@ function postgresBin(name: string): string {
 }
 
 export interface PrivatePostgres {
+  port: number;
   url(database: string): string;
   /** Stops the server: 'fast' rolls back open transactions and closes connections, 'immediate' is a crash (recovery from WAL at the next start). */
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
@@ -111,6 +112,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
 
   await start();
   return {
+    port,
     url: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
     stop,
     start,
@@ -291,5 +293,94 @@ export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
       cluster.disconnect();
       await stopServers();
     },
+  };
+}
+
+export interface PrivatePgBouncer {
+  /** A URL through the pooler to a database of the Postgres behind it. */
+  url(database: string): string;
+  /** A line of the admin console's `SHOW POOLS` for the database: clients active and waiting, server connections by state. */
+  pool(database: string): Promise<Record<string, string>>;
+  /** The pooler's own log (connections, errors). */
+  output(): string;
+  destroy(): Promise<void>;
+}
+
+/**
+ * The machine's PgBouncer in front of a private Postgres: transaction pooling
+ * and at most `serverConnections` connections to Postgres, on a free port of
+ * 127.0.0.1, with its config in a temporary folder. It refuses to run as root,
+ * so as root it takes the postgres user's identity (`-u`), as Postgres does.
+ */
+export async function startPrivatePgBouncer(postgresPort: number, serverConnections: number): Promise<PrivatePgBouncer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pf-faults-pgbouncer-'));
+  const port = await freePort();
+  // trust still needs the user in the auth file; the Postgres behind it trusts 127.0.0.1 as well.
+  writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n');
+  const config = [
+    '[databases]',
+    `* = host=127.0.0.1 port=${postgresPort}`,
+    '[pgbouncer]',
+    'listen_addr = 127.0.0.1',
+    `listen_port = ${port}`,
+    'unix_socket_dir =',
+    'auth_type = trust',
+    `auth_file = ${path.join(dir, 'userlist.txt')}`,
+    'admin_users = postgres',
+    'pool_mode = transaction',
+    `default_pool_size = ${serverConnections}`,
+    `max_db_connections = ${serverConnections}`,
+    'reserve_pool_size = 0',
+    'max_client_conn = 500',
+    // A client waits for a server connection rather than failing, up to this long (the default).
+    'query_wait_timeout = 120',
+  ];
+  writeFileSync(path.join(dir, 'pgbouncer.ini'), config.join('\n') + '\n');
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    for (const file of ['', 'userlist.txt', 'pgbouncer.ini']) chownSync(path.join(dir, file), uid, gid);
+  }
+  const args = [...(asRoot ? ['-u', 'postgres'] : []), path.join(dir, 'pgbouncer.ini')];
+  // Debian installs it in /usr/sbin, which is not on a normal user's PATH.
+  const command = existsSync('/usr/sbin/pgbouncer') ? '/usr/sbin/pgbouncer' : 'pgbouncer';
+  const server = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-50_000));
+  server.stdout?.on('data', collect);
+  server.stderr?.on('data', collect);
+
+  const admin = async <T>(command: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/pgbouncer` });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return await command(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  const destroy = async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL'); // nothing to keep; its "safe" shutdown waits for clients
+    await waitForExit(server);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await until(`PgBouncer on ${port}`, () => admin(async (c) => (await c.query('SHOW VERSION')).rows.length > 0)).catch((err: Error) => {
+      throw new Error(`${err.message}\n${output}`);
+    });
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return {
+    url: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
+    pool: (database) =>
+      admin(async (client) => {
+        const { rows } = await client.query<Record<string, string>>('SHOW POOLS');
+        return rows.find((row) => row.database === database) ?? {};
+      }),
+    output: () => output,
+    destroy,
   };
 }

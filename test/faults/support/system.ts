@@ -2,7 +2,16 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort, type PrivatePostgres, type PrivateRedis, sleep, startPrivatePostgres, startPrivateRedis } from './services.ts';
+import {
+  freePort,
+  type PrivatePgBouncer,
+  type PrivatePostgres,
+  type PrivateRedis,
+  sleep,
+  startPrivatePgBouncer,
+  startPrivatePostgres,
+  startPrivateRedis,
+} from './services.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const ADMIN_TOKEN = randomBytes(24).toString('base64url');
@@ -54,6 +63,9 @@ function startProcess(script: string, env: NodeJS.ProcessEnv): ServiceProcess {
   };
 }
 
+/** tsx compiles each process at start: 13 s for an API on a busy machine, 20 s for one started while others run a load. */
+const START_TIMEOUT_MS = 90_000;
+
 interface Tenant {
   id: string;
   key: string;
@@ -61,6 +73,8 @@ interface Tenant {
 
 export interface FaultSystem {
   postgres: PrivatePostgres;
+  /** The PgBouncer the API and worker processes reach Postgres through, when the case asked for one. */
+  pgbouncer: PrivatePgBouncer | undefined;
   redis: PrivateRedis;
   /** The first API's address; `apiUrls` lists every API's. */
   apiUrl: string;
@@ -84,20 +98,29 @@ export interface FaultSystem {
 
 /**
  * A private Postgres and Redis, the database migrated with the operators'
- * command, the real API and `workers` real worker processes over them.
+ * command, the real API and `workers` real worker processes over them. With
+ * `pooler`, the processes reach Postgres through a PgBouncer in transaction
+ * pooling mode with that many server connections; the migration and the
+ * test's own checks connect directly, as docs/scaling.md tells operators to.
  */
 export async function startFaultSystem(
-  options: { apis?: number; workers?: number; concurrency?: number; env?: Record<string, string> } = {},
+  options: { apis?: number; workers?: number; concurrency?: number; env?: Record<string, string>; pooler?: { serverConnections: number } } = {},
 ): Promise<FaultSystem> {
   const [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
   const databaseUrl = postgres.url('point_follower');
   execFileSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const pgbouncer = options.pooler
+    ? await startPrivatePgBouncer(postgres.port, options.pooler.serverConnections).catch(async (err: unknown) => {
+        await Promise.all([postgres.destroy(), redis.destroy()]);
+        throw err;
+      })
+    : undefined;
   const ports: number[] = [];
   for (let i = 0; i < (options.apis ?? 1); i++) ports.push(await freePort());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: pgbouncer?.url('point_follower') ?? databaseUrl,
     REDIS_URL: redis.url,
     ADMIN_TOKEN,
     SECRETS_KEY: randomBytes(32).toString('base64'),
@@ -113,11 +136,12 @@ export async function startFaultSystem(
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: 'fault-checks' });
   db.on('error', () => undefined); // idle clients die with a restarted Postgres; the next query reconnects
 
   const system: FaultSystem = {
     postgres,
+    pgbouncer,
     redis,
     apiUrl: `http://127.0.0.1:${ports[0]}`,
     apiUrls: ports.map((port) => `http://127.0.0.1:${port}`),
@@ -127,14 +151,14 @@ export async function startFaultSystem(
     workers: [],
     async startApi(index = 0) {
       const api = startProcess('src/server.ts', { ...env, PORT: String(ports[index]) });
-      await api.waitFor(/Server listening at/);
+      await api.waitFor(/Server listening at/, START_TIMEOUT_MS);
       system.apis[index] = api;
       if (index === 0) system.api = api;
       return api;
     },
     async startWorker() {
       const worker = startProcess('src/worker.ts', env);
-      await worker.waitFor(/worker started/);
+      await worker.waitFor(/worker started/, START_TIMEOUT_MS);
       system.workers.push(worker);
       return worker;
     },
@@ -165,6 +189,7 @@ export async function startFaultSystem(
         await child.exited;
       }
       await db.end().catch(() => undefined);
+      await pgbouncer?.destroy();
       await Promise.all([postgres.destroy(), redis.destroy()]);
     },
   };

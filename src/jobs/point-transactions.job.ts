@@ -5,12 +5,14 @@ import { accountKeys } from '../domain/ledger.ts';
 import { advanceStream, indexEntries, judgeIdentity } from '../domain/sync.ts';
 import type { Database } from '../db/database.ts';
 import type { Runtime } from '../runtime.ts';
+import { holdRepairs } from '../services/repair-offsets.ts';
 import { applyBatch } from './apply-batch.ts';
 
 /**
  * PointTransactionsJob: appends the accepted rows of one stored batch to the
  * ledger, creating the accounts they need, moves the tenant's stream
- * position on by the sequences it added, and records the member level
+ * position on by the sequences it added, offsets the repairs its rows
+ * filled (services/repair-offsets.ts), and records the member level
  * changes of the contacts it touched, in the batch's one transaction (their
  * webhooks are queued once it has committed). A row the ledger's unique keys
  * turned away arrived meanwhile in another batch: reported as a duplicate
@@ -26,6 +28,7 @@ export async function pointTransactionsJob(
   const result = await applyBatch<StoredTransaction>(db, tenantId, batchId, now, async (tx, { items }) => {
     await tx.pointAccounts.ensure(tenantId, accountKeys(items), now);
     const applied = await tx.ledger.append(tenantId, batchId, items, now);
+    await holdRepairs(tx, tenantId, applied.added, null, now);
     await moveStreamOn(tx, tenantId, applied.sequences, now);
     announce = await services.levels.recordInBatch(tx, tenantId, [...new Set(items.map((item) => item.contactId))], now);
 
