@@ -51,7 +51,7 @@ export async function openScene(database: string, clock: () => Date, settings: R
   const runtime: Runtime = createRuntime(config, createLogger(config.logLevel, 'docs'), { now: clock });
   const app = await buildApp(runtime);
   const worker = await startWorker(runtime);
-  const browser = await launchBrowser({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   const adminHeaders = { authorization: `Bearer ${adminToken}` };
 
   async function call(method: 'POST' | 'GET' | 'PUT' | 'PATCH', url: string, headers: Record<string, string>, payload?: unknown) {

@@ -1,5 +1,5 @@
 // npm run docs:screenshot (after docs-screenshot.ts)
-// Regenerates docs/member-levels.png (the contact card) and docs/member-levels-history.png
+// Regenerates docs/member-levels.png (the contact card, and at 360 px member-levels-360.png) and docs/member-levels-history.png
 // (its Level history tab): the member level panel for
 // a demo contact whose level rose twice, seeded through the real API and worker
 // on a scratch database and signed in to with headless Chromium. The clock is
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { openScene } from './docs-scene.ts';
 
 const OUTPUT = fileURLToPath(new URL('../docs/member-levels.png', import.meta.url));
+const PHONE_OUTPUT = fileURLToPath(new URL('../docs/member-levels-360.png', import.meta.url));
 const HISTORY_OUTPUT = fileURLToPath(new URL('../docs/member-levels-history.png', import.meta.url));
 const NOW = new Date('2026-03-14T10:30:00.000Z');
 const CONTACT = '7c1e4b52-9d3a-4f0e-a6b8-2f5d91c3e874';
@@ -54,9 +55,12 @@ try {
   await page.locator('#contactId').focus();
   await page.locator('#contactId').blur();
   await page.screenshot({ path: OUTPUT, fullPage: true });
+  await page.setViewportSize({ width: 360, height: 900 });
+  await page.screenshot({ path: PHONE_OUTPUT, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.getByRole('tab', { name: 'Level history' }).click();
   await page.locator('#member-level').screenshot({ path: HISTORY_OUTPUT });
-  console.log(`Wrote ${OUTPUT} and ${HISTORY_OUTPUT}`);
+  console.log(`Wrote ${OUTPUT}, ${PHONE_OUTPUT} and ${HISTORY_OUTPUT}`);
 } finally {
   await scene.close();
 }

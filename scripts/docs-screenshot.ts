@@ -1,15 +1,16 @@
 // npm run docs:screenshot
-// Regenerates docs/contact-card.png and docs/operator-overview.png: a demo tenant with realistic points, seeded
+// Regenerates docs/contact-card.png, docs/operator-overview.png and docs/reconciliation.png, each at 1280 px
+// and at 360 px (the -360.png beside it): a demo tenant with realistic points, seeded
 // through the real API and worker on a scratch database, signed in to with
 // headless Chromium. The clock is fixed, so the picture only changes when the page does.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { runLedgerMaintenance } from '../src/jobs/ledger-maintenance.job.ts';
+import type { Page } from 'playwright-core';
 import { openScene } from './docs-scene.ts';
 
-const OUTPUT = fileURLToPath(new URL('../docs/contact-card.png', import.meta.url));
-const OVERVIEW_OUTPUT = fileURLToPath(new URL('../docs/operator-overview.png', import.meta.url));
+const docsFile = (name: string) => fileURLToPath(new URL(`../docs/${name}`, import.meta.url));
 const NOW = new Date('2026-03-14T10:30:00.000Z');
 const CONTACT = '7c1e4b52-9d3a-4f0e-a6b8-2f5d91c3e874';
 
@@ -23,8 +24,22 @@ const { call, admin, adminHeaders } = scene;
 const master = createServer((request, response) => request.resume().on('end', () => response.writeHead(204).end()));
 await new Promise<void>((resolve) => master.listen(0, '127.0.0.1', resolve));
 
+/** The page at 1280 px as `name`.png and at 360 px as `name`-360.png, whole pages. */
+async function shoot(page: Page, name: string) {
+  for (const [width, file] of [
+    [1280, `${name}.png`],
+    [360, `${name}-360.png`],
+  ] as const) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: docsFile(file), fullPage: true });
+    console.log(`Wrote docs/${file}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 try {
   const tenant = await admin('/tenants', { name: 'nordic-outdoor', mode: 'all-transaction' });
+  await call('PATCH', `/admin/v1/tenants/${tenant.id}`, adminHeaders, { timeZone: 'Europe/Stockholm' });
   await admin(`/tenants/${tenant.id}/definitions`, { id: 1, name: 'Bonus points', description: 'Earned on purchases' });
   await admin(`/tenants/${tenant.id}/definitions`, { id: 2, name: 'Member credits', description: 'Birthday and service gestures' });
   const { key } = await admin(`/tenants/${tenant.id}/api-keys`, { name: 'point master' });
@@ -90,8 +105,22 @@ try {
   await page.locator('.adjustment[data-state="Delivered"]').nth(1).waitFor();
   await page.locator('#contactId').focus();
   await page.locator('#contactId').blur();
-  await page.screenshot({ path: OUTPUT, fullPage: true });
-  console.log(`Wrote ${OUTPUT}`);
+  await shoot(page, 'contact-card');
+
+  // Two other contacts whose balances the master states differently: a drifted reconciliation nobody has repaired yet.
+  const other = ['0b6f3d1e-2a4c-4e8b-9f17-5c3a8d2e6b41', '5d2e8a71-3c9b-4f06-8e1a-7b4c2f9d0e53'];
+  await scene.pushTransactions(key, [
+    { contactId: other[0], definitionId: 1, amount: 800, source: 'Purchase', description: 'Purchase: Tent 2P', timeStamp: day(-2), validFrom: day(-2) },
+  ]);
+  const reconciliation = await call('POST', '/api/v2/point-accounts/reconciliations', { apikey: key }, { asOf: day(-1), scope: 'Listed' });
+  await call('POST', `/api/v2/point-accounts/reconciliations/${reconciliation.id}/accounts`, { apikey: key }, [
+    { contactId: other[0], definitionId: 1, balance: 850 },
+    { contactId: other[1], definitionId: 1, balance: 120 },
+  ]);
+  await call('POST', `/api/v2/point-accounts/reconciliations/${reconciliation.id}/complete`, { apikey: key });
+  while ((await call('GET', `/api/v2/point-accounts/reconciliations/${reconciliation.id}`, { apikey: key })).status !== 'Completed') {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 
   // A second tenant expected to push hourly that never has: the overview shows it in red.
   const quiet = await admin('/tenants', { name: 'harbour-books', mode: 'balance-only' });
@@ -101,8 +130,9 @@ try {
   await overview.getByLabel('Admin token').fill(scene.adminToken);
   await overview.getByLabel('Admin token').press('Enter');
   await overview.getByRole('heading', { name: 'Is every master still syncing?' }).waitFor();
-  await overview.screenshot({ path: OVERVIEW_OUTPUT, fullPage: true });
-  console.log(`Wrote ${OVERVIEW_OUTPUT}`);
+  await shoot(overview, 'operator-overview');
+  await overview.goto(`${await scene.url()}/ui/admin/reconciliations/${tenant.id}/${reconciliation.id}`);
+  await shoot(overview, 'reconciliation');
 } finally {
   master.close();
   await scene.close();

@@ -95,6 +95,8 @@ export const RECONCILIATION_DRIFTS_PAGE_SIZE = 100;
 export const reconciliationPageQuery = z.object({
   kind: anyCaseEnum(DRIFT_KINDS).optional(),
   offset: z.coerce.number().int().min(0).max(100_000_000).default(0),
+  /** After "Repair these accounts": the repair reconciliation just started. */
+  repairedBy: z.uuid().optional(),
 });
 
 export const replayForm = z.object({ tenantId: z.uuid(), id: z.uuid() });

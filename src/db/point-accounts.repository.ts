@@ -257,6 +257,28 @@ export function pointAccountsRepository(db: Db) {
       return new Map(rows.map((row) => [row.definition_id, row.updated_at]));
     },
 
+    /**
+     * The balance of each of a contact's accounts as of `asOf`, read now, by
+     * definition: the same figure a reconciliation compares (followerAsOf in
+     * reconciliations.repository.ts), so the card can tell whether a drift
+     * still stands after repairs and late rows.
+     */
+    async balancesAsOf(tenant: { id: string; mode: TenantMode }, contactId: string, asOf: Date): Promise<Map<number, number>> {
+      const sql =
+        tenant.mode === 'all-transaction'
+          ? `SELECT a.definition_id AS "definitionId", COALESCE(s.balance, 0) AS balance
+               FROM point_account a LEFT JOIN LATERAL ${figuresAt('a.tenant_id', 'ARRAY[a.id]', 'ARRAY[$3::timestamptz]')} s ON true
+              WHERE a.tenant_id = $1 AND a.contact_id = $2`
+          : `SELECT a.definition_id AS "definitionId",
+                    CASE WHEN a.balance_time <= $3 THEN a.balance
+                         ELSE COALESCE((SELECT h.balance FROM balance_history h
+                                         WHERE h.tenant_id = a.tenant_id AND h.account_id = a.id AND h.master_time <= $3
+                                         ORDER BY h.master_time DESC, h.id DESC LIMIT 1), 0) END AS balance
+               FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2`;
+      const { rows } = await db.query<{ definitionId: number; balance: number }>(sql, [tenant.id, contactId, asOf]);
+      return new Map(rows.map((row) => [row.definitionId, row.balance]));
+    },
+
     /** Balance-only, see MONTH_END_BALANCES_SQL: twelve rows per account of the contact, oldest month first. */
     async monthEndBalances(tenantId: string, contactId: string, now: Date, timeZone: string): Promise<MonthEndBalance[]> {
       const { rows } = await db.query<MonthEndBalance>(MONTH_END_BALANCES_SQL, [tenantId, contactId, now, timeZone]);

@@ -133,6 +133,14 @@ export function reconciliationsRepository(db: Db) {
       return rows.map(record);
     },
 
+    /** Each tenant's latest Completed reconciliation, for the operators' overview (tenants without one are left out). */
+    async latestCompletedPerTenant(): Promise<ReconciliationRecord[]> {
+      const { rows } = await db.query<Row>(
+        `SELECT DISTINCT ON (r.tenant_id) ${COLUMNS} FROM reconciliation r WHERE r.status = 'Completed' ORDER BY r.tenant_id, r.completed_at DESC, r.id DESC`,
+      );
+      return rows.map(record);
+    },
+
     /** Locks the reconciliation against a concurrent complete for the rest of the transaction and answers its status. */
     async lockShared(tenantId: string, id: string): Promise<ReconciliationRecord['status'] | null> {
       const { rows } = await db.query<{ status: ReconciliationRecord['status'] }>(

@@ -1,4 +1,4 @@
-import { AMOUNT_RANGE, subtractFigures } from './amounts.ts';
+import { AMOUNT_DECIMALS, AMOUNT_RANGE, subtractFigures } from './amounts.ts';
 import type { SyncGap } from './sync.ts';
 
 /**
@@ -113,6 +113,42 @@ export const repairDescription = (reconciliationId: string) => `Reconciliation $
 
 /** A repair's entry is an amount like any row's: a difference outside that range is left undone and counted as such. */
 export const REPAIRABLE = AMOUNT_RANGE;
+
+/**
+ * How many drifted accounts a reconciliation left as they were: all of them
+ * when it only compared, those out of the repairable range when it repaired.
+ * Zero until it has completed.
+ */
+export const unrepairedDrifts = (r: Pick<ReconciliationRecord, 'status' | 'drifted' | 'repair' | 'repaired'>): number =>
+  r.status === 'Completed' ? Math.max(0, r.drifted - (r.repair ? r.repaired : 0)) : 0;
+
+/**
+ * What a reconciliation's outcome means for an operator: "matched" and
+ * "repaired" are healthy; "drifted" (completed with accounts left differing)
+ * and "failed" ask for a person; "open" and "comparing" are under way.
+ */
+export type ReconciliationOutcome = 'open' | 'comparing' | 'matched' | 'repaired' | 'drifted' | 'failed';
+
+export function reconciliationOutcome(r: Pick<ReconciliationRecord, 'status' | 'drifted' | 'repair' | 'repaired'>): ReconciliationOutcome {
+  if (r.status === 'Open') return 'open';
+  if (r.status === 'Comparing') return 'comparing';
+  if (r.status === 'Failed') return 'failed';
+  if (unrepairedDrifts(r) > 0) return 'drifted';
+  return r.drifted > 0 ? 'repaired' : 'matched';
+}
+
+/**
+ * A drift the card still shows: the follower's balance as of the
+ * reconciliation's asOf, read again now, still differs from the master's
+ * figure. A repair, or late rows that fill what was missing, make it match,
+ * and the note goes.
+ */
+export const driftStands = (drift: Pick<DriftRecord, 'masterBalance'>, followerAsOfNow: number): boolean =>
+  Math.abs(drift.masterBalance - followerAsOfNow) >= 0.5 / 10 ** AMOUNT_DECIMALS;
+
+/** The lines of a repair reconciliation: each drifted account at the master's figure (zero for an account the master did not list). */
+export const repairLines = (drifts: readonly Pick<DriftRecord, 'contactId' | 'definitionId' | 'masterBalance'>[]): ReconciliationLine[] =>
+  drifts.map((d) => ({ contactId: d.contactId, definitionId: d.definitionId, balance: d.masterBalance }));
 
 /**
  * A repair stands in for rows the follower lacked at its asOf: it holds the

@@ -35,3 +35,12 @@ export function pushOverdue(tenant: Pick<TenantRecord, 'expectedPushMinutes'>, l
  * combining dot, never to a plain "i".
  */
 export const tenantNameKey = (name: string) => name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+
+/** The figures a follower knows of an account, by mode: a balance-only follower is told balances and nothing about lots, so neither pending points nor expiry. */
+export interface KnownFacts {
+  pendingPoints: boolean;
+  expiry: boolean;
+}
+
+export const knownFacts = (mode: TenantRecord['mode']): KnownFacts =>
+  mode === 'all-transaction' ? { pendingPoints: true, expiry: true } : { pendingPoints: false, expiry: false };

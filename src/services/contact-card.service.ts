@@ -7,8 +7,8 @@ import { type BalanceSeries, balanceSeries } from '../domain/balance-chart.ts';
 import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts';
-import type { DriftRecord } from '../domain/reconciliations.ts';
-import type { TenantRecord } from '../domain/tenants.ts';
+import { type DriftRecord, driftStands } from '../domain/reconciliations.ts';
+import { type KnownFacts, knownFacts, type TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 import type { AdjustmentsService } from './adjustments.service.ts';
 import type { LevelsService } from './levels.service.ts';
@@ -30,6 +30,8 @@ export interface CardAccount extends PointAccountRecord {
   expiringPoints?: number;
   /** The balance at the end of each of the last twelve months and now; null when the account has no month end behind it yet. */
   balanceChart: BalanceSeries | null;
+  /** When a push from the master last reached this account. */
+  lastPushAt: Date | null;
 }
 
 interface Page {
@@ -58,6 +60,12 @@ export interface ContactCard {
   details: ContactDetailsRecord | null;
   mode: TenantRecord['mode'];
   pointSystemActive: boolean;
+  /** The tenant's zone: every time on the card is shown in it. */
+  timeZone: string;
+  /** Which figures the tenant's mode lets the follower know (balance-only: neither pending points nor expiry). */
+  knows: KnownFacts;
+  /** When the master last pushed anything for the tenant (any contact). */
+  tenantLastPushAt: Date | null;
   /** The moment balances, pending points and entry states were read at. */
   readAt: Date;
   accounts: CardAccount[];
@@ -65,7 +73,7 @@ export interface ContactCard {
   missingAccounts: (CardDrift & { definitionId: number; definitionName: string })[];
   definitions: { id: number; name: string }[];
   history: LedgerHistory | PointsLogHistory | null;
-  adjustments: { items: CardAdjustment[]; totalCount: number };
+  adjustments: { items: CardAdjustment[]; totalCount: number; timeZone: string };
   /** The member level (all-transaction mode with a ladder), else null. */
   memberLevel: CardMemberLevel | null;
 }
@@ -114,12 +122,13 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
     }
   }
 
-  async function recentAdjustments(tenant: TenantRecord, contactId: string, name: (id: number) => string) {
+  async function recentAdjustments(tenant: TenantRecord, contactId: string, name: (id: number) => string, pushes?: Map<number, Date>) {
     const [page, lastPush] = await Promise.all([
       adjustments.list(tenant, contactId, { offset: 0, count: ADJUSTMENTS_SHOWN }),
-      db.pointAccounts.lastPushAt(tenant.id, contactId),
+      pushes ?? db.pointAccounts.lastPushAt(tenant.id, contactId),
     ]);
     return {
+      timeZone: tenant.timeZone,
       items: page.items.map((item) => ({ ...item, definitionName: name(item.definitionId), stage: adjustmentStage(item, lastPush.get(item.definitionId)) })),
       totalCount: page.totalCount,
     };
@@ -128,7 +137,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
   return {
     async card(tenant: TenantRecord, contactId: string, view: CardView): Promise<ContactCard> {
       const readAt = clock.now();
-      const [page, definitions, log, memberLevel, latest, monthEnds, details] = await Promise.all([
+      const [page, definitions, log, memberLevel, latest, monthEnds, pushes, activity, details] = await Promise.all([
         db.pointAccounts.listByContact(tenant, contactId, ALL, readAt),
         definitionNames(tenant),
         tenant.mode === 'balance-only' ? readPointsLog(tenant, contactId, view) : null,
@@ -138,6 +147,8 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         tenant.mode === 'balance-only'
           ? db.pointAccounts.monthEndBalances(tenant.id, contactId, readAt, tenant.timeZone)
           : db.ledger.monthEndBalances(tenant.id, contactId, readAt, tenant.timeZone),
+        db.pointAccounts.lastPushAt(tenant.id, contactId),
+        db.batches.activity([tenant.id], readAt),
         db.contacts.details(tenant.id, contactId),
       ]);
       // The latest completed reconciliation's findings on this contact's accounts, one per definition at most.
@@ -148,7 +159,11 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         masterBalance: d.masterBalance,
         followerBalance: d.followerBalance,
       });
-      const byDefinition = new Map((latest?.drifts ?? []).map((d) => [d.definitionId, d]));
+      // A drift stands while the follower's balance as of that asOf, read now, still differs from the master's figure.
+      const asOfNow =
+        latest && latest.drifts.length > 0 ? await db.pointAccounts.balancesAsOf(tenant, contactId, latest.reconciliation.asOf) : new Map<number, number>();
+      const standing = (latest?.drifts ?? []).filter((d) => driftStands(d, asOfNow.get(d.definitionId) ?? 0));
+      const byDefinition = new Map(standing.map((d) => [d.definitionId, d]));
       const cardAccounts: CardAccount[] = await Promise.all(
         page.items.map(async (account) => {
           const found = byDefinition.get(account.definitionId);
@@ -157,6 +172,7 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
             definitionName: definitions.name(account.definitionId),
             ...(found ? { drift: driftOf(found) } : {}),
             ...(account.balanceExpires ? { expiringPoints: account.expiresAmount } : {}),
+            lastPushAt: pushes.get(account.definitionId) ?? null,
             balanceChart: balanceSeries(
               monthEnds.filter((row) => row.accountId === account.id),
               { at: readAt, balance: account.balance },
@@ -180,12 +196,15 @@ export function contactCardService(deps: { db: Database; clock: Clock; adjustmen
         details,
         mode: tenant.mode,
         pointSystemActive: tenant.pointSystemActive,
+        timeZone: tenant.timeZone,
+        knows: knownFacts(tenant.mode),
+        tenantLastPushAt: activity[0]?.lastPushAt ?? null,
         readAt,
         accounts: cardAccounts,
         missingAccounts,
         definitions: definitions.rows.map((row) => ({ id: row.id, name: row.name })),
         history,
-        adjustments: await recentAdjustments(tenant, contactId, definitions.name),
+        adjustments: await recentAdjustments(tenant, contactId, definitions.name, pushes),
         memberLevel,
       };
     },

@@ -7,6 +7,8 @@ import {
   inItemOrder,
   latestLinePerAccount,
   type ReconciliationLine,
+  repairLines,
+  type ReconciliationRecord,
   type ReconciliationScope,
   unknownDefinitionErrors,
 } from '../domain/reconciliations.ts';
@@ -17,6 +19,9 @@ import type { QueueReconciliation } from './queueing.ts';
 import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 
 type Page = { offset: number; count: number };
+
+/** Drifted accounts listed per call of a repair, as a master lists them (at most 1000 a call). */
+const REPAIR_PAGE = 1000;
 
 const invalidLines = (errors: FieldError[]) => new AppError('validation', `The body has ${errors.length} invalid field(s)`, errors);
 
@@ -39,7 +44,7 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
     return db.reconciliations.drifts(tenantId, id, filter, page);
   }
 
-  return {
+  const service = {
     async open(tenant: TenantRecord, input: { asOf: string; scope: ReconciliationScope; repair: boolean }) {
       ensurePointSystemActive(tenant);
       const now = clock.now();
@@ -112,6 +117,31 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
       return { reconciliation: await find(tenantId, id), drifts: await drifts(tenantId, id, filter, page) };
     },
 
+    /** Each tenant's latest completed reconciliation, by tenant id: what the overview asks a person about. */
+    async latestCompletedByTenant(): Promise<Map<string, ReconciliationRecord>> {
+      return new Map((await db.reconciliations.latestCompletedPerTenant()).map((r) => [r.tenantId, r]));
+    },
+
+    /**
+     * Operators: a repair reconciliation of the accounts another one found
+     * drifted, through the same steps a master takes with the API (open as of
+     * the same asOf with repair, list each drifted account at the master's
+     * figure, complete), so the worker compares again and repairs what still
+     * differs. Answers the new reconciliation.
+     */
+    async repairDrifted(tenant: TenantRecord, id: string) {
+      const source = await find(tenant.id, id);
+      if (source.status !== 'Completed') throw new AppError('conflict', `Reconciliation ${id} is ${source.status}; only a completed one can be repaired`);
+      if (source.drifted === 0) throw new AppError('conflict', `Reconciliation ${id} found no drifted accounts; there is nothing to repair`);
+      const repair = await service.open(tenant, { asOf: source.asOf.toISOString(), scope: 'Listed', repair: true });
+      for (let offset = 0; offset < source.drifted; offset += REPAIR_PAGE) {
+        const page = await db.reconciliations.drifts(tenant.id, id, {}, { offset, count: REPAIR_PAGE });
+        if (page.items.length === 0) break;
+        await service.listAccounts(tenant, repair.id, repairLines(page.items));
+      }
+      return service.complete(tenant, repair.id);
+    },
+
     /** The newest reconciliations of all tenants, each with its tenant's name, for the operators' overview. */
     async latest(limit: number) {
       const [items, tenants] = await Promise.all([db.reconciliations.latest(limit), db.tenants.list()]);
@@ -119,6 +149,7 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
       return items.map((item) => ({ ...item, tenantName: names.get(item.tenantId) ?? item.tenantId }));
     },
   };
+  return service;
 }
 
 export type ReconciliationsService = ReturnType<typeof reconciliationsService>;

@@ -11,6 +11,8 @@ export interface AdjustmentStatus {
   nextTryAt: Date | null;
   /** No further change will come by itself: the page stops watching. */
   settled: boolean;
+  /** The balance on the card includes it now: the page reads the card's figures again when an adjustment reaches this stage. */
+  changesBalance: boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface AdjustmentStatus {
 export function adjustmentStatus(stage: AdjustmentStage, nextAttemptAt: Date | null): AdjustmentStatus {
   switch (stage) {
     case 'Pending':
-      return { label: 'Sending', tone: 'waiting', help: 'Being sent to the point master now.', nextTryAt: null, settled: false };
+      return { label: 'Sending', tone: 'waiting', help: 'Being sent to the point master now.', nextTryAt: null, settled: false, changesBalance: false };
     case 'Retrying':
       return {
         label: 'Retrying',
@@ -30,6 +32,7 @@ export function adjustmentStatus(stage: AdjustmentStage, nextAttemptAt: Date | n
         help: 'The point master has not accepted it yet; it is sent again automatically. Do not give the points again.',
         nextTryAt: nextAttemptAt,
         settled: false,
+        changesBalance: false,
       };
     case 'AwaitingConfiguration':
       return {
@@ -38,6 +41,7 @@ export function adjustmentStatus(stage: AdjustmentStage, nextAttemptAt: Date | n
         help: 'Saved. The connection to the point master is not set up yet; it is sent as soon as an operator sets it up. Do not give the points again.',
         nextTryAt: null,
         settled: false,
+        changesBalance: false,
       };
     case 'Delivered':
       return {
@@ -46,6 +50,7 @@ export function adjustmentStatus(stage: AdjustmentStage, nextAttemptAt: Date | n
         help: 'The point master has it. The balance changes when the master next syncs this account.',
         nextTryAt: null,
         settled: false,
+        changesBalance: false,
       };
     case 'Synced':
       return {
@@ -54,6 +59,7 @@ export function adjustmentStatus(stage: AdjustmentStage, nextAttemptAt: Date | n
         help: 'The point master has it and has synced this account since, so the balance above should include it.',
         nextTryAt: null,
         settled: true,
+        changesBalance: true,
       };
     case 'Confirmed':
       return {
@@ -62,6 +68,7 @@ export function adjustmentStatus(stage: AdjustmentStage, nextAttemptAt: Date | n
         help: 'The point master recorded it and sent it back; the balance above includes it.',
         nextTryAt: null,
         settled: true,
+        changesBalance: true,
       };
     case 'Failed':
       return {
@@ -70,6 +77,59 @@ export function adjustmentStatus(stage: AdjustmentStage, nextAttemptAt: Date | n
         help: 'The point master did not accept it after every retry. An operator can send it again from the deliveries page; do not give the points again.',
         nextTryAt: null,
         settled: true,
+        changesBalance: false,
       };
+  }
+}
+
+export interface SentBanner {
+  tone: 'success' | 'warning' | 'error';
+  title: string;
+  text: string;
+}
+
+/**
+ * The banner above the form after sending, for every stage the adjustment can
+ * be in: green once it is safely on its way or back, amber while it waits
+ * (and why), red when the master refused it. Its words agree with the line
+ * in the list below (adjustmentStatus); the page script takes both from the
+ * server, so they cannot drift apart.
+ */
+export function sentBanner(stage: AdjustmentStage): SentBanner {
+  switch (stage) {
+    case 'Pending':
+      return {
+        tone: 'success',
+        title: 'Saved; sending it to the point master now',
+        text: 'Follow its state below; the balance changes when the master next syncs.',
+      };
+    case 'Retrying':
+      return {
+        tone: 'warning',
+        title: 'Saved; will be sent when the master answers',
+        text: 'The point master is not answering right now. It is sent again automatically; do not give the points again.',
+      };
+    case 'AwaitingConfiguration':
+      return {
+        tone: 'warning',
+        title: 'Saved; waiting for the connection to the point master',
+        text: 'The connection to the point master is not set up yet. It is sent as soon as an operator sets it up; do not give the points again.',
+      };
+    case 'Delivered':
+      return {
+        tone: 'success',
+        title: 'Sent to the point master',
+        text: 'The balance changes when the master next syncs this account. Follow its state below.',
+      };
+    case 'Synced':
+      return {
+        tone: 'success',
+        title: 'Sent; the master has synced since',
+        text: 'The point master has it and has synced this account since, so the balance above should include it.',
+      };
+    case 'Confirmed':
+      return { tone: 'success', title: 'Confirmed by the point master', text: 'The master recorded it and sent it back; the balance above includes it.' };
+    case 'Failed':
+      return { tone: 'error', title: 'Saved, but the point master refused it', text: 'An operator can send it again; do not give the points again.' };
   }
 }

@@ -290,7 +290,7 @@ describe('reconciliations for operators and on the contact card', () => {
     expect(overview.statusCode).toBe(200);
     const row = new RegExp(`<tr data-reconciliation-id="${id}">([\\s\\S]*?)</tr>`).exec(overview.body)?.[1] ?? '';
     expect(row).toContain(tenant.name);
-    expect(row).toContain('Completed');
+    expect(row).toContain('Drifted, not repaired');
     expect(row).toContain(`href="/ui/admin/reconciliations/${tenant.id}/${id}"`);
     const driftsPage = await system.app.inject({
       url: `/ui/admin/reconciliations/${tenant.id}/${id}?kind=MissingInFollower`,
@@ -310,7 +310,7 @@ describe('reconciliations for operators and on the contact card', () => {
     const tile = /<a class="account-tile[^"]*"[^>]*data-definition-id="1">([\s\S]*?)<\/a>/.exec(card.body)?.[1] ?? '';
     expect(/data-testid="drift-master">([^<]*)</.exec(tile)?.[1]).toBe('130');
     expect(/data-testid="drift-follower">([^<]*)</.exec(tile)?.[1]).toBe('100');
-    expect(card.body).toMatch(/data-testid="missing-accounts">[\s\S]*Definition 2: master 20/);
+    expect(card.body).toMatch(/data-testid="missing-accounts">[\s\S]*Definition 2<\/bdi>: master 20/);
     // An account the reconciliation found in step carries no mark.
     const calm = await system.app.inject({ url: `/ui/contacts/${B}`, headers: { ...HTML, cookie: session.cookie } });
     expect(calm.body).not.toContain('data-testid="drift"');

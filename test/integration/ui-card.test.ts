@@ -152,8 +152,8 @@ describe('giving and removing points from the card', () => {
     expect(query).toMatch(/^sent=[0-9a-f-]{36}#adjust$/);
 
     const card = await page(session, String(response.headers.location).replace(/#.*/, ''));
-    // Saved, not sent: no green "sent" banner while nothing reached the master.
-    expect(card.body).toContain('Saved; will be sent when the master answers');
+    // Saved, not sent: no green "sent" banner while nothing reached the master, and the banner says why (no webhook yet), as the line does.
+    expect(card.body).toContain('Saved; waiting for the connection to the point master');
     expect(card.body).not.toContain('Sent to the point master');
     expect(card.body).toContain('Waiting to send');
     expect(card.body).toContain('-75');
@@ -176,7 +176,11 @@ describe('giving and removing points from the card', () => {
     const contact = randomUUID();
     const ok = await postAdjustment(session, contact, give, 'json');
     expect(ok.statusCode, ok.body).toBe(202);
-    expect(ok.json()).toEqual({ id: expect.any(String), deliveryState: 'AwaitingConfiguration' });
+    expect(ok.json()).toEqual({
+      id: expect.any(String),
+      deliveryState: 'AwaitingConfiguration',
+      banner: { tone: 'warning', title: 'Saved; waiting for the connection to the point master', text: expect.stringContaining('not set up yet') },
+    });
 
     const bad = await postAdjustment(session, contact, { definitionId: '1', direction: 'sideways', amount: '-5', description: ' ' }, 'json');
     expect(bad.statusCode).toBe(400);

@@ -25,16 +25,17 @@ describe('html template', () => {
 
 describe('card formats', () => {
   const now = new Date('2030-01-10T12:00:00Z');
-  it('words how far a date is', () => {
-    expect(relativeTime(new Date('2030-01-10T12:20:00Z'), now)).toBe('in less than an hour');
+  it('says exactly how far a date is', () => {
+    expect(relativeTime(new Date('2030-01-10T12:20:00Z'), now)).toBe('in 20 minutes');
     expect(relativeTime(new Date('2030-01-11T11:00:00Z'), now)).toBe('in 23 hours');
     expect(relativeTime(new Date('2030-01-22T12:00:00Z'), now)).toBe('in 12 days');
     expect(relativeTime(new Date('2030-01-08T12:00:00Z'), now)).toBe('2 days ago');
     expect(relativeTime(new Date('2030-01-09T13:00:00Z'), now)).toBe('23 hours ago');
   });
-  it('signs point changes and prints UTC times', () => {
+  it('signs point changes and prints times in the zone asked for (UTC unless said), the zone named once per page', () => {
     expect(formatSignedPoints(1500)).toBe('+1,500');
     expect(formatSignedPoints(-20)).toBe('-20');
-    expect(formatDateTime(new Date('2030-03-05T07:04:00Z'))).toBe('5 Mar 2030, 07:04 UTC');
+    expect(formatDateTime(new Date('2030-03-05T07:04:00Z'))).toBe('5 Mar 2030, 07:04');
+    expect(formatDateTime(new Date('2030-03-05T07:04:00Z'), 'Europe/Stockholm')).toBe('5 Mar 2030, 08:04');
   });
 });

@@ -39,7 +39,7 @@ import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import type { UiUsersService } from '../../services/ui-users.service.ts';
 import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
-import { reconciliationPage } from '../../ui/pages/reconciliations.page.ts';
+import { reconciliationPage, reconciliationUrl, repairConfirmPage } from '../../ui/pages/reconciliations.page.ts';
 import type { ShownProblem } from '../../ui/pages/layout.ts';
 import {
   type FormState,
@@ -160,9 +160,13 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         counts: await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), COUNTS_TIMEOUT_MS, 'queue counts timed out').catch(() => null),
       })),
     );
-    const [overview, latest] = await Promise.all([operations.overview(), reconciliations.latest(LATEST_RECONCILIATIONS)]);
+    const [overview, latest, latestCompleted] = await Promise.all([
+      operations.overview(),
+      reconciliations.latest(LATEST_RECONCILIATIONS),
+      reconciliations.latestCompletedByTenant(),
+    ]);
     const syncStates = await sync.overview(overview.tenants.map((row) => row.tenant.id));
-    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, overview, syncStates, reconciliations: latest });
+    const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, overview, syncStates, reconciliations: latest, latestCompleted });
     return reply.type('text/html; charset=utf-8').send(body);
   });
 
@@ -171,11 +175,31 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     { schema: { hide: true, params: reconciliationPageParams, querystring: reconciliationPageQuery } },
     async (request, reply) => {
       const { tenantId, id } = request.params;
-      const { kind, offset } = request.query;
+      const { kind, offset, repairedBy } = request.query;
       const tenant = await admin.requireTenant(tenantId);
       const found = await reconciliations.showForTenant(tenantId, id, { kind }, { offset, count: RECONCILIATION_DRIFTS_PAGE_SIZE });
-      const body = reconciliationPage({ csrfToken: request.uiSession!.csrfToken, tenant, kind, offset, ...found });
+      const body = reconciliationPage({ csrfToken: request.uiSession!.csrfToken, now: clock.now(), tenant, kind, offset, repairedBy, ...found });
       return reply.type('text/html; charset=utf-8').send(body);
+    },
+  );
+
+  /** "Repair these accounts": a page that asks first, then a repair reconciliation of the drifted accounts through the API's own service. */
+  app.get('/reconciliations/:tenantId/:id/repair', { schema: { hide: true, params: reconciliationPageParams } }, async (request, reply) => {
+    const { tenantId, id } = request.params;
+    const tenant = await admin.requireTenant(tenantId);
+    const reconciliation = await reconciliations.get(tenantId, id);
+    return sendPage(reply, repairConfirmPage({ csrfToken: request.uiSession!.csrfToken, now: clock.now(), tenant, reconciliation }));
+  });
+
+  app.post(
+    '/reconciliations/:tenantId/:id/repair',
+    { schema: { hide: true, params: reconciliationPageParams }, preHandler: requireCsrf },
+    async (request, reply) => {
+      const { tenantId, id } = request.params;
+      const tenant = await admin.requireTenant(tenantId);
+      const repair = await reconciliations.repairDrifted(tenant, id);
+      request.log.info({ tenantId, reconciliationId: id, repairId: repair.id }, 'repair of drifted accounts started on the operator pages');
+      return reply.redirect(`${reconciliationUrl({ tenantId, id })}?${new URLSearchParams({ repairedBy: repair.id }).toString()}`, 303);
     },
   );
 

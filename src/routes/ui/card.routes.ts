@@ -8,6 +8,7 @@ import { loadSession, requireCsrf, requireSession } from '../../plugins/ui-sessi
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
 import type { ActiveSession, SignedInUser, UiAuthService } from '../../services/ui-auth.service.ts';
+import { sentBanner } from '../../ui/adjustment-status.ts';
 import { adjustmentProblem, adjustmentsList, cardPage, cardUrl, confirmationOf, confirmationThreshold, searchPage } from '../../ui/pages/card.page.ts';
 import { parseForm, stringFields } from './forms.ts';
 import { wantsHtml } from './ui-errors.ts';
@@ -120,7 +121,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
       const { answer: record } = await adjustments.create(user.tenant, input, idempotencyKey);
       request.log.info({ adjustmentId: record.id, userId: user.id, amount: input.amount }, 'adjustment sent from the contact card');
       if (wantsHtml(request)) return reply.redirect(`${cardUrl(contact)}?sent=${record.id}#adjust`, 303);
-      return reply.code(202).send({ id: record.id, deliveryState: record.deliveryState });
+      return reply.code(202).send({ id: record.id, deliveryState: record.deliveryState, banner: sentBanner(record.deliveryState) });
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500 || !wantsHtml(request)) throw err;
       const card = await cards.card(user.tenant, contact, { filter: 'All', offset: 0, count: HISTORY_PAGE_SIZE });

@@ -5,23 +5,6 @@ const POLL_FAST_MS = 2000;
 const POLL_SLOW_MS = 15000;
 const FAST_FOR_MS = 120000;
 
-// Dates come from the server in UTC; show them in the reader's own time zone.
-function localiseTimes(root) {
-  const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-  const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-  const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
-  const today = dateOnly.format(new Date());
-  for (const element of root.querySelectorAll('time[datetime][data-format]')) {
-    const at = new Date(element.getAttribute('datetime'));
-    if (Number.isNaN(at.getTime())) continue;
-    element.title = element.textContent;
-    const format = element.dataset.format;
-    // "time": a time of day, with the date only when it is not today.
-    const formatter = format === 'date' ? dateOnly : format === 'time' && dateOnly.format(at) === today ? timeOnly : dateTime;
-    element.textContent = formatter.format(at);
-  }
-}
-
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -57,29 +40,15 @@ function problemAlert(form, problem) {
   return box;
 }
 
-// The banner after sending, by where the adjustment stands (the server's words for the same stages).
-const SENT_BANNERS = {
-  Pending: ['success', 'Saved; sending it to the point master now', 'Follow its state below; the balance changes when the master next syncs.'],
-  Delivered: ['success', 'Sent to the point master', 'The balance changes when the master next syncs. Follow its state below.'],
-  Synced: ['success', 'Sent to the point master', 'The balance changes when the master next syncs. Follow its state below.'],
-  Failed: ['error', 'Saved, but the point master refused it', 'An operator can send it again; do not give the points again.'],
-  Retrying: [
-    'warning',
-    'Saved; will be sent when the master answers',
-    'The point master is not answering right now. It is sent automatically; do not give the points again.',
-  ],
-};
-SENT_BANNERS.AwaitingConfiguration = SENT_BANNERS.Retrying;
-
-function sentAlert(id, stage) {
-  const [tone, title, text] = SENT_BANNERS[stage] || SENT_BANNERS.Pending;
-  const box = element('div', `alert alert-${tone}`);
+// The banner after sending: its words come from the server, on the adjustment's line in the list (or in the answer to the form).
+function sentAlert(id, stage, banner) {
+  const box = element('div', `alert alert-${banner.tone}`);
   box.setAttribute('role', 'status');
   box.tabIndex = -1;
   box.id = 'adjustment-sent';
   box.dataset.adjustmentId = id;
   box.dataset.stage = stage;
-  box.append(element('p', 'alert-title', title), element('p', '', text));
+  box.append(element('p', 'alert-title', banner.title), element('p', '', banner.text));
   return box;
 }
 
@@ -90,7 +59,43 @@ function followSentBanner() {
   if (!id) return;
   const item = document.querySelector(`.adjustment[data-adjustment-id="${CSS.escape(id)}"]`);
   if (!item || item.dataset.stage === box.dataset.stage) return;
-  box.replaceWith(sentAlert(id, item.dataset.stage));
+  const { bannerTone: tone, bannerTitle: title, bannerText: text } = item.dataset;
+  box.replaceWith(sentAlert(id, item.dataset.stage, { tone, title, text }));
+}
+
+// Reasons longer than three lines fold (CSS clamps them once this script runs); a switch shows the rest.
+function foldLongText(root) {
+  for (const text of root.querySelectorAll('[data-fold]')) {
+    if (text.dataset.folded || text.scrollHeight <= text.clientHeight + 1) continue;
+    text.dataset.folded = 'true';
+    const toggle = element('button', 'fold-toggle', 'Show all');
+    toggle.type = 'button';
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.addEventListener('click', () => {
+      const open = text.classList.toggle('is-open');
+      toggle.setAttribute('aria-expanded', String(open));
+      toggle.textContent = open ? 'Show less' : 'Show all';
+    });
+    text.after(toggle);
+  }
+}
+
+// The stage of each adjustment on the page, by id, to notice one that has just reached the balance.
+function stagesOf(root) {
+  return new Map([...root.querySelectorAll('.adjustment')].map((item) => [item.dataset.adjustmentId, item.dataset.stage]));
+}
+
+// The card's figures (tiles, chart, level, history, last push) read again, in place, when an adjustment has reached the balance.
+async function refreshFigures() {
+  const response = await fetch(window.location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
+  if (!response.ok || response.redirected) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+  for (const part of document.querySelectorAll('[data-live]')) {
+    const replacement = fresh.querySelector(`[data-live="${CSS.escape(part.dataset.live)}"]`);
+    if (replacement) part.replaceWith(document.adoptNode(replacement));
+  }
+  foldLongText(document);
+  document.dispatchEvent(new CustomEvent('card:figures-refreshed'));
 }
 
 // The adjustments list is rendered by the server; while any delivery is still on its way, fetch it again.
@@ -111,9 +116,14 @@ function watchAdjustments() {
     template.innerHTML = (await response.text()).trim();
     const fresh = template.content.firstElementChild;
     if (!fresh) return;
-    localiseTimes(fresh);
+    const before = stagesOf(list);
     list.replaceWith(fresh);
+    foldLongText(fresh);
     followSentBanner();
+    const reached = [...fresh.querySelectorAll('.adjustment[data-changes-balance="true"]')].some(
+      (item) => before.get(item.dataset.adjustmentId) !== item.dataset.stage,
+    );
+    if (reached) await refreshFigures();
   }
 
   async function tick() {
@@ -213,7 +223,7 @@ function enhanceAdjustmentForm(watcher) {
         form.querySelector('[name="description"]').value = '';
         form.querySelector('[name="confirmed"]').value = '';
         button.textContent = button.dataset.label;
-        const box = sentAlert(sent.id, sent.deliveryState);
+        const box = sentAlert(sent.id, sent.deliveryState, sent.banner);
         feedback.append(box);
         box.focus();
         await watcher.now();
@@ -238,8 +248,10 @@ function enhanceAdjustmentForm(watcher) {
   });
 }
 
+document.documentElement.classList.add('has-script');
+
 document.addEventListener('DOMContentLoaded', () => {
-  localiseTimes(document);
+  foldLongText(document);
   const watcher = watchAdjustments();
   enhanceAdjustmentForm(watcher);
   watcher.schedule();

@@ -26,6 +26,10 @@ function setUpLevelTabs(panel) {
   select(tabs[0], false);
 }
 
-document.addEventListener('DOMContentLoaded', () => {
+function setUpAll() {
   for (const panel of document.querySelectorAll('[data-level-tabs]')) setUpLevelTabs(panel);
-});
+}
+
+document.addEventListener('DOMContentLoaded', setUpAll);
+// The card reads its figures again in place once an adjustment reaches the balance: the new panel gets its tabs.
+document.addEventListener('card:figures-refreshed', setUpAll);

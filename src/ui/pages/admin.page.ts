@@ -4,8 +4,10 @@ import type { SyncStatus } from '../../contracts/sync.ts';
 import { gapAlerting } from '../../domain/sync.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
-import type { ReconciliationRecord } from '../../domain/reconciliations.ts';
-import { formatDateTime, formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
+import { type ReconciliationRecord, reconciliationOutcome, unrepairedDrifts } from '../../domain/reconciliations.ts';
+import { type AttentionReason, attentionReasons } from '../../domain/attention.ts';
+import { OUTCOME_WORDS } from '../reconciliation-words.ts';
+import { formatDuration, formatPoints, formatSignedPoints, zoneLabel } from '../format.ts';
 import { timeElement } from '../time.ts';
 import { barChart, perMinuteChart } from '../charts.ts';
 import type { OperationsOverview, TenantHealth } from '../../services/operations.service.ts';
@@ -54,8 +56,8 @@ function syncCell(state: SyncStatus | undefined, now: Date): SafeHtml | string {
               const since = new Date(gap.since);
               const late = gapAlerting(since, now, state.gapAlertSeconds);
               return html`<li class="${late ? 'sync-gap sync-gap-alert' : 'sync-gap'}" data-alert="${late ? 'true' : 'false'}">
-                ${gap.from === gap.to ? formatPoints(gap.from) : html`${formatPoints(gap.from)}–${formatPoints(gap.to)}`} missing since
-                ${relativeTime(since, now)}
+                ${gap.from === gap.to ? formatPoints(gap.from) : html`${formatPoints(gap.from)}–${formatPoints(gap.to)}`} missing for
+                ${formatDuration(now.getTime() - since.getTime())}
               </li>`;
             })}
           </ul>`
@@ -63,15 +65,15 @@ function syncCell(state: SyncStatus | undefined, now: Date): SafeHtml | string {
 }
 
 /** One tenant's row of the overview; red where a person is needed. */
-function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Date): SafeHtml {
+function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Date, reasons: AttentionReason[]): SafeHtml {
   const { tenant } = row;
-  const needsPerson = needsAPerson(row, sync);
+  const needsPerson = reasons.length > 0;
   const deliveries = (state?: DeliveryState) => deliveriesUrl({ tenantId: tenant.id, state });
   return html`<tr class="${needsPerson ? 'needs-person-row' : ''}" data-tenant-id="${tenant.id}" data-needs-person="${String(needsPerson)}">
-    <td data-label="Tenant"><a href="/ui/admin/tenants/${tenant.id}"><strong>${tenant.name}</strong></a><br /><span class="muted">${tenant.mode}${tenant.pointSystemActive ? '' : ' · point system off'}</span></td>
+    <td data-label="Tenant"><a href="/ui/admin/tenants/${tenant.id}"><strong><bdi>${tenant.name}</bdi></strong></a><br /><span class="muted">${tenant.mode}${tenant.pointSystemActive ? '' : ' · point system off'}</span></td>
     <td data-label="Last push" class="${row.overdue ? 'needs-person' : ''}">${
       row.lastPushAt ? timeElement(row.lastPushAt, 'time', at) : html`<span class="muted">never</span>`
-    }${row.overdue ? html`<br /><span data-testid="overdue">no push for over ${formatPoints(tenant.expectedPushMinutes ?? 0)} min</span>` : ''}</td>
+    }${row.overdue ? html`<br /><span data-testid="overdue">no push for over ${formatDuration((tenant.expectedPushMinutes ?? 0) * 60_000)}</span>` : ''}</td>
     <td data-label="Pushes (24 h)" class="num">${formatPoints(row.pushes)}</td>
     <td data-label="Items (24 h)" class="num">${formatPoints(row.items)}</td>
     <td data-label="Batches with errors (24 h)" class="num">${row.batchesWithErrors > 0 ? html`<span class="pill pill-waiting">${formatPoints(row.batchesWithErrors)}</span>` : '0'}</td>
@@ -83,8 +85,34 @@ function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Da
   </tr>`;
 }
 
-/** Failed deliveries, no push for longer than expected, or a gap in the stream past its alert age. */
-const needsAPerson = (row: TenantHealth, sync: SyncStatus | undefined) => row.overdue || row.deliveriesFailed > 0 || sync?.alerting === true;
+/** Why a tenant needs a person, from its figures (domain/attention.ts decides). */
+const reasonsOf = (row: TenantHealth, sync: SyncStatus | undefined, latest: ReconciliationRecord | undefined) =>
+  attentionReasons({
+    overdue: row.overdue,
+    deliveriesFailed: row.deliveriesFailed,
+    gapAlerting: sync?.alerting === true,
+    unrepairedDrifts: latest ? unrepairedDrifts(latest) : 0,
+  });
+
+/** One tenant under "needs a person": each reason in words, with a link to where it is fixed. */
+function attentionItem(row: TenantHealth, reasons: AttentionReason[], latest: ReconciliationRecord | undefined): SafeHtml {
+  const { tenant } = row;
+  const said: Record<AttentionReason, () => SafeHtml> = {
+    'deliveries-failed': () =>
+      html`<a href="${deliveriesUrl({ tenantId: tenant.id, state: 'Failed' })}">${formatPoints(row.deliveriesFailed)} webhook deliver${row.deliveriesFailed === 1 ? 'y' : 'ies'} failed</a>`,
+    'push-overdue': () => html`no push for over ${formatDuration((tenant.expectedPushMinutes ?? 0) * 60_000)}`,
+    'sequence-gap': () => html`sequences missing for longer than the alert age`,
+    drift: () => {
+      const n = latest ? unrepairedDrifts(latest) : 0;
+      return html`<a href="/ui/admin/reconciliations/${tenant.id}/${latest?.id ?? ''}">${formatPoints(n)} account${n === 1 ? '' : 's'} differ from the master</a>
+        (reconciliation as of ${latest ? timeElement(latest.asOf) : ''}), not repaired`;
+    },
+  };
+  return html`<li data-tenant-id="${tenant.id}" data-reasons="${reasons.join(' ')}">
+    <a href="/ui/admin/tenants/${tenant.id}"><strong><bdi>${tenant.name}</bdi></strong></a>:
+    ${reasons.map((reason, i) => html`${i > 0 ? '; ' : ''}${said[reason]()}`)}
+  </li>`;
+}
 
 export function adminHomePage(input: {
   csrfToken: string;
@@ -92,9 +120,17 @@ export function adminHomePage(input: {
   overview: OperationsOverview;
   syncStates: ReadonlyMap<string, SyncStatus>;
   reconciliations: LatestReconciliation[];
+  /** Each tenant's latest completed reconciliation. */
+  latestCompleted: ReadonlyMap<string, ReconciliationRecord>;
 }): string {
   const { overview } = input;
-  const attention = overview.tenants.filter((row) => needsAPerson(row, input.syncStates.get(row.tenant.id))).length;
+  const rows = overview.tenants.map((row) => {
+    const latest = input.latestCompleted.get(row.tenant.id);
+    const sync = input.syncStates.get(row.tenant.id);
+    return { row, sync, latest, reasons: reasonsOf(row, sync, latest) };
+  });
+  const needing = rows.filter((r) => r.reasons.length > 0);
+  const attention = needing.length;
   const outcomes = overview.webhookOutcomes;
   return page(
     {
@@ -108,7 +144,8 @@ export function adminHomePage(input: {
           <h1>Overview</h1>
         </div>
         <p class="card-meta">
-          <span class="muted">Read ${timeElement(overview.at)}</span> <a class="button" href="/ui/admin/tenants/new">Create a tenant</a>
+          <span class="muted">Read ${timeElement(overview.at)}</span> <span class="muted" data-testid="time-zone">${zoneLabel('UTC', overview.at)}</span>
+          <a class="button" href="/ui/admin/tenants/new">Create a tenant</a>
           <a class="button button-primary" href="/ui/admin/queues">Open the queue dashboard</a>
         </p>
       </section>
@@ -117,11 +154,14 @@ export function adminHomePage(input: {
         ${
           overview.tenants.length === 0
             ? html`<p class="empty">No tenants yet. <a href="/ui/admin/tenants/new">Create one</a> here, with the admin API or with <code>npm run cli -- tenants:create</code>.</p>`
-            : html`<p class="${attention > 0 ? 'alert alert-error' : 'hint'}" data-testid="attention">${
+            : html`${
                 attention > 0
-                  ? `${attention} tenant${attention === 1 ? ' needs' : 's need'} a person: see the rows marked in red.`
-                  : 'Nothing needs a person right now.'
-              }</p>
+                  ? html`<div class="alert alert-error" data-testid="attention">
+                      <p class="alert-title">${attention} tenant${attention === 1 ? ' needs' : 's need'} a person</p>
+                      <ul class="needs-person-list" data-testid="needs-person">${needing.map((r) => attentionItem(r.row, r.reasons, r.latest))}</ul>
+                    </div>`
+                  : html`<p class="hint" data-testid="attention">Nothing needs a person right now.</p>`
+              }
               <div class="table-wrap">
               <table class="history">
                 <thead><tr>
@@ -129,11 +169,11 @@ export function adminHomePage(input: {
                   <th scope="col" class="num">Batches with errors (24 h)</th><th scope="col" class="num">Deliveries waiting</th><th scope="col" class="num">Deliveries failed</th>
                   <th scope="col">Sync</th>
                 </tr></thead>
-                <tbody>${overview.tenants.map((row) => tenantHealthRow(row, input.syncStates.get(row.tenant.id), overview.at))}</tbody>
+                <tbody>${rows.map((r) => tenantHealthRow(r.row, r.sync, overview.at, r.reasons))}</tbody>
               </table>
             </div>
             <p class="hint">A tenant's name opens its page: its API keys and contact card users.</p>
-            <p class="hint">Red: failed webhook deliveries, no push for longer than the tenant's expected interval (<code>expectedPushMinutes</code>, set with PATCH /admin/v1/tenants/{id}), or sequences missing for longer than <code>SYNC_GAP_ALERT_SECONDS</code>.</p>`
+            <p class="hint">Red: failed webhook deliveries, no push for longer than the tenant's expected interval (<code>expectedPushMinutes</code>, set with PATCH /admin/v1/tenants/{id}), sequences missing for longer than <code>SYNC_GAP_ALERT_SECONDS</code>, or accounts the latest reconciliation found differing and nobody repaired.</p>`
         }
       </section>
       <section class="panel" aria-labelledby="charts-title">
@@ -184,12 +224,12 @@ export function adminHomePage(input: {
 /** A reconciliation on the overview, with its tenant's name. */
 export type LatestReconciliation = ReconciliationRecord & { tenantName: string };
 
-export const RECONCILIATION_TONE: Record<ReconciliationRecord['status'], string> = {
-  Open: 'neutral',
-  Comparing: 'waiting',
-  Completed: 'delivered',
-  Failed: 'failed',
-};
+/** A reconciliation's outcome as a pill (green only when nothing is left differing). */
+export function outcomePill(r: ReconciliationRecord): SafeHtml {
+  const outcome = reconciliationOutcome(r);
+  const words = OUTCOME_WORDS[outcome];
+  return html`<span class="pill pill-${words.tone}" data-outcome="${outcome}">${words.label}</span>`;
+}
 
 function latestReconciliations(items: LatestReconciliation[]): SafeHtml {
   return html`<section class="panel" aria-labelledby="reconciliations-title">
@@ -209,10 +249,10 @@ function latestReconciliations(items: LatestReconciliation[]): SafeHtml {
             <tbody>
               ${items.map(
                 (r) => html`<tr data-reconciliation-id="${r.id}">
-                  <td data-label="Tenant">${r.tenantName}</td>
-                  <td data-label="As of">${formatDateTime(r.asOf)}</td>
+                  <td data-label="Tenant"><bdi>${r.tenantName}</bdi></td>
+                  <td data-label="As of">${timeElement(r.asOf)}</td>
                   <td data-label="Scope">${r.scope}${r.repair ? ' · repair' : ''}</td>
-                  <td data-label="Status"><span class="pill pill-${RECONCILIATION_TONE[r.status]}">${r.status}</span></td>
+                  <td data-label="Status">${outcomePill(r)}</td>
                   <td data-label="Compared" class="num">${formatPoints(r.compared)}</td>
                   <td data-label="Matched" class="num">${formatPoints(r.matched)}</td>
                   <td data-label="Drifted" class="num">${formatPoints(r.drifted)}</td>
@@ -306,7 +346,7 @@ export function deliveriesPage(view: DeliveriesView): string {
         tenant && list
           ? html`<section class="panel" aria-labelledby="deliveries-title" id="history">
             <div class="panel-head">
-              <h2 id="deliveries-title">${tenant.name}</h2>
+              <h2 id="deliveries-title"><bdi>${tenant.name}</bdi> <span class="muted" data-testid="time-zone">${zoneLabel(tenant.timeZone, view.now)}</span></h2>
               <nav class="segmented" aria-label="Delivery state">
                 ${states.map(
                   (state) =>
@@ -336,13 +376,13 @@ export function deliveriesPage(view: DeliveriesView): string {
                       ${list.items.map((row) => {
                         const next = row.nextAttemptAt ? new Date(row.nextAttemptAt) : null;
                         return html`<tr data-delivery-id="${row.id}">
-                          <td data-label="Created">${timeElement(new Date(row.createdAt))}</td>
+                          <td data-label="Created">${timeElement(new Date(row.createdAt), 'datetime', view.now, tenant.timeZone)}</td>
                           <td data-label="Contact"><code>${row.contactId}</code></td>
                           <td data-label="Points" class="num">${formatSignedPoints(row.amount)}</td>
                           <td data-label="Source">${row.source}</td>
-                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${STATE_LABEL[row.state]}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted" data-testid="next-try">next try at ${timeElement(next, 'time', view.now)}</span>` : ''}</td>
+                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${STATE_LABEL[row.state]}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted" data-testid="next-try">next try at ${timeElement(next, 'time', view.now, tenant.timeZone)}</span>` : ''}</td>
                           <td data-label="Attempts" class="num">${row.attempts}</td>
-                          <td data-label="Last answer" class="description">${row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : '—')}</td>
+                          <td data-label="Last answer" class="description">${row.lastError ? html`<bdi>${row.lastError}</bdi>` : row.lastStatus ? `HTTP ${row.lastStatus}` : '—'}</td>
                           <td data-label="Action">${canReplay(row.state) ? replayForm(view, '/ui/admin/deliveries/replay', { tenantId: tenant.id, id: row.id }, 'Replay', true) : ''}</td>
                         </tr>`;
                       })}

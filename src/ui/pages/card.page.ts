@@ -7,9 +7,9 @@ import type { CardAccount, CardAdjustment, CardDrift, ContactCard, LedgerHistory
 import type { SignedInUser } from '../../services/ui-auth.service.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { REASON_MAX_CHARS } from '../../contracts/ui.ts';
-import { adjustmentStatus } from '../adjustment-status.ts';
+import { adjustmentStatus, sentBanner as bannerOf } from '../adjustment-status.ts';
 import { balanceChart } from '../charts.ts';
-import { formatPoints, formatSignedPoints, relativeTime } from '../format.ts';
+import { formatPoints, formatSignedPoints, relativeTime, zoneLabel } from '../format.ts';
 import { timeElement } from '../time.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { page, problemBox, type ShownProblem, technicalDetails } from './layout.ts';
@@ -33,7 +33,17 @@ export function cardUrl(contactId: string, view: CardView = {}): string {
   return `/ui/contacts/${encodeURIComponent(contactId)}${qs ? `?${qs}` : ''}`;
 }
 
-const time = (at: Date, format: 'date' | 'datetime' = 'datetime') => timeElement(at, format);
+/** A time on the card, in the tenant's zone (the card says which once, in its head). */
+const timeIn =
+  (zone: string) =>
+  (at: Date, format: 'date' | 'datetime' = 'datetime') =>
+    timeElement(at, format, undefined, zone);
+
+/** User text (reasons, names) isolated, so a right-to-left mark in it cannot reorder what follows. */
+const userText = (text: string) => html`<bdi>${text}</bdi>`;
+
+/** A reason or description: isolated, and folded to three lines when longer (the page script adds the "Show all" switch). */
+const folded = (text: string) => html`<bdi class="fold" data-fold>${text}</bdi>`;
 
 /** The labels of the adjustment form's fields, so an error names the field as the form shows it. */
 const ADJUSTMENT_LABELS: Record<string, string> = {
@@ -130,25 +140,31 @@ function contactFacts(contact: ContactDetailsRecord, onCard = false): SafeHtml {
 }
 
 function accountTile(card: ContactCard, account: CardAccount, selected: boolean): SafeHtml {
+  const time = timeIn(card.timeZone);
   const expires = account.balanceExpires;
   return html`<li>
     <a class="${selected ? 'account-tile is-selected' : 'account-tile'}" href="${cardUrl(card.contactId, { definition: account.definitionId })}"
       ${selected ? html`aria-current="true"` : ''} data-definition-id="${account.definitionId}">
-      <span class="account-tile-name">${account.definitionName}</span>
+      <span class="account-tile-name">${userText(account.definitionName)}</span>
       <span class="account-tile-balance" data-testid="balance"><span class="figure">${formatPoints(account.balance)}</span> <span class="unit">points</span></span>
       <dl class="account-tile-facts">
-        <div><dt>Pending</dt><dd data-testid="pending">${formatPoints(account.pendingPoints)}</dd></div>
-        <div>
+        ${card.knows.pendingPoints ? html`<div><dt>Pending</dt><dd data-testid="pending">${formatPoints(account.pendingPoints)}</dd></div>` : ''}
+        ${
+          card.knows.expiry
+            ? html`<div>
           <dt>Next expiry</dt>
           <dd data-testid="expiry">${
             expires
               ? html`${account.expiringPoints === undefined ? '' : html`<span data-testid="expiring-points">${formatPoints(account.expiringPoints)} points</span> on `}${time(expires)} <span class="muted">(${relativeTime(expires, card.readAt)})</span>`
               : html`<span class="muted">None</span>`
           }</dd>
-        </div>
-        ${account.expiringWithin90Days > 0 ? expiringSoon(account) : ''}
+        </div>`
+            : ''
+        }
+        ${card.knows.expiry && account.expiringWithin90Days > 0 ? expiringSoon(account) : ''}
+        <div><dt>Last pushed by the master</dt><dd data-testid="account-last-push">${account.lastPushAt ? time(account.lastPushAt) : html`<span class="muted">never</span>`}</dd></div>
       </dl>
-      ${account.drift ? driftNote(account.drift) : ''}
+      ${account.drift ? driftNote(account.drift, card.timeZone) : ''}
     </a>
     ${accountChart(account)}
   </li>`;
@@ -177,9 +193,9 @@ function accountChart(account: CardAccount): SafeHtml {
 }
 
 /** The latest reconciliation found this account's balance differing from the master's, as of its asOf. */
-function driftNote(drift: CardDrift): SafeHtml {
+function driftNote(drift: CardDrift, zone: string): SafeHtml {
   return html`<span class="account-tile-drift" data-testid="drift">
-    <strong>Drifted${drift.repaired ? ' (repaired)' : ''}</strong> at reconciliation as of ${time(drift.asOf)}:
+    <strong>Differs from the master</strong> at the reconciliation as of ${timeIn(zone)(drift.asOf)}:
     master <span data-testid="drift-master">${formatPoints(drift.masterBalance)}</span>, follower
     <span data-testid="drift-follower">${formatPoints(drift.followerBalance)}</span>
   </span>`;
@@ -192,7 +208,7 @@ function missingAccountsNote(card: ContactCard): SafeHtml | string {
     <p>The latest reconciliation found balances at the point master that this follower does not hold:</p>
     <ul>
       ${card.missingAccounts.map(
-        (m) => html`<li>${m.definitionName}: master ${formatPoints(m.masterBalance)}, as of ${time(m.asOf)}${m.repaired ? ' (repaired)' : ''}</li>`,
+        (m) => html`<li>${userText(m.definitionName)}: master ${formatPoints(m.masterBalance)}, as of ${timeIn(card.timeZone)(m.asOf)}</li>`,
       )}
     </ul>
   </div>`;
@@ -205,7 +221,8 @@ function entryStatus(entry: LedgerEntryRecord, at: Date): SafeHtml {
   return html`<span class="pill pill-${state}">${label}</span>`;
 }
 
-function validity(entry: LedgerEntryRecord, at: Date): SafeHtml {
+function validity(entry: LedgerEntryRecord, at: Date, zone: string): SafeHtml {
+  const time = timeIn(zone);
   if (entry.type === 'Expiry') return html`<span class="muted">—</span>`;
   const from = entry.validFrom > at ? html`from ${time(entry.validFrom, 'date')}` : null;
   const to = entry.validTo ? html`until ${time(entry.validTo, 'date')}` : html`<span class="muted">no expiry</span>`;
@@ -243,6 +260,7 @@ const entryLegend = html`<dl class="legend" aria-label="What the statuses mean">
 </dl>`;
 
 function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardAccount): SafeHtml {
+  const time = timeIn(card.timeZone);
   const view = (offset: number, filter: TransactionFilter = history.filter) => cardUrl(card.contactId, { definition: account.definitionId, filter, offset });
   const filterLabel: Record<TransactionFilter, string> = { All: 'All', Active: 'Active', Pending: 'Pending' };
   const empty: Record<TransactionFilter, string> = {
@@ -252,7 +270,7 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
   };
   return html`<section class="panel" aria-labelledby="history-title" id="history">
     <div class="panel-head">
-      <h2 id="history-title">History <span class="muted">· ${account.definitionName}</span></h2>
+      <h2 id="history-title">History <span class="muted">· ${userText(account.definitionName)}</span></h2>
       <nav class="segmented" aria-label="Show transactions">
         ${FILTERS.map(
           (filter) => html`<a href="${view(0, filter)}#history" ${filter === history.filter ? html`aria-current="true"` : ''}>${filterLabel[filter]}</a>`,
@@ -279,9 +297,9 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
               ${history.items.map(
                 (entry) => html`<tr>
                   <td data-label="Date" class="nowrap">${time(entry.transactionDate)}</td>
-                  <td data-label="Description" class="description">${entry.type === 'Expiry' ? `${formatPoints(-entry.amount)} points expired` : entry.description}</td>
+                  <td data-label="Description" class="description">${entry.type === 'Expiry' ? `${formatPoints(-entry.amount)} points expired` : folded(entry.description)}</td>
                   <td data-label="Source">${entry.source}</td>
-                  <td data-label="Valid" class="validity">${validity(entry, card.readAt)}</td>
+                  <td data-label="Valid" class="validity">${validity(entry, card.readAt, card.timeZone)}</td>
                   <td data-label="Status">${entryStatus(entry, card.readAt)}</td>
                   <td data-label="Points" class="${entry.amount < 0 ? 'num points-negative' : 'num points-positive'}">${formatSignedPoints(entry.amount)}</td>
                 </tr>`,
@@ -296,14 +314,18 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
 }
 
 function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtml {
+  const time = timeIn(card.timeZone);
+  const synced = card.tenantLastPushAt
+    ? html`as of the master's last push, ${time(card.tenantLastPushAt)}`
+    : html`as far as the master has pushed (it has not pushed yet)`;
   const head = html`<div class="panel-head">
     <h2 id="history-title">History <span class="muted">· from the point master</span></h2>
   </div>`;
   if (history.kind === 'points-log-unavailable') {
     const why =
       history.status === 404
-        ? "The point master's points log is not set up for this organisation, so the history cannot be shown. Balances above are up to date as of the master's last sync."
-        : "The point master could not be asked for the history right now. Balances above are up to date as of the master's last sync; try again in a moment.";
+        ? html`The point master's points log is not set up for this organisation, so the history cannot be shown. Balances above are up to date ${synced}.`
+        : html`The point master could not be asked for the history right now. Balances above are up to date ${synced}; try again in a moment.`;
     return html`<section class="panel" aria-labelledby="history-title" id="history">
       ${head}
       <div class="alert alert-warning" role="status" data-testid="points-log-unavailable">
@@ -328,7 +350,7 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
                 const at = new Date(line.transactionDate);
                 return html`<tr>
                   <td data-label="Date" class="nowrap">${time(at)}</td>
-                  <td data-label="Description" class="description">${line.description}</td>
+                  <td data-label="Description" class="description">${folded(line.description)}</td>
                   <td data-label="Points" class="${line.amount < 0 ? 'num points-negative' : 'num points-positive'}">${formatSignedPoints(line.amount)}</td>
                 </tr>`;
               })}
@@ -340,18 +362,23 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
   </section>`;
 }
 
-function adjustmentItem(item: CardAdjustment, now: Date): SafeHtml {
+function adjustmentItem(item: CardAdjustment, now: Date, zone: string): SafeHtml {
   const status = adjustmentStatus(item.stage, item.nextAttemptAt);
-  const who = item.source === 'Manual' ? `by ${item.userName ?? 'a user'}` : `by automation${item.workflowName ? `: ${item.workflowName}` : ''}`;
-  return html`<li class="adjustment" data-adjustment-id="${item.id}" data-state="${item.deliveryState}" data-stage="${item.stage}" data-confirmed="${String(item.stage === 'Confirmed')}">
+  const banner = bannerOf(item.stage);
+  const who =
+    item.source === 'Manual'
+      ? html`by ${userText(item.userName ?? 'a user')}`
+      : html`by automation${item.workflowName ? html`: ${userText(item.workflowName)}` : ''}`;
+  return html`<li class="adjustment" data-adjustment-id="${item.id}" data-state="${item.deliveryState}" data-stage="${item.stage}" data-confirmed="${String(item.stage === 'Confirmed')}"
+    data-changes-balance="${String(status.changesBalance)}" data-banner-tone="${banner.tone}" data-banner-title="${banner.title}" data-banner-text="${banner.text}">
     <div class="adjustment-top">
       <span class="${item.amount < 0 ? 'adjustment-amount points-negative' : 'adjustment-amount points-positive'}">${formatSignedPoints(item.amount)}</span>
-      <span class="adjustment-definition">${item.definitionName}</span>
-      ${time(item.createdAt)}
+      <span class="adjustment-definition">${userText(item.definitionName)}</span>
+      ${timeIn(zone)(item.createdAt)}
     </div>
-    <p class="adjustment-description">${item.description}</p>
+    <p class="adjustment-description">${folded(item.description)}</p>
     <p class="adjustment-status"><span class="pill pill-${status.tone}" data-testid="adjustment-state">${status.label}</span> <span>${who}</span></p>
-    <p class="adjustment-help">${status.help}${status.nextTryAt ? html` <span data-testid="next-try">Next try at ${timeElement(status.nextTryAt, 'time', now)}.</span>` : ''}</p>
+    <p class="adjustment-help">${status.help}${status.nextTryAt ? html` <span data-testid="next-try">Next try at ${timeElement(status.nextTryAt, 'time', now, zone)}.</span>` : ''}</p>
     ${item.deliveryState === 'Retrying' && item.lastError ? technicalDetails(`The point master's last answer: ${item.lastError}`) : ''}
   </li>`;
 }
@@ -364,7 +391,7 @@ export function adjustmentsList(input: { contactId: string; readAt: Date; adjust
     ${
       items.length === 0
         ? html`<p class="empty">No points given or removed for this contact yet.</p>`
-        : html`<ul class="adjustments">${items.map((item) => adjustmentItem(item, input.readAt))}</ul>
+        : html`<ul class="adjustments">${items.map((item) => adjustmentItem(item, input.readAt, input.adjustments.timeZone))}</ul>
           ${totalCount > items.length ? html`<p class="hint">The latest ${items.length} of ${formatPoints(totalCount)}.</p>` : ''}`
     }
   </div>`;
@@ -379,25 +406,10 @@ export interface AdjustmentFormState {
   sentId?: string | undefined;
 }
 
-/**
- * The banner after sending, by where the adjustment stands: green only once
- * the master has it; while the master does not answer the change is saved
- * and waits, and the banner says so.
- */
+/** The banner after sending, by where the adjustment stands (adjustment-status.ts); the page script follows it as the list refreshes. */
 function sentBanner(sent: CardAdjustment | undefined): SafeHtml {
   const stage = sent?.stage ?? 'Pending';
-  const [tone, title, text] =
-    stage === 'Delivered' || stage === 'Synced' || stage === 'Confirmed'
-      ? ['success', 'Sent to the point master', 'The balance changes when the master next syncs. Follow its state below.']
-      : stage === 'Pending'
-        ? ['success', 'Saved; sending it to the point master now', 'Follow its state below; the balance changes when the master next syncs.']
-        : stage === 'Failed'
-          ? ['error', 'Saved, but the point master refused it', 'An operator can send it again; do not give the points again.']
-          : [
-              'warning',
-              'Saved; will be sent when the master answers',
-              'The point master is not answering right now. It is sent automatically; do not give the points again.',
-            ];
+  const { tone, title, text } = bannerOf(stage);
   return html`<div class="alert alert-${tone}" role="status" tabindex="-1" id="adjustment-sent" data-stage="${stage}" data-adjustment-id="${sent?.id ?? ''}">
     <p class="alert-title">${title}</p>
     <p>${text}</p>
@@ -493,14 +505,18 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
             <h1 class="contact-id" data-testid="contact-id">${card.contactId}</h1>
           </div>`
       }
-      <p class="card-meta">
+      <p class="card-meta" data-live="meta">
         <span class="pill pill-neutral">${modeLabel}</span>
-        <span class="muted">Read ${time(card.readAt)}</span>
+        <span class="muted" data-testid="tenant-last-push">Last pushed by the master ${
+          card.tenantLastPushAt ? html`at ${timeIn(card.timeZone)(card.tenantLastPushAt)}` : 'never'
+        }</span>
+        <span class="muted">Read ${timeIn(card.timeZone)(card.readAt)}</span>
+        <span class="muted" data-testid="time-zone">${zoneLabel(card.timeZone, card.readAt)}</span>
       </p>
     </section>
     <div class="card-layout">
       <div class="card-main">
-        <section aria-labelledby="accounts-title">
+        <section aria-labelledby="accounts-title" data-live="accounts">
           <h2 id="accounts-title" class="visually-hidden">Point accounts</h2>
           ${missingAccountsNote(card)}
           ${
@@ -513,9 +529,11 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
               : html`<ul class="account-tiles">${card.accounts.map((account) => accountTile(card, account, account === selected))}</ul>`
           }
         </section>
-        ${card.memberLevel ? memberLevelPanel(card.memberLevel) : ''}
-        ${history?.kind === 'ledger' && selected ? ledgerSection(card, history, selected) : ''}
-        ${history && history.kind !== 'ledger' ? pointsLogSection(card, history) : ''}
+        <div data-live="level">${card.memberLevel ? memberLevelPanel(card.memberLevel, card.timeZone) : ''}</div>
+        <div data-live="history">
+          ${history?.kind === 'ledger' && selected ? ledgerSection(card, history, selected) : ''}
+          ${history && history.kind !== 'ledger' ? pointsLogSection(card, history) : ''}
+        </div>
       </div>
       <aside class="card-aside" aria-label="Adjustments">
         ${adjustmentForm(card, input.user.tenant, input.csrfToken, selected?.definitionId, input.form ?? {})}

@@ -10,15 +10,15 @@ const unitOf = (basis: CardMemberLevel['ladder']['basis'], n: number) =>
 const time = (at: Date, text: string, format: 'date' | 'datetime') => html`<time datetime="${at.toISOString()}" data-format="${format}">${text}</time>`;
 
 /** Where the window stands: a calendar year ends on a date; a rolling window moves with the reading time. */
-function windowText(level: CardMemberLevel): SafeHtml {
+function windowText(level: CardMemberLevel, zone: string): SafeHtml {
   const { window } = level.ladder;
   const counted = level.ladder.basis === 'Purchases' ? 'Purchases' : 'Points earned';
   if (window.type === 'CalendarYear') {
     return html`${counted} this calendar year. The window ends
-      <strong data-testid="level-window-end">${time(level.window.to, formatDateTime(level.window.to), 'datetime')}</strong>, and levels start again.`;
+      <strong data-testid="level-window-end">${time(level.window.to, formatDateTime(level.window.to, zone), 'datetime')}</strong>, and levels start again.`;
   }
   return html`${counted} in the last ${window.months} months, since
-    <strong data-testid="level-window-end">${time(level.window.from, formatDate(level.window.from), 'date')}</strong>; older entries leave the window day by day.`;
+    <strong data-testid="level-window-end">${time(level.window.from, formatDate(level.window.from, zone), 'date')}</strong>; older entries leave the window day by day.`;
 }
 
 function progress(level: CardMemberLevel): SafeHtml {
@@ -27,18 +27,18 @@ function progress(level: CardMemberLevel): SafeHtml {
   const span = next.threshold - level.level.threshold;
   const done = Math.min(span, Math.max(0, level.qualifying - level.level.threshold));
   return html`<progress class="level-progress" max="${span}" value="${done}" aria-labelledby="level-next"></progress>
-    <p class="level-next" id="level-next" data-testid="level-next">${formatPoints(next.remaining)} ${unitOf(level.ladder.basis, next.remaining)} to ${next.name}</p>`;
+    <p class="level-next" id="level-next" data-testid="level-next">${formatPoints(next.remaining)} ${unitOf(level.ladder.basis, next.remaining)} to <bdi>${next.name}</bdi></p>`;
 }
 
-function historyList(level: CardMemberLevel): SafeHtml {
+function historyList(level: CardMemberLevel, zone: string): SafeHtml {
   const { items, totalCount } = level.history;
   if (items.length === 0) return html`<p class="empty">No level changes recorded for this contact yet.</p>`;
   return html`<ol class="level-history" data-testid="level-history">
       ${items.map(
         (change) => html`<li>
-          <span class="level-change"><span class="muted">${change.fromName}</span> → <strong>${change.toName}</strong></span>
+          <span class="level-change"><span class="muted"><bdi>${change.fromName}</bdi></span> → <strong><bdi>${change.toName}</bdi></strong></span>
           <span class="pill pill-neutral">${change.reason}</span>
-          ${time(change.changedAt, formatDateTime(change.changedAt), 'datetime')}
+          ${time(change.changedAt, formatDateTime(change.changedAt, zone), 'datetime')}
         </li>`,
       )}
     </ol>
@@ -51,7 +51,7 @@ function historyList(level: CardMemberLevel): SafeHtml {
  * tabs work through levels.js; without script both parts show, one below the
  * other.
  */
-export function memberLevelPanel(level: CardMemberLevel): SafeHtml {
+export function memberLevelPanel(level: CardMemberLevel, timeZone = 'UTC'): SafeHtml {
   return html`<link rel="stylesheet" href="${ASSETS}/levels.css" />
     <script src="${ASSETS}/levels.js" defer></script>
     <section class="panel member-level" aria-labelledby="level-title" id="member-level" data-level-tabs>
@@ -63,14 +63,14 @@ export function memberLevelPanel(level: CardMemberLevel): SafeHtml {
         </div>
       </div>
       <div id="level-now" role="tabpanel" aria-labelledby="level-tab-now">
-        <p class="level-badge" data-testid="level-badge" data-level-key="${level.level.key}">${level.level.name}</p>
+        <p class="level-badge" data-testid="level-badge" data-level-key="${level.level.key}"><bdi>${level.level.name}</bdi></p>
         <p class="level-figure"><strong>${formatPoints(level.qualifying)}</strong> ${unitOf(level.ladder.basis, level.qualifying)} counted</p>
         ${progress(level)}
-        <p class="hint" data-testid="level-window">${windowText(level)}</p>
+        <p class="hint" data-testid="level-window">${windowText(level, timeZone)}</p>
       </div>
       <div id="level-history-panel" role="tabpanel" aria-labelledby="level-tab-history">
         <h3 class="level-history-title">Level history</h3>
-        ${historyList(level)}
+        ${historyList(level, timeZone)}
       </div>
     </section>`;
 }

@@ -3,7 +3,7 @@ import type { apiKeySummary } from '../../contracts/admin.ts';
 import type { TenantPageNotice } from '../../contracts/ui.ts';
 import type { uiUser } from '../../contracts/ui-users.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
-import { formatPoints } from '../format.ts';
+import { formatPoints, zoneLabel } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { timeElement } from '../time.ts';
 import { adminAccount, adminNav, deliveriesUrl } from './admin.page.ts';
@@ -218,8 +218,8 @@ function keysPanel(view: TenantView): SafeHtml {
                 (key) => html`<tr data-key-id="${key.id}">
                   <td data-label="Name">${key.name}</td>
                   <td data-label="Prefix"><code>${key.prefix}…</code></td>
-                  <td data-label="Created">${timeElement(new Date(key.createdAt))}</td>
-                  <td data-label="Revoked">${key.revokedAt ? html`<span class="pill pill-failed">Revoked</span> ${timeElement(new Date(key.revokedAt))}` : html`<span class="pill pill-active">In use</span>`}</td>
+                  <td data-label="Created">${timeElement(new Date(key.createdAt), 'datetime', undefined, tenant.timeZone)}</td>
+                  <td data-label="Revoked">${key.revokedAt ? html`<span class="pill pill-failed">Revoked</span> ${timeElement(new Date(key.revokedAt), 'datetime', undefined, tenant.timeZone)}` : html`<span class="pill pill-active">In use</span>`}</td>
                   <td data-label="Action">${
                     key.revokedAt
                       ? ''
@@ -274,7 +274,7 @@ function usersPanel(view: TenantView): SafeHtml {
                 (user) => html`<tr data-user-id="${user.id}">
                   <td data-label="Username"><code>${user.username}</code></td>
                   <td data-label="Display name">${user.displayName}</td>
-                  <td data-label="Created">${timeElement(new Date(user.createdAt))}</td>
+                  <td data-label="Created">${timeElement(new Date(user.createdAt), 'datetime', undefined, tenant.timeZone)}</td>
                   <td data-label="State">${user.disabled ? html`<span class="pill pill-failed">Disabled</span>` : html`<span class="pill pill-active">Active</span>`}</td>
                   <td data-label="Actions">
                     <a class="button button-quiet" href="${tenantUrl(tenant.id)}/users/${user.id}/password" aria-label="Reset password of ${user.username}">Reset password…</a>
@@ -321,7 +321,7 @@ export function tenantPage(view: TenantView): string {
   const { tenant } = view;
   return page(
     { title: tenant.name, nav: adminNav('none'), account: adminAccount(view.csrfToken) },
-    html`${head('Tenant', tenant.name, html`<span class="pill">${tenant.mode}</span> <code>${tenant.id}</code>`)}
+    html`${head('Tenant', tenant.name, html`<span class="pill">${tenant.mode}</span> <code class="long-id">${tenant.id}</code> <span class="muted" data-testid="time-zone">${zoneLabel(tenant.timeZone)}</span>`)}
       ${view.notice ? html`<div class="alert alert-success" role="status" data-testid="notice"><p>${view.notice}</p></div>` : ''}
       ${view.secret ? secretBox(view.secret) : ''}
       ${settingsPanel(tenant)}
