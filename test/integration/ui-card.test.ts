@@ -183,7 +183,7 @@ describe('giving and removing points from the card', () => {
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(bad.json()).toMatchObject({
       title: 'Invalid request',
-      detail: 'The adjustment has 3 invalid field(s); nothing was sent',
+      detail: '3 fields of the adjustment are not valid; nothing was sent',
       errors: [
         { path: 'direction', message: 'choose whether to give or remove points' },
         { path: 'amount', message: 'has a minus sign: to take points away, choose “Remove points” and enter 5' },
