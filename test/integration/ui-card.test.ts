@@ -211,7 +211,7 @@ describe('giving and removing points from the card', () => {
     const list = await page(session, `/ui/contacts/${contact}/adjustments`);
     expect(list.body.match(/class="adjustment"/g)).toHaveLength(1);
     const refused = await postAdjustment(session, contact, { ...give, idempotencyKey: 'not-a-uuid' }, 'json');
-    expect(refused.json().errors).toEqual([{ path: 'idempotencyKey', message: 'must be the key the form was given' }]);
+    expect(refused.json().errors).toEqual([{ path: 'idempotencyKey', message: 'must be the key the form was given', code: 'invalid_format' }]);
   });
 
   it('shows the problem in the form for a post without script, keeping what was typed', async () => {
