@@ -53,7 +53,10 @@ export async function fetchPointsLog(outbound: Dispatcher, target: PointsLogRequ
   try {
     json = JSON.parse(answer.text);
   } catch {
-    throw new AppError('bad_gateway', 'The point master answered with something that is not JSON; it should be an array of {transactionDate, amount, description}');
+    throw new AppError(
+      'bad_gateway',
+      'The point master answered with something that is not JSON; it should be an array of {transactionDate, amount, description}',
+    );
   }
   const parsed = pointsLog.safeParse(json);
   if (!parsed.success) {
