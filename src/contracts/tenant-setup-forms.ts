@@ -60,7 +60,7 @@ export const pointsLogForm = z.preprocess((body) => {
  * One level a line, "key; name; threshold" (a comma or a tab also separates),
  * the thresholds strictly increasing from 0.
  */
-export function levelLines(text: string): { key: string; name: string; threshold: number | string }[] {
+function levelLines(text: string): { key: string; name: string; threshold: number | string }[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())

@@ -13,10 +13,10 @@ import { adminAccount, adminNav } from './admin.page.ts';
 import { page, problemBox, type ShownProblem } from './layout.ts';
 import { csrfField, type FormState, head, textField, tenantUrl } from './tenants.page.ts';
 
-export type DefinitionRow = z.output<typeof adminDefinition>;
-export type WebhookRow = z.output<typeof webhookConfig>;
-export type PointsLogRow = z.output<typeof pointsLogConfig>;
-export type LadderRow = z.output<typeof ladder>;
+type DefinitionRow = z.output<typeof adminDefinition>;
+type WebhookRow = z.output<typeof webhookConfig>;
+type PointsLogRow = z.output<typeof pointsLogConfig>;
+type LadderRow = z.output<typeof ladder>;
 
 export const setupUrl = (tenantId: string) => `${tenantUrl(tenantId)}/setup`;
 
