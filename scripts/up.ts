@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { migrateDatabase } from '../prisma/scripts/migrate.ts';
-import { ConfigError, loadConfig, readEnvFile } from '../src/config.ts';
+import { type Config, ConfigError, loadConfig, readEnvFile } from '../src/config.ts';
+import { listenFailure, type PortSetting } from '../src/listen-failure.ts';
 import { createLogger } from '../src/logger.ts';
 import { closeRuntime, createRuntime } from '../src/runtime.ts';
 import { ensureDemo } from './up/demo.ts';
@@ -15,6 +16,7 @@ import {
   findPostgresBin,
   freePort,
   INSTALL_HELP,
+  listenError,
   type LocalServer,
   onPath,
   portIsFree,
@@ -134,7 +136,9 @@ async function main(): Promise<void> {
   // A local system stores its integration secrets encrypted too; its key lives beside its data, which suits a demo only.
   const secretsKey = process.env.SECRETS_KEY || (kept.secretsKey ??= randomBytes(32).toString('base64'));
   keep();
-  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_TOKEN: adminToken, SECRETS_KEY: secretsKey };
+  // The processes' logs are read by a person here: human lines, unless LOG_FORMAT asks for JSON.
+  const logFormat = process.env.LOG_FORMAT || 'human';
+  const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_TOKEN: adminToken, SECRETS_KEY: secretsKey, LOG_FORMAT: logFormat };
   let config;
   try {
     config = loadConfig(env);
@@ -142,6 +146,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) throw new Stop(err.message);
     throw err;
   }
+  await checkPorts(config);
 
   buildIfStale();
   const applied = await migrateDatabase(databaseUrl);
@@ -183,6 +188,20 @@ async function main(): Promise<void> {
     '================================================================================',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Stops before anything starts when the API's or the worker's port cannot be had, naming the port and its setting. */
+async function checkPorts(config: Config): Promise<void> {
+  const wanted: [number, PortSetting][] = [[config.http.port, 'PORT']];
+  if (config.queue.metricsPort > 0) wanted.push([config.queue.metricsPort, 'WORKER_METRICS_PORT']);
+  for (const [port, setting] of wanted) {
+    const err = await listenError(port, config.http.host);
+    if (err === undefined) continue;
+    throw new Stop(
+      listenFailure(err, config.http.host, port, setting) ??
+        `${setting}: port ${port} on ${config.http.host} cannot be opened (${err instanceof Error ? err.message : 'unknown error'})`,
+    );
+  }
 }
 
 async function waitForReady(base: string): Promise<void> {

@@ -166,6 +166,8 @@ export async function buildApp(runtime: Runtime) {
     users: services.uiUsers,
     sync: services.sync,
     reconciliations: services.reconciliations,
+    settings: services.settings,
+    levels: services.levels,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
     clock: runtime.clock,

@@ -70,6 +70,11 @@ const envObject = z.object({
   /** Earlier keys, comma-separated: they still open values sealed before a rotation, and never seal. */
   SECRETS_KEY_PREVIOUS: z.preprocess(unsetWhenEmpty, secretsKeys.optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `json` (pino's lines, for log collectors) or `human` (time, level, message, key=value). Unset: human lines on a
+   * terminal, JSON otherwise; `npm run up` shows human lines unless this says json.
+   */
+  LOG_FORMAT: z.preprocess(unsetWhenEmpty, z.enum(['json', 'human']).optional()),
   /** Prefix of every BullMQ key; lets several deployments (or test files) share one Redis. */
   QUEUE_PREFIX: z
     .string()
@@ -217,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     secrets: { key: e.SECRETS_KEY?.[0] ?? null, previousKeys: e.SECRETS_KEY_PREVIOUS ?? [] },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     db: { poolSize: e.DB_POOL_SIZE },
     queue: {
       // On a cluster every key of a queue must hash to one slot: a prefix without a {hash tag} gets one.

@@ -29,7 +29,10 @@ export type ErrorCode = keyof typeof problems;
 export interface FieldError {
   /** Where the problem is: `[3].contactId` for the fourth item of a body array, `query.count`, ... */
   path: string;
+  /** For people: the end of a sentence starting with the field ("must be at most 100,000"), from the message catalogue. */
   message: string;
+  /** For programs: the kind of refusal (the validator's issue code), when a schema refused it. */
+  code?: string;
 }
 
 export class AppError extends Error {

@@ -1,4 +1,5 @@
 import { type DestinationStream, pino, type Logger } from 'pino';
+import { humanLogDestination } from './log-lines.ts';
 
 /** Secrets that may pass through a log line, censored wherever they appear. */
 const REDACT = [
@@ -59,3 +60,9 @@ export function createLogger(level: string, name: string, destination?: Destinat
 }
 
 export type { Logger };
+
+/** The logger of a process (the API, the worker): JSON lines, or human ones when LOG_FORMAT says so or, unset, on a terminal. */
+export function createProcessLogger(level: string, name: string, format: 'json' | 'human' | undefined): Logger {
+  const human = format === 'human' || (format === undefined && process.stdout.isTTY);
+  return createLogger(level, name, human ? humanLogDestination(process.stdout) : undefined);
+}

@@ -17,7 +17,14 @@ export async function startMetricsServer(metrics: Metrics, host: string, port: n
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A port that cannot be had rejects, so the worker can say which one and which setting changes it.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   log.info({ address: server.address() }, 'metrics server listening');
   return server;
 }

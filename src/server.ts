@@ -2,7 +2,8 @@ import v8 from 'node:v8';
 import { buildApp } from './app.ts';
 import { loadConfigOrExit } from './config.ts';
 import { SecretsKeyError } from './domain/secrets.ts';
-import { createLogger } from './logger.ts';
+import { listenFailure } from './listen-failure.ts';
+import { createProcessLogger } from './logger.ts';
 import { closeRuntime, createRuntime } from './runtime.ts';
 import { prepareSecretsAtStart } from './secrets-startup.ts';
 import { onShutdownSignal } from './shutdown.ts';
@@ -14,7 +15,7 @@ import { onShutdownSignal } from './shutdown.ts';
 v8.setFlagsFromString('--heap-growing-percent=50');
 
 const config = loadConfigOrExit();
-const log = createLogger(config.logLevel, 'api');
+const log = createProcessLogger(config.logLevel, 'api', config.logFormat);
 const runtime = createRuntime(config, log);
 // Integration secrets no configured key opens: refuse to start, naming the key id.
 const secretsCheck = await prepareSecretsAtStart(runtime).catch(async (err: unknown) => {
@@ -31,4 +32,15 @@ onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
   await closeRuntime(runtime);
 });
 
-await app.listen({ host: config.http.host, port: config.http.port });
+try {
+  await app.listen({ host: config.http.host, port: config.http.port });
+} catch (err) {
+  // A taken port is a setting to change, not a fault to debug: one sentence naming the port and PORT, no stack.
+  const reason = listenFailure(err, config.http.host, config.http.port, 'PORT');
+  if (reason === undefined) throw err;
+  log.fatal(reason);
+  await app.close();
+  await secretsCheck.stop();
+  await closeRuntime(runtime);
+  process.exit(1);
+}

@@ -33,6 +33,15 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** Why the port of `host` cannot be listened on (a taken port, a privileged one), or undefined when it can. */
+export function listenError(port: number, host: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const server = createServer()
+      .once('error', resolve)
+      .listen(port, host, () => server.close(() => resolve(undefined)));
+  });
+}
+
 export type Probe = { state: 'answers' } | { state: 'unreachable'; reason: string } | { state: 'refuses'; reason: string };
 
 /** Whether a Postgres server answers at the URL. A database that does not exist yet still counts: the migration creates it. */

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '../config.ts';
+import { onePerField } from '../domain/messages.ts';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { closeRuntime, createRuntime } from '../runtime.ts';
@@ -34,7 +35,11 @@ const usage = () =>
   ].join('\n');
 
 function describe(err: unknown): string {
-  if (err instanceof z.ZodError) return err.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+  if (err instanceof z.ZodError)
+    return onePerField(err.issues.map((i) => ({ path: i.path.join('.') || 'input', message: i.message })))
+      .map((i) => `${i.path} ${i.message}`)
+      .join('; ');
+  if (err instanceof AppError && err.errors && err.errors.length > 0) return `${err.message}: ${err.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`;
   if (err instanceof AppError || err instanceof ConfigError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }

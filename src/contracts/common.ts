@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { AMOUNT_DECIMALS, AMOUNT_RANGE, hasAtMostFourDecimals } from '../domain/amounts.ts';
+import { peopleMessage } from '../domain/messages.ts';
 
-// Every contract words a missing field the same way; field schemas word the rest.
-z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : undefined) });
+// Every refusal a field schema gives no words of its own is worded by the message catalogue, for people.
+z.config({ customError: peopleMessage });
 
 /** The message for a present but wrong value; a missing one falls through to "is required". */
 export const unlessMissing = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message);
@@ -115,7 +116,15 @@ export const problem = z
     status: z.int(),
     detail: z.string(),
     instance: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    errors: z
+      .array(
+        z.object({
+          path: z.string().describe('Where: `amount`, `[3].contactId` (the fourth item of a body array), `query.count`'),
+          message: z.string().describe('What is wrong, for a person: the end of a sentence that starts with the field'),
+          code: z.string().optional().describe('The kind of refusal, for programs: `too_big`, `invalid_type`, `custom`, ...'),
+        }),
+      )
+      .optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

@@ -51,9 +51,27 @@ export const HISTORY_PAGE_SIZE = 20;
 /** The longest reason the card takes; the API's description limit is the same. */
 export const REASON_MAX_CHARS = 1000;
 
-const amountField = z
+/**
+ * A number as people type it: thousands may be separated by commas or spaces
+ * ("1,000", "12 500.5") and are read as such; a comma anywhere else (a decimal
+ * comma, "12,5") is refused with words that say how to write it.
+ */
+export const typedNumber = z
   .string({ error: 'is required' })
   .trim()
+  .transform((value, ctx) => {
+    if (/^[-−]?\d{1,3}([,  \u202f]\d{3})+(\.\d+)?$/.test(value)) return value.replace(/[,  \u202f]/g, '');
+    if (/^[-−]?\d+,\d+$/.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `has a comma: write decimals with a point, like ${value.replace(',', '.')}; a comma only separates thousands, like 1,000`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+const amountField = typedNumber
   .superRefine((value, ctx) => {
     const signed = /^[-−]\s*(\d+(?:\.\d+)?)$/.exec(value);
     if (signed) ctx.addIssue({ code: 'custom', message: `has a minus sign: to take points away, choose “Remove points” and enter ${signed[1]}` });

@@ -53,7 +53,10 @@ export async function fetchPointsLog(outbound: Dispatcher, target: PointsLogRequ
   try {
     json = JSON.parse(answer.text);
   } catch {
-    throw new AppError('bad_gateway', 'The point master answered with something that is not JSON; expected an array of {transactionDate, amount, description}');
+    throw new AppError(
+      'bad_gateway',
+      'The point master answered with something that is not JSON; it should be an array of {transactionDate, amount, description}',
+    );
   }
   const parsed = pointsLog.safeParse(json);
   if (!parsed.success) {
@@ -61,7 +64,7 @@ export async function fetchPointsLog(outbound: Dispatcher, target: PointsLogRequ
     const more = parsed.error.issues.length > MAX_LISTED_PROBLEMS ? ` (and ${parsed.error.issues.length - MAX_LISTED_PROBLEMS} more)` : '';
     throw new AppError(
       'bad_gateway',
-      `The point master's answer has the wrong shape, expected an array of {transactionDate, amount, description}: ${problems.join('; ')}${more}`,
+      `The point master's answer has the wrong shape: it should be an array of {transactionDate, amount, description}: ${problems.join('; ')}${more}`,
     );
   }
   return newestFirst(parsed.data);

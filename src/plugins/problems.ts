@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode, type FieldError, problemFor } from '../errors.ts';
 import { isDatabaseUnavailable } from '../db/pool.ts';
+import { invalidFieldsDetail, onePerField } from '../domain/messages.ts';
 
 const contextPrefix: Record<string, string> = { querystring: 'query', params: 'params', headers: 'headers' };
 
@@ -50,10 +51,16 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   void sendProblem(reply, problem, err.message);
 }
 
-/** The fields a schema refused, each with where it is; none for an error that is not a schema's. */
+/** The fields a schema refused, one sentence each with where it is; none for an error that is not a schema's. */
 export function schemaFieldErrors(err: unknown): FieldError[] {
   if (!hasZodFastifySchemaValidationErrors(err)) return [];
-  return err.validation.map((issue) => ({ path: fieldPath(err.validationContext, issue.instancePath), message: issue.message ?? 'is invalid' }));
+  return onePerField(
+    err.validation.map((issue) => ({
+      path: fieldPath(err.validationContext, issue.instancePath),
+      message: issue.message ?? 'is not valid',
+      code: issue.keyword,
+    })),
+  );
 }
 
 const MASTER_FAULTS: ReadonlySet<ErrorCode> = new Set(['bad_gateway', 'gateway_timeout', 'outbound_refused']);
@@ -97,7 +104,7 @@ export function classifyError(err: FastifyError): ClassifiedError {
     const where = err.validationContext === 'querystring' ? 'query string' : (err.validationContext ?? 'request');
     return {
       problem: problemOf('validation'),
-      detail: `The ${where} has ${errors.length} invalid field(s)`,
+      detail: invalidFieldsDetail(errors.length, where),
       errors,
       log: { level: 'warn', fields: { errors: errors.slice(0, 20) }, message: 'invalid request' },
     };

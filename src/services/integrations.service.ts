@@ -53,6 +53,11 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
       return answer;
     },
 
+    /** The webhook URL, or null before one is set (for pages that show it beside other settings). */
+    async findWebhookUrl(tenantId: string): Promise<string | null> {
+      return (await integrations.findWebhook(tenantId))?.url ?? null;
+    },
+
     async getWebhook(tenantId: string) {
       const tenant = await tenantOf(tenantId);
       const webhook = await integrations.findWebhook(tenantId);

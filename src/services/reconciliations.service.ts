@@ -13,6 +13,7 @@ import {
   unknownDefinitionErrors,
 } from '../domain/reconciliations.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
+import { invalidFieldsDetail } from '../domain/messages.ts';
 import { AppError, type FieldError, notFound } from '../errors.ts';
 import { ensurePointSystemActive, requireTenant } from './guards.ts';
 import type { QueueReconciliation } from './queueing.ts';
@@ -23,7 +24,7 @@ type Page = { offset: number; count: number };
 /** Drifted accounts listed per call of a repair, as a master lists them (at most 1000 a call). */
 const REPAIR_PAGE = 1000;
 
-const invalidLines = (errors: FieldError[]) => new AppError('validation', `The body has ${errors.length} invalid field(s)`, errors);
+const invalidLines = (errors: FieldError[]) => new AppError('validation', invalidFieldsDetail(errors.length, 'body'), errors);
 
 /**
  * Reconciliations (DESIGN 2.6): the master opens one as of a time, lists its

@@ -112,7 +112,7 @@ describe('point account reads', () => {
     const tenant = await createTenant(system.app);
     const missing = await system.app.inject({ url: '/api/v2/point-accounts', headers: tenant.headers });
     expect(missing.statusCode).toBe(400);
-    expect(missing.json().errors).toEqual([{ path: 'query.contactId', message: 'is required' }]);
+    expect(missing.json().errors).toEqual([{ path: 'query.contactId', message: 'is required', code: 'invalid_type' }]);
     const count = await system.app.inject({ url: `/api/v2/point-accounts?contactId=${randomUUID()}&count=5000`, headers: tenant.headers });
     expect(count.json().errors[0].path).toBe('query.count');
     expect((await system.app.inject({ url: '/api/v2/point-accounts/0', headers: tenant.headers })).statusCode).toBe(400);

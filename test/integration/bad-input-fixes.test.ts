@@ -44,7 +44,7 @@ describe('input the generated requests found mishandled', () => {
         payload: [{ contactId: randomUUID(), amount: 1, definitionId: 1, timeStamp }],
       });
       expect(response.statusCode).toBe(400);
-      expect(response.json().errors).toEqual([{ path: '[0].timeStamp', message: 'must be between years 0001 and 9999 in UTC' }]);
+      expect(response.json().errors).toEqual([{ path: '[0].timeStamp', message: 'must be between years 0001 and 9999 in UTC', code: 'custom' }]);
       expect(await batchCount()).toBe(before);
     },
   );
@@ -98,7 +98,7 @@ describe('input the generated requests found mishandled', () => {
       payload: { id: 9, name: text },
     });
     expect(definition.statusCode).toBe(400);
-    expect(definition.json().errors).toEqual([{ path: 'name', message: 'must not contain NUL or unpaired surrogate characters' }]);
+    expect(definition.json().errors).toEqual([{ path: 'name', message: 'must not contain NUL or unpaired surrogate characters', code: 'custom' }]);
 
     const key = await system.app.inject({ method: 'POST', url: `/admin/v1/tenants/${balanceTenant.id}/api-keys`, headers: admin, payload: { name: text } });
     expect(key.statusCode).toBe(400);
@@ -159,7 +159,7 @@ describe('text Postgres cannot store, in the point master integration and the UI
     for (const [payload, field] of cases) {
       const response = await system.app.inject({ method: 'POST', url: '/api/v2/point-accounts/adjustments', headers: balanceTenant.headers, payload });
       expect(response.statusCode, field).toBe(400);
-      expect(response.json().errors).toEqual([{ path: field, message: 'must not contain NUL or unpaired surrogate characters' }]);
+      expect(response.json().errors).toEqual([{ path: field, message: 'must not contain NUL or unpaired surrogate characters', code: 'custom' }]);
     }
   });
 
@@ -171,7 +171,7 @@ describe('text Postgres cannot store, in the point master integration and the UI
       payload: { username: 'ann', displayName: nul, password: 'a-long-enough-password' },
     });
     expect(user.statusCode).toBe(400);
-    expect(user.json().errors).toEqual([{ path: 'displayName', message: 'must not contain NUL or unpaired surrogate characters' }]);
+    expect(user.json().errors).toEqual([{ path: 'displayName', message: 'must not contain NUL or unpaired surrogate characters', code: 'custom' }]);
 
     const pointsLog = await system.app.inject({
       method: 'PUT',

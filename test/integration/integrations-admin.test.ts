@@ -85,7 +85,7 @@ describe('webhook settings', () => {
     const tenant = await createTenant(system.app);
     const response = await admin('PUT', `/tenants/${tenant.id}/webhook`, { url });
     expect(response.statusCode).toBe(400);
-    expect(response.json().errors).toEqual([{ path: 'url', message }]);
+    expect(response.json().errors).toEqual([{ path: 'url', message, code: expect.any(String) }]);
   });
 
   it('answers 404 for an unknown tenant and 401 without the admin token', async () => {
@@ -134,7 +134,7 @@ describe('points-log settings', () => {
     const tenant = await createTenant(system.app);
     const response = await admin('PUT', `/tenants/${tenant.id}/points-log`, body);
     expect(response.statusCode).toBe(400);
-    expect(response.json().errors).toEqual([{ path, message }]);
+    expect(response.json().errors).toEqual([{ path, message, code: expect.any(String) }]);
   });
 
   it('accepts a value with Latin-1 letters and tabs, which the HTTP client sends', async () => {

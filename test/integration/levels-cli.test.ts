@@ -47,7 +47,7 @@ describe('levels CLI', () => {
     await writeFile(file, JSON.stringify({ ...ladder, levels: [{ key: 'member', name: 'Member', threshold: 3 }] }));
     const bad = await cli('levels:set', '--tenant', tenant.id, '--file', file);
     expect(bad.code).toBe(1);
-    expect(JSON.parse(bad.stderr).error).toContain('levels.0.threshold: must be 0');
+    expect(JSON.parse(bad.stderr).error).toContain('levels.0.threshold must be 0');
 
     const balanceOnly = await createTenant(system.app, { mode: 'balance-only' });
     await writeFile(file, JSON.stringify(ladder));

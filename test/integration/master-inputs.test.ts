@@ -109,6 +109,7 @@ describe("times without an offset, read in the tenant's time zone", () => {
         path: '[0].timeStamp',
         message:
           "must be an ISO-8601 date-time with an offset (2023-05-16T12:20:03.807Z), without one (2023-05-16T14:20:03, in the tenant's time zone), or a date (2023-05-16)",
+        code: 'invalid_format',
       },
     ]);
   });

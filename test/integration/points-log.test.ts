@@ -102,7 +102,7 @@ describe('GET /api/v2/contacts/{contactId}/points-log', () => {
     const response = await pointsLog(system.app, tenant, randomUUID());
     expect(response.statusCode).toBe(502);
     const { detail } = response.json();
-    expect(detail).toMatch(/^The point master's answer has the wrong shape, expected an array of \{transactionDate, amount, description\}: /);
+    expect(detail).toMatch(/^The point master's answer has the wrong shape: it should be an array of \{transactionDate, amount, description\}: /);
     expect(detail).toContain('[1].transactionDate: must be an ISO 8601 date-time with an offset, e.g. 2023-05-08T12:06:58Z');
     expect(detail).toContain('[1].amount');
     expect(detail).toContain('[2].description');
@@ -111,7 +111,7 @@ describe('GET /api/v2/contacts/{contactId}/points-log', () => {
   it('answers 502 when the answer is not an array, or not JSON', async () => {
     const tenant = await configuredTenant();
     answer = (_request, response) => json(response, 200, { items: [] });
-    expect((await pointsLog(system.app, tenant, randomUUID())).json().detail).toContain('the answer: Invalid input: expected array');
+    expect((await pointsLog(system.app, tenant, randomUUID())).json().detail).toContain('the answer: must be a list');
     answer = (_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
     expect((await pointsLog(system.app, tenant, randomUUID())).json()).toMatchObject({ status: 502, detail: expect.stringContaining('not JSON') });
   });

@@ -40,7 +40,7 @@ describe('reconciliation lines', () => {
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.json()).toMatchObject({
-      detail: 'The body has 6 invalid field(s)',
+      detail: '6 fields of the body are not valid',
       errors: [
         { path: '[0].definitionId', message: 'unknown definitionId 9' },
         { path: '[1].contactId', message: 'must be a uuid' },

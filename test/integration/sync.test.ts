@@ -308,7 +308,7 @@ describe('bad input', () => {
     ['an empty externalId', { externalId: '' }, 'Row [0].externalId: must be 1-100 characters'],
     ['an externalId over 100 characters', { externalId: 'x'.repeat(101) }, 'Row [0].externalId: must be 1-100 characters'],
     ['an externalId with a control character', { externalId: 'a\u0007b' }, 'Row [0].externalId: must not contain control characters'],
-    ['an externalId that is a number', { externalId: 5 }, 'Row [0].externalId: Invalid input: expected string, received number'],
+    ['an externalId that is a number', { externalId: 5 }, 'Row [0].externalId: must be text'],
     ['sequence 0', { sequence: 0 }, `Row [0].sequence: must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`],
     ['a negative sequence', { sequence: -3 }, `Row [0].sequence: must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`],
     ['a fractional sequence', { sequence: 1.5 }, `Row [0].sequence: must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}`],

@@ -187,7 +187,7 @@ describe('giving and removing points from the card', () => {
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(bad.json()).toMatchObject({
       title: 'Invalid request',
-      detail: 'The adjustment has 3 invalid field(s); nothing was sent',
+      detail: '3 fields of the adjustment are not valid; nothing was sent',
       errors: [
         { path: 'direction', message: 'choose whether to give or remove points' },
         { path: 'amount', message: 'has a minus sign: to take points away, choose “Remove points” and enter 5' },
@@ -215,7 +215,7 @@ describe('giving and removing points from the card', () => {
     const list = await page(session, `/ui/contacts/${contact}/adjustments`);
     expect(list.body.match(/class="adjustment"/g)).toHaveLength(1);
     const refused = await postAdjustment(session, contact, { ...give, idempotencyKey: 'not-a-uuid' }, 'json');
-    expect(refused.json().errors).toEqual([{ path: 'idempotencyKey', message: 'must be the key the form was given' }]);
+    expect(refused.json().errors).toEqual([{ path: 'idempotencyKey', message: 'must be the key the form was given', code: 'invalid_format' }]);
   });
 
   it('shows the problem in the form for a post without script, keeping what was typed', async () => {

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { databaseUrl, TEST_REDIS_URL } from '../support/env.ts';
 
 /**
  * `npm run up` as a newcomer runs it, in a scratch data folder: the
@@ -35,7 +36,7 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-async function up(): Promise<Run> {
+async function up(overrides: NodeJS.ProcessEnv = {}): Promise<Run> {
   const [apiPort, deadPort] = await Promise.all([freePort(), freePort()]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -45,8 +46,10 @@ async function up(): Promise<Run> {
     PORT: String(apiPort),
     WORKER_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
+    ...overrides,
   };
   delete env.ADMIN_TOKEN;
+  delete env.LOG_FORMAT;
   // A process group of its own, so the test can send Ctrl-C the way a terminal does: to the whole group.
   const child = spawn('npm', ['run', 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
@@ -102,6 +105,9 @@ describe('npm run up', () => {
       })
       .toBe(150);
 
+    // The processes' own lines are for people: none is a raw JSON log line.
+    expect(first.output()).not.toMatch(/^(api|worker) +\| \{"level"/m);
+
     const started = pids(first.output());
     expect(started).toHaveLength(4); // API, worker, Postgres, Redis
     process.kill(-first.child.pid!, 'SIGINT');
@@ -125,4 +131,36 @@ describe('npm run up', () => {
     expect(await second.exited, second.output()).toBe(0);
     expect(startedAgain.filter(alive)).toEqual([]);
   });
+});
+
+describe('npm run up with a port taken', () => {
+  // Postgres and Redis answer (the test servers), so up reaches the port check within seconds.
+  it.each(['PORT', 'WORKER_METRICS_PORT'])(
+    'says which port is taken and that %s changes it, in one line without a stack',
+    { timeout: 120_000 },
+    async (setting) => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const port = (taken.address() as { port: number }).port;
+      try {
+        const run = await up({
+          UP_DATA_DIR: path.join(dataRoot, `taken-${setting}`),
+          DATABASE_URL: databaseUrl('pf_up_port_check'),
+          REDIS_URL: TEST_REDIS_URL,
+          ...(setting === 'PORT' ? { PORT: String(port) } : { WORKER_METRICS_PORT: String(port) }),
+        });
+        expect(await run.exited, run.output()).toBe(1);
+        const lines = run.output().split('\n');
+        const named = lines.filter((line) => line.includes(`Port ${port} `) && line.includes(setting));
+        expect(named, run.output()).toHaveLength(1);
+        expect(named[0]).toMatch(
+          new RegExp(`^up +\\| Port ${port} on 127\\.0\\.0\\.1 is already taken by another program\\..*choose another port with ${setting}`),
+        );
+        expect(run.output()).not.toMatch(/^\S+ +\| +at /m);
+        expect(run.output()).not.toContain('EADDRINUSE');
+      } finally {
+        taken.close();
+      }
+    },
+  );
 });

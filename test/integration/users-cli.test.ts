@@ -40,7 +40,7 @@ describe('users CLI', () => {
     const tenant = await createTenant(system.app);
     const short = await cli(['users:create', '--tenant', tenant.id, '--username', 'lee', '--display-name', 'Lee'], 'short');
     expect(short.code).toBe(1);
-    expect(short.err).toContain('password: must be at least 12 characters');
+    expect(short.err).toContain('password must be at least 12 characters');
     expect((await cli(['users:create', '--tenant', tenant.id, '--username', 'lee', '--display-name', 'Lee'], 'long enough password')).code).toBe(0);
     const taken = await cli(['users:create', '--tenant', tenant.id, '--username', 'LEE', '--display-name', 'Lee'], 'long enough password');
     expect(taken.code).toBe(1);

@@ -32,6 +32,8 @@ import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins
 import { acceptsPage, dashboardCsrfValid, LOGIN_PAGES, loadSession, offerDashboardCsrf, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
+import type { LevelsService } from '../../services/levels.service.ts';
+import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
 import type { OperationsService } from '../../services/operations.service.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import type { SyncService } from '../../services/sync.service.ts';
@@ -52,6 +54,7 @@ import {
   tenantUrl,
 } from '../../ui/pages/tenants.page.ts';
 import { parseForm, stringFields } from './forms.ts';
+import { uiTenantSetupRoutes } from './tenant-setup.routes.ts';
 
 const COUNTS_TIMEOUT_MS = 1500;
 /** Reconciliations shown on the overview, newest first across tenants. */
@@ -147,9 +150,11 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   integrations: IntegrationsService;
   reconciliations: ReconciliationsService;
   operations: OperationsService;
+  settings: TenantSettingsService;
+  levels: LevelsService;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, users, sync, integrations, reconciliations, operations, queues, clock }) => {
+}> = async (app, { auth, admin, users, sync, integrations, reconciliations, operations, settings, levels, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -290,10 +295,10 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     status = 200,
   ) {
     const tenant = await admin.requireTenant(tenantId);
-    const [keys, userList] = await Promise.all([admin.listApiKeys(tenantId), users.list(tenantId)]);
+    const [keys, userList, webhook] = await Promise.all([admin.listApiKeys(tenantId), users.list(tenantId), integrations.findWebhookUrl(tenantId)]);
     const { notice: done, ...forms } = view;
     const notice = tenantNotice(done?.done, done?.id, keys, userList);
-    const body = tenantPage({ csrfToken: request.uiSession!.csrfToken, tenant, keys, users: userList, notice, ...forms });
+    const body = tenantPage({ csrfToken: request.uiSession!.csrfToken, tenant, keys, users: userList, webhookUrl: webhook, notice, ...forms });
     // Said outright for the pages that hold a secret, whatever the scope's default.
     if (view.secret) reply.header('cache-control', 'no-store');
     return sendPage(reply, body, status);
@@ -397,6 +402,8 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     const secret = { title: `New password for ${user.username}`, label: 'The password, for the next sign-in:', value: password.password };
     return showTenant(request, reply, tenantId, { secret });
   });
+
+  await app.register(uiTenantSetupRoutes, { admin, settings, integrations, levels });
 
   await app.register(async (scope) => queueDashboard(scope, queues), { prefix: '/queues' });
 };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { adminLoginForm, loginForm, loginPageQuery } from '../../contracts/ui.ts';
 import type { UiSessionKind } from '../../domain/ui-sessions.ts';
+import { onePerField } from '../../domain/messages.ts';
 import { AppError } from '../../errors.ts';
 import {
   clearSessionCookie,
@@ -32,10 +33,10 @@ const LOGIN_LABELS: Record<string, string> = { tenant: 'Organisation', username:
 const fieldProblem = (error: z.ZodError): ShownProblem => ({
   title: 'Fill in every field',
   detail: 'Some fields are empty or too long.',
-  errors: error.issues.map((issue) => {
-    const path = issue.path.join('.');
-    return { path, label: LOGIN_LABELS[path], message: issue.message };
-  }),
+  errors: onePerField(error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }))).map((issue) => ({
+    ...issue,
+    label: LOGIN_LABELS[issue.path],
+  })),
 });
 
 /** Headings for people: the sign-in failed, or is held back for a while. */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { invalidFieldsDetail, onePerField } from '../../domain/messages.ts';
 import { AppError } from '../../errors.ts';
 
 /** The fields of a posted form that are strings (all of them, for a browser's form post). */
@@ -9,6 +10,6 @@ export const stringFields = (body: unknown): Record<string, string> =>
 export function parseForm<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(stringFields(body));
   if (parsed.success) return parsed.data;
-  const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || 'form', message: issue.message }));
-  throw new AppError('validation', `The ${what} has ${errors.length} invalid field(s); nothing was sent`, errors);
+  const errors = onePerField(parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || 'form', message: issue.message, code: issue.code })));
+  throw new AppError('validation', `${invalidFieldsDetail(errors.length, what)}; nothing was sent`, errors);
 }

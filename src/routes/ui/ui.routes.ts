@@ -14,6 +14,8 @@ import type { ReconciliationsService } from '../../services/reconciliations.serv
 import type { OperationsService } from '../../services/operations.service.ts';
 import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import type { UiUsersService } from '../../services/ui-users.service.ts';
+import type { LevelsService } from '../../services/levels.service.ts';
+import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
 import { uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
 import { uiCardRoutes } from './card.routes.ts';
@@ -35,6 +37,8 @@ export interface UiOptions {
   sync: SyncService;
   reconciliations: ReconciliationsService;
   operations: OperationsService;
+  settings: TenantSettingsService;
+  levels: LevelsService;
   queues: Queue[];
   sessionMaxAgeMs: number;
   clock: Clock;
@@ -58,6 +62,8 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
     integrations: options.integrations,
     reconciliations: options.reconciliations,
     operations: options.operations,
+    settings: options.settings,
+    levels: options.levels,
     queues: options.queues,
     clock: options.clock,
     prefix: '/admin',

@@ -155,11 +155,15 @@ function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-// A large amount asks once before it is sent, as the server's confirmation step does without script.
+// A large amount asks once before it is sent, as the server's confirmation step does without script. An amount
+// above the organisation's limit is never offered for confirmation: it is sent at once, and the refusal names the limit.
 function needsConfirmation(form, feedback, button) {
-  const amount = form.querySelector('[name="amount"]').value.trim();
+  const typed = form.querySelector('[name="amount"]').value.trim();
+  // Thousands separated as the server reads them ("1,000", "12 500").
+  const amount = /^\d{1,3}([,\s]\d{3})+(\.\d+)?$/.test(typed) ? typed.replace(/[,\s]/g, '') : typed;
   const direction = form.querySelector('[name="direction"]:checked')?.value || 'give';
   if (!/^\d+(\.\d{1,4})?$/.test(amount) || Number(amount) <= Number(form.dataset.confirmAbove)) return false;
+  if (Number(amount) > Number(form.dataset.sendAtMost)) return false;
   const token = `${direction}:${Number(amount)}:${form.querySelector('[name="definitionId"]').value}`;
   const confirmed = form.querySelector('[name="confirmed"]');
   if (confirmed.value === token) return false;

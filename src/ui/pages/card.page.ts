@@ -443,7 +443,7 @@ function adjustmentForm(
     : card.definitions.length === 0
       ? html`<p class="empty">There are no point definitions yet, so there is nothing to give points in.</p>`
       : html`<form method="post" action="/ui/contacts/${card.contactId}/adjustments" class="form" data-adjustment-form novalidate
-            data-confirm-above="${threshold}">
+            data-confirm-above="${threshold}" data-send-at-most="${tenant.maxAdjustmentPoints}">
             <input type="hidden" name="_csrf" value="${csrfToken}" />
             <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
             <input type="hidden" name="confirmed" value="${confirm?.token ?? ''}" />
@@ -461,7 +461,7 @@ function adjustmentForm(
             <div class="field">
               <label for="amount">Amount</label>
               <input id="amount" name="amount" inputmode="decimal" autocomplete="off" value="${values.amount ?? ''}" aria-describedby="amount-hint" ${invalid('amount')} />
-              <p class="hint" id="amount-hint">Points, for example 250 or 12.5 (at most 4 decimal places); to take points away choose “Remove points”. At most ${formatPoints(tenant.maxAdjustmentPoints)} at a time; above ${formatPoints(threshold)} you are asked to confirm.</p>
+              <p class="hint" id="amount-hint">Points, for example 250, 1,000 or 12.5 (decimals after a point, at most 4 places); to take points away choose “Remove points”. At most ${formatPoints(tenant.maxAdjustmentPoints)} at a time; above ${formatPoints(threshold)} you are asked to confirm.</p>
             </div>
             <div class="field">
               <label for="description">Reason</label>

@@ -55,7 +55,7 @@ interface TextField {
 }
 
 /** A labelled input, its refusal said right under it and tied to it for screen readers. */
-function textField(f: TextField): SafeHtml {
+export function textField(f: TextField): SafeHtml {
   const error = errorOf(f.state, f.name);
   const described = [error ? `${f.id}-error` : '', f.hint ? `${f.id}-hint` : ''].filter(Boolean).join(' ');
   // A password typed before a refusal is not written back into the page.
@@ -70,9 +70,9 @@ function textField(f: TextField): SafeHtml {
   </div>`;
 }
 
-const csrfField = (csrfToken: string) => html`<input type="hidden" name="_csrf" value="${csrfToken}" />`;
+export const csrfField = (csrfToken: string) => html`<input type="hidden" name="_csrf" value="${csrfToken}" />`;
 
-function head(eyebrow: string, title: string, meta: SafeHtml | string = ''): SafeHtml {
+export function head(eyebrow: string, title: string, meta: SafeHtml | string = ''): SafeHtml {
   return html`<section class="card-head">
     <div>
       <p class="eyebrow">${eyebrow}</p>
@@ -157,6 +157,8 @@ export interface TenantView {
   tenant: TenantRecord;
   keys: ApiKeyRow[];
   users: UiUserRow[];
+  /** Where adjustments are sent; null before a webhook is set. */
+  webhookUrl: string | null;
   notice?: string | null;
   secret?: ShownSecret | null;
   keyForm?: FormState;
@@ -170,7 +172,7 @@ export function tenantNotice(done: TenantPageNotice | undefined, id: string | un
   const who = user?.username ?? 'The user';
   switch (done) {
     case 'tenant-created':
-      return 'The tenant is created. Give it an API key for its point master, and users for the contact card.';
+      return 'The tenant is created. Set it up (point definitions, settings, the webhook), then give it an API key for its point master, and users for the contact card.';
     case 'key-revoked':
       return `${key ? `API key “${key.name}” (${key.prefix}…)` : 'The API key'} is revoked: requests with it are refused from now on.`;
     case 'user-created':
@@ -188,7 +190,7 @@ export function tenantNotice(done: TenantPageNotice | undefined, id: string | un
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
 
-function settingsPanel(tenant: TenantRecord): SafeHtml {
+function settingsPanel(tenant: TenantRecord, webhookUrl: string | null): SafeHtml {
   return html`<section class="panel" aria-labelledby="settings-title">
     <h2 id="settings-title">Settings</h2>
     <dl class="account-tile-facts" data-testid="settings">
@@ -197,8 +199,10 @@ function settingsPanel(tenant: TenantRecord): SafeHtml {
       <div><dt>Only known contacts</dt><dd>${yesNo(tenant.requireKnownContacts)}</dd></div>
       <div><dt>Most points per adjustment</dt><dd>${formatPoints(tenant.maxAdjustmentPoints)}</dd></div>
       <div><dt>Time zone</dt><dd>${tenant.timeZone}</dd></div>
+      <div><dt>Webhook URL</dt><dd data-testid="webhook-url">${webhookUrl ? html`<code>${webhookUrl}</code>` : 'not set yet: adjustments wait'}</dd></div>
     </dl>
-    <p class="hint">Change these with <code>PATCH /admin/v1/tenants/${tenant.id}</code>. <a href="${deliveriesUrl({ tenantId: tenant.id })}">Webhook deliveries of this tenant</a>.</p>
+    <p><a class="button" href="${tenantUrl(tenant.id)}/setup">Set up the tenant…</a> point definitions, these settings, the webhook, the points log and member levels.</p>
+    <p class="hint"><a href="${deliveriesUrl({ tenantId: tenant.id })}">Webhook deliveries of this tenant</a>.</p>
   </section>`;
 }
 
@@ -212,14 +216,14 @@ function keysPanel(view: TenantView): SafeHtml {
         ? html`<p class="empty">No API keys yet: the point master needs one to push.</p>`
         : html`<div class="table-wrap">
           <table data-testid="api-keys">
-            <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Revoked</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+            <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
             <tbody>
               ${keys.map(
                 (key) => html`<tr data-key-id="${key.id}">
                   <td data-label="Name">${key.name}</td>
                   <td data-label="Prefix"><code>${key.prefix}…</code></td>
                   <td data-label="Created">${timeElement(new Date(key.createdAt), 'datetime', undefined, tenant.timeZone)}</td>
-                  <td data-label="Revoked">${key.revokedAt ? html`<span class="pill pill-failed">Revoked</span> ${timeElement(new Date(key.revokedAt), 'datetime', undefined, tenant.timeZone)}` : html`<span class="pill pill-active">In use</span>`}</td>
+                  <td data-label="Status">${key.revokedAt ? html`<span class="pill pill-failed">Revoked</span> ${timeElement(new Date(key.revokedAt), 'datetime', undefined, tenant.timeZone)}` : html`<span class="pill pill-active">Active</span>`}</td>
                   <td data-label="Action">${
                     key.revokedAt
                       ? ''
@@ -324,7 +328,7 @@ export function tenantPage(view: TenantView): string {
     html`${head('Tenant', tenant.name, html`<span class="pill">${tenant.mode}</span> <code class="long-id">${tenant.id}</code> <span class="muted" data-testid="time-zone">${zoneLabel(tenant.timeZone)}</span>`)}
       ${view.notice ? html`<div class="alert alert-success" role="status" data-testid="notice"><p>${view.notice}</p></div>` : ''}
       ${view.secret ? secretBox(view.secret) : ''}
-      ${settingsPanel(tenant)}
+      ${settingsPanel(tenant, view.webhookUrl)}
       ${keysPanel(view)}
       ${usersPanel(view)}`,
   );

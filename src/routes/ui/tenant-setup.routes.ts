@@ -1,0 +1,133 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { definitionForm, ladderForm, pointsLogForm, setupPageQuery, tenantSettingsForm, webhookForm } from '../../contracts/tenant-setup-forms.ts';
+import { tenantPageParams } from '../../contracts/ui.ts';
+import { AppError, type ErrorCode } from '../../errors.ts';
+import { requireCsrf } from '../../plugins/ui-session.ts';
+import type { AdminService } from '../../services/admin.service.ts';
+import type { IntegrationsService } from '../../services/integrations.service.ts';
+import type { LevelsService } from '../../services/levels.service.ts';
+import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
+import { type SetupForm, type SetupView, type ShownSecrets, setupUrl, tenantSetupPage } from '../../ui/pages/tenant-setup.page.ts';
+import { parseForm, stringFields } from './forms.ts';
+
+/** What a part not set up yet answers with: shown as "not set yet", not as an error. */
+const NOT_SET_UP: ReadonlySet<ErrorCode> = new Set(['not_configured', 'not_found', 'levels_need_all_transaction']);
+
+async function unlessNotSetUp<T>(read: Promise<T>): Promise<T | null> {
+  return read.catch((err: unknown) => {
+    if (err instanceof AppError && NOT_SET_UP.has(err.code)) return null;
+    throw err;
+  });
+}
+
+/** A refusal the operator can fix in the form, as the form shows it; anything else goes on to the error pages. */
+function refusalOf(err: unknown, form: SetupForm, values: Record<string, string>, takenField?: string): { status: number; refused: SetupView['refused'] } {
+  if (!(err instanceof AppError) || !['validation', 'conflict', 'levels_need_all_transaction', 'not_configured'].includes(err.code)) throw err;
+  const errors = err.code === 'conflict' && takenField ? [{ path: takenField, message: 'is taken: choose another' }] : err.errors;
+  // The auth header is write-only: never written back into the page, not even after a refusal.
+  const { authHeader: _secret, ...shown } = values;
+  return { status: err.status, refused: { form, state: { values: shown, problem: { title: err.title, detail: err.message, errors } } } };
+}
+
+const NOTICES = {
+  settings: 'The settings are saved.',
+  definitions: 'The point definition is added: the contact card can give points in it now.',
+  'points-log': 'The points log is saved: the contact card reads it from now on.',
+  levels: 'The ladder is set, and every contact is placed on it again.',
+  webhook: 'The webhook URL is saved.',
+} as const satisfies Record<SetupForm, string>;
+
+/**
+ * The setup page of a tenant on /ui/admin: settings, point definitions, the
+ * webhook, the points log and the member level ladder, each through the same
+ * service call and schema as the admin API. The webhook's key and secret are
+ * shown once, on the page answering the form that made them (no-store).
+ */
+export const uiTenantSetupRoutes: FastifyPluginAsyncZod<{
+  admin: AdminService;
+  settings: TenantSettingsService;
+  integrations: IntegrationsService;
+  levels: LevelsService;
+}> = async (app, { admin, settings, integrations, levels }) => {
+  async function show(request: FastifyRequest, reply: FastifyReply, tenantId: string, extra: Partial<SetupView> = {}, status = 200) {
+    const tenant = await admin.requireTenant(tenantId);
+    const [definitions, webhook, pointsLog, ladder] = await Promise.all([
+      admin.listDefinitions(tenantId),
+      unlessNotSetUp(integrations.getWebhook(tenantId)),
+      unlessNotSetUp(integrations.getPointsLog(tenantId)),
+      tenant.mode === 'all-transaction' ? unlessNotSetUp(levels.getLadder(tenantId)) : Promise.resolve(null),
+    ]);
+    const body = tenantSetupPage({ csrfToken: request.uiSession!.csrfToken, tenant, definitions, webhook, pointsLog, ladder, ...extra });
+    if (extra.secrets) reply.header('cache-control', 'no-store');
+    return reply.code(status).type('text/html; charset=utf-8').send(body);
+  }
+
+  const done = (tenantId: string, form: SetupForm) => `${setupUrl(tenantId)}?done=${form}#${form}`;
+
+  app.get('/tenants/:tenantId/setup', { schema: { hide: true, params: tenantPageParams, querystring: setupPageQuery } }, async (request, reply) => {
+    const { done: form } = request.query;
+    return show(request, reply, request.params.tenantId, { notice: form ? NOTICES[form] : null });
+  });
+
+  /** One form: parse with its schema, run the service call, then back to the page (or the page with the refusal). */
+  function post(form: SetupForm, run: (tenantId: string, values: Record<string, string>) => Promise<ShownSecrets | void>, takenField?: string) {
+    app.post(`/tenants/:tenantId/setup/${form}`, { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
+      const { tenantId } = request.params;
+      const values = stringFields(request.body);
+      let secrets: ShownSecrets | void;
+      try {
+        secrets = await run(tenantId, values);
+      } catch (err) {
+        const { status, refused } = refusalOf(err, form, values, takenField);
+        return show(request, reply, tenantId, { refused }, status);
+      }
+      request.log.info({ tenantId, form }, 'tenant setup changed on the operator pages');
+      if (secrets) return show(request, reply, tenantId, { secrets, notice: NOTICES[form] });
+      return reply.redirect(done(tenantId, form), 303);
+    });
+  }
+
+  post('settings', async (tenantId, values) => {
+    await settings.update(tenantId, parseForm(tenantSettingsForm, values, 'settings form'));
+  });
+
+  post(
+    'definitions',
+    async (tenantId, values) => {
+      await admin.createDefinition(tenantId, parseForm(definitionForm, values, 'point definition'));
+    },
+    'id',
+  );
+
+  post('webhook', async (tenantId, values) => {
+    const set = await integrations.setWebhook(tenantId, parseForm(webhookForm, values, 'webhook form').url);
+    if (!set.encryptionKey || !set.signingSecret) return;
+    return webhookSecrets('The webhook is set: its encryption key and signing secret', set.encryptionKey, set.signingSecret);
+  });
+
+  post('points-log', async (tenantId, values) => {
+    await integrations.setPointsLog(tenantId, parseForm(pointsLogForm, values, 'points log form'));
+  });
+
+  post('levels', async (tenantId, values) => {
+    await levels.setLadder(tenantId, parseForm(ladderForm, values, 'ladder'));
+  });
+
+  app.post('/tenants/:tenantId/setup/webhook/rotate', { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
+    const { tenantId } = request.params;
+    const rotated = await integrations.rotateWebhookSecrets(tenantId);
+    request.log.info({ tenantId }, 'webhook key and secret rotated on the operator pages');
+    return show(request, reply, tenantId, {
+      secrets: webhookSecrets('New encryption key and signing secret', rotated.encryptionKey, rotated.signingSecret),
+    });
+  });
+};
+
+const webhookSecrets = (title: string, encryptionKey: string, signingSecret: string): ShownSecrets => ({
+  title,
+  values: [
+    { label: 'The encryption key (AES-256, 32 characters), for the master to decrypt payloads:', value: encryptionKey },
+    { label: 'The signing secret (Standard Webhooks), for the master to verify signatures:', value: signingSecret },
+  ],
+});
