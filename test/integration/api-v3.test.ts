@@ -74,6 +74,7 @@ describe('/api/v3', () => {
     }
     expect(paths.filter((path) => path.startsWith('/api/v3')).sort()).toEqual(
       [
+        '/api/v3/contacts/details',
         '/api/v3/point-accounts',
         '/api/v3/point-accounts/{id}',
         '/api/v3/point-accounts/balances',

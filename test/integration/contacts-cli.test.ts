@@ -74,7 +74,7 @@ describe('CLI', () => {
     expect(JSON.stringify(set)).not.toContain('Lindqvist');
     const refused = await runCommand(processEnv(system), ['contacts:set', '--tenant', tenant.id, '--contact', anna, '--email', 'nope']);
     expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stderr).error).toContain('email: must be an email address');
+    expect(JSON.parse(refused.stderr).error).toContain('email must be an email address');
 
     const rows = Array.from({ length: 30 }, (_, i) => [randomUUID(), `Customer ${String(i).padStart(2, '0')}`, `c${i}@example.com`, '', `N-${i}`]);
     const file = path.join(dir, 'contacts.csv');

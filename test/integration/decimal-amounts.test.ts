@@ -73,7 +73,7 @@ describe('amounts with up to 4 decimal places', () => {
     const refused = await post(tenant, '/api/v2/point-accounts/balances', [balance(contact, 1), balance(contact, 1.23456), balance(contact, 2 ** 31)]);
     expect(refused.statusCode).toBe(400);
     expect(refused.headers['content-type']).toContain('application/problem+json');
-    expect(refused.json().errors).toEqual([
+    expect(refused.json().errors).toMatchObject([
       { path: '[1].amount', message: FIVE_PLACES },
       { path: '[2].amount', message: OUT_OF_RANGE },
     ]);
@@ -144,8 +144,8 @@ describe('amounts with up to 4 decimal places', () => {
 
     const refused = await post(tenant, '/api/v2/point-accounts/adjustments', automation(contact, 0.00005));
     expect(refused.statusCode).toBe(400);
-    expect(refused.json().errors).toEqual([{ path: 'amount', message: FIVE_PLACES }]);
-    expect((await post(tenant, '/api/v2/point-accounts/adjustments', automation(contact, 0))).json().errors).toEqual([
+    expect(refused.json().errors).toMatchObject([{ path: 'amount', message: FIVE_PLACES }]);
+    expect((await post(tenant, '/api/v2/point-accounts/adjustments', automation(contact, 0))).json().errors).toMatchObject([
       { path: 'amount', message: 'must not be zero' },
     ]);
   });
@@ -164,8 +164,8 @@ describe('amounts with up to 4 decimal places', () => {
 
     const refused = await reward(0.00001);
     expect(refused.statusCode).toBe(400);
-    expect(refused.json().errors).toEqual([{ path: 'points', message: FIVE_PLACES }]);
-    expect((await reward(0)).json().errors).toEqual([{ path: 'points', message: 'must not be zero' }]);
+    expect(refused.json().errors).toMatchObject([{ path: 'points', message: FIVE_PLACES }]);
+    expect((await reward(0)).json().errors).toMatchObject([{ path: 'points', message: 'must not be zero' }]);
   });
 
   it('reconciliation lines: a drift of 0.0001 is found and repaired exactly; a fifth place and 2^31 are refused in words', async () => {
@@ -183,7 +183,7 @@ describe('amounts with up to 4 decimal places', () => {
       { contactId: contact, definitionId: 1, balance: 2 ** 31 },
     ]);
     expect(refused.statusCode).toBe(400);
-    expect(refused.json().errors).toEqual([
+    expect(refused.json().errors).toMatchObject([
       { path: '[0].balance', message: FIVE_PLACES },
       { path: '[1].balance', message: OUT_OF_RANGE },
     ]);
@@ -254,6 +254,6 @@ describe('amounts with up to 4 decimal places', () => {
 
     const refused = await send('12.34567');
     expect(refused.statusCode).toBe(400);
-    expect(refused.json().errors).toEqual([{ path: 'amount', message: 'must have at most 4 decimal places, like 12.5' }]);
+    expect(refused.json().errors).toMatchObject([{ path: 'amount', message: 'must have at most 4 decimal places, like 12.5' }]);
   });
 });

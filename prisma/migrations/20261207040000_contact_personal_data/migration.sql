@@ -2,6 +2,8 @@
 -- search forms the contact card looks them up by. Names are found by prefix or contains through a trigram index:
 -- pg_trgm ships with Postgres (contrib) and is a trusted extension, so the database owner may create it.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- btree_gin (contrib, trusted too) lets the name index lead with tenant_id, as every tenant-owned index does.
+CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 -- AlterTable
 ALTER TABLE "contact" ADD COLUMN     "details_at" TIMESTAMPTZ(3),
@@ -26,4 +28,4 @@ CREATE INDEX "contact_tenant_id_phone_tail_idx" ON "contact"("tenant_id", "phone
 CREATE INDEX "contact_tenant_id_member_number_key_idx" ON "contact"("tenant_id", "member_number_key");
 
 -- CreateIndex
-CREATE INDEX "contact_name_key_trgm_idx" ON "contact" USING GIN ("name_key" gin_trgm_ops);
+CREATE INDEX "contact_name_key_trgm_idx" ON "contact" USING GIN ("tenant_id" uuid_ops, "name_key" gin_trgm_ops);
