@@ -46,7 +46,7 @@ async function noStore(_request: FastifyRequest, reply: FastifyReply) {
 /** Builds the API over a runtime (runtime.ts). It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(runtime: Runtime) {
   const { config, services } = runtime;
-  const queues = [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue];
+  const queues = [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue, runtime.eventsQueue];
   // Typed as Fastify's logger so the app keeps Fastify's default logger type parameter.
   const loggerInstance: FastifyBaseLogger = runtime.log;
   const app = Fastify({
