@@ -11,6 +11,7 @@ import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
+import { adminSubscriptionsRoutes } from './routes/admin/subscriptions.routes.ts';
 import { adminSyncRoutes } from './routes/admin/sync.routes.ts';
 import { adminLevelsRoutes } from './routes/admin/levels.routes.ts';
 import { adminReconciliationsRoutes } from './routes/admin/reconciliations.routes.ts';
@@ -146,6 +147,7 @@ export async function buildApp(runtime: Runtime) {
       await admin.register(adminSyncRoutes, { sync: services.sync });
       await admin.register(adminLevelsRoutes, { levels: services.levels });
       await admin.register(adminReconciliationsRoutes, { reconciliations: services.reconciliations });
+      await admin.register(adminSubscriptionsRoutes, { subscriptions: services.subscriptions });
     },
     { prefix: '/admin/v1' },
   );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BALANCE_UPDATED_EVENT, type BalanceEventRow } from '../domain/balance-events.ts';
+import type { BalanceEventRow, BalanceUpdatedEventType } from '../domain/balance-events.ts';
 import type { AttemptOutcome } from '../domain/deliveries.ts';
 import { figuresAt } from './ledger.repository.ts';
 import type { Db } from './pool.ts';
@@ -16,6 +16,9 @@ export type ChangedAccounts =
   | { ids: readonly number[]; dueFrom?: readonly (Date | null)[] }
   | { keys: readonly { contactId: string; definitionId: number }[] }
   | { reconciliationId: string };
+
+/** The event the outbox carries (domain/balance-events.ts). */
+const BALANCE_UPDATED_EVENT: BalanceUpdatedEventType = 'point.balance.updated';
 
 const touchedSql = {
   ids: `SELECT a.id, a.balance, t.mode, acc.due_from
@@ -241,10 +244,9 @@ export function balanceEventsRepository(db: Db) {
 
     /** When the subscription's next retry is due, or null when none waits. */
     async nextRetryAt(subscriptionId: string): Promise<Date | null> {
-      const { rows } = await db.query(
-        `SELECT min(next_attempt_at) AS at FROM balance_event WHERE subscription_id = $1 AND state IN ('Pending', 'Retrying')`,
-        [subscriptionId],
-      );
+      const { rows } = await db.query(`SELECT min(next_attempt_at) AS at FROM balance_event WHERE subscription_id = $1 AND state IN ('Pending', 'Retrying')`, [
+        subscriptionId,
+      ]);
       return parseFirstRow(z.object({ at: z.date().nullable() }), rows)?.at ?? null;
     },
 

@@ -27,19 +27,17 @@ const subscriptionRow = z
     created_at: z.date(),
     updated_at: z.date(),
   })
-  .transform(
-    (row): SubscriptionRecord => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      url: row.url,
-      events: row.events,
-      encrypted: row.encrypted,
-      batch: row.batch,
-      signingSecret: row.signing_secret,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    }),
-  );
+  .transform((row): SubscriptionRecord => ({
+    id: row.id,
+    tenantId: row.tenant_id,
+    url: row.url,
+    events: row.events,
+    encrypted: row.encrypted,
+    batch: row.batch,
+    signingSecret: row.signing_secret,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }));
 
 const COLUMNS = 'id, tenant_id, url, events, encrypted, batch, signing_secret, created_at, updated_at';
 
@@ -50,7 +48,16 @@ export function subscriptionsRepository(db: Db) {
       const { rows } = await db.query(
         `INSERT INTO event_subscription (id, tenant_id, url, events, encrypted, batch, signing_secret, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ${COLUMNS}`,
-        [subscription.id, subscription.tenantId, subscription.url, subscription.events, subscription.encrypted, subscription.batch, subscription.signingSecret, now],
+        [
+          subscription.id,
+          subscription.tenantId,
+          subscription.url,
+          subscription.events,
+          subscription.encrypted,
+          subscription.batch,
+          subscription.signingSecret,
+          now,
+        ],
       );
       return subscriptionRow.parse(rows[0]);
     },
@@ -92,6 +99,5 @@ export function subscriptionsRepository(db: Db) {
       const { rowCount } = await db.query(`SELECT 1 FROM event_subscription WHERE tenant_id = $1 AND id IS DISTINCT FROM $2 LIMIT 1`, [tenantId, except]);
       return rowCount === 1;
     },
-
   };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { signWebhook, encryptPayload } from './webhook-crypto.ts';
 
 /** Engage's event for a changed point balance. */
-export const BALANCE_UPDATED_EVENT = 'point.balance.updated' as const;
+const BALANCE_UPDATED_EVENT = 'point.balance.updated' as const;
+export type BalanceUpdatedEventType = typeof BALANCE_UPDATED_EVENT;
 export const SUBSCRIPTION_EVENTS = [BALANCE_UPDATED_EVENT] as const;
 
 /** At most this many envelopes in one request of a subscription in batch mode. */
@@ -42,8 +43,6 @@ export function balanceUpdatedPayload(row: BalanceEventRow) {
   };
 }
 
-export type BalanceUpdatedPayload = ReturnType<typeof balanceUpdatedPayload>;
-
 /** The envelope: Engage's {eventType, id, isEncrypted, payload, tenant}; an encrypted payload is base64(IV || AES-256-CBC(JSON)). */
 export function balanceUpdatedEnvelope(row: BalanceEventRow, tenantName: string, encryptionKey: string | null) {
   const payload = balanceUpdatedPayload(row);
@@ -70,7 +69,11 @@ export function balanceEventRequests(
   const timestamp = Math.floor(sentAt.getTime() / 1000);
   const signed = (id: string, body: string) => ({
     body,
-    headers: { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(subscription.signingSecret, { id, timestamp, body }) },
+    headers: {
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(subscription.signingSecret, { id, timestamp, body }),
+    },
   });
   const envelope = (row: BalanceEventRow) => balanceUpdatedEnvelope(row, subscription.tenantName, subscription.encryptionKey);
   if (!subscription.batch) return rows.map((row) => ({ rows: [row], ...signed(row.eventId, JSON.stringify(envelope(row))) }));

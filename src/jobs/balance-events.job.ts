@@ -21,7 +21,10 @@ export interface EventsPassResult {
  * few dozen at a time), records every outcome by the master's retry rule,
  * and queues a pass for the earliest retry.
  */
-export async function balanceEventsJob(runtime: Pick<Runtime, 'db' | 'clock' | 'config' | 'log' | 'secrets' | 'outbound' | 'eventsQueue' | 'services'>, job: EventsJobData): Promise<EventsPassResult> {
+export async function balanceEventsJob(
+  runtime: Pick<Runtime, 'db' | 'clock' | 'config' | 'log' | 'secrets' | 'outbound' | 'eventsQueue' | 'services'>,
+  job: EventsJobData,
+): Promise<EventsPassResult> {
   const { db, clock, config, log } = runtime;
   const subscription = await runtime.services.subscriptions.forSending(job.tenantId, job.subscriptionId);
   if (!subscription) return { sent: 0, delivered: 0 };
@@ -34,7 +37,10 @@ export async function balanceEventsJob(runtime: Pick<Runtime, 'db' | 'clock' | '
     const attemptedAt = clock.now();
     const requests = balanceEventRequests(rows, subscription, attemptedAt);
     const answers = await Promise.all(
-      requests.map(async (request) => ({ request, result: await postWebhook(runtime.outbound, { url: subscription.url, ...request }, config.webhooks.timeoutMs) })),
+      requests.map(async (request) => ({
+        request,
+        result: await postWebhook(runtime.outbound, { url: subscription.url, ...request }, config.webhooks.timeoutMs),
+      })),
     );
     const now = clock.now();
     const outcomes = answers.flatMap(({ request, result }) =>
@@ -44,7 +50,8 @@ export async function balanceEventsJob(runtime: Pick<Runtime, 'db' | 'clock' | '
     const failed = outcomes.filter((o) => o.outcome.state !== 'Delivered');
     result.sent += outcomes.length;
     result.delivered += outcomes.length - failed.length;
-    if (failed.length > 0) log.warn({ subscriptionId: subscription.id, failed: failed.length, error: failed[0]?.outcome.lastError }, 'balance events not delivered');
+    if (failed.length > 0)
+      log.warn({ subscriptionId: subscription.id, failed: failed.length, error: failed[0]?.outcome.lastError }, 'balance events not delivered');
     if (Date.now() - started > PASS_MS) {
       await enqueueEvents(runtime.eventsQueue, job);
       return result;

@@ -19,7 +19,9 @@ export function startBalanceEventsWorker(runtime: Runtime): { worker: Worker<Eve
     concurrency: config.webhooks.concurrency,
     ...consumerLock(config.queue.lockMs),
   });
-  worker.on('failed', (job, err) => log.warn({ subscriptionId: job?.data.subscriptionId, err }, 'balance events job failed; the recovery sweep will queue it again'));
+  worker.on('failed', (job, err) =>
+    log.warn({ subscriptionId: job?.data.subscriptionId, err }, 'balance events job failed; the recovery sweep will queue it again'),
+  );
   worker.on('error', (err) => log.error({ err }, 'balance events worker error'));
   const sweep = runPeriodically('balance events sweep', config.queue.recoveryIntervalMs, log, async () => {
     const count = await requeueDueEvents(runtime);

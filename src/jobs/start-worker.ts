@@ -27,7 +27,12 @@ export async function startWorker(runtime: Runtime): Promise<RunningWorker> {
   const reconciliations = startReconciliationWorker(runtime);
   const events = startBalanceEventsWorker(runtime);
   const sweeps = [startRecoverySweep(runtime), startDeliverySweep(runtime), startLedgerMaintenance(runtime)];
-  await Promise.all([ingest.worker.waitUntilReady(), webhooks.worker.waitUntilReady(), reconciliations.worker.waitUntilReady(), events.worker.waitUntilReady()]);
+  await Promise.all([
+    ingest.worker.waitUntilReady(),
+    webhooks.worker.waitUntilReady(),
+    reconciliations.worker.waitUntilReady(),
+    events.worker.waitUntilReady(),
+  ]);
   return {
     async close() {
       await Promise.all([secretsCheck, ...sweeps].map((sweep) => sweep.stop()));

@@ -8,7 +8,10 @@ import { AppError, notFound } from '../errors.ts';
 import { requireTenant } from './guards.ts';
 
 /** Where a subscription's signing secret is sealed: its own row, so it opens nowhere else. */
-const secretPlace = (subscription: { tenantId: string; id: string }) => ({ tenantId: subscription.tenantId, column: `event_subscription.signing_secret:${subscription.id}` });
+const secretPlace = (subscription: { tenantId: string; id: string }) => ({
+  tenantId: subscription.tenantId,
+  column: `event_subscription.signing_secret:${subscription.id}`,
+});
 
 export interface SubscriptionInput {
   url: string;
