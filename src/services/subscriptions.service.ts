@@ -5,6 +5,7 @@ import type { Clock } from '../domain/clock.ts';
 import { openSecret, sealSecret, type SecretsKeyring } from '../domain/secrets.ts';
 import { generateSigningSecret } from '../domain/webhook-crypto.ts';
 import { AppError, notFound } from '../errors.ts';
+import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 import { requireTenant } from './guards.ts';
 
 /** Where a subscription's signing secret is sealed: its own row, so it opens nowhere else. */
@@ -68,11 +69,14 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
       const id = randomUUID();
       const signingSecret = generateSigningSecret();
       const now = clock.now();
-      const record = await db.transaction(async (tx) => {
+      return db.transaction(async (tx) => {
         if (!(await tx.subscriptions.anyFor(tenantId))) await tx.balanceEvents.seed(tenantId, now);
-        return tx.subscriptions.insert({ id, tenantId, ...input, signingSecret: sealSecret(keyring, signingSecret, secretPlace({ tenantId, id })) }, now);
+        const record = await tx.subscriptions.insert(
+          { id, tenantId, ...input, signingSecret: sealSecret(keyring, signingSecret, secretPlace({ tenantId, id })) },
+          now,
+        );
+        return answerBeforeCommit({ ...shown(record), signingSecret });
       });
-      return { ...shown(record), signingSecret };
     },
 
     async list(tenantId: string) {
@@ -90,23 +94,34 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
     async update(tenantId: string, id: string, change: Partial<SubscriptionInput>) {
       const tenant = await tenantOf(tenantId);
       await ensureKeyFor(tenantId, tenant.name, change.encrypted);
-      const updated = await db.subscriptions.update(tenantId, id, change, clock.now());
-      if (!updated) throw notFound(`Subscription ${id}`);
-      return shown(updated);
+      return commitWithAnswer(db, async (tx) => {
+        const updated = await tx.subscriptions.update(tenantId, id, change, clock.now());
+        if (!updated) throw notFound(`Subscription ${id}`);
+        return shown(updated);
+      });
     },
 
     async remove(tenantId: string, id: string): Promise<void> {
       await tenantOf(tenantId);
-      if (!(await db.subscriptions.delete(tenantId, id))) throw notFound(`Subscription ${id}`);
+      await commitWithAnswer(db, async (tx) => {
+        if (!(await tx.subscriptions.delete(tenantId, id))) throw notFound(`Subscription ${id}`);
+      });
     },
 
     /** A new signing secret, shown only in this answer; events not yet delivered are signed with it from their next attempt on. */
     async rotateSecret(tenantId: string, id: string) {
       await tenantOf(tenantId);
-      await requireSubscription(tenantId, id);
       const signingSecret = generateSigningSecret();
-      await db.subscriptions.update(tenantId, id, { signingSecret: sealSecret(keyring, signingSecret, secretPlace({ tenantId, id })) }, clock.now());
-      return { signingSecret };
+      return commitWithAnswer(db, async (tx) => {
+        const updated = await tx.subscriptions.update(
+          tenantId,
+          id,
+          { signingSecret: sealSecret(keyring, signingSecret, secretPlace({ tenantId, id })) },
+          clock.now(),
+        );
+        if (!updated) throw notFound(`Subscription ${id}`);
+        return { signingSecret };
+      });
     },
 
     /** The subscription's outbox rows, oldest change first. */
@@ -125,9 +140,10 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
     async replayFailed(tenantId: string, id: string) {
       await tenantOf(tenantId);
       await requireSubscription(tenantId, id);
-      const replayed = await db.balanceEvents.replayFailed(tenantId, id, clock.now());
-      if (replayed > 0) await queueEvents([{ tenantId, subscriptionId: id }]);
-      return { replayed };
+      const answer = await commitWithAnswer(db, async (tx) => ({ replayed: await tx.balanceEvents.replayFailed(tenantId, id, clock.now()) }));
+      // Queued once committed, so the sender finds the events it is told of.
+      if (answer.replayed > 0) await queueEvents([{ tenantId, subscriptionId: id }]);
+      return answer;
     },
 
     /** Queues delivery for the subscriptions a committed change set gave events. */

@@ -15,6 +15,7 @@ import {
   subscriptionWithOutbox,
   updateSubscriptionBody,
 } from '../../contracts/subscriptions.ts';
+import { noContent } from '../../plugins/answers-before-commit.ts';
 import type { SubscriptionsService } from '../../services/subscriptions.service.ts';
 
 const problems = { 400: problem, 401: problem, 404: problem, 409: problem };
@@ -68,7 +69,10 @@ export const adminSubscriptionsRoutes: FastifyPluginAsyncZod<{ subscriptions: Su
 
   app.delete(
     '/tenants/:tenantId/subscriptions/:id',
-    { schema: { tags, summary: 'Delete a subscription and its undelivered events', params: subscriptionParams, response: { 204: z.null(), ...problems } } },
+    {
+      config: { answerOf: noContent },
+      schema: { tags, summary: 'Delete a subscription and its undelivered events', params: subscriptionParams, response: { 204: z.null(), ...problems } },
+    },
     async (request, reply) => {
       await subscriptions.remove(request.params.tenantId, request.params.id);
       return reply.code(204).send(null);
