@@ -170,6 +170,7 @@ export async function buildApp(runtime: Runtime) {
     reconciliations: services.reconciliations,
     settings: services.settings,
     levels: services.levels,
+    subscriptions: services.subscriptions,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
     clock: runtime.clock,

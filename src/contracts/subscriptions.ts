@@ -72,3 +72,22 @@ export const subscriptionEvents = z
     count: z.int(),
   })
   .meta({ id: 'SubscriptionEvents' });
+
+/**
+ * The operator pages' subscription form: a browser's form post (every field a
+ * string, an unchecked box absent, one box per event named `event.<name>`)
+ * read into the admin API's create body and checked with that same schema.
+ */
+export const subscriptionForm = z.preprocess((body) => {
+  const fields = body as Record<string, string | undefined>;
+  return {
+    url: (fields.url ?? '').trim(),
+    events: SUBSCRIPTION_EVENTS.filter((event) => fields[`event.${event}`] === 'on'),
+    encrypted: fields.encrypted === 'on',
+    batch: fields.batch === 'on',
+  };
+}, createSubscriptionBody);
+
+/** The subscriptions page after a change: which one, for its confirmation. */
+export const SUBSCRIPTION_PAGE_NOTICES = ['deleted'] as const;
+export const subscriptionsPageQuery = z.object({ done: z.enum(SUBSCRIPTION_PAGE_NOTICES).optional() });
