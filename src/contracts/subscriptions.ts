@@ -89,5 +89,5 @@ export const subscriptionForm = z.preprocess((body) => {
 }, createSubscriptionBody);
 
 /** The subscriptions page after a change: which one, for its confirmation. */
-export const SUBSCRIPTION_PAGE_NOTICES = ['deleted'] as const;
+const SUBSCRIPTION_PAGE_NOTICES = ['deleted'] as const;
 export const subscriptionsPageQuery = z.object({ done: z.enum(SUBSCRIPTION_PAGE_NOTICES).optional() });
