@@ -77,7 +77,9 @@ export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<{ admin: AdminService;
   app.get('/tenants/:tenantId/subscriptions/:id/delete', { schema: { hide: true, params: subscriptionParams } }, async (request, reply) => {
     const { tenantId, id } = request.params;
     const [tenant, subscription] = await Promise.all([admin.requireTenant(tenantId), subscriptions.get(tenantId, id)]);
-    return reply.type('text/html; charset=utf-8').send(deleteSubscriptionPage({ csrfToken: request.uiSession!.csrfToken, tenant, subscription }));
+    // What goes with it: every outbox row not delivered yet.
+    const undelivered = subscription.outbox.pending + subscription.outbox.retrying + subscription.outbox.failed;
+    return reply.type('text/html; charset=utf-8').send(deleteSubscriptionPage({ csrfToken: request.uiSession!.csrfToken, tenant, subscription, undelivered }));
   });
 
   app.post(

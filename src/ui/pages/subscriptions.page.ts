@@ -130,9 +130,8 @@ export function subscriptionsPage(view: SubscriptionsView): string {
 }
 
 /** The step before deleting a subscription: what it does, and a form that does it. */
-export function deleteSubscriptionPage(view: { csrfToken: string; tenant: TenantRecord; subscription: SubscriptionRow }): string {
-  const { tenant, subscription } = view;
-  const undelivered = subscription.outbox.pending + subscription.outbox.retrying + subscription.outbox.failed;
+export function deleteSubscriptionPage(view: { csrfToken: string; tenant: TenantRecord; subscription: SubscriptionRow; undelivered: number }): string {
+  const { tenant, subscription, undelivered } = view;
   return page(
     { title: 'Delete a subscriber', nav: adminNav('none'), account: adminAccount(view.csrfToken) },
     html`${head(`Tenant · ${tenant.name}`, 'Delete a subscriber')}
