@@ -10,6 +10,10 @@
 // Instead: a comparison of that many accounts by digest against a Full
 // upload of the same accounts (bench/digest.ts, which prints its own figures).
 //
+// npm run bench -- --events [changes=200000]
+// Instead: point.balance.updated to a subscriber in batch mode on 127.0.0.1
+// (bench/events.ts, which prints its own figures).
+//
 // npm run bench -- --ledger [entries=1000000] [--mix history|open]
 // Instead: the account read of one account with that many ledger entries,
 // scanning every entry and then with the account's checkpoint
@@ -38,6 +42,11 @@ if (flags.ledger !== undefined) {
   const entries = flags.ledger === true ? '1000000' : String(flags.ledger);
   const mix = typeof flags.mix === 'string' ? flags.mix : 'history';
   execFileSync(process.execPath, ['--import', 'tsx', 'bench/ledger-read.ts', entries, '300', mix], { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
+if (flags.events !== undefined) {
+  const changes = flags.events === true ? '200000' : String(flags.events);
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/events.ts', changes], { cwd: root, stdio: 'inherit' });
   process.exit(0);
 }
 if (flags.digest !== undefined) {

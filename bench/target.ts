@@ -27,6 +27,8 @@ export interface BenchTarget {
   /** Starts the peaks afresh, for a figure of one phase alone. */
   resetPeakRss(): void;
   cpuSeconds(): { api: number; worker: number };
+  /** An admin POST; answers the JSON of its 201. */
+  adminPost(pathname: string, body: unknown): Promise<Record<string, string>>;
   /** One more API process on the same database and queues, with some settings of its own; stopped with the target. */
   startExtraApi(settings: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
@@ -77,7 +79,8 @@ async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> 
   }
 }
 
-export async function startTarget(): Promise<BenchTarget> {
+/** `extraEnv`: environment both processes get on top of the bench's (the events phase lets them reach a receiver on 127.0.0.1). */
+export async function startTarget(extraEnv: Record<string, string> = {}): Promise<BenchTarget> {
   const server = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const databaseUrl = Object.assign(new URL(server), { pathname: '/pf_bench' }).toString();
@@ -109,6 +112,7 @@ export async function startTarget(): Promise<BenchTarget> {
     QUEUE_PREFIX: queuePrefix,
     WORKER_CONCURRENCY: String(workerConcurrency),
     WORKER_METRICS_PORT: '0',
+    ...extraEnv,
   };
   // BENCH_PROFILE=1 writes V8 CPU profiles of both processes to bench/profiles (open them in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];
@@ -158,6 +162,7 @@ export async function startTarget(): Promise<BenchTarget> {
       const { key } = await admin(url, `/tenants/${tenant.id}/api-keys`, { name: 'bench' });
       return { id: tenant.id!, key: key! };
     },
+    adminPost: (pathname, body) => admin(url, pathname, body),
     peakRss: () => ({ ...peak }),
     resetPeakRss() {
       peak.api = rss(api.pid);

@@ -12,6 +12,7 @@ import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
 import { adminContactsRoutes } from './routes/admin/contacts.routes.ts';
 import { adminIntegrationsRoutes } from './routes/admin/integrations.routes.ts';
+import { adminSubscriptionsRoutes } from './routes/admin/subscriptions.routes.ts';
 import { adminSyncRoutes } from './routes/admin/sync.routes.ts';
 import { adminLevelsRoutes } from './routes/admin/levels.routes.ts';
 import { adminReconciliationsRoutes } from './routes/admin/reconciliations.routes.ts';
@@ -48,7 +49,7 @@ async function noStore(_request: FastifyRequest, reply: FastifyReply) {
 /** Builds the API over a runtime (runtime.ts). It never listens: server.ts does, tests use inject or their own port. */
 export async function buildApp(runtime: Runtime) {
   const { config, services } = runtime;
-  const queues = [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue];
+  const queues = [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue, runtime.eventsQueue];
   // Typed as Fastify's logger so the app keeps Fastify's default logger type parameter.
   const loggerInstance: FastifyBaseLogger = runtime.log;
   const app = Fastify({
@@ -151,6 +152,7 @@ export async function buildApp(runtime: Runtime) {
       await admin.register(adminSyncRoutes, { sync: services.sync });
       await admin.register(adminLevelsRoutes, { levels: services.levels });
       await admin.register(adminReconciliationsRoutes, { reconciliations: services.reconciliations });
+      await admin.register(adminSubscriptionsRoutes, { subscriptions: services.subscriptions });
     },
     { prefix: '/admin/v1' },
   );
@@ -168,6 +170,7 @@ export async function buildApp(runtime: Runtime) {
     reconciliations: services.reconciliations,
     settings: services.settings,
     levels: services.levels,
+    subscriptions: services.subscriptions,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
     clock: runtime.clock,

@@ -9,9 +9,11 @@ import { type SecretsKeyring, secretsKeyring } from './domain/secrets.ts';
 import { scryptParams } from './domain/passwords.ts';
 import { createOutboundAgent } from './integrations/outbound.ts';
 import {
+  createEventsQueue,
   createIngestQueue,
   createReconciliationQueue,
   createWebhookQueue,
+  type EventsJobData,
   type IngestJobData,
   type ReconciliationJobData,
   type WebhookJobData,
@@ -31,7 +33,8 @@ import { integrationsService } from './services/integrations.service.ts';
 import { levelsService } from './services/levels.service.ts';
 import { pointAccountsService } from './services/point-accounts.service.ts';
 import { pointsLogService } from './services/points-log.service.ts';
-import { queueBatchBestEffort, queueDeliveriesBestEffort, queueReconciliationBestEffort } from './services/queueing.ts';
+import { queueBatchBestEffort, queueDeliveriesBestEffort, queueEventsBestEffort, queueReconciliationBestEffort } from './services/queueing.ts';
+import { subscriptionsService } from './services/subscriptions.service.ts';
 import { reconciliationsService } from './services/reconciliations.service.ts';
 import { digestsService } from './services/digests.service.ts';
 import { secretsService } from './services/secrets.service.ts';
@@ -53,6 +56,7 @@ interface Clients {
   ingestQueue: Queue<IngestJobData>;
   webhookQueue: Queue<WebhookJobData>;
   reconciliationQueue: Queue<ReconciliationJobData>;
+  eventsQueue: Queue<EventsJobData>;
   /** Every call to a point master goes through this: it enforces the outbound address rules. */
   outbound: Dispatcher;
   /** The keys integration secrets are sealed and opened with (SECRETS_KEY, SECRETS_KEY_PREVIOUS). */
@@ -74,6 +78,7 @@ function createClients(config: Config, log: Logger, clock: Clock): Clients {
     ingestQueue: createIngestQueue(redis, config.queue.prefix, config.queue.attempts),
     webhookQueue: createWebhookQueue(redis, config.queue.prefix),
     reconciliationQueue: createReconciliationQueue(redis, config.queue.prefix, config.queue.attempts),
+    eventsQueue: createEventsQueue(redis, config.queue.prefix),
     outbound: createOutboundAgent({ allowPrivate: config.outbound.allowPrivate }),
     secrets: secretsKeyring(config.secrets.key, config.secrets.previousKeys),
   };
@@ -118,6 +123,7 @@ function createServices(clients: Clients, db: Database) {
     digests: digestsService({ db, clock }),
     operations: operationsService({ db, clock }),
     ledger: ledgerService({ db, clock, metrics: clients.metrics }),
+    subscriptions: subscriptionsService({ db, clock, keyring, queueEvents: queueEventsBestEffort(clients.eventsQueue, log) }),
   };
 }
 
@@ -142,7 +148,7 @@ export async function closeRuntime(runtime: Runtime): Promise<void> {
   // With Redis unreachable, closing a queue would wait for it forever; Postgres must still close. A queue is
   // closed only once BullMQ has set its connection up: one closed while that is still under way (a short-lived
   // runtime that never used it) reports its failure later, on a connection nobody listens to, and the process dies.
-  for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue]) {
+  for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue, runtime.eventsQueue]) {
     const ready = queue.waitUntilReady().then(
       () => undefined,
       () => undefined,

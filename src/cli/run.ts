@@ -10,6 +10,7 @@ import { type CliCommand, type CliIo, type OfflineCliCommand, parseArgv } from '
 import { integrationCommands, webhookToolCommands } from './integrations.commands.ts';
 import { syncCommands } from './sync.commands.ts';
 import { levelCommands } from './levels.commands.ts';
+import { subscriptionCommands } from './subscriptions.commands.ts';
 import { reconciliationCommands } from './reconciliations.commands.ts';
 import { tenantCommands } from './tenants.commands.ts';
 import { userCommands } from './users.commands.ts';
@@ -22,6 +23,7 @@ const commands: Record<string, CliCommand | OfflineCliCommand> = {
   ...userCommands,
   ...syncCommands,
   ...levelCommands,
+  ...subscriptionCommands,
   ...reconciliationCommands,
 };
 

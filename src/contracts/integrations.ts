@@ -10,7 +10,7 @@ import { tenantParams } from './admin.ts';
  * which would end up in logs. Whether its host may be reached is decided when
  * it is called, because DNS can change after it is saved.
  */
-const outboundUrl = z
+export const outboundUrl = z
   .url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' })
   .max(2000)
   // zod runs refinements even when the URL check failed, so an unparsable input must pass through here quietly.

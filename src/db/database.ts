@@ -1,5 +1,6 @@
 import { adjustmentsRepository } from './adjustments.repository.ts';
 import { apiKeysRepository } from './api-keys.repository.ts';
+import { balanceEventsRepository } from './balance-events.repository.ts';
 import { batchesRepository } from './batches.repository.ts';
 import { contactsRepository } from './contacts.repository.ts';
 import { definitionsRepository } from './definitions.repository.ts';
@@ -13,6 +14,7 @@ import { pointAccountsRepository } from './point-accounts.repository.ts';
 import { type Db, type Pool, type TransactionOptions, withTransaction } from './pool.ts';
 import { syncRepository } from './sync.repository.ts';
 import { reconciliationsRepository } from './reconciliations.repository.ts';
+import { subscriptionsRepository } from './subscriptions.repository.ts';
 import { tenantsRepository } from './tenants.repository.ts';
 import { uiSessionsRepository } from './ui-sessions.repository.ts';
 import { uiUsersRepository } from './ui-users.repository.ts';
@@ -37,6 +39,8 @@ function repositories(db: Db) {
     uiSessions: uiSessionsRepository(db),
     reconciliations: reconciliationsRepository(db),
     digests: digestsRepository(db),
+    subscriptions: subscriptionsRepository(db),
+    balanceEvents: balanceEventsRepository(db),
   };
 }
 

@@ -76,6 +76,12 @@ export function integrationsRepository(db: Db) {
       return rows[0] ?? null;
     },
 
+    /** The tenant's payload encryption key as stored (sealed or not), or null when it has none yet; encrypted subscriptions use it too. */
+    async encryptionKey(tenantId: string): Promise<string | null> {
+      const { rows } = await db.query<{ key: string | null }>(`SELECT webhook_encryption_key AS key FROM tenant_integration WHERE tenant_id = $1`, [tenantId]);
+      return rows[0]?.key ?? null;
+    },
+
     async setPointsLog(tenantId: string, settings: PointsLogSettings, now: Date): Promise<void> {
       await db.query(
         `INSERT INTO tenant_integration (tenant_id, points_log_url_template, points_log_auth_header_name, points_log_auth_header_value, created_at, updated_at)

@@ -78,15 +78,16 @@ SELECT id, account_id, item_index, sequence, valid_from FROM added`;
  * (ledger_checkpoint.next_event_at), at most $3 of them, locked in account
  * order and skipping any another writer holds (it folds them itself), then
  * folded on to `now`: what is left of expired lots gets its Expiry entry.
+ * Answers them, each with the time its figures were due to change from.
  */
 const SWEEP_SQL = `
 WITH due AS MATERIALIZED (
-  SELECT a.id FROM ledger_checkpoint c JOIN point_account a ON a.tenant_id = c.tenant_id AND a.id = c.account_id
+  SELECT a.id, c.next_event_at FROM ledger_checkpoint c JOIN point_account a ON a.tenant_id = c.tenant_id AND a.id = c.account_id
    WHERE c.tenant_id = $1 AND c.next_event_at <= $2
    ORDER BY a.id LIMIT $3
      FOR UPDATE OF a SKIP LOCKED
 )
-SELECT (SELECT count(*)::int FROM due) AS n, (SELECT count(*) FROM ledger_walk($1, ARRAY(SELECT id FROM due), '{}', $2)) AS walked`;
+SELECT id, next_event_at AS "dueAt" FROM due WHERE (SELECT count(*) FROM ledger_walk($1, ARRAY(SELECT id FROM due), '{}', $2)) >= 0`;
 
 /**
  * Balance-only -> all-transaction: every account gets one OpeningBalance entry,
@@ -202,7 +203,8 @@ const filterSql: Record<Exclude<TransactionFilter, 'All'>, (at: string) => strin
   Pending: windowSql.pending,
 };
 
-const SWEEP_CHUNK = 1000;
+/** Accounts per sweep statement; see sweepChunk. */
+export const SWEEP_CHUNK = 1000;
 
 /** A reconciliation's repair entry and what it holds its account to (table ledger_repair). */
 export interface RepairRecord {
@@ -401,11 +403,21 @@ export function ledgerRepository(db: Db) {
     async sweep(tenantId: string, now: Date): Promise<number> {
       let total = 0;
       for (;;) {
-        const { rows } = await db.query<{ n: number }>(SWEEP_SQL, [tenantId, now, SWEEP_CHUNK]);
-        const folded = rows[0]?.n ?? 0;
+        const folded = (await this.sweepChunk(tenantId, now)).length;
         total += folded;
         if (folded < SWEEP_CHUNK) return total;
       }
+    },
+
+    /**
+     * One chunk of the sweep (at most SWEEP_CHUNK accounts): the accounts it
+     * folded, each with the time its figures were due to change from; fewer
+     * than SWEEP_CHUNK means the tenant is done. Run inside a transaction, it
+     * lets the caller record what the fold changed with the fold.
+     */
+    async sweepChunk(tenantId: string, now: Date): Promise<{ id: number; dueAt: Date }[]> {
+      const { rows } = await db.query<{ id: number; dueAt: Date }>(SWEEP_SQL, [tenantId, now, SWEEP_CHUNK]);
+      return rows;
     },
 
     /**

@@ -70,6 +70,8 @@ export interface WebhookEnvelope {
   eventType: typeof ADD_POINTS_EVENT | typeof LEVEL_CHANGED_EVENT;
   /** Fixed per delivery: the same on every retry. */
   id: string;
+  /** Engage's flag: the master's webhooks are always encrypted. */
+  isEncrypted: true;
   /** `base64(IV || ciphertext)` of the JSON payload. */
   payload: string;
   /** The tenant's name. */
@@ -82,7 +84,7 @@ export function webhookEnvelope(
   tenantName: string,
   eventType: WebhookEnvelope['eventType'] = ADD_POINTS_EVENT,
 ): WebhookEnvelope {
-  return { eventType, id: eventId, payload: encryptedPayload, tenant: tenantName };
+  return { eventType, id: eventId, isEncrypted: true, payload: encryptedPayload, tenant: tenantName };
 }
 
 /** What an outbox row announces: an adjustment (loyalty.addPoints) or a member level change (loyalty.levelChanged). */

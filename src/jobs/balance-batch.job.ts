@@ -7,10 +7,17 @@ import { applyBatch } from './apply-batch.ts';
 /**
  * BalanceAccountToAmountJob: sets the balances of one stored batch. Per
  * account the newest item wins; the upsert refuses items older than the
- * balance applied, which are then reported with that balance's time.
+ * balance applied, which are then reported with that balance's time. The
+ * batch's balance events go to the outbox in its transaction.
  */
-export function balanceAccountToAmountJob({ db, clock }: Pick<Runtime, 'db' | 'clock'>, tenantId: string, batchId: string): Promise<ApplyResult> {
-  return applyBatch<BalanceItem>(db, tenantId, batchId, clock.now(), async (tx, { items }) => {
+export async function balanceAccountToAmountJob(
+  { db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>,
+  tenantId: string,
+  batchId: string,
+): Promise<ApplyResult> {
+  const now = clock.now();
+  let subscribers: string[] = [];
+  const result = await applyBatch<BalanceItem>(db, tenantId, batchId, now, async (tx, { items }) => {
     const definitions = await tx.definitions.known(tenantId, [...new Set(items.map((item) => item.definitionId))]);
     const plan = planBalanceBatch(items, definitions);
 
@@ -18,6 +25,10 @@ export function balanceAccountToAmountJob({ db, clock }: Pick<Runtime, 'db' | 'c
     const stale = plan.winners.filter((winner) => refused.has(winner.index));
     const appliedAt = await tx.pointAccounts.balanceTimes(tenantId, stale);
     const skipped = [...plan.skipped, ...stale.map((winner) => staleSkip(winner, appliedAt.get(winner.index) ?? null))];
+    // One event per account whose balance this batch changed, written with the change.
+    subscribers = await tx.balanceEvents.record(tenantId, { keys: plan.winners }, now);
     return { appliedCount: plan.winners.length - stale.length, skipped: skipped.sort((a, b) => a.index - b.index) };
   });
+  await services.subscriptions.announce(tenantId, subscribers);
+  return result;
 }

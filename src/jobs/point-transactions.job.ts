@@ -13,8 +13,9 @@ import { applyBatch } from './apply-batch.ts';
  * ledger, creating the accounts they need, moves the tenant's stream
  * position on by the sequences it added, offsets the repairs its rows
  * filled (services/repair-offsets.ts), and records the member level
- * changes of the contacts it touched, in the batch's one transaction (their
- * webhooks are queued once it has committed). A row the ledger's unique keys
+ * changes of the contacts it touched and the balance events of its
+ * accounts, in the batch's one transaction (their webhooks are queued once
+ * it has committed). A row the ledger's unique keys
  * turned away arrived meanwhile in another batch: reported as a duplicate
  * when it is the same row, skipped as a conflict when it is not.
  */
@@ -25,11 +26,13 @@ export async function pointTransactionsJob(
 ): Promise<ApplyResult> {
   const now = clock.now();
   let announce: QueuedDelivery[] = [];
+  let subscribers: string[] = [];
   const result = await applyBatch<StoredTransaction>(db, tenantId, batchId, now, async (tx, { items }) => {
     await tx.pointAccounts.ensure(tenantId, accountKeys(items), now);
     const applied = await tx.ledger.append(tenantId, batchId, items, now);
     await holdRepairs(tx, tenantId, applied.added, null, now);
     await moveStreamOn(tx, tenantId, applied.sequences, now);
+    subscribers = await tx.balanceEvents.record(tenantId, { keys: accountKeys(items) }, now);
     announce = await services.levels.recordInBatch(tx, tenantId, [...new Set(items.map((item) => item.contactId))], now);
 
     const turnedAway = items.filter((item) => !applied.indexes.has(item.index));
@@ -54,6 +57,7 @@ export async function pointTransactionsJob(
     return { appliedCount: applied.indexes.size, skipped, duplicates };
   });
   await services.levels.announce(announce);
+  await services.subscriptions.announce(tenantId, subscribers);
   return result;
 }
 

@@ -115,3 +115,34 @@ export function createReconciliationQueue(connection: ConnectionOptions, prefix:
 export async function enqueueReconciliation(queue: Queue<ReconciliationJobData>, data: ReconciliationJobData): Promise<void> {
   await queue.add(RECONCILIATION_JOB, data, { jobId: data.reconciliationId });
 }
+
+/**
+ * Deliveries of point.balance.updated to subscribers, apart from the master's
+ * webhooks so a flood of balance events never holds those back. A job names a
+ * subscription; its outbox rows in Postgres say what is due.
+ */
+export const EVENTS_QUEUE = 'events';
+const EVENTS_JOB = 'BalanceEventDeliveryJob';
+
+export const eventsJobData = z.object({ tenantId: z.uuid(), subscriptionId: z.uuid() });
+export type EventsJobData = z.output<typeof eventsJobData>;
+
+export function createEventsQueue(connection: ConnectionOptions, prefix: string): Queue<EventsJobData> {
+  return new Queue<EventsJobData>(EVENTS_QUEUE, {
+    connection,
+    prefix,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
+    // Retries follow WEBHOOK_RETRY_SCHEDULE from Postgres, as for the master's webhooks.
+    defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true },
+  });
+}
+
+/**
+ * Queues a pass over a subscription's due events, `delayMs` from now. The job
+ * id names the subscription and the moment it is due, so the many change sets
+ * of one moment queue one pass; a pass that finds nothing due costs one query.
+ */
+export async function enqueueEvents(queue: Queue<EventsJobData>, data: EventsJobData, delayMs = 0): Promise<void> {
+  const dueAt = Date.now() + Math.max(0, delayMs);
+  await queue.add(EVENTS_JOB, data, { jobId: `${data.subscriptionId}_${Math.ceil(dueAt / 100)}`, delay: Math.max(0, delayMs) });
+}

@@ -22,12 +22,13 @@ export type CompareResult = { drifted: Record<DriftKind, number>; repaired: numb
  * (services/repair-offsets.ts).
  */
 export async function reconciliationCompareJob(
-  { db, clock }: Pick<Runtime, 'db' | 'clock'>,
+  { db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>,
   tenantId: string,
   reconciliationId: string,
 ): Promise<CompareResult> {
   await db.reconciliations.markAttempt(tenantId, reconciliationId, clock.now());
-  return retryOnConflict(() =>
+  let subscribers: string[] = [];
+  const result = await retryOnConflict(() =>
     db.transaction(async (tx) => {
       const reconciliation = await tx.reconciliations.lockForCompare(tenantId, reconciliationId);
       if (!reconciliation) return 'already-final';
@@ -51,9 +52,13 @@ export async function reconciliationCompareJob(
         } else {
           repaired = await tx.pointAccounts.repairBalances(tenantId, reconciliationId, reconciliation.asOf, now);
         }
+        // The repaired accounts' balance events, with the repair.
+        if (repaired > 0) subscribers = await tx.balanceEvents.record(tenantId, { reconciliationId }, now);
       }
       await tx.reconciliations.finish(tenantId, reconciliationId, { ...outcome, repaired, sequences }, now);
       return { drifted: outcome.byKind, repaired };
     }),
   );
+  await services.subscriptions.announce(tenantId, subscribers);
+  return result;
 }

@@ -1,7 +1,16 @@
 import type { Queue } from 'bullmq';
 import type { BatchKind } from '../domain/batches.ts';
 import type { QueuedDelivery } from '../domain/deliveries.ts';
-import { enqueueBatch, enqueueDelivery, enqueueReconciliation, type IngestJobData, type ReconciliationJobData, type WebhookJobData } from '../jobs/queues.ts';
+import {
+  enqueueBatch,
+  enqueueDelivery,
+  enqueueEvents,
+  enqueueReconciliation,
+  type EventsJobData,
+  type IngestJobData,
+  type ReconciliationJobData,
+  type WebhookJobData,
+} from '../jobs/queues.ts';
 import type { Logger } from '../logger.ts';
 import { withTimeout } from '../timeout.ts';
 
@@ -40,4 +49,14 @@ export function queueReconciliationBestEffort(queue: Queue<ReconciliationJobData
     withTimeout(enqueueReconciliation(queue, data), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((err: unknown) =>
       log.warn({ reconciliationId: data.reconciliationId, err }, 'reconciliation stored but not queued; the recovery sweep will queue it'),
     );
+}
+
+/** Queues a pass over each subscription's due balance events, which Postgres already holds; best effort, the events sweep being the fallback. */
+export function queueEventsBestEffort(queue: Queue<EventsJobData>, log: Logger): (events: readonly EventsJobData[]) => Promise<void> {
+  return async (events) => {
+    if (events.length === 0) return;
+    await withTimeout(Promise.all(events.map((data) => enqueueEvents(queue, data))), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((err: unknown) =>
+      log.warn({ count: events.length, err }, 'balance events stored but not queued; the recovery sweep will queue them'),
+    );
+  };
 }

@@ -109,6 +109,22 @@ async function uiUser(tenant: Tenant): Promise<string> {
   ).id;
 }
 
+/** A subscription of `tenant` to point.balance.updated, as the admin API makes one. */
+async function subscribed(tenant: Tenant): Promise<string> {
+  return (await adminPost(app, `/tenants/${tenant.id}/subscriptions`, { url: 'https://subscriber.example/events', events: ['point.balance.updated'] })).id;
+}
+
+/** A subscription of `tenant` with one event in its outbox left Failed, as the sender leaves one after its last attempt. */
+async function failedEvent(tenant: Tenant): Promise<string> {
+  const id = await subscribed(tenant);
+  await system.runtime.pool.query(
+    `INSERT INTO balance_event (subscription_id, account_id, tenant_id, event_id, version, balance, changed_at, state, created_at, updated_at)
+     VALUES ($1, 1, $2, $3, 1, 5, now(), 'Failed', now(), now())`,
+    [id, tenant.id, randomUUID()],
+  );
+  return id;
+}
+
 /**
  * A request for every write route that commits when it succeeds (made ready
  * beforehand, outside the failure); a new write route fails the test below
@@ -223,6 +239,24 @@ const requests: Record<string, () => Promise<InjectOptions>> = {
   'POST /admin/v1/tenants/:tenantId/users/:id/password': async () => {
     const tenant = await balanceTenant();
     return adminApi('POST', `/tenants/${tenant.id}/users/${await uiUser(tenant)}/password`, { password: 'another long password' });
+  },
+  'POST /admin/v1/tenants/:tenantId/subscriptions': async () =>
+    adminApi('POST', `/tenants/${(await balanceTenant()).id}/subscriptions`, { url: 'https://subscriber.example/events', events: ['point.balance.updated'] }),
+  'PATCH /admin/v1/tenants/:tenantId/subscriptions/:id': async () => {
+    const tenant = await balanceTenant();
+    return adminApi('PATCH', `/tenants/${tenant.id}/subscriptions/${await subscribed(tenant)}`, { batch: true });
+  },
+  'DELETE /admin/v1/tenants/:tenantId/subscriptions/:id': async () => {
+    const tenant = await balanceTenant();
+    return adminApi('DELETE', `/tenants/${tenant.id}/subscriptions/${await subscribed(tenant)}`);
+  },
+  'POST /admin/v1/tenants/:tenantId/subscriptions/:id/rotate': async () => {
+    const tenant = await balanceTenant();
+    return adminApi('POST', `/tenants/${tenant.id}/subscriptions/${await subscribed(tenant)}/rotate`);
+  },
+  'POST /admin/v1/tenants/:tenantId/subscriptions/:id/replay': async () => {
+    const tenant = await balanceTenant();
+    return adminApi('POST', `/tenants/${tenant.id}/subscriptions/${await failedEvent(tenant)}/replay`);
   },
 };
 // These answer from what they read; with nothing to mend, the audit writes nothing either.

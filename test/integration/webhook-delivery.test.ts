@@ -276,7 +276,13 @@ describe('faults', () => {
       expect(receiver.requests).toHaveLength(2);
       const amounts = receiver.requests.map((request) => {
         const envelope = JSON.parse(request.body);
-        expect(envelope).toEqual({ eventType: 'loyalty.addPoints', id: request.headers['webhook-id'], payload: expect.any(String), tenant: tenant.name });
+        expect(envelope).toEqual({
+          eventType: 'loyalty.addPoints',
+          id: request.headers['webhook-id'],
+          isEncrypted: true,
+          payload: expect.any(String),
+          tenant: tenant.name,
+        });
         const mac = createHmac('sha256', Buffer.from(set.signingSecret.slice('whsec_'.length), 'base64'))
           .update(`${envelope.id}.${String(request.headers['webhook-timestamp'])}.${request.body}`)
           .digest('base64');

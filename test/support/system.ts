@@ -104,7 +104,7 @@ export async function startSystem(env: Record<string, string> = {}, options: { c
       await stopWorker();
       await app.close();
       await secretsCheck.stop();
-      for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue]) {
+      for (const queue of [runtime.ingestQueue, runtime.webhookQueue, runtime.reconciliationQueue, runtime.eventsQueue]) {
         await withTimeout(queue.obliterate({ force: true }), 2000, 'obliterate timed out').catch(() => undefined);
       }
       await closeRuntime(runtime);

@@ -119,9 +119,9 @@ describe('webhook payload', () => {
     expect(payload.Amount).toBe(-5);
   });
 
-  it('wraps it in the documented envelope', () => {
+  it('wraps it in the documented envelope, isEncrypted included', () => {
     expect(JSON.stringify(webhookEnvelope('70b84f00-d212-47c0-a56d-feaab6294333', 'Zm9v', 'pointfollower'))).toBe(
-      '{"eventType":"loyalty.addPoints","id":"70b84f00-d212-47c0-a56d-feaab6294333","payload":"Zm9v","tenant":"pointfollower"}',
+      '{"eventType":"loyalty.addPoints","id":"70b84f00-d212-47c0-a56d-feaab6294333","isEncrypted":true,"payload":"Zm9v","tenant":"pointfollower"}',
     );
   });
 });

@@ -34,6 +34,7 @@ import type { AdminService } from '../../services/admin.service.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { LevelsService } from '../../services/levels.service.ts';
 import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
+import type { SubscriptionsService } from '../../services/subscriptions.service.ts';
 import type { OperationsService } from '../../services/operations.service.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
 import type { SyncService } from '../../services/sync.service.ts';
@@ -54,6 +55,7 @@ import {
   tenantUrl,
 } from '../../ui/pages/tenants.page.ts';
 import { parseForm, stringFields } from './forms.ts';
+import { uiSubscriptionsRoutes } from './subscriptions.routes.ts';
 import { uiTenantSetupRoutes } from './tenant-setup.routes.ts';
 
 const COUNTS_TIMEOUT_MS = 1500;
@@ -152,9 +154,10 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   operations: OperationsService;
   settings: TenantSettingsService;
   levels: LevelsService;
+  subscriptions: SubscriptionsService;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, users, sync, integrations, reconciliations, operations, settings, levels, queues, clock }) => {
+}> = async (app, { auth, admin, users, sync, integrations, reconciliations, operations, settings, levels, subscriptions, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -404,6 +407,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   });
 
   await app.register(uiTenantSetupRoutes, { admin, settings, integrations, levels });
+  await app.register(uiSubscriptionsRoutes, { admin, subscriptions });
 
   await app.register(async (scope) => queueDashboard(scope, queues), { prefix: '/queues' });
 };

@@ -16,6 +16,7 @@ import type { UiAuthService } from '../../services/ui-auth.service.ts';
 import type { UiUsersService } from '../../services/ui-users.service.ts';
 import type { LevelsService } from '../../services/levels.service.ts';
 import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
+import type { SubscriptionsService } from '../../services/subscriptions.service.ts';
 import { uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
 import { uiCardRoutes } from './card.routes.ts';
@@ -39,6 +40,7 @@ export interface UiOptions {
   operations: OperationsService;
   settings: TenantSettingsService;
   levels: LevelsService;
+  subscriptions: SubscriptionsService;
   queues: Queue[];
   sessionMaxAgeMs: number;
   clock: Clock;
@@ -64,6 +66,7 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
     operations: options.operations,
     settings: options.settings,
     levels: options.levels,
+    subscriptions: options.subscriptions,
     queues: options.queues,
     clock: options.clock,
     prefix: '/admin',

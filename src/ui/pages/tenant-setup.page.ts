@@ -64,7 +64,7 @@ export interface ShownSecrets {
   values: { label: string; value: string }[];
 }
 
-function secretsBox(secrets: ShownSecrets): SafeHtml {
+export function secretsBox(secrets: ShownSecrets): SafeHtml {
   return html`<div class="alert alert-success" role="status" id="secret" tabindex="-1" autofocus data-testid="secret">
     <p class="alert-title">${secrets.title}</p>
     ${secrets.values.map((s) => html`<p>${s.label}</p><p><code class="secret" data-testid="secret-value">${s.value}</code></p>`)}

@@ -202,6 +202,7 @@ function settingsPanel(tenant: TenantRecord, webhookUrl: string | null): SafeHtm
       <div><dt>Webhook URL</dt><dd data-testid="webhook-url">${webhookUrl ? html`<code>${webhookUrl}</code>` : 'not set yet: adjustments wait'}</dd></div>
     </dl>
     <p><a class="button" href="${tenantUrl(tenant.id)}/setup">Set up the tenant…</a> point definitions, these settings, the webhook, the points log and member levels.</p>
+    <p><a class="button" href="${tenantUrl(tenant.id)}/subscriptions">Balance event subscribers…</a> who else hears of every balance change, with their outboxes.</p>
     <p class="hint"><a href="${deliveriesUrl({ tenantId: tenant.id })}">Webhook deliveries of this tenant</a>.</p>
   </section>`;
 }

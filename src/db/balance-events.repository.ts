@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { BalanceEventRow, BalanceUpdatedEventType } from '../domain/balance-events.ts';
+import type { AttemptOutcome } from '../domain/deliveries.ts';
+import { figuresAt } from './ledger.repository.ts';
+import type { Db } from './pool.ts';
+import { parseFirstRow, parseRows } from './rows.ts';
+
+/**
+ * The accounts a change set touched, as account ids (with, for a change time
+ * made, the instant the account's figures were due to change from), as
+ * (contact, definition) pairs (a push), or as the drifts of a reconciliation
+ * (its repair).
+ */
+export type ChangedAccounts =
+  | { ids: readonly number[]; dueFrom?: readonly (Date | null)[] }
+  | { keys: readonly { contactId: string; definitionId: number }[] }
+  | { reconciliationId: string };
+
+/** The event the outbox carries (domain/balance-events.ts). */
+const BALANCE_UPDATED_EVENT: BalanceUpdatedEventType = 'point.balance.updated';
+
+const touchedSql = {
+  ids: `SELECT a.id, a.balance, t.mode, acc.due_from
+          FROM unnest($4::bigint[], $5::timestamptz[]) AS acc(id, due_from)
+          JOIN tenant t ON t.id = $1
+          JOIN point_account a ON a.tenant_id = $1 AND a.id = acc.id`,
+  keys: `SELECT a.id, a.balance, t.mode, NULL::timestamptz AS due_from
+           FROM unnest($4::uuid[], $5::int[]) AS acc(contact_id, definition_id)
+           JOIN tenant t ON t.id = $1
+           JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = acc.contact_id AND a.definition_id = acc.definition_id`,
+  drifts: `SELECT a.id, a.balance, t.mode, NULL::timestamptz AS due_from
+             FROM reconciliation_drift d
+             JOIN tenant t ON t.id = $1
+             JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = d.contact_id AND a.definition_id = d.definition_id
+            WHERE d.tenant_id = $1 AND d.reconciliation_id = $4`,
+};
+
+/**
+ * Figures served now ($2) for the accounts of `touched` (over columns id,
+ * balance, mode, due_from), by the tenant's mode: the pushed balance in
+ * balance-only mode; the ledger rule (ledger_walk) in all-transaction mode.
+ * Nothing at all when the tenant has no subscriber ($3: the event type), so
+ * a tenant without one pays one index probe per change set.
+ */
+const figuresSql = (touched: string) => `
+subs AS MATERIALIZED (
+  SELECT s.id FROM event_subscription s WHERE s.tenant_id = $1 AND $3 = ANY (s.events)
+), account AS MATERIALIZED (
+  SELECT DISTINCT ON (x.id) x.* FROM (${touched}) x
+   WHERE EXISTS (SELECT 1 FROM subs) ORDER BY x.id
+), figures AS (
+  SELECT account.id, account.due_from, account.balance, NULL::timestamptz AS expires FROM account WHERE account.mode = 'balance-only'
+  UNION ALL
+  SELECT f.account_id, account.due_from, f.balance, f.expires
+    FROM ${figuresAt('$1', `ARRAY(SELECT id FROM account WHERE mode = 'all-transaction' ORDER BY id)`, 'ARRAY[$2::timestamptz]')} f
+    JOIN account ON account.id = f.account_id
+)`;
+
+/**
+ * When a change took effect: now ($2), except for a change time made (the
+ * account was due to change from due_from), which took effect at the last
+ * instant between then and now at which one of its lots turned active or
+ * expired or a deduction came due.
+ */
+const CHANGED_AT_SQL = `COALESCE((
+  SELECT max(v.t) FROM ledger_entry le CROSS JOIN LATERAL (VALUES (le.valid_from), (le.valid_to)) AS v(t)
+   WHERE f.due_from IS NOT NULL AND le.tenant_id = $1 AND le.account_id = f.id AND le.type <> 'Expiry' AND v.t BETWEEN f.due_from AND $2), $2)`;
+
+/**
+ * One change set: each touched account whose served figures differ from
+ * those last announced gets the next version (account_event_state), and each
+ * subscription one outbox row for it at that version, which overwrites an
+ * older one not yet delivered (that event is dropped, never sent). An account
+ * whose figures are as announced gets nothing. Answers the subscriptions
+ * that got events, so their delivery can be queued after commit.
+ */
+const RECORD_SQL = (touched: string) => `
+WITH ${figuresSql(touched)}, changed AS (
+  INSERT INTO account_event_state AS s (tenant_id, account_id, version, balance, balance_expires, changed_at)
+  SELECT $1, f.id, 1, f.balance, f.expires, ${CHANGED_AT_SQL} FROM figures f ORDER BY f.id
+  ON CONFLICT (tenant_id, account_id) DO UPDATE
+     SET version = s.version + 1, balance = EXCLUDED.balance, balance_expires = EXCLUDED.balance_expires, changed_at = EXCLUDED.changed_at
+   WHERE (s.balance, s.balance_expires) IS DISTINCT FROM (EXCLUDED.balance, EXCLUDED.balance_expires)
+  RETURNING s.account_id, s.version, s.balance, s.balance_expires, s.changed_at
+), queued AS (
+  INSERT INTO balance_event AS e
+    (subscription_id, account_id, tenant_id, event_id, version, balance, balance_expires, changed_at, state, next_attempt_at, created_at, updated_at)
+  SELECT subs.id, c.account_id, $1, gen_random_uuid(), c.version, c.balance, c.balance_expires, c.changed_at, 'Pending', $2, $2, $2
+    FROM changed c CROSS JOIN subs ORDER BY subs.id, c.account_id
+  ON CONFLICT (subscription_id, account_id) DO UPDATE
+     SET event_id = EXCLUDED.event_id, version = EXCLUDED.version, balance = EXCLUDED.balance, balance_expires = EXCLUDED.balance_expires,
+         changed_at = EXCLUDED.changed_at, state = 'Pending', failures = 0, next_attempt_at = EXCLUDED.next_attempt_at, updated_at = EXCLUDED.updated_at
+   WHERE e.version < EXCLUDED.version
+  RETURNING e.subscription_id
+)
+SELECT DISTINCT subscription_id AS "subscriptionId" FROM queued`;
+
+/**
+ * The figures of every account of the tenant as they stand, taken as announced
+ * without an event (versions kept): what a tenant's first subscriber starts
+ * from, so it hears of changes from then on and a sync that changes nothing
+ * sends nothing.
+ */
+const SEED_SQL = `
+WITH ${figuresSql(`SELECT a.id, a.balance, t.mode, NULL::timestamptz AS due_from FROM point_account a JOIN tenant t ON t.id = a.tenant_id WHERE a.tenant_id = $1`)}
+INSERT INTO account_event_state AS s (tenant_id, account_id, version, balance, balance_expires, changed_at)
+SELECT $1, f.id, 0, f.balance, f.expires, $2 FROM figures f ORDER BY f.id
+ON CONFLICT (tenant_id, account_id) DO UPDATE SET balance = EXCLUDED.balance, balance_expires = EXCLUDED.balance_expires, changed_at = EXCLUDED.changed_at`;
+
+// An outbox row may be sent when it is due and nobody holds an unexpired lease on it.
+const sendable = (now: string) => `e.state IN ('Pending', 'Retrying') AND e.next_attempt_at <= ${now} AND (e.lease_until IS NULL OR e.lease_until <= ${now})`;
+
+/**
+ * Leases up to $4 rows of subscription $1 that may be sent now ($2), oldest
+ * first; SKIP LOCKED lets several senders share a subscription, and one row
+ * per account means two senders never hold two versions of one account.
+ */
+const CLAIM_SQL = `
+WITH picked AS (
+  SELECT e.account_id FROM balance_event e WHERE e.subscription_id = $1 AND ${sendable('$2')}
+   ORDER BY e.next_attempt_at, e.account_id LIMIT $4 FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE balance_event e SET lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $5), updated_at = $2
+    FROM picked WHERE e.subscription_id = $1 AND e.account_id = picked.account_id
+  RETURNING e.tenant_id, e.account_id, e.event_id, e.version, e.balance, e.balance_expires, e.changed_at, e.failures
+)
+SELECT c.account_id AS "accountId", c.event_id AS "eventId", c.version, c.balance, c.balance_expires AS "balanceExpires", c.changed_at AS "changedAt",
+       c.failures, a.contact_id AS "contactId", a.definition_id AS "definitionId"
+  FROM claimed c JOIN point_account a ON a.tenant_id = c.tenant_id AND a.id = c.account_id
+ ORDER BY c.account_id`;
+
+/**
+ * Stores each row's outcome and gives up the lease. A row a newer change
+ * overwrote while it was being sent keeps the newer event, still Pending:
+ * only the attempt is counted.
+ */
+const RECORD_OUTCOMES_SQL = `
+UPDATE balance_event e
+   SET state = CASE WHEN e.event_id = o.event_id THEN o.state::delivery_state ELSE e.state END,
+       failures = CASE WHEN e.event_id = o.event_id THEN o.failures ELSE e.failures END,
+       next_attempt_at = CASE WHEN e.event_id = o.event_id THEN o.next_at ELSE e.next_attempt_at END,
+       delivered_at = CASE WHEN e.event_id = o.event_id AND o.state = 'Delivered' THEN $3 ELSE e.delivered_at END,
+       attempts = e.attempts + 1, last_attempt_at = $4, last_status = o.status, last_error = o.error,
+       lease_token = NULL, lease_until = NULL, updated_at = $3
+  FROM unnest($5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::timestamptz[], $10::int[], $11::text[])
+    AS o(account_id, event_id, state, failures, next_at, status, error)
+ WHERE e.subscription_id = $1 AND e.lease_token = $2 AND e.account_id = o.account_id`;
+
+const claimedRow = z.object({
+  accountId: z.number().int(),
+  eventId: z.string(),
+  version: z.number().int(),
+  balance: z.number(),
+  balanceExpires: z.date().nullable(),
+  changedAt: z.date(),
+  failures: z.number().int(),
+  contactId: z.string(),
+  definitionId: z.number().int(),
+}) satisfies z.ZodType<BalanceEventRow>;
+
+const subscriptionIdRow = z.object({ subscriptionId: z.string() });
+const dueRow = z.object({ tenantId: z.string(), subscriptionId: z.string() });
+const countsRow = z.object({ pending: z.number().int(), retrying: z.number().int(), delivered: z.number().int(), failed: z.number().int() });
+export type OutboxCounts = z.output<typeof countsRow>;
+
+/** One outbox row of a subscription as operators see it. */
+const eventRecordRow = z.object({
+  accountId: z.number().int(),
+  eventId: z.string(),
+  version: z.number().int(),
+  balance: z.number(),
+  state: z.string(),
+  attempts: z.number().int(),
+  lastStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.date().nullable(),
+  changedAt: z.date(),
+});
+export type BalanceEventRecord = z.output<typeof eventRecordRow>;
+
+/** The outbox of point.balance.updated (balance_event) and the figures last announced per account (account_event_state). */
+export function balanceEventsRepository(db: Db) {
+  return {
+    /** See RECORD_SQL; call it in the transaction of the change, after the change. Answers the subscriptions that got events. */
+    async record(tenantId: string, accounts: ChangedAccounts, now: Date): Promise<string[]> {
+      let query: [string, unknown[]];
+      if ('reconciliationId' in accounts) query = [RECORD_SQL(touchedSql.drifts), [accounts.reconciliationId]];
+      else if ('keys' in accounts) {
+        if (accounts.keys.length === 0) return [];
+        query = [RECORD_SQL(touchedSql.keys), [accounts.keys.map((k) => k.contactId), accounts.keys.map((k) => k.definitionId)]];
+      } else {
+        if (accounts.ids.length === 0) return [];
+        query = [RECORD_SQL(touchedSql.ids), [accounts.ids, accounts.dueFrom ?? accounts.ids.map(() => null)]];
+      }
+      const { rows } = await db.query(query[0], [tenantId, now, BALANCE_UPDATED_EVENT, ...query[1]]);
+      return parseRows(subscriptionIdRow, rows).map((row) => row.subscriptionId);
+    },
+
+    /** See SEED_SQL. */
+    async seed(tenantId: string, now: Date): Promise<void> {
+      await db.query(SEED_SQL, [tenantId, now, BALANCE_UPDATED_EVENT]);
+    },
+
+    /** See CLAIM_SQL: the rows leased, and the lease token to record their outcome with. */
+    async claim(subscriptionId: string, now: Date, limit: number, leaseMs: number): Promise<{ leaseToken: string; rows: BalanceEventRow[] }> {
+      const leaseToken = randomUUID();
+      const { rows } = await db.query(CLAIM_SQL, [subscriptionId, now, leaseToken, limit, leaseMs / 1000]);
+      return { leaseToken, rows: parseRows(claimedRow, rows) };
+    },
+
+    /** See RECORD_OUTCOMES_SQL. */
+    async recordOutcomes(
+      subscriptionId: string,
+      leaseToken: string,
+      outcomes: readonly { row: BalanceEventRow; outcome: AttemptOutcome }[],
+      attemptedAt: Date,
+      now: Date,
+    ): Promise<void> {
+      await db.query(RECORD_OUTCOMES_SQL, [
+        subscriptionId,
+        leaseToken,
+        now,
+        attemptedAt,
+        outcomes.map((o) => o.row.accountId),
+        outcomes.map((o) => o.row.eventId),
+        outcomes.map((o) => o.outcome.state),
+        outcomes.map((o) => o.outcome.failures),
+        outcomes.map((o) => o.outcome.nextAttemptAt),
+        outcomes.map((o) => o.outcome.lastStatus),
+        outcomes.map((o) => o.outcome.lastError),
+      ]);
+    },
+
+    /** Subscriptions (of every tenant) with an event that may be sent now: the recovery sweep queues their delivery. */
+    async subscriptionsDue(now: Date): Promise<{ tenantId: string; subscriptionId: string }[]> {
+      const { rows } = await db.query(
+        `SELECT s.tenant_id AS "tenantId", s.id AS "subscriptionId" FROM event_subscription s
+          WHERE EXISTS (SELECT 1 FROM balance_event e WHERE e.subscription_id = s.id AND ${sendable('$1')})`,
+        [now],
+      );
+      return parseRows(dueRow, rows);
+    },
+
+    /** When the subscription's next retry is due, or null when none waits. */
+    async nextRetryAt(subscriptionId: string): Promise<Date | null> {
+      const { rows } = await db.query(`SELECT min(next_attempt_at) AS at FROM balance_event WHERE subscription_id = $1 AND state IN ('Pending', 'Retrying')`, [
+        subscriptionId,
+      ]);
+      return parseFirstRow(z.object({ at: z.date().nullable() }), rows)?.at ?? null;
+    },
+
+    /** Sends the subscription's dead letters again, each with a fresh retry schedule; answers how many. */
+    async replayFailed(tenantId: string, subscriptionId: string, now: Date): Promise<number> {
+      const { rowCount } = await db.query(
+        `UPDATE balance_event SET state = 'Pending', failures = 0, next_attempt_at = $3, updated_at = $3
+          WHERE tenant_id = $1 AND subscription_id = $2 AND state = 'Failed'`,
+        [tenantId, subscriptionId, now],
+      );
+      return rowCount ?? 0;
+    },
+
+    async counts(tenantId: string, subscriptionId: string): Promise<OutboxCounts> {
+      const { rows } = await db.query(
+        `SELECT (count(*) FILTER (WHERE state = 'Pending'))::int AS pending, (count(*) FILTER (WHERE state = 'Retrying'))::int AS retrying,
+                (count(*) FILTER (WHERE state = 'Delivered'))::int AS delivered, (count(*) FILTER (WHERE state = 'Failed'))::int AS failed
+           FROM balance_event WHERE tenant_id = $1 AND subscription_id = $2`,
+        [tenantId, subscriptionId],
+      );
+      return countsRow.parse(rows[0]);
+    },
+
+    /** The subscription's outbox rows not delivered (or all, with `all`), oldest change first. */
+    async list(tenantId: string, subscriptionId: string, page: { offset: number; count: number; state?: string | undefined }): Promise<BalanceEventRecord[]> {
+      const { rows } = await db.query(
+        `SELECT account_id AS "accountId", event_id AS "eventId", version, balance, state, attempts, last_status AS "lastStatus", last_error AS "lastError",
+                next_attempt_at AS "nextAttemptAt", changed_at AS "changedAt"
+           FROM balance_event WHERE tenant_id = $1 AND subscription_id = $2 AND ($3::delivery_state IS NULL OR state = $3)
+          ORDER BY changed_at, account_id OFFSET $4 LIMIT $5`,
+        [tenantId, subscriptionId, page.state ?? null, page.offset, page.count],
+      );
+      return parseRows(eventRecordRow, rows);
+    },
+
+    /** The whole outbox's size (rows not yet delivered), across tenants: the bench's peak and a metric. */
+    async backlog(): Promise<number> {
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM balance_event WHERE state IN ('Pending', 'Retrying')`);
+      return parseFirstRow(z.object({ n: z.number().int() }), rows)?.n ?? 0;
+    },
+  };
+}
