@@ -88,7 +88,7 @@ WITH ${figuresSql(touched)}, changed AS (
     (subscription_id, account_id, tenant_id, event_id, version, balance, balance_expires, changed_at, state, next_attempt_at, created_at, updated_at)
   SELECT subs.id, c.account_id, $1, gen_random_uuid(), c.version, c.balance, c.balance_expires, c.changed_at, 'Pending', $2, $2, $2
     FROM changed c CROSS JOIN subs ORDER BY subs.id, c.account_id
-  ON CONFLICT (subscription_id, account_id) DO UPDATE
+  ON CONFLICT (tenant_id, subscription_id, account_id) DO UPDATE
      SET event_id = EXCLUDED.event_id, version = EXCLUDED.version, balance = EXCLUDED.balance, balance_expires = EXCLUDED.balance_expires,
          changed_at = EXCLUDED.changed_at, state = 'Pending', failures = 0, next_attempt_at = EXCLUDED.next_attempt_at, updated_at = EXCLUDED.updated_at
    WHERE e.version < EXCLUDED.version
@@ -112,17 +112,17 @@ ON CONFLICT (tenant_id, account_id) DO UPDATE SET balance = EXCLUDED.balance, ba
 const sendable = (now: string) => `e.state IN ('Pending', 'Retrying') AND e.next_attempt_at <= ${now} AND (e.lease_until IS NULL OR e.lease_until <= ${now})`;
 
 /**
- * Leases up to $4 rows of subscription $1 that may be sent now ($2), oldest
+ * Leases up to $4 rows of subscription $1 (tenant $6) that may be sent now ($2), oldest
  * first; SKIP LOCKED lets several senders share a subscription, and one row
  * per account means two senders never hold two versions of one account.
  */
 const CLAIM_SQL = `
 WITH picked AS (
-  SELECT e.account_id FROM balance_event e WHERE e.subscription_id = $1 AND ${sendable('$2')}
+  SELECT e.account_id FROM balance_event e WHERE e.tenant_id = $6 AND e.subscription_id = $1 AND ${sendable('$2')}
    ORDER BY e.next_attempt_at, e.account_id LIMIT $4 FOR UPDATE SKIP LOCKED
 ), claimed AS (
   UPDATE balance_event e SET lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $5), updated_at = $2
-    FROM picked WHERE e.subscription_id = $1 AND e.account_id = picked.account_id
+    FROM picked WHERE e.tenant_id = $6 AND e.subscription_id = $1 AND e.account_id = picked.account_id
   RETURNING e.tenant_id, e.account_id, e.event_id, e.version, e.balance, e.balance_expires, e.changed_at, e.failures
 )
 SELECT c.account_id AS "accountId", c.event_id AS "eventId", c.version, c.balance, c.balance_expires AS "balanceExpires", c.changed_at AS "changedAt",
@@ -145,7 +145,7 @@ UPDATE balance_event e
        lease_token = NULL, lease_until = NULL, updated_at = $3
   FROM unnest($5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::timestamptz[], $10::int[], $11::text[])
     AS o(account_id, event_id, state, failures, next_at, status, error)
- WHERE e.subscription_id = $1 AND e.lease_token = $2 AND e.account_id = o.account_id`;
+ WHERE e.tenant_id = $12 AND e.subscription_id = $1 AND e.lease_token = $2 AND e.account_id = o.account_id`;
 
 const claimedRow = z.object({
   accountId: z.number().int(),
@@ -203,14 +203,15 @@ export function balanceEventsRepository(db: Db) {
     },
 
     /** See CLAIM_SQL: the rows leased, and the lease token to record their outcome with. */
-    async claim(subscriptionId: string, now: Date, limit: number, leaseMs: number): Promise<{ leaseToken: string; rows: BalanceEventRow[] }> {
+    async claim(tenantId: string, subscriptionId: string, now: Date, limit: number, leaseMs: number): Promise<{ leaseToken: string; rows: BalanceEventRow[] }> {
       const leaseToken = randomUUID();
-      const { rows } = await db.query(CLAIM_SQL, [subscriptionId, now, leaseToken, limit, leaseMs / 1000]);
+      const { rows } = await db.query(CLAIM_SQL, [subscriptionId, now, leaseToken, limit, leaseMs / 1000, tenantId]);
       return { leaseToken, rows: parseRows(claimedRow, rows) };
     },
 
     /** See RECORD_OUTCOMES_SQL. */
     async recordOutcomes(
+      tenantId: string,
       subscriptionId: string,
       leaseToken: string,
       outcomes: readonly { row: BalanceEventRow; outcome: AttemptOutcome }[],
@@ -229,6 +230,7 @@ export function balanceEventsRepository(db: Db) {
         outcomes.map((o) => o.outcome.nextAttemptAt),
         outcomes.map((o) => o.outcome.lastStatus),
         outcomes.map((o) => o.outcome.lastError),
+        tenantId,
       ]);
     },
 
@@ -236,17 +238,18 @@ export function balanceEventsRepository(db: Db) {
     async subscriptionsDue(now: Date): Promise<{ tenantId: string; subscriptionId: string }[]> {
       const { rows } = await db.query(
         `SELECT s.tenant_id AS "tenantId", s.id AS "subscriptionId" FROM event_subscription s
-          WHERE EXISTS (SELECT 1 FROM balance_event e WHERE e.subscription_id = s.id AND ${sendable('$1')})`,
+          WHERE EXISTS (SELECT 1 FROM balance_event e WHERE e.tenant_id = s.tenant_id AND e.subscription_id = s.id AND ${sendable('$1')})`,
         [now],
       );
       return parseRows(dueRow, rows);
     },
 
     /** When the subscription's next retry is due, or null when none waits. */
-    async nextRetryAt(subscriptionId: string): Promise<Date | null> {
-      const { rows } = await db.query(`SELECT min(next_attempt_at) AS at FROM balance_event WHERE subscription_id = $1 AND state IN ('Pending', 'Retrying')`, [
-        subscriptionId,
-      ]);
+    async nextRetryAt(tenantId: string, subscriptionId: string): Promise<Date | null> {
+      const { rows } = await db.query(
+        `SELECT min(next_attempt_at) AS at FROM balance_event WHERE tenant_id = $1 AND subscription_id = $2 AND state IN ('Pending', 'Retrying')`,
+        [tenantId, subscriptionId],
+      );
       return parseFirstRow(z.object({ at: z.date().nullable() }), rows)?.at ?? null;
     },
 

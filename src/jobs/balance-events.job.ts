@@ -32,7 +32,7 @@ export async function balanceEventsJob(
   const result: EventsPassResult = { sent: 0, delivered: 0 };
   const limit = subscription.batch ? MAX_EVENTS_PER_REQUEST : SINGLE_EVENTS_IN_FLIGHT;
   for (;;) {
-    const { leaseToken, rows } = await db.balanceEvents.claim(subscription.id, clock.now(), limit, config.webhooks.timeoutMs + LEASE_MARGIN_MS);
+    const { leaseToken, rows } = await db.balanceEvents.claim(job.tenantId, subscription.id, clock.now(), limit, config.webhooks.timeoutMs + LEASE_MARGIN_MS);
     if (rows.length === 0) break;
     const attemptedAt = clock.now();
     const requests = balanceEventRequests(rows, subscription, attemptedAt);
@@ -46,7 +46,7 @@ export async function balanceEventsJob(
     const outcomes = answers.flatMap(({ request, result }) =>
       request.rows.map((row) => ({ row, outcome: outcomeOfAttempt(result, row.failures, config.webhooks.retryScheduleMs, now) })),
     );
-    await db.balanceEvents.recordOutcomes(subscription.id, leaseToken, outcomes, attemptedAt, clock.now());
+    await db.balanceEvents.recordOutcomes(job.tenantId, subscription.id, leaseToken, outcomes, attemptedAt, clock.now());
     const failed = outcomes.filter((o) => o.outcome.state !== 'Delivered');
     result.sent += outcomes.length;
     result.delivered += outcomes.length - failed.length;
@@ -57,7 +57,7 @@ export async function balanceEventsJob(
       return result;
     }
   }
-  const next = await db.balanceEvents.nextRetryAt(subscription.id);
+  const next = await db.balanceEvents.nextRetryAt(job.tenantId, subscription.id);
   if (next) {
     // Postgres holds the time; if Redis is away now, the recovery sweep queues it when due.
     await enqueueEvents(runtime.eventsQueue, job, next.getTime() - clock.now().getTime()).catch((err: unknown) =>

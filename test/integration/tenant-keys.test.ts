@@ -26,6 +26,7 @@ const EXCEPTIONS: Record<string, string> = {
   ui_session_expires_at_idx: 'the cleanup deletes expired sessions of every tenant',
   ingest_batch_status_created_at_idx: 'the recovery sweep finds unfinished batches of every tenant',
   webhook_delivery_state_next_attempt_at_idx: 'the delivery sweep finds due webhooks of every tenant',
+  balance_event_state_next_attempt_at_idx: 'the events sweep finds due subscriber events of every tenant',
   idempotency_key_expires_at_idx: 'the cleanup deletes expired Idempotency-Keys of every tenant',
   reconciliation_status_status_at_idx: 'the recovery sweep finds compares left unfinished by any tenant',
 };

@@ -13,7 +13,7 @@ CREATE TABLE "event_subscription" (
     "created_at" TIMESTAMPTZ(3) NOT NULL,
     "updated_at" TIMESTAMPTZ(3) NOT NULL,
 
-    CONSTRAINT "event_subscription_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "event_subscription_pkey" PRIMARY KEY ("tenant_id","id")
 );
 
 -- CreateTable
@@ -51,14 +51,11 @@ CREATE TABLE "balance_event" (
     "created_at" TIMESTAMPTZ(3) NOT NULL,
     "updated_at" TIMESTAMPTZ(3) NOT NULL,
 
-    CONSTRAINT "balance_event_pkey" PRIMARY KEY ("subscription_id","account_id")
+    CONSTRAINT "balance_event_pkey" PRIMARY KEY ("tenant_id","subscription_id","account_id")
 );
 
 -- CreateIndex
-CREATE INDEX "event_subscription_tenant_id_idx" ON "event_subscription"("tenant_id");
-
--- CreateIndex
-CREATE INDEX "balance_event_subscription_id_state_next_attempt_at_idx" ON "balance_event"("subscription_id", "state", "next_attempt_at");
+CREATE INDEX "balance_event_subscription_state_next_attempt_at_idx" ON "balance_event"("tenant_id", "subscription_id", "state", "next_attempt_at");
 
 -- CreateIndex
 CREATE INDEX "balance_event_state_next_attempt_at_idx" ON "balance_event"("state", "next_attempt_at");
@@ -67,4 +64,4 @@ CREATE INDEX "balance_event_state_next_attempt_at_idx" ON "balance_event"("state
 ALTER TABLE "event_subscription" ADD CONSTRAINT "event_subscription_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenant"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "balance_event" ADD CONSTRAINT "balance_event_subscription_id_fkey" FOREIGN KEY ("subscription_id") REFERENCES "event_subscription"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "balance_event" ADD CONSTRAINT "balance_event_tenant_id_subscription_id_fkey" FOREIGN KEY ("tenant_id", "subscription_id") REFERENCES "event_subscription"("tenant_id", "id") ON DELETE CASCADE ON UPDATE CASCADE;
