@@ -45,7 +45,9 @@ describe('three API and three worker processes on one Postgres and Redis', () =>
     // Every API took batches, and both surviving workers applied some.
     for (const log of [balanceLog, ledgerLog]) expect(Object.keys(log.acceptedBy).sort()).toEqual([...system.apiUrls].sort());
     expect(applying.every((n) => n > 0)).toBe(true);
-    // Clients of the killed API saw their connections fail, moved on to another API, and were never refused.
-    expect([balanceLog.refusals, ledgerLog.refusals]).toEqual([{}, {}]);
+    // Clients of the killed API saw their connections fail and moved on to another API. The only refusal allowed is a
+    // 409 for a retried Idempotency-Key whose first request the killed API still held; the retry then goes through,
+    // and every batch was applied exactly once (above).
+    for (const refusals of [balanceLog.refusals, ledgerLog.refusals]) expect(Object.keys(refusals).filter((status) => status !== '409')).toEqual([]);
   });
 });
