@@ -16,6 +16,13 @@ import type { Db } from './pool.ts';
  * of the items the ordering rule refused (usually none), not of the applied
  * ones: reading back a thousand rows per batch cost the worker more than the
  * rest of its bookkeeping.
+ *
+ * What it writes: nothing for a balance the account already holds with the
+ * same timeStamp (a push sent again); for a newer timeStamp, the row (the
+ * time must move on, or a delayed older push could still win) but no history
+ * when the amount is unchanged. No indexed column changes, so with the
+ * table's fillfactor the new row version stays on its page (a HOT update)
+ * and no index is written.
  */
 export const UPSERT_BALANCES_SQL = `
 WITH item AS (
@@ -29,14 +36,18 @@ WITH item AS (
          balance_time = EXCLUDED.balance_time,
          last_change = EXCLUDED.balance - a.balance,
          updated_at = now()
-   WHERE a.balance_time IS NULL OR a.balance_time <= EXCLUDED.balance_time
+   WHERE a.balance_time IS NULL OR a.balance_time < EXCLUDED.balance_time
+      OR (a.balance_time = EXCLUDED.balance_time AND a.balance <> EXCLUDED.balance)
   RETURNING a.id, a.contact_id, a.definition_id, a.balance, a.balance_time, a.last_change
 ), history AS (
   INSERT INTO balance_history (tenant_id, account_id, batch_id, source, amount, balance, master_time)
   SELECT $1, id, $2, 'UpdateBalance', last_change, balance, balance_time FROM upserted WHERE last_change <> 0
 )
 SELECT i.item_index FROM item i
- WHERE NOT EXISTS (SELECT FROM upserted u WHERE u.contact_id = i.contact_id AND u.definition_id = i.definition_id)`;
+ WHERE NOT EXISTS (SELECT FROM upserted u WHERE u.contact_id = i.contact_id AND u.definition_id = i.definition_id)
+   AND NOT EXISTS (SELECT FROM point_account a
+                    WHERE a.tenant_id = $1 AND a.contact_id = i.contact_id AND a.definition_id = i.definition_id
+                      AND a.balance_time = i.master_time AND a.balance = i.amount)`;
 
 /**
  * A Postgres array literal of values that never need quoting: numbers, and

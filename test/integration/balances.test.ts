@@ -151,6 +151,42 @@ describe('POST /api/v2/point-accounts/balances', () => {
     ]);
   });
 
+  it('writes nothing for a push sent again, and for an unchanged newer balance only the time, on the same page', async () => {
+    const tenant = await createTenant(system.app);
+    const contacts = Array.from({ length: 50 }, () => randomUUID());
+    const push = (amount: number, timeStamp: string) =>
+      postAndWait(
+        tenant,
+        contacts.map((contact) => balance(contact, amount, timeStamp)),
+      );
+    const rowsOf = async () =>
+      (
+        await system.runtime.pool.query<{ version: string; page: string; balance_time: Date }>(
+          `SELECT xmin::text AS version, (ctid::text::point)[0]::text AS page, balance_time FROM point_account WHERE tenant_id = $1 ORDER BY contact_id`,
+          [tenant.id],
+        )
+      ).rows;
+    const historyRows = async () =>
+      (await system.runtime.pool.query(`SELECT count(*)::int AS n FROM balance_history WHERE tenant_id = $1`, [tenant.id])).rows[0].n;
+
+    await push(100, '2024-01-01T00:00:00Z');
+    const first = await rowsOf();
+    const again = await push(100, '2024-01-01T00:00:00Z');
+    expect(again).toMatchObject({ status: 'Completed', appliedCount: 50, skippedCount: 0 });
+    expect(await rowsOf()).toEqual(first); // not one row version written
+    expect(await historyRows()).toBe(50);
+
+    const unchanged = await push(100, '2024-01-02T00:00:00Z');
+    expect(unchanged).toMatchObject({ status: 'Completed', appliedCount: 50 });
+    const moved = await rowsOf();
+    expect(moved.map((row) => row.balance_time.toISOString())).toEqual(contacts.map(() => '2024-01-02T00:00:00.000Z'));
+    expect(moved.map((row) => row.page)).toEqual(first.map((row) => row.page)); // the fillfactor left room on the page
+    expect(await historyRows()).toBe(50);
+    // The time moved on, so a delayed push from before it is stale.
+    const late = await push(70, '2024-01-01T12:00:00Z');
+    expect(late).toMatchObject({ appliedCount: 0, skippedCount: 50 });
+  });
+
   it('records the change between the extreme balances without overflowing', async () => {
     const tenant = await createTenant(system.app);
     const contact = randomUUID();
