@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceAccountToAmountJob } from '../../src/jobs/balance-batch.job.ts';
+import { runLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
 import { INGEST_QUEUE, ingestJobName } from '../../src/jobs/queues.ts';
 import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
@@ -185,6 +186,36 @@ describe('POST /api/v2/point-accounts/balances', () => {
     // The time moved on, so a delayed push from before it is stale.
     const late = await push(70, '2024-01-01T12:00:00Z');
     expect(late).toMatchObject({ appliedCount: 0, skippedCount: 50 });
+  });
+
+  it("drops a batch's items once it is applied, and answers its status until its retention ends", async () => {
+    const tenant = await createTenant(system.app);
+    const old = await postAndWait(tenant, [balance(randomUUID(), 10, '2024-01-01T00:00:00Z')]);
+    const recent = await postAndWait(tenant, [balance(randomUUID(), 20, '2024-01-01T00:00:00Z')]);
+    const { rows } = await system.runtime.pool.query(`SELECT payload::text AS payload FROM ingest_batch WHERE tenant_id = $1 AND id = ANY($2)`, [
+      tenant.id,
+      [old.id, recent.id],
+    ]);
+    expect(rows.map((row) => row.payload)).toEqual(['[]', '[]']);
+
+    const retentionMs = system.runtime.config.queue.batchRetentionMs;
+    expect(retentionMs).toBe(30 * 86_400_000);
+    const beyond = new Date(Date.now() - retentionMs - 60_000);
+    await system.runtime.pool.query(`UPDATE ingest_batch SET created_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenant.id, old.id, beyond]);
+    // A batch still being applied, as old: never deleted. (Its status time lies ahead, so the recovery sweep leaves it alone.)
+    const inFlight = randomUUID();
+    await system.runtime.pool.query(
+      `INSERT INTO ingest_batch (id, tenant_id, kind, status, item_count, payload, created_at, status_at)
+       VALUES ($2, $1, 'balances', 'Processing', 1, '[]', $3, now() + interval '1 day')`,
+      [tenant.id, inFlight, beyond],
+    );
+    const done = await runLedgerMaintenance(system.runtime);
+    expect(done.deletedBatches).toBeGreaterThanOrEqual(1);
+    const status = (id: string) => system.app.inject({ url: `/api/v2/point-accounts/balances/status/${id}`, headers: tenant.headers });
+    expect((await status(old.id)).statusCode).toBe(404);
+    expect((await status(recent.id)).statusCode).toBe(200);
+    expect((await status(inFlight)).statusCode).toBe(200);
+    await system.runtime.pool.query(`DELETE FROM ingest_batch WHERE tenant_id = $1 AND id = $2`, [tenant.id, inFlight]);
   });
 
   it('records the change between the extreme balances without overflowing', async () => {
