@@ -70,9 +70,10 @@ async function postUntilAccepted(target: BenchTarget, key: string, body: string,
       answers.tooBusy++;
       await sleep(1000 * Number(response.headers['retry-after'] ?? 1));
     } catch (err) {
-      const code = (err as { code?: string }).code; // ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, ...
+      const { code, message } = err as { code?: string; message: string }; // ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, ...
       if (!code) throw err;
-      answers.refusedConnections.set(code, (answers.refusedConnections.get(code) ?? 0) + 1);
+      const key = `${code}: ${message}`;
+      answers.refusedConnections.set(key, (answers.refusedConnections.get(key) ?? 0) + 1);
       await sleep(100);
     }
   }
