@@ -268,11 +268,11 @@ const bin = findPostgresBin();
 if (!bin) throw new Error('the bench starts a Postgres of its own: install Postgres (initdb and postgres)');
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'pf-bench-accounts-'));
 chmodSync(dataDir, 0o755); // as root, the server runs as the postgres user, which must reach its folder
-const postgres = await startPrivatePostgres(bin, dataDir, await freePort(), 'postgres');
+// BENCH_POSTGRES_CONF: another settings file, to measure what the shipped one changes (an empty file: Postgres's defaults).
+const settings = postgresSettings(process.env.BENCH_POSTGRES_CONF);
+const postgres = await startPrivatePostgres(bin, dataDir, await freePort(), 'postgres', settings);
 console.log(
-  `private Postgres with deploy/postgresql.conf: ${postgresSettings()
-    .map(([name, value]) => `${name}=${value}`)
-    .join(' ')}`,
+  `Postgres settings from ${process.env.BENCH_POSTGRES_CONF ?? 'deploy/postgresql.conf'}: ${settings.map(([name, value]) => `${name}=${value}`).join(' ')}`,
 );
 try {
   const results: Awaited<ReturnType<typeof runSize>>[] = [];
@@ -298,7 +298,7 @@ try {
   console.log(`\n${header}\n${lines.join('\n')}`);
   const file = path.join(root, 'bench', 'results', `accounts-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ settings: Object.fromEntries(postgresSettings()), results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ settings: Object.fromEntries(settings), results }, null, 2)}\n`);
   console.log(`every figure (waits, checkpoints, event-loop delay, refusals, bytes per table) in ${path.relative(root, file)}`);
 } finally {
   await postgres.stop();

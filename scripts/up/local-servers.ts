@@ -165,9 +165,9 @@ export function postgresSettings(file = fileURLToPath(new URL('../../deploy/post
 /**
  * Starts (and on first use initialises) a Postgres over `<dataDir>/postgres`,
  * listening on 127.0.0.1:port only, trust auth for user postgres, with the
- * settings of deploy/postgresql.conf.
+ * settings of deploy/postgresql.conf unless given others.
  */
-export async function startPrivatePostgres(bin: string, dataDir: string, port: number, database: string): Promise<LocalServer> {
+export async function startPrivatePostgres(bin: string, dataDir: string, port: number, database: string, settings = postgresSettings()): Promise<LocalServer> {
   const data = path.join(dataDir, 'postgres');
   const logFile = path.join(dataDir, 'postgres.log');
   const user = postgresUser();
@@ -182,13 +182,13 @@ export async function startPrivatePostgres(bin: string, dataDir: string, port: n
   }
 
   const log = openSync(logFile, 'a');
-  const settings = postgresSettings().flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+  const flags = settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]);
   const [cmd, args] = as(path.join(bin, 'postgres'), [
     '-D',
     data,
     '-p',
     String(port),
-    ...settings,
+    ...flags,
     '-c',
     'listen_addresses=127.0.0.1',
     '-c',
