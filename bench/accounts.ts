@@ -154,6 +154,7 @@ async function fullPush(target: BenchTarget, tenant: { id: string; key: string }
   const before = await serverCounters(target.db);
   const waits = sampleWaits(target.db);
   await eventLoopDelay(target);
+  const cpuBefore = target.cpuSeconds();
   const timeStamp = new Date().toISOString();
   const { rows } = await target.db.query<{ t: Date }>('SELECT clock_timestamp() AS t');
   let next = 0;
@@ -166,9 +167,12 @@ async function fullPush(target: BenchTarget, tenant: { id: string; key: string }
   const finished = await drained(target.db, tenant.id);
   const loop = await eventLoopDelay(target);
   const after = await serverCounters(target.db);
+  const cpuAfter = target.cpuSeconds();
   const delta = (name: string) => after[name]! - before[name]!;
+  const cpuMs = (process: 'api' | 'worker') => +((1000 * (cpuAfter[process] - cpuBefore[process])) / batches).toFixed(1);
   return {
     itemsPerSecond: Math.round(accounts / ((finished.getTime() - rows[0]!.t.getTime()) / 1000)),
+    cpuMsPerBatch: { api: cpuMs('api'), worker: cpuMs('worker') },
     walBytesPerItem: Math.round(delta('wal_bytes') / accounts),
     fullPageImagesPerItem: +(delta('wal_fpi') / accounts).toFixed(2),
     checkpoints: { timed: delta('checkpoints_timed'), requested: delta('checkpoints_req') },
@@ -220,14 +224,15 @@ async function acceptLatency(target: BenchTarget, tenant: { id: string; key: str
 
 const TABLES = ['point_account', 'balance_history', 'ingest_batch', 'batch_message'];
 
-/** Bytes on disk per account (heap, indexes and TOAST) of each table that grows with accounts or pushes. */
-async function bytesPerAccount(db: pg.Pool, accounts: number): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ relname: string; bytes: string; dead: string }>(
-    `SELECT c.relname, pg_total_relation_size(c.oid) AS bytes FROM pg_class c WHERE c.relname = ANY($1) AND c.relkind = 'r'`,
+/** Bytes on disk per account of each table that grows with accounts or pushes: in all (heap, indexes and TOAST), and its indexes alone. */
+async function bytesPerAccount(db: pg.Pool, accounts: number) {
+  const { rows } = await db.query<{ relname: string; total: string; indexes: string }>(
+    `SELECT c.relname, pg_total_relation_size(c.oid) AS total, pg_indexes_size(c.oid) AS indexes FROM pg_class c WHERE c.relname = ANY($1) AND c.relkind = 'r'`,
     [TABLES],
   );
-  const perTable = Object.fromEntries(rows.map((row) => [row.relname, Math.round(Number(row.bytes) / accounts)]));
-  return { ...perTable, total: Object.values(perTable).reduce((a, b) => a + b, 0) };
+  const per = (bytes: string) => Math.round(Number(bytes) / accounts);
+  const tables = Object.fromEntries(rows.map((row) => [row.relname, { total: per(row.total), indexes: per(row.indexes) }]));
+  return { total: rows.reduce((sum, row) => sum + per(row.total), 0), tables };
 }
 
 async function deadTuples(db: pg.Pool): Promise<Record<string, number>> {
@@ -284,8 +289,8 @@ try {
     ['accept p99 at 20 batches/s, ms', r.accept20.p99],
     ['accept p99 at 50 batches/s, ms', r.accept50.p99],
     ['WAL per item in the full sync, bytes', r.sync.walBytesPerItem],
-    ['bytes per account after the fresh push', r.bytesPerAccount.afterFresh.total!],
-    ['bytes per account after 2 syncs + vacuum', r.bytesPerAccount.afterSecondSync.total!],
+    ['bytes per account after the fresh push', r.bytesPerAccount.afterFresh.total],
+    ['bytes per account after 2 syncs + vacuum', r.bytesPerAccount.afterSecondSync.total],
   ];
   const table = results.map(figures);
   const width = Math.max(...table[0]!.map(([name]) => name.length));
