@@ -169,7 +169,7 @@ async function fullPush(target: BenchTarget, tenant: { id: string; key: string }
   const after = await serverCounters(target.db);
   const cpuAfter = target.cpuSeconds();
   const delta = (name: string) => after[name]! - before[name]!;
-  const cpuMs = (process: 'api' | 'worker') => +((1000 * (cpuAfter[process] - cpuBefore[process])) / batches).toFixed(1);
+  const cpuMs = (side: 'api' | 'worker') => +((1000 * (cpuAfter[side] - cpuBefore[side])) / batches).toFixed(1);
   return {
     itemsPerSecond: Math.round(accounts / ((finished.getTime() - rows[0]!.t.getTime()) / 1000)),
     cpuMsPerBatch: { api: cpuMs('api'), worker: cpuMs('worker') },
