@@ -182,6 +182,17 @@ const eventRecordRow = z.object({
 });
 export type BalanceEventRecord = z.output<typeof eventRecordRow>;
 
+/**
+ * A tenant's announcements and its new subscriptions exclude each other: a
+ * change set holds this transaction lock shared from its RECORD_SQL until it
+ * commits, a new subscription holds it alone. So a subscription is either
+ * seen by a change set's RECORD_SQL (which then sends it the change), or
+ * committed after the change set, whose figures it then starts from: a
+ * change that commits while a subscription is being made is never lost to it.
+ */
+const ANNOUNCE_LOCK = (mode: 'shared' | 'alone') =>
+  `SELECT ${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(28021, hashtext($1::text))`;
+
 /** The outbox of point.balance.updated (balance_event) and the figures last announced per account (account_event_state). */
 export function balanceEventsRepository(db: Db) {
   return {
@@ -197,8 +208,15 @@ export function balanceEventsRepository(db: Db) {
         if (accounts.ids.length === 0) return [];
         query = [RECORD_SQL(touchedSql.ids), [accounts.ids, accounts.dueFrom ?? accounts.ids.map(() => null)]];
       }
+      // Its own statement: RECORD_SQL's snapshot is taken once the lock is held, so it sees a subscription committed meanwhile.
+      await db.query(ANNOUNCE_LOCK('shared'), [tenantId]);
       const { rows } = await db.query(query[0], [tenantId, now, BALANCE_UPDATED_EVENT, ...query[1]]);
       return parseRows(subscriptionIdRow, rows).map((row) => row.subscriptionId);
+    },
+
+    /** For a new subscription's transaction, before anything else: waits for the tenant's change sets under way to commit (see ANNOUNCE_LOCK). */
+    async holdAnnouncements(tenantId: string): Promise<void> {
+      await db.query(ANNOUNCE_LOCK('alone'), [tenantId]);
     },
 
     /** See SEED_SQL. */

@@ -208,6 +208,42 @@ describe('an event whenever a served balance changes', () => {
     expect(versions).toEqual([1, 2]);
   });
 
+  it('a change committing while the first subscription is made is its starting point, never lost between the two', async () => {
+    const tenant = await createTenant(system.app);
+    const contactId = randomUUID();
+    await pushBalances(tenant, [{ contactId, amount: 70 }]);
+    // A push's apply, held open between its announcement (no subscriber yet) and its commit.
+    let announced!: () => void;
+    let release!: () => void;
+    const atAnnouncement = new Promise<void>((resolve) => (announced = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const applying = system.runtime.db.transaction(async (tx) => {
+      await tx.pointAccounts.setBalances(tenant.id, randomUUID(), [{ contactId, definitionId: 1, amount: 90, timeStamp: nextTime(), index: 0 }]);
+      const subscriptions = await tx.balanceEvents.record(tenant.id, { keys: [{ contactId, definitionId: 1 }] }, new Date());
+      announced();
+      await released;
+      return subscriptions;
+    });
+    await atAnnouncement;
+    const creating = subscribed(tenant);
+    // The new subscription waits for the apply to commit.
+    const waiting = async () =>
+      (
+        await system.runtime.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+        )
+      ).rows[0]!.n;
+    await expect.poll(waiting, POLL).toBe(1);
+    release();
+    expect(await applying).toEqual([]);
+    const subscriber = await creating;
+    // Its starting point holds the applied 90, so it is not owed an event for it; the next change reaches it.
+    const { rows } = await system.runtime.pool.query(`SELECT balance FROM account_event_state WHERE tenant_id = $1`, [tenant.id]);
+    expect(rows).toEqual([{ balance: 90 }]);
+    await pushBalances(tenant, [{ contactId, amount: 95 }]);
+    await expect.poll(() => latestOf(subscriber, contactId), POLL).toMatchObject({ balance: 95 });
+  });
+
   it('a reconciliation repair sends the repaired figure', async () => {
     const tenant = await createTenant(system.app);
     const contactId = randomUUID();
