@@ -69,7 +69,7 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
           { id, tenantId, ...input, signingSecret: sealSecret(keyring, signingSecret, subscriptionSecretPlace({ tenantId, id })) },
           now,
         );
-        return answerBeforeCommit({ ...shown(record), signingSecret });
+        return answerBeforeCommit(tx, { ...shown(record), signingSecret });
       });
     },
 

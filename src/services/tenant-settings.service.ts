@@ -61,7 +61,7 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
           () => tx.tenants.updateSettings(tenantId, nameKey === undefined ? update : { ...update, nameKey }, now),
           `A tenant named ${update.name} already exists`,
         );
-        return { tenant: answerBeforeCommit(updated), accountsCarriedOver: carried };
+        return { tenant: await answerBeforeCommit(tx, updated), accountsCarriedOver: carried };
       });
       log.info({ tenantId, update, accountsCarriedOver }, 'tenant settings updated');
       return tenant;
