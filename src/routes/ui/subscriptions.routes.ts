@@ -30,7 +30,10 @@ interface PageServices {
   subscriptions: SubscriptionsService;
 }
 
-export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<PageServices & { forms: FormAnswers<PageServices> }> = async (app, { admin, subscriptions, forms }) => {
+export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<PageServices & { forms: FormAnswers<PageServices> }> = async (
+  app,
+  { admin, subscriptions, forms },
+) => {
   /** The page, read through `services`: the pool's, or those of the transaction a form commits in. */
   async function pageOf(services: PageServices, request: FastifyRequest, tenantId: string, extra: Partial<SubscriptionsView> = {}, status = 200) {
     const tenant = await services.admin.requireTenant(tenantId);
