@@ -9,10 +9,12 @@ import { runPeriodically } from './periodic.ts';
  * keeps account reads to what is still open (db/ledger.repository.ts) and
  * writes the balance events of what changed for tenants with subscribers, records
  * the member level changes time made (windows moving on), then forgets
- * Idempotency-Keys past their 24 h.
+ * Idempotency-Keys past their 24 h and batches past their retention.
  * Idempotent, so several workers may run it side by side.
  */
-export async function runLedgerMaintenance(runtime: Runtime): Promise<{ foldedAccounts: number; levelChanges: number; expiredKeys: number }> {
+export async function runLedgerMaintenance(
+  runtime: Runtime,
+): Promise<{ foldedAccounts: number; levelChanges: number; expiredKeys: number; deletedBatches: number }> {
   const { db } = runtime;
   const now = runtime.clock.now();
   let foldedAccounts = 0;
@@ -22,7 +24,8 @@ export async function runLedgerMaintenance(runtime: Runtime): Promise<{ foldedAc
   }
   const levelChanges = await runtime.services.levels.recordTimeMoves();
   const expiredKeys = await db.idempotency.deleteExpired(now);
-  return { foldedAccounts, levelChanges, expiredKeys };
+  const deletedBatches = await db.batches.deleteFinishedBefore(new Date(now.getTime() - runtime.config.queue.batchRetentionMs));
+  return { foldedAccounts, levelChanges, expiredKeys, deletedBatches };
 }
 
 /**
@@ -48,6 +51,6 @@ async function sweepAnnouncing(runtime: Runtime, tenantId: string, now: Date): P
 export function startLedgerMaintenance(runtime: Runtime): { stop(): Promise<void> } {
   return runPeriodically('ledger maintenance', runtime.config.queue.ledgerMaintenanceIntervalMs, runtime.log, async () => {
     const done = await runLedgerMaintenance(runtime);
-    if (done.foldedAccounts > 0 || done.levelChanges > 0 || done.expiredKeys > 0) runtime.log.info(done, 'ledger maintenance');
+    if (Object.values(done).some((count) => count > 0)) runtime.log.info(done, 'ledger maintenance');
   });
 }

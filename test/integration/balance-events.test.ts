@@ -186,6 +186,28 @@ describe('an event whenever a served balance changes', () => {
     expect(expired).not.toHaveProperty('balanceExpires');
   });
 
+  it('a mode switch announces the accounts whose served figures it changed, and only those', async () => {
+    const tenant = await createTenant(system.app, { mode: 'all-transaction' });
+    const subscriber = await subscribed(tenant);
+    const [expiring, lasting] = [randomUUID(), randomUUID()];
+    const inADay = new Date(Date.now() + 86_400_000).toISOString();
+    await pushTransactions(tenant, [
+      { contactId: expiring, definitionId: 1, amount: 100, source: 'Purchase', description: 'Jeans' },
+      { contactId: expiring, definitionId: 1, amount: 40, source: 'Automation', description: 'Campaign', validTo: inADay },
+      { contactId: lasting, definitionId: 1, amount: 50, source: 'Purchase', description: 'Shirt' },
+    ]);
+    await expect.poll(() => latestOf(subscriber, expiring), POLL).toMatchObject({ balance: 140, version: 1, balanceExpires: inADay });
+    await expect.poll(() => latestOf(subscriber, lasting), POLL).toMatchObject({ balance: 50, version: 1 });
+
+    await adminCall(system.app, 'PATCH', `/tenants/${tenant.id}`, { mode: 'balance-only' }, 200);
+    // Balance-only figures have no expiry: the balance stays, balanceExpires goes.
+    await expect.poll(() => latestOf(subscriber, expiring), POLL).toMatchObject({ balance: 140, version: 2 });
+    expect(latestOf(subscriber, expiring)).not.toHaveProperty('balanceExpires');
+    // Written in the switch's own transaction: the account whose figures stayed has no second version.
+    const versions = (await outbox(tenant, subscriber)).map((row) => row.version).sort();
+    expect(versions).toEqual([1, 2]);
+  });
+
   it('a reconciliation repair sends the repaired figure', async () => {
     const tenant = await createTenant(system.app);
     const contactId = randomUUID();
