@@ -20,7 +20,7 @@ import type { FormAnswers } from '../../services/answer-check.ts';
 import { LockedOut, type UiAuthService } from '../../services/ui-auth.service.ts';
 import type { ShownProblem } from '../../ui/pages/layout.ts';
 import { adminLoginPage, loginPage } from '../../ui/pages/login.page.ts';
-import { redirectTo, sendAnswer } from './forms.ts';
+import { type FormAnswer, redirectTo, sendAnswer } from './forms.ts';
 
 const HOME: Record<UiSessionKind, string> = { user: '/ui', admin: '/ui/admin' };
 /** Route paths under the /ui prefix. */
@@ -106,10 +106,12 @@ export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; forms: F
     app.post(ROUTES[kind].logout, { schema: { hide }, onRequest: loadSession(auth, kind) }, async (request, reply) => {
       // Without a session there is nothing to end; the cookie is cleared either way.
       const signedOut = () => redirectTo(LOGIN_PAGES[kind]);
-      let answer = signedOut();
+      let answer: FormAnswer;
       if (request.uiSession) {
         await requireCsrf(request);
         ({ answer } = await forms.answer(() => auth.signOut(sessionToken(request, kind)), signedOut));
+      } else {
+        answer = signedOut();
       }
       clearSessionCookie(reply, kind);
       return sendAnswer(reply, answer);
