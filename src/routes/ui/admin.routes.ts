@@ -327,11 +327,10 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     status = 200,
   ): Promise<FormAnswer> {
     const tenant = await services.admin.requireTenant(tenantId);
-    const [keys, userList, webhook] = await Promise.all([
-      services.admin.listApiKeys(tenantId),
-      services.uiUsers.list(tenantId),
-      services.integrations.findWebhookUrl(tenantId),
-    ]);
+    // One after another: inside a form's transaction the reads share its one connection.
+    const keys = await services.admin.listApiKeys(tenantId);
+    const userList = await services.uiUsers.list(tenantId);
+    const webhook = await services.integrations.findWebhookUrl(tenantId);
     const { notice: done, ...shownForms } = view;
     const notice = tenantNotice(done?.done, done?.id, keys, userList);
     const body = tenantPage({ csrfToken: request.uiSession!.csrfToken, tenant, keys, users: userList, webhookUrl: webhook, notice, ...shownForms });

@@ -37,9 +37,11 @@ export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<PageServices & { forms
   /** The page, read through `services`: the pool's, or those of the transaction a form commits in. */
   async function pageOf(services: PageServices, request: FastifyRequest, tenantId: string, extra: Partial<SubscriptionsView> = {}, status = 200) {
     const tenant = await services.admin.requireTenant(tenantId);
-    // A tenant has a handful of subscribers; each outbox count is one indexed aggregate.
+    // A tenant has a handful of subscribers; each outbox count is one indexed aggregate, read one after another
+    // (inside a form's transaction the reads share its one connection).
     const { items } = await services.subscriptions.list(tenantId);
-    const rows = await Promise.all(items.map((item) => services.subscriptions.get(tenantId, item.id)));
+    const rows: Awaited<ReturnType<SubscriptionsService['get']>>[] = [];
+    for (const item of items) rows.push(await services.subscriptions.get(tenantId, item.id));
     const body = subscriptionsPage({ csrfToken: request.uiSession!.csrfToken, tenant, subscriptions: rows, ...extra });
     return answerPage(body, { status, noStore: extra.secrets !== undefined });
   }

@@ -59,12 +59,11 @@ export const uiTenantSetupRoutes: FastifyPluginAsyncZod<SetupServices & { forms:
   /** The page, read through `services`: the pool's, or those of the transaction a form commits in. */
   async function pageOf(services: SetupServices, request: FastifyRequest, tenantId: string, extra: Partial<SetupView> = {}, status = 200) {
     const tenant = await services.admin.requireTenant(tenantId);
-    const [definitions, webhook, pointsLog, ladder] = await Promise.all([
-      services.admin.listDefinitions(tenantId),
-      unlessNotSetUp(services.integrations.getWebhook(tenantId)),
-      unlessNotSetUp(services.integrations.getPointsLog(tenantId)),
-      tenant.mode === 'all-transaction' ? unlessNotSetUp(services.levels.getLadder(tenantId)) : Promise.resolve(null),
-    ]);
+    // One after another: inside a form's transaction the reads share its one connection.
+    const definitions = await services.admin.listDefinitions(tenantId);
+    const webhook = await unlessNotSetUp(services.integrations.getWebhook(tenantId));
+    const pointsLog = await unlessNotSetUp(services.integrations.getPointsLog(tenantId));
+    const ladder = tenant.mode === 'all-transaction' ? await unlessNotSetUp(services.levels.getLadder(tenantId)) : null;
     const body = tenantSetupPage({ csrfToken: request.uiSession!.csrfToken, tenant, definitions, webhook, pointsLog, ladder, ...extra });
     return answerPage(body, { status, noStore: extra.secrets !== undefined });
   }
