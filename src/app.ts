@@ -171,6 +171,7 @@ export async function buildApp(runtime: Runtime) {
     settings: services.settings,
     levels: services.levels,
     subscriptions: services.subscriptions,
+    forms: runtime.forms,
     queues,
     sessionMaxAgeMs: config.ui.sessionMaxAgeMs,
     clock: runtime.clock,

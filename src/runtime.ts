@@ -23,6 +23,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
 import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';
+import { type FormAnswers, formAnswers } from './services/answer-check.ts';
 import { backlogGuard } from './services/backlog.ts';
 import { balancesService } from './services/balances.service.ts';
 import { contactCardService } from './services/contact-card.service.ts';
@@ -134,13 +135,15 @@ export type Services = ReturnType<typeof createServices>;
 export interface Runtime extends Clients {
   db: Database;
   services: Services;
+  /** The HTML forms' answers, built inside the transaction that commits a form's work, with the services over it. */
+  forms: FormAnswers<Services>;
 }
 
 /** The composition root: the API, the worker, the CLI and the tests all build their objects here. */
 export function createRuntime(config: Config, log: Logger, clock: Clock = systemClock): Runtime {
   const clients = createClients(config, log, clock);
   const db = createDatabase(clients.pool);
-  return { ...clients, db, services: createServices(clients, db) };
+  return { ...clients, db, services: createServices(clients, db), forms: formAnswers({ db, servicesOver: (tx) => createServices(clients, tx) }) };
 }
 
 const CLOSE_TIMEOUT_MS = 3000;

@@ -32,7 +32,7 @@ export const integrationCommands: Record<string, CliCommand> = {
   },
   'deliveries:replay-failed': { usage: '--tenant ID', run: (s, o) => s.integrations.replayFailed(tenantOf(o)) },
   'secrets:rotate': {
-    usage: '(re-encrypts every integration secret with SECRETS_KEY; SECRETS_KEY_PREVIOUS must hold the keys they are encrypted with now)',
+    usage: '(re-encrypts every integration and subscription secret with SECRETS_KEY; SECRETS_KEY_PREVIOUS must hold the keys they are encrypted with now)',
     run: (s) => s.secrets.rotate(),
   },
 };

@@ -41,6 +41,17 @@ const subscriptionRow = z
 
 const COLUMNS = 'id, tenant_id, url, events, encrypted, batch, signing_secret, created_at, updated_at';
 
+/** A subscription's signing secret as stored (sealed or not), for sealing it again. */
+export interface StoredSigningSecret {
+  tenantId: string;
+  id: string;
+  signingSecret: string;
+}
+
+const storedSecretRow = z
+  .object({ tenant_id: z.string(), id: z.string(), signing_secret: z.string() })
+  .transform((row): StoredSigningSecret => ({ tenantId: row.tenant_id, id: row.id, signingSecret: row.signing_secret }));
+
 /** A tenant's subscribers to its events (table event_subscription). */
 export function subscriptionsRepository(db: Db) {
   return {
@@ -92,6 +103,36 @@ export function subscriptionsRepository(db: Db) {
     async delete(tenantId: string, id: string): Promise<boolean> {
       const { rowCount } = await db.query(`DELETE FROM event_subscription WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
       return rowCount === 1;
+    },
+
+    /** Every subscription's stored signing secret: what start-up checks it can open. Cross-tenant maintenance. */
+    async listSecrets(): Promise<StoredSigningSecret[]> {
+      const { rows } = await db.query(`SELECT tenant_id, id, signing_secret FROM event_subscription ORDER BY tenant_id, id`);
+      return parseRows(storedSecretRow, rows);
+    },
+
+    /**
+     * Locks and returns the subscriptions whose signing secret does not start
+     * with `prefix` (call inside a transaction; a second caller gets only what
+     * the first left, as for the integration secrets). Cross-tenant maintenance.
+     */
+    async lockSecretsNotStartingWith(prefix: string): Promise<StoredSigningSecret[]> {
+      const { rows } = await db.query(
+        `SELECT tenant_id, id, signing_secret FROM event_subscription WHERE left(signing_secret, length($1)) <> $1 ORDER BY tenant_id, id FOR UPDATE`,
+        [prefix],
+      );
+      return parseRows(storedSecretRow, rows);
+    },
+
+    /** Rewrites the signing secrets given; updated_at stays: only their sealing changed. */
+    async replaceSecrets(secrets: readonly StoredSigningSecret[]): Promise<void> {
+      if (secrets.length === 0) return;
+      await db.query(
+        `UPDATE event_subscription AS s SET signing_secret = u.signing_secret
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u(tenant_id, id, signing_secret)
+          WHERE s.tenant_id = u.tenant_id AND s.id = u.id`,
+        [secrets.map((s) => s.tenantId), secrets.map((s) => s.id), secrets.map((s) => s.signingSecret)],
+      );
     },
 
     /** Whether the tenant has any subscriber to balance events (other than `except`). */

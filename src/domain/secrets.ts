@@ -61,6 +61,12 @@ export function secretsKeyring(current: Buffer | null, previous: readonly Buffer
   return { current: current ? keys.get(secretsKeyId(current))! : null, keys };
 }
 
+/** Where a subscription's signing secret is sealed: its own row, so it opens nowhere else. */
+export const subscriptionSecretPlace = (subscription: { tenantId: string; id: string }): SecretPlace => ({
+  tenantId: subscription.tenantId,
+  column: `event_subscription.signing_secret:${subscription.id}`,
+});
+
 const additionalData = (place: SecretPlace) => Buffer.from(`tenant_integration.${place.column}:${place.tenantId}`, 'utf8');
 
 export const isSealed = (value: string) => value.startsWith(SEALED_PREFIX);

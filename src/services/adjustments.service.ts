@@ -75,7 +75,7 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; log: Logg
         (hold) =>
           record(tenant, input, async (tx, created) => {
             await storeAnswer(tx, hold, { adjustmentId: created.id } satisfies StoredAnswer);
-            answerBeforeCommit(created);
+            await answerBeforeCommit(tx, created);
           }),
         (stored) => find(tenant, (stored as StoredAnswer).adjustmentId),
       );

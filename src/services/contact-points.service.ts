@@ -77,7 +77,7 @@ export function contactPointsService(deps: { db: Database; clock: Clock; log: Lo
               const accountId = await tx.pointAccounts.findId(tenant.id, { contactId, definitionId });
               const account = accountId === null ? null : await tx.pointAccounts.find(tenant, accountId, clock.now());
               answer = { contactId, totalRewardPoints: account?.balance ?? 0 };
-              await storeAnswer(tx, hold, answerBeforeCommit(answer));
+              await storeAnswer(tx, hold, await answerBeforeCommit(tx, answer));
             },
           );
           return answer!;

@@ -47,7 +47,7 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
       const { answer, released } = await db.transaction(async (tx) => {
         const secretsCreated = await tx.integrations.setWebhookUrl(tenantId, url, sealedWebhookSecrets(tenantId, offered), now);
         const released = await tx.deliveries.releaseAwaiting(tenantId, now);
-        return { answer: answerBeforeCommit({ url, ...(secretsCreated ? offered : {}), releasedDeliveries: released.length }), released };
+        return { answer: await answerBeforeCommit(tx, { url, ...(secretsCreated ? offered : {}), releasedDeliveries: released.length }), released };
       });
       await queue(released);
       return answer;
@@ -114,7 +114,7 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
         if (!replayed) throw new AppError('conflict', `Delivery ${id} is being sent right now; look again in a moment`);
         const after = await tx.deliveries.find(tenantId, id);
         if (!after) throw notFound(`Delivery ${id}`);
-        return { replayed, answer: answerBeforeCommit(toDelivery(after)) };
+        return { replayed, answer: await answerBeforeCommit(tx, toDelivery(after)) };
       });
       await queue([replayed]);
       return answer;
@@ -124,7 +124,7 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
       await tenantOf(tenantId);
       const replayed = await db.transaction(async (tx) => {
         const replayed = await tx.deliveries.replayAllFailed(tenantId, clock.now());
-        answerBeforeCommit({ replayed: replayed.length });
+        await answerBeforeCommit(tx, { replayed: replayed.length });
         return replayed;
       });
       await queue(replayed);

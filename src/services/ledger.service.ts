@@ -62,7 +62,7 @@ export function ledgerService(deps: { db: Database; clock: Clock; metrics: Pick<
             splits.map((split) => split.accountId),
             checkedAt,
           );
-          answerBeforeCommit(answer);
+          await answerBeforeCommit(tx, answer);
         });
       }
       return answer;

@@ -153,7 +153,7 @@ export function levelsService(deps: {
         const moved = await movedContacts(tx, tenant, ladder, null, now, implicitBase);
         const { changes, deliveries } = await record(tx, tenant, moved, 'LadderChanged', now, () => implicitBase);
         const stored = (await tx.levels.ladder(tenantId))!;
-        return { answer: answerBeforeCommit({ ...answerLadder(stored, tenant.timeZone), changesRecorded: changes.length }), deliveries };
+        return { answer: await answerBeforeCommit(tx, { ...answerLadder(stored, tenant.timeZone), changesRecorded: changes.length }), deliveries };
       });
       if (deliveries.length > 0) await queueDeliveries(deliveries);
       log.info({ tenantId, changes: answer.changesRecorded }, 'member level ladder set');

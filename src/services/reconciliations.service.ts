@@ -76,7 +76,7 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
         if (errors.length > 0) throw invalidLines(errors);
         const lines = latestLinePerAccount(items);
         await tx.reconciliations.putLines(tenant.id, id, lines);
-        return answerBeforeCommit({ id, accepted: lines.length });
+        return answerBeforeCommit(tx, { id, accepted: lines.length });
       });
     },
 

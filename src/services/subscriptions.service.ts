@@ -2,17 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { SubscriptionRecord } from '../db/subscriptions.repository.ts';
 import type { Clock } from '../domain/clock.ts';
-import { openSecret, sealSecret, type SecretsKeyring } from '../domain/secrets.ts';
+import { openSecret, sealSecret, type SecretsKeyring, subscriptionSecretPlace } from '../domain/secrets.ts';
 import { generateSigningSecret } from '../domain/webhook-crypto.ts';
 import { AppError, notFound } from '../errors.ts';
 import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 import { requireTenant } from './guards.ts';
-
-/** Where a subscription's signing secret is sealed: its own row, so it opens nowhere else. */
-const secretPlace = (subscription: { tenantId: string; id: string }) => ({
-  tenantId: subscription.tenantId,
-  column: `event_subscription.signing_secret:${subscription.id}`,
-});
 
 export interface SubscriptionInput {
   url: string;
@@ -75,12 +69,12 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
         await tx.balanceEvents.holdAnnouncements(tenantId);
         const first = !(await tx.subscriptions.anyFor(tenantId));
         const record = await tx.subscriptions.insert(
-          { id, tenantId, ...input, signingSecret: sealSecret(keyring, signingSecret, secretPlace({ tenantId, id })) },
+          { id, tenantId, ...input, signingSecret: sealSecret(keyring, signingSecret, subscriptionSecretPlace({ tenantId, id })) },
           now,
         );
         // After the insert: the seed reads the figures only for a tenant with a subscriber.
         if (first) await tx.balanceEvents.seed(tenantId, now);
-        return answerBeforeCommit({ ...shown(record), signingSecret });
+        return answerBeforeCommit(tx, { ...shown(record), signingSecret });
       });
     },
 
@@ -121,7 +115,7 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
         const updated = await tx.subscriptions.update(
           tenantId,
           id,
-          { signingSecret: sealSecret(keyring, signingSecret, secretPlace({ tenantId, id })) },
+          { signingSecret: sealSecret(keyring, signingSecret, subscriptionSecretPlace({ tenantId, id })) },
           clock.now(),
         );
         if (!updated) throw notFound(`Subscription ${id}`);
@@ -167,7 +161,7 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
         url: record.url,
         batch: record.batch,
         tenantName: tenant.name,
-        signingSecret: openSecret(keyring, record.signingSecret, secretPlace(record)),
+        signingSecret: openSecret(keyring, record.signingSecret, subscriptionSecretPlace(record)),
         // A key removed after the subscription was made leaves nothing to encrypt with: the send fails here and the events wait.
         encryptionKey: record.encrypted ? openSecret(keyring, requiredKey(storedKey, tenant.name), { tenantId, column: 'webhook_encryption_key' }) : null,
       };

@@ -70,7 +70,7 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
         );
         const ruleChanged = (update.mode !== undefined && update.mode !== current.mode) || (update.expiry !== undefined && update.expiry !== current.expiry);
         const subscribers = ruleChanged ? await tx.balanceEvents.record(tenantId, { allAccounts: true }, now) : [];
-        return { tenant: answerBeforeCommit(updated), accountsCarriedOver: carried, subscribers };
+        return { tenant: await answerBeforeCommit(tx, updated), accountsCarriedOver: carried, subscribers };
       });
       await queueEvents(subscribers.map((subscriptionId) => ({ tenantId, subscriptionId })));
       log.info({ tenantId, update, accountsCarriedOver }, 'tenant settings updated');

@@ -59,7 +59,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
       });
       if (!stored) throw tenantChangedMeanwhile();
       await storeAnswer(tx, hold, answer, answer.id);
-      answerBeforeCommit(answer);
+      await answerBeforeCommit(tx, answer);
     });
     if (accepted.length > 0) await queueBatch('transactions', { tenantId: tenant.id, id: answer.id });
     return answer;

@@ -30,6 +30,7 @@ import {
   type UiSessionKind,
 } from '../domain/ui-sessions.ts';
 import { AppError } from '../errors.ts';
+import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 
 export interface SignedInUser {
   id: string;
@@ -113,7 +114,7 @@ export function uiAuthService(deps: {
     // Stale rows go whenever someone signs in: no extra job, and the tables stay as small as the people using them.
     await sessions.deleteStale(now, policy.idleMs, THROTTLE_RETENTION_MS);
     const session = newSession(now);
-    await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
       const state = await tx.uiUsers.lockForSession(user.tenantId, user.id);
       if (!state || state.disabled || state.sessionVersion !== user.sessionVersion) throw new AppError('unauthorized', WRONG_CREDENTIALS);
       await tx.uiSessions.create({
@@ -125,8 +126,8 @@ export function uiAuthService(deps: {
         credentialStamp: null,
         ...session.times,
       });
+      return answerBeforeCommit(tx, { token: session.token, csrfToken: session.csrfToken });
     });
-    return { token: session.token, csrfToken: session.csrfToken };
   }
 
   return {
@@ -175,16 +176,18 @@ export function uiAuthService(deps: {
       const now = clock.now();
       await sessions.deleteStale(now, policy.idleMs, THROTTLE_RETENTION_MS);
       const session = newSession(now);
-      await sessions.create({
-        tokenHash: session.tokenHash,
-        kind: 'admin',
-        tenantId: null,
-        userId: null,
-        userSessionVersion: null,
-        credentialStamp: credentialStamp(adminToken),
-        ...session.times,
+      return commitWithAnswer(db, async (tx) => {
+        await tx.uiSessions.create({
+          tokenHash: session.tokenHash,
+          kind: 'admin',
+          tenantId: null,
+          userId: null,
+          userSessionVersion: null,
+          credentialStamp: credentialStamp(adminToken),
+          ...session.times,
+        });
+        return { token: session.token, csrfToken: session.csrfToken };
       });
-      return { token: session.token, csrfToken: session.csrfToken };
     },
 
     /**
@@ -210,7 +213,7 @@ export function uiAuthService(deps: {
     },
 
     async signOut(token: string | undefined): Promise<void> {
-      if (token) await sessions.delete(hashToken(token));
+      if (token) await commitWithAnswer(db, (tx) => tx.uiSessions.delete(hashToken(token)));
     },
   };
 }

@@ -34,7 +34,7 @@ export function uiUsersService(deps: { db: Database; clock: Clock; hashing: Scry
     const user = await db.transaction(async (tx) => {
       const changed = await tx.uiUsers.update(tenantId, id, update, clock.now(), endSessions);
       if (changed && endSessions) await tx.uiSessions.deleteForUser(tenantId, id);
-      if (changed) answerBeforeCommit(toUiUser(changed));
+      if (changed) await answerBeforeCommit(tx, toUiUser(changed));
       return changed;
     });
     if (!user) throw notFound(`User ${id}`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { expectFailedAnswerStoresNothing } from '../support/answers.ts';
 import { listRoutes } from '../support/routes.ts';
 import { ADMIN_TOKEN, adminPost, createTenant, startSystem } from '../support/system.ts';
 import { logRowChanges } from '../support/tables.ts';
@@ -35,7 +36,7 @@ const rowChanges = await logRowChanges(system.runtime.pool);
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-// HTML forms answer with a redirect or a page, no serialised answer; the queue dashboard writes to Redis only.
+// HTML forms answer with a redirect or a page, no serialised answer (form-answers-before-commit.test.ts); the queue dashboard writes to Redis only.
 const answersHtml = (url: string) => url.startsWith('/ui/');
 const writeRoutes = listRoutes(app).filter((route) => WRITES.has(route.method));
 
@@ -273,20 +274,7 @@ describe('a write whose answer fails leaves nothing stored', () => {
 
   for (const route of writeRoutes.filter((r) => !answersHtml(r.url))) {
     const name = `${route.method} ${route.url}`;
-    it(`${name}: a 5xx for a failed answer, every table unchanged; without the failure it commits`, async () => {
-      const make = requests[name];
-      if (!make) throw new Error(`No request for ${name}: add one to \`requests\``);
-      const request = await make();
-
-      const before = await rowChanges.mark();
-      injected.failing = true;
-      const failed = await app.inject(request).finally(() => (injected.failing = false));
-      expect(failed.statusCode, failed.body).toBeGreaterThanOrEqual(500);
-      expect(await rowChanges.since(before)).toEqual([]);
-
-      const retried = await app.inject(request);
-      expect(retried.statusCode, retried.body).toBeLessThan(300);
-      if (!readsOnly.has(name)) expect((await rowChanges.since(before)).length).toBeGreaterThan(0);
-    });
+    it(`${name}: a 5xx for a failed answer, every table unchanged; without the failure it commits`, () =>
+      expectFailedAnswerStoresNothing({ app, rowChanges, injected, name, requests, successBelow: 300, writes: !readsOnly.has(name) }));
   }
 });

@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openSecret, secretsKeyId, secretsKeyring } from '../../src/domain/secrets.ts';
+import { openSecret, secretsKeyId, secretsKeyring, subscriptionSecretPlace } from '../../src/domain/secrets.ts';
 import { decryptPayload, verifyWebhook } from '../../src/domain/webhook-crypto.ts';
 import { automation } from '../support/adjustments.ts';
 import { json, type RecordedRequest, type ScriptedServer, startScriptedServer } from '../support/http-server.ts';
 import { runCommand } from '../support/cli.ts';
+import { subscribe } from '../support/subscribers.ts';
 import { ADMIN_TOKEN, createTenant, processEnv, startSystem, type TestSystem } from '../support/system.ts';
 
 const KEY1 = randomBytes(32).toString('base64');
@@ -144,6 +145,53 @@ describe('integration secrets at rest', () => {
     await expect(system({ SECRETS_KEY: KEY1 }, before)).rejects.toThrow(
       `encrypted with key id ${ID2}, and no configured key has that id (SECRETS_KEY has key id ${ID1}`,
     );
+  });
+
+  it("rotate: subscriptions' signing secrets are re-encrypted too, open under the new key alone, and deliveries are still signed with them", async () => {
+    const before = await system({ SECRETS_KEY: KEY1 });
+    const tenant = await createTenant(before.app);
+    const subscriber = await subscribe(before.app, tenant.id);
+    try {
+      const place = subscriptionSecretPlace({ tenantId: tenant.id, id: subscriber.subscriptionId });
+      const stored = async (sys: TestSystem) =>
+        (
+          await sys.runtime.pool.query<{ signing_secret: string }>(`SELECT signing_secret FROM event_subscription WHERE tenant_id = $1 AND id = $2`, [
+            tenant.id,
+            subscriber.subscriptionId,
+          ])
+        ).rows[0]!.signing_secret;
+      expect(await stored(before)).toMatch(new RegExp(`^enc:v1:${ID1}:`));
+
+      const both = await system({ SECRETS_KEY: KEY2, SECRETS_KEY_PREVIOUS: KEY1 }, before);
+      const rotate = await cli(processEnv(both), 'secrets:rotate');
+      expect(rotate.code, rotate.stderr).toBe(0);
+      expect(JSON.parse(rotate.stdout)).toMatchObject({ keyId: ID2, subscriptionsRewritten: 1 });
+      const rotated = await stored(both);
+      expect(rotated).toMatch(new RegExp(`^enc:v1:${ID2}:`));
+      expect(openSecret(secretsKeyring(Buffer.from(KEY2, 'base64')), rotated, place)).toBe(subscriber.signingSecret);
+      expect(JSON.parse((await cli(processEnv(both), 'secrets:rotate')).stdout)).toMatchObject({ keyId: ID2, subscriptionsRewritten: 0 });
+
+      // Under the new key alone, a balance change reaches the subscriber signed with the secret it was shown.
+      const after = await system({ SECRETS_KEY: KEY2 }, before);
+      await after.startWorker();
+      const contactId = randomUUID();
+      const pushed = await after.app.inject({
+        method: 'POST',
+        url: '/api/v2/point-accounts/balances',
+        headers: tenant.headers,
+        payload: [{ contactId, definitionId: 1, amount: 42, timeStamp: new Date().toISOString() }],
+      });
+      expect(pushed.statusCode, pushed.body).toBe(202);
+      await expect
+        .poll(() => [...subscriber.subscriber.latest.values()].map((event) => [event.contactId, event.balance]), {
+          timeout: 15_000,
+          message: 'the event to reach the subscriber, its signature verified',
+        })
+        .toEqual([[contactId, 42]]);
+      expect(subscriber.requests).toBe(subscriber.bodies.length);
+    } finally {
+      await subscriber.close();
+    }
   });
 
   it('refuses to start (API, worker, rotation) naming the key id when no configured key opens the stored values', async () => {

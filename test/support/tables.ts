@@ -23,7 +23,7 @@ export async function tableFingerprints(db: pg.Pool | pg.Client): Promise<Record
 }
 
 /** A change a test-only trigger saw: a row of `table` added (`net` > 0) or taken away (`net` < 0), as text. */
-interface RowChange {
+export interface RowChange {
   table: string;
   row: string;
   net: number;

@@ -31,6 +31,7 @@ import { sendAppError } from '../../plugins/problems.ts';
 import { DASHBOARD_CSP, refuseCrossSite, uiSecurityHeaders } from '../../plugins/ui-security.ts';
 import { acceptsPage, dashboardCsrfValid, LOGIN_PAGES, loadSession, offerDashboardCsrf, requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
+import type { FormAnswers } from '../../services/answer-check.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { LevelsService } from '../../services/levels.service.ts';
 import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
@@ -54,7 +55,7 @@ import {
   tenantPage,
   tenantUrl,
 } from '../../ui/pages/tenants.page.ts';
-import { parseForm, stringFields } from './forms.ts';
+import { answerPage, type FormAnswer, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
 import { uiSubscriptionsRoutes } from './subscriptions.routes.ts';
 import { uiTenantSetupRoutes } from './tenant-setup.routes.ts';
 
@@ -140,6 +141,20 @@ function formRefusal(err: unknown, values: Record<string, string>, takenField: s
   return { status: err.status, form: { values, problem: { title: err.title, detail: err.message, errors } } };
 }
 
+/** What the tenant page reads: through the request's pool, or inside a form's transaction (formAnswers). */
+interface TenantPageServices {
+  admin: AdminService;
+  uiUsers: UiUsersService;
+  integrations: IntegrationsService;
+}
+
+/** The services a form post of the operator pages answers with, inside its transaction. */
+export interface AdminFormServices extends TenantPageServices {
+  levels: LevelsService;
+  settings: TenantSettingsService;
+  subscriptions: SubscriptionsService;
+}
+
 const afterChange = (tenantId: string, done: TenantPageNotice, id?: string) =>
   `${tenantUrl(tenantId)}?${new URLSearchParams({ done, ...(id ? { id } : {}) }).toString()}`;
 
@@ -155,9 +170,10 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   settings: TenantSettingsService;
   levels: LevelsService;
   subscriptions: SubscriptionsService;
+  forms: FormAnswers<AdminFormServices>;
   queues: Queue[];
   clock: Clock;
-}> = async (app, { auth, admin, users, sync, integrations, reconciliations, operations, settings, levels, subscriptions, queues, clock }) => {
+}> = async (app, { auth, admin, users, sync, integrations, reconciliations, operations, settings, levels, subscriptions, forms, queues, clock }) => {
   app.addHook('onRequest', loadSession(auth, 'admin'));
   app.addHook('onRequest', adminOnly);
 
@@ -205,9 +221,13 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       const { tenantId, id } = request.params;
       const tenant = await admin.requireTenant(tenantId);
-      const repair = await reconciliations.repairDrifted(tenant, id);
+      // Each step of the repair commits; every one answers with the same repair's id.
+      const { answer, returned: repair } = await forms.answer(
+        () => reconciliations.repairDrifted(tenant, id),
+        (step: { id: string }) => redirectTo(`${reconciliationUrl({ tenantId, id })}?${new URLSearchParams({ repairedBy: step.id }).toString()}`),
+      );
       request.log.info({ tenantId, reconciliationId: id, repairId: repair.id }, 'repair of drifted accounts started on the operator pages');
-      return reply.redirect(`${reconciliationUrl({ tenantId, id })}?${new URLSearchParams({ repairedBy: repair.id }).toString()}`, 303);
+      return sendAnswer(reply, answer);
     },
   );
 
@@ -245,9 +265,9 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   });
 
   /** Replays answer on the list itself: a redirect back on success, the list with the problem on a refusal (409 while it is being sent). */
-  async function replay(request: FastifyRequest, reply: FastifyReply, tenantId: string, run: () => Promise<string>) {
+  async function replay(request: FastifyRequest, reply: FastifyReply, tenantId: string, run: () => Promise<{ answer: FormAnswer }>) {
     try {
-      return reply.redirect(await run(), 303);
+      return sendAnswer(reply, (await run()).answer);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       return showDeliveries(request, reply, { tenantId, offset: 0, problem: { title: err.title, detail: err.message } }, err.status);
@@ -256,18 +276,22 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
 
   app.post('/deliveries/replay', { schema: { hide: true }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId, id } = parseForm(replayForm, request.body, 'replay');
-    return replay(request, reply, tenantId, async () => {
-      await integrations.replayDelivery(tenantId, id);
-      return `${deliveriesUrl({ tenantId })}&replayed=${id}`;
-    });
+    return replay(request, reply, tenantId, () =>
+      forms.answer(
+        () => integrations.replayDelivery(tenantId, id),
+        () => redirectTo(`${deliveriesUrl({ tenantId })}&replayed=${id}`),
+      ),
+    );
   });
 
   app.post('/deliveries/replay-failed', { schema: { hide: true }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId } = parseForm(replayAllForm, request.body, 'replay');
-    return replay(request, reply, tenantId, async () => {
-      const { replayed } = await integrations.replayFailed(tenantId);
-      return `${deliveriesUrl({ tenantId })}&replayedAll=${replayed}`;
-    });
+    return replay(request, reply, tenantId, () =>
+      forms.answer(
+        () => integrations.replayFailed(tenantId),
+        ({ replayed }) => redirectTo(`${deliveriesUrl({ tenantId })}&replayedAll=${replayed}`),
+      ),
+    );
   });
 
   /**
@@ -281,31 +305,41 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   app.post('/tenants', { schema: { hide: true }, preHandler: requireCsrf }, async (request, reply) => {
     const values = stringFields(request.body);
     try {
-      const created = await admin.createTenant(parseForm(tenantForm, values, 'tenant'));
+      const input = parseForm(tenantForm, values, 'tenant');
+      const { answer, returned: created } = await forms.answer(
+        () => admin.createTenant(input),
+        (tenant) => redirectTo(afterChange(tenant.id, 'tenant-created')),
+      );
       request.log.info({ tenantId: created.id, tenantName: created.name }, 'tenant created on the operator pages');
-      return reply.redirect(afterChange(created.id, 'tenant-created'), 303);
+      return sendAnswer(reply, answer);
     } catch (err) {
       const { status, form } = formRefusal(err, values, 'name');
       return sendPage(reply, newTenantPage({ csrfToken: request.uiSession!.csrfToken, form }), status);
     }
   });
 
-  async function showTenant(
+  /** The tenant page, read through `services`: the pool's, or those of the transaction a form commits in. */
+  async function tenantPageOf(
+    services: TenantPageServices,
     request: FastifyRequest,
-    reply: FastifyReply,
     tenantId: string,
     view: { notice?: { done?: TenantPageNotice | undefined; id?: string | undefined }; secret?: ShownSecret; keyForm?: FormState; userForm?: FormState },
     status = 200,
-  ) {
-    const tenant = await admin.requireTenant(tenantId);
-    const [keys, userList, webhook] = await Promise.all([admin.listApiKeys(tenantId), users.list(tenantId), integrations.findWebhookUrl(tenantId)]);
-    const { notice: done, ...forms } = view;
+  ): Promise<FormAnswer> {
+    const tenant = await services.admin.requireTenant(tenantId);
+    // One after another: inside a form's transaction the reads share its one connection.
+    const keys = await services.admin.listApiKeys(tenantId);
+    const userList = await services.uiUsers.list(tenantId);
+    const webhook = await services.integrations.findWebhookUrl(tenantId);
+    const { notice: done, ...shownForms } = view;
     const notice = tenantNotice(done?.done, done?.id, keys, userList);
-    const body = tenantPage({ csrfToken: request.uiSession!.csrfToken, tenant, keys, users: userList, webhookUrl: webhook, notice, ...forms });
-    // Said outright for the pages that hold a secret, whatever the scope's default.
-    if (view.secret) reply.header('cache-control', 'no-store');
-    return sendPage(reply, body, status);
+    const body = tenantPage({ csrfToken: request.uiSession!.csrfToken, tenant, keys, users: userList, webhookUrl: webhook, notice, ...shownForms });
+    return answerPage(body, { status, noStore: view.secret !== undefined });
   }
+
+  const poolServices: TenantPageServices = { admin, uiUsers: users, integrations };
+  const showTenant = async (request: FastifyRequest, reply: FastifyReply, tenantId: string, view: Parameters<typeof tenantPageOf>[3], status = 200) =>
+    sendAnswer(reply, await tenantPageOf(poolServices, request, tenantId, view, status));
 
   app.get('/tenants/:tenantId', { schema: { hide: true, params: tenantPageParams, querystring: tenantPageQuery } }, async (request, reply) =>
     showTenant(request, reply, request.params.tenantId, { notice: request.query }),
@@ -314,16 +348,22 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   app.post('/tenants/:tenantId/api-keys', { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId } = request.params;
     const values = stringFields(request.body);
-    let created: Awaited<ReturnType<AdminService['createApiKey']>>;
+    let done: { answer: FormAnswer; returned: { id: string } };
     try {
-      created = await admin.createApiKey(tenantId, parseForm(createApiKeyBody, values, 'API key').name);
+      const { name } = parseForm(createApiKeyBody, values, 'API key');
+      done = await forms.answer(
+        () => admin.createApiKey(tenantId, name),
+        (created, services) =>
+          tenantPageOf(services, request, tenantId, {
+            secret: { title: `API key “${created.name}” created`, label: 'The key, for the point master (header apikey):', value: created.key },
+          }),
+      );
     } catch (err) {
       const { status, form } = formRefusal(err, values, 'name');
       return showTenant(request, reply, tenantId, { keyForm: form }, status);
     }
-    request.log.info({ tenantId, apiKeyId: created.id }, 'API key created on the operator pages');
-    const secret = { title: `API key “${created.name}” created`, label: 'The key, for the point master (header apikey):', value: created.key };
-    return showTenant(request, reply, tenantId, { secret });
+    request.log.info({ tenantId, apiKeyId: done.returned.id }, 'API key created on the operator pages');
+    return sendAnswer(reply, done.answer);
   });
 
   app.get('/tenants/:tenantId/api-keys/:id/revoke', { schema: { hide: true, params: apiKeyPageParams } }, async (request, reply) => {
@@ -337,9 +377,12 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
 
   app.post('/tenants/:tenantId/api-keys/:id/revoke', { schema: { hide: true, params: apiKeyPageParams }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId, id } = request.params;
-    await admin.revokeApiKey(tenantId, id);
+    const { answer } = await forms.answer(
+      () => admin.revokeApiKey(tenantId, id),
+      () => redirectTo(afterChange(tenantId, 'key-revoked', id)),
+    );
     request.log.info({ tenantId, apiKeyId: id }, 'API key revoked on the operator pages');
-    return reply.redirect(afterChange(tenantId, 'key-revoked', id), 303);
+    return sendAnswer(reply, answer);
   });
 
   /** The typed password, or a generated one when the field was left empty (then shown once). */
@@ -348,25 +391,30 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   app.post('/tenants/:tenantId/users', { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId } = request.params;
     const values = stringFields(request.body);
-    let created: Awaited<ReturnType<UiUsersService['create']>>;
-    let password: { password: string; generated: boolean };
+    let done: { answer: FormAnswer; returned: { id: string } };
     try {
       const form = parseForm(uiUserForm, values, 'user');
-      password = chosenPassword(form.password);
-      created = await users.create(tenantId, parseForm(createUiUserBody, { ...form, password: password.password }, 'user'));
+      const { password, generated } = chosenPassword(form.password);
+      const input = parseForm(createUiUserBody, { ...form, password }, 'user');
+      done = await forms.answer(
+        () => users.create(tenantId, input),
+        async (created, services) => {
+          if (!generated) return redirectTo(afterChange(tenantId, 'user-created', created.id));
+          const tenant = await services.admin.requireTenant(tenantId);
+          const secret = {
+            title: `User ${created.username} created`,
+            label: `The password, for signing in at /ui/login as ${created.username} of ${tenant.name}:`,
+            value: password,
+          };
+          return tenantPageOf(services, request, tenantId, { secret });
+        },
+      );
     } catch (err) {
       const { status, form } = formRefusal(err, values, 'username');
       return showTenant(request, reply, tenantId, { userForm: form }, status);
     }
-    request.log.info({ tenantId, userId: created.id }, 'contact card user created on the operator pages');
-    if (!password.generated) return reply.redirect(afterChange(tenantId, 'user-created', created.id), 303);
-    const tenant = await admin.requireTenant(tenantId);
-    const secret = {
-      title: `User ${created.username} created`,
-      label: `The password, for signing in at /ui/login as ${created.username} of ${tenant.name}:`,
-      value: password.password,
-    };
-    return showTenant(request, reply, tenantId, { secret });
+    request.log.info({ tenantId, userId: done.returned.id }, 'contact card user created on the operator pages');
+    return sendAnswer(reply, done.answer);
   });
 
   for (const [what, done] of [
@@ -375,9 +423,12 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   ] as const) {
     app.post(`/tenants/:tenantId/users/:id/${what}`, { schema: { hide: true, params: uiUserPageParams }, preHandler: requireCsrf }, async (request, reply) => {
       const { tenantId, id } = request.params;
-      await users[what](tenantId, id);
+      const { answer } = await forms.answer(
+        () => users[what](tenantId, id),
+        () => redirectTo(afterChange(tenantId, done, id)),
+      );
       request.log.info({ tenantId, userId: id }, `contact card user ${done.slice('user-'.length)} on the operator pages`);
-      return reply.redirect(afterChange(tenantId, done, id), 303);
+      return sendAnswer(reply, answer);
     });
   }
 
@@ -390,24 +441,30 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   app.post('/tenants/:tenantId/users/:id/password', { schema: { hide: true, params: uiUserPageParams }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId, id } = request.params;
     const values = stringFields(request.body);
-    let user: Awaited<ReturnType<UiUsersService['resetPassword']>>;
-    let password: { password: string; generated: boolean };
+    let answer: FormAnswer;
     try {
-      password = chosenPassword(parseForm(passwordResetForm, values, 'password').password);
-      user = await users.resetPassword(tenantId, id, parseForm(resetPasswordBody, password, 'password').password);
+      const { password, generated } = chosenPassword(parseForm(passwordResetForm, values, 'password').password);
+      const checked = parseForm(resetPasswordBody, { password }, 'password').password;
+      ({ answer } = await forms.answer(
+        () => users.resetPassword(tenantId, id, checked),
+        (user, services) =>
+          generated
+            ? tenantPageOf(services, request, tenantId, {
+                secret: { title: `New password for ${user.username}`, label: 'The password, for the next sign-in:', value: password },
+              })
+            : redirectTo(afterChange(tenantId, 'password-reset', id)),
+      ));
     } catch (err) {
       const { status, form } = formRefusal(err, values, 'password');
       const [tenant, shown] = await Promise.all([admin.requireTenant(tenantId), users.get(tenantId, id)]);
       return sendPage(reply, resetPasswordPage({ csrfToken: request.uiSession!.csrfToken, tenant, user: shown, form }), status);
     }
     request.log.info({ tenantId, userId: id }, 'contact card password reset on the operator pages');
-    if (!password.generated) return reply.redirect(afterChange(tenantId, 'password-reset', id), 303);
-    const secret = { title: `New password for ${user.username}`, label: 'The password, for the next sign-in:', value: password.password };
-    return showTenant(request, reply, tenantId, { secret });
+    return sendAnswer(reply, answer);
   });
 
-  await app.register(uiTenantSetupRoutes, { admin, settings, integrations, levels });
-  await app.register(uiSubscriptionsRoutes, { admin, subscriptions });
+  await app.register(uiTenantSetupRoutes, { admin, settings, integrations, levels, forms });
+  await app.register(uiSubscriptionsRoutes, { admin, subscriptions, forms });
 
   await app.register(async (scope) => queueDashboard(scope, queues), { prefix: '/queues' });
 };

@@ -16,9 +16,11 @@ import {
   sessionToken,
   setSessionCookie,
 } from '../../plugins/ui-session.ts';
+import type { FormAnswers } from '../../services/answer-check.ts';
 import { LockedOut, type UiAuthService } from '../../services/ui-auth.service.ts';
 import type { ShownProblem } from '../../ui/pages/layout.ts';
 import { adminLoginPage, loginPage } from '../../ui/pages/login.page.ts';
+import { type FormAnswer, redirectTo, sendAnswer } from './forms.ts';
 
 const HOME: Record<UiSessionKind, string> = { user: '/ui', admin: '/ui/admin' };
 /** Route paths under the /ui prefix. */
@@ -56,7 +58,10 @@ interface LoginFormState {
 }
 
 /** Sign-in and sign-out of the contact card (/ui/login) and of the operator pages (/ui/admin/login). */
-export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; sessionMaxAgeMs: number }> = async (app, { auth, sessionMaxAgeMs }) => {
+export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; forms: FormAnswers<unknown>; sessionMaxAgeMs: number }> = async (
+  app,
+  { auth, forms, sessionMaxAgeMs },
+) => {
   const hide = true;
 
   function renderLogin(kind: UiSessionKind, request: FastifyRequest, reply: FastifyReply, status: number, form: LoginFormState) {
@@ -78,10 +83,11 @@ export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; sessionM
     const who = { kind, tenant: values.tenant, username: values.username };
     try {
       await requireLoginCsrf(request);
-      const { token } = await open();
-      setSessionCookie(request, reply, kind, token, sessionMaxAgeMs);
+      // The redirect is made before the session commits; the cookie is set once it has.
+      const { answer, returned } = await forms.answer(open, () => redirectTo(safeNext(next, HOME[kind])));
+      setSessionCookie(request, reply, kind, returned.token, sessionMaxAgeMs);
       request.log.info(who, 'signed in');
-      return reply.redirect(safeNext(next, HOME[kind]), 303);
+      return sendAnswer(reply, answer);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       request.log.warn({ ...who, code: err.code }, 'sign-in refused');
@@ -99,12 +105,16 @@ export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; sessionM
 
     app.post(ROUTES[kind].logout, { schema: { hide }, onRequest: loadSession(auth, kind) }, async (request, reply) => {
       // Without a session there is nothing to end; the cookie is cleared either way.
+      const signedOut = () => redirectTo(LOGIN_PAGES[kind]);
+      let answer: FormAnswer;
       if (request.uiSession) {
         await requireCsrf(request);
-        await auth.signOut(sessionToken(request, kind));
+        ({ answer } = await forms.answer(() => auth.signOut(sessionToken(request, kind)), signedOut));
+      } else {
+        answer = signedOut();
       }
       clearSessionCookie(reply, kind);
-      return reply.redirect(LOGIN_PAGES[kind], 303);
+      return sendAnswer(reply, answer);
     });
   }
 

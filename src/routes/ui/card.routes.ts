@@ -5,12 +5,14 @@ import { contactId } from '../../contracts/common.ts';
 import { adjustmentForm, cardParams, cardQueryAfterSend, contactSearchForm, contactSearchQuery, HISTORY_PAGE_SIZE } from '../../contracts/ui.ts';
 import { AppError } from '../../errors.ts';
 import { loadSession, requireCsrf, requireSession } from '../../plugins/ui-session.ts';
+import type { AdjustmentRecord } from '../../domain/adjustments.ts';
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
+import type { FormAnswers } from '../../services/answer-check.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
 import type { ActiveSession, SignedInUser, UiAuthService } from '../../services/ui-auth.service.ts';
 import { sentBanner } from '../../ui/adjustment-status.ts';
 import { adjustmentProblem, adjustmentsList, cardPage, cardUrl, confirmationOf, confirmationThreshold, searchPage } from '../../ui/pages/card.page.ts';
-import { parseForm, stringFields } from './forms.ts';
+import { answerJson, answerPage, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
 import { wantsHtml } from './ui-errors.ts';
 
 /** requireSession('user') has run: the session and its user are there. */
@@ -23,10 +25,12 @@ const sendHtml = (reply: FastifyReply, body: string, status = 200) => reply.code
  * adjustments sent for it, and give or remove points. Everything is read and
  * written within the signed-in user's tenant.
  */
-export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: ContactCardService; adjustments: AdjustmentsService }> = async (
-  app,
-  { auth, cards, adjustments },
-) => {
+export const uiCardRoutes: FastifyPluginAsyncZod<{
+  auth: UiAuthService;
+  cards: ContactCardService;
+  adjustments: AdjustmentsService;
+  forms: FormAnswers<unknown>;
+}> = async (app, { auth, cards, adjustments, forms }) => {
   app.addHook('onRequest', loadSession(auth, 'user'));
   app.addHook('preHandler', requireSession('user'));
   const hide = true;
@@ -54,9 +58,9 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
     const { user, csrfToken } = signedIn(request.uiSession);
     const value = parseForm(contactSearchForm, request.body, 'search').q;
     const result = await cards.search(user.tenant, value);
-    if (result.kind === 'contactId') return reply.redirect(cardUrl(result.contactId), 303);
-    if (result.kind === 'found' && result.items.length === 1) return reply.redirect(cardUrl(result.items[0]!.contactId), 303);
-    if (result.kind === 'found' && result.items.length > 1) return sendHtml(reply, searchPage({ user, csrfToken, value, found: result.items }));
+    if (result.kind === 'contactId') return sendAnswer(reply, redirectTo(cardUrl(result.contactId)));
+    if (result.kind === 'found' && result.items.length === 1) return sendAnswer(reply, redirectTo(cardUrl(result.items[0]!.contactId)));
+    if (result.kind === 'found' && result.items.length > 1) return sendAnswer(reply, answerPage(searchPage({ user, csrfToken, value, found: result.items })));
     const problem =
       result.kind === 'empty'
         ? {
@@ -68,7 +72,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
             title: 'No contact found',
             detail: 'Nothing in this organisation matches. Check the spelling; an email address or member number must be whole, a name may be part of one.',
           };
-    return sendHtml(reply, searchPage({ user, csrfToken, value, problem }), result.kind === 'empty' ? 400 : 404);
+    return sendAnswer(reply, answerPage(searchPage({ user, csrfToken, value, problem }), { status: result.kind === 'empty' ? 400 : 404 }));
   });
 
   app.get('/contacts/:contactId', { schema: { hide, params: cardParams, querystring: cardQueryAfterSend } }, async (request, reply) => {
@@ -117,11 +121,18 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; cards: C
         userId: user.id,
         userName: user.displayName,
       });
-      // One key per rendering of the form, so a second click or a resent form post makes no second adjustment.
-      const { answer: record } = await adjustments.create(user.tenant, input, idempotencyKey);
-      request.log.info({ adjustmentId: record.id, userId: user.id, amount: input.amount }, 'adjustment sent from the contact card');
-      if (wantsHtml(request)) return reply.redirect(`${cardUrl(contact)}?sent=${record.id}#adjust`, 303);
-      return reply.code(202).send({ id: record.id, deliveryState: record.deliveryState, banner: sentBanner(record.deliveryState) });
+      // One key per rendering of the form, so a second click or a resent form post makes no second adjustment (nothing is
+      // committed then, and the answer is made from the adjustment the first post made).
+      const { answer, returned } = await forms.answer(
+        () => adjustments.create(user.tenant, input, idempotencyKey),
+        (record: AdjustmentRecord) =>
+          wantsHtml(request)
+            ? redirectTo(`${cardUrl(contact)}?sent=${record.id}#adjust`)
+            : answerJson(202, { id: record.id, deliveryState: record.deliveryState, banner: sentBanner(record.deliveryState) }),
+        (replayed) => replayed.answer,
+      );
+      request.log.info({ adjustmentId: returned.answer.id, userId: user.id, amount: input.amount }, 'adjustment sent from the contact card');
+      return sendAnswer(reply, answer);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500 || !wantsHtml(request)) throw err;
       const card = await cards.card(user.tenant, contact, { filter: 'All', offset: 0, count: HISTORY_PAGE_SIZE });

@@ -5,10 +5,11 @@ import { tenantPageParams } from '../../contracts/ui.ts';
 import { AppError } from '../../errors.ts';
 import { requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
+import type { FormAnswers } from '../../services/answer-check.ts';
 import type { SubscriptionsService } from '../../services/subscriptions.service.ts';
 import { deleteSubscriptionPage, subscriptionsPage, subscriptionsUrl, type SubscriptionsView } from '../../ui/pages/subscriptions.page.ts';
 import type { ShownSecrets } from '../../ui/pages/tenant-setup.page.ts';
-import { parseForm, stringFields } from './forms.ts';
+import { answerPage, type FormAnswer, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
 
 const NOTICES = { deleted: 'The subscriber is deleted: nothing more is sent to it.' } as const;
 
@@ -24,19 +25,29 @@ const secretShown = (title: string, signingSecret: string): ShownSecrets => ({
  * API. A signing secret is shown once, on the page answering the form that
  * made it (no-store).
  */
-export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<{ admin: AdminService; subscriptions: SubscriptionsService }> = async (
+interface PageServices {
+  admin: AdminService;
+  subscriptions: SubscriptionsService;
+}
+
+export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<PageServices & { forms: FormAnswers<PageServices> }> = async (
   app,
-  { admin, subscriptions },
+  { admin, subscriptions, forms },
 ) => {
-  async function show(request: FastifyRequest, reply: FastifyReply, tenantId: string, extra: Partial<SubscriptionsView> = {}, status = 200) {
-    const tenant = await admin.requireTenant(tenantId);
-    // A tenant has a handful of subscribers; each outbox count is one indexed aggregate.
-    const { items } = await subscriptions.list(tenantId);
-    const rows = await Promise.all(items.map((item) => subscriptions.get(tenantId, item.id)));
+  /** The page, read through `services`: the pool's, or those of the transaction a form commits in. */
+  async function pageOf(services: PageServices, request: FastifyRequest, tenantId: string, extra: Partial<SubscriptionsView> = {}, status = 200) {
+    const tenant = await services.admin.requireTenant(tenantId);
+    // A tenant has a handful of subscribers; each outbox count is one indexed aggregate, read one after another
+    // (inside a form's transaction the reads share its one connection).
+    const { items } = await services.subscriptions.list(tenantId);
+    const rows: Awaited<ReturnType<SubscriptionsService['get']>>[] = [];
+    for (const item of items) rows.push(await services.subscriptions.get(tenantId, item.id));
     const body = subscriptionsPage({ csrfToken: request.uiSession!.csrfToken, tenant, subscriptions: rows, ...extra });
-    if (extra.secrets) reply.header('cache-control', 'no-store');
-    return reply.code(status).type('text/html; charset=utf-8').send(body);
+    return answerPage(body, { status, noStore: extra.secrets !== undefined });
   }
+
+  const show = async (request: FastifyRequest, reply: FastifyReply, tenantId: string, extra: Partial<SubscriptionsView> = {}, status = 200) =>
+    sendAnswer(reply, await pageOf({ admin, subscriptions }, request, tenantId, extra, status));
 
   app.get(
     '/tenants/:tenantId/subscriptions',
@@ -50,15 +61,20 @@ export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<{ admin: AdminService;
   app.post('/tenants/:tenantId/subscriptions', { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId } = request.params;
     const values = stringFields(request.body);
-    let created: Awaited<ReturnType<SubscriptionsService['create']>>;
+    let done: { answer: FormAnswer; returned: { id: string } };
     try {
-      created = await subscriptions.create(tenantId, parseForm(subscriptionForm, values, 'subscription'));
+      const input = parseForm(subscriptionForm, values, 'subscription');
+      done = await forms.answer(
+        () => subscriptions.create(tenantId, input),
+        (created, services) =>
+          pageOf(services, request, tenantId, { secrets: secretShown('The subscriber is added: its signing secret', created.signingSecret) }, 201),
+      );
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'validation') throw err;
       return show(request, reply, tenantId, { form: { values, problem: { title: err.title, detail: err.message, errors: err.errors } } }, err.status);
     }
-    request.log.info({ tenantId, subscriptionId: created.id }, 'subscription created on the operator pages');
-    return show(request, reply, tenantId, { secrets: secretShown('The subscriber is added: its signing secret', created.signingSecret) }, 201);
+    request.log.info({ tenantId, subscriptionId: done.returned.id }, 'subscription created on the operator pages');
+    return sendAnswer(reply, done.answer);
   });
 
   app.post(
@@ -66,11 +82,15 @@ export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<{ admin: AdminService;
     { schema: { hide: true, params: subscriptionParams }, preHandler: requireCsrf },
     async (request, reply) => {
       const { tenantId, id } = request.params;
-      const rotated = await subscriptions.rotateSecret(tenantId, id);
+      const { answer } = await forms.answer(
+        () => subscriptions.rotateSecret(tenantId, id),
+        (rotated, services) =>
+          pageOf(services, request, tenantId, {
+            secrets: secretShown('A new signing secret: events not yet delivered are signed with it from their next attempt', rotated.signingSecret),
+          }),
+      );
       request.log.info({ tenantId, subscriptionId: id }, 'subscription secret rotated on the operator pages');
-      return show(request, reply, tenantId, {
-        secrets: secretShown('A new signing secret: events not yet delivered are signed with it from their next attempt', rotated.signingSecret),
-      });
+      return sendAnswer(reply, answer);
     },
   );
 
@@ -87,9 +107,12 @@ export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<{ admin: AdminService;
     { schema: { hide: true, params: subscriptionParams }, preHandler: requireCsrf },
     async (request, reply) => {
       const { tenantId, id } = request.params;
-      await subscriptions.remove(tenantId, id);
+      const { answer } = await forms.answer(
+        () => subscriptions.remove(tenantId, id),
+        () => redirectTo(`${subscriptionsUrl(tenantId)}?done=deleted#subscriptions`),
+      );
       request.log.info({ tenantId, subscriptionId: id }, 'subscription deleted on the operator pages');
-      return reply.redirect(`${subscriptionsUrl(tenantId)}?done=deleted#subscriptions`, 303);
+      return sendAnswer(reply, answer);
     },
   );
 };

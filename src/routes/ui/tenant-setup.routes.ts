@@ -5,11 +5,19 @@ import { tenantPageParams } from '../../contracts/ui.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
 import { requireCsrf } from '../../plugins/ui-session.ts';
 import type { AdminService } from '../../services/admin.service.ts';
+import type { FormAnswers } from '../../services/answer-check.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { LevelsService } from '../../services/levels.service.ts';
 import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
 import { type SetupForm, type SetupView, type ShownSecrets, setupUrl, tenantSetupPage } from '../../ui/pages/tenant-setup.page.ts';
-import { parseForm, stringFields } from './forms.ts';
+import { answerPage, type FormAnswer, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
+
+interface SetupServices {
+  admin: AdminService;
+  settings: TenantSettingsService;
+  integrations: IntegrationsService;
+  levels: LevelsService;
+}
 
 /** What a part not set up yet answers with: shown as "not set yet", not as an error. */
 const NOT_SET_UP: ReadonlySet<ErrorCode> = new Set(['not_configured', 'not_found', 'levels_need_all_transaction']);
@@ -44,24 +52,24 @@ const NOTICES = {
  * service call and schema as the admin API. The webhook's key and secret are
  * shown once, on the page answering the form that made them (no-store).
  */
-export const uiTenantSetupRoutes: FastifyPluginAsyncZod<{
-  admin: AdminService;
-  settings: TenantSettingsService;
-  integrations: IntegrationsService;
-  levels: LevelsService;
-}> = async (app, { admin, settings, integrations, levels }) => {
-  async function show(request: FastifyRequest, reply: FastifyReply, tenantId: string, extra: Partial<SetupView> = {}, status = 200) {
-    const tenant = await admin.requireTenant(tenantId);
-    const [definitions, webhook, pointsLog, ladder] = await Promise.all([
-      admin.listDefinitions(tenantId),
-      unlessNotSetUp(integrations.getWebhook(tenantId)),
-      unlessNotSetUp(integrations.getPointsLog(tenantId)),
-      tenant.mode === 'all-transaction' ? unlessNotSetUp(levels.getLadder(tenantId)) : Promise.resolve(null),
-    ]);
+export const uiTenantSetupRoutes: FastifyPluginAsyncZod<SetupServices & { forms: FormAnswers<SetupServices> }> = async (
+  app,
+  { admin, settings, integrations, levels, forms },
+) => {
+  /** The page, read through `services`: the pool's, or those of the transaction a form commits in. */
+  async function pageOf(services: SetupServices, request: FastifyRequest, tenantId: string, extra: Partial<SetupView> = {}, status = 200) {
+    const tenant = await services.admin.requireTenant(tenantId);
+    // One after another: inside a form's transaction the reads share its one connection.
+    const definitions = await services.admin.listDefinitions(tenantId);
+    const webhook = await unlessNotSetUp(services.integrations.getWebhook(tenantId));
+    const pointsLog = await unlessNotSetUp(services.integrations.getPointsLog(tenantId));
+    const ladder = tenant.mode === 'all-transaction' ? await unlessNotSetUp(services.levels.getLadder(tenantId)) : null;
     const body = tenantSetupPage({ csrfToken: request.uiSession!.csrfToken, tenant, definitions, webhook, pointsLog, ladder, ...extra });
-    if (extra.secrets) reply.header('cache-control', 'no-store');
-    return reply.code(status).type('text/html; charset=utf-8').send(body);
+    return answerPage(body, { status, noStore: extra.secrets !== undefined });
   }
+
+  const show = async (request: FastifyRequest, reply: FastifyReply, tenantId: string, extra: Partial<SetupView> = {}, status = 200) =>
+    sendAnswer(reply, await pageOf({ admin, settings, integrations, levels }, request, tenantId, extra, status));
 
   const done = (tenantId: string, form: SetupForm) => `${setupUrl(tenantId)}?done=${form}#${form}`;
 
@@ -70,57 +78,61 @@ export const uiTenantSetupRoutes: FastifyPluginAsyncZod<{
     return show(request, reply, request.params.tenantId, { notice: form ? NOTICES[form] : null });
   });
 
-  /** One form: parse with its schema, run the service call, then back to the page (or the page with the refusal). */
-  function post(form: SetupForm, run: (tenantId: string, values: Record<string, string>) => Promise<ShownSecrets | void>, takenField?: string) {
+  /**
+   * One form: parse with its schema, run the service call, then back to the
+   * page (or the page with the refusal). `shown` picks the secrets to show once
+   * from what the call committed; without any, the answer is a redirect.
+   */
+  function post<R>(
+    form: SetupForm,
+    run: (tenantId: string, values: Record<string, string>) => Promise<R>,
+    options: { shown?: (committed: R) => ShownSecrets | null; takenField?: string } = {},
+  ) {
     app.post(`/tenants/:tenantId/setup/${form}`, { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
       const { tenantId } = request.params;
       const values = stringFields(request.body);
-      let secrets: ShownSecrets | void;
+      let answer: FormAnswer;
       try {
-        secrets = await run(tenantId, values);
+        ({ answer } = await forms.answer(
+          () => run(tenantId, values),
+          (committed, services) => {
+            const secrets = options.shown?.(committed);
+            return secrets ? pageOf(services, request, tenantId, { secrets, notice: NOTICES[form] }) : redirectTo(done(tenantId, form));
+          },
+        ));
       } catch (err) {
-        const { status, refused } = refusalOf(err, form, values, takenField);
+        const { status, refused } = refusalOf(err, form, values, options.takenField);
         return show(request, reply, tenantId, { refused }, status);
       }
       request.log.info({ tenantId, form }, 'tenant setup changed on the operator pages');
-      if (secrets) return show(request, reply, tenantId, { secrets, notice: NOTICES[form] });
-      return reply.redirect(done(tenantId, form), 303);
+      return sendAnswer(reply, answer);
     });
   }
 
-  post('settings', async (tenantId, values) => {
-    await settings.update(tenantId, parseForm(tenantSettingsForm, values, 'settings form'));
+  post('settings', (tenantId, values) => settings.update(tenantId, parseForm(tenantSettingsForm, values, 'settings form')));
+
+  post('definitions', (tenantId, values) => admin.createDefinition(tenantId, parseForm(definitionForm, values, 'point definition')), { takenField: 'id' });
+
+  post('webhook', (tenantId, values) => integrations.setWebhook(tenantId, parseForm(webhookForm, values, 'webhook form').url), {
+    shown: (set) =>
+      set.encryptionKey && set.signingSecret
+        ? webhookSecrets('The webhook is set: its encryption key and signing secret', set.encryptionKey, set.signingSecret)
+        : null,
   });
 
-  post(
-    'definitions',
-    async (tenantId, values) => {
-      await admin.createDefinition(tenantId, parseForm(definitionForm, values, 'point definition'));
-    },
-    'id',
-  );
+  post('points-log', (tenantId, values) => integrations.setPointsLog(tenantId, parseForm(pointsLogForm, values, 'points log form')));
 
-  post('webhook', async (tenantId, values) => {
-    const set = await integrations.setWebhook(tenantId, parseForm(webhookForm, values, 'webhook form').url);
-    if (!set.encryptionKey || !set.signingSecret) return;
-    return webhookSecrets('The webhook is set: its encryption key and signing secret', set.encryptionKey, set.signingSecret);
-  });
-
-  post('points-log', async (tenantId, values) => {
-    await integrations.setPointsLog(tenantId, parseForm(pointsLogForm, values, 'points log form'));
-  });
-
-  post('levels', async (tenantId, values) => {
-    await levels.setLadder(tenantId, parseForm(ladderForm, values, 'ladder'));
-  });
+  post('levels', (tenantId, values) => levels.setLadder(tenantId, parseForm(ladderForm, values, 'ladder')));
 
   app.post('/tenants/:tenantId/setup/webhook/rotate', { schema: { hide: true, params: tenantPageParams }, preHandler: requireCsrf }, async (request, reply) => {
     const { tenantId } = request.params;
-    const rotated = await integrations.rotateWebhookSecrets(tenantId);
+    const { answer } = await forms.answer(
+      () => integrations.rotateWebhookSecrets(tenantId),
+      (rotated, services) =>
+        pageOf(services, request, tenantId, { secrets: webhookSecrets('New encryption key and signing secret', rotated.encryptionKey, rotated.signingSecret) }),
+    );
     request.log.info({ tenantId }, 'webhook key and secret rotated on the operator pages');
-    return show(request, reply, tenantId, {
-      secrets: webhookSecrets('New encryption key and signing secret', rotated.encryptionKey, rotated.signingSecret),
-    });
+    return sendAnswer(reply, answer);
   });
 };
 

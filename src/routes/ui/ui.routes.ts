@@ -17,7 +17,8 @@ import type { UiUsersService } from '../../services/ui-users.service.ts';
 import type { LevelsService } from '../../services/levels.service.ts';
 import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
 import type { SubscriptionsService } from '../../services/subscriptions.service.ts';
-import { uiAdminRoutes } from './admin.routes.ts';
+import type { FormAnswers } from '../../services/answer-check.ts';
+import { type AdminFormServices, uiAdminRoutes } from './admin.routes.ts';
 import { uiAuthRoutes } from './auth.routes.ts';
 import { uiCardRoutes } from './card.routes.ts';
 import { htmlErrorPages } from './ui-errors.ts';
@@ -41,6 +42,8 @@ export interface UiOptions {
   settings: TenantSettingsService;
   levels: LevelsService;
   subscriptions: SubscriptionsService;
+  /** Every form post that writes answers through this (services/answer-check.ts). */
+  forms: FormAnswers<AdminFormServices>;
   queues: Queue[];
   sessionMaxAgeMs: number;
   clock: Clock;
@@ -54,8 +57,8 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
   htmlErrorPages(ui, '/ui');
 
   await ui.register(fastifyStatic, { root: ASSETS_DIR, prefix: '/assets/', decorateReply: false, index: false, maxAge: '1h', schemaHide: true });
-  await ui.register(uiAuthRoutes, { auth: options.auth, sessionMaxAgeMs: options.sessionMaxAgeMs });
-  await ui.register(uiCardRoutes, { auth: options.auth, cards: options.cards, adjustments: options.adjustments });
+  await ui.register(uiAuthRoutes, { auth: options.auth, forms: options.forms, sessionMaxAgeMs: options.sessionMaxAgeMs });
+  await ui.register(uiCardRoutes, { auth: options.auth, cards: options.cards, adjustments: options.adjustments, forms: options.forms });
   await ui.register(uiAdminRoutes, {
     auth: options.auth,
     admin: options.admin,
@@ -67,6 +70,7 @@ export const uiRoutes: FastifyPluginAsync<UiOptions> = async (ui, options) => {
     settings: options.settings,
     levels: options.levels,
     subscriptions: options.subscriptions,
+    forms: options.forms,
     queues: options.queues,
     clock: options.clock,
     prefix: '/admin',
