@@ -1,12 +1,10 @@
 import { retryOnConflict } from '../db/pool.ts';
-import { type DriftKind, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
+import { type CompareResult, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
 import type { Runtime } from '../runtime.ts';
 import { holdRepairs } from '../services/repair-offsets.ts';
 
 /** The sequence gaps a reconciliation records (the first ones, lowest first); their total is recorded beside them. */
 const GAPS_RECORDED = 100;
-
-export type CompareResult = { drifted: Record<DriftKind, number>; repaired: number } | 'already-final';
 
 /**
  * ReconciliationCompareJob: compares a Comparing reconciliation and, when it
