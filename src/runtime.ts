@@ -17,7 +17,7 @@ import {
   type IngestJobData,
   type ReconciliationJobData,
   type WebhookJobData,
-} from './jobs/queues.ts';
+} from './queue/queues.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { connectRedis, type RedisClient } from './redis.ts';

@@ -2,7 +2,7 @@ import type { Runtime } from '../runtime.ts';
 import { balanceEventRequests, MAX_EVENTS_PER_REQUEST, SINGLE_EVENTS_IN_FLIGHT } from '../domain/balance-events.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
-import { enqueueEvents, type EventsJobData } from './queues.ts';
+import { enqueueEvents, type EventsJobData } from '../queue/queues.ts';
 
 /** The lease outlives the HTTP calls of one round and their bookkeeping. */
 const LEASE_MARGIN_MS = 30_000;

@@ -3,7 +3,7 @@ import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { balanceEventsJob, requeueDueEvents } from './balance-events.job.ts';
 import { runPeriodically } from './periodic.ts';
-import { consumerLock, EVENTS_QUEUE, type EventsJobData, eventsJobData } from './queues.ts';
+import { consumerLock, EVENTS_QUEUE, type EventsJobData, eventsJobData } from '../queue/queues.ts';
 
 /**
  * Consumes the events queue, beside (not inside) the webhook consumer, and

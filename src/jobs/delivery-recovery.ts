@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime.ts';
 import { runPeriodically } from './periodic.ts';
-import { enqueueDelivery } from './queues.ts';
+import { enqueueDelivery } from '../queue/queues.ts';
 
 const SWEEP_LIMIT = 1000;
 

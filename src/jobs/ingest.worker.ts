@@ -3,7 +3,7 @@ import type { ApplyResult, BatchKind } from '../domain/batches.ts';
 import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { balanceAccountToAmountJob } from './balance-batch.job.ts';
-import { consumerLock, INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from './queues.ts';
+import { consumerLock, INGEST_QUEUE, type IngestJobData, ingestJobData, ingestJobName } from '../queue/queues.ts';
 import { pointTransactionsJob } from './point-transactions.job.ts';
 
 const processors: Record<BatchKind, (runtime: Runtime, tenantId: string, batchId: string) => Promise<ApplyResult>> = {

@@ -2,7 +2,7 @@ import { type Job, Worker } from 'bullmq';
 import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
 import { reconciliationCompareJob } from './reconciliation.job.ts';
-import { consumerLock, RECONCILIATION_QUEUE, type ReconciliationJobData, reconciliationJobData } from './queues.ts';
+import { consumerLock, RECONCILIATION_QUEUE, type ReconciliationJobData, reconciliationJobData } from '../queue/queues.ts';
 
 /**
  * Consumes the reconciliation queue, one compare at a time per process: a

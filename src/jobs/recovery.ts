@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime.ts';
 import { runPeriodically } from './periodic.ts';
-import { enqueueBatch, enqueueReconciliation } from './queues.ts';
+import { enqueueBatch, enqueueReconciliation } from '../queue/queues.ts';
 
 const SWEEP_LIMIT = 1000;
 

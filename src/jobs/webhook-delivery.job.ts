@@ -3,7 +3,7 @@ import { type WebhookEvent, webhookRequest } from '../domain/adjustments.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
 import { openSecret } from '../domain/secrets.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
-import { enqueueDelivery, type WebhookJobData } from './queues.ts';
+import { enqueueDelivery, type WebhookJobData } from '../queue/queues.ts';
 
 /** The lease outlives the HTTP call and its bookkeeping; only a worker that died mid-send lets it run out. */
 const LEASE_MARGIN_MS = 30_000;

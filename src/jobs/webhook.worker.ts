@@ -1,7 +1,7 @@
 import { type Job, Worker } from 'bullmq';
 import { connectRedis } from '../redis.ts';
 import type { Runtime } from '../runtime.ts';
-import { consumerLock, WEBHOOK_QUEUE, type WebhookJobData, webhookJobData } from './queues.ts';
+import { consumerLock, WEBHOOK_QUEUE, type WebhookJobData, webhookJobData } from '../queue/queues.ts';
 import { webhookDeliveryJob } from './webhook-delivery.job.ts';
 
 /** Consumes the webhook queue. A job that throws is not retried by BullMQ: the outbox row is still due, so the sweep queues it again. */

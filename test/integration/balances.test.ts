@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceAccountToAmountJob } from '../../src/jobs/balance-batch.job.ts';
-import { INGEST_QUEUE, ingestJobName } from '../../src/jobs/queues.ts';
+import { INGEST_QUEUE, ingestJobName } from '../../src/queue/queues.ts';
 import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 

@@ -194,7 +194,7 @@ describe('deliveries.replay', () => {
 });
 
 describe('the deliveries each statement answers for queuing', () => {
-  // The job id of an attempt is made of tenantId, id, attempts and dueAt (jobs/queues.ts): every statement that answers
+  // The job id of an attempt is made of tenantId, id, attempts and dueAt (queue/queues.ts): every statement that answers
   // deliveries to queue must answer all four, equal to what the recovery sweep reads back for the same attempt.
   const sweepSees = async (id: string, now: Date) => (await scratch.db.deliveries.listSendable(now, 1000)).find((delivery) => delivery.id === id);
 

@@ -20,7 +20,7 @@ const EVENTS_MAX_LEN = 1000;
 
 /**
  * tenantId is optional only for jobs queued before jobs carried it; the worker then looks the tenant up
- * (ingest.worker.ts). It can go one release after the one that added it: by then every such job has run, and the
+ * (jobs/ingest.worker.ts). It can go one release after the one that added it: by then every such job has run, and the
  * recovery sweep re-queues any unfinished batch with its tenant.
  */
 export const ingestJobData = z.object({ tenantId: z.uuid().optional(), batchId: z.uuid() });
@@ -61,7 +61,7 @@ const WEBHOOK_JOB = 'WebhookDeliveryJob';
 
 /**
  * tenantId is optional only for jobs queued before jobs carried it; the job then looks the tenant up
- * (webhook-delivery.job.ts). It can go one release after the one that added it: a delivery's job is queued anew (with
+ * (jobs/webhook-delivery.job.ts). It can go one release after the one that added it: a delivery's job is queued anew (with
  * its tenant) at every retry and by the delivery sweep, so no older job outlives that release.
  */
 export const webhookJobData = z.object({ tenantId: z.uuid().optional(), deliveryId: z.uuid() });
