@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AdjustmentInput } from '../domain/adjustments.ts';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { contactId, definitionId, links, paging, pointAmount, pointFigure, storableText } from './common.ts';
 
@@ -33,9 +34,10 @@ const automationAdjustment = z.object({
 
 export const adjustmentBody = z
   .discriminatedUnion('source', [manualAdjustment, automationAdjustment])
-  .meta({ id: 'AdjustmentRequest', description: 'A point adjustment; sent to the point master, never applied to the balance here' });
-
-export type AdjustmentInput = z.output<typeof adjustmentBody>;
+  .meta({
+    id: 'AdjustmentRequest',
+    description: 'A point adjustment; sent to the point master, never applied to the balance here',
+  }) satisfies z.ZodType<AdjustmentInput>;
 
 export const deliveryState = z.enum(DELIVERY_STATES);
 

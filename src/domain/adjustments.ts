@@ -1,4 +1,15 @@
-import type { AdjustmentInput } from '../contracts/adjustments.ts';
+/** What an adjustment says, whoever made it. */
+interface AdjustmentBase {
+  contactId: string;
+  definitionId: number;
+  amount: number;
+  description: string;
+}
+
+/** A point adjustment as the contract accepts it: given or removed by a person in the Engage UI, or awarded by an automation. */
+export type AdjustmentInput =
+  | (AdjustmentBase & { source: 'Manual'; userId: string; userName: string })
+  | (AdjustmentBase & { source: 'Automation'; reason: string; processId: string; workflowId: string; workflowName: string });
 import type { DeliveryState } from './deliveries.ts';
 import { LEVEL_CHANGED_EVENT, type LevelChangeEvent, levelChangedPayload } from './levels.ts';
 import { encryptPayload, signWebhook } from './webhook-crypto.ts';

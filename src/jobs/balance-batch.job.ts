@@ -1,5 +1,4 @@
-import type { BalanceItem } from '../contracts/balances.ts';
-import { planBalanceBatch, staleSkip } from '../domain/balances.ts';
+import { type BalanceItem, planBalanceBatch, staleSkip } from '../domain/balances.ts';
 import type { ApplyResult } from '../domain/batches.ts';
 import type { Runtime } from '../runtime.ts';
 import { applyBatch } from './apply-batch.ts';

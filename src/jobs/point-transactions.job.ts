@@ -1,4 +1,4 @@
-import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.ts';
+import type { DuplicateRow, StoredTransaction } from '../domain/transactions.ts';
 import type { ApplyResult } from '../domain/batches.ts';
 import type { QueuedDelivery } from '../domain/deliveries.ts';
 import { accountKeys } from '../domain/ledger.ts';

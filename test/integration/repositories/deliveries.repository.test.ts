@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdjustmentInput } from '../../../src/contracts/adjustments.ts';
+import type { AdjustmentInput } from '../../../src/domain/adjustments.ts';
 import type { AttemptOutcome, DeliveryState } from '../../../src/domain/deliveries.ts';
 import type { TenantRecord } from '../../../src/domain/tenants.ts';
 import { at, HOUR, newTenant, openScratchDatabase, type ScratchDatabase, T0 } from './scratch-database.ts';
