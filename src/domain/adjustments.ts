@@ -129,3 +129,29 @@ export function webhookRequest(
     },
   };
 }
+
+/** An adjustment as the card's form states it: the amount is positive, the direction says whether it is given or removed. */
+interface AdjustmentForm {
+  definitionId: number;
+  direction: string;
+  amount: number;
+}
+
+/**
+ * The card asks to confirm an adjustment above a tenth of the tenant's limit
+ * (10,000 points with the default limit of 100,000): large enough that daily
+ * goodwill gestures go straight through, small enough to catch an extra zero.
+ */
+export const confirmationThreshold = (maxAdjustmentPoints: number) => Math.floor(maxAdjustmentPoints / 10);
+
+/** What a confirmation confirms: change anything and the card asks again. */
+export const confirmationOf = (form: AdjustmentForm) => `${form.direction}:${form.amount}:${form.definitionId}`;
+
+/**
+ * Whether the card asks to confirm this form post before sending it: above
+ * the threshold, not yet confirmed as it now stands, and within the limit
+ * (above it the service refuses the adjustment with the limit named).
+ */
+export function needsConfirmation(form: AdjustmentForm & { confirmed?: string | undefined }, maxAdjustmentPoints: number): boolean {
+  return form.amount > confirmationThreshold(maxAdjustmentPoints) && form.amount <= maxAdjustmentPoints && form.confirmed !== confirmationOf(form);
+}
