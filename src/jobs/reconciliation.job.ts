@@ -1,7 +1,7 @@
 import { retryOnConflict } from '../db/pool.ts';
 import { type CompareResult, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
-import type { Runtime } from '../runtime.ts';
 import { holdRepairs } from '../services/repair-offsets.ts';
+import type { AnnouncingDeps } from './job-deps.ts';
 
 /** The sequence gaps a reconciliation records (the first ones, lowest first); their total is recorded beside them. */
 const GAPS_RECORDED = 100;
@@ -19,11 +19,7 @@ const GAPS_RECORDED = 100;
  * and a repair of an earlier asOf than an existing one offsets that one
  * (services/repair-offsets.ts).
  */
-export async function reconciliationCompareJob(
-  { db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>,
-  tenantId: string,
-  reconciliationId: string,
-): Promise<CompareResult> {
+export async function reconciliationCompareJob({ db, clock, services }: AnnouncingDeps, tenantId: string, reconciliationId: string): Promise<CompareResult> {
   await db.reconciliations.markAttempt(tenantId, reconciliationId, clock.now());
   let subscribers: string[] = [];
   const result = await retryOnConflict(() =>
