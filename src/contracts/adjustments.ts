@@ -32,12 +32,10 @@ const automationAdjustment = z.object({
   workflowName: storableText.trim().max(200).default('').describe('May be empty, as Engage sends it'),
 });
 
-export const adjustmentBody = z
-  .discriminatedUnion('source', [manualAdjustment, automationAdjustment])
-  .meta({
-    id: 'AdjustmentRequest',
-    description: 'A point adjustment; sent to the point master, never applied to the balance here',
-  }) satisfies z.ZodType<AdjustmentInput>;
+export const adjustmentBody = z.discriminatedUnion('source', [manualAdjustment, automationAdjustment]).meta({
+  id: 'AdjustmentRequest',
+  description: 'A point adjustment; sent to the point master, never applied to the balance here',
+}) satisfies z.ZodType<AdjustmentInput>;
 
 export const deliveryState = z.enum(DELIVERY_STATES);
 
