@@ -54,13 +54,19 @@ async function requeueUnfinishedReconciliations(runtime: Omit<RecoveryDeps, 'log
 
 /**
  * Redis may lose every job (restart without persistence, FLUSHALL); Postgres
- * does not. The sweep runs at start and then every RECOVERY_INTERVAL_MS.
+ * does not. Each sweep runs at start and then every RECOVERY_INTERVAL_MS, in
+ * the processes that consume its queue.
  */
-export function startRecoverySweep(runtime: RecoveryDeps): { stop(): Promise<void> } {
+export function startBatchRecoverySweep(runtime: Omit<RecoveryDeps, 'reconciliationQueue'>): { stop(): Promise<void> } {
   return runPeriodically('recovery sweep', runtime.config.queue.recoveryIntervalMs, runtime.log, async () => {
     const count = await requeueUnfinishedBatches(runtime);
     if (count > 0) runtime.log.info({ count }, 'recovery sweep queued unfinished batches');
-    const reconciliations = await requeueUnfinishedReconciliations(runtime);
-    if (reconciliations > 0) runtime.log.info({ count: reconciliations }, 'recovery sweep queued unfinished reconciliations');
+  });
+}
+
+export function startReconciliationRecoverySweep(runtime: Omit<RecoveryDeps, 'ingestQueue'>): { stop(): Promise<void> } {
+  return runPeriodically('reconciliation recovery sweep', runtime.config.queue.recoveryIntervalMs, runtime.log, async () => {
+    const count = await requeueUnfinishedReconciliations(runtime);
+    if (count > 0) runtime.log.info({ count }, 'recovery sweep queued unfinished reconciliations');
   });
 }

@@ -146,3 +146,7 @@ export async function enqueueEvents(queue: Queue<EventsJobData>, data: EventsJob
   const dueAt = Date.now() + Math.max(0, delayMs);
   await queue.add(EVENTS_JOB, data, { jobId: `${data.subscriptionId}_${Math.ceil(dueAt / 100)}`, delay: Math.max(0, delayMs) });
 }
+
+/** Every queue a worker process can consume; WORKER_QUEUES picks some (src/config.ts). */
+export const QUEUE_NAMES = [INGEST_QUEUE, WEBHOOK_QUEUE, RECONCILIATION_QUEUE, EVENTS_QUEUE] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
