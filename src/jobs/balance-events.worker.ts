@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { QueueConsumer } from '../queue/queue-worker.ts';
 import { EVENTS_QUEUE, type EventsJobData, eventsJobData } from '../queue/queues.ts';
 import { type BalanceEventsDeps, balanceEventsJob, requeueDueEvents } from './balance-events.job.ts';
-import { runPeriodically } from './periodic.ts';
+import { runPeriodically } from '../periodic.ts';
 
 /**
  * Consumes the events queue, beside (not inside) the webhook consumer. A job

@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { enqueueDelivery } from '../queue/queues.ts';
-import { runPeriodically } from './periodic.ts';
+import { runPeriodically } from '../periodic.ts';
 import type { WebhookQueueDeps } from './webhook-delivery.job.ts';
 
 const SWEEP_LIMIT = 1000;

@@ -3,7 +3,7 @@ import { SWEEP_CHUNK } from '../db/ledger.repository.ts';
 import type { Logger } from '../logger.ts';
 import type { LevelsService } from '../services/levels.service.ts';
 import type { AnnouncingDeps } from './job-deps.ts';
-import { runPeriodically } from './periodic.ts';
+import { runPeriodically } from '../periodic.ts';
 
 /** Besides the ledger and the balance events, the maintenance records the level changes time made. */
 interface LedgerMaintenanceDeps extends AnnouncingDeps {

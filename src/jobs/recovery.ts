@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import { enqueueBatch, enqueueReconciliation, type IngestJobData, type ReconciliationJobData } from '../queue/queues.ts';
 import type { RedisClient } from '../redis.ts';
 import type { StoreDeps } from './job-deps.ts';
-import { runPeriodically } from './periodic.ts';
+import { runPeriodically } from '../periodic.ts';
 
 /** What the sweep reads (Postgres, and Redis for the jobs it still holds) and where it queues. */
 interface RecoveryDeps extends StoreDeps {
