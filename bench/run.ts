@@ -14,6 +14,11 @@
 // Instead: point.balance.updated to a subscriber in batch mode on 127.0.0.1
 // (bench/events.ts, which prints its own figures).
 //
+// npm run bench -- --accounts [accounts=10000000]
+// Instead: the nightly full sync of a large retailer on a private Postgres
+// with deploy/postgresql.conf, at 1,000,000 accounts and at that many
+// (bench/accounts.ts, which prints the growth table).
+//
 // npm run bench -- --ledger [entries=1000000] [--mix history|open]
 // Instead: the account read of one account with that many ledger entries,
 // scanning every entry and then with the account's checkpoint
@@ -47,6 +52,11 @@ if (flags.ledger !== undefined) {
 if (flags.events !== undefined) {
   const changes = flags.events === true ? '200000' : String(flags.events);
   execFileSync(process.execPath, ['--import', 'tsx', 'bench/events.ts', changes], { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
+if (flags.accounts !== undefined) {
+  const accounts = flags.accounts === true ? '10000000' : String(flags.accounts);
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/accounts.ts', accounts], { cwd: root, stdio: 'inherit' });
   process.exit(0);
 }
 if (flags.digest !== undefined) {

@@ -79,9 +79,15 @@ async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> 
   }
 }
 
-/** `extraEnv`: environment both processes get on top of the bench's (the events phase lets them reach a receiver on 127.0.0.1). */
-export async function startTarget(extraEnv: Record<string, string> = {}): Promise<BenchTarget> {
-  const server = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+/**
+ * `extraEnv`: environment both processes get on top of the bench's (the events
+ * phase lets them reach a receiver on 127.0.0.1). `server`: the Postgres the
+ * bench database is made on.
+ */
+export async function startTarget(
+  extraEnv: Record<string, string> = {},
+  server = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+): Promise<BenchTarget> {
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const databaseUrl = Object.assign(new URL(server), { pathname: '/pf_bench' }).toString();
   // Held for the whole run: a second run would drop pf_bench under this one.

@@ -120,8 +120,14 @@ const envObject = z.object({
    * go to another worker, or to itself restarted, at most this plus half of it after its death.
    */
   JOB_LOCK_MS: int(1000).default(4000),
-  /** How often the worker records Expiry entries and forgets Idempotency-Keys past their 24 h. Balances never wait for it. */
+  /** How often the worker records Expiry entries, forgets Idempotency-Keys past their 24 h and batches past their retention. Balances never wait for it. */
   LEDGER_MAINTENANCE_INTERVAL_MS: int(100).default(60000),
+  /**
+   * How long a pushed batch's status answers after the batch was accepted; the
+   * ledger maintenance then deletes it (its items are dropped as soon as it is
+   * applied: nothing reads them again).
+   */
+  BATCH_RETENTION_DAYS: int(1).default(30),
   MAX_BATCH_ITEMS: int(1).max(10000).default(1000),
   /**
    * Items accepted but not yet applied that one tenant may have waiting; above
@@ -257,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
       recoveryGraceMs: e.RECOVERY_GRACE_MS,
       ledgerMaintenanceIntervalMs: e.LEDGER_MAINTENANCE_INTERVAL_MS,
+      batchRetentionMs: e.BATCH_RETENTION_DAYS * 86_400_000,
     },
     limits: {
       maxBatchItems: e.MAX_BATCH_ITEMS,

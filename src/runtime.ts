@@ -89,6 +89,7 @@ function createServices(clients: Clients, db: Database) {
   const { config, clock, log, secrets: keyring } = clients;
   const queueBatch = queueBatchBestEffort(clients.ingestQueue, log);
   const queueDeliveries = queueDeliveriesBestEffort(clients.webhookQueue, log);
+  const queueEvents = queueEventsBestEffort(clients.eventsQueue, log);
   const admitToBacklog = backlogGuard({ db, limits: config.limits.backlog, metrics: clients.metrics });
   const adjustments = adjustmentsService({ db, clock, log, queueDeliveries });
   const levels = levelsService({ db, clock, log, queueDeliveries });
@@ -96,7 +97,7 @@ function createServices(clients: Clients, db: Database) {
   const pointsLog = pointsLogService({ db, keyring, outbound: clients.outbound, timeoutMs: config.pointsLog.timeoutMs });
   return {
     admin: adminService({ db, clock }),
-    settings: tenantSettingsService({ db, clock, log }),
+    settings: tenantSettingsService({ db, clock, log, queueEvents }),
     contacts: contactsService({ db, clock }),
     integrations: integrationsService({ db, clock, keyring, queueDeliveries }),
     secrets: secretsService({ db, keyring, log }),
@@ -123,7 +124,7 @@ function createServices(clients: Clients, db: Database) {
     digests: digestsService({ db, clock }),
     operations: operationsService({ db, clock }),
     ledger: ledgerService({ db, clock, metrics: clients.metrics }),
-    subscriptions: subscriptionsService({ db, clock, keyring, queueEvents: queueEventsBestEffort(clients.eventsQueue, log) }),
+    subscriptions: subscriptionsService({ db, clock, keyring, queueEvents }),
   };
 }
 

@@ -45,6 +45,8 @@ export interface Reconciliation {
   matched: number;
   drifted: number;
   repaired: number;
+  /** Rows the follower knows it has not received (by sequence), when any were missing. */
+  missingSequences?: { count: number; highestSequence: number; gaps: { from: number; to: number; since: string }[] };
   error?: string;
 }
 
@@ -115,6 +117,11 @@ export function formatReport({ reconciliation: r, drifts }: { reconciliation: Re
     `  listed ${r.listed}, compared ${r.compared}, matched ${r.matched}, drifted ${r.drifted}${r.repair ? `, repaired ${r.repaired}` : ''}`,
   ];
   if (r.error) lines.push(`  error: ${r.error}`);
+  if (r.missingSequences) {
+    const { count, highestSequence, gaps } = r.missingSequences;
+    const ranges = gaps.map((gap) => (gap.from === gap.to ? `${gap.from}` : `${gap.from}-${gap.to}`)).join(', ');
+    lines.push(`  missing sequences: ${count} (highest applied ${highestSequence}): ${ranges}; send these rows again, they may be what a drift stands for`);
+  }
   for (const d of drifts) {
     lines.push(
       `  ${d.kind.padEnd(17)} ${d.contactId} definition ${d.definitionId}: master ${d.masterBalance}, follower ${d.followerBalance} (${d.difference > 0 ? '+' : ''}${d.difference})`,

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -148,8 +149,25 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   }
 }
 
-/** Starts (and on first use initialises) a Postgres over `<dataDir>/postgres`, listening on 127.0.0.1:port only, trust auth for user postgres. */
-export async function startPrivatePostgres(bin: string, dataDir: string, port: number, database: string): Promise<LocalServer> {
+/** The settings of deploy/postgresql.conf (`name = value` lines; `#` starts a comment), as they are written there. */
+export function postgresSettings(file = fileURLToPath(new URL('../../deploy/postgresql.conf', import.meta.url))): [string, string][] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter(Boolean)
+    .map((line) => {
+      const match = /^([a-z_.]+)\s*=\s*'?([^']*)'?$/.exec(line);
+      if (!match) throw new Error(`${file}: not a "name = value" line: ${line}`);
+      return [match[1]!, match[2]!];
+    });
+}
+
+/**
+ * Starts (and on first use initialises) a Postgres over `<dataDir>/postgres`,
+ * listening on 127.0.0.1:port only, trust auth for user postgres, with the
+ * settings of deploy/postgresql.conf unless given others.
+ */
+export async function startPrivatePostgres(bin: string, dataDir: string, port: number, database: string, settings = postgresSettings()): Promise<LocalServer> {
   const data = path.join(dataDir, 'postgres');
   const logFile = path.join(dataDir, 'postgres.log');
   const user = postgresUser();
@@ -164,7 +182,18 @@ export async function startPrivatePostgres(bin: string, dataDir: string, port: n
   }
 
   const log = openSync(logFile, 'a');
-  const [cmd, args] = as(path.join(bin, 'postgres'), ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=']);
+  const flags = settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+  const [cmd, args] = as(path.join(bin, 'postgres'), [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    ...flags,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+  ]);
   // Its own process group: a Ctrl-C in the terminal reaches `up` alone, which stops the API and the worker before the database.
   const server = spawn(cmd, args, { stdio: ['ignore', log, log], detached: true });
   closeSync(log);

@@ -15,12 +15,15 @@ import { parseFirstRow, parseRows } from './rows.ts';
 export type ChangedAccounts =
   | { ids: readonly number[]; dueFrom?: readonly (Date | null)[] }
   | { keys: readonly { contactId: string; definitionId: number }[] }
-  | { reconciliationId: string };
+  | { reconciliationId: string }
+  /** Every account of the tenant: a change of rule (a mode switch, a new expiry owner) may move any figure. */
+  | { allAccounts: true };
 
 /** The event the outbox carries (domain/balance-events.ts). */
 const BALANCE_UPDATED_EVENT: BalanceUpdatedEventType = 'point.balance.updated';
 
 const touchedSql = {
+  all: `SELECT a.id, a.balance, t.mode, NULL::timestamptz AS due_from FROM point_account a JOIN tenant t ON t.id = a.tenant_id WHERE a.tenant_id = $1`,
   ids: `SELECT a.id, a.balance, t.mode, acc.due_from
           FROM unnest($4::bigint[], $5::timestamptz[]) AS acc(id, due_from)
           JOIN tenant t ON t.id = $1
@@ -103,7 +106,7 @@ SELECT DISTINCT subscription_id AS "subscriptionId" FROM queued`;
  * sends nothing.
  */
 const SEED_SQL = `
-WITH ${figuresSql(`SELECT a.id, a.balance, t.mode, NULL::timestamptz AS due_from FROM point_account a JOIN tenant t ON t.id = a.tenant_id WHERE a.tenant_id = $1`)}
+WITH ${figuresSql(touchedSql.all)}
 INSERT INTO account_event_state AS s (tenant_id, account_id, version, balance, balance_expires, changed_at)
 SELECT $1, f.id, 0, f.balance, f.expires, $2 FROM figures f ORDER BY f.id
 ON CONFLICT (tenant_id, account_id) DO UPDATE SET balance = EXCLUDED.balance, balance_expires = EXCLUDED.balance_expires, changed_at = EXCLUDED.changed_at`;
@@ -179,13 +182,25 @@ const eventRecordRow = z.object({
 });
 export type BalanceEventRecord = z.output<typeof eventRecordRow>;
 
+/**
+ * A tenant's announcements and its new subscriptions exclude each other: a
+ * change set holds this transaction lock shared from its RECORD_SQL until it
+ * commits, a new subscription holds it alone. So a subscription is either
+ * seen by a change set's RECORD_SQL (which then sends it the change), or
+ * committed after the change set, whose figures it then starts from: a
+ * change that commits while a subscription is being made is never lost to it.
+ */
+const ANNOUNCE_LOCK = (mode: 'shared' | 'alone') =>
+  `SELECT ${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(28021, hashtext($1::text))`;
+
 /** The outbox of point.balance.updated (balance_event) and the figures last announced per account (account_event_state). */
 export function balanceEventsRepository(db: Db) {
   return {
     /** See RECORD_SQL; call it in the transaction of the change, after the change. Answers the subscriptions that got events. */
     async record(tenantId: string, accounts: ChangedAccounts, now: Date): Promise<string[]> {
       let query: [string, unknown[]];
-      if ('reconciliationId' in accounts) query = [RECORD_SQL(touchedSql.drifts), [accounts.reconciliationId]];
+      if ('allAccounts' in accounts) query = [RECORD_SQL(touchedSql.all), []];
+      else if ('reconciliationId' in accounts) query = [RECORD_SQL(touchedSql.drifts), [accounts.reconciliationId]];
       else if ('keys' in accounts) {
         if (accounts.keys.length === 0) return [];
         query = [RECORD_SQL(touchedSql.keys), [accounts.keys.map((k) => k.contactId), accounts.keys.map((k) => k.definitionId)]];
@@ -193,8 +208,15 @@ export function balanceEventsRepository(db: Db) {
         if (accounts.ids.length === 0) return [];
         query = [RECORD_SQL(touchedSql.ids), [accounts.ids, accounts.dueFrom ?? accounts.ids.map(() => null)]];
       }
+      // Its own statement: RECORD_SQL's snapshot is taken once the lock is held, so it sees a subscription committed meanwhile.
+      await db.query(ANNOUNCE_LOCK('shared'), [tenantId]);
       const { rows } = await db.query(query[0], [tenantId, now, BALANCE_UPDATED_EVENT, ...query[1]]);
       return parseRows(subscriptionIdRow, rows).map((row) => row.subscriptionId);
+    },
+
+    /** For a new subscription's transaction, before anything else: waits for the tenant's change sets under way to commit (see ANNOUNCE_LOCK). */
+    async holdAnnouncements(tenantId: string): Promise<void> {
+      await db.query(ANNOUNCE_LOCK('alone'), [tenantId]);
     },
 
     /** See SEED_SQL. */

@@ -165,7 +165,7 @@ export function batchesRepository(db: Db) {
     async markFailed(tenantId: string, id: string, message: string, now: Date): Promise<void> {
       await db.query(
         `WITH failed AS (
-           UPDATE ingest_batch SET status = 'Failed', status_at = $4, finished_at = $4
+           UPDATE ingest_batch SET status = 'Failed', status_at = $4, finished_at = $4, payload = '[]'
             WHERE tenant_id = $1 AND id = $2 AND status IN ('Queued', 'Processing') RETURNING tenant_id, id)
          INSERT INTO batch_message (tenant_id, batch_id, message, created_at) SELECT tenant_id, id, $3, $4 FROM failed`,
         [tenantId, id, message, now],
@@ -186,7 +186,12 @@ export function batchesRepository(db: Db) {
       return rows[0] ?? null;
     },
 
-    /** Records the outcome of an applied batch in the applying transaction. Skips add to those recorded on arrival (rows refused by the API). */
+    /**
+     * Records the outcome of an applied batch in the applying transaction.
+     * Skips add to those recorded on arrival (rows refused by the API). The
+     * items are dropped: only the apply reads them, and a final batch is never
+     * applied again.
+     */
     async finish(
       tenantId: string,
       id: string,
@@ -205,7 +210,7 @@ export function batchesRepository(db: Db) {
         `UPDATE ingest_batch
             SET status = CASE WHEN skipped_count + $3 > 0 THEN 'CompletedWithErrors' ELSE 'Completed' END::batch_status,
                 applied_count = $2, skipped_count = skipped_count + $3, status_at = $4, finished_at = $4,
-                duplicate_count = duplicate_count + $5,
+                duplicate_count = duplicate_count + $5, payload = '[]',
                 duplicates = CASE WHEN $5 = 0 THEN duplicates ELSE (duplicates::jsonb || $6::jsonb)::json END
           WHERE tenant_id = $7 AND id = $1
           RETURNING status`,
@@ -242,6 +247,24 @@ export function batchesRepository(db: Db) {
         [since],
       );
       return rows;
+    },
+
+    /**
+     * Deletes final batches accepted before `before` (their messages go with
+     * them), in bounded chunks so a large backlog never holds one long
+     * transaction. Cross-tenant maintenance, served by the (status, created_at) index.
+     */
+    async deleteFinishedBefore(before: Date, chunk = 5000): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const { rowCount } = await db.query(
+          `DELETE FROM ingest_batch WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM ingest_batch WHERE status IN ('Completed', 'CompletedWithErrors', 'Failed') AND created_at < $1 LIMIT $2))`,
+          [before, chunk],
+        );
+        total += rowCount ?? 0;
+        if ((rowCount ?? 0) < chunk) return total;
+      }
     },
 
     async countUnfinished(tenantId: string): Promise<number> {

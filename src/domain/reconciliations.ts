@@ -130,14 +130,30 @@ export const unrepairedDrifts = (r: Pick<ReconciliationRecord, 'status' | 'drift
  * "repaired" are healthy; "drifted" (completed with accounts left differing)
  * and "failed" ask for a person; "open" and "comparing" are under way.
  */
-export type ReconciliationOutcome = 'open' | 'comparing' | 'matched' | 'repaired' | 'drifted' | 'failed';
+export type ReconciliationOutcome = 'open' | 'comparing' | 'matched' | 'repaired' | 'drifted' | 'followed' | 'failed';
 
-export function reconciliationOutcome(r: Pick<ReconciliationRecord, 'status' | 'drifted' | 'repair' | 'repaired'>): ReconciliationOutcome {
+/**
+ * `followed`: a later reconciliation of the same tenant has completed. A
+ * drifted one is then history ("followed"), no longer a call for a person:
+ * the tenant is judged by its latest completed reconciliation (attention.ts).
+ */
+export function reconciliationOutcome(r: Pick<ReconciliationRecord, 'status' | 'drifted' | 'repair' | 'repaired'>, followed = false): ReconciliationOutcome {
   if (r.status === 'Open') return 'open';
   if (r.status === 'Comparing') return 'comparing';
   if (r.status === 'Failed') return 'failed';
-  if (unrepairedDrifts(r) > 0) return 'drifted';
+  if (unrepairedDrifts(r) > 0) return followed ? 'followed' : 'drifted';
   return r.drifted > 0 ? 'repaired' : 'matched';
+}
+
+/** Of reconciliations listed newest first, those a later completed reconciliation of the same tenant followed. */
+export function followedByLater(newestFirst: readonly Pick<ReconciliationRecord, 'id' | 'tenantId' | 'status'>[]): Set<string> {
+  const completedSeen = new Set<string>();
+  const followed = new Set<string>();
+  for (const r of newestFirst) {
+    if (completedSeen.has(r.tenantId)) followed.add(r.id);
+    if (r.status === 'Completed') completedSeen.add(r.tenantId);
+  }
+  return followed;
 }
 
 /**

@@ -5,8 +5,9 @@ import type { LevelsService } from '../services/levels.service.ts';
 import type { AnnouncingDeps } from './job-deps.ts';
 import { runPeriodically } from '../periodic.ts';
 
-/** Besides the ledger and the balance events, the maintenance records the level changes time made. */
+/** Besides the ledger and the balance events, the maintenance records the level changes time made and deletes batches past their retention. */
 interface LedgerMaintenanceDeps extends AnnouncingDeps {
+  config: Pick<Config, 'queue'>;
   services: AnnouncingDeps['services'] & { levels: Pick<LevelsService, 'recordTimeMoves'> };
 }
 
@@ -17,10 +18,12 @@ interface LedgerMaintenanceDeps extends AnnouncingDeps {
  * keeps account reads to what is still open (db/ledger.repository.ts) and
  * writes the balance events of what changed for tenants with subscribers, records
  * the member level changes time made (windows moving on), then forgets
- * Idempotency-Keys past their 24 h.
+ * Idempotency-Keys past their 24 h and batches past their retention.
  * Idempotent, so several workers may run it side by side.
  */
-export async function runLedgerMaintenance(runtime: LedgerMaintenanceDeps): Promise<{ foldedAccounts: number; levelChanges: number; expiredKeys: number }> {
+export async function runLedgerMaintenance(
+  runtime: LedgerMaintenanceDeps,
+): Promise<{ foldedAccounts: number; levelChanges: number; expiredKeys: number; deletedBatches: number }> {
   const { db } = runtime;
   const now = runtime.clock.now();
   let foldedAccounts = 0;
@@ -30,7 +33,8 @@ export async function runLedgerMaintenance(runtime: LedgerMaintenanceDeps): Prom
   }
   const levelChanges = await runtime.services.levels.recordTimeMoves();
   const expiredKeys = await db.idempotency.deleteExpired(now);
-  return { foldedAccounts, levelChanges, expiredKeys };
+  const deletedBatches = await db.batches.deleteFinishedBefore(new Date(now.getTime() - runtime.config.queue.batchRetentionMs));
+  return { foldedAccounts, levelChanges, expiredKeys, deletedBatches };
 }
 
 /**
@@ -53,9 +57,9 @@ async function sweepAnnouncing(runtime: AnnouncingDeps, tenantId: string, now: D
 }
 
 /** Runs the maintenance at start and then every LEDGER_MAINTENANCE_INTERVAL_MS. */
-export function startLedgerMaintenance(runtime: LedgerMaintenanceDeps & { config: Pick<Config, 'queue'>; log: Logger }): { stop(): Promise<void> } {
+export function startLedgerMaintenance(runtime: LedgerMaintenanceDeps & { log: Logger }): { stop(): Promise<void> } {
   return runPeriodically('ledger maintenance', runtime.config.queue.ledgerMaintenanceIntervalMs, runtime.log, async () => {
     const done = await runLedgerMaintenance(runtime);
-    if (done.foldedAccounts > 0 || done.levelChanges > 0 || done.expiredKeys > 0) runtime.log.info(done, 'ledger maintenance');
+    if (Object.values(done).some((count) => count > 0)) runtime.log.info(done, 'ledger maintenance');
   });
 }

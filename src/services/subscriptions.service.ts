@@ -61,7 +61,9 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
     /**
      * A new subscription; its signing secret is in this answer only. The
      * tenant's first subscriber starts from the figures as they stand (no
-     * event for them), so it hears of every change from now on.
+     * event for them), so it hears of every change from now on; a change
+     * being applied meanwhile is waited for first, so it is either in those
+     * figures or announced to the subscriber.
      */
     async create(tenantId: string, input: SubscriptionInput) {
       const tenant = await tenantOf(tenantId);
@@ -70,11 +72,14 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
       const signingSecret = generateSigningSecret();
       const now = clock.now();
       return db.transaction(async (tx) => {
-        if (!(await tx.subscriptions.anyFor(tenantId))) await tx.balanceEvents.seed(tenantId, now);
+        await tx.balanceEvents.holdAnnouncements(tenantId);
+        const first = !(await tx.subscriptions.anyFor(tenantId));
         const record = await tx.subscriptions.insert(
           { id, tenantId, ...input, signingSecret: sealSecret(keyring, signingSecret, secretPlace({ tenantId, id })) },
           now,
         );
+        // After the insert: the seed reads the figures only for a tenant with a subscriber.
+        if (first) await tx.balanceEvents.seed(tenantId, now);
         return answerBeforeCommit({ ...shown(record), signingSecret });
       });
     },

@@ -6,6 +6,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { nameTaken, uniquely } from './guards.ts';
 import { answerBeforeCommit } from './answer-check.ts';
+import type { QueueEvents } from './subscriptions.service.ts';
 
 /**
  * How each account's points follow a mode switch: into the ledger as one
@@ -17,9 +18,15 @@ const carryOver: Record<TenantMode, (tx: Database, tenantId: string, now: Date) 
   'balance-only': (tx, tenantId, now) => tx.pointAccounts.snapshotLedgerBalances(tenantId, now),
 };
 
-/** Changing a tenant's name, mode, point system switch, contact rule, default definition and expiry owner; shared by the admin API and the CLI. */
-export function tenantSettingsService(deps: { db: Database; clock: Clock; log: Logger }) {
-  const { db, clock, log } = deps;
+/**
+ * Changing a tenant's name, mode, point system switch, contact rule, default
+ * definition and expiry owner; shared by the admin API and the CLI. A mode
+ * switch or a new expiry owner changes the rule under every figure, so the
+ * accounts whose served figures moved (a balance-only account has no
+ * balanceExpires, for one) get a point.balance.updated event, written with the change.
+ */
+export function tenantSettingsService(deps: { db: Database; clock: Clock; log: Logger; queueEvents: QueueEvents }) {
+  const { db, clock, log, queueEvents } = deps;
   return {
     /**
      * One transaction that holds the tenant row from the start, so no batch
@@ -28,7 +35,7 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
      */
     async update(tenantId: string, update: TenantUpdate): Promise<TenantRecord> {
       const now = clock.now();
-      const { tenant, accountsCarriedOver } = await db.transaction(async (tx) => {
+      const { tenant, accountsCarriedOver, subscribers } = await db.transaction(async (tx) => {
         const current = await tx.tenants.lockSettings(tenantId);
         if (!current) throw notFound(`Tenant ${tenantId}`);
         const defaultDefinition = update.defaultDefinitionId;
@@ -61,8 +68,11 @@ export function tenantSettingsService(deps: { db: Database; clock: Clock; log: L
           () => tx.tenants.updateSettings(tenantId, nameKey === undefined ? update : { ...update, nameKey }, now),
           `A tenant named ${update.name} already exists`,
         );
-        return { tenant: answerBeforeCommit(updated), accountsCarriedOver: carried };
+        const ruleChanged = (update.mode !== undefined && update.mode !== current.mode) || (update.expiry !== undefined && update.expiry !== current.expiry);
+        const subscribers = ruleChanged ? await tx.balanceEvents.record(tenantId, { allAccounts: true }, now) : [];
+        return { tenant: answerBeforeCommit(updated), accountsCarriedOver: carried, subscribers };
       });
+      await queueEvents(subscribers.map((subscriptionId) => ({ tenantId, subscriptionId })));
       log.info({ tenantId, update, accountsCarriedOver }, 'tenant settings updated');
       return tenant;
     },

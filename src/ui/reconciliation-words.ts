@@ -23,5 +23,6 @@ export const OUTCOME_WORDS: Record<ReconciliationOutcome, { label: string; tone:
   matched: { label: 'Matched', tone: 'delivered' },
   repaired: { label: 'Repaired', tone: 'delivered' },
   drifted: { label: 'Drifted, not repaired', tone: 'failed' },
+  followed: { label: 'Drifted, later reconciled', tone: 'neutral' },
   failed: { label: 'Failed', tone: 'failed' },
 };

@@ -207,6 +207,10 @@ describe('drift asks for a person, and every operator page fits a phone', () => 
     expect(await latestReconciliation(tenant)).toMatchObject({ repair: true, drifted: 2, repaired: 2 });
     await page.goto(`${base}/ui/admin`);
     expect(await page.getByTestId('needs-person').locator(`li[data-tenant-id="${tenant.id}"]`).count()).toBe(0);
+    // The drifted reconciliation is history now: no longer red, and it says a later one followed.
+    const before = page.locator(`tr[data-reconciliation-id="${drifted}"] .pill`);
+    expect(await before.textContent()).toBe('Drifted, later reconciled');
+    expect(await before.getAttribute('class')).toContain('pill-neutral');
 
     // The account matches the master again: the card's note is gone, and the balance is the master's.
     await card.reload();

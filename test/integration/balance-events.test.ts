@@ -188,6 +188,64 @@ describe('an event whenever a served balance changes', () => {
     expect(expired).not.toHaveProperty('balanceExpires');
   });
 
+  it('a mode switch announces the accounts whose served figures it changed, and only those', async () => {
+    const tenant = await createTenant(system.app, { mode: 'all-transaction' });
+    const subscriber = await subscribed(tenant);
+    const [expiring, lasting] = [randomUUID(), randomUUID()];
+    const inADay = new Date(Date.now() + 86_400_000).toISOString();
+    await pushTransactions(tenant, [
+      { contactId: expiring, definitionId: 1, amount: 100, source: 'Purchase', description: 'Jeans' },
+      { contactId: expiring, definitionId: 1, amount: 40, source: 'Automation', description: 'Campaign', validTo: inADay },
+      { contactId: lasting, definitionId: 1, amount: 50, source: 'Purchase', description: 'Shirt' },
+    ]);
+    await expect.poll(() => latestOf(subscriber, expiring), POLL).toMatchObject({ balance: 140, version: 1, balanceExpires: inADay });
+    await expect.poll(() => latestOf(subscriber, lasting), POLL).toMatchObject({ balance: 50, version: 1 });
+
+    await adminCall(system.app, 'PATCH', `/tenants/${tenant.id}`, { mode: 'balance-only' }, 200);
+    // Balance-only figures have no expiry: the balance stays, balanceExpires goes.
+    await expect.poll(() => latestOf(subscriber, expiring), POLL).toMatchObject({ balance: 140, version: 2 });
+    expect(latestOf(subscriber, expiring)).not.toHaveProperty('balanceExpires');
+    // Written in the switch's own transaction: the account whose figures stayed has no second version.
+    const versions = (await outbox(tenant, subscriber)).map((row) => row.version).sort();
+    expect(versions).toEqual([1, 2]);
+  });
+
+  it('a change committing while the first subscription is made is its starting point, never lost between the two', async () => {
+    const tenant = await createTenant(system.app);
+    const contactId = randomUUID();
+    await pushBalances(tenant, [{ contactId, amount: 70 }]);
+    // A push's apply, held open between its announcement (no subscriber yet) and its commit.
+    let announced!: () => void;
+    let release!: () => void;
+    const atAnnouncement = new Promise<void>((resolve) => (announced = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const applying = system.runtime.db.transaction(async (tx) => {
+      await tx.pointAccounts.setBalances(tenant.id, randomUUID(), [{ contactId, definitionId: 1, amount: 90, timeStamp: nextTime(), index: 0 }]);
+      const subscriptions = await tx.balanceEvents.record(tenant.id, { keys: [{ contactId, definitionId: 1 }] }, new Date());
+      announced();
+      await released;
+      return subscriptions;
+    });
+    await atAnnouncement;
+    const creating = subscribed(tenant);
+    // The new subscription waits for the apply to commit.
+    const waiting = async () =>
+      (
+        await system.runtime.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+        )
+      ).rows[0]!.n;
+    await expect.poll(waiting, POLL).toBe(1);
+    release();
+    expect(await applying).toEqual([]);
+    const subscriber = await creating;
+    // Its starting point holds the applied 90, so it is not owed an event for it; the next change reaches it.
+    const { rows } = await system.runtime.pool.query(`SELECT balance FROM account_event_state WHERE tenant_id = $1`, [tenant.id]);
+    expect(rows).toEqual([{ balance: 90 }]);
+    await pushBalances(tenant, [{ contactId, amount: 95 }]);
+    await expect.poll(() => latestOf(subscriber, contactId), POLL).toMatchObject({ balance: 95 });
+  });
+
   it('a reconciliation repair sends the repaired figure', async () => {
     const tenant = await createTenant(system.app);
     const contactId = randomUUID();

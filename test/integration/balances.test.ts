@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceAccountToAmountJob } from '../../src/jobs/balance-batch.job.ts';
+import { runLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
 import { INGEST_QUEUE, ingestJobName } from '../../src/queue/queues.ts';
 import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
@@ -149,6 +150,72 @@ describe('POST /api/v2/point-accounts/balances', () => {
       { source: 'UpdateBalance', amount: 30, balance: 130 },
       { source: 'UpdateBalance', amount: -40, balance: 90 },
     ]);
+  });
+
+  it('writes nothing for a push sent again, and for an unchanged newer balance only the time, on the same page', async () => {
+    const tenant = await createTenant(system.app);
+    const contacts = Array.from({ length: 50 }, () => randomUUID());
+    const push = (amount: number, timeStamp: string) =>
+      postAndWait(
+        tenant,
+        contacts.map((contact) => balance(contact, amount, timeStamp)),
+      );
+    const rowsOf = async () =>
+      (
+        await system.runtime.pool.query<{ version: string; page: string; balance_time: Date }>(
+          `SELECT xmin::text AS version, (ctid::text::point)[0]::text AS page, balance_time FROM point_account WHERE tenant_id = $1 ORDER BY contact_id`,
+          [tenant.id],
+        )
+      ).rows;
+    const historyRows = async () =>
+      (await system.runtime.pool.query(`SELECT count(*)::int AS n FROM balance_history WHERE tenant_id = $1`, [tenant.id])).rows[0].n;
+
+    await push(100, '2024-01-01T00:00:00Z');
+    const first = await rowsOf();
+    const again = await push(100, '2024-01-01T00:00:00Z');
+    expect(again).toMatchObject({ status: 'Completed', appliedCount: 50, skippedCount: 0 });
+    expect(await rowsOf()).toEqual(first); // not one row version written
+    expect(await historyRows()).toBe(50);
+
+    const unchanged = await push(100, '2024-01-02T00:00:00Z');
+    expect(unchanged).toMatchObject({ status: 'Completed', appliedCount: 50 });
+    const moved = await rowsOf();
+    expect(moved.map((row) => row.balance_time.toISOString())).toEqual(contacts.map(() => '2024-01-02T00:00:00.000Z'));
+    expect(moved.map((row) => row.page)).toEqual(first.map((row) => row.page)); // the fillfactor left room on the page
+    expect(await historyRows()).toBe(50);
+    // The time moved on, so a delayed push from before it is stale.
+    const late = await push(70, '2024-01-01T12:00:00Z');
+    expect(late).toMatchObject({ appliedCount: 0, skippedCount: 50 });
+  });
+
+  it("drops a batch's items once it is applied, and answers its status until its retention ends", async () => {
+    const tenant = await createTenant(system.app);
+    const old = await postAndWait(tenant, [balance(randomUUID(), 10, '2024-01-01T00:00:00Z')]);
+    const recent = await postAndWait(tenant, [balance(randomUUID(), 20, '2024-01-01T00:00:00Z')]);
+    const { rows } = await system.runtime.pool.query(`SELECT payload::text AS payload FROM ingest_batch WHERE tenant_id = $1 AND id = ANY($2)`, [
+      tenant.id,
+      [old.id, recent.id],
+    ]);
+    expect(rows.map((row) => row.payload)).toEqual(['[]', '[]']);
+
+    const retentionMs = system.runtime.config.queue.batchRetentionMs;
+    expect(retentionMs).toBe(30 * 86_400_000);
+    const beyond = new Date(Date.now() - retentionMs - 60_000);
+    await system.runtime.pool.query(`UPDATE ingest_batch SET created_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenant.id, old.id, beyond]);
+    // A batch still being applied, as old: never deleted. (Its status time lies ahead, so the recovery sweep leaves it alone.)
+    const inFlight = randomUUID();
+    await system.runtime.pool.query(
+      `INSERT INTO ingest_batch (id, tenant_id, kind, status, item_count, payload, created_at, status_at)
+       VALUES ($2, $1, 'balances', 'Processing', 1, '[]', $3, now() + interval '1 day')`,
+      [tenant.id, inFlight, beyond],
+    );
+    const done = await runLedgerMaintenance(system.runtime);
+    expect(done.deletedBatches).toBeGreaterThanOrEqual(1);
+    const status = (id: string) => system.app.inject({ url: `/api/v2/point-accounts/balances/status/${id}`, headers: tenant.headers });
+    expect((await status(old.id)).statusCode).toBe(404);
+    expect((await status(recent.id)).statusCode).toBe(200);
+    expect((await status(inFlight)).statusCode).toBe(200);
+    await system.runtime.pool.query(`DELETE FROM ingest_batch WHERE tenant_id = $1 AND id = $2`, [tenant.id, inFlight]);
   });
 
   it('records the change between the extreme balances without overflowing', async () => {

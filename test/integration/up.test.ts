@@ -3,7 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { postgresSettings } from '../../scripts/up/local-servers.ts';
 import { databaseUrl, TEST_REDIS_URL } from '../support/env.ts';
 
 /**
@@ -97,6 +99,15 @@ describe('npm run up', () => {
     expect(field(block, 'Admin token').length).toBeGreaterThanOrEqual(16);
 
     expect((await fetch(`${base}/ready`)).status).toBe(200);
+    // The private Postgres runs with deploy/postgresql.conf.
+    const postgresUrl = /Postgres ready at (\S+)/.exec(first.output())![1]!;
+    const settings = new pg.Client({ connectionString: postgresUrl });
+    await settings.connect();
+    for (const [name, value] of postgresSettings()) {
+      const { rows } = await settings.query<{ value: string }>(`SELECT current_setting($1) AS value`, [name]);
+      expect(rows[0]!.value, name).toBe(value);
+    }
+    await settings.end();
     // The demo contact's transactions are applied by the worker it started.
     await expect
       .poll(async () => {

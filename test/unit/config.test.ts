@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { postgresSettings } from '../../scripts/up/local-servers.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { scryptParams } from '../../src/domain/passwords.ts';
 
@@ -62,6 +65,18 @@ describe('loadConfig', () => {
     expect(compose).not.toMatch(/ADMIN_TOKEN:-/);
     const ports = [...compose.matchAll(/ports: \[(.*)\]/g)].map((match) => match[1]);
     expect(ports).toEqual(['"${API_BIND:-127.0.0.1}:${API_PORT:-3000}:3000"']);
+  });
+
+  it("compose's Postgres runs with deploy/postgresql.conf, whose every line is a setting", () => {
+    const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+    expect(compose).toContain('- ./deploy/postgresql.conf:/etc/postgresql/postgresql.conf:ro');
+    expect(compose).toContain('"config_file=/etc/postgresql/postgresql.conf"');
+    const names = postgresSettings().map(([name]) => name);
+    expect(names).toEqual(expect.arrayContaining(['shared_buffers', 'max_wal_size', 'checkpoint_completion_target', 'wal_compression', 'autovacuum']));
+    expect(Object.fromEntries(postgresSettings()).autovacuum).toBe('on');
+    const probe = path.join(mkdtempSync(path.join(os.tmpdir(), 'pf-conf-')), 'postgresql.conf');
+    writeFileSync(probe, 'shared_buffers = 1GB  # fine\ninclude_dir conf.d\n');
+    expect(() => postgresSettings(probe)).toThrow(/not a "name = value" line: include_dir conf.d/);
   });
 
   it('trusts X-Forwarded-For only from the proxies listed, never from everyone', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatReport } from '../../examples/point-master/reconcile.ts';
 import { buildPointMaster } from '../../examples/point-master/app.ts';
 import { webhookRequest } from '../../src/domain/adjustments.ts';
 import { generateEncryptionKey, generateSigningSecret, signWebhook } from '../../src/domain/webhook-crypto.ts';
@@ -71,5 +72,29 @@ describe('reference point master', () => {
       { transactionDate: expect.any(String), amount: 40, description: 'Birthday' },
     ]);
     expect((await master.app.inject({ url: `/points/${randomUUID()}`, headers: { authorization: 'Bearer log-token' } })).json()).toEqual([]);
+  });
+});
+
+describe('reference reconciliation report', () => {
+  it('names the sequences the follower is missing, so the master knows what to send again', () => {
+    const reconciliation = {
+      id: 'r1',
+      asOf: '2026-12-01T00:00:00.000Z',
+      scope: 'Full',
+      repair: false,
+      status: 'Completed',
+      listed: 2,
+      compared: 2,
+      matched: 1,
+      drifted: 1,
+      repaired: 0,
+    } as const;
+    const gaps = [
+      { from: 7, to: 7, since: '2026-11-30T23:00:00.000Z' },
+      { from: 12, to: 14, since: '2026-11-30T23:10:00.000Z' },
+    ];
+    const report = formatReport({ reconciliation: { ...reconciliation, missingSequences: { count: 4, highestSequence: 40, gaps } }, drifts: [] });
+    expect(report.split('\n')[2]).toBe('  missing sequences: 4 (highest applied 40): 7, 12-14; send these rows again, they may be what a drift stands for');
+    expect(formatReport({ reconciliation, drifts: [] })).not.toContain('missing sequences');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { offsetDescription, repairCounts } from '../../src/domain/reconciliations.ts';
+import { followedByLater, offsetDescription, reconciliationOutcome, repairCounts } from '../../src/domain/reconciliations.ts';
 
 describe('repairCounts', () => {
   it('counts what is still missing of the master figure, of the repair’s own sign, never past zero', () => {
@@ -34,5 +34,24 @@ describe('offsetDescription', () => {
     expect(offsetDescription(repair, { repair: 39, how: 'offset' })).toBe(
       'Offsets repair 41 (reconciliation 6f1c0000-0000-4000-8000-000000000000): repair 39, dated earlier, was offset',
     );
+  });
+});
+
+describe('followedByLater', () => {
+  it('marks what a later completed reconciliation of the same tenant followed, and only that', () => {
+    const newestFirst = [
+      { id: 'a3', tenantId: 'A', status: 'Comparing' as const },
+      { id: 'b2', tenantId: 'B', status: 'Completed' as const },
+      { id: 'a2', tenantId: 'A', status: 'Completed' as const },
+      { id: 'b1', tenantId: 'B', status: 'Completed' as const },
+      { id: 'a1', tenantId: 'A', status: 'Completed' as const },
+      { id: 'c1', tenantId: 'C', status: 'Completed' as const },
+    ];
+    // a2 is followed only by a3, which has not completed.
+    expect([...followedByLater(newestFirst)].sort()).toEqual(['a1', 'b1']);
+    const drifted = { status: 'Completed' as const, drifted: 2, repair: false, repaired: 0 };
+    expect(reconciliationOutcome(drifted)).toBe('drifted');
+    expect(reconciliationOutcome(drifted, true)).toBe('followed');
+    expect(reconciliationOutcome({ ...drifted, drifted: 0 }, true)).toBe('matched');
   });
 });

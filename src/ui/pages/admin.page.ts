@@ -4,7 +4,7 @@ import type { SyncStatus } from '../../contracts/sync.ts';
 import { gapAlerting } from '../../domain/sync.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
-import { type ReconciliationRecord, reconciliationOutcome, unrepairedDrifts } from '../../domain/reconciliations.ts';
+import { followedByLater, type ReconciliationRecord, reconciliationOutcome, unrepairedDrifts } from '../../domain/reconciliations.ts';
 import { type AttentionReason, attentionReasons } from '../../domain/attention.ts';
 import { OUTCOME_WORDS } from '../reconciliation-words.ts';
 import { formatDuration, formatPoints, formatSignedPoints, zoneLabel } from '../format.ts';
@@ -225,13 +225,14 @@ export function adminHomePage(input: {
 export type LatestReconciliation = ReconciliationRecord & { tenantName: string };
 
 /** A reconciliation's outcome as a pill (green only when nothing is left differing). */
-export function outcomePill(r: ReconciliationRecord): SafeHtml {
-  const outcome = reconciliationOutcome(r);
+export function outcomePill(r: ReconciliationRecord, followed = false): SafeHtml {
+  const outcome = reconciliationOutcome(r, followed);
   const words = OUTCOME_WORDS[outcome];
   return html`<span class="pill pill-${words.tone}" data-outcome="${outcome}">${words.label}</span>`;
 }
 
 function latestReconciliations(items: LatestReconciliation[]): SafeHtml {
+  const followed = followedByLater(items);
   return html`<section class="panel" aria-labelledby="reconciliations-title">
     <h2 id="reconciliations-title">Latest reconciliations</h2>
     ${
@@ -252,7 +253,7 @@ function latestReconciliations(items: LatestReconciliation[]): SafeHtml {
                   <td data-label="Tenant"><bdi>${r.tenantName}</bdi></td>
                   <td data-label="As of">${timeElement(r.asOf)}</td>
                   <td data-label="Scope">${r.scope}${r.repair ? ' · repair' : ''}</td>
-                  <td data-label="Status">${outcomePill(r)}</td>
+                  <td data-label="Status">${outcomePill(r, followed.has(r.id))}</td>
                   <td data-label="Compared" class="num">${formatPoints(r.compared)}</td>
                   <td data-label="Matched" class="num">${formatPoints(r.matched)}</td>
                   <td data-label="Drifted" class="num">${formatPoints(r.drifted)}</td>
