@@ -1,5 +1,6 @@
 // npm run docs:screenshot
-// Regenerates docs/contact-card.png, docs/operator-overview.png and docs/reconciliation.png, each at 1280 px
+// Regenerates docs/contact-card.png, docs/operator-overview.png, docs/reconciliation.png, and a tenant's
+// page, its setup page and the deliveries page (docs/operator-tenant.png, -setup.png, -deliveries.png), each at 1280 px
 // and at 360 px (the -360.png beside it): a demo tenant with realistic points, seeded
 // through the real API and worker on a scratch database, signed in to with
 // headless Chromium. The clock is fixed, so the picture only changes when the page does.
@@ -133,6 +134,12 @@ try {
   await shoot(overview, 'operator-overview');
   await overview.goto(`${await scene.url()}/ui/admin/reconciliations/${tenant.id}/${reconciliation.id}`);
   await shoot(overview, 'reconciliation');
+  await overview.goto(`${await scene.url()}/ui/admin/tenants/${tenant.id}`);
+  await shoot(overview, 'operator-tenant');
+  await overview.goto(`${await scene.url()}/ui/admin/tenants/${tenant.id}/setup`);
+  await shoot(overview, 'operator-setup');
+  await overview.goto(`${await scene.url()}/ui/admin/deliveries`);
+  await shoot(overview, 'operator-deliveries');
 } finally {
   master.close();
   await scene.close();

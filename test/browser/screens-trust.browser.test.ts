@@ -39,8 +39,10 @@ async function pushTransactions(tenant: Tenant, rows: object[]) {
   await waitForBatch(system.app, tenant.headers, accepted.json().id);
 }
 
+/** The master's URL with a path as long as real ones are (the scripted master answers on any path): pages that show it must wrap it. */
 async function setWebhook(tenant: Tenant) {
-  const webhook = await system.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/webhook`, headers: admin, payload: { url: master.url } });
+  const url = `${master.url}/integrations/engage/webhooks/loyalty-adjustments`;
+  const webhook = await system.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/webhook`, headers: admin, payload: { url } });
   expect(webhook.statusCode, webhook.body).toBe(200);
 }
 
@@ -284,6 +286,8 @@ describe('drift asks for a person, and every operator page fits a phone', () => 
       ['deliveries', `/ui/admin/deliveries?tenant=${tenant.id}`],
       ['new tenant', '/ui/admin/tenants/new'],
       ['tenant', `/ui/admin/tenants/${tenant.id}`],
+      ['setup', `/ui/admin/tenants/${tenant.id}/setup`],
+      ['subscriptions', `/ui/admin/tenants/${tenant.id}/subscriptions`],
       ['revoke key', `/ui/admin/tenants/${tenant.id}/api-keys/${keyId}/revoke`],
       ['reset password', `/ui/admin/tenants/${tenant.id}/users/${user.id}/password`],
       ['reconciliation', `/ui/admin/reconciliations/${tenant.id}/${reconciliation}`],
