@@ -4,6 +4,17 @@ import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Only the worker's composition imports jobs/. */
+const notJobs = {
+  group: ['**/jobs/*'],
+  message: 'Only the worker imports jobs/: queue contracts live in queue/, metric registration in metrics/, shared helpers beside them.',
+};
+
+const noDb = { group: ['**/db/*'], message: 'Routes reach data through services.' };
+
+/** One restricted-imports rule per folder: a later rule for the same file would replace, not add to, an earlier one. */
+const layer = (files, patterns, ignores = []) => ({ files, ignores, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } });
+
 export default defineConfig(
   { ignores: ['dist/', 'coverage/', 'bench/results/', 'bench/profiles/'] },
   js.configs.recommended,
@@ -17,19 +28,38 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
-  // The layers (docs/architecture.md): routes reach data only through services, and repositories do I/O, not rules.
+  // The layers (docs/architecture.md): routes reach data only through services, repositories do I/O, not rules,
+  // domain/ imports no other layer, only the worker imports jobs/, and jobs take what they use, not the runtime.
+  layer(['src/**'], [notJobs], ['src/jobs/**', 'src/worker.ts', 'src/routes/**', 'src/db/**', 'src/domain/**']),
+  layer(['src/routes/**'], [noDb, notJobs], ['src/routes/api/**']),
+  // API route files are registered by the app, each on its own: a hook or a shape two of them share lives outside them.
+  layer(
+    ['src/routes/api/**'],
+    [noDb, { group: ['**/*.routes.ts'], message: 'An API route file imports no other route file: a hook two features share lives in plugins/.' }, notJobs],
+  ),
+  layer(
+    ['src/db/**'],
+    [{ group: ['**/domain/*'], allowTypeImports: true, message: 'Repositories take types from domain/; jobs and services apply its rules.' }, notJobs],
+  ),
+  layer(
+    ['src/domain/**'],
+    [{ group: ['../*', '../**/*'], message: 'domain/ is pure and owns its records: it imports only from domain/ (contracts/ build on it).' }],
+  ),
+  layer(
+    ['src/jobs/**'],
+    [{ group: ['**/runtime.ts'], message: 'A job takes the few things it uses (jobs/job-deps.ts), not the whole Runtime.' }],
+    ['src/jobs/start-worker.ts'],
+  ),
+  // Views render; a threshold, a limit or a confirmation rule a page needs comes from domain/ (STYLE 17).
   {
-    files: ['src/routes/**'],
+    files: ['src/ui/**'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/db/*'], message: 'Routes reach data through services.' }] }],
-    },
-  },
-  {
-    files: ['src/db/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
+      'no-restricted-syntax': [
         'error',
-        { patterns: [{ group: ['**/domain/*'], allowTypeImports: true, message: 'Repositories take types from domain/; jobs and services apply its rules.' }] },
+        ...['VariableDeclaration > VariableDeclarator', 'FunctionDeclaration'].map((node) => ({
+          selector: `ExportNamedDeclaration > ${node}[id.name=/^(confirmation|needs)|(Threshold|Limit)$/]`,
+          message: 'A threshold, limit or confirmation rule lives in domain/, so the API and the page cannot disagree; the page only shows it.',
+        })),
       ],
     },
   },

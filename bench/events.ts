@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { request } from 'undici';
-import { EVENTS_QUEUE } from '../src/jobs/queues.ts';
+import { EVENTS_QUEUE } from '../src/queue/queues.ts';
 import { Subscriber } from '../examples/subscriber/subscriber.ts';
 import { startTarget } from './target.ts';
 

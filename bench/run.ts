@@ -35,7 +35,7 @@ import pg from 'pg';
 import { request } from 'undici';
 import { UPSERT_BALANCES_SQL, upsertBalancesParams } from '../src/db/point-accounts.repository.ts';
 import { planBalanceBatch } from '../src/domain/balances.ts';
-import { INGEST_QUEUE } from '../src/jobs/queues.ts';
+import { INGEST_QUEUE } from '../src/queue/queues.ts';
 import { parseArgv } from '../src/cli/context.ts';
 import { machineCpu, sampleAcceptWaits } from './observe.ts';
 import { reconciliationBench } from './reconciliation.ts';

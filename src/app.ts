@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { registerQueueMetrics } from './jobs/queue-metrics.ts';
-import { registerSyncMetrics } from './jobs/sync-metrics.ts';
+import { registerQueueMetrics } from './metrics/queue-metrics.ts';
+import { registerSyncMetrics } from './metrics/sync-metrics.ts';
 import { answersBeforeCommitPlugin } from './plugins/answers-before-commit.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { limitAuthFailures } from './plugins/auth-failures.ts';

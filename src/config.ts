@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseRetrySchedule } from './domain/retry-schedule.ts';
 import { parseSecretsKey } from './domain/secrets.ts';
+import { QUEUE_NAMES, type QueueName } from './queue/queues.ts';
 
 /** Admin tokens the project itself has printed as examples: known to anyone who reads it, so never accepted. */
 const PUBLISHED_ADMIN_TOKENS: ReadonlySet<string> = new Set(['change-me-to-a-long-random-secret']);
@@ -81,6 +82,26 @@ const envObject = z.object({
     .regex(/^[A-Za-z0-9_{}-]+$/)
     .default('pf'),
   WORKER_CONCURRENCY: int(1).default(4),
+  /**
+   * The queues a worker process consumes, comma-separated, each with its
+   * sweeps (docs/scaling.md): ingest, webhooks, reconciliations, events.
+   * Unset or empty: all of them.
+   */
+  WORKER_QUEUES: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .optional()
+      .transform((text, ctx): QueueName[] => {
+        const names = [...new Set((text ?? '').split(',').map((name) => name.trim()))].filter((name) => name !== '');
+        const unknown = names.filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
+        if (unknown.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `unknown queue ${unknown.join(', ')}; the queues are ${QUEUE_NAMES.join(', ')}` });
+          return z.NEVER;
+        }
+        return names.length > 0 ? QUEUE_NAMES.filter((name) => names.includes(name)) : [...QUEUE_NAMES];
+      }),
+  ),
   /**
    * Niceness the worker process gives itself (0-19). Where API and worker share
    * cores, accepting a batch then goes before applying one: applies slow down
@@ -234,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       // On a cluster every key of a queue must hash to one slot: a prefix without a {hash tag} gets one.
       prefix: e.REDIS_CLUSTER_NODES.length > 0 && !/\{[^}]+\}/.test(e.QUEUE_PREFIX) ? `{${e.QUEUE_PREFIX}}` : e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
+      workerQueues: e.WORKER_QUEUES,
       nice: e.WORKER_NICE,
       metricsPort: e.WORKER_METRICS_PORT,
       attempts: e.JOB_ATTEMPTS,

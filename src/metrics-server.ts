@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from './metrics/metrics.ts';
 
 /** The worker has no API; this tiny server lets Prometheus scrape it (GET /metrics). */
 export async function startMetricsServer(metrics: Metrics, host: string, port: number, log: Logger): Promise<Server> {

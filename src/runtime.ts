@@ -17,9 +17,9 @@ import {
   type IngestJobData,
   type ReconciliationJobData,
   type WebhookJobData,
-} from './jobs/queues.ts';
+} from './queue/queues.ts';
 import type { Logger } from './logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
 import { adjustmentsService } from './services/adjustments.service.ts';
 import { adminService } from './services/admin.service.ts';

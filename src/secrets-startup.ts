@@ -1,6 +1,6 @@
 import { isDatabaseUnavailable } from './db/pool.ts';
 import { SecretsKeyError } from './domain/secrets.ts';
-import { runPeriodically } from './jobs/periodic.ts';
+import { runPeriodically } from './periodic.ts';
 import type { Runtime } from './runtime.ts';
 
 const RETRY_MS = 2000;

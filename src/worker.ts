@@ -42,4 +42,4 @@ if (config.queue.metricsPort > 0) {
   });
 }
 // Announced only once the signal handlers are in place: a SIGTERM from here on is graceful.
-log.info({ concurrency: config.queue.concurrency, nice: os.getPriority(), prefix: config.queue.prefix }, 'worker started');
+log.info({ queues: config.queue.workerQueues, concurrency: config.queue.concurrency, nice: os.getPriority(), prefix: config.queue.prefix }, 'worker started');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AdjustmentInput } from '../domain/adjustments.ts';
 import { DELIVERY_STATES } from '../domain/deliveries.ts';
 import { contactId, definitionId, links, paging, pointAmount, pointFigure, storableText } from './common.ts';
 
@@ -31,11 +32,10 @@ const automationAdjustment = z.object({
   workflowName: storableText.trim().max(200).default('').describe('May be empty, as Engage sends it'),
 });
 
-export const adjustmentBody = z
-  .discriminatedUnion('source', [manualAdjustment, automationAdjustment])
-  .meta({ id: 'AdjustmentRequest', description: 'A point adjustment; sent to the point master, never applied to the balance here' });
-
-export type AdjustmentInput = z.output<typeof adjustmentBody>;
+export const adjustmentBody = z.discriminatedUnion('source', [manualAdjustment, automationAdjustment]).meta({
+  id: 'AdjustmentRequest',
+  description: 'A point adjustment; sent to the point master, never applied to the balance here',
+}) satisfies z.ZodType<AdjustmentInput>;
 
 export const deliveryState = z.enum(DELIVERY_STATES);
 

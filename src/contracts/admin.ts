@@ -1,17 +1,16 @@
 import { z } from 'zod';
 import { isTimeZone } from '../domain/levels.ts';
+import { EXPIRY_OWNERS, TENANT_MODES } from '../domain/tenants.ts';
 import { contactId, definitionId, INT32, shortName, storableText } from './common.ts';
 import { personalDataHeld } from './contacts.ts';
 
-const tenantMode = z.enum(['balance-only', 'all-transaction']);
-export type TenantMode = z.output<typeof tenantMode>;
+const tenantMode = z.enum(TENANT_MODES);
 
 const expiryOwner = z
-  .enum(['follower', 'master'])
+  .enum(EXPIRY_OWNERS)
   .describe(
     "All-transaction mode: who takes what is left of a lot off at its validTo. 'follower' (default): the follower does, and records it as an Expiry entry. 'master': the master sends its expiry as negative rows; validTo is only shown",
   );
-export type ExpiryOwner = z.output<typeof expiryOwner>;
 
 const tenantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { duplicateRow } from './transactions.ts';
 import { isAmount } from '../domain/amounts.ts';
+import { BATCH_STATUSES } from '../domain/batches.ts';
+import type { BalanceItem } from '../domain/balances.ts';
 import { canonicalInstant, contactId, definitionId, INT32, isoDateTime, pointAmount } from './common.ts';
 
 const balanceItem = z
@@ -10,9 +12,7 @@ const balanceItem = z
     definitionId,
     timeStamp: isoDateTime.describe('When the master computed this balance; older balances than the one applied are skipped as stale'),
   })
-  .meta({ id: 'BalanceItem' });
-
-export type BalanceItem = z.output<typeof balanceItem>;
+  .meta({ id: 'BalanceItem' }) satisfies z.ZodType<BalanceItem>;
 
 export const balanceBatchBody = z.array(balanceItem).min(1, 'must contain at least one item');
 
@@ -42,8 +42,7 @@ export function canonicalBalanceBatch(body: unknown): BalanceItem[] | null {
   return items;
 }
 
-const batchStatus = z.enum(['Queued', 'Processing', 'Completed', 'CompletedWithErrors', 'Failed']);
-export type BatchStatus = z.output<typeof batchStatus>;
+const batchStatus = z.enum(BATCH_STATUSES);
 
 export const batchAccepted = z.object({ id: z.uuid(), status: batchStatus }).meta({ id: 'BatchAccepted' });
 

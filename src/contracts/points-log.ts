@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PointsLogEntry } from '../domain/points-log.ts';
 import { contactId, pointAmount } from './common.ts';
 
 /** One line of a contact's points log, as the master must serve it and as the follower passes it on. */
@@ -8,9 +9,7 @@ const pointsLogEntry = z
     amount: pointAmount({ nonZero: false }),
     description: z.string(),
   })
-  .meta({ id: 'PointsLogEntry' });
-
-export type PointsLogEntry = z.output<typeof pointsLogEntry>;
+  .meta({ id: 'PointsLogEntry' }) satisfies z.ZodType<PointsLogEntry>;
 
 /** What the master must answer: a JSON array, empty when the contact has no points yet. */
 export const pointsLog = z.array(pointsLogEntry);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DuplicateRow, EchoedTransactionRow, TransactionRowInput } from '../domain/transactions.ts';
 import { anyCaseEnum, contactId, definitionId, isoDateTime, links, paging, pointAmount, pointFigure, storableText, unlessMissing } from './common.ts';
 
 // Control characters (C0, DEL, C1) would make an id that logs and terminals show wrongly.
@@ -46,38 +47,12 @@ export const transactionRow = z
       .optional()
       .describe("The row's position in the master's stream of transactions for this tenant, from 1 without holes: gaps show in GET /point-accounts/sync"),
   })
-  .meta({ id: 'PointTransactionRow' });
+  .meta({ id: 'PointTransactionRow' }) satisfies z.ZodType<TransactionRowInput>;
 
 export const transactionsBody = z
   .array(z.unknown().describe('A PointTransactionRow; rows are checked one by one'))
   .min(1, 'must contain at least one item')
   .describe('Point transactions (PointTransactionRow), at most 1000');
-
-/** What a point transaction says, wherever it is held (a stored batch row, a ledger entry). Times are canonical ISO strings. */
-export interface TransactionContent {
-  contactId: string;
-  definitionId: number;
-  amount: number;
-  source: string;
-  description: string;
-  transactionDate: string;
-  validFrom: string;
-  validTo: string | null;
-}
-
-/**
- * An accepted row as stored in the batch: defaults filled in, times in
- * canonical ISO form, its index in the request kept. Built by the API from a
- * row transactionRow accepted, and applied by the worker as stored.
- */
-export interface StoredTransaction extends TransactionContent {
-  index: number;
-  /** Sync assurance: present only when the master sent them. */
-  externalId?: string;
-  sequence?: number;
-  /** Which of timeStamp, validFrom, validTo the master sent (domain/sync.ts sentFieldsOf); present when externalId or sequence is. */
-  sentFields?: number;
-}
 
 /**
  * Engage's PointTransactionToAccount: a refused row as echoed in notAccepted.
@@ -97,8 +72,7 @@ const echoedTransactionRow = z
     externalId: z.string().optional(),
     sequence: z.int().optional(),
   })
-  .meta({ id: 'PointTransactionToAccount' });
-export type EchoedTransactionRow = z.output<typeof echoedTransactionRow>;
+  .meta({ id: 'PointTransactionToAccount' }) satisfies z.ZodType<EchoedTransactionRow>;
 
 export const duplicateRow = z
   .object({
@@ -107,8 +81,7 @@ export const duplicateRow = z
     sequence: z.int().optional(),
     transactionId: z.int().describe('The ledger entry the row already is'),
   })
-  .meta({ id: 'DuplicateRow' });
-export type DuplicateRow = z.output<typeof duplicateRow>;
+  .meta({ id: 'DuplicateRow' }) satisfies z.ZodType<DuplicateRow>;
 
 export const transactionsAccepted = z
   .object({

@@ -92,7 +92,7 @@ export const adjustmentForm = z.object({
     .max(REASON_MAX_CHARS, `is longer than ${REASON_MAX_CHARS.toLocaleString('en-GB')} characters; shorten it`),
   /** Drawn afresh for each rendering of the form (and by the page script after each send): a double click sends once. */
   idempotencyKey: z.uuid('must be the key the form was given').optional(),
-  /** Set by the confirmation step of a large adjustment: what was confirmed (see confirmationOf). */
+  /** Set by the confirmation step of a large adjustment: what was confirmed (see domain/adjustments.ts confirmationOf). */
   confirmed: z.string().max(100).optional(),
 });
 /** After a form post without script: which adjustment was just sent, to confirm it on the card. */

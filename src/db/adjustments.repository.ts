@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type AdjustmentInput, deliveryState } from '../contracts/adjustments.ts';
-import type { AdjustmentRecord } from '../domain/adjustments.ts';
+import { deliveryState } from '../contracts/adjustments.ts';
+import type { AdjustmentInput, AdjustmentRecord } from '../domain/adjustments.ts';
 import { ADJUSTMENT_INPUT_COLUMNS, adjustmentInputRow } from './deliveries.repository.ts';
 import type { Db } from './pool.ts';
 import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';

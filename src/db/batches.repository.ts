@@ -1,6 +1,5 @@
-import type { BatchStatus } from '../contracts/balances.ts';
-import type { DuplicateRow } from '../contracts/transactions.ts';
-import type { BatchKind } from '../domain/batches.ts';
+import type { DuplicateRow } from '../domain/transactions.ts';
+import type { BatchKind, BatchStatus } from '../domain/batches.ts';
 import type { Db } from './pool.ts';
 
 export interface BatchStatusRecord {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type AdjustmentInput, deliveryState } from '../contracts/adjustments.ts';
+import { deliveryState } from '../contracts/adjustments.ts';
 import { levelChangeReason } from '../contracts/levels.ts';
-import type { WebhookEvent } from '../domain/adjustments.ts';
+import type { AdjustmentInput, WebhookEvent } from '../domain/adjustments.ts';
 import type { AttemptOutcome, DeliveryState, QueuedDelivery } from '../domain/deliveries.ts';
 import type { Db } from './pool.ts';
 import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';

@@ -1,4 +1,4 @@
-import type { TenantMode } from '../contracts/admin.ts';
+import type { TenantMode } from '../domain/tenants.ts';
 import type { RangeDigest } from '../domain/digests.ts';
 import type { Db } from './pool.ts';
 import { followerAsOf } from './reconciliations.repository.ts';

@@ -1,4 +1,5 @@
-import type { StoredTransaction, TransactionFilter } from '../contracts/transactions.ts';
+import type { TransactionFilter } from '../contracts/transactions.ts';
+import type { StoredTransaction } from '../domain/transactions.ts';
 import type { MonthEndBalance } from '../domain/balance-chart.ts';
 import type { LedgerEntryRecord } from '../domain/ledger.ts';
 import type { IdentifiedEntry } from '../domain/sync.ts';

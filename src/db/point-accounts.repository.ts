@@ -1,4 +1,4 @@
-import type { TenantMode } from '../contracts/admin.ts';
+import type { TenantMode } from '../domain/tenants.ts';
 import type { MonthEndBalance } from '../domain/balance-chart.ts';
 import type { BalanceWinner } from '../domain/balances.ts';
 import type { PointAccountRecord } from '../domain/ledger.ts';

@@ -1,4 +1,4 @@
-import type { TenantMode } from '../contracts/admin.ts';
+import type { TenantMode } from '../domain/tenants.ts';
 import type { CompareOutcome, DriftKind, DriftRecord, ReconciliationLine, ReconciliationRecord, ReconciliationScope } from '../domain/reconciliations.ts';
 import { figuresAt } from './ledger.repository.ts';
 import type { Db } from './pool.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ExpiryOwner, TenantMode, TenantUpdate } from '../contracts/admin.ts';
-import type { TenantRecord } from '../domain/tenants.ts';
+import type { TenantUpdate } from '../contracts/admin.ts';
+import type { ExpiryOwner, TenantMode, TenantRecord } from '../domain/tenants.ts';
 import type { Db } from './pool.ts';
 
 /** A tenant row `t` as a TenantRecord; the mode column holds the enum's mapped names, which are TenantMode's own. */

@@ -1,4 +1,15 @@
-import type { AdjustmentInput } from '../contracts/adjustments.ts';
+/** What an adjustment says, whoever made it. */
+interface AdjustmentBase {
+  contactId: string;
+  definitionId: number;
+  amount: number;
+  description: string;
+}
+
+/** A point adjustment as the contract accepts it: given or removed by a person in the Engage UI, or awarded by an automation. */
+export type AdjustmentInput =
+  | (AdjustmentBase & { source: 'Manual'; userId: string; userName: string })
+  | (AdjustmentBase & { source: 'Automation'; reason: string; processId: string; workflowId: string; workflowName: string });
 import type { DeliveryState } from './deliveries.ts';
 import { LEVEL_CHANGED_EVENT, type LevelChangeEvent, levelChangedPayload } from './levels.ts';
 import { encryptPayload, signWebhook } from './webhook-crypto.ts';
@@ -117,4 +128,30 @@ export function webhookRequest(
       'webhook-signature': signWebhook(attempt.signingSecret, { id: attempt.eventId, timestamp, body }),
     },
   };
+}
+
+/** An adjustment as the card's form states it: the amount is positive, the direction says whether it is given or removed. */
+interface AdjustmentForm {
+  definitionId: number;
+  direction: string;
+  amount: number;
+}
+
+/**
+ * The card asks to confirm an adjustment above a tenth of the tenant's limit
+ * (10,000 points with the default limit of 100,000): large enough that daily
+ * goodwill gestures go straight through, small enough to catch an extra zero.
+ */
+export const confirmationThreshold = (maxAdjustmentPoints: number) => Math.floor(maxAdjustmentPoints / 10);
+
+/** What a confirmation confirms: change anything and the card asks again. */
+export const confirmationOf = (form: AdjustmentForm) => `${form.direction}:${form.amount}:${form.definitionId}`;
+
+/**
+ * Whether the card asks to confirm this form post before sending it: above
+ * the threshold, not yet confirmed as it now stands, and within the limit
+ * (above it the service refuses the adjustment with the limit named).
+ */
+export function needsConfirmation(form: AdjustmentForm & { confirmed?: string | undefined }, maxAdjustmentPoints: number): boolean {
+  return form.amount > confirmationThreshold(maxAdjustmentPoints) && form.amount <= maxAdjustmentPoints && form.confirmed !== confirmationOf(form);
 }

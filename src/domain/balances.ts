@@ -1,4 +1,10 @@
-import type { BalanceItem } from '../contracts/balances.ts';
+/** One item of a balance batch, as the contract accepts it: the account's balance at timeStamp (a canonical ISO string). */
+export interface BalanceItem {
+  contactId: string;
+  amount: number;
+  definitionId: number;
+  timeStamp: string;
+}
 
 /** A balance item that survived in-batch de-duplication, with its index in the request. */
 export interface BalanceWinner extends BalanceItem {

@@ -1,4 +1,5 @@
-import type { BatchStatus } from '../contracts/balances.ts';
+export const BATCH_STATUSES = ['Queued', 'Processing', 'Completed', 'CompletedWithErrors', 'Failed'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export type BatchKind = 'balances' | 'transactions';
 

@@ -1,4 +1,9 @@
-import type { PointsLogEntry } from '../contracts/points-log.ts';
+/** One line of a contact's points log, as the master serves it (transactionDate: an ISO date-time with an offset). */
+export interface PointsLogEntry {
+  transactionDate: string;
+  amount: number;
+  description: string;
+}
 
 export const CONTACT_ID_PLACEHOLDER = '{contactId}';
 

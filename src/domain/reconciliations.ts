@@ -20,6 +20,9 @@ type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
 export const DRIFT_KINDS = ['BalanceDiffers', 'MissingInFollower', 'UnknownToMaster'] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
+/** What one compare job did: the drifted accounts by kind and how many it repaired, or nothing when the reconciliation was already final. */
+export type CompareResult = { drifted: Record<DriftKind, number>; repaired: number } | 'already-final';
+
 export interface ReconciliationRecord {
   id: string;
   tenantId: string;

@@ -1,4 +1,4 @@
-import type { DuplicateRow, StoredTransaction, TransactionContent } from '../contracts/transactions.ts';
+import type { DuplicateRow, StoredTransaction, TransactionContent } from './transactions.ts';
 
 /**
  * Sync assurance, without I/O: a transaction row's identity (externalId,

@@ -1,4 +1,9 @@
-import type { ExpiryOwner, TenantMode } from '../contracts/admin.ts';
+export const TENANT_MODES = ['balance-only', 'all-transaction'] as const;
+export type TenantMode = (typeof TENANT_MODES)[number];
+
+/** Who takes what is left of a lot off at its validTo (all-transaction mode). */
+export const EXPIRY_OWNERS = ['follower', 'master'] as const;
+export type ExpiryOwner = (typeof EXPIRY_OWNERS)[number];
 
 /** A tenant as every layer sees it; the API key a request presents resolves to one. */
 export interface TenantRecord {

@@ -1,6 +1,6 @@
 import { type Dispatcher, request } from 'undici';
-import { pointsLog, type PointsLogEntry } from '../contracts/points-log.ts';
-import { answerPath, newestFirst } from '../domain/points-log.ts';
+import { pointsLog } from '../contracts/points-log.ts';
+import { answerPath, newestFirst, type PointsLogEntry } from '../domain/points-log.ts';
 import { AppError } from '../errors.ts';
 import { describeFailure, readCapped, refusalOf } from './outbound.ts';
 

@@ -1,4 +1,4 @@
-import type { DuplicateRow } from '../contracts/transactions.ts';
+import type { DuplicateRow } from '../domain/transactions.ts';
 import type { Database } from '../db/database.ts';
 import { retryOnConflict } from '../db/pool.ts';
 import type { ApplyResult } from '../domain/batches.ts';

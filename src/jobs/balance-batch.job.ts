@@ -1,8 +1,7 @@
-import type { BalanceItem } from '../contracts/balances.ts';
-import { planBalanceBatch, staleSkip } from '../domain/balances.ts';
+import { type BalanceItem, planBalanceBatch, staleSkip } from '../domain/balances.ts';
 import type { ApplyResult } from '../domain/batches.ts';
-import type { Runtime } from '../runtime.ts';
 import { applyBatch } from './apply-batch.ts';
+import type { AnnouncingDeps } from './job-deps.ts';
 
 /**
  * BalanceAccountToAmountJob: sets the balances of one stored batch. Per
@@ -10,11 +9,7 @@ import { applyBatch } from './apply-batch.ts';
  * balance applied, which are then reported with that balance's time. The
  * batch's balance events go to the outbox in its transaction.
  */
-export async function balanceAccountToAmountJob(
-  { db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>,
-  tenantId: string,
-  batchId: string,
-): Promise<ApplyResult> {
+export async function balanceAccountToAmountJob({ db, clock, services }: AnnouncingDeps, tenantId: string, batchId: string): Promise<ApplyResult> {
   const now = clock.now();
   let subscribers: string[] = [];
   const result = await applyBatch<BalanceItem>(db, tenantId, batchId, now, async (tx, { items }) => {

@@ -1,8 +1,26 @@
-import type { Runtime } from '../runtime.ts';
 import { balanceEventRequests, MAX_EVENTS_PER_REQUEST, SINGLE_EVENTS_IN_FLIGHT } from '../domain/balance-events.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
-import { enqueueEvents, type EventsJobData } from './queues.ts';
+import type { Queue } from 'bullmq';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { enqueueEvents, type EventsJobData } from '../queue/queues.ts';
+import type { SubscriptionsService } from '../services/subscriptions.service.ts';
+import type { StoreDeps } from './job-deps.ts';
+
+/** Where the events sweep queues a pass. */
+interface EventsQueueDeps extends StoreDeps {
+  eventsQueue: Queue<EventsJobData>;
+}
+
+/** What a pass uses: the outbox, the subscription's keys and address, the HTTP agent of every outbound call, and the queue of its next pass. */
+export interface BalanceEventsDeps extends EventsQueueDeps {
+  config: Pick<Config, 'webhooks'>;
+  log: Logger;
+  outbound: Dispatcher;
+  services: { subscriptions: Pick<SubscriptionsService, 'forSending'> };
+}
 
 /** The lease outlives the HTTP calls of one round and their bookkeeping. */
 const LEASE_MARGIN_MS = 30_000;
@@ -21,10 +39,7 @@ export interface EventsPassResult {
  * few dozen at a time), records every outcome by the master's retry rule,
  * and queues a pass for the earliest retry.
  */
-export async function balanceEventsJob(
-  runtime: Pick<Runtime, 'db' | 'clock' | 'config' | 'log' | 'secrets' | 'outbound' | 'eventsQueue' | 'services'>,
-  job: EventsJobData,
-): Promise<EventsPassResult> {
+export async function balanceEventsJob(runtime: BalanceEventsDeps, job: EventsJobData): Promise<EventsPassResult> {
   const { db, clock, config, log } = runtime;
   const subscription = await runtime.services.subscriptions.forSending(job.tenantId, job.subscriptionId);
   if (!subscription) return { sent: 0, delivered: 0 };
@@ -68,7 +83,7 @@ export async function balanceEventsJob(
 }
 
 /** One pass of the recovery sweep: queues every subscription Postgres says has events due. */
-export async function requeueDueEvents(runtime: Pick<Runtime, 'db' | 'clock' | 'eventsQueue'>): Promise<number> {
+export async function requeueDueEvents(runtime: EventsQueueDeps): Promise<number> {
   const due = await runtime.db.balanceEvents.subscriptionsDue(runtime.clock.now());
   for (const subscription of due) await enqueueEvents(runtime.eventsQueue, subscription);
   return due.length;

@@ -1,6 +1,15 @@
-import type { Runtime } from '../runtime.ts';
+import type { Config } from '../config.ts';
 import { SWEEP_CHUNK } from '../db/ledger.repository.ts';
-import { runPeriodically } from './periodic.ts';
+import type { Logger } from '../logger.ts';
+import type { LevelsService } from '../services/levels.service.ts';
+import type { AnnouncingDeps } from './job-deps.ts';
+import { runPeriodically } from '../periodic.ts';
+
+/** Besides the ledger and the balance events, the maintenance records the level changes time made and deletes batches past their retention. */
+interface LedgerMaintenanceDeps extends AnnouncingDeps {
+  config: Pick<Config, 'queue'>;
+  services: AnnouncingDeps['services'] & { levels: Pick<LevelsService, 'recordTimeMoves'> };
+}
 
 /**
  * One pass: folds on every account whose figures changed by themselves (lots
@@ -13,7 +22,7 @@ import { runPeriodically } from './periodic.ts';
  * Idempotent, so several workers may run it side by side.
  */
 export async function runLedgerMaintenance(
-  runtime: Runtime,
+  runtime: LedgerMaintenanceDeps,
 ): Promise<{ foldedAccounts: number; levelChanges: number; expiredKeys: number; deletedBatches: number }> {
   const { db } = runtime;
   const now = runtime.clock.now();
@@ -33,7 +42,7 @@ export async function runLedgerMaintenance(
  * events of what it changed (changedAt: when the lot turned active or
  * expired) in one transaction, queued for delivery once it has committed.
  */
-async function sweepAnnouncing(runtime: Runtime, tenantId: string, now: Date): Promise<number> {
+async function sweepAnnouncing(runtime: AnnouncingDeps, tenantId: string, now: Date): Promise<number> {
   let total = 0;
   for (;;) {
     const { folded, subscribers } = await runtime.db.transaction(async (tx) => {
@@ -48,7 +57,7 @@ async function sweepAnnouncing(runtime: Runtime, tenantId: string, now: Date): P
 }
 
 /** Runs the maintenance at start and then every LEDGER_MAINTENANCE_INTERVAL_MS. */
-export function startLedgerMaintenance(runtime: Runtime): { stop(): Promise<void> } {
+export function startLedgerMaintenance(runtime: LedgerMaintenanceDeps & { log: Logger }): { stop(): Promise<void> } {
   return runPeriodically('ledger maintenance', runtime.config.queue.ledgerMaintenanceIntervalMs, runtime.log, async () => {
     const done = await runLedgerMaintenance(runtime);
     if (Object.values(done).some((count) => count > 0)) runtime.log.info(done, 'ledger maintenance');

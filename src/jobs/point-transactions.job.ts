@@ -1,12 +1,18 @@
-import type { DuplicateRow, StoredTransaction } from '../contracts/transactions.ts';
+import type { DuplicateRow, StoredTransaction } from '../domain/transactions.ts';
 import type { ApplyResult } from '../domain/batches.ts';
 import type { QueuedDelivery } from '../domain/deliveries.ts';
 import { accountKeys } from '../domain/ledger.ts';
 import { advanceStream, indexEntries, judgeIdentity } from '../domain/sync.ts';
 import type { Database } from '../db/database.ts';
-import type { Runtime } from '../runtime.ts';
+import type { LevelsService } from '../services/levels.service.ts';
 import { holdRepairs } from '../services/repair-offsets.ts';
 import { applyBatch } from './apply-batch.ts';
+import type { AnnouncingDeps } from './job-deps.ts';
+
+/** Besides the balance events, a transactions batch records and announces the member level changes of its contacts. */
+export interface PointTransactionsDeps extends AnnouncingDeps {
+  services: AnnouncingDeps['services'] & { levels: Pick<LevelsService, 'recordInBatch' | 'announce'> };
+}
 
 /**
  * PointTransactionsJob: appends the accepted rows of one stored batch to the
@@ -19,11 +25,7 @@ import { applyBatch } from './apply-batch.ts';
  * turned away arrived meanwhile in another batch: reported as a duplicate
  * when it is the same row, skipped as a conflict when it is not.
  */
-export async function pointTransactionsJob(
-  { db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>,
-  tenantId: string,
-  batchId: string,
-): Promise<ApplyResult> {
+export async function pointTransactionsJob({ db, clock, services }: PointTransactionsDeps, tenantId: string, batchId: string): Promise<ApplyResult> {
   const now = clock.now();
   let announce: QueuedDelivery[] = [];
   let subscribers: string[] = [];

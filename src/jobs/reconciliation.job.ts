@@ -1,12 +1,10 @@
 import { retryOnConflict } from '../db/pool.ts';
-import { type DriftKind, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
-import type { Runtime } from '../runtime.ts';
+import { type CompareResult, REPAIRABLE, repairDescription } from '../domain/reconciliations.ts';
 import { holdRepairs } from '../services/repair-offsets.ts';
+import type { AnnouncingDeps } from './job-deps.ts';
 
 /** The sequence gaps a reconciliation records (the first ones, lowest first); their total is recorded beside them. */
 const GAPS_RECORDED = 100;
-
-export type CompareResult = { drifted: Record<DriftKind, number>; repaired: number } | 'already-final';
 
 /**
  * ReconciliationCompareJob: compares a Comparing reconciliation and, when it
@@ -21,11 +19,7 @@ export type CompareResult = { drifted: Record<DriftKind, number>; repaired: numb
  * and a repair of an earlier asOf than an existing one offsets that one
  * (services/repair-offsets.ts).
  */
-export async function reconciliationCompareJob(
-  { db, clock, services }: Pick<Runtime, 'db' | 'clock' | 'services'>,
-  tenantId: string,
-  reconciliationId: string,
-): Promise<CompareResult> {
+export async function reconciliationCompareJob({ db, clock, services }: AnnouncingDeps, tenantId: string, reconciliationId: string): Promise<CompareResult> {
   await db.reconciliations.markAttempt(tenantId, reconciliationId, clock.now());
   let subscribers: string[] = [];
   const result = await retryOnConflict(() =>

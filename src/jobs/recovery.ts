@@ -1,6 +1,19 @@
-import type { Runtime } from '../runtime.ts';
-import { runPeriodically } from './periodic.ts';
-import { enqueueBatch, enqueueReconciliation } from './queues.ts';
+import type { Queue } from 'bullmq';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { enqueueBatch, enqueueReconciliation, type IngestJobData, type ReconciliationJobData } from '../queue/queues.ts';
+import type { RedisClient } from '../redis.ts';
+import type { StoreDeps } from './job-deps.ts';
+import { runPeriodically } from '../periodic.ts';
+
+/** What the sweep reads (Postgres, and Redis for the jobs it still holds) and where it queues. */
+interface RecoveryDeps extends StoreDeps {
+  config: Pick<Config, 'queue'>;
+  log: Logger;
+  redis: RedisClient;
+  ingestQueue: Queue<IngestJobData>;
+  reconciliationQueue: Queue<ReconciliationJobData>;
+}
 
 const SWEEP_LIMIT = 1000;
 
@@ -10,7 +23,7 @@ const SWEEP_LIMIT = 1000;
  * Redis about all of them in one round trip, rather than adding each again,
  * keeps the sweep from loading Redis every few seconds while it is busiest.
  */
-export async function requeueUnfinishedBatches(runtime: Runtime): Promise<number> {
+export async function requeueUnfinishedBatches(runtime: Omit<RecoveryDeps, 'log' | 'reconciliationQueue'>): Promise<number> {
   const { config, clock, ingestQueue } = runtime;
   const batches = await runtime.db.batches.listUnfinished(clock.now(), config.queue.recoveryGraceMs, SWEEP_LIMIT);
   if (batches.length === 0) return 0;
@@ -27,7 +40,7 @@ export async function requeueUnfinishedBatches(runtime: Runtime): Promise<number
  * is queued again when Redis no longer has it (a worker that died mid-compare
  * rolled its transaction back, so running it again is safe).
  */
-async function requeueUnfinishedReconciliations(runtime: Runtime): Promise<number> {
+async function requeueUnfinishedReconciliations(runtime: Omit<RecoveryDeps, 'log' | 'ingestQueue'>): Promise<number> {
   const { config, clock, reconciliationQueue } = runtime;
   const unfinished = await runtime.db.reconciliations.listUnfinished(clock.now(), config.queue.recoveryGraceMs, SWEEP_LIMIT);
   if (unfinished.length === 0) return 0;
@@ -41,13 +54,19 @@ async function requeueUnfinishedReconciliations(runtime: Runtime): Promise<numbe
 
 /**
  * Redis may lose every job (restart without persistence, FLUSHALL); Postgres
- * does not. The sweep runs at start and then every RECOVERY_INTERVAL_MS.
+ * does not. Each sweep runs at start and then every RECOVERY_INTERVAL_MS, in
+ * the processes that consume its queue.
  */
-export function startRecoverySweep(runtime: Runtime): { stop(): Promise<void> } {
+export function startBatchRecoverySweep(runtime: Omit<RecoveryDeps, 'reconciliationQueue'>): { stop(): Promise<void> } {
   return runPeriodically('recovery sweep', runtime.config.queue.recoveryIntervalMs, runtime.log, async () => {
     const count = await requeueUnfinishedBatches(runtime);
     if (count > 0) runtime.log.info({ count }, 'recovery sweep queued unfinished batches');
-    const reconciliations = await requeueUnfinishedReconciliations(runtime);
-    if (reconciliations > 0) runtime.log.info({ count: reconciliations }, 'recovery sweep queued unfinished reconciliations');
+  });
+}
+
+export function startReconciliationRecoverySweep(runtime: Omit<RecoveryDeps, 'ingestQueue'>): { stop(): Promise<void> } {
+  return runPeriodically('reconciliation recovery sweep', runtime.config.queue.recoveryIntervalMs, runtime.log, async () => {
+    const count = await requeueUnfinishedReconciliations(runtime);
+    if (count > 0) runtime.log.info({ count }, 'recovery sweep queued unfinished reconciliations');
   });
 }

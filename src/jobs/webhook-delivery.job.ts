@@ -1,9 +1,29 @@
-import type { Runtime } from '../runtime.ts';
 import { type WebhookEvent, webhookRequest } from '../domain/adjustments.ts';
 import { outcomeOfAttempt } from '../domain/deliveries.ts';
 import { openSecret } from '../domain/secrets.ts';
 import { postWebhook } from '../integrations/webhook.client.ts';
-import { enqueueDelivery, type WebhookJobData } from './queues.ts';
+import type { Queue } from 'bullmq';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config.ts';
+import type { SecretsKeyring } from '../domain/secrets.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { enqueueDelivery, type WebhookJobData } from '../queue/queues.ts';
+import type { StoreDeps } from './job-deps.ts';
+
+/** Where the delivery sweep and an attempt queue the next attempt. */
+export interface WebhookQueueDeps extends StoreDeps {
+  webhookQueue: Queue<WebhookJobData>;
+}
+
+/** What one attempt uses: the outbox, the keys that open the tenant's webhook secrets, the HTTP agent, and the queue of the next attempt. */
+export interface WebhookDeliveryDeps extends WebhookQueueDeps {
+  config: Pick<Config, 'webhooks'>;
+  log: Logger;
+  secrets: SecretsKeyring;
+  outbound: Dispatcher;
+  metrics: Pick<Metrics, 'webhookAttempts'>;
+}
 
 /** The lease outlives the HTTP call and its bookkeeping; only a worker that died mid-send lets it run out. */
 const LEASE_MARGIN_MS = 30_000;
@@ -15,7 +35,7 @@ export type DeliveryJobResult = 'not-sendable' | 'parked' | 'lease-lost' | 'Deli
  * other worker sends it at the same time), sends it, records the outcome and
  * queues the next attempt when one is due later.
  */
-export async function webhookDeliveryJob(runtime: Runtime, job: WebhookJobData): Promise<DeliveryJobResult> {
+export async function webhookDeliveryJob(runtime: WebhookDeliveryDeps, job: WebhookJobData): Promise<DeliveryJobResult> {
   const { config, clock, log } = runtime;
   const { deliveryId } = job;
   // A job queued before jobs carried their tenant (a rolling upgrade) has its tenant looked up, only while the delivery is on its way.

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 /** Prometheus scrape endpoint plus request latency by route. Aggregates only: no tenant data. */
 export const metricsRoutes = fp(async (app: FastifyInstance, { metrics }: { metrics: Metrics }) => {

@@ -1,6 +1,5 @@
-import type { AdjustmentInput } from '../contracts/adjustments.ts';
 import type { Database } from '../db/database.ts';
-import type { AdjustmentRecord } from '../domain/adjustments.ts';
+import type { AdjustmentInput, AdjustmentRecord } from '../domain/adjustments.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';

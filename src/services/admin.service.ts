@@ -1,8 +1,7 @@
-import type { TenantMode } from '../contracts/admin.ts';
 import type { Database } from '../db/database.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from '../domain/api-keys.ts';
 import type { Clock } from '../domain/clock.ts';
-import { type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
+import { type TenantMode, type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
 import { notFound } from '../errors.ts';
 import { nameTaken, requireTenant, uniquely } from './guards.ts';
 import { commitWithAnswer } from './answer-check.ts';

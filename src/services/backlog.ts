@@ -2,7 +2,7 @@ import type { Database } from '../db/database.ts';
 import type { BatchKind } from '../domain/batches.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 
 export interface BacklogLimits {
   /** Items one tenant may have waiting; 0 is no limit. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { BalanceItem } from '../contracts/balances.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
+import type { BalanceItem } from '../domain/balances.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { AdmitToBacklog } from './backlog.ts';

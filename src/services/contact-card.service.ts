@@ -1,4 +1,3 @@
-import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { TransactionFilter } from '../contracts/transactions.ts';
 import type { ContactDetailsRecord, FoundContact } from '../db/contacts.repository.ts';
 import type { Database } from '../db/database.ts';
@@ -8,6 +7,7 @@ import { type AdjustmentRecord, type AdjustmentStage, adjustmentStage } from '..
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerEntryRecord, PointAccountRecord } from '../domain/ledger.ts';
 import { type DriftRecord, driftStands } from '../domain/reconciliations.ts';
+import type { PointsLogEntry } from '../domain/points-log.ts';
 import { type KnownFacts, knownFacts, type TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 import type { AdjustmentsService } from './adjustments.service.ts';

@@ -1,8 +1,8 @@
 import type { RewardPointsAnswer, RewardPointsInput } from '../contracts/bonus-points.ts';
-import type { PointsLogEntry } from '../contracts/points-log.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerEntryRecord } from '../domain/ledger.ts';
+import type { PointsLogEntry } from '../domain/points-log.ts';
 import type { TenantRecord } from '../domain/tenants.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { requireTenant } from './guards.ts';
 import { answerBeforeCommit } from './answer-check.ts';
 

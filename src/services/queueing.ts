@@ -10,7 +10,7 @@ import {
   type IngestJobData,
   type ReconciliationJobData,
   type WebhookJobData,
-} from '../jobs/queues.ts';
+} from '../queue/queues.ts';
 import type { Logger } from '../logger.ts';
 import { withTimeout } from '../timeout.ts';
 

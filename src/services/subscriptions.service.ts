@@ -15,7 +15,7 @@ export interface SubscriptionInput {
   batch: boolean;
 }
 
-/** What queues a pass over a subscription's due events (jobs/queues.ts enqueueEvents, best effort). */
+/** What queues a pass over a subscription's due events (queue/queues.ts enqueueEvents, best effort). */
 export type QueueEvents = (events: readonly { tenantId: string; subscriptionId: string }[]) => Promise<void>;
 
 const shown = (record: SubscriptionRecord) => ({

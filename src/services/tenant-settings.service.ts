@@ -1,7 +1,7 @@
-import type { TenantMode, TenantUpdate } from '../contracts/admin.ts';
+import type { TenantUpdate } from '../contracts/admin.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
-import { type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
+import { type TenantMode, type TenantRecord, tenantNameKey } from '../domain/tenants.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { nameTaken, uniquely } from './guards.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TransactionFilter, TransactionsAccepted } from '../contracts/transactions.ts';
+import { type TransactionFilter, type TransactionsAccepted, transactionRow } from '../contracts/transactions.ts';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../domain/clock.ts';
 import { checkTransactionRows, echoRow, planTransactions, referencedIds } from '../domain/ledger.ts';
@@ -31,7 +31,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
   const { db, clock, log, queueBatch, admitToBacklog } = deps;
 
   async function store(tenant: TenantRecord, rows: unknown[], now: Date, hold: KeyHold | null): Promise<TransactionsAccepted> {
-    const checks = checkTransactionRows(rows, now, tenant.timeZone);
+    const checks = checkTransactionRows(rows, now, tenant.timeZone, (row) => transactionRow.safeParse(row));
     const ids = referencedIds(checks);
     const [definitions, knownContacts, identified] = await Promise.all([
       db.definitions.known(tenant.id, ids.definitionIds),

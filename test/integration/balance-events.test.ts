@@ -155,6 +155,8 @@ describe('an event whenever a served balance changes', () => {
     expect(Date.parse(event.changedAt)).toBeGreaterThan(0);
 
     // The nightly full sync of the same balances: the batch is final, so is its outbox, and it holds nothing new.
+    // The subscriber has the events before their outcome is recorded: the outbox is read once both are Delivered.
+    await expect.poll(async () => (await outbox(tenant, subscriber)).map((row) => row.state), POLL).toEqual(['Delivered', 'Delivered']);
     const before = await outbox(tenant, subscriber);
     await pushBalances(tenant, [
       { contactId: a, amount: 14 },

@@ -3,7 +3,7 @@ import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceAccountToAmountJob } from '../../src/jobs/balance-batch.job.ts';
 import { runLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
-import { INGEST_QUEUE, ingestJobName } from '../../src/jobs/queues.ts';
+import { INGEST_QUEUE, ingestJobName } from '../../src/queue/queues.ts';
 import { requeueUnfinishedBatches } from '../../src/jobs/recovery.ts';
 import { ADMIN_TOKEN, createTenant, startSystem, type TestSystem, waitForBatch } from '../support/system.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredTransaction } from '../../src/contracts/transactions.ts';
+import type { StoredTransaction } from '../../src/domain/transactions.ts';
 import { createTenant, startSystem, type TestSystem } from '../support/system.ts';
 
 /**

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExpiryOwner } from '../../src/contracts/admin.ts';
-import type { TenantRecord } from '../../src/domain/tenants.ts';
+import type { ExpiryOwner, TenantRecord } from '../../src/domain/tenants.ts';
 import { expiriesBy, figuresAt, type ModelRow, units } from '../support/lot-model.ts';
 import { DAY, HOUR, newTenant, openScratchDatabase, type ScratchDatabase, storedRow, T0 } from './repositories/scratch-database.ts';
 

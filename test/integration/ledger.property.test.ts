@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRuntime, createRuntime } from '../../src/runtime.ts';
-import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
+import { ingestConsumer } from '../../src/jobs/ingest.worker.ts';
+import { startQueueWorker } from '../../src/queue/queue-worker.ts';
 import { runLedgerMaintenance } from '../../src/jobs/ledger-maintenance.job.ts';
 import { createLogger } from '../../src/logger.ts';
 import { DAY, HOUR, manualClock } from '../support/clock.ts';
@@ -257,7 +258,7 @@ describe('two workers', () => {
     const contacts = Array.from({ length: 40 }, () => randomUUID());
     // A second worker process in all but name: its own pool, Redis connection and job loop, on the same queue.
     const secondRuntime = createRuntime(system.runtime.config, createLogger('silent', 'worker-2'), clock);
-    const second = startIngestWorker(secondRuntime);
+    const second = startQueueWorker(secondRuntime, ingestConsumer(secondRuntime));
     const handled = { first: 0, second: 0 };
     second.worker.on('completed', () => handled.second++);
     try {

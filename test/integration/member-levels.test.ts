@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PointMaster } from '../../examples/point-master/app.ts';
 import { requeueSendableDeliveries } from '../../src/jobs/delivery-recovery.ts';
-import { startIngestWorker } from '../../src/jobs/ingest.worker.ts';
+import { ingestConsumer } from '../../src/jobs/ingest.worker.ts';
+import { startQueueWorker } from '../../src/queue/queue-worker.ts';
 import { levelsService } from '../../src/services/levels.service.ts';
 import { queueDeliveriesBestEffort } from '../../src/services/queueing.ts';
 import { DAY, manualClock } from '../support/clock.ts';
@@ -287,7 +288,7 @@ describe('recorded and announced', () => {
   it('queues one job for each change it announces, the one the recovery sweep would queue', async () => {
     // A system of its own whose only consumer applies batches, so the webhook jobs stay in Redis to be counted.
     const own = await startSystem(ENV, { clock });
-    const ingest = startIngestWorker(own.runtime);
+    const ingest = startQueueWorker(own.runtime, ingestConsumer(own.runtime));
     try {
       const put = async (url: string, payload: object) => {
         const response = await own.app.inject({ method: 'PUT', url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload });

@@ -24,7 +24,7 @@ export const TEST_SCRYPT_LOG_N = 10;
 export interface TestSystem {
   app: FastifyInstance;
   runtime: Runtime;
-  /** Starts a worker (ingest and webhook consumers, both recovery sweeps, ledger maintenance) over the same database and queue prefix. */
+  /** Starts a worker (the consumers and sweeps of the queues WORKER_QUEUES names, all by default) over the same database and queue prefix. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Deletes every Redis key of this system's queue prefix: what FLUSHALL does to it, without touching other test files. */

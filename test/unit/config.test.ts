@@ -27,6 +27,15 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/ADMIN_TOKEN/);
   });
 
+  it('reads WORKER_QUEUES as a list of queues, all of them when unset or empty, and names an unknown one', () => {
+    expect(loadConfig(valid).queue.workerQueues).toEqual(['ingest', 'webhooks', 'reconciliations', 'events']);
+    expect(loadConfig({ ...valid, WORKER_QUEUES: '' }).queue.workerQueues).toEqual(['ingest', 'webhooks', 'reconciliations', 'events']);
+    expect(loadConfig({ ...valid, WORKER_QUEUES: ' reconciliations, webhooks,webhooks ' }).queue.workerQueues).toEqual(['webhooks', 'reconciliations']);
+    expect(() => loadConfig({ ...valid, WORKER_QUEUES: 'webhooks,mail' })).toThrow(
+      /WORKER_QUEUES: unknown queue mail; the queues are ingest, webhooks, reconciliations, events/,
+    );
+  });
+
   it('refuses an admin token shorter than 32 characters, naming the setting', () => {
     expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN: must be at least 32 characters/);
     expect(() => loadConfig({ ...valid, ADMIN_TOKEN: 'x'.repeat(31) })).toThrow(/ADMIN_TOKEN/);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { registerQueueMetrics } from '../../src/jobs/queue-metrics.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { registerQueueMetrics } from '../../src/metrics/queue-metrics.ts';
+import { createMetrics } from '../../src/metrics/metrics.ts';
 
 const DASHBOARD = new URL('../../deploy/grafana/engage-point-follower.json', import.meta.url);
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { transactionRow } from '../../src/contracts/transactions.ts';
 import { accountKeys, checkTransactionRow, checkTransactionRows, entryState, planTransactions, referencedIds } from '../../src/domain/ledger.ts';
 
 const A = '00000000-0000-0000-0000-00000000000a';
 const B = '00000000-0000-0000-0000-00000000000b';
 const NOW = new Date('2030-01-10T12:00:00.000Z');
 const at = (iso: string) => new Date(iso);
+const parseRow = (sent: unknown) => transactionRow.safeParse(sent);
 
 const row = (overrides: Record<string, unknown> = {}) => ({
   contactId: A,
@@ -32,7 +34,7 @@ describe('checkTransactionRow', () => {
   const requestTime = NOW.toISOString();
 
   it('fills timeStamp and validFrom with the request time and normalises dates', () => {
-    const check = checkTransactionRow(row({ validTo: '2030-06-01T00:00:00+02:00' }), 3, requestTime, 'UTC');
+    const check = checkTransactionRow(row({ validTo: '2030-06-01T00:00:00+02:00' }), 3, requestTime, 'UTC', parseRow);
     expect(check).toEqual({
       index: 3,
       row: expect.any(Object),
@@ -57,6 +59,7 @@ describe('checkTransactionRow', () => {
       0,
       requestTime,
       'UTC',
+      parseRow,
     );
     expect(check.ok && check.transaction).toMatchObject({
       contactId: A,
@@ -68,7 +71,7 @@ describe('checkTransactionRow', () => {
 
   it('lets a row sent without validFrom count from its timeStamp when that is earlier than its arrival, else from its arrival', () => {
     const validFrom = (fields: Record<string, unknown>) => {
-      const check = checkTransactionRow(row(fields), 0, requestTime, 'UTC');
+      const check = checkTransactionRow(row(fields), 0, requestTime, 'UTC', parseRow);
       return check.ok ? check.transaction.validFrom : null;
     };
     // sent late: counts from when it happened
@@ -79,15 +82,15 @@ describe('checkTransactionRow', () => {
     // a validFrom sent is kept
     expect(validFrom({ timeStamp: '2030-01-10T11:30:00Z', validFrom: '2030-01-10T13:00:00Z' })).toBe('2030-01-10T13:00:00.000Z');
     // validTo is checked against the validFrom it gets
-    expect(checkTransactionRow(row({ timeStamp: '2030-01-10T11:00:00Z', validTo: '2030-01-10T11:30:00Z' }), 0, requestTime, 'UTC').ok).toBe(true);
+    expect(checkTransactionRow(row({ timeStamp: '2030-01-10T11:00:00Z', validTo: '2030-01-10T11:30:00Z' }), 0, requestTime, 'UTC', parseRow).ok).toBe(true);
   });
 
   it('accepts negative amounts', () => {
-    expect(checkTransactionRow(row({ amount: -25 }), 0, requestTime, 'UTC').ok).toBe(true);
+    expect(checkTransactionRow(row({ amount: -25 }), 0, requestTime, 'UTC', parseRow).ok).toBe(true);
   });
 
   const refused = (input: unknown) => {
-    const check = checkTransactionRow(input, 2, requestTime, 'UTC');
+    const check = checkTransactionRow(input, 2, requestTime, 'UTC', parseRow);
     if (check.ok) throw new Error('expected the row to be refused');
     return check.messages;
   };
@@ -103,7 +106,7 @@ describe('checkTransactionRow', () => {
 
   it('accepts amounts with up to 4 decimal places, as they were sent', () => {
     for (const amount of [1.5, -0.0001, 12.3456, 2147483646.9999]) {
-      const check = checkTransactionRow(row({ amount }), 0, requestTime, 'UTC');
+      const check = checkTransactionRow(row({ amount }), 0, requestTime, 'UTC', parseRow);
       expect(check.ok && check.transaction.amount).toBe(amount);
     }
   });
@@ -118,7 +121,7 @@ describe('checkTransactionRow', () => {
 
   it("reads times without an offset, and dates alone, in the tenant's time zone; the row stays as sent", () => {
     const sent = row({ timeStamp: '2026-12-01T12:20:03', validFrom: '2026-12-01', validTo: '2030-01-01' });
-    const check = checkTransactionRow(sent, 0, requestTime, 'Europe/Stockholm');
+    const check = checkTransactionRow(sent, 0, requestTime, 'Europe/Stockholm', parseRow);
     expect(check.ok && check.transaction).toMatchObject({
       transactionDate: '2026-12-01T11:20:03.000Z',
       validFrom: '2026-11-30T23:00:00.000Z',
@@ -143,9 +146,11 @@ describe('checkTransactionRow', () => {
 
   it('compares validFrom and validTo as instants whatever offsets they were written with', () => {
     const validFrom = '2030-02-01T02:00:00+02:00'; // 00:00 UTC
-    expect(checkTransactionRow(row({ validFrom, validTo: '2030-02-01T01:00:00+00:00' }), 0, requestTime, 'UTC').ok).toBe(true);
+    expect(checkTransactionRow(row({ validFrom, validTo: '2030-02-01T01:00:00+00:00' }), 0, requestTime, 'UTC', parseRow).ok).toBe(true);
     expect(refused(row({ validFrom, validTo: '2030-02-01T01:00:00+02:00' }))).toEqual(['Row [2].validTo: must be after validFrom (2030-02-01T00:00:00.000Z)']);
-    expect(checkTransactionRow(row({ validFrom: '0999-12-31T23:00:00-02:00', validTo: '1000-01-01T01:30:00Z' }), 0, requestTime, 'UTC').ok).toBe(true);
+    expect(checkTransactionRow(row({ validFrom: '0999-12-31T23:00:00-02:00', validTo: '1000-01-01T01:30:00Z' }), 0, requestTime, 'UTC', parseRow).ok).toBe(
+      true,
+    );
   });
 
   it('refuses rows that are not objects', () => {
@@ -167,6 +172,7 @@ describe('planTransactions', () => {
     ],
     NOW,
     'UTC',
+    parseRow,
   );
 
   it('lists the ids the well-formed rows need looked up', () => {
@@ -194,7 +200,7 @@ describe('planTransactions', () => {
   });
 
   it('reports both problems of a row with an unknown definition and an unknown contact, and the row once', () => {
-    const plan = planTransactions(checkTransactionRows([row({ contactId: B, definitionId: 9 })], NOW, 'UTC'), new Set([1]), new Set());
+    const plan = planTransactions(checkTransactionRows([row({ contactId: B, definitionId: 9 })], NOW, 'UTC', parseRow), new Set([1]), new Set());
     expect(plan.notAccepted).toHaveLength(1);
     expect(plan.errorMessages).toEqual(['Row [0].definitionId: unknown definitionId 9', `Row [0].contactId: unknown contact ${B}`]);
   });
@@ -211,6 +217,7 @@ describe('accountKeys', () => {
       ],
       NOW,
       'UTC',
+      parseRow,
     );
     const transactions = checks.flatMap((c) => (c.ok ? [c.transaction] : []));
     expect(accountKeys(transactions)).toEqual([

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { listenFailure } from '../../src/listen-failure.ts';
 import { humanLogLine } from '../../src/log-lines.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { createMetrics } from '../../src/metrics/metrics.ts';
 import { startMetricsServer } from '../../src/metrics-server.ts';
 
 describe('a port that cannot be had', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { StoredTransaction } from '../../src/contracts/transactions.ts';
+import type { StoredTransaction } from '../../src/domain/transactions.ts';
 import { advanceStream, type IdentifiedEntry, indexEntries, judgeIdentity, repeatsWithinRequest, sentFieldsOf, type SyncGap } from '../../src/domain/sync.ts';
 
 const T0 = new Date('2032-01-01T00:00:00.000Z');

@@ -1,19 +1,10 @@
 import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-provider-zod';
 import { balanceBatchBody, batchAccepted, canonicalBalanceBatch } from '../../contracts/balances.ts';
 import { problem, problemResponses } from '../../contracts/common.ts';
-import { AppError } from '../../errors.ts';
+import { tooManyItemsGuard } from '../../plugins/batch-size.ts';
 import type { BalancesService } from '../../services/balances.service.ts';
 import { API } from './links.ts';
 import { tenantLocalTimes } from './local-times.hook.ts';
-
-export function tooManyItemsGuard(max: number) {
-  // Runs before schema validation, so a 50,000-item body is refused without validating every item.
-  return async (request: { body: unknown }) => {
-    if (Array.isArray(request.body) && request.body.length > max) {
-      throw new AppError('too_many_items', `A batch holds at most ${max} items; this one has ${request.body.length}`);
-    }
-  };
-}
 
 const batchQueued = (id: string) => ({ id, status: 'Queued' as const });
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problemResponses } from '../../contracts/common.ts';
 import { contactDetailsPushAnswer, contactDetailsPushBody } from '../../contracts/contacts.ts';
 import type { ContactsService } from '../../services/contacts.service.ts';
-import { tooManyItemsGuard } from './balances.routes.ts';
+import { tooManyItemsGuard } from '../../plugins/batch-size.ts';
 import { tenantLocalTimes } from './local-times.hook.ts';
 
 /** The master's optional push of who its contacts are, so contact card users can recognise them. */

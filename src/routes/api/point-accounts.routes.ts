@@ -3,20 +3,9 @@ import { definitionIdParam, numericId, paging, problemResponses } from '../../co
 import { pointAccount, pointAccountList, pointAccountQuery, pointDefinition } from '../../contracts/point-accounts.ts';
 import type { PointAccountRecord } from '../../domain/ledger.ts';
 import type { PointAccountsService } from '../../services/point-accounts.service.ts';
+import { accountFigures } from './account-figures.ts';
 import { API, link, pageLinks } from './links.ts';
 import { z } from 'zod';
-
-/** An account's figures as v2 and v3 answer them. */
-export const accountFigures = (account: PointAccountRecord) => ({
-  balance: account.balance,
-  pendingPoints: account.pendingPoints,
-  // Left out rather than null: Engage's models make every field optional and none nullable.
-  balanceExpires: account.balanceExpires?.toISOString(),
-  // Extensions, left out when nothing expires that soon.
-  expiringWithin30Days: account.expiringWithin30Days || undefined,
-  expiringWithin60Days: account.expiringWithin60Days || undefined,
-  expiringWithin90Days: account.expiringWithin90Days || undefined,
-});
 
 const toPointAccount = (account: PointAccountRecord) => ({
   id: account.id,

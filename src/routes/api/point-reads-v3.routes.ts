@@ -14,7 +14,7 @@ import type { LedgerEntryRecord, PointAccountRecord } from '../../domain/ledger.
 import type { PointAccountsService } from '../../services/point-accounts.service.ts';
 import type { TransactionsService } from '../../services/transactions.service.ts';
 import { API_V3, link, pageLinks } from './links.ts';
-import { accountFigures } from './point-accounts.routes.ts';
+import { accountFigures } from './account-figures.ts';
 
 const tags = ['point-accounts-v3'];
 

@@ -15,7 +15,7 @@ import {
 } from '../../contracts/reconciliations.ts';
 import { schemaFieldErrors } from '../../plugins/problems.ts';
 import type { ReconciliationsService } from '../../services/reconciliations.service.ts';
-import { tooManyItemsGuard } from './balances.routes.ts';
+import { tooManyItemsGuard } from '../../plugins/batch-size.ts';
 import { API } from './links.ts';
 import { tenantLocalTimes } from './local-times.hook.ts';
 

@@ -10,7 +10,7 @@ import {
 } from '../../contracts/transactions.ts';
 import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import type { TransactionsService } from '../../services/transactions.service.ts';
-import { tooManyItemsGuard } from './balances.routes.ts';
+import { tooManyItemsGuard } from '../../plugins/batch-size.ts';
 import { API, link, pageLinks } from './links.ts';
 
 const tags = ['point-accounts'];

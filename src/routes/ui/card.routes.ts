@@ -4,6 +4,7 @@ import { manualAdjustment } from '../../contracts/adjustments.ts';
 import { contactId } from '../../contracts/common.ts';
 import { adjustmentForm, cardParams, cardQueryAfterSend, contactSearchForm, contactSearchQuery, HISTORY_PAGE_SIZE } from '../../contracts/ui.ts';
 import { AppError } from '../../errors.ts';
+import { confirmationOf, needsConfirmation } from '../../domain/adjustments.ts';
 import { loadSession, requireCsrf, requireSession } from '../../plugins/ui-session.ts';
 import type { AdjustmentRecord } from '../../domain/adjustments.ts';
 import type { AdjustmentsService } from '../../services/adjustments.service.ts';
@@ -11,7 +12,7 @@ import type { FormAnswers } from '../../services/answer-check.ts';
 import type { ContactCardService } from '../../services/contact-card.service.ts';
 import type { ActiveSession, SignedInUser, UiAuthService } from '../../services/ui-auth.service.ts';
 import { sentBanner } from '../../ui/adjustment-status.ts';
-import { adjustmentProblem, adjustmentsList, cardPage, cardUrl, confirmationOf, confirmationThreshold, searchPage } from '../../ui/pages/card.page.ts';
+import { adjustmentProblem, adjustmentsList, cardPage, cardUrl, searchPage } from '../../ui/pages/card.page.ts';
 import { answerJson, answerPage, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
 import { wantsHtml } from './ui-errors.ts';
 
@@ -103,7 +104,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{
       const { definitionId, direction, amount, description, idempotencyKey } = form;
       const token = confirmationOf(form);
       // A large amount is sent only once confirmed; above the limit the service refuses it with the limit named.
-      if (amount > confirmationThreshold(user.tenant.maxAdjustmentPoints) && amount <= user.tenant.maxAdjustmentPoints && form.confirmed !== token) {
+      if (needsConfirmation(form, user.tenant.maxAdjustmentPoints)) {
         if (!wantsHtml(request)) {
           throw new AppError('validation', 'A large adjustment is sent only once confirmed; nothing was sent', [
             { path: 'confirmed', message: `must confirm ${direction === 'remove' ? 'removing' : 'giving'} ${amount} points` },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactionFilter } from '../../contracts/transactions.ts';
+import { confirmationThreshold } from '../../domain/adjustments.ts';
 import type { LedgerEntryRecord } from '../../domain/ledger.ts';
 import { entryState } from '../../domain/ledger.ts';
 import type { ContactDetailsRecord, FoundContact } from '../../db/contacts.repository.ts';
@@ -63,16 +64,6 @@ export function adjustmentProblem(problem: ShownProblem): ShownProblem {
     errors: problem.errors?.map((error) => ({ ...error, label: ADJUSTMENT_LABELS[error.path] ?? error.path })),
   };
 }
-
-/**
- * The card asks to confirm an adjustment above a tenth of the tenant's limit
- * (10,000 points with the default limit of 100,000): large enough that daily
- * goodwill gestures go straight through, small enough to catch an extra zero.
- */
-export const confirmationThreshold = (maxAdjustmentPoints: number) => Math.floor(maxAdjustmentPoints / 10);
-
-/** What a confirmation confirms: change anything and the card asks again. */
-export const confirmationOf = (form: { definitionId: number; direction: string; amount: number }) => `${form.direction}:${form.amount}:${form.definitionId}`;
 
 function chromeFor(user: SignedInUser, csrfToken: string) {
   return {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdjustmentInput } from '../../../src/contracts/adjustments.ts';
+import type { AdjustmentInput } from '../../../src/domain/adjustments.ts';
 import type { AttemptOutcome, DeliveryState } from '../../../src/domain/deliveries.ts';
 import type { TenantRecord } from '../../../src/domain/tenants.ts';
 import { at, HOUR, newTenant, openScratchDatabase, type ScratchDatabase, T0 } from './scratch-database.ts';
@@ -194,7 +194,7 @@ describe('deliveries.replay', () => {
 });
 
 describe('the deliveries each statement answers for queuing', () => {
-  // The job id of an attempt is made of tenantId, id, attempts and dueAt (jobs/queues.ts): every statement that answers
+  // The job id of an attempt is made of tenantId, id, attempts and dueAt (queue/queues.ts): every statement that answers
   // deliveries to queue must answer all four, equal to what the recovery sweep reads back for the same attempt.
   const sweepSees = async (id: string, now: Date) => (await scratch.db.deliveries.listSendable(now, 1000)).find((delivery) => delivery.id === id);
 

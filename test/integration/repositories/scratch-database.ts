@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { TenantMode } from '../../../src/contracts/admin.ts';
-import type { StoredTransaction } from '../../../src/contracts/transactions.ts';
+import type { StoredTransaction } from '../../../src/domain/transactions.ts';
 import { createDatabase, type Database } from '../../../src/db/database.ts';
 import { createPool, type Pool } from '../../../src/db/pool.ts';
-import type { TenantRecord } from '../../../src/domain/tenants.ts';
+import type { TenantMode, TenantRecord } from '../../../src/domain/tenants.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { createTestDatabase } from '../../support/database.ts';
 

@@ -1,4 +1,4 @@
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from './metrics.ts';
 import type { SyncService } from '../services/sync.service.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import type { Logger } from './logger.ts';
 
 /**
  * Runs `pass` at start and then every `intervalMs`. A pass still running when

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Metrics } from '../metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { withTimeout } from '../timeout.ts';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;

@@ -20,25 +20,32 @@ const EVENTS_MAX_LEN = 1000;
 
 /**
  * tenantId is optional only for jobs queued before jobs carried it; the worker then looks the tenant up
- * (ingest.worker.ts). It can go one release after the one that added it: by then every such job has run, and the
+ * (jobs/ingest.worker.ts). It can go one release after the one that added it: by then every such job has run, and the
  * recovery sweep re-queues any unfinished batch with its tenant.
  */
 export const ingestJobData = z.object({ tenantId: z.uuid().optional(), batchId: z.uuid() });
 export type IngestJobData = z.output<typeof ingestJobData>;
 
-export function createIngestQueue(connection: ConnectionOptions, prefix: string, attempts: number): Queue<IngestJobData> {
-  return new Queue<IngestJobData>(INGEST_QUEUE, {
+/**
+ * A queue with a short event stream whose jobs Redis forgets once done:
+ * Postgres keeps every outcome, so Redis memory stays flat.
+ */
+function queueOf<Data>(name: string, connection: ConnectionOptions, prefix: string, tries: { attempts: number; backoffMs?: number }): Queue<Data> {
+  return new Queue<Data>(name, {
     connection,
     prefix,
     streams: { events: { maxLen: EVENTS_MAX_LEN } },
     defaultJobOptions: {
-      attempts,
-      backoff: { type: 'exponential', delay: 1000 },
-      // Postgres keeps the outcome; Redis keeps nothing once a job is done, so its memory stays flat.
+      attempts: tries.attempts,
+      ...(tries.backoffMs !== undefined && { backoff: { type: 'exponential', delay: tries.backoffMs } }),
       removeOnComplete: true,
       removeOnFail: true,
     },
   });
+}
+
+export function createIngestQueue(connection: ConnectionOptions, prefix: string, attempts: number): Queue<IngestJobData> {
+  return queueOf(INGEST_QUEUE, connection, prefix, { attempts, backoffMs: 1000 });
 }
 
 /** Queues a batch. The job id is the batch id, so queuing it again while it waits or runs is a no-op. */
@@ -61,20 +68,15 @@ const WEBHOOK_JOB = 'WebhookDeliveryJob';
 
 /**
  * tenantId is optional only for jobs queued before jobs carried it; the job then looks the tenant up
- * (webhook-delivery.job.ts). It can go one release after the one that added it: a delivery's job is queued anew (with
+ * (jobs/webhook-delivery.job.ts). It can go one release after the one that added it: a delivery's job is queued anew (with
  * its tenant) at every retry and by the delivery sweep, so no older job outlives that release.
  */
 export const webhookJobData = z.object({ tenantId: z.uuid().optional(), deliveryId: z.uuid() });
 export type WebhookJobData = z.output<typeof webhookJobData>;
 
 export function createWebhookQueue(connection: ConnectionOptions, prefix: string): Queue<WebhookJobData> {
-  return new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
-    connection,
-    prefix,
-    streams: { events: { maxLen: EVENTS_MAX_LEN } },
-    // One BullMQ attempt per job: retries follow WEBHOOK_RETRY_SCHEDULE from Postgres, not BullMQ's backoff.
-    defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true },
-  });
+  // One BullMQ attempt per job: retries follow WEBHOOK_RETRY_SCHEDULE from Postgres, not BullMQ's backoff.
+  return queueOf(WEBHOOK_QUEUE, connection, prefix, { attempts: 1 });
 }
 
 /**
@@ -103,12 +105,7 @@ export const reconciliationJobData = z.object({ tenantId: z.uuid(), reconciliati
 export type ReconciliationJobData = z.output<typeof reconciliationJobData>;
 
 export function createReconciliationQueue(connection: ConnectionOptions, prefix: string, attempts: number): Queue<ReconciliationJobData> {
-  return new Queue<ReconciliationJobData>(RECONCILIATION_QUEUE, {
-    connection,
-    prefix,
-    streams: { events: { maxLen: EVENTS_MAX_LEN } },
-    defaultJobOptions: { attempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true },
-  });
+  return queueOf(RECONCILIATION_QUEUE, connection, prefix, { attempts, backoffMs: 1000 });
 }
 
 /** Queues a compare. The job id is the reconciliation id, so queuing it again while it waits or runs is a no-op. */
@@ -128,13 +125,8 @@ export const eventsJobData = z.object({ tenantId: z.uuid(), subscriptionId: z.uu
 export type EventsJobData = z.output<typeof eventsJobData>;
 
 export function createEventsQueue(connection: ConnectionOptions, prefix: string): Queue<EventsJobData> {
-  return new Queue<EventsJobData>(EVENTS_QUEUE, {
-    connection,
-    prefix,
-    streams: { events: { maxLen: EVENTS_MAX_LEN } },
-    // Retries follow WEBHOOK_RETRY_SCHEDULE from Postgres, as for the master's webhooks.
-    defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true },
-  });
+  // Retries follow WEBHOOK_RETRY_SCHEDULE from Postgres, as for the master's webhooks.
+  return queueOf(EVENTS_QUEUE, connection, prefix, { attempts: 1 });
 }
 
 /**
@@ -146,3 +138,7 @@ export async function enqueueEvents(queue: Queue<EventsJobData>, data: EventsJob
   const dueAt = Date.now() + Math.max(0, delayMs);
   await queue.add(EVENTS_JOB, data, { jobId: `${data.subscriptionId}_${Math.ceil(dueAt / 100)}`, delay: Math.max(0, delayMs) });
 }
+
+/** Every queue a worker process can consume; WORKER_QUEUES picks some (src/config.ts). */
+export const QUEUE_NAMES = [INGEST_QUEUE, WEBHOOK_QUEUE, RECONCILIATION_QUEUE, EVENTS_QUEUE] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ApplyResult } from './domain/batches.ts';
-import type { CompareResult } from './jobs/reconciliation.job.ts';
+import type { ApplyResult } from '../domain/batches.ts';
+import type { CompareResult } from '../domain/reconciliations.ts';
 
 /**
  * Prometheus metrics of one process. A registry per process (not the library's
