@@ -20,6 +20,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const BATCH = 1000;
 const POSTERS = 8;
 const ACCEPT_SECONDS = 20;
+/** The service's default (WORKER_CONCURRENCY in src/config.ts): the nightly sync as deployed. */
+const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '4';
 const requested = Number(process.argv[2] ?? 10_000_000);
 if (!(Number.isInteger(requested) && requested >= BATCH && requested % BATCH === 0)) throw new Error('accounts must be a whole number of 1000-item batches');
 const sizes = requested > 1_000_000 ? [1_000_000, requested] : [requested];
@@ -244,7 +246,7 @@ async function deadTuples(db: pg.Pool): Promise<Record<string, number>> {
 
 async function runSize(server: string, accounts: number) {
   console.log(`\n${accounts.toLocaleString('en')} accounts`);
-  const target = await startTarget({}, server);
+  const target = await startTarget({ WORKER_CONCURRENCY }, server);
   try {
     const tenant = await target.createTenant('balance-only');
     const fresh = await fullPush(target, tenant, accounts, 1);
@@ -279,6 +281,9 @@ const postgres = await startPrivatePostgres(bin, dataDir, await freePort(), 'pos
 console.log(
   `Postgres settings from ${process.env.BENCH_POSTGRES_CONF ?? 'deploy/postgresql.conf'}: ${settings.map(([name, value]) => `${name}=${value}`).join(' ')}`,
 );
+// Ctrl-C: the private Postgres and its data go too (the API and the worker stop with the process: bench/target.ts).
+const abandon = () => void postgres.stop().finally(() => (rmSync(dataDir, { recursive: true, force: true }), process.exit(130)));
+process.once('SIGINT', abandon).once('SIGTERM', abandon);
 try {
   const results: Awaited<ReturnType<typeof runSize>>[] = [];
   for (const accounts of sizes) results.push(await runSize(postgres.url, accounts));
