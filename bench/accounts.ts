@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { request } from 'undici';
 import { findPostgresBin, freePort, postgresSettings, startPrivatePostgres } from '../scripts/up/local-servers.ts';
+import type { BalanceItem } from '../src/domain/balances.ts';
+import { rawCeiling } from './ceiling.ts';
 import { type BenchTarget, startTarget } from './target.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,6 +24,8 @@ const POSTERS = 8;
 const ACCEPT_SECONDS = 20;
 /** The service's default (WORKER_CONCURRENCY in src/config.ts): the nightly sync as deployed. */
 const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '4';
+/** 200,000 items: long enough to reach pages all over a table of ten million. */
+const CEILING_BATCHES = 200;
 const requested = Number(process.argv[2] ?? 10_000_000);
 if (!(Number.isInteger(requested) && requested >= BATCH && requested % BATCH === 0)) throw new Error('accounts must be a whole number of 1000-item batches');
 const sizes = requested > 1_000_000 ? [1_000_000, requested] : [requested];
@@ -255,6 +259,10 @@ async function runSize(server: string, accounts: number) {
     const sync = await fullPush(target, tenant, accounts, 2);
     console.log(`  full sync: ${sync.itemsPerSecond.toLocaleString('en')} items/s`);
     const deadAfterSync = await deadTuples(target.db);
+    // The same updates straight through the worker's statement: what Postgres alone does at this size.
+    const ceilingBatches = Array.from({ length: CEILING_BATCHES }, (_, b) => JSON.parse(batchBody(b, accounts, 6, new Date().toISOString())) as BalanceItem[]);
+    const ceiling = Math.round(await rawCeiling(target.databaseUrl, tenant.id, ceilingBatches, Number(WORKER_CONCURRENCY)));
+    console.log(`  raw ceiling of the same updates: ${ceiling.toLocaleString('en')} items/s`);
     const accept20 = await acceptLatency(target, tenant, accounts, 20, 3);
     console.log(`  accept at 20 batches/s: p99 ${accept20.p99} ms`);
     const accept50 = await acceptLatency(target, tenant, accounts, 50, 4);
@@ -265,7 +273,18 @@ async function runSize(server: string, accounts: number) {
     await target.db.query(`VACUUM ${TABLES.join(', ')}`);
     const vacuumSeconds = +((performance.now() - vacuumStarted) / 1000).toFixed(1);
     const afterSecondSync = await bytesPerAccount(target.db, accounts);
-    return { accounts, fresh, sync, deadAfterSync, accept20, accept50, secondSync, vacuumSeconds, bytesPerAccount: { afterFresh, afterSecondSync } };
+    return {
+      accounts,
+      fresh,
+      sync,
+      ceiling,
+      deadAfterSync,
+      accept20,
+      accept50,
+      secondSync,
+      vacuumSeconds,
+      bytesPerAccount: { afterFresh, afterSecondSync },
+    };
   } finally {
     await target.stop();
   }
@@ -290,6 +309,8 @@ try {
   const figures = (r: (typeof results)[number]): [string, number][] => [
     ['fresh push, items/s', r.fresh.itemsPerSecond],
     ['full sync of updates, items/s', r.sync.itemsPerSecond],
+    ['raw ceiling of the same updates, items/s', r.ceiling],
+    ['full sync / ceiling, %', +((100 * r.sync.itemsPerSecond) / r.ceiling).toFixed(1)],
     ['second full sync, items/s', r.secondSync.itemsPerSecond],
     ['accept p99 at 20 batches/s, ms', r.accept20.p99],
     ['accept p99 at 50 batches/s, ms', r.accept50.p99],

@@ -31,13 +31,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { request } from 'undici';
-import { UPSERT_BALANCES_SQL, upsertBalancesParams } from '../src/db/point-accounts.repository.ts';
-import { planBalanceBatch } from '../src/domain/balances.ts';
 import { INGEST_QUEUE } from '../src/queue/queues.ts';
 import { parseArgv } from '../src/cli/context.ts';
 import { machineCpu, sampleAcceptWaits } from './observe.ts';
+import { rawCeiling } from './ceiling.ts';
 import { reconciliationBench } from './reconciliation.ts';
 import { type BenchTarget, startTarget } from './target.ts';
 
@@ -134,32 +132,6 @@ function transactionBatches(rows: number, identified = false): TransactionRow[][
   };
   const identify = (r: TransactionRow, n: number): TransactionRow => (identified ? { ...r, externalId: `receipt-${n + 1}`, sequence: n + 1 } : r);
   return Array.from({ length: rows / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, i) => identify(row(b * BATCH + i), b * BATCH + i)));
-}
-
-/** The ceiling: the worker's own statement, one transaction per batch, `concurrency` connections, no HTTP and no queue. */
-async function rawCeiling(target: BenchTarget, batches: BalanceItem[][], concurrency: number): Promise<number> {
-  const tenantId = (await target.createTenant()).id;
-  const pool = new pg.Pool({ connectionString: target.databaseUrl, max: concurrency });
-  const queue = [...batches];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let batch = queue.shift(); batch; batch = queue.shift()) {
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
-          const plan = planBalanceBatch(batch, new Set([1]));
-          await client.query(UPSERT_BALANCES_SQL, upsertBalancesParams(tenantId, randomUUID(), plan.winners));
-          await client.query('COMMIT');
-        } finally {
-          client.release();
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  await pool.end();
-  return (batches.length * BATCH) / seconds;
 }
 
 /** POSTs a batch already serialized, so the load generator spends no CPU on JSON while the system is measured. */
@@ -345,7 +317,7 @@ try {
     `balances: ${sizes.balanceItems} items; transactions: ${sizes.transactionRows} rows; accept: ${sizes.acceptRate} batches/s for ${sizes.acceptSeconds} s`,
   );
 
-  const ceiling = await rawCeiling(target, data, target.workerConcurrency);
+  const ceiling = await rawCeiling(target.databaseUrl, (await target.createTenant()).id, data, target.workerConcurrency);
   const balances = await endToEnd(target, data, 'balances');
   const transactions = await endToEnd(target, transactionBatches(sizes.transactionRows), 'transactions');
   const identified = await endToEnd(target, transactionBatches(sizes.transactionRows, true), 'transactions');
