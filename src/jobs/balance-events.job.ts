@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { enqueueEvents, type EventsJobData } from '../queue/queues.ts';
 import type { SubscriptionsService } from '../services/subscriptions.service.ts';
 import type { StoreDeps } from './job-deps.ts';
@@ -20,6 +21,7 @@ export interface BalanceEventsDeps extends EventsQueueDeps {
   log: Logger;
   outbound: Dispatcher;
   services: { subscriptions: Pick<SubscriptionsService, 'forSending'> };
+  metrics: Pick<Metrics, 'balanceEventAttempts'>;
 }
 
 /** The lease outlives the HTTP calls of one round and their bookkeeping. */
@@ -62,6 +64,7 @@ export async function balanceEventsJob(runtime: BalanceEventsDeps, job: EventsJo
       request.rows.map((row) => ({ row, outcome: outcomeOfAttempt(result, row.failures, config.webhooks.retryScheduleMs, now) })),
     );
     await db.balanceEvents.recordOutcomes(job.tenantId, subscription.id, leaseToken, outcomes, attemptedAt, clock.now());
+    for (const { outcome } of outcomes) runtime.metrics.balanceEventAttempts.inc({ outcome: outcome.state });
     const failed = outcomes.filter((o) => o.outcome.state !== 'Delivered');
     result.sent += outcomes.length;
     result.delivered += outcomes.length - failed.length;

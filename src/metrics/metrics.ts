@@ -32,6 +32,12 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers,
     }),
+    balanceEventAttempts: new Counter({
+      name: 'pf_balance_event_attempts_total',
+      help: 'point.balance.updated events sent to subscribers, by outcome (Delivered, Retrying, Failed)',
+      labelNames: ['outcome'],
+      registers,
+    }),
     pushesRefusedForBacklog: new Counter({
       name: 'pf_pushes_refused_backlog_total',
       help: 'Balance and transaction pushes refused (429) because too many items were waiting to be applied',

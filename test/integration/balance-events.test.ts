@@ -313,6 +313,10 @@ describe('the outbox', () => {
     await expect.poll(() => latestOf(subscriber, contactId), POLL).toMatchObject({ balance: 9, version: 1 });
     const detail = (await adminCall(system.app, 'GET', `/tenants/${tenant.id}/subscriptions/${subscriber.subscriptionId}`, undefined, 200)).json();
     expect(detail.outbox).toEqual({ pending: 0, retrying: 0, delivered: 1, failed: 0 });
+    // Both outcomes are counted for Prometheus.
+    const metrics = (await system.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/pf_balance_event_attempts_total\{outcome="Failed"\} [1-9]/);
+    expect(metrics).toMatch(/pf_balance_event_attempts_total\{outcome="Delivered"\} [1-9]/);
   });
 
   it('batch mode sends an array of envelopes per request; encrypted subscriptions get the payload encrypted with the tenant key', async () => {
