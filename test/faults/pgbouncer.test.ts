@@ -34,8 +34,14 @@ afterAll(async () => {
 });
 
 interface PoolPeak {
-  /** The most connections Postgres held for the services at once (the test's own checks connect directly and are not counted). */
+  /** The most server connections PgBouncer held open at once, in any state (`SHOW POOLS`: sv_active, sv_idle, sv_used, sv_tested, sv_login). */
   serverConnections: number;
+  /**
+   * The most backends Postgres listed for the services at once (the test's own checks connect directly and are not
+   * counted). Reported, not checked: when a killed client's server connection was mid-transaction, PgBouncer closes it
+   * and opens another, and Postgres lists the closed one until its backend has rolled back and exited.
+   */
+  postgresBackends: number;
   /** The most service connections PgBouncer held at once, and the most of them waiting for a server connection. */
   clients: number;
   clientsWaiting: number;
@@ -43,7 +49,8 @@ interface PoolPeak {
 
 /** Samples the pooler and Postgres every 100 ms until stopped; answers the peaks. */
 function watchPool(): { stop(): Promise<PoolPeak> } {
-  const peak: PoolPeak = { serverConnections: 0, clients: 0, clientsWaiting: 0 };
+  const peak: PoolPeak = { serverConnections: 0, postgresBackends: 0, clients: 0, clientsWaiting: 0 };
+  const serverStates = ['sv_active', 'sv_idle', 'sv_used', 'sv_tested', 'sv_login'];
   let stopped = false;
   let failed: Error | undefined;
   const sampling = (async () => {
@@ -54,7 +61,9 @@ function watchPool(): { stop(): Promise<PoolPeak> } {
           `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'point_follower' AND backend_type = 'client backend' AND application_name <> 'fault-checks'`,
         ),
       ]);
-      peak.serverConnections = Math.max(peak.serverConnections, rows[0]!.n);
+      const held = serverStates.reduce((sum, state) => sum + Number(pool[state] ?? 0), 0);
+      peak.serverConnections = Math.max(peak.serverConnections, held);
+      peak.postgresBackends = Math.max(peak.postgresBackends, rows[0]!.n);
       peak.clients = Math.max(peak.clients, Number(pool.cl_active) + Number(pool.cl_waiting));
       peak.clientsWaiting = Math.max(peak.clientsWaiting, Number(pool.cl_waiting));
       await sleep(100);
