@@ -118,14 +118,19 @@ const sendable = (now: string) => `e.state IN ('Pending', 'Retrying') AND e.next
  * Leases up to $4 rows of subscription $1 (tenant $6) that may be sent now ($2), oldest
  * first; SKIP LOCKED lets several senders share a subscription, and one row
  * per account means two senders never hold two versions of one account.
+ * The lease is written to the rows picked by their physical address (ctid),
+ * which cannot change while this statement holds their locks: joined by key,
+ * a planner that took the subscription for a small one (no statistics yet)
+ * compared every picked row with every row of the subscription (a million
+ * comparisons for a round of 1,000 among 2,000 events).
  */
 const CLAIM_SQL = `
 WITH picked AS (
-  SELECT e.account_id FROM balance_event e WHERE e.tenant_id = $6 AND e.subscription_id = $1 AND ${sendable('$2')}
+  SELECT e.ctid AS row_address FROM balance_event e WHERE e.tenant_id = $6 AND e.subscription_id = $1 AND ${sendable('$2')}
    ORDER BY e.next_attempt_at, e.account_id LIMIT $4 FOR UPDATE SKIP LOCKED
 ), claimed AS (
   UPDATE balance_event e SET lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $5), updated_at = $2
-    FROM picked WHERE e.tenant_id = $6 AND e.subscription_id = $1 AND e.account_id = picked.account_id
+    FROM picked WHERE e.ctid = picked.row_address
   RETURNING e.tenant_id, e.account_id, e.event_id, e.version, e.balance, e.balance_expires, e.changed_at, e.failures
 )
 SELECT c.account_id AS "accountId", c.event_id AS "eventId", c.version, c.balance, c.balance_expires AS "balanceExpires", c.changed_at AS "changedAt",
