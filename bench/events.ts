@@ -67,14 +67,20 @@ try {
   })();
 
   const started = Date.now();
-  const withSubscriber = await push(tenant.key, changes / BATCH);
-  const pushed = Date.now();
-  while (receiver.latest.size < changes) {
-    if (Date.now() - pushed > 600_000) throw new Error(`only ${receiver.latest.size} of ${changes} events arrived in 10 minutes`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  let withSubscriber: number[];
+  let pushed: number;
+  try {
+    withSubscriber = await push(tenant.key, changes / BATCH);
+    pushed = Date.now();
+    while (receiver.latest.size < changes) {
+      if (Date.now() - pushed > 600_000) throw new Error(`only ${receiver.latest.size} of ${changes} events arrived in 10 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    // Stopped before the target is, so a failure above is the one reported.
+    sampling = false;
+    await sampler;
   }
-  sampling = false;
-  await sampler;
 
   // Delivery alone: the events queue paused while a second sync of as many changes is applied, then let go.
   const events = new Queue(EVENTS_QUEUE, { connection: { url: target.redisUrl }, prefix: target.queuePrefix });

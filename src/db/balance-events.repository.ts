@@ -131,31 +131,44 @@ WITH picked AS (
 ), claimed AS (
   UPDATE balance_event e SET lease_token = $3, lease_until = $2::timestamptz + make_interval(secs => $5), updated_at = $2
     FROM picked WHERE e.ctid = picked.row_address
-  RETURNING e.tenant_id, e.account_id, e.event_id, e.version, e.balance, e.balance_expires, e.changed_at, e.failures
+  RETURNING e.ctid AS row_address, e.tenant_id, e.account_id, e.event_id, e.version, e.balance, e.balance_expires, e.changed_at, e.failures
 )
-SELECT c.account_id AS "accountId", c.event_id AS "eventId", c.version, c.balance, c.balance_expires AS "balanceExpires", c.changed_at AS "changedAt",
+SELECT c.row_address::text AS "rowAddress", c.account_id AS "accountId", c.event_id AS "eventId", c.version, c.balance, c.balance_expires AS "balanceExpires", c.changed_at AS "changedAt",
        c.failures, a.contact_id AS "contactId", a.definition_id AS "definitionId"
   FROM claimed c JOIN point_account a ON a.tenant_id = c.tenant_id AND a.id = c.account_id
  ORDER BY c.account_id`;
 
 /**
- * Stores each row's outcome and gives up the lease. A row a newer change
+ * Stores each row's outcome and gives up the lease, for the rows of lease $1
+ * that `match` finds (at $2, the attempt made at $3). A row a newer change
  * overwrote while it was being sent keeps the newer event, still Pending:
- * only the attempt is counted.
+ * only the attempt is counted. Answers the accounts it stored.
  */
-const RECORD_OUTCOMES_SQL = `
+const recordOutcomesSql = (match: string) => `
 UPDATE balance_event e
    SET state = CASE WHEN e.event_id = o.event_id THEN o.state::delivery_state ELSE e.state END,
        failures = CASE WHEN e.event_id = o.event_id THEN o.failures ELSE e.failures END,
        next_attempt_at = CASE WHEN e.event_id = o.event_id THEN o.next_at ELSE e.next_attempt_at END,
-       delivered_at = CASE WHEN e.event_id = o.event_id AND o.state = 'Delivered' THEN $3 ELSE e.delivered_at END,
-       attempts = e.attempts + 1, last_attempt_at = $4, last_status = o.status, last_error = o.error,
-       lease_token = NULL, lease_until = NULL, updated_at = $3
-  FROM unnest($5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::timestamptz[], $10::int[], $11::text[])
-    AS o(account_id, event_id, state, failures, next_at, status, error)
- WHERE e.tenant_id = $12 AND e.subscription_id = $1 AND e.lease_token = $2 AND e.account_id = o.account_id`;
+       delivered_at = CASE WHEN e.event_id = o.event_id AND o.state = 'Delivered' THEN $2 ELSE e.delivered_at END,
+       attempts = e.attempts + 1, last_attempt_at = $3, last_status = o.status, last_error = o.error,
+       lease_token = NULL, lease_until = NULL, updated_at = $2
+  FROM unnest($4::bigint[], $5::uuid[], $6::text[], $7::int[], $8::timestamptz[], $9::int[], $10::text[], $11::tid[])
+    AS o(account_id, event_id, state, failures, next_at, status, error, row_address)
+ WHERE ${match} AND e.lease_token = $1 AND e.account_id = o.account_id
+RETURNING e.account_id`;
+
+/**
+ * The rows where the claim left them ($11: nobody changed them since), found
+ * without reading the subscription's other rows: by key, a planner that took
+ * the subscription for a small one (no statistics yet) read all of its rows
+ * for every round.
+ */
+const RECORD_AT_ADDRESSES_SQL = recordOutcomesSql('e.ctid = o.row_address');
+/** By key (tenant $12, subscription $13, the account), for the few rows a newer change moved since the claim. */
+const RECORD_BY_KEY_SQL = recordOutcomesSql('e.tenant_id = $12 AND e.subscription_id = $13');
 
 const claimedRow = z.object({
+  rowAddress: z.string(),
   accountId: z.number().int(),
   eventId: z.string(),
   version: z.number().int(),
@@ -165,7 +178,14 @@ const claimedRow = z.object({
   failures: z.number().int(),
   contactId: z.string(),
   definitionId: z.number().int(),
-}) satisfies z.ZodType<BalanceEventRow>;
+}) satisfies z.ZodType<BalanceEventRow & { rowAddress: string }>;
+const accountIdRow = z.object({ account_id: z.number().int() });
+
+/** A sender's hold on the rows it claimed: the token written to them, and where each account's row was left (its ctid). */
+export interface EventLease {
+  token: string;
+  addresses: ReadonlyMap<number, string>;
+}
 
 const subscriptionIdRow = z.object({ subscriptionId: z.string() });
 const dueRow = z.object({ tenantId: z.string(), subscriptionId: z.string() });
@@ -229,36 +249,45 @@ export function balanceEventsRepository(db: Db) {
       await db.query(SEED_SQL, [tenantId, now, BALANCE_UPDATED_EVENT]);
     },
 
-    /** See CLAIM_SQL: the rows leased, and the lease token to record their outcome with. */
-    async claim(tenantId: string, subscriptionId: string, now: Date, limit: number, leaseMs: number): Promise<{ leaseToken: string; rows: BalanceEventRow[] }> {
-      const leaseToken = randomUUID();
-      const { rows } = await db.query(CLAIM_SQL, [subscriptionId, now, leaseToken, limit, leaseMs / 1000, tenantId]);
-      return { leaseToken, rows: parseRows(claimedRow, rows) };
+    /** See CLAIM_SQL: the rows leased, and the lease to record their outcome with. */
+    async claim(tenantId: string, subscriptionId: string, now: Date, limit: number, leaseMs: number): Promise<{ lease: EventLease; rows: BalanceEventRow[] }> {
+      const token = randomUUID();
+      const { rows } = await db.query(CLAIM_SQL, [subscriptionId, now, token, limit, leaseMs / 1000, tenantId]);
+      const claimed = parseRows(claimedRow, rows);
+      return {
+        lease: { token, addresses: new Map(claimed.map((row) => [row.accountId, row.rowAddress])) },
+        rows: claimed.map(({ rowAddress: _, ...row }) => row),
+      };
     },
 
-    /** See RECORD_OUTCOMES_SQL. */
+    /** Stores the outcomes of a lease (RECORD_AT_ADDRESSES_SQL, then RECORD_BY_KEY_SQL for any row that moved). */
     async recordOutcomes(
       tenantId: string,
       subscriptionId: string,
-      leaseToken: string,
+      lease: EventLease,
       outcomes: readonly { row: BalanceEventRow; outcome: AttemptOutcome }[],
       attemptedAt: Date,
       now: Date,
     ): Promise<void> {
-      await db.query(RECORD_OUTCOMES_SQL, [
-        subscriptionId,
-        leaseToken,
-        now,
-        attemptedAt,
-        outcomes.map((o) => o.row.accountId),
-        outcomes.map((o) => o.row.eventId),
-        outcomes.map((o) => o.outcome.state),
-        outcomes.map((o) => o.outcome.failures),
-        outcomes.map((o) => o.outcome.nextAttemptAt),
-        outcomes.map((o) => o.outcome.lastStatus),
-        outcomes.map((o) => o.outcome.lastError),
-        tenantId,
-      ]);
+      const record = (sql: string, some: readonly { row: BalanceEventRow; outcome: AttemptOutcome }[], ...more: unknown[]) =>
+        db.query(sql, [
+          lease.token,
+          now,
+          attemptedAt,
+          some.map((o) => o.row.accountId),
+          some.map((o) => o.row.eventId),
+          some.map((o) => o.outcome.state),
+          some.map((o) => o.outcome.failures),
+          some.map((o) => o.outcome.nextAttemptAt),
+          some.map((o) => o.outcome.lastStatus),
+          some.map((o) => o.outcome.lastError),
+          some.map((o) => lease.addresses.get(o.row.accountId) ?? null),
+          ...more,
+        ]);
+      const { rows } = await record(RECORD_AT_ADDRESSES_SQL, outcomes);
+      const stored = new Set(parseRows(accountIdRow, rows).map((row) => row.account_id));
+      const moved = outcomes.filter((o) => !stored.has(o.row.accountId));
+      if (moved.length > 0) await record(RECORD_BY_KEY_SQL, moved, tenantId, subscriptionId);
     },
 
     /** Subscriptions (of every tenant) with an event that may be sent now: the recovery sweep queues their delivery. */

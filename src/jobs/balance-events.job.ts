@@ -49,7 +49,7 @@ export async function balanceEventsJob(runtime: BalanceEventsDeps, job: EventsJo
   const result: EventsPassResult = { sent: 0, delivered: 0 };
   const limit = subscription.batch ? MAX_EVENTS_PER_REQUEST : SINGLE_EVENTS_IN_FLIGHT;
   for (;;) {
-    const { leaseToken, rows } = await db.balanceEvents.claim(job.tenantId, subscription.id, clock.now(), limit, config.webhooks.timeoutMs + LEASE_MARGIN_MS);
+    const { lease, rows } = await db.balanceEvents.claim(job.tenantId, subscription.id, clock.now(), limit, config.webhooks.timeoutMs + LEASE_MARGIN_MS);
     if (rows.length === 0) break;
     const attemptedAt = clock.now();
     const requests = balanceEventRequests(rows, subscription, attemptedAt);
@@ -63,7 +63,7 @@ export async function balanceEventsJob(runtime: BalanceEventsDeps, job: EventsJo
     const outcomes = answers.flatMap(({ request, result }) =>
       request.rows.map((row) => ({ row, outcome: outcomeOfAttempt(result, row.failures, config.webhooks.retryScheduleMs, now) })),
     );
-    await db.balanceEvents.recordOutcomes(job.tenantId, subscription.id, leaseToken, outcomes, attemptedAt, clock.now());
+    await db.balanceEvents.recordOutcomes(job.tenantId, subscription.id, lease, outcomes, attemptedAt, clock.now());
     for (const { outcome } of outcomes) runtime.metrics.balanceEventAttempts.inc({ outcome: outcome.state });
     const failed = outcomes.filter((o) => o.outcome.state !== 'Delivered');
     result.sent += outcomes.length;
