@@ -300,10 +300,15 @@ export function balanceEventsRepository(db: Db) {
       return parseRows(dueRow, rows);
     },
 
-    /** When the subscription's next retry is due, or null when none waits. */
+    /**
+     * When the subscription's next retry is due, or null when none waits. Only
+     * events still to send have a next_attempt_at (Pending and Retrying), so
+     * this is the first entry of balance_event_due_idx; asked by state, it
+     * read every event the subscription ever delivered.
+     */
     async nextRetryAt(tenantId: string, subscriptionId: string): Promise<Date | null> {
       const { rows } = await db.query(
-        `SELECT min(next_attempt_at) AS at FROM balance_event WHERE tenant_id = $1 AND subscription_id = $2 AND state IN ('Pending', 'Retrying')`,
+        `SELECT min(next_attempt_at) AS at FROM balance_event WHERE tenant_id = $1 AND subscription_id = $2 AND next_attempt_at IS NOT NULL`,
         [tenantId, subscriptionId],
       );
       return parseFirstRow(z.object({ at: z.date().nullable() }), rows)?.at ?? null;
