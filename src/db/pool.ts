@@ -80,13 +80,15 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 5): 
 }
 
 // Node socket errors, and Postgres "admin shutdown / cannot connect now / too many connections".
+const PROTOCOL_VIOLATION = '08P01';
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
 
 /** True for errors that mean "Postgres cannot be reached right now", as opposed to a bug or bad data. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = codeOf(err);
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  // Class 08 is the connection's, except 08P01: a statement sent with the wrong parameters is this code's bug.
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || (code.startsWith('08') && code !== PROTOCOL_VIOLATION))) return true;
   return /Connection terminated|connection timeout|connection error|ECONNREFUSED/i.test(err.message);
 }
 

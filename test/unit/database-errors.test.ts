@@ -15,6 +15,9 @@ describe('isDatabaseUnavailable', () => {
   it('does not take a bug or bad data for an outage', () => {
     expect(isDatabaseUnavailable(pgError('duplicate key value violates unique constraint "tenant_name_key"', '23505'))).toBe(false);
     expect(isDatabaseUnavailable(new TypeError('x is undefined'))).toBe(false);
+    // A statement sent more parameters than it names: a 500 to fix, not a 503 to retry (a paged list once did this).
+    expect(isDatabaseUnavailable(pgError('bind message supplies 3 parameters, but prepared statement "" requires 2', '08P01'))).toBe(false);
+    expect(isDatabaseUnavailable(pgError('connection failure', '08006'))).toBe(true);
   });
 });
 
