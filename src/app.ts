@@ -7,6 +7,7 @@ import { answersBeforeCommitPlugin } from './plugins/answers-before-commit.ts';
 import { adminAuth, tenantAuth } from './plugins/auth.ts';
 import { limitAuthFailures } from './plugins/auth-failures.ts';
 import { docsPlugin } from './plugins/docs.ts';
+import { htmlReplyPlugin } from './plugins/html-reply.ts';
 import { jsonBodyPlugin } from './plugins/json-body.ts';
 import { frameworkErrors, problemsPlugin } from './plugins/problems.ts';
 import { rateLimitPerKey } from './plugins/rate-limit.ts';
@@ -83,6 +84,7 @@ export async function buildApp(runtime: Runtime) {
 
   await app.register(problemsPlugin);
   await app.register(jsonBodyPlugin);
+  await app.register(htmlReplyPlugin);
   // Before every route: a write's answer is checked before its COMMIT.
   await app.register(answersBeforeCommitPlugin);
   await app.register(metricsRoutes, { metrics: runtime.metrics });

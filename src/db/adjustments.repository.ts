@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { deliveryState } from '../contracts/adjustments.ts';
 import type { AdjustmentInput, AdjustmentRecord } from '../domain/adjustments.ts';
 import { ADJUSTMENT_INPUT_COLUMNS, adjustmentInputRow } from './deliveries.repository.ts';
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
-import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';
+import { nullableDate, parseRows } from './rows.ts';
 
 /**
  * An adjustment is confirmed when the master sent back a transaction whose
@@ -12,12 +13,12 @@ import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';
  * (tenant, externalId) key at read time, so nothing has to be written when
  * the transaction arrives.
  */
-const SELECT_RECORD = `
-  SELECT a.id, a.created_at, ${ADJUSTMENT_INPUT_COLUMNS},
+const RECORD_COLUMNS = `a.id, a.created_at, ${ADJUSTMENT_INPUT_COLUMNS},
          d.id AS event_id, d.state, d.attempts, d.last_error, d.next_attempt_at, d.delivered_at,
-         c.id AS confirmed_entry_id, c.created_at AS confirmed_at
-    FROM point_adjustment a JOIN webhook_delivery d ON d.tenant_id = a.tenant_id AND d.adjustment_id = a.id
+         c.id AS confirmed_entry_id, c.created_at AS confirmed_at`;
+const RECORD_FROM = `point_adjustment a JOIN webhook_delivery d ON d.tenant_id = a.tenant_id AND d.adjustment_id = a.id
     LEFT JOIN ledger_entry c ON c.tenant_id = a.tenant_id AND c.external_id = d.id::text`;
+const SELECT_RECORD = `SELECT ${RECORD_COLUMNS} FROM ${RECORD_FROM}`;
 
 /** A SELECT_RECORD row: the adjustment as sent (adjustmentInputRow) with its delivery and confirmation. */
 const recordRow = z
@@ -91,17 +92,15 @@ export function adjustmentsRepository(db: Db) {
       return parseRecords(rows)[0] ?? null;
     },
 
-    async listByContact(tenantId: string, contactId: string, page: { offset: number; count: number }) {
-      const [items, total] = await Promise.all([
-        db.query(`${SELECT_RECORD} WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.seq DESC OFFSET $3 LIMIT $4`, [
-          tenantId,
-          contactId,
-          page.offset,
-          page.count,
-        ]),
-        db.query(`SELECT count(*) AS n FROM point_adjustment WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]),
-      ]);
-      return { items: parseRecords(items.rows), totalCount: parseFirstRow(countRow, total.rows)?.n ?? 0 };
+    async listByContact(tenantId: string, contactId: string, page: PageRequest): Promise<Page<AdjustmentRecord>> {
+      const listing = {
+        columns: RECORD_COLUMNS,
+        from: `${RECORD_FROM} WHERE a.tenant_id = $1 AND a.contact_id = $2`,
+        countFrom: 'point_adjustment a WHERE a.tenant_id = $1 AND a.contact_id = $2',
+        orderBy: 'a.seq DESC',
+      };
+      const { items, totalCount } = await pageOf(db, listing, [tenantId, contactId], page);
+      return { items: parseRecords(items), totalCount };
     },
   };
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ContactDetails, ContactSearch, ContactSearchKeys, SearchMatch } from '../domain/contacts.ts';
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
-import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';
+import { nullableDate, parseFirstRow, parseRows } from './rows.ts';
 
 const optionalText = z
   .string()
@@ -120,12 +121,9 @@ export function contactsRepository(db: Db) {
       return rowCount === 1;
     },
 
-    async list(tenantId: string, page: { offset: number; count: number }): Promise<{ items: KnownContactRecord[]; totalCount: number }> {
-      const [items, total] = await Promise.all([
-        db.query(`SELECT ${KNOWN_COLUMNS} FROM contact WHERE tenant_id = $1 ORDER BY contact_id OFFSET $2 LIMIT $3`, [tenantId, page.offset, page.count]),
-        db.query(`SELECT count(*) AS n FROM contact WHERE tenant_id = $1`, [tenantId]),
-      ]);
-      return { items: parseRows(knownContactRow, items.rows), totalCount: parseFirstRow(countRow, total.rows)?.n ?? 0 };
+    async list(tenantId: string, page: PageRequest): Promise<Page<KnownContactRecord>> {
+      const { items, totalCount } = await pageOf(db, { columns: KNOWN_COLUMNS, from: 'contact WHERE tenant_id = $1', orderBy: 'contact_id' }, [tenantId], page);
+      return { items: parseRows(knownContactRow, items), totalCount };
     },
 
     async find(tenantId: string, contactId: string): Promise<KnownContactRecord | null> {

@@ -1,3 +1,4 @@
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
 
 export interface DefinitionRecord {
@@ -27,10 +28,9 @@ export function definitionsRepository(db: Db) {
       return rows;
     },
 
-    async count(tenantId: string): Promise<number> {
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*) AS n FROM point_definition WHERE tenant_id = $1`, [tenantId]);
-      return rows[0]?.n ?? 0;
-    },
+    /** One page of the definitions and how many there are in all. */
+    page: (tenantId: string, page: PageRequest): Promise<Page<DefinitionRecord>> =>
+      pageOf<DefinitionRecord>(db, { columns: DEFINITION_COLUMNS, from: 'point_definition WHERE tenant_id = $1', orderBy: 'id' }, [tenantId], page),
 
     async find(tenantId: string, id: number): Promise<DefinitionRecord | null> {
       const { rows } = await db.query<DefinitionRecord>(`SELECT ${DEFINITION_COLUMNS} FROM point_definition WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);

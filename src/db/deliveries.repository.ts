@@ -4,8 +4,9 @@ import { deliveryState } from '../contracts/adjustments.ts';
 import { levelChangeReason } from '../contracts/levels.ts';
 import type { AdjustmentInput, WebhookEvent } from '../domain/adjustments.ts';
 import type { AttemptOutcome, DeliveryState, QueuedDelivery } from '../domain/deliveries.ts';
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
-import { countRow, nullableDate, parseFirstRow, parseRows } from './rows.ts';
+import { nullableDate, parseFirstRow, parseRows } from './rows.ts';
 
 /** A delivery this worker holds the lease of, with everything needed to send it: the event it announces too. */
 export type ClaimedDelivery = {
@@ -275,20 +276,16 @@ export function deliveriesRepository(db: Db) {
       return parseRows(queuedDeliveryRow, rows);
     },
 
-    async list(tenantId: string, filter: { state?: DeliveryState | undefined; offset: number; count: number }) {
-      const [items, total] = await Promise.all([
-        db.query(
-          `SELECT ${RECORD_COLUMNS} FROM webhook_delivery d JOIN point_adjustment a ON a.tenant_id = d.tenant_id AND a.id = d.adjustment_id
-            WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)
-            ORDER BY a.seq DESC OFFSET $3 LIMIT $4`,
-          [tenantId, filter.state ?? null, filter.offset, filter.count],
-        ),
-        db.query(`SELECT count(*) AS n FROM webhook_delivery WHERE tenant_id = $1 AND ($2::delivery_state IS NULL OR state = $2)`, [
-          tenantId,
-          filter.state ?? null,
-        ]),
-      ]);
-      return { items: parseRows(deliveryRecordRow, items.rows), totalCount: parseFirstRow(countRow, total.rows)?.n ?? 0 };
+    async list(tenantId: string, filter: { state?: DeliveryState | undefined } & PageRequest): Promise<Page<DeliveryRecord>> {
+      const listing = {
+        columns: RECORD_COLUMNS,
+        from: `webhook_delivery d JOIN point_adjustment a ON a.tenant_id = d.tenant_id AND a.id = d.adjustment_id
+                WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)`,
+        countFrom: 'webhook_delivery d WHERE d.tenant_id = $1 AND ($2::delivery_state IS NULL OR d.state = $2)',
+        orderBy: 'a.seq DESC',
+      };
+      const { items, totalCount } = await pageOf(db, listing, [tenantId, filter.state ?? null], filter);
+      return { items: parseRows(deliveryRecordRow, items), totalCount };
     },
 
     async find(tenantId: string, id: string): Promise<DeliveryRecord | null> {

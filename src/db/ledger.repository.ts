@@ -4,6 +4,7 @@ import type { MonthEndBalance } from '../domain/balance-chart.ts';
 import type { LedgerEntryRecord } from '../domain/ledger.ts';
 import type { IdentifiedEntry } from '../domain/sync.ts';
 import { monthEndsCte } from './month-ends.ts';
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
 
 /**
@@ -274,21 +275,8 @@ SELECT s.account_id AS "accountId", a.contact_id AS "contactId", a.definition_id
 /** The ledger of all-transaction mode: its entries. */
 export function ledgerRepository(db: Db) {
   /** One page of the entries matching `where` (over `e`, with `params`), newest first, and how many match in all. */
-  async function pageOfEntries(
-    where: string,
-    params: unknown[],
-    page: { offset: number; count: number },
-  ): Promise<{ items: LedgerEntryRecord[]; totalCount: number }> {
-    const [items, total] = await Promise.all([
-      db.query<LedgerEntryRecord>(
-        `SELECT ${ENTRY_COLUMNS} FROM ledger_entry e WHERE ${where}
-          ORDER BY e.transaction_date DESC, e.id DESC OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
-        [...params, page.offset, page.count],
-      ),
-      db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_entry e WHERE ${where}`, params),
-    ]);
-    return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
-  }
+  const pageOfEntries = (where: string, params: unknown[], page: PageRequest): Promise<Page<LedgerEntryRecord>> =>
+    pageOf(db, { columns: ENTRY_COLUMNS, from: `ledger_entry e WHERE ${where}`, orderBy: 'e.transaction_date DESC, e.id DESC' }, params, page);
 
   /** Folds the accounts of entries just added on to `now` (FOLD_SQL). */
   async function fold(tenantId: string, added: readonly AddedEntry[], now: Date): Promise<void> {
@@ -531,30 +519,30 @@ export function ledgerRepository(db: Db) {
     },
 
     /** The accounts whose figures the move to lots changed (table ledger_rule_change), by contact and definition. */
-    async ruleChanges(tenantId: string, page: { offset: number; count: number }) {
-      const [items, total] = await Promise.all([
-        db.query<{
-          accountId: number;
-          contactId: string;
-          definitionId: number;
-          recordedAt: Date;
-          balanceBefore: number;
-          pendingBefore: number;
-          expiresBefore: Date | null;
-          balanceAfter: number;
-          pendingAfter: number;
-          expiresAfter: Date | null;
-        }>(
-          `SELECT account_id AS "accountId", contact_id AS "contactId", definition_id AS "definitionId", recorded_at AS "recordedAt",
-                  balance_before AS "balanceBefore", pending_before AS "pendingBefore", expires_before AS "expiresBefore",
-                  balance_after AS "balanceAfter", pending_after AS "pendingAfter", expires_after AS "expiresAfter"
-             FROM ledger_rule_change WHERE tenant_id = $1 ORDER BY contact_id, definition_id OFFSET $2 LIMIT $3`,
-          [tenantId, page.offset, page.count],
-        ),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM ledger_rule_change WHERE tenant_id = $1`, [tenantId]),
-      ]);
-      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
-    },
+    ruleChanges: (tenantId: string, page: PageRequest) =>
+      pageOf<{
+        accountId: number;
+        contactId: string;
+        definitionId: number;
+        recordedAt: Date;
+        balanceBefore: number;
+        pendingBefore: number;
+        expiresBefore: Date | null;
+        balanceAfter: number;
+        pendingAfter: number;
+        expiresAfter: Date | null;
+      }>(
+        db,
+        {
+          columns: `account_id AS "accountId", contact_id AS "contactId", definition_id AS "definitionId", recorded_at AS "recordedAt",
+                    balance_before AS "balanceBefore", pending_before AS "pendingBefore", expires_before AS "expiresBefore",
+                    balance_after AS "balanceAfter", pending_after AS "pendingAfter", expires_after AS "expiresAfter"`,
+          from: 'ledger_rule_change WHERE tenant_id = $1',
+          orderBy: 'contact_id, definition_id',
+        },
+        [tenantId],
+        page,
+      ),
 
     /** See CARRY_BALANCES_INTO_LEDGER_SQL; answers how many accounts got an entry. */
     async carryBalancesIn(tenantId: string, now: Date): Promise<number> {

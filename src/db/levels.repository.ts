@@ -1,4 +1,5 @@
 import type { Ladder, Level, LevelBasis, LevelChangeReason, WindowSpan } from '../domain/levels.ts';
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
 
 /**
@@ -174,16 +175,12 @@ export function levelsRepository(db: Db) {
     },
 
     /** A contact's level changes, newest first. */
-    async history(tenantId: string, contactId: string, page: { offset: number; count: number }): Promise<{ items: LevelChangeRecord[]; totalCount: number }> {
-      const [items, total] = await Promise.all([
-        db.query<LevelChangeRecord>(
-          `SELECT ${CHANGE_COLUMNS} FROM member_level_change WHERE tenant_id = $1 AND contact_id = $2
-            ORDER BY changed_at DESC, id DESC OFFSET $3 LIMIT $4`,
-          [tenantId, contactId, page.offset, page.count],
-        ),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM member_level_change WHERE tenant_id = $1 AND contact_id = $2`, [tenantId, contactId]),
-      ]);
-      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
-    },
+    history: (tenantId: string, contactId: string, page: PageRequest): Promise<Page<LevelChangeRecord>> =>
+      pageOf<LevelChangeRecord>(
+        db,
+        { columns: CHANGE_COLUMNS, from: 'member_level_change WHERE tenant_id = $1 AND contact_id = $2', orderBy: 'changed_at DESC, id DESC' },
+        [tenantId, contactId],
+        page,
+      ),
   };
 }

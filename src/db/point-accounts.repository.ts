@@ -4,6 +4,7 @@ import type { BalanceWinner } from '../domain/balances.ts';
 import type { PointAccountRecord } from '../domain/ledger.ts';
 import { figuresAt } from './ledger.repository.ts';
 import { monthEndsCte } from './month-ends.ts';
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
 
 /**
@@ -162,17 +163,16 @@ const columns: Record<TenantMode, { select: string; join: (at: string) => string
 /** Point accounts and their balance history. */
 export function pointAccountsRepository(db: Db) {
   return {
-    async listByContact(tenant: { id: string; mode: TenantMode }, contactId: string, page: { offset: number; count: number }, now: Date) {
+    listByContact(tenant: { id: string; mode: TenantMode }, contactId: string, page: PageRequest, now: Date): Promise<Page<PointAccountRecord>> {
       const { select, join, readsClock } = columns[tenant.mode];
-      const [items, total] = await Promise.all([
-        db.query<PointAccountRecord>(
-          `SELECT ${select} FROM point_account a ${join('$5::timestamptz')}
-            WHERE a.tenant_id = $1 AND a.contact_id = $2 ORDER BY a.definition_id OFFSET $3 LIMIT $4`,
-          [tenant.id, contactId, page.offset, page.count, ...(readsClock ? [now] : [])],
-        ),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM point_account WHERE tenant_id = $1 AND contact_id = $2`, [tenant.id, contactId]),
-      ]);
-      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
+      const where = 'WHERE a.tenant_id = $1 AND a.contact_id = $2';
+      const listing = {
+        columns: select,
+        from: `point_account a ${join('$3::timestamptz')} ${where}`,
+        countFrom: `point_account a ${where}`,
+        orderBy: 'a.definition_id',
+      };
+      return pageOf<PointAccountRecord>(db, listing, [tenant.id, contactId, ...(readsClock ? [now] : [])], page);
     },
 
     async find(tenant: { id: string; mode: TenantMode }, id: number, now: Date): Promise<PointAccountRecord | null> {

@@ -1,6 +1,7 @@
 import type { TenantMode } from '../domain/tenants.ts';
 import type { CompareOutcome, DriftKind, DriftRecord, ReconciliationLine, ReconciliationRecord, ReconciliationScope } from '../domain/reconciliations.ts';
 import { figuresAt } from './ledger.repository.ts';
+import { type Page, type PageRequest, pageOf } from './pages.ts';
 import type { Db } from './pool.ts';
 
 const COLUMNS = `r.id, r.tenant_id AS "tenantId", r.as_of AS "asOf", r.scope::text AS scope, r.repair, r.status::text AS status, r.listed, r.compared,
@@ -115,16 +116,10 @@ export function reconciliationsRepository(db: Db) {
     },
 
     /** The tenant's reconciliations, newest first. */
-    async list(tenantId: string, page: { offset: number; count: number }): Promise<{ items: ReconciliationRecord[]; totalCount: number }> {
-      const [items, total] = await Promise.all([
-        db.query<Row>(`SELECT ${COLUMNS} FROM reconciliation r WHERE r.tenant_id = $1 ORDER BY r.created_at DESC, r.id DESC OFFSET $2 LIMIT $3`, [
-          tenantId,
-          page.offset,
-          page.count,
-        ]),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM reconciliation WHERE tenant_id = $1`, [tenantId]),
-      ]);
-      return { items: items.rows.map(record), totalCount: total.rows[0]?.n ?? 0 };
+    async list(tenantId: string, page: PageRequest): Promise<Page<ReconciliationRecord>> {
+      const listing = { columns: COLUMNS, from: 'reconciliation r WHERE r.tenant_id = $1', orderBy: 'r.created_at DESC, r.id DESC' };
+      const { items, totalCount } = await pageOf<Row>(db, listing, [tenantId], page);
+      return { items: items.map(record), totalCount };
     },
 
     /** The newest reconciliations of every tenant, for the operators' overview. */
@@ -263,24 +258,16 @@ export function reconciliationsRepository(db: Db) {
       return rows;
     },
 
-    async drifts(
-      tenantId: string,
-      id: string,
-      filter: { kind?: DriftKind | undefined },
-      page: { offset: number; count: number },
-    ): Promise<{ items: DriftRecord[]; totalCount: number }> {
+    async drifts(tenantId: string, id: string, filter: { kind?: DriftKind | undefined }, page: PageRequest): Promise<Page<DriftRecord>> {
       const params: unknown[] = [tenantId, id];
       let where = 'd.tenant_id = $1 AND d.reconciliation_id = $2';
       if (filter.kind) where += ` AND d.kind = $${params.push(filter.kind)}`;
-      const [items, total] = await Promise.all([
-        db.query<DriftRecord>(
-          `SELECT ${DRIFT_COLUMNS} FROM reconciliation_drift d WHERE ${where}
-            ORDER BY d.contact_id, d.definition_id OFFSET $${params.length + 1} LIMIT $${params.length + 2}`,
-          [...params, page.offset, page.count],
-        ),
-        db.query<{ n: number }>(`SELECT count(*) AS n FROM reconciliation_drift d WHERE ${where}`, params),
-      ]);
-      return { items: items.rows, totalCount: total.rows[0]?.n ?? 0 };
+      return pageOf<DriftRecord>(
+        db,
+        { columns: DRIFT_COLUMNS, from: `reconciliation_drift d WHERE ${where}`, orderBy: 'd.contact_id, d.definition_id' },
+        params,
+        page,
+      );
     },
 
     /** The contact's drifts found by the tenant's latest Completed reconciliation, and that reconciliation; null when there is none. */

@@ -14,7 +14,7 @@ const LINKS = [
 export const homeRoutes: FastifyPluginAsync = async (app) => {
   uiSecurityHeaders(app, PAGE_CSP);
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(
+    reply.html(
       page(
         { title: 'Engage point follower', narrow: true },
         html`<h1>Engage point follower</h1>

@@ -27,10 +27,7 @@ export function pointAccountsService(deps: { db: Database; clock: Clock }) {
     listDefinitions: (tenant: TenantRecord, page: { offset: number; count: number }) => db.definitions.list(tenant.id, page),
 
     /** One page of the definitions and how many there are in all (v3 pages them like its other lists). */
-    async pageDefinitions(tenant: TenantRecord, page: { offset: number; count: number }) {
-      const [items, totalCount] = await Promise.all([db.definitions.list(tenant.id, page), db.definitions.count(tenant.id)]);
-      return { items, totalCount };
-    },
+    pageDefinitions: (tenant: TenantRecord, page: { offset: number; count: number }) => db.definitions.page(tenant.id, page),
 
     async findDefinition(tenant: TenantRecord, id: number) {
       const definition = await db.definitions.find(tenant.id, id);

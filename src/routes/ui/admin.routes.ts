@@ -44,17 +44,8 @@ import type { UiUsersService } from '../../services/ui-users.service.ts';
 import { withTimeout } from '../../timeout.ts';
 import { adminHomePage, deliveriesPage, deliveriesUrl, type QueueSummary } from '../../ui/pages/admin.page.ts';
 import { reconciliationPage, reconciliationUrl, repairConfirmPage } from '../../ui/pages/reconciliations.page.ts';
-import type { ShownProblem } from '../../ui/pages/layout.ts';
-import {
-  type FormState,
-  newTenantPage,
-  resetPasswordPage,
-  revokeKeyPage,
-  type ShownSecret,
-  tenantNotice,
-  tenantPage,
-  tenantUrl,
-} from '../../ui/pages/tenants.page.ts';
+import { newTenantPage, resetPasswordPage, revokeKeyPage, tenantNotice, tenantPage, tenantUrl } from '../../ui/pages/tenants.page.ts';
+import type { FormState, ShownProblem, ShownSecrets } from '../../ui/kit.ts';
 import { answerPage, type FormAnswer, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
 import { uiSubscriptionsRoutes } from './subscriptions.routes.ts';
 import { uiTenantSetupRoutes } from './tenant-setup.routes.ts';
@@ -128,8 +119,6 @@ async function queueDashboard(scope: FastifyInstance, queues: Queue[]) {
   await scope.register(serverAdapter.registerPlugin());
 }
 
-const sendPage = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
-
 /**
  * A refusal the operator can fix in the form (bad input, a name taken) as the
  * form shows it, its status kept; anything else is thrown on to the error pages.
@@ -191,7 +180,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     ]);
     const syncStates = await sync.overview(overview.tenants.map((row) => row.tenant.id));
     const body = adminHomePage({ csrfToken: request.uiSession!.csrfToken, queues: summaries, overview, syncStates, reconciliations: latest, latestCompleted });
-    return reply.type('text/html; charset=utf-8').send(body);
+    return reply.html(body);
   });
 
   app.get(
@@ -203,7 +192,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
       const tenant = await admin.requireTenant(tenantId);
       const found = await reconciliations.showForTenant(tenantId, id, { kind }, { offset, count: RECONCILIATION_DRIFTS_PAGE_SIZE });
       const body = reconciliationPage({ csrfToken: request.uiSession!.csrfToken, now: clock.now(), tenant, kind, offset, repairedBy, ...found });
-      return reply.type('text/html; charset=utf-8').send(body);
+      return reply.html(body);
     },
   );
 
@@ -212,7 +201,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     const { tenantId, id } = request.params;
     const tenant = await admin.requireTenant(tenantId);
     const reconciliation = await reconciliations.get(tenantId, id);
-    return sendPage(reply, repairConfirmPage({ csrfToken: request.uiSession!.csrfToken, now: clock.now(), tenant, reconciliation }));
+    return reply.html(repairConfirmPage({ csrfToken: request.uiSession!.csrfToken, now: clock.now(), tenant, reconciliation }));
   });
 
   app.post(
@@ -250,7 +239,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
       notice: view.notice,
       problem: view.problem,
     });
-    return reply.code(status).type('text/html; charset=utf-8').send(body);
+    return reply.html(body, status);
   }
 
   app.get('/deliveries', { schema: { hide: true, querystring: deliveriesPageQuery } }, async (request, reply) => {
@@ -300,7 +289,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
    * generated password is shown once, on the page answering the form: never
    * in an address, and never stored by the browser (no-store).
    */
-  app.get('/tenants/new', { schema: { hide: true } }, async (request, reply) => sendPage(reply, newTenantPage({ csrfToken: request.uiSession!.csrfToken })));
+  app.get('/tenants/new', { schema: { hide: true } }, async (request, reply) => reply.html(newTenantPage({ csrfToken: request.uiSession!.csrfToken })));
 
   app.post('/tenants', { schema: { hide: true }, preHandler: requireCsrf }, async (request, reply) => {
     const values = stringFields(request.body);
@@ -314,7 +303,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
       return sendAnswer(reply, answer);
     } catch (err) {
       const { status, form } = formRefusal(err, values, 'name');
-      return sendPage(reply, newTenantPage({ csrfToken: request.uiSession!.csrfToken, form }), status);
+      return reply.html(newTenantPage({ csrfToken: request.uiSession!.csrfToken, form }), status);
     }
   });
 
@@ -323,7 +312,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     services: TenantPageServices,
     request: FastifyRequest,
     tenantId: string,
-    view: { notice?: { done?: TenantPageNotice | undefined; id?: string | undefined }; secret?: ShownSecret; keyForm?: FormState; userForm?: FormState },
+    view: { notice?: { done?: TenantPageNotice | undefined; id?: string | undefined }; secrets?: ShownSecrets; keyForm?: FormState; userForm?: FormState },
     status = 200,
   ): Promise<FormAnswer> {
     const tenant = await services.admin.requireTenant(tenantId);
@@ -334,7 +323,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     const { notice: done, ...shownForms } = view;
     const notice = tenantNotice(done?.done, done?.id, keys, userList);
     const body = tenantPage({ csrfToken: request.uiSession!.csrfToken, tenant, keys, users: userList, webhookUrl: webhook, notice, ...shownForms });
-    return answerPage(body, { status, noStore: view.secret !== undefined });
+    return answerPage(body, { status, noStore: view.secrets !== undefined });
   }
 
   const poolServices: TenantPageServices = { admin, uiUsers: users, integrations };
@@ -355,7 +344,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         () => admin.createApiKey(tenantId, name),
         (created, services) =>
           tenantPageOf(services, request, tenantId, {
-            secret: { title: `API key “${created.name}” created`, label: 'The key, for the point master (header apikey):', value: created.key },
+            secrets: { title: `API key “${created.name}” created`, values: [{ label: 'The key, for the point master (header apikey):', value: created.key }] },
           }),
       );
     } catch (err) {
@@ -372,7 +361,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
     const key = (await admin.listApiKeys(tenantId)).find((k) => k.id === id);
     if (!key) throw new AppError('not_found', `API key ${id} not found`);
     if (key.revokedAt) return reply.redirect(afterChange(tenantId, 'key-revoked', id), 303);
-    return sendPage(reply, revokeKeyPage({ csrfToken: request.uiSession!.csrfToken, tenant, key }));
+    return reply.html(revokeKeyPage({ csrfToken: request.uiSession!.csrfToken, tenant, key }));
   });
 
   app.post('/tenants/:tenantId/api-keys/:id/revoke', { schema: { hide: true, params: apiKeyPageParams }, preHandler: requireCsrf }, async (request, reply) => {
@@ -401,12 +390,11 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         async (created, services) => {
           if (!generated) return redirectTo(afterChange(tenantId, 'user-created', created.id));
           const tenant = await services.admin.requireTenant(tenantId);
-          const secret = {
+          const secrets = {
             title: `User ${created.username} created`,
-            label: `The password, for signing in at /ui/login as ${created.username} of ${tenant.name}:`,
-            value: password,
+            values: [{ label: `The password, for signing in at /ui/login as ${created.username} of ${tenant.name}:`, value: password }],
           };
-          return tenantPageOf(services, request, tenantId, { secret });
+          return tenantPageOf(services, request, tenantId, { secrets });
         },
       );
     } catch (err) {
@@ -435,7 +423,7 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
   app.get('/tenants/:tenantId/users/:id/password', { schema: { hide: true, params: uiUserPageParams } }, async (request, reply) => {
     const { tenantId, id } = request.params;
     const [tenant, user] = await Promise.all([admin.requireTenant(tenantId), users.get(tenantId, id)]);
-    return sendPage(reply, resetPasswordPage({ csrfToken: request.uiSession!.csrfToken, tenant, user }));
+    return reply.html(resetPasswordPage({ csrfToken: request.uiSession!.csrfToken, tenant, user }));
   });
 
   app.post('/tenants/:tenantId/users/:id/password', { schema: { hide: true, params: uiUserPageParams }, preHandler: requireCsrf }, async (request, reply) => {
@@ -450,14 +438,14 @@ export const uiAdminRoutes: FastifyPluginAsyncZod<{
         (user, services) =>
           generated
             ? tenantPageOf(services, request, tenantId, {
-                secret: { title: `New password for ${user.username}`, label: 'The password, for the next sign-in:', value: password },
+                secrets: { title: `New password for ${user.username}`, values: [{ label: 'The password, for the next sign-in:', value: password }] },
               })
             : redirectTo(afterChange(tenantId, 'password-reset', id)),
       ));
     } catch (err) {
       const { status, form } = formRefusal(err, values, 'password');
       const [tenant, shown] = await Promise.all([admin.requireTenant(tenantId), users.get(tenantId, id)]);
-      return sendPage(reply, resetPasswordPage({ csrfToken: request.uiSession!.csrfToken, tenant, user: shown, form }), status);
+      return reply.html(resetPasswordPage({ csrfToken: request.uiSession!.csrfToken, tenant, user: shown, form }), status);
     }
     request.log.info({ tenantId, userId: id }, 'contact card password reset on the operator pages');
     return sendAnswer(reply, answer);

@@ -18,7 +18,7 @@ import {
 } from '../../plugins/ui-session.ts';
 import type { FormAnswers } from '../../services/answer-check.ts';
 import { LockedOut, type UiAuthService } from '../../services/ui-auth.service.ts';
-import type { ShownProblem } from '../../ui/pages/layout.ts';
+import type { ShownProblem } from '../../ui/kit.ts';
 import { adminLoginPage, loginPage } from '../../ui/pages/login.page.ts';
 import { type FormAnswer, redirectTo, sendAnswer } from './forms.ts';
 
@@ -48,8 +48,6 @@ const problemOf = (err: AppError): ShownProblem => ({
   errors: err.errors,
 });
 
-const sendPage = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
-
 interface LoginFormState {
   next: string;
   tenant?: string;
@@ -67,7 +65,7 @@ export const uiAuthRoutes: FastifyPluginAsyncZod<{ auth: UiAuthService; forms: F
   function renderLogin(kind: UiSessionKind, request: FastifyRequest, reply: FastifyReply, status: number, form: LoginFormState) {
     const common = { action: LOGIN_PAGES[kind], csrfToken: loginCsrfToken(request, reply), next: form.next, problem: form.problem ?? null };
     const body = kind === 'user' ? loginPage({ ...common, values: { tenant: form.tenant, username: form.username } }) : adminLoginPage(common);
-    return sendPage(reply, status, body);
+    return reply.html(body, status);
   }
 
   /** Refusals are shown on the form itself, with the status an API client would get. */

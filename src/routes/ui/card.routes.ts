@@ -1,4 +1,3 @@
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { manualAdjustment } from '../../contracts/adjustments.ts';
 import { contactId } from '../../contracts/common.ts';
@@ -19,8 +18,6 @@ import { wantsHtml } from './ui-errors.ts';
 /** requireSession('user') has run: the session and its user are there. */
 const signedIn = (session: ActiveSession | null): { user: SignedInUser; csrfToken: string } => ({ user: session!.user!, csrfToken: session!.csrfToken });
 
-const sendHtml = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
-
 /**
  * The contact card: find a contact, see its accounts, history and the
  * adjustments sent for it, and give or remove points. Everything is read and
@@ -36,7 +33,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{
   app.addHook('preHandler', requireSession('user'));
   const hide = true;
 
-  app.get('/', { schema: { hide } }, async (request, reply) => sendHtml(reply, searchPage(signedIn(request.uiSession))));
+  app.get('/', { schema: { hide } }, async (request, reply) => reply.html(searchPage(signedIn(request.uiSession))));
 
   app.get('/contacts', { schema: { hide, querystring: contactSearchQuery } }, async (request, reply) => {
     const value = request.query.contactId.trim();
@@ -47,7 +44,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{
       detail: value === '' ? 'Enter a contact id.' : 'A contact id is a uuid, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.',
       errors: [{ path: 'contactId', label: 'Contact id', message: value === '' ? 'is required' : 'must be a uuid' }],
     };
-    return sendHtml(reply, searchPage({ ...signedIn(request.uiSession), value, problem }), 400);
+    return reply.html(searchPage({ ...signedIn(request.uiSession), value, problem }), 400);
   });
 
   /**
@@ -80,13 +77,13 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{
     const { user, csrfToken } = signedIn(request.uiSession);
     const { definition, filter, offset, sent } = request.query;
     const card = await cards.card(user.tenant, request.params.contactId, { definitionId: definition, filter, offset, count: HISTORY_PAGE_SIZE });
-    return sendHtml(reply, cardPage({ user, csrfToken, card, form: { sentId: sent } }));
+    return reply.html(cardPage({ user, csrfToken, card, form: { sentId: sent } }));
   });
 
   app.get('/contacts/:contactId/adjustments', { schema: { hide, params: cardParams } }, async (request, reply) => {
     const { user } = signedIn(request.uiSession);
     const list = await cards.adjustments(user.tenant, request.params.contactId);
-    return sendHtml(reply, adjustmentsList({ contactId: request.params.contactId, readAt: list.readAt, adjustments: list }).toString());
+    return reply.html(adjustmentsList({ contactId: request.params.contactId, readAt: list.readAt, adjustments: list }).toString());
   });
 
   /**
@@ -111,7 +108,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{
           ]);
         }
         const card = await cards.card(user.tenant, contact, { definitionId, filter: 'All', offset: 0, count: HISTORY_PAGE_SIZE });
-        return sendHtml(reply, cardPage({ user, csrfToken, card, form: { values, confirm: { direction, amount, token } } }));
+        return reply.html(cardPage({ user, csrfToken, card, form: { values, confirm: { direction, amount, token } } }));
       }
       const input = manualAdjustment.parse({
         contactId: contact,
@@ -138,7 +135,7 @@ export const uiCardRoutes: FastifyPluginAsyncZod<{
       if (!(err instanceof AppError) || err.status >= 500 || !wantsHtml(request)) throw err;
       const card = await cards.card(user.tenant, contact, { filter: 'All', offset: 0, count: HISTORY_PAGE_SIZE });
       const problem = adjustmentProblem({ title: err.title, detail: err.message, errors: err.errors });
-      return sendHtml(reply, cardPage({ user, csrfToken, card, form: { values, problem } }), err.status);
+      return reply.html(cardPage({ user, csrfToken, card, form: { values, problem } }), err.status);
     }
   });
 };

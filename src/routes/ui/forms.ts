@@ -39,5 +39,5 @@ export function sendAnswer(reply: FastifyReply, answer: FormAnswer) {
   if ('json' in answer) return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.json);
   // Said outright for the pages that hold a secret, whatever the scope's default.
   if (answer.noStore) reply.header('cache-control', 'no-store');
-  return reply.code(answer.status).type('text/html; charset=utf-8').send(answer.page);
+  return reply.html(answer.page, answer.status);
 }

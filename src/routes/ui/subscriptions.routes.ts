@@ -8,7 +8,7 @@ import type { AdminService } from '../../services/admin.service.ts';
 import type { FormAnswers } from '../../services/answer-check.ts';
 import type { SubscriptionsService } from '../../services/subscriptions.service.ts';
 import { deleteSubscriptionPage, subscriptionsPage, subscriptionsUrl, type SubscriptionsView } from '../../ui/pages/subscriptions.page.ts';
-import type { ShownSecrets } from '../../ui/pages/tenant-setup.page.ts';
+import type { ShownSecrets } from '../../ui/kit.ts';
 import { answerPage, type FormAnswer, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
 
 const NOTICES = { deleted: 'The subscriber is deleted: nothing more is sent to it.' } as const;
@@ -99,7 +99,7 @@ export const uiSubscriptionsRoutes: FastifyPluginAsyncZod<PageServices & { forms
     const [tenant, subscription] = await Promise.all([admin.requireTenant(tenantId), subscriptions.get(tenantId, id)]);
     // What goes with it: every outbox row not delivered yet.
     const undelivered = subscription.outbox.pending + subscription.outbox.retrying + subscription.outbox.failed;
-    return reply.type('text/html; charset=utf-8').send(deleteSubscriptionPage({ csrfToken: request.uiSession!.csrfToken, tenant, subscription, undelivered }));
+    return reply.html(deleteSubscriptionPage({ csrfToken: request.uiSession!.csrfToken, tenant, subscription, undelivered }));
   });
 
   app.post(

@@ -9,7 +9,8 @@ import type { FormAnswers } from '../../services/answer-check.ts';
 import type { IntegrationsService } from '../../services/integrations.service.ts';
 import type { LevelsService } from '../../services/levels.service.ts';
 import type { TenantSettingsService } from '../../services/tenant-settings.service.ts';
-import { type SetupForm, type SetupView, type ShownSecrets, setupUrl, tenantSetupPage } from '../../ui/pages/tenant-setup.page.ts';
+import type { ShownSecrets } from '../../ui/kit.ts';
+import { type SetupForm, type SetupView, setupUrl, tenantSetupPage } from '../../ui/pages/tenant-setup.page.ts';
 import { answerPage, type FormAnswer, parseForm, redirectTo, sendAnswer, stringFields } from './forms.ts';
 
 interface SetupServices {

@@ -14,10 +14,7 @@ export const wantsHtml = (request: FastifyRequest) => (request.headers.accept ??
 export function htmlErrorPages(scope: FastifyInstance, home: string): void {
   scope.setNotFoundHandler((request, reply) => {
     if (!wantsHtml(request)) throw new AppError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
-    return reply
-      .code(404)
-      .type('text/html; charset=utf-8')
-      .send(errorPage(404, { title: 'Page not found', detail: 'There is no page at this address.' }, home));
+    return reply.html(errorPage(404, { title: 'Page not found', detail: 'There is no page at this address.' }, home), 404);
   });
 
   scope.setErrorHandler((err: FastifyError, request, reply) => {
@@ -25,9 +22,6 @@ export function htmlErrorPages(scope: FastifyInstance, home: string): void {
     const classified = classifyError(err);
     reportError(request, reply, classified);
     const { problem, detail, errors } = classified;
-    return reply
-      .code(problem.status)
-      .type('text/html; charset=utf-8')
-      .send(errorPage(problem.status, { title: problem.title, detail, errors }, home));
+    return reply.html(errorPage(problem.status, { title: problem.title, detail, errors }, home), problem.status);
   });
 }

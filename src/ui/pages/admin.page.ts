@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { delivery } from '../../contracts/integrations.ts';
-import type { SyncStatus } from '../../contracts/sync.ts';
+import type { StreamPosition } from '../../services/sync.service.ts';
 import { gapAlerting } from '../../domain/sync.ts';
 import type { TenantRecord } from '../../domain/tenants.ts';
 import { canReplay, DELIVERY_STATES, type DeliveryState } from '../../domain/deliveries.ts';
@@ -12,7 +12,8 @@ import { timeElement } from '../time.ts';
 import { barChart, perMinuteChart } from '../charts.ts';
 import type { OperationsOverview, TenantHealth } from '../../services/operations.service.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { page, problemBox, type ShownProblem } from './layout.ts';
+import { page } from './layout.ts';
+import { alert, csrfField, notice, pager, pill, type PillTone, problemBox, type ShownProblem } from '../kit.ts';
 
 export interface QueueSummary {
   name: string;
@@ -43,14 +44,14 @@ export const adminAccount = (csrfToken: string) => ({
  * A tenant's stream position: what has arrived, what is missing, and each of
  * the first gaps, in red once it is older than the alert age.
  */
-function syncCell(state: SyncStatus | undefined, now: Date): SafeHtml | string {
+function syncCell(state: StreamPosition | undefined, now: Date): SafeHtml | string {
   if (!state || state.highestSequence === 0) return html`<span class="hint">No sequences yet</span>`;
   const shown = state.gaps.slice(0, 5);
   return html`<span>through ${formatPoints(state.contiguousThrough)} of ${formatPoints(state.highestSequence)}</span>
     ${
       state.missingCount === 0
-        ? html` <span class="pill pill-active">In step</span>`
-        : html` <span class="pill ${state.alerting ? 'pill-failed' : 'pill-waiting'}">${formatPoints(state.missingCount)} missing</span>
+        ? html` ${pill('In step', 'active')}`
+        : html` ${pill(`${formatPoints(state.missingCount)} missing`, state.alerting ? 'failed' : 'waiting')}
           <ul class="sync-gaps">
             ${shown.map((gap) => {
               const since = new Date(gap.since);
@@ -65,7 +66,7 @@ function syncCell(state: SyncStatus | undefined, now: Date): SafeHtml | string {
 }
 
 /** One tenant's row of the overview; red where a person is needed. */
-function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Date, reasons: AttentionReason[]): SafeHtml {
+function tenantHealthRow(row: TenantHealth, sync: StreamPosition | undefined, at: Date, reasons: AttentionReason[]): SafeHtml {
   const { tenant } = row;
   const needsPerson = reasons.length > 0;
   const deliveries = (state?: DeliveryState) => deliveriesUrl({ tenantId: tenant.id, state });
@@ -76,7 +77,7 @@ function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Da
     }${row.overdue ? html`<br /><span data-testid="overdue">no push for over ${formatDuration((tenant.expectedPushMinutes ?? 0) * 60_000)}</span>` : ''}</td>
     <td data-label="Pushes (24 h)" class="num">${formatPoints(row.pushes)}</td>
     <td data-label="Items (24 h)" class="num">${formatPoints(row.items)}</td>
-    <td data-label="Batches with errors (24 h)" class="num">${row.batchesWithErrors > 0 ? html`<span class="pill pill-waiting">${formatPoints(row.batchesWithErrors)}</span>` : '0'}</td>
+    <td data-label="Batches with errors (24 h)" class="num">${row.batchesWithErrors > 0 ? pill(formatPoints(row.batchesWithErrors), 'waiting') : '0'}</td>
     <td data-label="Deliveries waiting" class="num"><a href="${deliveries()}">${formatPoints(row.deliveriesWaiting)}</a></td>
     <td data-label="Deliveries failed" class="num">${
       row.deliveriesFailed > 0 ? html`<a class="needs-person" href="${deliveries('Failed')}">${formatPoints(row.deliveriesFailed)}</a>` : '0'
@@ -86,7 +87,7 @@ function tenantHealthRow(row: TenantHealth, sync: SyncStatus | undefined, at: Da
 }
 
 /** Why a tenant needs a person, from its figures (domain/attention.ts decides). */
-const reasonsOf = (row: TenantHealth, sync: SyncStatus | undefined, latest: ReconciliationRecord | undefined) =>
+const reasonsOf = (row: TenantHealth, sync: StreamPosition | undefined, latest: ReconciliationRecord | undefined) =>
   attentionReasons({
     overdue: row.overdue,
     deliveriesFailed: row.deliveriesFailed,
@@ -118,7 +119,7 @@ export function adminHomePage(input: {
   csrfToken: string;
   queues: QueueSummary[];
   overview: OperationsOverview;
-  syncStates: ReadonlyMap<string, SyncStatus>;
+  syncStates: ReadonlyMap<string, StreamPosition>;
   reconciliations: LatestReconciliation[];
   /** Each tenant's latest completed reconciliation. */
   latestCompleted: ReadonlyMap<string, ReconciliationRecord>;
@@ -156,10 +157,14 @@ export function adminHomePage(input: {
             ? html`<p class="empty">No tenants yet. <a href="/ui/admin/tenants/new">Create one</a> here, with the admin API or with <code>npm run cli -- tenants:create</code>.</p>`
             : html`${
                 attention > 0
-                  ? html`<div class="alert alert-error" data-testid="attention">
-                      <p class="alert-title">${attention} tenant${attention === 1 ? ' needs' : 's need'} a person</p>
-                      <ul class="needs-person-list" data-testid="needs-person">${needing.map((r) => attentionItem(r.row, r.reasons, r.latest))}</ul>
-                    </div>`
+                  ? alert(
+                      'error',
+                      {
+                        title: `${attention} tenant${attention === 1 ? ' needs' : 's need'} a person`,
+                        body: html`<ul class="needs-person-list" data-testid="needs-person">${needing.map((r) => attentionItem(r.row, r.reasons, r.latest))}</ul>`,
+                      },
+                      { 'data-testid': 'attention' },
+                    )
                   : html`<p class="hint" data-testid="attention">Nothing needs a person right now.</p>`
               }
               <div class="table-wrap">
@@ -208,7 +213,7 @@ export function adminHomePage(input: {
                   ${
                     queue.counts
                       ? COUNT_LABELS.map(([key, label]) => html`<td data-label="${label}" class="num">${formatPoints(queue.counts?.[key] ?? 0)}</td>`)
-                      : html`<td colspan="${COUNT_LABELS.length}"><span class="pill pill-failed">Redis unreachable</span></td>`
+                      : html`<td colspan="${COUNT_LABELS.length}">${pill('Redis unreachable', 'failed')}</td>`
                   }
                 </tr>`,
               )}
@@ -228,7 +233,7 @@ export type LatestReconciliation = ReconciliationRecord & { tenantName: string }
 export function outcomePill(r: ReconciliationRecord, followed = false): SafeHtml {
   const outcome = reconciliationOutcome(r, followed);
   const words = OUTCOME_WORDS[outcome];
-  return html`<span class="pill pill-${words.tone}" data-outcome="${outcome}">${words.label}</span>`;
+  return pill(words.label, words.tone, { 'data-outcome': outcome });
 }
 
 function latestReconciliations(items: LatestReconciliation[]): SafeHtml {
@@ -280,7 +285,7 @@ const STATE_LABEL: Record<DeliveryState, string> = {
   Failed: 'Failed',
 };
 
-const STATE_TONE: Record<DeliveryState, string> = {
+const STATE_TONE: Record<DeliveryState, PillTone> = {
   AwaitingConfiguration: 'waiting',
   Pending: 'waiting',
   Retrying: 'waiting',
@@ -310,7 +315,7 @@ export interface DeliveriesView {
 
 function replayForm(view: DeliveriesView, action: string, fields: Record<string, string>, label: string, quiet: boolean): SafeHtml {
   return html`<form method="post" action="${action}" class="inline-form">
-    <input type="hidden" name="_csrf" value="${view.csrfToken}" />
+    ${csrfField(view.csrfToken)}
     ${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
     <button type="submit" class="${quiet ? 'button button-quiet' : 'button button-primary'}">${label}</button>
   </form>`;
@@ -340,7 +345,7 @@ export function deliveriesPage(view: DeliveriesView): string {
             </div>
           </div>
         </form>
-        ${view.notice ? html`<div class="alert alert-success" role="status"><p>${view.notice}</p></div>` : ''}
+        ${view.notice ? notice(view.notice) : ''}
         ${problemBox(view.problem)}
       </section>
       ${
@@ -381,7 +386,7 @@ export function deliveriesPage(view: DeliveriesView): string {
                           <td data-label="Contact"><code>${row.contactId}</code></td>
                           <td data-label="Points" class="num">${formatSignedPoints(row.amount)}</td>
                           <td data-label="Source">${row.source}</td>
-                          <td data-label="State"><span class="pill pill-${STATE_TONE[row.state]}">${STATE_LABEL[row.state]}</span>${row.state === 'Retrying' && next ? html`<br /><span class="muted" data-testid="next-try">next try at ${timeElement(next, 'time', view.now, tenant.timeZone)}</span>` : ''}</td>
+                          <td data-label="State">${pill(STATE_LABEL[row.state], STATE_TONE[row.state])}${row.state === 'Retrying' && next ? html`<br /><span class="muted" data-testid="next-try">next try at ${timeElement(next, 'time', view.now, tenant.timeZone)}</span>` : ''}</td>
                           <td data-label="Attempts" class="num">${row.attempts}</td>
                           <td data-label="Last answer" class="description">${row.lastError ? html`<bdi>${row.lastError}</bdi>` : row.lastStatus ? `HTTP ${row.lastStatus}` : '—'}</td>
                           <td data-label="Action">${canReplay(row.state) ? replayForm(view, '/ui/admin/deliveries/replay', { tenantId: tenant.id, id: row.id }, 'Replay', true) : ''}</td>
@@ -391,13 +396,11 @@ export function deliveriesPage(view: DeliveriesView): string {
                   </table>
                 </div>`
             }
-            <nav class="pager" aria-label="Delivery pages">
-              <p class="pager-status">${list.totalCount === 0 ? '' : `Showing ${list.offset + 1}–${list.offset + list.items.length} of ${formatPoints(list.totalCount)}`}</p>
-              <div class="pager-links">
-                ${list.offset > 0 ? html`<a class="button" rel="prev" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: Math.max(0, list.offset - list.count) })}">← Newer</a>` : ''}
-                ${list.offset + list.count < list.totalCount ? html`<a class="button" rel="next" href="${deliveriesUrl({ tenantId: tenant.id, state: view.state, offset: list.offset + list.count })}">Older →</a>` : ''}
-              </div>
-            </nav>
+            ${pager(list, {
+              label: 'Delivery pages',
+              at: (offset) => deliveriesUrl({ tenantId: tenant.id, state: view.state, offset }),
+              words: ['← Newer', 'Older →'],
+            })}
           </section>`
           : html`<p class="empty">Choose a tenant to see its deliveries.</p>`
       }`,

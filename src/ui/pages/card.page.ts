@@ -13,7 +13,8 @@ import { balanceChart } from '../charts.ts';
 import { formatPoints, formatSignedPoints, relativeTime, zoneLabel } from '../format.ts';
 import { timeElement } from '../time.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { page, problemBox, type ShownProblem, technicalDetails } from './layout.ts';
+import { page, technicalDetails } from './layout.ts';
+import { alert, csrfField, pager, pill, problemBox, type ShownProblem } from '../kit.ts';
 import { memberLevelPanel } from './member-level.partial.ts';
 
 const FILTERS: TransactionFilter[] = ['All', 'Active', 'Pending'];
@@ -75,7 +76,7 @@ function searchForm(input: { value: string; csrfToken: string; problem?: ShownPr
   const { value, problem, prominent } = input;
   // Posted, so what was typed (an email, a phone number, a name) never travels in an address, a log line or the browser's history.
   return html`<form class="${prominent ? 'search search-prominent' : 'search search-compact'}" method="post" action="/ui/contacts/search" role="search">
-    <input type="hidden" name="_csrf" value="${input.csrfToken}" />
+    ${csrfField(input.csrfToken)}
     <div class="field">
       <label for="contactId">Contact id, name, email, phone or member number</label>
       <div class="search-row">
@@ -195,21 +196,21 @@ function driftNote(drift: CardDrift, zone: string): SafeHtml {
 /** Accounts the master reported at the latest reconciliation that the follower has no account for. */
 function missingAccountsNote(card: ContactCard): SafeHtml | string {
   if (card.missingAccounts.length === 0) return '';
-  return html`<div class="alert alert-warning" data-testid="missing-accounts">
-    <p>The latest reconciliation found balances at the point master that this follower does not hold:</p>
+  const accounts = card.missingAccounts.map(
+    (m) => html`<li>${userText(m.definitionName)}: master ${formatPoints(m.masterBalance)}, as of ${timeIn(card.timeZone)(m.asOf)}</li>`,
+  );
+  const body = html`<p>The latest reconciliation found balances at the point master that this follower does not hold:</p>
     <ul>
-      ${card.missingAccounts.map(
-        (m) => html`<li>${userText(m.definitionName)}: master ${formatPoints(m.masterBalance)}, as of ${timeIn(card.timeZone)(m.asOf)}</li>`,
-      )}
-    </ul>
-  </div>`;
+      ${accounts}
+    </ul>`;
+  return alert('warning', { body }, { 'data-testid': 'missing-accounts' });
 }
 
 function entryStatus(entry: LedgerEntryRecord, at: Date): SafeHtml {
-  if (entry.type === 'Expiry') return html`<span class="pill pill-neutral">Expiry</span>`;
+  if (entry.type === 'Expiry') return pill('Expiry', 'neutral');
   const state = entryState(entry, at);
   const label = { pending: 'Pending', active: 'Active', expired: 'Expired' }[state];
-  return html`<span class="pill pill-${state}">${label}</span>`;
+  return pill(label, state);
 }
 
 function validity(entry: LedgerEntryRecord, at: Date, zone: string): SafeHtml {
@@ -221,33 +222,16 @@ function validity(entry: LedgerEntryRecord, at: Date, zone: string): SafeHtml {
   return html`<span>${from ? html`${from}<br />` : ''}${to}</span>`;
 }
 
-/** "Showing 21–40 of 57" with newer/older links; `at(offset)` is the address of another page. */
-function pager(page: { offset: number; count: number; totalCount: number; items: unknown[] }, at: (offset: number) => string): SafeHtml {
-  const first = page.totalCount === 0 ? 0 : page.offset + 1;
-  const last = Math.min(page.offset + page.items.length, page.totalCount);
-  return html`<nav class="pager" aria-label="History pages">
-    <p class="pager-status" data-testid="pager-status">${page.totalCount === 0 ? '' : `Showing ${first}–${last} of ${formatPoints(page.totalCount)}`}</p>
-    <div class="pager-links">
-      ${
-        page.offset > 0
-          ? html`<a class="button" rel="prev" href="${at(Math.max(0, page.offset - page.count))}#history">← Newer</a>`
-          : html`<span class="button is-disabled" aria-disabled="true">← Newer</span>`
-      }
-      ${
-        page.offset + page.count < page.totalCount
-          ? html`<a class="button" rel="next" href="${at(page.offset + page.count)}#history">Older →</a>`
-          : html`<span class="button is-disabled" aria-disabled="true">Older →</span>`
-      }
-    </div>
-  </nav>`;
-}
+/** The history's pager: newest first, and each link lands back on the history. */
+const historyPager = (page: Parameters<typeof pager>[0], at: (offset: number) => string) =>
+  pager(page, { label: 'History pages', at: (offset) => `${at(offset)}#history`, words: ['← Newer', 'Older →'] });
 
 /** What the status of a history row means, in one line each. */
 const entryLegend = html`<dl class="legend" aria-label="What the statuses mean">
-  <div><dt><span class="pill pill-pending">Pending</span></dt><dd>given, not yet usable: becomes active on its “from” date</dd></div>
-  <div><dt><span class="pill pill-active">Active</span></dt><dd>counts in the balance now</dd></div>
-  <div><dt><span class="pill pill-expired">Expired</span></dt><dd>passed its “until” date; no longer in the balance</dd></div>
-  <div><dt><span class="pill pill-neutral">Expiry</span></dt><dd>the row that takes expired points off the balance</dd></div>
+  <div><dt>${pill('Pending', 'pending')}</dt><dd>given, not yet usable: becomes active on its “from” date</dd></div>
+  <div><dt>${pill('Active', 'active')}</dt><dd>counts in the balance now</dd></div>
+  <div><dt>${pill('Expired', 'expired')}</dt><dd>passed its “until” date; no longer in the balance</dd></div>
+  <div><dt>${pill('Expiry', 'neutral')}</dt><dd>the row that takes expired points off the balance</dd></div>
 </dl>`;
 
 function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardAccount): SafeHtml {
@@ -300,7 +284,7 @@ function ledgerSection(card: ContactCard, history: LedgerHistory, account: CardA
         </div>`
     }
     ${history.items.length === 0 ? '' : entryLegend}
-    ${pager(history, view)}
+    ${historyPager(history, view)}
   </section>`;
 }
 
@@ -319,11 +303,15 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
         : html`The point master could not be asked for the history right now. Balances above are up to date ${synced}; try again in a moment.`;
     return html`<section class="panel" aria-labelledby="history-title" id="history">
       ${head}
-      <div class="alert alert-warning" role="status" data-testid="points-log-unavailable">
-        <p class="alert-title">${history.status === 404 ? 'History not set up' : 'History not available right now'}</p>
-        <p>${why}</p>
-        ${technicalDetails(`${history.title}: ${history.detail}`)}
-      </div>
+      ${alert(
+        'warning',
+        {
+          title: history.status === 404 ? 'History not set up' : 'History not available right now',
+          body: html`<p>${why}</p>
+            ${technicalDetails(`${history.title}: ${history.detail}`)}`,
+        },
+        { role: 'status', 'data-testid': 'points-log-unavailable' },
+      )}
     </section>`;
   }
   const at = (offset: number) => `${cardUrl(card.contactId, { offset })}`;
@@ -349,7 +337,7 @@ function pointsLogSection(card: ContactCard, history: PointsLogHistory): SafeHtm
           </table>
         </div>`
     }
-    ${pager(history, at)}
+    ${historyPager(history, at)}
   </section>`;
 }
 
@@ -368,7 +356,7 @@ function adjustmentItem(item: CardAdjustment, now: Date, zone: string): SafeHtml
       ${timeIn(zone)(item.createdAt)}
     </div>
     <p class="adjustment-description">${folded(item.description)}</p>
-    <p class="adjustment-status"><span class="pill pill-${status.tone}" data-testid="adjustment-state">${status.label}</span> <span>${who}</span></p>
+    <p class="adjustment-status">${pill(status.label, status.tone, { 'data-testid': 'adjustment-state' })} <span>${who}</span></p>
     <p class="adjustment-help">${status.help}${status.nextTryAt ? html` <span data-testid="next-try">Next try at ${timeElement(status.nextTryAt, 'time', now, zone)}.</span>` : ''}</p>
     ${item.deliveryState === 'Retrying' && item.lastError ? technicalDetails(`The point master's last answer: ${item.lastError}`) : ''}
   </li>`;
@@ -401,18 +389,18 @@ export interface AdjustmentFormState {
 function sentBanner(sent: CardAdjustment | undefined): SafeHtml {
   const stage = sent?.stage ?? 'Pending';
   const { tone, title, text } = bannerOf(stage);
-  return html`<div class="alert alert-${tone}" role="status" tabindex="-1" id="adjustment-sent" data-stage="${stage}" data-adjustment-id="${sent?.id ?? ''}">
-    <p class="alert-title">${title}</p>
-    <p>${text}</p>
-  </div>`;
+  const attrs = { role: 'status', tabindex: '-1', id: 'adjustment-sent', 'data-stage': stage, 'data-adjustment-id': sent?.id ?? '' };
+  return alert(tone, { title, body: html`<p>${text}</p>` }, attrs);
 }
 
 function confirmBox(confirm: NonNullable<AdjustmentFormState['confirm']>, threshold: number): SafeHtml {
   const verb = confirm.direction === 'remove' ? 'remove' : 'give';
-  return html`<div class="alert alert-warning" role="alert" tabindex="-1" id="adjustment-confirm">
-    <p class="alert-title">Please confirm: ${verb} ${formatPoints(confirm.amount)} points?</p>
-    <p>That is more than ${formatPoints(threshold)} points. Check the amount, then press the button again to send it. Change anything and you are asked again.</p>
-  </div>`;
+  const why = `That is more than ${formatPoints(threshold)} points. Check the amount, then press the button again to send it. Change anything and you are asked again.`;
+  return alert(
+    'warning',
+    { title: `Please confirm: ${verb} ${formatPoints(confirm.amount)} points?`, body: html`<p>${why}</p>` },
+    { role: 'alert', tabindex: '-1', id: 'adjustment-confirm' },
+  );
 }
 
 function adjustmentForm(
@@ -430,12 +418,12 @@ function adjustmentForm(
   const confirm = state.confirm;
   const sent = state.sentId ? card.adjustments.items.find((item) => item.id === state.sentId) : undefined;
   const body = !card.pointSystemActive
-    ? html`<p class="alert alert-warning">The point system of this organisation is switched off, so points cannot be given or removed.</p>`
+    ? alert('warning', { body: html`<p>The point system of this organisation is switched off, so points cannot be given or removed.</p>` })
     : card.definitions.length === 0
       ? html`<p class="empty">There are no point definitions yet, so there is nothing to give points in.</p>`
       : html`<form method="post" action="/ui/contacts/${card.contactId}/adjustments" class="form" data-adjustment-form novalidate
             data-confirm-above="${threshold}" data-send-at-most="${tenant.maxAdjustmentPoints}">
-            <input type="hidden" name="_csrf" value="${csrfToken}" />
+            ${csrfField(csrfToken)}
             <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
             <input type="hidden" name="confirmed" value="${confirm?.token ?? ''}" />
             <div class="field">
@@ -497,7 +485,7 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
           </div>`
       }
       <p class="card-meta" data-live="meta">
-        <span class="pill pill-neutral">${modeLabel}</span>
+        ${pill(modeLabel, 'neutral')}
         <span class="muted" data-testid="tenant-last-push">Last pushed by the master ${
           card.tenantLastPushAt ? html`at ${timeIn(card.timeZone)(card.tenantLastPushAt)}` : 'never'
         }</span>
@@ -512,11 +500,15 @@ export function cardPage(input: { user: SignedInUser; csrfToken: string; card: C
           ${missingAccountsNote(card)}
           ${
             card.accounts.length === 0
-              ? html`<div class="alert alert-warning" role="status" data-testid="no-accounts">
-                <p class="alert-title">No points yet for this contact</p>
-                <p>This contact has no point account in ${input.user.tenant.name}. Points given here go to the point master; an account appears when the master first sends points for the contact.</p>
-                <p class="muted">Check the contact id if you expected one.</p>
-              </div>`
+              ? alert(
+                  'warning',
+                  {
+                    title: 'No points yet for this contact',
+                    body: html`<p>This contact has no point account in ${input.user.tenant.name}. Points given here go to the point master; an account appears when the master first sends points for the contact.</p>
+                      <p class="muted">Check the contact id if you expected one.</p>`,
+                  },
+                  { role: 'status', 'data-testid': 'no-accounts' },
+                )
               : html`<ul class="account-tiles">${card.accounts.map((account) => accountTile(card, account, account === selected))}</ul>`
           }
         </section>

@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from '../html.ts';
+import { csrfField, type ShownProblem } from '../kit.ts';
 
 const ASSETS = '/ui/assets';
 
@@ -48,7 +49,7 @@ export function page(chrome: PageChrome, body: SafeHtml): string {
             ? html`<div class="account">
               <span class="account-who"><span class="account-name">${account.name}</span><span class="account-detail">${account.detail}</span></span>
               <form method="post" action="${account.logoutAction}">
-                <input type="hidden" name="_csrf" value="${account.csrfToken}" />
+                ${csrfField(account.csrfToken)}
                 <button type="submit" class="button button-quiet">Sign out</button>
               </form>
             </div>`
@@ -61,26 +62,9 @@ export function page(chrome: PageChrome, body: SafeHtml): string {
 </html>`.toString();
 }
 
-/** Problem details as the page shows them: the title, the detail, and one line per field error. */
-export interface ShownProblem {
-  title: string;
-  detail: string;
-  /** `label`: the field as the form names it; the request field name when absent. */
-  errors?: { path: string; message: string; label?: string | undefined }[] | undefined;
-}
-
 /** What developers need and support agents do not: kept on the page, folded away. */
 export function technicalDetails(text: string): SafeHtml {
   return html`<details class="technical"><summary>Technical details</summary><p>${text}</p></details>`;
-}
-
-export function problemBox(problem: ShownProblem | null | undefined, id = 'form-error'): SafeHtml {
-  if (!problem) return html``;
-  return html`<div class="alert alert-error" role="alert" id="${id}" tabindex="-1">
-    <p class="alert-title">${problem.title}</p>
-    <p>${problem.detail}</p>
-    ${problem.errors && problem.errors.length > 0 ? html`<ul>${problem.errors.map((e) => html`<li><strong>${e.label ?? e.path}</strong>: ${e.message}</li>`)}</ul>` : ''}
-  </div>`;
 }
 
 /** Headings for people, by status; the service's own title and detail sit under "Technical details". */

@@ -1,5 +1,6 @@
 import { html } from '../html.ts';
-import { page, problemBox, type ShownProblem } from './layout.ts';
+import { page } from './layout.ts';
+import { csrfField, problemBox, type ShownProblem } from '../kit.ts';
 
 export interface LoginForm {
   action: string;
@@ -19,7 +20,7 @@ export function loginPage(form: LoginForm): string {
       <p class="muted">See a customer's points, why they changed and when they expire, and give or remove points.</p>
       ${problemBox(form.problem)}
       <form method="post" action="${form.action}" class="form" novalidate>
-        <input type="hidden" name="_csrf" value="${form.csrfToken}" />
+        ${csrfField(form.csrfToken)}
         <input type="hidden" name="next" value="${form.next}" />
         <div class="field">
           <label for="tenant">Organisation</label>
@@ -49,7 +50,7 @@ export function adminLoginPage(form: Omit<LoginForm, 'values'>): string {
       <p class="muted">Queues and webhook deliveries of every tenant. Sign in with the service's admin token.</p>
       ${problemBox(form.problem)}
       <form method="post" action="${form.action}" class="form" novalidate>
-        <input type="hidden" name="_csrf" value="${form.csrfToken}" />
+        ${csrfField(form.csrfToken)}
         <input type="hidden" name="next" value="${form.next}" />
         <div class="field">
           <label for="token">Admin token</label>

@@ -1,6 +1,7 @@
 import type { CardMemberLevel } from '../../services/contact-card.service.ts';
 import { formatDate, formatDateTime, formatPoints } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { pill } from '../kit.ts';
 
 const ASSETS = '/ui/assets';
 
@@ -37,7 +38,7 @@ function historyList(level: CardMemberLevel, zone: string): SafeHtml {
       ${items.map(
         (change) => html`<li>
           <span class="level-change"><span class="muted"><bdi>${change.fromName}</bdi></span> → <strong><bdi>${change.toName}</bdi></strong></span>
-          <span class="pill pill-neutral">${change.reason}</span>
+          ${pill(change.reason, 'neutral')}
           ${time(change.changedAt, formatDateTime(change.changedAt, zone), 'datetime')}
         </li>`,
       )}

@@ -14,6 +14,7 @@ import { DRIFT_KIND_WORDS } from '../reconciliation-words.ts';
 import { timeElement } from '../time.ts';
 import { adminAccount, adminNav, outcomePill } from './admin.page.ts';
 import { page } from './layout.ts';
+import { alert, csrfField, pager } from '../kit.ts';
 
 export const reconciliationUrl = (r: Pick<ReconciliationRecord, 'tenantId' | 'id'>) => `/ui/admin/reconciliations/${r.tenantId}/${r.id}`;
 
@@ -62,18 +63,26 @@ export function reconciliationPage(view: {
     html`${head(tenant, r, view.now, repairLink)}
       ${
         view.repairedBy
-          ? html`<div class="alert alert-success" role="status" data-testid="repair-started">
-              <p class="alert-title">Repair started</p>
-              <p>The drifted accounts were listed in a <a href="${reconciliationUrl({ tenantId: tenant.id, id: view.repairedBy })}">repair reconciliation</a>; the worker compares them again and brings each one still differing to the master's figure.</p>
-            </div>`
+          ? alert(
+              'success',
+              {
+                title: 'Repair started',
+                body: html`<p>The drifted accounts were listed in a <a href="${reconciliationUrl({ tenantId: tenant.id, id: view.repairedBy })}">repair reconciliation</a>; the worker compares them again and brings each one still differing to the master's figure.</p>`,
+              },
+              { role: 'status', 'data-testid': 'repair-started' },
+            )
           : ''
       }
       ${
         unrepaired > 0
-          ? html`<div class="alert alert-warning" data-testid="unrepaired">
-              <p class="alert-title">${formatPoints(unrepaired)} account${unrepaired === 1 ? '' : 's'} differ${unrepaired === 1 ? 's' : ''} from the master and ${unrepaired === 1 ? 'was' : 'were'} not repaired</p>
-              <p>Check why below. “Repair these accounts” brings each to the master's figure as of this reconciliation's time, with an entry that says so.</p>
-            </div>`
+          ? alert(
+              'warning',
+              {
+                title: `${formatPoints(unrepaired)} account${unrepaired === 1 ? '' : 's'} differ${unrepaired === 1 ? 's' : ''} from the master and ${unrepaired === 1 ? 'was' : 'were'} not repaired`,
+                body: html`<p>Check why below. “Repair these accounts” brings each to the master's figure as of this reconciliation's time, with an entry that says so.</p>`,
+              },
+              { 'data-testid': 'unrepaired' },
+            )
           : ''
       }
       <section class="panel" aria-labelledby="counts-title">
@@ -86,7 +95,7 @@ export function reconciliationPage(view: {
           ${DRIFT_KINDS.map((k) => html`<div><dt>${DRIFT_KIND_WORDS[k].name}</dt><dd>${formatPoints(r.byKind[k])}</dd></div>`)}
           <div><dt>Repaired</dt><dd>${formatPoints(r.repaired)}</dd></div>
         </dl>
-        ${r.error ? html`<div class="alert alert-error"><p><bdi>${r.error}</bdi></p></div>` : ''}
+        ${r.error ? alert('error', { body: html`<p><bdi>${r.error}</bdi></p>` }) : ''}
       </section>
       <section class="panel" aria-labelledby="drifts-title">
         <div class="panel-head">
@@ -124,15 +133,10 @@ export function reconciliationPage(view: {
               </table>
             </div>`
         }
-        <nav class="pager" aria-label="Drift pages">
-          <p class="pager-status">
-            ${view.drifts.items.length === 0 ? '' : `Showing ${offset + 1}–${offset + view.drifts.items.length} of ${formatPoints(view.drifts.totalCount)}`}
-          </p>
-          <div class="pager-links">
-            ${offset > 0 ? html`<a class="button" rel="prev" href="${pageUrl(r, { kind, offset: Math.max(0, offset - size) })}">← Previous</a>` : ''}
-            ${offset + size < view.drifts.totalCount ? html`<a class="button" rel="next" href="${pageUrl(r, { kind, offset: offset + size })}">Next →</a>` : ''}
-          </div>
-        </nav>
+        ${pager(
+          { offset, count: size, totalCount: view.drifts.totalCount, items: view.drifts.items },
+          { label: 'Drift pages', at: (at) => pageUrl(r, { kind, offset: at }), words: ['← Previous', 'Next →'] },
+        )}
       </section>`,
   );
 }
@@ -154,7 +158,7 @@ export function repairConfirmPage(view: { csrfToken: string; now: Date; tenant: 
           }</p>
         <p>This runs a new reconciliation with repair, through the same steps as the point master's API: accounts that match by now are left alone.</p>
         <form method="post" action="${reconciliationUrl(r)}/repair" class="form-actions">
-          <input type="hidden" name="_csrf" value="${view.csrfToken}" />
+          ${csrfField(view.csrfToken)}
           <button type="submit" class="button button-primary">Yes, repair these accounts</button>
           <a class="button" href="${reconciliationUrl(r)}">Cancel</a>
         </form>

@@ -6,9 +6,9 @@ import { formatPoints, zoneLabel } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { timeElement } from '../time.ts';
 import { adminAccount, adminNav } from './admin.page.ts';
-import { page, problemBox, type ShownProblem } from './layout.ts';
-import { secretsBox, type ShownSecrets } from './tenant-setup.page.ts';
-import { csrfField, type FormState, head, tenantUrl, textField } from './tenants.page.ts';
+import { page } from './layout.ts';
+import { tenantUrl } from './tenants.page.ts';
+import { csrfField, type FormState, head, notice, pill, problemBox, secretsBox, type ShownProblem, type ShownSecrets, textField } from '../kit.ts';
 
 /** A subscription as the admin API reads one: never its secret; with its outbox by state. */
 export type SubscriptionRow = z.output<typeof subscriptionWithOutbox>;
@@ -33,14 +33,14 @@ export interface SubscriptionsView {
 }
 
 const OUTBOX = [
-  { key: 'pending', label: 'Pending', pill: 'pill-pending' },
-  { key: 'retrying', label: 'Retrying', pill: 'pill-pending' },
-  { key: 'delivered', label: 'Delivered', pill: 'pill-delivered' },
-  { key: 'failed', label: 'Failed', pill: 'pill-failed' },
+  { key: 'pending', label: 'Pending', tone: 'pending' },
+  { key: 'retrying', label: 'Retrying', tone: 'pending' },
+  { key: 'delivered', label: 'Delivered', tone: 'delivered' },
+  { key: 'failed', label: 'Failed', tone: 'failed' },
 ] as const;
 
 function outboxCell(row: SubscriptionRow): SafeHtml {
-  return html`${OUTBOX.map((state) => html`<span class="pill ${row.outbox[state.key] > 0 ? state.pill : ''}">${state.label} ${formatPoints(row.outbox[state.key])}</span> `)}`;
+  return html`${OUTBOX.map((state) => html`${pill(`${state.label} ${formatPoints(row.outbox[state.key])}`, row.outbox[state.key] > 0 ? state.tone : 'neutral')} `)}`;
 }
 
 function listPanel(view: SubscriptionsView): SafeHtml {
@@ -123,7 +123,7 @@ export function subscriptionsPage(view: SubscriptionsView): string {
       'Balance event subscribers',
       html`<a href="${tenantUrl(tenant.id)}">Back to the tenant</a> <span class="muted" data-testid="time-zone">${zoneLabel(tenant.timeZone)}</span>`,
     )}
-      ${view.notice ? html`<div class="alert alert-success" role="status" data-testid="notice"><p>${view.notice}</p></div>` : ''}
+      ${view.notice ? notice(view.notice) : ''}
       ${view.secrets ? secretsBox(view.secrets) : ''}
       ${listPanel(view)} ${createPanel(view)}`,
   );

@@ -10,8 +10,9 @@ import { formatPoints, zoneLabel } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { timeElement } from '../time.ts';
 import { adminAccount, adminNav } from './admin.page.ts';
-import { page, problemBox, type ShownProblem } from './layout.ts';
-import { csrfField, type FormState, head, textField, tenantUrl } from './tenants.page.ts';
+import { page } from './layout.ts';
+import { tenantUrl } from './tenants.page.ts';
+import { csrfField, type FormState, head, notice, problemBox, secretsBox, type ShownProblem, type ShownSecrets, textField } from '../kit.ts';
 
 type DefinitionRow = z.output<typeof adminDefinition>;
 type WebhookRow = z.output<typeof webhookConfig>;
@@ -56,20 +57,6 @@ function labelOf(form: SetupForm, path: string): string {
 
 function labelled(problem: ShownProblem, form: SetupForm): ShownProblem {
   return { ...problem, errors: problem.errors?.map((error) => ({ ...error, label: labelOf(form, error.path) })) };
-}
-
-/** Secrets shown once, each in full, on the page answering the form that made them. */
-export interface ShownSecrets {
-  title: string;
-  values: { label: string; value: string }[];
-}
-
-export function secretsBox(secrets: ShownSecrets): SafeHtml {
-  return html`<div class="alert alert-success" role="status" id="secret" tabindex="-1" autofocus data-testid="secret">
-    <p class="alert-title">${secrets.title}</p>
-    ${secrets.values.map((s) => html`<p>${s.label}</p><p><code class="secret" data-testid="secret-value">${s.value}</code></p>`)}
-    <p><strong>Copy them now: they will not be shown again.</strong> Neither this page nor any other can show them later.</p>
-  </div>`;
 }
 
 export interface SetupView {
@@ -303,7 +290,7 @@ export function tenantSetupPage(view: SetupView): string {
   return page(
     { title: `Set up ${tenant.name}`, nav: adminNav('none'), account: adminAccount(view.csrfToken) },
     html`${head(`Tenant · ${tenant.name}`, 'Set up the tenant', html`<a href="${tenantUrl(tenant.id)}">Back to the tenant</a> <span class="muted" data-testid="time-zone">${zoneLabel(tenant.timeZone)}</span>`)}
-      ${view.notice ? html`<div class="alert alert-success" role="status" data-testid="notice"><p>${view.notice}</p></div>` : ''}
+      ${view.notice ? notice(view.notice) : ''}
       ${view.secrets ? secretsBox(view.secrets) : ''}
       ${definitionsPanel(view)} ${settingsPanel(view)} ${webhookPanel(view)} ${pointsLogPanel(view)} ${levelsPanel(view)}`,
   );

@@ -7,18 +7,13 @@ import { formatPoints, zoneLabel } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { timeElement } from '../time.ts';
 import { adminAccount, adminNav, deliveriesUrl } from './admin.page.ts';
-import { page, problemBox, type ShownProblem } from './layout.ts';
+import { page } from './layout.ts';
+import { csrfField, errorOf, type FormState, head, notice, pill, problemBox, secretsBox, type ShownProblem, type ShownSecrets, textField } from '../kit.ts';
 
 /** A key as the admin API lists it: never the key itself. */
 export type ApiKeyRow = z.output<typeof apiKeySummary>;
 /** A contact card user as the admin API shows it: never the password. */
 export type UiUserRow = z.output<typeof uiUser>;
-
-/** What a form shows: the values as posted and, after a refusal, the problem with its field errors. */
-export interface FormState {
-  values: Record<string, string>;
-  problem?: ShownProblem | null;
-}
 
 export const tenantUrl = (tenantId: string) => `/ui/admin/tenants/${tenantId}`;
 
@@ -36,51 +31,8 @@ function labelled(problem: ShownProblem, form: keyof typeof LABELS): ShownProble
   return { ...problem, errors: problem.errors?.map((error) => ({ ...error, label: labels[error.path] ?? error.path })) };
 }
 
-const errorOf = (state: FormState | undefined, field: string) => state?.problem?.errors?.find((e) => e.path === field);
-
 /** The first field of the form (in the order shown) that was refused: it takes the focus. */
 const firstRefused = (state: FormState | undefined, fields: string[]) => fields.find((field) => errorOf(state, field) !== undefined);
-
-interface TextField {
-  /** Unique on the page; the form field's name is `name`. */
-  id: string;
-  name: string;
-  label: string;
-  state: FormState | undefined;
-  hint?: string;
-  type?: 'text' | 'password';
-  autocomplete?: string;
-  maxlength?: number;
-  focus?: boolean;
-}
-
-/** A labelled input, its refusal said right under it and tied to it for screen readers. */
-export function textField(f: TextField): SafeHtml {
-  const error = errorOf(f.state, f.name);
-  const described = [error ? `${f.id}-error` : '', f.hint ? `${f.id}-hint` : ''].filter(Boolean).join(' ');
-  // A password typed before a refusal is not written back into the page.
-  const value = f.type === 'password' ? '' : (f.state?.values[f.name] ?? '');
-  return html`<div class="field">
-    <label for="${f.id}">${f.label}</label>
-    <input id="${f.id}" name="${f.name}" type="${f.type ?? 'text'}" value="${value}" autocomplete="${f.autocomplete ?? 'off'}"
-      spellcheck="false" ${f.maxlength ? html`maxlength="${f.maxlength}"` : ''} ${described ? html`aria-describedby="${described}"` : ''}
-      ${error ? html`aria-invalid="true"` : ''} ${f.focus ? html`autofocus` : ''} />
-    ${error ? html`<p class="field-error" id="${f.id}-error">${f.label}: ${error.message}</p>` : ''}
-    ${f.hint ? html`<p class="hint" id="${f.id}-hint">${f.hint}</p>` : ''}
-  </div>`;
-}
-
-export const csrfField = (csrfToken: string) => html`<input type="hidden" name="_csrf" value="${csrfToken}" />`;
-
-export function head(eyebrow: string, title: string, meta: SafeHtml | string = ''): SafeHtml {
-  return html`<section class="card-head">
-    <div>
-      <p class="eyebrow">${eyebrow}</p>
-      <h1>${title}</h1>
-    </div>
-    ${meta ? html`<p class="card-meta">${meta}</p>` : ''}
-  </section>`;
-}
 
 const MODES = [
   { value: 'balance-only', label: 'Balance only', hint: 'the master pushes balances' },
@@ -136,22 +88,6 @@ export function newTenantPage(view: { csrfToken: string; form?: FormState }): st
   );
 }
 
-/** A secret shown once, in full, on the page answering the form that made it. */
-export interface ShownSecret {
-  title: string;
-  label: string;
-  value: string;
-}
-
-function secretBox(secret: ShownSecret): SafeHtml {
-  return html`<div class="alert alert-success" role="status" id="secret" tabindex="-1" autofocus data-testid="secret">
-    <p class="alert-title">${secret.title}</p>
-    <p>${secret.label}</p>
-    <p><code class="secret" data-testid="secret-value">${secret.value}</code></p>
-    <p><strong>Copy it now: it will not be shown again.</strong> Neither this page nor any other can show it later.</p>
-  </div>`;
-}
-
 export interface TenantView {
   csrfToken: string;
   tenant: TenantRecord;
@@ -160,7 +96,7 @@ export interface TenantView {
   /** Where adjustments are sent; null before a webhook is set. */
   webhookUrl: string | null;
   notice?: string | null;
-  secret?: ShownSecret | null;
+  secrets?: ShownSecrets | null;
   keyForm?: FormState;
   userForm?: FormState;
 }
@@ -224,7 +160,7 @@ function keysPanel(view: TenantView): SafeHtml {
                   <td data-label="Name">${key.name}</td>
                   <td data-label="Prefix"><code>${key.prefix}…</code></td>
                   <td data-label="Created">${timeElement(new Date(key.createdAt), 'datetime', undefined, tenant.timeZone)}</td>
-                  <td data-label="Status">${key.revokedAt ? html`<span class="pill pill-failed">Revoked</span> ${timeElement(new Date(key.revokedAt), 'datetime', undefined, tenant.timeZone)}` : html`<span class="pill pill-active">Active</span>`}</td>
+                  <td data-label="Status">${key.revokedAt ? html`${pill('Revoked', 'failed')} ${timeElement(new Date(key.revokedAt), 'datetime', undefined, tenant.timeZone)}` : pill('Active', 'active')}</td>
                   <td data-label="Action">${
                     key.revokedAt
                       ? ''
@@ -280,7 +216,7 @@ function usersPanel(view: TenantView): SafeHtml {
                   <td data-label="Username"><code>${user.username}</code></td>
                   <td data-label="Display name">${user.displayName}</td>
                   <td data-label="Created">${timeElement(new Date(user.createdAt), 'datetime', undefined, tenant.timeZone)}</td>
-                  <td data-label="State">${user.disabled ? html`<span class="pill pill-failed">Disabled</span>` : html`<span class="pill pill-active">Active</span>`}</td>
+                  <td data-label="State">${user.disabled ? pill('Disabled', 'failed') : pill('Active', 'active')}</td>
                   <td data-label="Actions">
                     <a class="button button-quiet" href="${tenantUrl(tenant.id)}/users/${user.id}/password" aria-label="Reset password of ${user.username}">Reset password…</a>
                     ${user.disabled ? action(user, 'enable', 'Enable') : action(user, 'disable', 'Disable')}
@@ -326,9 +262,9 @@ export function tenantPage(view: TenantView): string {
   const { tenant } = view;
   return page(
     { title: tenant.name, nav: adminNav('none'), account: adminAccount(view.csrfToken) },
-    html`${head('Tenant', tenant.name, html`<span class="pill">${tenant.mode}</span> <code class="long-id">${tenant.id}</code> <span class="muted" data-testid="time-zone">${zoneLabel(tenant.timeZone)}</span>`)}
-      ${view.notice ? html`<div class="alert alert-success" role="status" data-testid="notice"><p>${view.notice}</p></div>` : ''}
-      ${view.secret ? secretBox(view.secret) : ''}
+    html`${head('Tenant', tenant.name, html`${pill(tenant.mode)} <code class="long-id">${tenant.id}</code> <span class="muted" data-testid="time-zone">${zoneLabel(tenant.timeZone)}</span>`)}
+      ${view.notice ? notice(view.notice) : ''}
+      ${view.secrets ? secretsBox(view.secrets) : ''}
       ${settingsPanel(tenant, view.webhookUrl)}
       ${keysPanel(view)}
       ${usersPanel(view)}`,
