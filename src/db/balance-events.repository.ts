@@ -5,6 +5,7 @@ import type { AttemptOutcome } from '../domain/deliveries.ts';
 import { figuresAt } from './ledger.repository.ts';
 import type { Db } from './pool.ts';
 import { parseFirstRow, parseRows } from './rows.ts';
+import type { PageRequest } from './pages.ts';
 
 /**
  * The accounts a change set touched, as account ids (with, for a change time
@@ -335,7 +336,7 @@ export function balanceEventsRepository(db: Db) {
     },
 
     /** The subscription's outbox rows not delivered (or all, with `all`), oldest change first. */
-    async list(tenantId: string, subscriptionId: string, page: { offset: number; count: number; state?: string | undefined }): Promise<BalanceEventRecord[]> {
+    async list(tenantId: string, subscriptionId: string, page: PageRequest & { state?: string | undefined }): Promise<BalanceEventRecord[]> {
       const { rows } = await db.query(
         `SELECT account_id AS "accountId", event_id AS "eventId", version, balance, state, attempts, last_status AS "lastStatus", last_error AS "lastError",
                 next_attempt_at AS "nextAttemptAt", changed_at AS "changedAt"

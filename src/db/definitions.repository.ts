@@ -20,7 +20,7 @@ export function definitionsRepository(db: Db) {
       return rows[0]!;
     },
 
-    async list(tenantId: string, page: { offset: number; count: number }): Promise<DefinitionRecord[]> {
+    async list(tenantId: string, page: PageRequest): Promise<DefinitionRecord[]> {
       const { rows } = await db.query<DefinitionRecord>(
         `SELECT ${DEFINITION_COLUMNS} FROM point_definition WHERE tenant_id = $1 ORDER BY id OFFSET $2 LIMIT $3`,
         [tenantId, page.offset, page.count],

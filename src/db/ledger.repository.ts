@@ -355,7 +355,7 @@ export function ledgerRepository(db: Db) {
       tenantId: string,
       accountId: number,
       filter: TransactionFilter,
-      page: { offset: number; count: number },
+      page: PageRequest,
       now: Date,
     ): Promise<{ items: LedgerEntryRecord[]; totalCount: number }> {
       const params: unknown[] = [tenantId, accountId];
@@ -368,11 +368,7 @@ export function ledgerRepository(db: Db) {
     },
 
     /** A contact's entries on all its accounts, newest first, expired and Expiry entries included. */
-    async listContactEntries(
-      tenantId: string,
-      contactId: string,
-      page: { offset: number; count: number },
-    ): Promise<{ items: LedgerEntryRecord[]; totalCount: number }> {
+    async listContactEntries(tenantId: string, contactId: string, page: PageRequest): Promise<{ items: LedgerEntryRecord[]; totalCount: number }> {
       const where = 'e.tenant_id = $1 AND e.account_id IN (SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.contact_id = $2)';
       return pageOfEntries(where, [tenantId, contactId], page);
     },

@@ -8,6 +8,7 @@ import { ensurePointSystemActive, ensureWithinAdjustmentLimit } from './guards.t
 import { type Answered, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import type { QueueDeliveries } from './queueing.ts';
 import { answerBeforeCommit } from './answer-check.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 type AlsoInTransaction = (tx: Database, created: AdjustmentRecord) => Promise<void>;
 
@@ -80,7 +81,7 @@ export function adjustmentsService(deps: { db: Database; clock: Clock; log: Logg
       );
     },
 
-    list: (tenant: TenantRecord, contactId: string, page: { offset: number; count: number }) => db.adjustments.listByContact(tenant.id, contactId, page),
+    list: (tenant: TenantRecord, contactId: string, page: PageRequest) => db.adjustments.listByContact(tenant.id, contactId, page),
   };
 }
 

@@ -11,6 +11,7 @@ import { ensureWithinAdjustmentLimit } from './guards.ts';
 import { type Answered, storeAnswer, underIdempotencyKey } from './idempotency.ts';
 import type { PointsLogService } from './points-log.service.ts';
 import { answerBeforeCommit } from './answer-check.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 interface Paged<T> {
   items: T[];
@@ -37,7 +38,7 @@ export function contactPointsService(deps: { db: Database; clock: Clock; log: Lo
 
   return {
     /** Newest first. Another tenant's contact, or one without points, has an empty history. */
-    async history(tenant: TenantRecord, contactId: string, page: { offset: number; count: number }): Promise<ContactPointHistory> {
+    async history(tenant: TenantRecord, contactId: string, page: PageRequest): Promise<ContactPointHistory> {
       if (tenant.mode === 'all-transaction') return { kind: 'ledger', ...(await db.ledger.listContactEntries(tenant.id, contactId, page)) };
       // The master keeps the history in balance-only mode; its log comes newest first and is paged here.
       const log = await pointsLog.get(tenant, contactId);

@@ -7,6 +7,7 @@ import type { TenantRecord } from '../domain/tenants.ts';
 import { notFound } from '../errors.ts';
 import { requireTenant } from './guards.ts';
 import { commitWithAnswer } from './answer-check.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 /** A registry entry as operators see it: which personal fields are held, never their values. */
 function knownContactView(record: KnownContactRecord) {
@@ -36,7 +37,7 @@ export function contactsService(deps: { db: Database; clock: Clock }) {
       return commitWithAnswer(db, (tx) => tx.contacts.add(tenantId, contactIds, clock.now()));
     },
 
-    async list(tenantId: string, page: { offset: number; count: number }) {
+    async list(tenantId: string, page: PageRequest) {
       await requireTenant(db.tenants, tenantId);
       const { items, totalCount } = await contacts.list(tenantId, page);
       return { items: items.map(knownContactView), totalCount, offset: page.offset, count: page.count };

@@ -9,6 +9,7 @@ import { AppError, notFound } from '../errors.ts';
 import { requireTenant } from './guards.ts';
 import type { QueueDeliveries } from './queueing.ts';
 import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -96,7 +97,7 @@ export function integrationsService(deps: { db: Database; clock: Clock; keyring:
       return { urlTemplate: settings.urlTemplate, authHeaderName: settings.authHeader?.name ?? null };
     },
 
-    async listDeliveries(tenantId: string, query: { state?: DeliveryState | undefined; offset: number; count: number }) {
+    async listDeliveries(tenantId: string, query: { state?: DeliveryState | undefined } & PageRequest) {
       await tenantOf(tenantId);
       const page = await deliveries.list(tenantId, query);
       return { items: page.items.map(toDelivery), totalCount: page.totalCount, offset: query.offset, count: query.count };

@@ -3,6 +3,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { requireTenant } from './guards.ts';
 import { answerBeforeCommit } from './answer-check.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 const figures = (balance: number, pendingPoints: number, balanceExpires: Date | null) => ({
   balance,
@@ -15,7 +16,7 @@ export function ledgerService(deps: { db: Database; clock: Clock; metrics: Pick<
   const { db, clock, metrics } = deps;
   return {
     /** The accounts whose figures the move to lots changed (migration ledger_lots), before and after. */
-    async ruleChanges(tenantId: string, page: { offset: number; count: number }) {
+    async ruleChanges(tenantId: string, page: PageRequest) {
       await requireTenant(db.tenants, tenantId);
       const { items, totalCount } = await db.ledger.ruleChanges(tenantId, page);
       return {

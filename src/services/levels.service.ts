@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import { requireTenant } from './guards.ts';
 import type { QueueDeliveries } from './queueing.ts';
 import { answerBeforeCommit } from './answer-check.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 function ensureAllTransaction(tenant: Pick<TenantRecord, 'mode'>): void {
   if (tenant.mode !== 'all-transaction') {
@@ -191,7 +192,7 @@ export function levelsService(deps: {
     },
 
     /** A contact's recorded changes, newest first; readable in either mode, so a tenant that left all-transaction mode keeps them. */
-    history: (tenant: TenantRecord, contactId: string, page: { offset: number; count: number }) => db.levels.history(tenant.id, contactId, page),
+    history: (tenant: TenantRecord, contactId: string, page: PageRequest) => db.levels.history(tenant.id, contactId, page),
 
     /**
      * The worker, inside a batch's transaction once its entries are written:

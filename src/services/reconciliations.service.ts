@@ -18,8 +18,7 @@ import { AppError, type FieldError, notFound } from '../errors.ts';
 import { ensurePointSystemActive, requireTenant } from './guards.ts';
 import type { QueueReconciliation } from './queueing.ts';
 import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
-
-type Page = { offset: number; count: number };
+import type { PageRequest } from '../db/pages.ts';
 
 /** Drifted accounts listed per call of a repair, as a master lists them (at most 1000 a call). */
 const REPAIR_PAGE = 1000;
@@ -40,7 +39,7 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
     return found;
   }
 
-  async function drifts(tenantId: string, id: string, filter: { kind?: DriftKind | undefined }, page: Page) {
+  async function drifts(tenantId: string, id: string, filter: { kind?: DriftKind | undefined }, page: PageRequest) {
     await find(tenantId, id);
     return db.reconciliations.drifts(tenantId, id, filter, page);
   }
@@ -105,15 +104,15 @@ export function reconciliationsService(deps: { db: Database; clock: Clock; queue
     },
 
     get: (tenantId: string, id: string) => find(tenantId, id),
-    list: (tenantId: string, page: Page) => db.reconciliations.list(tenantId, page),
+    list: (tenantId: string, page: PageRequest) => db.reconciliations.list(tenantId, page),
     drifts,
 
     /** Operators: the same reads, for a tenant they name (404 when it does not exist). */
-    async listForTenant(tenantId: string, page: Page) {
+    async listForTenant(tenantId: string, page: PageRequest) {
       await requireTenant(db.tenants, tenantId);
       return db.reconciliations.list(tenantId, page);
     },
-    async showForTenant(tenantId: string, id: string, filter: { kind?: DriftKind | undefined }, page: Page) {
+    async showForTenant(tenantId: string, id: string, filter: { kind?: DriftKind | undefined }, page: PageRequest) {
       await requireTenant(db.tenants, tenantId);
       return { reconciliation: await find(tenantId, id), drifts: await drifts(tenantId, id, filter, page) };
     },

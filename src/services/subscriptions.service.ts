@@ -7,6 +7,7 @@ import { generateSigningSecret } from '../domain/webhook-crypto.ts';
 import { AppError, notFound } from '../errors.ts';
 import { answerBeforeCommit, commitWithAnswer } from './answer-check.ts';
 import { requireTenant } from './guards.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 export interface SubscriptionInput {
   url: string;
@@ -124,7 +125,7 @@ export function subscriptionsService(deps: { db: Database; clock: Clock; keyring
     },
 
     /** The subscription's outbox rows, oldest change first. */
-    async events(tenantId: string, id: string, query: { state?: string | undefined; offset: number; count: number }) {
+    async events(tenantId: string, id: string, query: { state?: string | undefined } & PageRequest) {
       await tenantOf(tenantId);
       await requireSubscription(tenantId, id);
       const items = await db.balanceEvents.list(tenantId, id, query);

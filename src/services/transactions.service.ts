@@ -12,6 +12,7 @@ import { type Answered, type KeyHold, storeAnswer, underIdempotencyKey } from '.
 import { ensurePointSystemActive, tenantChangedMeanwhile } from './guards.ts';
 import type { QueueBatch } from './queueing.ts';
 import { answerBeforeCommit } from './answer-check.ts';
+import type { PageRequest } from '../db/pages.ts';
 
 /** Engage answers both cases with the same title. */
 function ensureNewPointSystem(tenant: TenantRecord): void {
@@ -88,7 +89,7 @@ export function transactionsService(deps: { db: Database; clock: Clock; log: Log
      * or another tenant's) has no entries, as Engage answers a contact without
      * accounts; an account id that names no account is not found.
      */
-    async list(tenant: TenantRecord, account: AccountSelector, filter: TransactionFilter, page: { offset: number; count: number }) {
+    async list(tenant: TenantRecord, account: AccountSelector, filter: TransactionFilter, page: PageRequest) {
       const id =
         'accountGuid' in account ? await db.pointAccounts.findIdByGuid(tenant.id, account.accountGuid) : await db.pointAccounts.findId(tenant.id, account);
       if (!id && 'contactId' in account) return { items: [], totalCount: 0 };
