@@ -72,6 +72,27 @@ async function append(client: PoolClient, tenantId: string, items: StoredTransac
   }
 }
 
+/** TENANT_ENTRIES entries for the tenant: accounts of 10 entries, 100 accounts a batch. */
+async function growLedger(client: PoolClient, tenantId: string): Promise<void> {
+  for (let batch = 0; batch < TENANT_ENTRIES / 1000; batch++) {
+    await append(
+      client,
+      tenantId,
+      rows(
+        Array.from({ length: 100 }, () => randomUUID()),
+        10,
+      ),
+    );
+  }
+}
+
+/** One more batch of 10 rows reads each added entry back a handful of times at most; a scan of the tenant's entries reads 20,000. */
+async function expectFewEntriesRead(client: PoolClient, tenantId: string): Promise<void> {
+  const measured = await append(client, tenantId, rows([randomUUID(), randomUUID()], 5));
+  expect(measured.added).toBe(10);
+  expect(measured.entriesRead).toBeLessThan(200);
+}
+
 describe('the fold of an apply', () => {
   for (const mode of ['force_generic_plan', 'force_custom_plan']) {
     it(`reads a few entries per row added, not the tenant's ledger (${mode})`, async () => {
@@ -83,20 +104,8 @@ describe('the fold of an apply', () => {
         // The worker's first batches, while the tenant's ledger is small: the plans are made (and, generic, kept) now.
         for (let batch = 0; batch < 6; batch++) await append(worker, tenantId, rows([randomUUID(), randomUUID()], 5));
         // The tenant grows to 2,000 accounts of 10 entries, written elsewhere.
-        for (let batch = 0; batch < TENANT_ENTRIES / 1000; batch++) {
-          await append(
-            other,
-            tenantId,
-            rows(
-              Array.from({ length: 100 }, () => randomUUID()),
-              10,
-            ),
-          );
-        }
-        const measured = await append(worker, tenantId, rows([randomUUID(), randomUUID()], 5));
-        expect(measured.added).toBe(10);
-        // Each added entry is read back a handful of times at most; a scan of the tenant's entries reads 20,000.
-        expect(measured.entriesRead).toBeLessThan(200);
+        await growLedger(other, tenantId);
+        await expectFewEntriesRead(worker, tenantId);
       } finally {
         worker.release();
         other.release();
@@ -114,19 +123,8 @@ describe('the fold of an apply', () => {
     try {
       await append(client, neighbour, rows([randomUUID(), randomUUID()], 5));
       await client.query('ANALYZE ledger_entry, ledger_checkpoint, point_account');
-      for (let batch = 0; batch < TENANT_ENTRIES / 1000; batch++) {
-        await append(
-          client,
-          tenantId,
-          rows(
-            Array.from({ length: 100 }, () => randomUUID()),
-            10,
-          ),
-        );
-      }
-      const measured = await append(client, tenantId, rows([randomUUID(), randomUUID()], 5));
-      expect(measured.added).toBe(10);
-      expect(measured.entriesRead).toBeLessThan(200);
+      await growLedger(client, tenantId);
+      await expectFewEntriesRead(client, tenantId);
     } finally {
       client.release();
     }
