@@ -36,6 +36,16 @@ const syncStateRow = z.object({
 
 /** Every tenant's stream position: sync_state and sync_gap. */
 export function syncRepository(db: Db) {
+  /**
+   * The stream positions of these tenants, each with its first `gapLimit`
+   * gaps (zeros for a tenant that never sent a sequence), in one statement
+   * however many tenants are asked for: the operator overview asks for all.
+   */
+  async function readMany(tenantIds: readonly string[], gapLimit: number): Promise<SyncStateRecord[]> {
+    const { rows } = await db.query(READ_MANY_SQL, [tenantIds, gapLimit]);
+    return parseRows(syncStateRow, rows);
+  }
+
   return {
     /**
      * Locks the tenant's state row (creating it), so applies of one tenant
@@ -80,31 +90,17 @@ export function syncRepository(db: Db) {
       );
     },
 
-    /**
-     * The stream positions of these tenants, each with its first `gapLimit`
-     * gaps (zeros for a tenant that never sent a sequence), in one statement
-     * however many tenants are asked for: the operator overview asks for all.
-     */
-    async readMany(tenantIds: readonly string[], gapLimit: number): Promise<SyncStateRecord[]> {
-      const { rows } = await db.query(READ_MANY_SQL, [tenantIds, gapLimit]);
-      return parseRows(syncStateRow, rows);
-    },
+    readMany,
 
     /**
-     * In one statement (for a caller's transaction, whose client runs one
-     * query at a time): the highest sequence applied, how many sequences the
-     * gaps hold, and the first `gapLimit` gaps.
+     * For a reconciliation's record, in one statement (for a caller's
+     * transaction, whose client runs one query at a time): the highest
+     * sequence applied, how many sequences the gaps hold, and the first
+     * `gapLimit` gaps.
      */
     async missing(tenantId: string, gapLimit: number): Promise<{ highest: number; missing: number; gaps: SyncGap[] }> {
-      const { rows } = await db.query<{ highest: number; missing: number; gaps: { from: number; to: number; since: string }[] }>(
-        `SELECT COALESCE((SELECT highest_sequence FROM sync_state WHERE tenant_id = $1), 0) AS highest,
-                COALESCE((SELECT sum(to_seq - from_seq + 1) FROM sync_gap WHERE tenant_id = $1), 0)::bigint AS missing,
-                COALESCE((SELECT json_agg(json_build_object('from', g.from_seq, 'to', g.to_seq, 'since', g.since) ORDER BY g.from_seq)
-                            FROM (SELECT * FROM sync_gap WHERE tenant_id = $1 ORDER BY from_seq LIMIT $2) g), '[]') AS gaps`,
-        [tenantId, gapLimit],
-      );
-      const row = rows[0]!;
-      return { highest: row.highest, missing: row.missing, gaps: row.gaps.map((gap) => ({ from: gap.from, to: gap.to, since: new Date(gap.since) })) };
+      const [state] = await readMany([tenantId], gapLimit);
+      return { highest: state!.highestSequence, missing: state!.missingCount, gaps: state!.gaps };
     },
 
     /** Over every tenant: missing sequences, the oldest gap, and the gaps first seen before `alertBefore`. Cross-tenant: metrics. */
