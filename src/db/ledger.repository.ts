@@ -37,21 +37,24 @@ const windowSql = {
 const ADDED_ENTRY = `ROW(id, account_id, valid_from, valid_to, amount - COALESCE(netted, 0), remaining, phase)::ledger_added::text AS entry`;
 
 /**
- * Folds accounts $2 of tenant $1 on to $3 with the entries $4 just added
- * (ledger_walk), locking them in account order first: the apply holds them
- * already, a repair does not.
+ * Folds accounts $2 of tenant $1 (distinct, in order) on to $3 with the
+ * entries $4 just added (ledger_walk). The caller holds the accounts' row
+ * locks, or FOLD_LOCKING_SQL takes them first, in account order.
  */
-const FOLD_SQL = `
-SELECT count(*)::int AS n
-  FROM ledger_walk($1, ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.id = ANY ($2::bigint[]) ORDER BY a.id FOR UPDATE),
-                   '{}', $3, $4::text[]::ledger_added[])`;
+const FOLD_SQL = `SELECT count(*)::int AS n FROM ledger_walk($1, $2::bigint[], '{}', $3, $4::text[]::ledger_added[])`;
+const FOLD_LOCKING_SQL = FOLD_SQL.replace(
+  '$2::bigint[]',
+  'ARRAY(SELECT a.id FROM point_account a WHERE a.tenant_id = $1 AND a.id = ANY ($2::bigint[]) ORDER BY a.id FOR UPDATE)',
+);
 
 /**
  * Appends one entry per row to the account of its (contact, definition),
- * which pointAccounts.ensure made sure of in the same transaction, in the
- * phase the fold that follows will most often leave it in (a lot active by
- * now open with all its points, a deduction due by now done, anything later
- * waiting), so that fold rewrites only the entries it finds otherwise. Three
+ * which pointAccounts.ensure made sure of (and locked) in the same
+ * transaction, in the phase the fold that follows will most often leave it in
+ * (a lot active by now open with all its points, a lot whose validTo has
+ * passed done with nothing left when the follower expires points, a
+ * deduction due by now done, anything later waiting), so that fold rewrites
+ * only the entries it finds otherwise. Three
  * unique keys have the final word on what is added: (tenant, batch, row), so
  * a batch never adds its rows twice, and (tenant, externalId) and (tenant,
  * sequence), so a row two batches carry is added once even when they are
@@ -65,6 +68,10 @@ WITH item AS (
   SELECT * FROM unnest($4::int[], $5::uuid[], $6::int[], $7::numeric[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
                        $13::text[], $14::bigint[], $15::smallint[])
     AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, sent_fields)
+), lot AS (
+  SELECT item.*, item.valid_from <= $3 AND item.amount > 0 AS active,
+         COALESCE(item.valid_to <= $3, false) AND (SELECT t.expiry = 'follower' FROM tenant t WHERE t.id = $1) AS expired
+    FROM item
 ), added AS (
   INSERT INTO ledger_entry
     (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,
@@ -72,9 +79,9 @@ WITH item AS (
   SELECT $1, a.id, CASE WHEN item.amount > 0 THEN 'Addition' ELSE 'Deduction' END::ledger_entry_type, item.amount, item.source,
          item.description, item.transaction_date, item.valid_from, item.valid_to, $2, item.item_index, $3, $3,
          item.external_id, item.sequence, item.sent_fields,
-         CASE WHEN item.valid_from > $3 THEN 0 WHEN item.amount > 0 THEN 1 ELSE 2 END,
-         CASE WHEN item.valid_from <= $3 AND item.amount > 0 THEN item.amount END
-    FROM item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
+         CASE WHEN item.valid_from > $3 THEN 0 WHEN item.active AND NOT item.expired THEN 1 ELSE 2 END,
+         CASE WHEN item.active THEN CASE WHEN item.expired THEN 0 ELSE item.amount END END
+    FROM lot item JOIN point_account a ON a.tenant_id = $1 AND a.contact_id = item.contact_id AND a.definition_id = item.definition_id
                                   AND a.contact_id = ANY ($5::uuid[])
    ORDER BY item.item_index
   ON CONFLICT DO NOTHING
@@ -278,11 +285,11 @@ export function ledgerRepository(db: Db) {
   const pageOfEntries = (where: string, params: unknown[], page: PageRequest): Promise<Page<LedgerEntryRecord>> =>
     pageOf(db, { columns: ENTRY_COLUMNS, from: `ledger_entry e WHERE ${where}`, orderBy: 'e.transaction_date DESC, e.id DESC' }, params, page);
 
-  /** Folds the accounts of entries just added on to `now` (FOLD_SQL). */
-  async function fold(tenantId: string, added: readonly AddedEntry[], now: Date): Promise<void> {
+  /** Folds the accounts of entries just added on to `now`; `locked`: the caller holds their row locks (FOLD_SQL). */
+  async function fold(tenantId: string, added: readonly AddedEntry[], now: Date, locked: boolean): Promise<void> {
     if (added.length === 0) return;
     const accounts = [...new Set(added.map((row) => row.account_id))].sort((a, b) => a - b);
-    await db.query(FOLD_SQL, [tenantId, accounts, now, added.map((row) => row.entry)]);
+    await db.query(locked ? FOLD_SQL : FOLD_LOCKING_SQL, [tenantId, accounts, now, added.map((row) => row.entry)]);
   }
 
   return {
@@ -314,7 +321,7 @@ export function ledgerRepository(db: Db) {
         identified ? items.map((i) => i.sequence ?? null) : [],
         identified ? items.map((i) => i.sentFields ?? null) : [],
       ]);
-      await fold(tenantId, rows, now);
+      await fold(tenantId, rows, now, true);
       const sequences: number[] = [];
       for (const row of rows) if (row.sequence !== null) sequences.push(row.sequence);
       return {
@@ -483,7 +490,7 @@ export function ledgerRepository(db: Db) {
         entry.range.min,
         entry.range.max,
       ]);
-      await fold(tenantId, rows, now);
+      await fold(tenantId, rows, now, false);
       return rows.map((row) => ({ entryId: row.id, accountId: row.account_id, validFrom: entry.asOf }));
     },
 
@@ -543,7 +550,7 @@ export function ledgerRepository(db: Db) {
     /** See CARRY_BALANCES_INTO_LEDGER_SQL; answers how many accounts got an entry. */
     async carryBalancesIn(tenantId: string, now: Date): Promise<number> {
       const { rows } = await db.query<AddedEntry>(CARRY_BALANCES_INTO_LEDGER_SQL, [tenantId, now]);
-      await fold(tenantId, rows, now);
+      await fold(tenantId, rows, now, true);
       return rows.length;
     },
   };
