@@ -49,11 +49,14 @@ function rows(contacts: readonly string[], perContact: number): StoredTransactio
  * the statistics (Postgres 15 reports them at most once a second, between transactions): a difference within one
  * transaction is that transaction's own.
  */
-async function entryCounts(client: PoolClient): Promise<{ read: number; updated: number }> {
-  const { rows } = await client.query<{ read: number; updated: number }>(
-    `SELECT (seq_tup_read + idx_tup_fetch)::int AS read, n_tup_upd::int AS updated FROM pg_stat_xact_user_tables WHERE relname = 'ledger_entry'`,
+async function entryCounts(client: PoolClient): Promise<{ read: number; updated: number; accountsRead: number }> {
+  const { rows } = await client.query<{ read: number; updated: number; accountsRead: number }>(
+    `SELECT sum(seq_tup_read + idx_tup_fetch) FILTER (WHERE relname = 'ledger_entry')::int AS read,
+            sum(n_tup_upd) FILTER (WHERE relname = 'ledger_entry')::int AS updated,
+            sum(seq_tup_read + idx_tup_fetch) FILTER (WHERE relname = 'point_account')::int AS "accountsRead"
+       FROM pg_stat_xact_user_tables`,
   );
-  return rows[0] ?? { read: 0, updated: 0 };
+  return { read: rows[0]?.read ?? 0, updated: rows[0]?.updated ?? 0, accountsRead: rows[0]?.accountsRead ?? 0 };
 }
 
 /** Adds `items` to the ledger of `tenantId` as the apply does, in one transaction on `client`; answers how many it added, and how many entries that read and updated. */
@@ -65,7 +68,12 @@ async function append(client: PoolClient, tenantId: string, items: StoredTransac
     const added = await ledgerRepository(client).append(tenantId, randomUUID(), items, NOW);
     const after = await entryCounts(client);
     await client.query('COMMIT');
-    return { added: added.indexes.size, entriesRead: after.read - before.read, entriesUpdated: after.updated - before.updated };
+    return {
+      added: added.indexes.size,
+      entriesRead: after.read - before.read,
+      entriesUpdated: after.updated - before.updated,
+      accountsRead: after.accountsRead - before.accountsRead,
+    };
   } catch (err) {
     await client.query('ROLLBACK');
     throw err;
@@ -86,11 +94,15 @@ async function growLedger(client: PoolClient, tenantId: string): Promise<void> {
   }
 }
 
-/** One more batch of 10 rows reads each added entry back a handful of times at most; a scan of the tenant's entries reads 20,000. */
-async function expectFewEntriesRead(client: PoolClient, tenantId: string): Promise<void> {
+/**
+ * One more batch of 10 rows reads each added entry back a handful of times at most, and its two accounts a few
+ * times for each row (the foreign key checks among them); a scan of the tenant reads 20,000 entries or 2,000 accounts.
+ */
+async function expectFewRowsRead(client: PoolClient, tenantId: string): Promise<void> {
   const measured = await append(client, tenantId, rows([randomUUID(), randomUUID()], 5));
   expect(measured.added).toBe(10);
   expect(measured.entriesRead).toBeLessThan(200);
+  expect(measured.accountsRead).toBeLessThan(100);
 }
 
 describe('the fold of an apply', () => {
@@ -105,7 +117,7 @@ describe('the fold of an apply', () => {
         for (let batch = 0; batch < 6; batch++) await append(worker, tenantId, rows([randomUUID(), randomUUID()], 5));
         // The tenant grows to 2,000 accounts of 10 entries, written elsewhere.
         await growLedger(other, tenantId);
-        await expectFewEntriesRead(worker, tenantId);
+        await expectFewRowsRead(worker, tenantId);
       } finally {
         worker.release();
         other.release();
@@ -115,8 +127,9 @@ describe('the fold of an apply', () => {
 
   // ANALYZE saw the ledger before this tenant had an entry, as autovacuum does before a new retailer's first load:
   // estimated at one row, any index led by tenant_id would do for the planner, and the one it took read the
-  // tenant's whole ledger once per account folded (migration tenant_estimates).
-  it("reads a few entries per row added when the statistics predate the tenant's ledger", async () => {
+  // tenant's whole ledger once per account folded (migration tenant_estimates), and all of its accounts once per
+  // foreign key check (migration account_keys_for_foreign_keys).
+  it("reads a few entries and accounts per row added when the statistics predate the tenant's ledger", async () => {
     const neighbour = (await createTenant(system.app, { mode: 'all-transaction' })).id;
     const tenantId = (await createTenant(system.app, { mode: 'all-transaction' })).id;
     const client = await system.runtime.pool.connect();
@@ -124,7 +137,7 @@ describe('the fold of an apply', () => {
       await append(client, neighbour, rows([randomUUID(), randomUUID()], 5));
       await client.query('ANALYZE ledger_entry, ledger_checkpoint, point_account');
       await growLedger(client, tenantId);
-      await expectFewEntriesRead(client, tenantId);
+      await expectFewRowsRead(client, tenantId);
     } finally {
       client.release();
     }
