@@ -54,8 +54,8 @@ const FOLD_LOCKING_SQL = FOLD_SQL.replace(
  * (a lot active by now open with all its points, a lot whose validTo has
  * passed done with nothing left when the follower expires points, a
  * deduction due by now done, anything later waiting), so that fold rewrites
- * only the entries it finds otherwise. Three
- * unique keys have the final word on what is added: (tenant, batch, row), so
+ * only the entries it finds otherwise. Three unique keys have the final word
+ * on what is added: (tenant, batch, row), so
  * a batch never adds its rows twice, and (tenant, externalId) and (tenant,
  * sequence), so a row two batches carry is added once even when they are
  * applied at the same moment (the later insert waits for the earlier's
@@ -69,9 +69,8 @@ WITH item AS (
                        $13::text[], $14::bigint[], $15::smallint[])
     AS t(item_index, contact_id, definition_id, amount, source, description, transaction_date, valid_from, valid_to, external_id, sequence, sent_fields)
 ), lot AS (
-  SELECT item.*, item.valid_from <= $3 AND item.amount > 0 AS active,
-         COALESCE(item.valid_to <= $3, false) AND (SELECT t.expiry = 'follower' FROM tenant t WHERE t.id = $1) AS expired
-    FROM item
+  SELECT item.*, item.valid_from <= $3 AND item.amount > 0 AS active, COALESCE(item.valid_to <= $3, false) AND t.expiry = 'follower' AS expired
+    FROM item CROSS JOIN tenant t WHERE t.id = $1
 ), added AS (
   INSERT INTO ledger_entry
     (tenant_id, account_id, type, amount, source, description, transaction_date, valid_from, valid_to, batch_id, item_index, created_at, modified_at,

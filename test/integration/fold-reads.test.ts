@@ -145,8 +145,10 @@ describe('the fold of an apply', () => {
 
   // A lot whose validTo has passed when it arrives (a back-dated row, as an initial load brings by the thousand)
   // is written done, with nothing left, when the follower expires points: the fold then adds its Expiry entry and
-  // rewrites no entry.
-  it('rewrites no entry for lots that arrive already expired', async () => {
+  // rewrites no entry. Each contact: lots of 40 from 5, 4, 3 and 2 days ago, a return of 15 a day ago, all lots
+  // expiring 12 hours ago. The return uses the earliest lot (they expire together), so 25 of it expires and 40 of
+  // each other: 160 earned, 15 returned, 145 expired, a balance of 0.
+  it('rewrites no entry for lots that arrive already expired, and expires what is left of each', async () => {
     const tenantId = (await createTenant(system.app, { mode: 'all-transaction' })).id;
     const client = await system.runtime.pool.connect();
     try {
@@ -154,10 +156,16 @@ describe('the fold of an apply', () => {
       const measured = await append(client, tenantId, lapsed);
       expect(measured.added).toBe(10);
       expect(measured.entriesUpdated).toBe(0);
-      const { rows: expiries } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_entry WHERE tenant_id = $1 AND type = 'Expiry'`, [
-        tenantId,
-      ]);
-      expect(expiries[0]?.n).toBeGreaterThan(0);
+      const { rows: expiries } = await client.query<{ amount: string }>(
+        `SELECT amount::text AS amount FROM ledger_entry e WHERE tenant_id = $1 AND type = 'Expiry' ORDER BY account_id, e.amount`,
+        [tenantId],
+      );
+      expect(expiries.map((row) => Number(row.amount))).toEqual([-40, -40, -40, -25, -40, -40, -40, -25]);
+      const { rows: figures } = await client.query<{ balance: string }>(
+        `SELECT balance::text FROM ledger_walk($1, ARRAY(SELECT id FROM point_account WHERE tenant_id = $1), ARRAY[$2::timestamptz])`,
+        [tenantId, NOW],
+      );
+      expect(figures.map((row) => Number(row.balance))).toEqual([0, 0]);
     } finally {
       client.release();
     }
