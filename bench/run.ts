@@ -19,6 +19,11 @@
 // with deploy/postgresql.conf, at 1,000,000 accounts and at that many
 // (bench/accounts.ts, which prints the growth table).
 //
+// npm run bench -- --commit-latency [seconds=20]
+// Instead: the accept's commit latency beside steady WAL, on fresh private
+// Postgres servers with wal_init_zero off (as shipped) and on
+// (bench/commit-latency.ts, which prints its own figures).
+//
 // npm run bench -- --ledger [entries=1000000] [--mix history|open]
 // Instead: the account read of one account with that many ledger entries,
 // scanning every entry and then with the account's checkpoint
@@ -55,6 +60,11 @@ if (flags.events !== undefined) {
 if (flags.accounts !== undefined) {
   const accounts = flags.accounts === true ? '10000000' : String(flags.accounts);
   execFileSync(process.execPath, ['--import', 'tsx', 'bench/accounts.ts', accounts], { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
+if (flags['commit-latency'] !== undefined) {
+  const seconds = flags['commit-latency'] === true ? '20' : String(flags['commit-latency']);
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/commit-latency.ts', seconds], { cwd: root, stdio: 'inherit' });
   process.exit(0);
 }
 if (flags.digest !== undefined) {
