@@ -7,7 +7,7 @@
 // one to the other. For each phase: items per second, WAL per item,
 // checkpoints, what Postgres waited for, the API's event-loop delay,
 // refused connections, and bytes per account.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -155,6 +155,24 @@ async function eventLoopDelay(target: BenchTarget): Promise<{ p99: number; max: 
   return { p99: +value('p99').toFixed(1), max: +value('max').toFixed(1) };
 }
 
+/** CPU seconds of the private Postgres: the postmaster, the processes it runs now, and those it has reaped. */
+function postgresCpuSeconds(postmaster: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let fields: string[];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' '); // from the state on: ppid, ..., utime, stime, cutime, cstime
+    } catch {
+      continue; // ended meanwhile
+    }
+    const [own, reaped] = [Number(fields[11]) + Number(fields[12]), Number(fields[13]) + Number(fields[14])];
+    if (Number(entry) === postmaster) ticks += own + reaped;
+    else if (Number(fields[1]) === postmaster) ticks += own;
+  }
+  return ticks / 100; // clock ticks of 10 ms
+}
+
 /** Pushes every account once (`round` makes the balances new), 8 posters as fast as answers allow; items per second until the last batch is final. */
 async function fullPush(target: BenchTarget, tenant: { id: string; key: string }, accounts: number, round: number) {
   const answers: Answers = { refusedConnections: new Map(), tooBusy: 0 };
@@ -162,6 +180,8 @@ async function fullPush(target: BenchTarget, tenant: { id: string; key: string }
   const waits = sampleWaits(target.db);
   await eventLoopDelay(target);
   const cpuBefore = target.cpuSeconds();
+  const benchCpuBefore = process.cpuUsage();
+  const postgresCpuBefore = postgresCpuSeconds(postgres.pid!);
   const timeStamp = new Date().toISOString();
   const { rows } = await target.db.query<{ t: Date }>('SELECT clock_timestamp() AS t');
   let next = 0;
@@ -175,11 +195,19 @@ async function fullPush(target: BenchTarget, tenant: { id: string; key: string }
   const loop = await eventLoopDelay(target);
   const after = await serverCounters(target.db);
   const cpuAfter = target.cpuSeconds();
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const postgresCpu = postgresCpuSeconds(postgres.pid!) - postgresCpuBefore;
   const delta = (name: string) => after[name]! - before[name]!;
   const cpuMs = (side: 'api' | 'worker') => +((1000 * (cpuAfter[side] - cpuBefore[side])) / batches).toFixed(1);
   return {
     itemsPerSecond: Math.round(accounts / ((finished.getTime() - rows[0]!.t.getTime()) / 1000)),
-    cpuMsPerBatch: { api: cpuMs('api'), worker: cpuMs('worker') },
+    // The bench's own: making and sending the batches, which a master does on a machine of its own.
+    cpuMsPerBatch: {
+      api: cpuMs('api'),
+      worker: cpuMs('worker'),
+      postgres: +((1000 * postgresCpu) / batches).toFixed(1),
+      bench: +((benchCpu.user + benchCpu.system) / 1000 / batches).toFixed(1),
+    },
     walBytesPerItem: Math.round(delta('wal_bytes') / accounts),
     fullPageImagesPerItem: +(delta('wal_fpi') / accounts).toFixed(2),
     checkpoints: { timed: delta('checkpoints_timed'), requested: delta('checkpoints_req') },
@@ -244,6 +272,12 @@ async function acceptLatency(target: BenchTarget, tenant: { id: string; key: str
   };
 }
 
+function cpuLine(ms: Record<string, number>): string {
+  return `CPU per batch: ${Object.entries(ms)
+    .map(([side, value]) => `${side} ${value} ms`)
+    .join(', ')}`;
+}
+
 function acceptLine(rate: number, r: Awaited<ReturnType<typeof acceptLatency>>): string {
   return `  accept at ${rate} batches/s: p50 ${r.p50}, p90 ${r.p90}, p99 ${r.p99} ms; the bench's own event loop at most ${r.benchEventLoopMs.max} ms late`;
 }
@@ -274,10 +308,10 @@ async function runSize(server: string, accounts: number) {
   try {
     const tenant = await target.createTenant('balance-only');
     const fresh = await fullPush(target, tenant, accounts, 1);
-    console.log(`  fresh push: ${fresh.itemsPerSecond.toLocaleString('en')} items/s`);
+    console.log(`  fresh push: ${fresh.itemsPerSecond.toLocaleString('en')} items/s; ${cpuLine(fresh.cpuMsPerBatch)}`);
     const afterFresh = await bytesPerAccount(target.db, accounts);
     const sync = await fullPush(target, tenant, accounts, 2);
-    console.log(`  full sync: ${sync.itemsPerSecond.toLocaleString('en')} items/s`);
+    console.log(`  full sync: ${sync.itemsPerSecond.toLocaleString('en')} items/s; ${cpuLine(sync.cpuMsPerBatch)}`);
     const deadAfterSync = await deadTuples(target.db);
     // The same updates straight through the worker's statement: what Postgres alone does at this size.
     const ceilingBatches = Array.from({ length: CEILING_BATCHES }, (_, b) => JSON.parse(batchBody(b, accounts, 6, new Date().toISOString())) as BalanceItem[]);
@@ -288,7 +322,7 @@ async function runSize(server: string, accounts: number) {
     const accept50 = await acceptLatency(target, tenant, accounts, 50, 4);
     console.log(acceptLine(50, accept50));
     const secondSync = await fullPush(target, tenant, accounts, 5);
-    console.log(`  second full sync: ${secondSync.itemsPerSecond.toLocaleString('en')} items/s`);
+    console.log(`  second full sync: ${secondSync.itemsPerSecond.toLocaleString('en')} items/s; ${cpuLine(secondSync.cpuMsPerBatch)}`);
     const vacuumStarted = performance.now();
     await target.db.query(`VACUUM ${TABLES.join(', ')}`);
     const vacuumSeconds = +((performance.now() - vacuumStarted) / 1000).toFixed(1);
