@@ -1,10 +1,12 @@
 // npm run bench -- --commit-latency [seconds=20]
-// What a new WAL segment costs the accept's commit. A fresh private Postgres
-// with deploy/postgresql.conf, and once more with wal_init_zero = on (the
-// default), twice each, alternated: one connection writes WAL steadily with
-// asynchronous commits, as the worker's applies do at 20 batches/s (about 12
-// MB/s); another stores a batch-sized row every 50 ms with a synchronous
-// commit, as the accept does. Prints the commit latencies of the second.
+// What creating WAL segments costs a synchronous commit. Fresh private
+// Postgres servers with deploy/postgresql.conf, where wal_init_zero is on (the
+// default: a new 16 MB segment is filled with zeros and flushed inside the
+// commit that first needs it), and the same with it off, twice each,
+// alternated: one connection writes WAL steadily with asynchronous commits,
+// as the worker's applies do at 20 batches/s (about 12 MB/s); another stores
+// a batch-sized row every 50 ms with a synchronous commit, as the accept
+// does. Prints the commit latencies of the second.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

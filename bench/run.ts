@@ -21,7 +21,7 @@
 //
 // npm run bench -- --commit-latency [seconds=20]
 // Instead: the accept's commit latency beside steady WAL, on fresh private
-// Postgres servers with wal_init_zero off (as shipped) and on
+// Postgres servers with wal_init_zero on (the default, as shipped) and off
 // (bench/commit-latency.ts, which prints its own figures).
 //
 // npm run bench -- --ledger [entries=1000000] [--mix history|open]
