@@ -201,11 +201,11 @@ async function fullPush(target: BenchTarget, tenant: { id: string; key: string }
   const cpuMs = (side: 'api' | 'worker') => +((1000 * (cpuAfter[side] - cpuBefore[side])) / batches).toFixed(1);
   return {
     itemsPerSecond: Math.round(accounts / ((finished.getTime() - rows[0]!.t.getTime()) / 1000)),
-    // The bench's own: making and sending the batches, which a master does on a machine of its own.
     cpuMsPerBatch: {
       api: cpuMs('api'),
       worker: cpuMs('worker'),
       postgres: +((1000 * postgresCpu) / batches).toFixed(1),
+      // Making and sending the batches, which a master does on a machine of its own.
       bench: +((benchCpu.user + benchCpu.system) / 1000 / batches).toFixed(1),
     },
     walBytesPerItem: Math.round(delta('wal_bytes') / accounts),
