@@ -7,16 +7,17 @@
 // one to the other. For each phase: items per second, WAL per item,
 // checkpoints, what Postgres waited for, the API's event-loop delay,
 // refused connections, and bytes per account.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { request } from 'undici';
-import { findPostgresBin, freePort, postgresSettings, startPrivatePostgres } from '../scripts/up/local-servers.ts';
+import { findPostgresBin, freePort, postgresSettings, sleep, startPrivatePostgres } from '../scripts/up/local-servers.ts';
 import type { BalanceItem } from '../src/domain/balances.ts';
 import { rawCeiling } from './ceiling.ts';
+import { percentile, processStat } from './observe.ts';
 import { type BenchTarget, startTarget } from './target.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -85,8 +86,6 @@ async function postUntilAccepted(target: BenchTarget, key: string, body: string,
     }
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until every batch of the tenant is final; answers when the last one finished. */
 async function drained(db: pg.Pool, tenantId: string): Promise<Date> {
@@ -159,13 +158,8 @@ async function eventLoopDelay(target: BenchTarget): Promise<{ p99: number; max: 
 function postgresCpuSeconds(postmaster: number): number {
   let ticks = 0;
   for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let fields: string[];
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' '); // from the state on: ppid, ..., utime, stime, cutime, cstime
-    } catch {
-      continue; // ended meanwhile
-    }
+    const fields = processStat(entry);
+    if (!fields) continue; // ended meanwhile
     const [own, reaped] = [Number(fields[11]) + Number(fields[12]), Number(fields[13]) + Number(fields[14])];
     if (Number(entry) === postmaster) ticks += own + reaped;
     else if (Number(fields[1]) === postmaster) ticks += own;
@@ -218,10 +212,6 @@ async function fullPush(target: BenchTarget, tenant: { id: string; key: string }
     tooBusy: answers.tooBusy,
     refusedConnections: Object.fromEntries(answers.refusedConnections),
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /** Open model: a batch of newer balances every 1/rate seconds for ACCEPT_SECONDS while the worker applies; latency counts from when each was due. */

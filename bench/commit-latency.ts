@@ -11,7 +11,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { findPostgresBin, freePort, postgresSettings, startPrivatePostgres } from '../scripts/up/local-servers.ts';
+import { findPostgresBin, freePort, postgresSettings, sleep, startPrivatePostgres } from '../scripts/up/local-servers.ts';
+import { percentile } from './observe.ts';
 
 const seconds = Number(process.argv[2] ?? 20);
 if (!(seconds > 0)) throw new Error('seconds must be a positive number');
@@ -27,8 +28,6 @@ const BATCH_JSON = JSON.stringify(
     timeStamp: new Date(i).toISOString(),
   })),
 );
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function measure(walInitZero: 'on' | 'off') {
   const bin = findPostgresBin();
@@ -65,8 +64,8 @@ async function measure(walInitZero: 'on' | 'off') {
     await applying;
     const { rows } = await apply.query<{ wal: string }>(`SELECT pg_size_pretty(wal_bytes) AS wal FROM pg_stat_wal`);
     latencies.sort((a, b) => a - b);
-    const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!.toFixed(1);
-    return { commits: latencies.length, p50: at(0.5), p99: at(0.99), max: at(1), over30ms: latencies.filter((ms) => ms > 30).length, wal: rows[0]!.wal };
+    const at = (p: number) => percentile(latencies, p).toFixed(1);
+    return { commits: latencies.length, p50: at(50), p99: at(99), max: at(100), over30ms: latencies.filter((ms) => ms > 30).length, wal: rows[0]!.wal };
   } finally {
     await Promise.allSettled([apply.end(), accept.end()]);
     await server.stop();

@@ -16,6 +16,25 @@ function cpuTimes(): { busy: number; total: number } | null {
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat from the state on (so ppid is [1], utime
+ * [11], stime [12], and the CPU of reaped children cutime [13] and cstime
+ * [14], in clock ticks of 10 ms); null when the process is gone, or off Linux.
+ */
+export function processStat(pid: number | string): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** The value at percentile `p` (0 to 100) of `sorted`, ascending; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
 /** Starts measuring the machine's CPU; the returned function answers the busy share since then, in percent. */
 export function machineCpu(): () => number | null {
   const before = cpuTimes();

@@ -39,7 +39,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { INGEST_QUEUE } from '../src/queue/queues.ts';
 import { parseArgv } from '../src/cli/context.ts';
-import { machineCpu, sampleAcceptWaits } from './observe.ts';
+import { machineCpu, percentile, sampleAcceptWaits } from './observe.ts';
 import { rawCeiling } from './ceiling.ts';
 import { reconciliationBench } from './reconciliation.ts';
 import { type BenchTarget, startTarget } from './target.ts';
@@ -197,10 +197,6 @@ async function endToEnd(target: BenchTarget, batches: unknown[][], endpoint: 'ba
     perSecond: (batches.length * BATCH) / ((finished.getTime() - started.getTime()) / 1000),
     cpuMsPerBatch: { api: msPerBatch(cpuAfter.api - cpuBefore.api), worker: msPerBatch(cpuAfter.worker - cpuBefore.worker) },
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /**

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort } from '../scripts/up/local-servers.ts';
+import { processStat } from './observe.ts';
 import { request } from 'undici';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -45,12 +46,8 @@ function rss(pid: number | undefined): number {
 
 /** CPU seconds (user and system) a process has used so far; /proc counts them in USER_HZ, 100 a second on Linux. */
 function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
+  const fields = pid === undefined ? null : processStat(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : 0;
 }
 
 async function admin(url: string, pathname: string, body: unknown) {
